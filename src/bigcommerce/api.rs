@@ -1,0 +1,158 @@
+//! The few store API calls bcconn makes to check a token.
+//!
+//! `GET /stores/H/v2/store` tells the store's name and domain but needs the
+//! information scope; `GET /stores/H/v2/time` works with any valid token.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::bigcommerce::store_hash::StoreHash;
+
+/// What the store said about itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StoreInfo {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+/// The outcome of checking a token.
+#[derive(Debug)]
+pub enum Check {
+    /// The token works; `store` is `Some` when it may read store information.
+    Ok { store: Option<StoreInfo> },
+    /// 401: BigCommerce does not know the token (revoked, app uninstalled).
+    Invalid(String),
+    /// 403 on every probe: the token exists but cannot reach this store.
+    Forbidden(String),
+    /// No answer, or an answer that makes no sense.
+    Unreachable(String),
+}
+
+/// An HTTP client for BigCommerce: rustls, no redirects, timeouts.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("bcconn/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("building the HTTP client")
+}
+
+async fn get(
+    http: &reqwest::Client,
+    url: &str,
+    token: &SecretString,
+) -> Result<(StatusCode, String), String> {
+    let response = http
+        .get(url)
+        .header("X-Auth-Token", token.expose_secret())
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| describe_reqwest(&e))?;
+    let status = response.status();
+    log_rate_limit(&response);
+    let body = response.text().await.map_err(|e| describe_reqwest(&e))?;
+    Ok((status, body))
+}
+
+fn log_rate_limit(response: &reqwest::Response) {
+    let h = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("?")
+            .to_string()
+    };
+    tracing::debug!(
+        "{} {}: rate limit {} of {} left, window resets in {} ms",
+        response.status().as_u16(),
+        response.url().path(),
+        h("x-rate-limit-requests-left"),
+        h("x-rate-limit-requests-quota"),
+        h("x-rate-limit-time-reset-ms"),
+    );
+}
+
+/// A network error without the URL's query (nothing secret is in our URLs,
+/// but keep messages short).
+pub fn describe_reqwest(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the request timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else {
+        // reqwest's Display includes the URL; ours carry no secret, but the
+        // caller names the host already.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+}
+
+/// The `title` of a BigCommerce error body, when it has one.
+fn title(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        title: Option<String>,
+    }
+    serde_json::from_str::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.title)
+        .unwrap_or_else(|| body.chars().take(120).collect())
+}
+
+/// Checks a token against a store: `/v2/store` first, `/v2/time` when the
+/// token may not read store information (403).
+pub async fn check(
+    http: &reqwest::Client,
+    api: &str,
+    store: &StoreHash,
+    token: &SecretString,
+) -> Check {
+    let base = format!("{api}/stores/{}", store.as_str());
+    let (status, body) = match get(http, &format!("{base}/v2/store"), token).await {
+        Ok(r) => r,
+        Err(e) => return Check::Unreachable(format!("{api}: {e}")),
+    };
+    match status {
+        StatusCode::OK => match serde_json::from_str::<StoreInfo>(&body) {
+            Ok(info) => return Check::Ok { store: Some(info) },
+            Err(e) => {
+                return Check::Unreachable(format!("unexpected answer from {base}/v2/store: {e}"));
+            }
+        },
+        StatusCode::UNAUTHORIZED => return Check::Invalid(title(&body)),
+        StatusCode::FORBIDDEN => {}
+        other => {
+            return Check::Unreachable(format!(
+                "{base}/v2/store answered {other}: {}",
+                title(&body)
+            ));
+        }
+    }
+    let (status, body) = match get(http, &format!("{base}/v2/time"), token).await {
+        Ok(r) => r,
+        Err(e) => return Check::Unreachable(format!("{api}: {e}")),
+    };
+    match status {
+        StatusCode::OK => Check::Ok { store: None },
+        StatusCode::UNAUTHORIZED => Check::Invalid(title(&body)),
+        StatusCode::FORBIDDEN => Check::Forbidden(title(&body)),
+        other => Check::Unreachable(format!("{base}/v2/time answered {other}: {}", title(&body))),
+    }
+}

@@ -1,0 +1,78 @@
+//! `bcconn delete NAME`: forget a connection and its stored token.
+//!
+//! BigCommerce has no endpoint to revoke an app's token, so bcconn can only
+//! forget it locally; it says where the person can revoke it for real.
+
+use anyhow::Result;
+
+use crate::cli::DeleteArgs;
+use crate::commands::confirm;
+use crate::context::Context;
+use crate::error::usage;
+use crate::secrets::connection_account;
+use crate::store::{AuthType, Connection, RecordFile};
+
+pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
+    let file = ctx.records.load()?;
+    let conn = file.require_connection(&args.name)?.clone();
+    refuse_if_lending(&file, &conn)?;
+    if !args.yes
+        && !confirm(
+            ctx,
+            &format!("Delete connection {:?} and its stored token?", conn.name),
+            true,
+        )?
+    {
+        ctx.ui.say("Nothing deleted.");
+        return Ok(0);
+    }
+    let removed = ctx.records.update(|file| {
+        let conn = file.require_connection(&args.name)?.clone();
+        refuse_if_lending(file, &conn)?;
+        file.connections.retain(|c| c.id != conn.id);
+        Ok(conn)
+    })?;
+    if let Some(kind) = removed.token_store {
+        if let Err(e) = ctx
+            .secrets(kind)
+            .and_then(|s| s.delete(&connection_account(&removed.id)))
+        {
+            ctx.ui.warn(&format!(
+                "the record is gone but its token could not be removed from {}: {}",
+                kind.describe(),
+                crate::error::report(&e).1
+            ));
+        }
+    }
+    ctx.ui
+        .step(&format!("Deleted connection {:?}", removed.name));
+    let revoke = match removed.auth_type {
+        AuthType::Oauth2 => format!(
+            "The token still works in BigCommerce: to revoke it, uninstall the app from store {} (control panel › Apps › My Apps).",
+            removed.store_hash
+        ),
+        AuthType::Token => format!(
+            "The token still works in BigCommerce: to revoke it, delete the API account in store {} (Settings › API › Store-level API accounts).",
+            removed.store_hash
+        ),
+    };
+    ctx.ui.say(&revoke);
+    Ok(0)
+}
+
+fn refuse_if_lending(file: &RecordFile, conn: &Connection) -> Result<(), crate::error::Failure> {
+    let borrowers: Vec<&str> = file
+        .borrowers_of(&conn.id)
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    if borrowers.is_empty() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{:?} lends its concurrency to {}",
+        conn.name,
+        borrowers.join(", ")
+    ))
+    .hint("point those at another connection (`bcconn edit NAME --borrow-concurrency-from OTHER` or `--no-borrow`) first"))
+}

@@ -1,0 +1,25 @@
+//! `bcconn scopes`: the scope catalog.
+
+use anyhow::Result;
+
+use crate::bigcommerce::scopes::{CATALOG, IMPLICIT};
+use crate::cli::ScopesArgs;
+use crate::context::Context;
+use crate::ui;
+
+pub fn run(ctx: &Context, args: ScopesArgs) -> Result<u8> {
+    if args.json {
+        ui::out_json(&CATALOG)?;
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = CATALOG
+        .iter()
+        .map(|s| vec![s.name.to_string(), s.display(), s.description.to_string()])
+        .collect();
+    ui::out(&ui::table(&["SCOPE", "ACCESS", "DESCRIPTION"], &rows))?;
+    ctx.ui.say(&format!(
+        "A modify scope includes its read-only twin. BigCommerce adds {} to every grant.",
+        IMPLICIT.join(" and ")
+    ));
+    Ok(0)
+}

@@ -1,0 +1,75 @@
+//! `bcconn show NAME`: one connection. The token itself is never shown.
+
+use anyhow::Result;
+
+use crate::cli::ShowArgs;
+use crate::commands::iclient::kv;
+use crate::commands::list::view;
+use crate::context::Context;
+use crate::ui;
+
+pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
+    let file = ctx.records.load()?;
+    let c = file.require_connection(&args.name)?;
+    let v = view(&file, c);
+    if args.json {
+        ui::out_json(&v)?;
+        return Ok(0);
+    }
+    let user = |u: Option<&crate::store::BcUser>| {
+        u.map(|u| {
+            let who = u.email.as_deref().or(u.username.as_deref()).unwrap_or("?");
+            format!("{who} (id {})", u.id)
+        })
+    };
+    let mut rows: Vec<Vec<String>> = vec![
+        vec!["name".into(), v.name.into()],
+        vec!["id".into(), v.id.into()],
+        vec!["store hash".into(), v.store_hash.into()],
+        vec!["auth type".into(), v.auth_type.into()],
+        vec!["state".into(), v.state.into()],
+        vec!["scopes".into(), join(v.scopes)],
+    ];
+    let mut opt = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            rows.push(vec![key.into(), value]);
+        }
+    };
+    opt("iclient", v.iclient.map(Into::into));
+    opt("granted scopes", v.granted_scopes.map(join));
+    opt("store name", v.store_name.map(Into::into));
+    opt("store domain", v.store_domain.map(Into::into));
+    opt("authorized by", user(v.user));
+    opt("store owner", user(v.owner));
+    opt("account uuid", v.account_uuid.map(Into::into));
+    opt("authorized at", v.authorized_at.map(Into::into));
+    opt("last verified", v.last_verified_at.map(Into::into));
+    opt(
+        "token",
+        c.token_store.map(|k| {
+            format!(
+                "******** (in {}; print it with `bcconn token {}`)",
+                k.describe(),
+                c.name
+            )
+        }),
+    );
+    opt("last error", v.last_error.map(Into::into));
+    let concurrency = match v.borrow_concurrency_from {
+        Some(lender) => format!("{} (borrowed from {lender})", v.effective_concurrency),
+        None => v.concurrency.to_string(),
+    };
+    rows.push(vec!["concurrency".into(), concurrency]);
+    rows.push(vec!["created".into(), v.created_at.into()]);
+    rows.push(vec!["updated".into(), v.updated_at.into()]);
+    ui::out(&kv(&rows))?;
+    Ok(0)
+}
+
+fn join(scopes: &[String]) -> String {
+    if scopes.is_empty() {
+        "-".into()
+    } else {
+        scopes.join(" ")
+    }
+}

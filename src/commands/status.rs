@@ -1,0 +1,171 @@
+//! `bcconn status`: check saved tokens against their stores, live.
+
+use anyhow::Result;
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::bigcommerce::api::{self, Check};
+use crate::bigcommerce::scopes;
+use crate::cli::StatusArgs;
+use crate::commands::authorize::runtime;
+use crate::context::Context;
+use crate::error::exit;
+use crate::secrets::connection_account;
+use crate::store::{self, Connection};
+use crate::ui;
+
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    store_hash: String,
+    /// ok | invalid | forbidden | unreachable | not_authorized | no_token
+    status: &'static str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    store_name: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
+    let file = ctx.records.load()?;
+    let selected: Vec<&Connection> = if args.names.is_empty() {
+        file.connections.iter().collect()
+    } else {
+        args.names
+            .iter()
+            .map(|n| file.require_connection(n))
+            .collect::<Result<_, _>>()?
+    };
+    if selected.is_empty() {
+        ctx.ui
+            .say("No connections yet. Create one with `bcconn create`.");
+        return Ok(0);
+    }
+    // Read the tokens first (keyring calls are blocking), then check them all at once.
+    let mut rows = Vec::new();
+    let mut to_check: Vec<(usize, &Connection, SecretString)> = Vec::new();
+    for c in &selected {
+        let mut row = Row {
+            name: c.name.clone(),
+            store_hash: c.store_hash.to_string(),
+            status: "ok",
+            detail: String::new(),
+            store_name: c.store_name.clone(),
+        };
+        match c.token_store {
+            None => {
+                row.status = "not_authorized";
+                row.detail = format!("{}: run `bcconn authorize {}`", c.state.as_str(), c.name);
+            }
+            Some(kind) => match ctx
+                .secrets(kind)
+                .and_then(|s| s.get(&connection_account(&c.id)))
+            {
+                Ok(Some(token)) => to_check.push((rows.len(), c, token)),
+                Ok(None) => {
+                    row.status = "no_token";
+                    row.detail = format!("token missing from {}", kind.describe());
+                }
+                Err(e) => {
+                    row.status = "no_token";
+                    row.detail = crate::error::report(&e).1;
+                }
+            },
+        }
+        rows.push(row);
+    }
+    let http = api::http_client();
+    let api_url = ctx.env.api_url.clone();
+    let results = runtime()?.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, c, token) in &to_check {
+            let (http, api_url, hash, token, i) = (
+                http.clone(),
+                api_url.clone(),
+                c.store_hash.clone(),
+                token.clone(),
+                *i,
+            );
+            set.spawn(async move { (i, api::check(&http, &api_url, &hash, &token).await) });
+        }
+        let mut out = Vec::new();
+        while let Some(r) = set.join_next().await {
+            if let Ok(r) = r {
+                out.push(r);
+            }
+        }
+        out
+    });
+    let mut verified = Vec::new();
+    for (i, check) in results {
+        let row = &mut rows[i];
+        match check {
+            Check::Ok { store } => {
+                let c = to_check
+                    .iter()
+                    .find(|(j, ..)| *j == i)
+                    .map(|(_, c, _)| *c)
+                    .expect("checked");
+                verified.push(c.id.clone());
+                if let Some(s) = store.and_then(|s| s.name) {
+                    row.store_name = Some(s);
+                }
+                let missing =
+                    scopes::missing(&c.scopes, c.granted_scopes.as_deref().unwrap_or(&c.scopes));
+                row.detail = if missing.is_empty() {
+                    "token works".into()
+                } else {
+                    format!("token works; not granted: {}", missing.join(", "))
+                };
+            }
+            Check::Invalid(why) => {
+                row.status = "invalid";
+                row.detail = format!(
+                    "401 {why}: re-authorize with `bcconn authorize {}`",
+                    row.name
+                );
+            }
+            Check::Forbidden(why) => {
+                row.status = "forbidden";
+                row.detail = format!("403 {why}");
+            }
+            Check::Unreachable(why) => {
+                row.status = "unreachable";
+                row.detail = why;
+            }
+        }
+    }
+    if !verified.is_empty() {
+        let now = store::now();
+        ctx.records.update(|file| {
+            for c in file
+                .connections
+                .iter_mut()
+                .filter(|c| verified.contains(&c.id))
+            {
+                c.last_verified_at = Some(now.clone());
+            }
+            Ok(())
+        })?;
+    }
+    if args.json {
+        ui::out_json(&rows)?;
+    } else {
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.store_hash.clone(),
+                    r.status.replace('_', " "),
+                    r.detail.clone(),
+                ]
+            })
+            .collect();
+        ui::out(&ui::table(&["NAME", "STORE", "STATUS", "DETAIL"], &table))?;
+    }
+    Ok(if rows.iter().all(|r| r.status == "ok") {
+        0
+    } else {
+        exit::NOT_OK
+    })
+}

@@ -1,0 +1,55 @@
+//! bcconn: manage OAuth 2.0 connections to BigCommerce stores.
+//!
+//! `main` stays thin: parse the command line, build the [`Context`] (the
+//! environment, the record store and the seams to the outside world), run the
+//! command, and turn an error into one printed message and an exit code.
+
+mod bigcommerce;
+mod cli;
+mod commands;
+mod context;
+mod env;
+mod error;
+mod oauth;
+mod secrets;
+mod store;
+mod ui;
+mod wizard;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let env = env::Env::from_process();
+    init_tracing(cli.verbose);
+    let ctx = context::Context::new(env, cli.verbose);
+    match commands::run(&ctx, cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let (code, message, hint) = error::report(&err);
+            ctx.ui.error(&message, hint.as_deref());
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// `-v` shows bcconn's own diagnostics, `-vv` also its libraries'. Secrets
+/// are wrapped in types whose Debug output is redacted, so nothing logged
+/// here can hold one.
+fn init_tracing(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let filter = match verbose {
+        1 => "bcconn=debug",
+        _ => "bcconn=trace,reqwest=debug,hyper_util=debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

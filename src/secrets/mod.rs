@@ -1,0 +1,108 @@
+//! Where secrets live: one small trait, several stores.
+//!
+//! Records never hold a secret, only the name of the store that does. Secrets
+//! are keyed by the record's immutable id (`iclient/<id>`, `connection/<id>`)
+//! under the service name `bcconn`, so renaming a record moves nothing.
+
+mod file;
+mod keyring;
+#[cfg(test)]
+mod memory;
+
+use std::fmt;
+use std::str::FromStr;
+
+use anyhow::Result;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+pub use file::FileStore;
+pub use keyring::KeyringStore;
+#[cfg(test)]
+pub use memory::MemoryStore;
+
+/// The service name every secret is filed under.
+pub const SERVICE: &str = "bcconn";
+
+/// Which store holds a secret. Recorded next to each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// Keychain, Credential Manager or Secret Service.
+    Os,
+    /// The Linux kernel keyring (lost at reboot).
+    Keyutils,
+    /// A plain 0600 JSON file under `BCCONN_HOME` (opt-in).
+    File,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Os => "os",
+            StoreKind::Keyutils => "keyutils",
+            StoreKind::File => "file",
+        }
+    }
+
+    /// How the store is named to a person.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StoreKind::Os => "the OS keyring",
+            StoreKind::Keyutils => "the Linux kernel keyring",
+            StoreKind::File => "the plain-text secrets file",
+        }
+    }
+}
+
+impl fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StoreKind {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "os" => Ok(StoreKind::Os),
+            "keyutils" => Ok(StoreKind::Keyutils),
+            "file" => Ok(StoreKind::File),
+            other => Err(crate::error::usage(format!(
+                "BCCONN_SECRET_STORE={other:?} is not a secret store bcconn knows"
+            ))
+            .hint("use one of: os (the default), keyutils, file")
+            .into()),
+        }
+    }
+}
+
+/// A place to keep secrets. Implementations must never put a secret in an
+/// error message.
+pub trait SecretStore {
+    fn kind(&self) -> StoreKind;
+    /// `None` when there is no secret under `account`.
+    fn get(&self, account: &str) -> Result<Option<SecretString>>;
+    fn set(&self, account: &str, secret: &SecretString) -> Result<()>;
+    /// Deleting what is not there is not an error.
+    fn delete(&self, account: &str) -> Result<()>;
+}
+
+/// The account name of an iClient's client secret.
+pub fn iclient_account(id: &str) -> String {
+    format!("iclient/{id}")
+}
+
+/// The account name of a connection's access token.
+pub fn connection_account(id: &str) -> String {
+    format!("connection/{id}")
+}
+
+/// Opens the store of the given kind.
+pub fn open(kind: StoreKind, home: &std::path::Path) -> Result<Box<dyn SecretStore>> {
+    Ok(match kind {
+        StoreKind::File => Box::new(FileStore::new(home)),
+        StoreKind::Os | StoreKind::Keyutils => Box::new(KeyringStore::open(kind)?),
+    })
+}

@@ -1,0 +1,135 @@
+//! The record file's shape: `{"version": 1, "iclients": [...], "connections": [...]}`.
+//!
+//! No secret is ever a field here; records name the store that holds theirs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bigcommerce::store_hash::StoreHash;
+use crate::secrets::StoreKind;
+
+/// The format version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordFile {
+    pub version: u32,
+    #[serde(default)]
+    pub iclients: Vec<IClient>,
+    #[serde(default)]
+    pub connections: Vec<Connection>,
+}
+
+impl Default for RecordFile {
+    fn default() -> Self {
+        RecordFile {
+            version: VERSION,
+            iclients: Vec::new(),
+            connections: Vec::new(),
+        }
+    }
+}
+
+/// A reusable client id / secret pair of one BigCommerce app.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IClient {
+    pub id: String,
+    pub name: String,
+    pub client_id: String,
+    /// Registered in the app's Auth, Load and Uninstall callback fields;
+    /// `redirect_uri` must equal it byte for byte.
+    pub callback_url: String,
+    /// Where the client secret is kept.
+    pub secret_store: StoreKind,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthType {
+    /// OAuth 2.0 through a BigCommerce app (an iClient).
+    Oauth2,
+    /// A store-level API account's access token.
+    Token,
+}
+
+impl AuthType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Oauth2 => "oauth2",
+            AuthType::Token => "token",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Saved, never authorized.
+    Pending,
+    /// Holds a verified token.
+    Authorized,
+    /// The first authorization failed; `last_error` says why.
+    Failed,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Authorized => "authorized",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// A BigCommerce user as the token response names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BcUser {
+    pub id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: String,
+    pub name: String,
+    pub auth_type: AuthType,
+    pub store_hash: StoreHash,
+    /// Requested scopes (normalized).
+    pub scopes: Vec<String>,
+    /// The iClient's id (OAuth connections only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iclient_id: Option<String>,
+    pub concurrency: u8,
+    /// The lender's connection id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub borrow_concurrency_from: Option<String>,
+    pub state: State,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<BcUser>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<BcUser>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_verified_at: Option<String>,
+    /// Where the access token is kept, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_store: Option<StoreKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
