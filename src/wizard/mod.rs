@@ -1,0 +1,846 @@
+//! The interactive walk-through of `bcconn create`.
+//!
+//! It fills the holes of a [`Draft`] (what the flags left out) into a
+//! [`Plan`], in the order of a connection form: name, authentication type,
+//! store hash, scopes, iClient, the callback URL to paste, advanced settings,
+//! then a summary and "Save & authorize". A value given as a flag is never
+//! asked again. Every answer is checked where it is typed, so a mistake is
+//! fixed on the spot rather than reported after the whole walk.
+//!
+//! Nothing is written here: the plan (including a new iClient and its
+//! secret) is saved by `create::execute` only after the summary's choice, so
+//! Esc, Ctrl-C or "Cancel" at any step leave no trace.
+
+mod prompt;
+mod view;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use secrecy::SecretString;
+
+use crate::bigcommerce::scopes;
+use crate::bigcommerce::store_hash::StoreHash;
+use crate::commands::authorize::read_credentials_file;
+use crate::commands::create::{After, Draft, IClientPick, Plan, TokenSource};
+use crate::commands::iclient::{
+    DEFAULT_CALLBACK_URL, NewIClient, validate_callback_url, validate_client_id,
+};
+use crate::context::Context;
+use crate::error::Failure;
+use crate::store::{AuthType, CONCURRENCY, RecordFile};
+use prompt::{Ask, Prompter, Step, Stop, Terminal};
+
+/// Fills the holes of `draft` by asking; `None` when the person cancelled.
+pub fn run(ctx: &Context, draft: Draft, records: &RecordFile) -> Result<Option<Plan>> {
+    let mut terminal = Terminal::new(&ctx.ui);
+    let env_token = ctx.env.access_token.is_some();
+    match walk(&mut terminal, draft, records, env_token) {
+        Ok(plan) => Ok(Some(plan)),
+        Err(Stop::Cancelled) => Ok(None),
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+/// One line for a prompt's error slot: what is wrong, then what to do.
+fn explain(f: Failure) -> String {
+    match f.hint {
+        Some(hint) => format!("{}; {hint}", f.message),
+        None => f.message,
+    }
+}
+
+/// The steps, in order. `env_token`: BCCONN_ACCESS_TOKEN is set, so it can be
+/// offered as the token.
+fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: bool) -> Step<Plan> {
+    let Draft {
+        name,
+        auth_type,
+        mut store_hash,
+        scopes,
+        iclient,
+        concurrency,
+        borrow_from,
+        token,
+        after,
+    } = draft;
+    p.say("New BigCommerce connection. Esc or Ctrl-C cancels at any step; nothing is saved before the last one.");
+
+    let name = match name {
+        Some(n) => n,
+        None => ask_name(p, records, store_hash.as_ref())?,
+    };
+    let auth_type = match auth_type {
+        Some(a) => a,
+        None => ask_auth_type(p)?,
+    };
+    let token = match (auth_type, token) {
+        (AuthType::Token, None) => Some(ask_token(p, &mut store_hash, env_token)?),
+        (_, token) => token,
+    };
+    let store_hash = match store_hash {
+        Some(h) => h,
+        None => ask_store_hash(p)?,
+    };
+    let (scopes, iclient) = match auth_type {
+        AuthType::Oauth2 => {
+            let scopes = match scopes {
+                Some(s) => s,
+                None => ask_scopes(p)?,
+            };
+            let iclient = match iclient {
+                Some(i) => i,
+                None => ask_iclient(p, records)?,
+            };
+            show_callback_url(p, callback_url_of(&iclient, records), scopes.len());
+            (scopes, Some(iclient))
+        }
+        AuthType::Token => (Vec::new(), None),
+    };
+    // Either flag settles the advanced step: asking about the other one
+    // would only invite a contradiction.
+    let (concurrency, borrow_from) = if concurrency.is_some() || borrow_from.is_some() {
+        (concurrency.unwrap_or(1), borrow_from)
+    } else {
+        ask_advanced(p, records, &store_hash)?
+    };
+    let mut plan = Plan {
+        name,
+        auth_type,
+        store_hash,
+        scopes,
+        iclient,
+        concurrency,
+        borrow_from,
+        token,
+        after: after.unwrap_or(After::Authorize),
+    };
+    p.say(&view::summary(&plan, records));
+    plan.after = ask_finish(p, auth_type, after)?;
+    Ok(plan)
+}
+
+fn ask_name(p: &mut dyn Prompter, records: &RecordFile, hash: Option<&StoreHash>) -> Step<String> {
+    let suggestion = hash.map(|h| view::suggest_name(h.as_str(), records));
+    let check = |input: &str| {
+        records
+            .check_connection_name_free(input.trim(), None)
+            .map_err(explain)
+    };
+    let name = p.text(&Ask {
+        message: "Connection name:",
+        help: Some("unique; scripts use it, e.g. `bcconn token NAME`"),
+        default: suggestion.as_deref(),
+        check: &check,
+    })?;
+    Ok(name.trim().to_string())
+}
+
+fn ask_auth_type(p: &mut dyn Prompter) -> Step<AuthType> {
+    let options = [
+        "OAuth 2.0: through your BigCommerce app (client id + secret); you approve in the browser",
+        "API-account token: the access token of a store-level API account",
+    ]
+    .map(String::from);
+    let i = p.select("Authentication type:", &options, 0, None)?;
+    Ok(if i == 0 {
+        AuthType::Oauth2
+    } else {
+        AuthType::Token
+    })
+}
+
+/// Where the token comes from. A credentials file also names the store, so
+/// it fills (or must agree with) the store hash.
+fn ask_token(
+    p: &mut dyn Prompter,
+    store_hash: &mut Option<StoreHash>,
+    env_token: bool,
+) -> Step<TokenSource> {
+    let mut options = vec![
+        "Type or paste the access token (hidden)".to_string(),
+        "Read the API credentials .txt BigCommerce downloaded".to_string(),
+    ];
+    if env_token {
+        options.push("Use BCCONN_ACCESS_TOKEN from the environment".to_string());
+    }
+    match p.select("Access token:", &options, 0, None)? {
+        0 => {
+            let token = p.secret(
+                "Access token:",
+                "input is hidden; Settings › API › Store-level API accounts",
+                "the access token is empty",
+            )?;
+            Ok(TokenSource::Given(SecretString::from(
+                token.trim().to_string(),
+            )))
+        }
+        1 => {
+            let known = store_hash.clone();
+            let check = |input: &str| {
+                let creds =
+                    read_credentials_file(&credentials_path(input)).map_err(|e| plain(&e))?;
+                match (&known, &creds.store_hash) {
+                    (Some(want), Some(found)) if want != found => Err(format!(
+                        "this file is for store {found}, but the store hash given is {want}"
+                    )),
+                    _ => Ok(()),
+                }
+            };
+            let path = p.text(&Ask {
+                message: "Path to the API credentials .txt:",
+                help: Some("the file BigCommerce downloaded when the API account was created"),
+                default: None,
+                check: &check,
+            })?;
+            let creds = read_credentials_file(&credentials_path(&path))?;
+            if store_hash.is_none()
+                && let Some(found) = creds.store_hash
+            {
+                p.say(&format!("  → store hash {found} (from the file)"));
+                *store_hash = Some(found);
+            }
+            Ok(TokenSource::Given(creds.token))
+        }
+        _ => Ok(TokenSource::Env),
+    }
+}
+
+/// A pasted path, minus the quotes a file manager's drag and drop adds.
+fn credentials_path(input: &str) -> PathBuf {
+    let t = input.trim();
+    let t = t
+        .strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .or_else(|| t.strip_prefix('"').and_then(|t| t.strip_suffix('"')))
+        .unwrap_or(t);
+    PathBuf::from(t)
+}
+
+/// An error as one line, with its hint when it has one.
+fn plain(e: &anyhow::Error) -> String {
+    match crate::error::report(e) {
+        (_, message, Some(hint)) => format!("{message}; {hint}"),
+        (_, message, None) => message,
+    }
+}
+
+fn ask_store_hash(p: &mut dyn Prompter) -> Step<StoreHash> {
+    let check = |input: &str| {
+        StoreHash::parse(input)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let typed = p.text(&Ask {
+        message: "Store hash:",
+        help: Some(
+            "the hash, or any URL that holds it: https://api.bigcommerce.com/stores/<hash>/v3/ or https://store-<hash>.mybigcommerce.com",
+        ),
+        default: None,
+        check: &check,
+    })?;
+    let hash = StoreHash::parse(&typed).map_err(|e| Stop::Failed(e.into()))?;
+    // Show what was taken out of a URL, so a wrong paste is noticed now.
+    p.say(&format!("  → store hash {hash}"));
+    Ok(hash)
+}
+
+fn ask_scopes(p: &mut dyn Prompter) -> Step<Vec<String>> {
+    let starts = view::scope_starts();
+    let titles: Vec<String> = starts.iter().map(|(t, _)| t.clone()).collect();
+    let start = p.select(
+        "Scopes: start from",
+        &titles,
+        0,
+        Some("a preset only pre-ticks scopes; you adjust them next"),
+    )?;
+    let offered = view::picker_scopes();
+    let options: Vec<String> = offered.iter().map(|s| view::scope_option(s)).collect();
+    let ticked = view::indexes_of(&offered, &starts[start].1);
+    let picked = p.multi_select(
+        "Scopes:",
+        &options,
+        &ticked,
+        "type to filter, ↑↓ move, space toggles, → selects all (shown), ← clears, enter accepts",
+        "choose at least one scope",
+    )?;
+    let names: Vec<String> = picked
+        .iter()
+        .map(|&i| offered[i].name.to_string())
+        .collect();
+    // A modify scope includes its read-only twin; asking for both is noise.
+    let kept = scopes::normalize(&names);
+    let dropped = names.len() - kept.len();
+    if dropped > 0 {
+        p.say(&format!(
+            "  → {} scopes ({dropped} read-only twin{} left out: the modify scope includes {})",
+            kept.len(),
+            if dropped == 1 { "" } else { "s" },
+            if dropped == 1 { "it" } else { "them" },
+        ));
+    }
+    Ok(kept)
+}
+
+fn ask_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
+    if records.iclients.is_empty() {
+        p.say("No iClient saved yet: add your app's client id and secret (devtools.bigcommerce.com › My Apps › View Client ID).");
+        return add_iclient(p, records);
+    }
+    let mut options: Vec<String> = records
+        .iclients
+        .iter()
+        .map(|ic| format!("{}  (client id {})", ic.name, ic.client_id))
+        .collect();
+    options.push("+ Add new iClient".to_string());
+    let i = p.select(
+        "iClient (your app's client id and secret):",
+        &options,
+        0,
+        None,
+    )?;
+    match records.iclients.get(i) {
+        Some(ic) => Ok(IClientPick::Existing(ic.name.clone())),
+        None => add_iclient(p, records),
+    }
+}
+
+/// A new iClient, kept in the plan: `execute` saves it (secret first) only
+/// once the person chose to save.
+fn add_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
+    let name_check = |input: &str| {
+        records
+            .check_iclient_name_free(input.trim(), None)
+            .map_err(explain)
+    };
+    let name = p.text(&Ask {
+        message: "iClient name:",
+        help: Some("a name for this app's client id and secret, e.g. my-app"),
+        default: None,
+        check: &name_check,
+    })?;
+    let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
+    let client_id = p.text(&Ask {
+        message: "Client ID:",
+        help: Some("devtools.bigcommerce.com › My Apps › View Client ID"),
+        default: None,
+        check: &id_check,
+    })?;
+    let secret = p.secret(
+        "Client secret:",
+        "input is hidden; shown next to the client id",
+        "the client secret is empty",
+    )?;
+    let url_check = |input: &str| {
+        validate_callback_url(input.trim())
+            .map(|_| ())
+            .map_err(explain)
+    };
+    let callback_url = p.text(&Ask {
+        message: "Callback URL:",
+        help: Some("the exact URL in the app's Auth callback field; bcconn listens there"),
+        default: Some(DEFAULT_CALLBACK_URL),
+        check: &url_check,
+    })?;
+    Ok(IClientPick::New(NewIClient {
+        name: name.trim().to_string(),
+        client_id: validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?,
+        callback_url: callback_url.trim().to_string(),
+        secret: SecretString::from(secret.trim().to_string()),
+    }))
+}
+
+fn callback_url_of(pick: &IClientPick, records: &RecordFile) -> Option<String> {
+    match pick {
+        IClientPick::New(new) => Some(new.callback_url.clone()),
+        IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.callback_url.clone()),
+    }
+}
+
+/// The one thing the person must do outside bcconn before authorizing:
+/// register the callback URL (and the scopes) in the app.
+fn show_callback_url(p: &mut dyn Prompter, url: Option<String>, scope_count: usize) {
+    let Some(url) = url else { return };
+    let text = format!(
+        "\nCallback URL: {}\n  \
+         Paste it into the Auth Callback URL, Load Callback URL and Uninstall Callback URL\n  \
+         fields of your app: devtools.bigcommerce.com › My Apps › Edit App › Technical.\n  \
+         While there, give the app the same {scope_count} OAuth scope{} chosen here, and save the app.\n",
+        p.bold(&url),
+        if scope_count == 1 { "" } else { "s" },
+    );
+    p.say(&text);
+}
+
+fn ask_advanced(
+    p: &mut dyn Prompter,
+    records: &RecordFile,
+    hash: &StoreHash,
+) -> Step<(u8, Option<String>)> {
+    if !p.confirm(
+        "Change advanced settings (concurrency)?",
+        false,
+        Some("default: this connection's own level, 1"),
+    )? {
+        return Ok((1, None));
+    }
+    let borrow = !records.connections.is_empty()
+        && p.select(
+            "Concurrency:",
+            &[
+                "Set this connection's own level".to_string(),
+                "Borrow another connection's level (share its pool)".to_string(),
+            ],
+            0,
+            None,
+        )? == 1;
+    if borrow {
+        let lenders = view::borrow_order(records, hash.as_str());
+        let options: Vec<String> = lenders
+            .iter()
+            .map(|c| view::lender_option(records, c, hash.as_str()))
+            .collect();
+        let i = p.select("Borrow concurrency from:", &options, 0, None)?;
+        return Ok((1, Some(lenders[i].name.clone())));
+    }
+    let check = |input: &str| match input.trim().parse::<u8>() {
+        Ok(n) if CONCURRENCY.contains(&n) => Ok(()),
+        _ => Err(format!(
+            "enter a whole number from {} to {}",
+            CONCURRENCY.start(),
+            CONCURRENCY.end()
+        )),
+    };
+    let level = p.text(&Ask {
+        message: "Concurrency level:",
+        help: Some("how many API calls this connection may run at once (1 to 25)"),
+        default: Some("1"),
+        check: &check,
+    })?;
+    let level = level.trim().parse().unwrap_or(1);
+    Ok((level, None))
+}
+
+/// The last step: save (and authorize), or cancel. `--no-authorize` leaves
+/// only saving; a token connection has nothing to authorize (its token is
+/// checked as it is saved).
+fn ask_finish(p: &mut dyn Prompter, auth_type: AuthType, after: Option<After>) -> Step<After> {
+    let (options, afters): (Vec<&str>, Vec<After>) = match (auth_type, after) {
+        (AuthType::Token, _) => (
+            vec![
+                "Save (the token is checked against the store first)",
+                "Cancel",
+            ],
+            vec![After::Authorize],
+        ),
+        (AuthType::Oauth2, Some(After::SaveOnly)) => (
+            vec![
+                "Save only (authorize later: bcconn authorize NAME)",
+                "Cancel",
+            ],
+            vec![After::SaveOnly],
+        ),
+        (AuthType::Oauth2, _) => (
+            vec![
+                "Save & authorize (opens BigCommerce in your browser)",
+                "Save only (authorize later: bcconn authorize NAME)",
+                "Cancel",
+            ],
+            vec![After::Authorize, After::SaveOnly],
+        ),
+    };
+    let options: Vec<String> = options.into_iter().map(String::from).collect();
+    let i = p.select("Save?", &options, 0, None)?;
+    afters.get(i).copied().ok_or(Stop::Cancelled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prompt::script::{Reply::*, Script};
+    use super::*;
+    use crate::secrets::StoreKind;
+    use crate::store::{Connection, IClient, State};
+
+    fn hash(h: &str) -> StoreHash {
+        StoreHash::parse(h).unwrap()
+    }
+
+    fn saved() -> RecordFile {
+        let conn = |name: &str, h: &str| Connection {
+            id: format!("id-{name}"),
+            name: name.into(),
+            auth_type: AuthType::Oauth2,
+            store_hash: hash(h),
+            scopes: vec!["store_v2_products".into()],
+            iclient_id: Some("ic1".into()),
+            concurrency: 6,
+            borrow_concurrency_from: None,
+            state: State::Authorized,
+            created_at: String::new(),
+            updated_at: String::new(),
+            granted_scopes: None,
+            user: None,
+            owner: None,
+            account_uuid: None,
+            store_name: None,
+            store_domain: None,
+            authorized_at: None,
+            last_verified_at: None,
+            token_store: None,
+            last_error: None,
+        };
+        RecordFile {
+            iclients: vec![IClient {
+                id: "ic1".into(),
+                name: "main-app".into(),
+                client_id: "cid123".into(),
+                callback_url: "http://localhost:8765/auth".into(),
+                secret_store: StoreKind::File,
+                created_at: String::new(),
+                updated_at: String::new(),
+            }],
+            connections: vec![conn("Acme-Prod", "zzz999"), conn("acme-stage", "abc123")],
+            ..RecordFile::default()
+        }
+    }
+
+    fn walk_script(replies: &[super::prompt::script::Reply], draft: Draft) -> (Step<Plan>, String) {
+        let mut s = Script::new(replies);
+        let result = walk(&mut s, draft, &saved(), false);
+        (result, s.transcript())
+    }
+
+    #[test]
+    fn full_oauth_walk_with_a_new_iclient() {
+        let (plan, log) = walk_script(
+            &[
+                Type("acme-prod"), // taken (case-insensitively): asked again
+                Type("acme-new"),
+                Pick("OAuth 2.0"),
+                Type("kittens.mybigcommerce.com"), // no hash in a vanity domain
+                Type("https://store-abc123.mybigcommerce.com/manage"),
+                Pick("Catalog"),
+                Enter,
+                Pick("+ Add new iClient"),
+                Type("Main-App"), // taken
+                Type("second-app"),
+                Type("cid-2"),
+                Type("s3cr3t"),
+                Enter, // the default callback URL
+                No,
+                Pick("Save & authorize"),
+            ],
+            Draft::default(),
+        );
+        let plan = plan.unwrap();
+        assert!(
+            log.contains("! a connection named \"Acme-Prod\" already exists"),
+            "{log}"
+        );
+        assert!(
+            log.contains("kittens.mybigcommerce.com is a vanity"),
+            "{log}"
+        );
+        assert!(log.contains("→ store hash abc123"), "{log}");
+        assert!(
+            log.contains("! an iClient named \"main-app\" already exists"),
+            "{log}"
+        );
+        assert!(
+            log.contains("Callback URL: http://localhost:8765/auth"),
+            "{log}"
+        );
+        assert!(log.contains("Edit App › Technical"), "{log}");
+        assert!(log.contains("Summary"), "{log}");
+        assert!(!log.contains("s3cr3t"), "{log}");
+        assert_eq!(plan.name, "acme-new");
+        assert_eq!(plan.store_hash, hash("abc123"));
+        assert_eq!(plan.scopes, scopes::presets()[1].1);
+        assert_eq!(plan.after, After::Authorize);
+        assert_eq!(plan.concurrency, 1);
+        match plan.iclient {
+            Some(IClientPick::New(n)) => {
+                assert_eq!(n.name, "second-app");
+                assert_eq!(n.client_id, "cid-2");
+                assert_eq!(n.callback_url, DEFAULT_CALLBACK_URL);
+                use secrecy::ExposeSecret;
+                assert_eq!(n.secret.expose_secret(), "s3cr3t");
+            }
+            _ => panic!("expected a new iClient"),
+        }
+    }
+
+    #[test]
+    fn flags_are_not_asked_again_but_the_callback_url_is_shown() {
+        let draft = Draft {
+            name: Some("given".into()),
+            auth_type: Some(AuthType::Oauth2),
+            store_hash: Some(hash("abc123")),
+            scopes: Some(vec!["store_v2_orders".into()]),
+            iclient: Some(IClientPick::Existing("main-app".into())),
+            concurrency: Some(3),
+            ..Draft::default()
+        };
+        let (plan, log) = walk_script(&[Pick("Save only")], draft);
+        let plan = plan.unwrap();
+        // The only question is the last one.
+        assert_eq!(log.matches("\n? ").count(), 1, "{log}");
+        assert!(log.contains("? Save?"), "{log}");
+        assert!(
+            log.contains("Callback URL: http://localhost:8765/auth"),
+            "{log}"
+        );
+        assert!(log.contains("same 1 OAuth scope chosen"), "{log}");
+        assert_eq!(plan.after, After::SaveOnly);
+        assert_eq!(plan.concurrency, 3);
+        assert_eq!(plan.scopes, ["store_v2_orders"]);
+    }
+
+    #[test]
+    fn no_authorize_flag_leaves_save_only_or_cancel() {
+        let draft = Draft {
+            name: Some("given".into()),
+            auth_type: Some(AuthType::Oauth2),
+            store_hash: Some(hash("abc123")),
+            scopes: Some(vec!["store_v2_orders".into()]),
+            iclient: Some(IClientPick::Existing("main-app".into())),
+            concurrency: Some(3),
+            after: Some(After::SaveOnly),
+            ..Draft::default()
+        };
+        let (plan, _) = walk_script(&[Enter], draft);
+        assert_eq!(plan.unwrap().after, After::SaveOnly);
+    }
+
+    #[test]
+    fn suggested_name_comes_from_a_known_store_hash() {
+        let draft = Draft {
+            store_hash: Some(hash("abc123")),
+            auth_type: Some(AuthType::Oauth2),
+            scopes: Some(vec!["store_v2_orders".into()]),
+            iclient: Some(IClientPick::Existing("main-app".into())),
+            concurrency: Some(1),
+            ..Draft::default()
+        };
+        let (plan, _) = walk_script(&[Enter, Enter], draft);
+        assert_eq!(plan.unwrap().name, "abc123");
+    }
+
+    #[test]
+    fn select_all_keeps_the_stronger_twin() {
+        let draft = Draft {
+            name: Some("n".into()),
+            auth_type: Some(AuthType::Oauth2),
+            store_hash: Some(hash("abc123")),
+            iclient: Some(IClientPick::Existing("main-app".into())),
+            concurrency: Some(1),
+            ..Draft::default()
+        };
+        let (plan, log) = walk_script(
+            &[
+                Pick("Choose scopes"),
+                Tick(&[]), // nothing ticked: refused
+                Tick(&[
+                    "(store_v2_products)",
+                    "(store_v2_products_read_only)",
+                    "(store_cart_read_only)",
+                ]),
+                Enter,
+            ],
+            draft,
+        );
+        assert!(log.contains("! choose at least one scope"), "{log}");
+        assert!(log.contains("1 read-only twin left out"), "{log}");
+        assert_eq!(
+            plan.unwrap().scopes,
+            ["store_cart_read_only", "store_v2_products"]
+        );
+    }
+
+    #[test]
+    fn all_scopes_preset_preticks_every_store_scope() {
+        let draft = Draft {
+            name: Some("n".into()),
+            auth_type: Some(AuthType::Oauth2),
+            store_hash: Some(hash("abc123")),
+            iclient: Some(IClientPick::Existing("main-app".into())),
+            concurrency: Some(1),
+            ..Draft::default()
+        };
+        let (plan, _) = walk_script(&[Pick("All scopes"), Enter, Enter], draft);
+        assert_eq!(plan.unwrap().scopes, scopes::all_store_scopes());
+    }
+
+    #[test]
+    fn cancel_at_any_step_stops_the_walk() {
+        let steps: &[&[super::prompt::script::Reply]] = &[
+            &[Cancel],
+            &[Type("x"), Cancel],
+            &[Type("x"), Pick("OAuth"), Cancel],
+            &[Type("x"), Pick("OAuth"), Type("abc123"), Cancel],
+            &[
+                Type("x"),
+                Pick("OAuth"),
+                Type("abc123"),
+                Pick("Orders"),
+                Cancel,
+            ],
+            &[
+                Type("x"),
+                Pick("OAuth"),
+                Type("abc123"),
+                Pick("Orders"),
+                Enter,
+                Pick("+ Add"),
+                Type("new"),
+                Cancel,
+            ],
+            &[
+                Type("x"),
+                Pick("OAuth"),
+                Type("abc123"),
+                Pick("Orders"),
+                Enter,
+                Pick("main-app"),
+                Cancel,
+            ],
+            &[
+                Type("x"),
+                Pick("OAuth"),
+                Type("abc123"),
+                Pick("Orders"),
+                Enter,
+                Pick("main-app"),
+                No,
+                Pick("Cancel"),
+            ],
+        ];
+        for replies in steps {
+            let (result, log) = walk_script(replies, Draft::default());
+            assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+        }
+    }
+
+    #[test]
+    fn token_from_a_credentials_file_fills_the_store_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("creds.txt");
+        std::fs::write(
+            &path,
+            "ACCESS TOKEN: tok123\nAPI PATH: https://api.bigcommerce.com/stores/def456/v3/\n",
+        )
+        .unwrap();
+        let quoted: &'static str = Box::leak(format!("'{}'", path.display()).into_boxed_str());
+        let (plan, log) = walk_script(
+            &[
+                Type("tokconn"),
+                Pick("API-account token"),
+                Pick("Read the API credentials"),
+                Type("/nonexistent/creds.txt"),
+                Type(quoted),
+                Pick("Save"),
+            ],
+            Draft::default(),
+        );
+        let plan = plan.unwrap();
+        assert!(
+            log.contains("! cannot read /nonexistent/creds.txt"),
+            "{log}"
+        );
+        assert!(log.contains("→ store hash def456 (from the file)"), "{log}");
+        // The store hash step was skipped, and OAuth-only steps too.
+        assert!(!log.contains("? Store hash:"), "{log}");
+        assert!(!log.contains("? Scopes"), "{log}");
+        assert!(!log.contains("Callback URL"), "{log}");
+        assert_eq!(plan.store_hash, hash("def456"));
+        assert_eq!(plan.auth_type, AuthType::Token);
+        assert!(plan.iclient.is_none());
+        match plan.token {
+            Some(TokenSource::Given(t)) => {
+                use secrecy::ExposeSecret;
+                assert_eq!(t.expose_secret(), "tok123");
+            }
+            _ => panic!("expected the file's token"),
+        }
+    }
+
+    #[test]
+    fn credentials_file_for_another_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("creds.txt");
+        std::fs::write(
+            &path,
+            "ACCESS TOKEN: tok123\nAPI PATH: https://api.bigcommerce.com/stores/def456/v3/\n",
+        )
+        .unwrap();
+        let path: &'static str = Box::leak(path.display().to_string().into_boxed_str());
+        let draft = Draft {
+            name: Some("t".into()),
+            auth_type: Some(AuthType::Token),
+            store_hash: Some(hash("abc123")),
+            ..Draft::default()
+        };
+        let (result, log) = walk_script(&[Pick("Read"), Type(path), Cancel], draft);
+        assert!(matches!(result, Err(Stop::Cancelled)));
+        assert!(
+            log.contains("! this file is for store def456, but the store hash given is abc123"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn typed_token_and_advanced_borrow_same_store_first() {
+        let (plan, log) = walk_script(
+            &[
+                Type("t"),
+                Pick("API-account token"),
+                Pick("Type or paste"),
+                Type("  "), // empty: asked again
+                Type("tok-xyz"),
+                Type("abc123"),
+                Yes,
+                Pick("Borrow"),
+                Enter, // first lender: the same store's
+                Pick("Save"),
+            ],
+            Draft::default(),
+        );
+        let plan = plan.unwrap();
+        assert!(log.contains("! the access token is empty"), "{log}");
+        assert!(!log.contains("tok-xyz"), "{log}");
+        assert_eq!(plan.borrow_from.as_deref(), Some("acme-stage"));
+        assert!(
+            log.contains("borrowed from \"acme-stage\" (level 6)"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn concurrency_level_is_checked() {
+        let draft = Draft {
+            name: Some("n".into()),
+            auth_type: Some(AuthType::Oauth2),
+            store_hash: Some(hash("abc123")),
+            scopes: Some(vec!["store_v2_orders".into()]),
+            iclient: Some(IClientPick::Existing("main-app".into())),
+            ..Draft::default()
+        };
+        let (plan, log) = walk_script(
+            &[
+                Yes,
+                Pick("Set this"),
+                Type("26"),
+                Type("zero"),
+                Type("25"),
+                Enter,
+            ],
+            draft,
+        );
+        assert_eq!(
+            log.matches("! enter a whole number from 1 to 25").count(),
+            2,
+            "{log}"
+        );
+        assert_eq!(plan.unwrap().concurrency, 25);
+    }
+}
