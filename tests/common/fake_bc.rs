@@ -555,6 +555,8 @@ fn dispatch(inner: &mut Inner, idx: usize, rec: &Recorded) -> Response {
             install_outcome(inner, idx, id, outcome)
         }
         (_, ["stores", hash, rest @ ..]) => api(inner, idx, rec, hash, rest),
+        // Real browsers ask every site for one; not a client mistake.
+        ("GET", ["favicon.ico"]) => html(StatusCode::NOT_FOUND, "Not found", ""),
         _ => {
             inner.flag(idx, "no such route (404)");
             html(StatusCode::NOT_FOUND, "Not found", "<p>No such page.</p>")
