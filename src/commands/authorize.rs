@@ -128,25 +128,41 @@ fn authorize_with(
     first: bool,
     changes: Changes,
 ) -> Result<()> {
-    let result = try_authorize(ctx, id, flow, &changes);
-    if let Err(e) = &result {
-        let (code, message, _) = crate::error::report(e);
-        if first && code != crate::error::exit::USAGE {
-            let _ = ctx.records.update(|file| {
-                if let Some(c) = file
-                    .connections
-                    .iter_mut()
-                    .find(|c| c.id == id && c.state != State::Authorized)
-                {
-                    c.state = State::Failed;
-                    c.last_error = Some(message.clone());
-                    c.updated_at = store::now();
-                }
-                Ok(())
-            });
-        }
+    let Err(e) = try_authorize(ctx, id, flow, &changes) else {
+        return Ok(());
+    };
+    let (code, message, hint) = crate::error::report(&e);
+    if !first || code == crate::error::exit::USAGE {
+        return Err(e);
     }
-    result
+    let name = ctx.records.update(|file| {
+        let Some(c) = file
+            .connections
+            .iter_mut()
+            .find(|c| c.id == id && c.state != State::Authorized)
+        else {
+            return Ok(None);
+        };
+        c.state = State::Failed;
+        c.last_error = Some(message.clone());
+        c.updated_at = store::now();
+        Ok(Some(c.name.clone()))
+    });
+    // The connection stays saved (as `failed`): say how to finish it.
+    let Ok(Some(name)) = name else { return Err(e) };
+    let retry = format!(
+        "the connection is saved; once fixed, run `bcconn authorize {}`",
+        shell_word(&name)
+    );
+    Err(crate::error::Failure {
+        message,
+        hint: Some(match hint {
+            Some(h) => format!("{h}\n      {retry}"),
+            None => retry,
+        }),
+        code,
+    }
+    .into())
 }
 
 fn try_authorize(ctx: &Context, id: &str, flow: &FlowFlags, changes: &Changes) -> Result<()> {

@@ -1,0 +1,155 @@
+//! Helpers shared by the black-box tests: a hermetic environment for the real
+//! `bcconn` binary, the fake BigCommerce, and the fake browser.
+#![allow(dead_code)]
+
+pub mod fake_bc;
+pub mod fake_browser;
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_bcconn");
+
+/// A temp `BCCONN_HOME` and a cleared environment for running bcconn.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl Env {
+    /// The file secret store (works on any machine), no colour, no backtraces.
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let mut env = Env {
+            dir,
+            vars: Vec::new(),
+        };
+        env.set("BCCONN_HOME", home.to_str().unwrap());
+        env.set("BCCONN_SECRET_STORE", "file");
+        env.set("RUST_BACKTRACE", "0");
+        env.set("NO_COLOR", "1");
+        // Nothing the tests run may reach the real BigCommerce.
+        env.set("BCCONN_LOGIN_URL", "http://127.0.0.1:9");
+        env.set("BCCONN_API_URL", "http://127.0.0.1:9");
+        if let Some(path) = std::env::var_os("PATH") {
+            env.set("PATH", path.to_str().unwrap());
+        }
+        env
+    }
+
+    /// Points bcconn at a fake BigCommerce and the fake browser.
+    pub fn with_fake(fake: &fake_bc::FakeBc) -> Env {
+        let mut env = Env::new();
+        env.set("BCCONN_LOGIN_URL", &fake.url());
+        env.set("BCCONN_API_URL", &fake.url());
+        env.set("BCCONN_BROWSER", &fake_browser::command());
+        env
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Env {
+        self.vars.retain(|(k, _)| k != key);
+        self.vars.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn unset(&mut self, key: &str) -> &mut Env {
+        self.vars.retain(|(k, _)| k != key);
+        self
+    }
+
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.vars
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// `bcconn ARGS` with only this environment.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear();
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd.args(args);
+        cmd.timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// Same, as a std Command (for tests that stream stdout/stderr).
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.env_clear();
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    pub fn record_path(&self) -> PathBuf {
+        self.home().join("bcconn.json")
+    }
+
+    pub fn record_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.record_path()).unwrap_or_default()
+    }
+
+    pub fn records(&self) -> Value {
+        serde_json::from_slice(&self.record_bytes()).unwrap()
+    }
+
+    pub fn secrets_text(&self) -> String {
+        std::fs::read_to_string(self.home().join("secrets.json")).unwrap_or_default()
+    }
+
+    /// `bcconn list --json`, parsed.
+    pub fn list(&self) -> Vec<Value> {
+        let out = self.cmd(&["list", "--json"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "list failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    }
+
+    /// Adds an iClient with the secret on stdin.
+    pub fn add_iclient(&self, name: &str, client_id: &str, secret: &str, callback: &str) {
+        self.cmd(&[
+            "iclient",
+            "add",
+            name,
+            "--client-id",
+            client_id,
+            "--callback-url",
+            callback,
+            "--client-secret-stdin",
+        ])
+        .write_stdin(format!("{secret}\n"))
+        .assert()
+        .success();
+    }
+}
+
+/// A port that was free a moment ago, for callback URLs.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Both output streams as one string, for "no secret anywhere" checks.
+pub fn all_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
