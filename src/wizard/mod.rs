@@ -70,7 +70,10 @@ fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: boo
         Some(n) => n,
         None => ask_name(p, records, store_hash.as_ref())?,
     };
-    let auth_type = match auth_type {
+    // Scopes and an iClient only mean something for OAuth: giving either
+    // answers the question.
+    let implied = (scopes.is_some() || iclient.is_some()).then_some(AuthType::Oauth2);
+    let auth_type = match auth_type.or(implied) {
         Some(a) => a,
         None => ask_auth_type(p)?,
     };
@@ -572,9 +575,9 @@ mod tests {
 
     #[test]
     fn flags_are_not_asked_again_but_the_callback_url_is_shown() {
+        // No --auth-type: --scopes and --iclient imply OAuth.
         let draft = Draft {
             name: Some("given".into()),
-            auth_type: Some(AuthType::Oauth2),
             store_hash: Some(hash("abc123")),
             scopes: Some(vec!["store_v2_orders".into()]),
             iclient: Some(IClientPick::Existing("main-app".into())),
@@ -738,6 +741,7 @@ mod tests {
                 Pick("Read the API credentials"),
                 Type("/nonexistent/creds.txt"),
                 Type(quoted),
+                No,
                 Pick("Save"),
             ],
             Draft::default(),

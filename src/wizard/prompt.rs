@@ -179,6 +179,8 @@ impl Prompter for Terminal<'_> {
         let prompt = MultiSelect::new(message, options.to_vec())
             .with_render_config(self.render)
             .with_default(selected)
+            // Start at the first ticked scope, so a preset shows what it ticked.
+            .with_starting_cursor(selected.first().copied().unwrap_or(0))
             .with_help_message(help)
             .with_page_size(12)
             .with_formatter(&formatter)

@@ -1,0 +1,447 @@
+//! The `bcconn create` walk-through, driven through a pseudo-terminal: the
+//! real binary, real inquire prompts, keys sent as a person types them. The
+//! OAuth run goes all the way through the fake BigCommerce and fake browser.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fake_bc::FakeBc;
+use common::{Env, free_port};
+use expectrl::process::unix::WaitStatus;
+use expectrl::{Eof, Expect, session::OsSession};
+use serde_json::Value;
+
+#[test]
+fn __fake_browser() {
+    common::fake_browser::entry()
+}
+
+const CLIENT_ID: &str = "wizardclientid42";
+const SECRET: &str = "wizard-secret-Hk3Lq9Vt";
+const HASH: &str = "abc123";
+
+const ENTER: &str = "\r";
+const DOWN: &str = "\x1b[B";
+const RIGHT: &str = "\x1b[C";
+const ESC: &str = "\x1b";
+const CTRL_C: &str = "\x03";
+
+/// bcconn in a pty, with a transcript of everything it drew so far for
+/// failure messages.
+struct Pty {
+    session: OsSession,
+    seen: String,
+}
+
+impl Pty {
+    fn spawn(env: &Env, args: &[&str]) -> Pty {
+        let mut env_vars = env.std_cmd(args);
+        env_vars.env("TERM", "xterm");
+        let mut session = expectrl::Session::spawn(env_vars).expect("spawn bcconn in a pty");
+        // Wide enough that no prompt or error line wraps.
+        session
+            .get_process_mut()
+            .set_window_size(250, 50)
+            .expect("window size");
+        session.set_expect_timeout(Some(Duration::from_secs(10)));
+        Pty {
+            session,
+            seen: String::new(),
+        }
+    }
+
+    /// Waits for `text`; returns what was drawn before it (and it).
+    fn expect(&mut self, text: &str) -> String {
+        match self.session.expect(text) {
+            Ok(found) => {
+                let chunk = String::from_utf8_lossy(found.as_bytes()).into_owned();
+                self.seen.push_str(&chunk);
+                chunk
+            }
+            Err(e) => {
+                let rest = self.unread();
+                panic!(
+                    "waiting for {text:?}: {e}\n--- drawn so far ---\n{}\n--- then ---\n{rest}",
+                    self.seen
+                )
+            }
+        }
+    }
+
+    /// Whatever was drawn but not yet matched, for failure messages.
+    fn unread(&mut self) -> String {
+        let mut rest = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.session.try_read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            rest.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&rest).into_owned()
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.session.send(keys).expect("send keys");
+    }
+
+    /// Waits for `prompt`, then types `keys`.
+    fn answer(&mut self, prompt: &str, keys: &str) {
+        self.expect(prompt);
+        self.send(keys);
+    }
+
+    /// Reads to the end and returns the exit code.
+    fn finish(&mut self) -> i32 {
+        self.session
+            .set_expect_timeout(Some(Duration::from_secs(60)));
+        match self.session.expect(Eof) {
+            Ok(rest) => self
+                .seen
+                .push_str(&String::from_utf8_lossy(rest.as_bytes())),
+            Err(e) => panic!("waiting for exit: {e}\n--- drawn so far ---\n{}", self.seen),
+        }
+        match self.session.get_process().wait().expect("wait") {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("bcconn ended with {other:?}\n{}", self.seen),
+        }
+    }
+}
+
+/// Backspaces enough to clear a rejected answer (inquire keeps it for editing).
+fn erase(text: &str) -> String {
+    "\x7f".repeat(text.chars().count())
+}
+
+fn connection(env: &Env, name: &str) -> Value {
+    env.list()
+        .into_iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no connection {name:?} in {:?}", env.list()))
+}
+
+fn record_connection(env: &Env, name: &str) -> Value {
+    env.records()["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no connection {name:?} in the record file"))
+}
+
+/// A saved iClient and connection, so "unchanged" compares real files.
+fn env_with_records() -> Env {
+    let env = Env::new();
+    env.add_iclient("app", CLIENT_ID, SECRET, "http://127.0.0.1:8765/auth");
+    env.cmd(&[
+        "create",
+        "Shop",
+        "--store-hash",
+        HASH,
+        "--iclient",
+        "app",
+        "--scopes",
+        "store_v2_orders",
+        "--no-authorize",
+    ])
+    .assert()
+    .success();
+    env
+}
+
+#[test]
+fn oauth_create_with_a_new_iclient_ends_authorized() {
+    let fake = FakeBc::start();
+    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    fake.register_app(CLIENT_ID, SECRET, &callback, &["store_v2_orders"]);
+    fake.add_store(HASH, "Acme Shop", "acme.example.com");
+    let env = Env::with_fake(&fake);
+
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "shop\r");
+    t.answer("Authentication type:", ENTER); // OAuth 2.0, the default
+    t.answer(
+        "Store hash:",
+        &format!("https://store-{HASH}.mybigcommerce.com/manage\r"),
+    );
+    t.expect(&format!("→ store hash {HASH}"));
+    // Presets: Choose…, Read-only everything, Catalog, Orders.
+    t.answer("Scopes: start from", &format!("{DOWN}{DOWN}{DOWN}{ENTER}"));
+    // The picker opens at the first scope the preset ticked.
+    t.expect("> [x] Customers — read-only  (store_v2_customers_read_only)");
+    t.expect("space toggles");
+    t.send(ENTER);
+    t.expect("No iClient saved yet");
+    t.answer("iClient name:", "app\r");
+    t.answer("Client ID:", &format!("{CLIENT_ID}\r"));
+    t.answer("Client secret:", &format!("{SECRET}\r"));
+    t.answer("Callback URL:", &format!("{callback}\r"));
+    t.expect(&format!("Callback URL: {callback}"));
+    t.expect("Edit App › Technical");
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    let summary = t.expect("Save?");
+    assert!(summary.contains("store_v2_orders"), "{summary}");
+    assert!(
+        summary.contains("app (client id wizardclientid42; new"),
+        "{summary}"
+    );
+    t.send(ENTER); // Save & authorize
+    let code = t.finish();
+    assert_eq!(code, 0, "{}", t.seen);
+    assert!(t.seen.contains("Token verified"), "{}", t.seen);
+    // The secret prompt echoes nothing.
+    assert!(!t.seen.contains(SECRET), "the secret was drawn: {}", t.seen);
+
+    let conn = connection(&env, "shop");
+    assert_eq!(conn["state"], "authorized", "{conn}");
+    let token = env.cmd(&["token", "shop"]).output().unwrap();
+    assert!(token.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&token.stdout).trim(),
+        fake.issued_tokens()[0]
+    );
+    let rec = record_connection(&env, "shop");
+    assert_eq!(
+        rec["scopes"],
+        serde_json::json!([
+            "store_v2_customers_read_only",
+            "store_fulfillment_methods_read_only",
+            "store_v2_orders",
+            "store_order_fulfillment_manage",
+            "store_v2_transactions_read_only"
+        ])
+    );
+    let iclient = &env.records()["iclients"][0];
+    assert_eq!(iclient["name"], "app");
+    assert_eq!(iclient["callback_url"], callback.as_str());
+    assert_eq!(rec["iclient_id"], iclient["id"]);
+    assert!(fake.unexpected().is_empty(), "{:?}", fake.unexpected());
+}
+
+#[test]
+fn existing_iclient_and_select_all_saves_every_store_scope() {
+    let env = Env::new();
+    env.add_iclient("app", CLIENT_ID, SECRET, "http://127.0.0.1:8765/auth");
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "everything\r");
+    t.answer("Authentication type:", ENTER);
+    t.answer("Store hash:", "abc123\r");
+    t.answer("Scopes: start from", ENTER); // Choose scopes…
+    t.expect("→ selects all");
+    t.send(RIGHT);
+    t.expect("[x] App Extensions — manage");
+    t.send(ENTER);
+    let picked = t.expect("iClient (your app's client id and secret):");
+    assert!(picked.contains("selected"), "{picked}");
+    t.expect("app  (client id wizardclientid42)");
+    t.send(ENTER);
+    t.expect("Callback URL: http://127.0.0.1:8765/auth");
+    t.answer("Change advanced settings", ENTER);
+    t.answer("Save?", &format!("{DOWN}{ENTER}")); // Save only
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+
+    // "→" is the same as --all-scopes.
+    env.cmd(&[
+        "create",
+        "flagged",
+        "--store-hash",
+        HASH,
+        "--iclient",
+        "app",
+        "--all-scopes",
+        "--no-authorize",
+    ])
+    .assert()
+    .success();
+    let picked = record_connection(&env, "everything");
+    let flagged = record_connection(&env, "flagged");
+    assert_eq!(picked["scopes"], flagged["scopes"]);
+    assert!(picked["scopes"].as_array().unwrap().len() > 30, "{picked}");
+    assert!(
+        !picked["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("store_v2_products_read_only")),
+        "the read-only twin is dropped: {picked}"
+    );
+    assert_eq!(picked["state"], "pending");
+    assert_eq!(picked["iclient_id"], env.records()["iclients"][0]["id"]);
+}
+
+#[test]
+fn token_create_takes_the_token_at_a_hidden_prompt() {
+    let fake = FakeBc::start();
+    fake.add_store(HASH, "Acme Shop", "acme.example.com");
+    let token = "wizardtokenzzzz9999aaaa";
+    fake.add_token(token, HASH, &["store_v2_information_read_only"]);
+    let env = Env::with_fake(&fake);
+
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "tok\r");
+    t.answer("Authentication type:", &format!("{DOWN}{ENTER}"));
+    t.answer("Type or paste the access token", ENTER);
+    t.answer("input is hidden", &format!("{token}\r"));
+    t.answer("Store hash:", "abc123\r");
+    let between = t.expect("Change advanced settings");
+    assert!(!between.contains("Scopes"), "{between}");
+    assert!(!between.contains("Callback URL"), "{between}");
+    t.send(ENTER);
+    t.expect("API-account token");
+    t.answer("Save?", ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(!t.seen.contains(token), "the token was drawn: {}", t.seen);
+
+    let conn = connection(&env, "tok");
+    assert_eq!(conn["state"], "authorized", "{conn}");
+    assert_eq!(conn["auth_type"], "token", "{conn}");
+    let out = env.cmd(&["token", "tok"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), token);
+}
+
+#[test]
+fn a_taken_name_is_asked_again_naming_the_existing_one() {
+    let env = env_with_records();
+    let before = env.record_bytes();
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "shop\r");
+    t.expect("a connection named \"Shop\" already exists");
+    t.send(&format!("{}shop-2\r", erase("shop")));
+    t.answer("Authentication type:", ESC);
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(
+        t.seen.contains("Cancelled; nothing was saved."),
+        "{}",
+        t.seen
+    );
+    assert_eq!(env.record_bytes(), before);
+}
+
+#[test]
+fn a_bad_store_hash_is_asked_again_with_the_hint() {
+    let env = env_with_records();
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "x\r");
+    t.answer("Authentication type:", ENTER);
+    let bad = "kittens.mybigcommerce.com";
+    t.answer("Store hash:", &format!("{bad}\r"));
+    t.expect("kittens.mybigcommerce.com is a vanity/storefront domain");
+    t.expect("Store-level API accounts shows the API path");
+    t.send(&format!(
+        "{}https://store-def456.mybigcommerce.com/manage/dashboard\r",
+        erase(bad)
+    ));
+    t.expect("→ store hash def456");
+    t.answer("Scopes: start from", ESC);
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+}
+
+#[test]
+fn flags_are_not_asked_again_and_the_store_suggests_the_name() {
+    let env = Env::new();
+    env.add_iclient("app", CLIENT_ID, SECRET, "http://127.0.0.1:8765/auth");
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "--store-hash",
+            "https://api.bigcommerce.com/stores/fed789/v3/",
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    t.answer("Connection name:", ENTER); // the suggestion: the store hash
+    let between = t.expect("Change advanced settings");
+    for asked in ["Authentication type", "Store hash:", "Scopes:", "iClient ("] {
+        assert!(!between.contains(asked), "{asked} was asked:\n{between}");
+    }
+    assert!(
+        between.contains("Callback URL: http://127.0.0.1:8765/auth"),
+        "{between}"
+    );
+    t.send(&format!("y{ENTER}"));
+    t.answer("Concurrency level:", "30\r");
+    t.expect("enter a whole number from 1 to 25");
+    t.send(&format!("{}7\r", erase("30")));
+    t.answer("Save?", &format!("{DOWN}{ENTER}"));
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    let rec = record_connection(&env, "fed789");
+    assert_eq!(rec["concurrency"], 7);
+    assert_eq!(rec["scopes"], serde_json::json!(["store_v2_orders"]));
+}
+
+#[test]
+fn cancel_at_the_summary_leaves_everything_as_it_was() {
+    let env = env_with_records();
+    let (records, secrets) = (env.record_bytes(), env.secrets_text());
+    assert!(!secrets.is_empty());
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "new-one\r");
+    t.answer("Authentication type:", ENTER);
+    t.answer("Store hash:", "abc123\r");
+    t.answer("Scopes: start from", &format!("{DOWN}{DOWN}{ENTER}"));
+    t.answer("space toggles", ENTER);
+    t.expect("+ Add new iClient");
+    t.send(&format!("{DOWN}{ENTER}"));
+    t.answer("iClient name:", "second\r");
+    t.answer("Client ID:", "otherclient\r");
+    t.answer("Client secret:", "another-secret-value\r");
+    t.answer("Callback URL:", ENTER);
+    t.answer("Change advanced settings", ENTER);
+    t.answer("Save?", &format!("{DOWN}{DOWN}{ENTER}")); // Cancel
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(
+        t.seen.contains("Cancelled; nothing was saved."),
+        "{}",
+        t.seen
+    );
+    assert_eq!(env.record_bytes(), records, "the record file changed");
+    assert_eq!(env.secrets_text(), secrets, "the secrets file changed");
+    assert_eq!(env.records()["iclients"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn ctrl_c_in_the_middle_leaves_everything_as_it_was() {
+    let env = env_with_records();
+    let (records, secrets) = (env.record_bytes(), env.secrets_text());
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "new-one\r");
+    t.answer("Authentication type:", ENTER);
+    t.answer("Store hash:", "abc123\r");
+    t.answer("Scopes: start from", ENTER);
+    t.answer("space toggles", &format!("{RIGHT}{ENTER}"));
+    t.expect("+ Add new iClient");
+    t.send(&format!("{DOWN}{ENTER}"));
+    t.answer("iClient name:", "second\r");
+    t.answer("Client ID:", "otherclient\r");
+    t.answer("Client secret:", &format!("half-typed{CTRL_C}"));
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(
+        t.seen.contains("Cancelled; nothing was saved."),
+        "{}",
+        t.seen
+    );
+    assert_eq!(env.record_bytes(), records, "the record file changed");
+    assert_eq!(env.secrets_text(), secrets, "the secrets file changed");
+}
+
+#[test]
+fn without_a_terminal_missing_flags_fail_fast() {
+    let env = Env::new();
+    let out = env
+        .std_cmd(&["create", "--store-hash", HASH])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for flag in ["NAME", "--scopes", "--iclient"] {
+        assert!(stderr.contains(flag), "{flag} not named: {stderr}");
+    }
+    assert!(!stderr.contains("--store-hash HASH"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(!env.record_path().exists());
+}
