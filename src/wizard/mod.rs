@@ -118,8 +118,8 @@ fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: boo
         token,
         after: after.unwrap_or(After::Authorize),
     };
-    p.say(&view::summary(&plan, records));
-    plan.after = ask_finish(p, auth_type, after)?;
+    p.say(&format!("\n{}", view::summary(&plan, records)));
+    plan.after = ask_finish(p, &plan.name, auth_type, after)?;
     Ok(plan)
 }
 
@@ -141,8 +141,8 @@ fn ask_name(p: &mut dyn Prompter, records: &RecordFile, hash: Option<&StoreHash>
 
 fn ask_auth_type(p: &mut dyn Prompter) -> Step<AuthType> {
     let options = [
-        "OAuth 2.0: through your BigCommerce app (client id + secret); you approve in the browser",
-        "API-account token: the access token of a store-level API account",
+        "OAuth 2.0 (your app's client id and secret; you approve in the browser)",
+        "API-account token (from a store-level API account)",
     ]
     .map(String::from);
     let i = p.select("Authentication type:", &options, 0, None)?;
@@ -427,32 +427,34 @@ fn ask_advanced(
 /// The last step: save (and authorize), or cancel. `--no-authorize` leaves
 /// only saving; a token connection has nothing to authorize (its token is
 /// checked as it is saved).
-fn ask_finish(p: &mut dyn Prompter, auth_type: AuthType, after: Option<After>) -> Step<After> {
-    let (options, afters): (Vec<&str>, Vec<After>) = match (auth_type, after) {
+fn ask_finish(
+    p: &mut dyn Prompter,
+    name: &str,
+    auth_type: AuthType,
+    after: Option<After>,
+) -> Step<After> {
+    let save_only = format!("Save only (authorize later: bcconn authorize {name})");
+    let (options, afters): (Vec<String>, Vec<After>) = match (auth_type, after) {
         (AuthType::Token, _) => (
             vec![
-                "Save (the token is checked against the store first)",
-                "Cancel",
+                "Save (the token is checked against the store first)".into(),
+                "Cancel".into(),
             ],
             vec![After::Authorize],
         ),
-        (AuthType::Oauth2, Some(After::SaveOnly)) => (
-            vec![
-                "Save only (authorize later: bcconn authorize NAME)",
-                "Cancel",
-            ],
-            vec![After::SaveOnly],
-        ),
+        (AuthType::Oauth2, Some(After::SaveOnly)) => {
+            (vec![save_only, "Cancel".into()], vec![After::SaveOnly])
+        }
         (AuthType::Oauth2, _) => (
             vec![
-                "Save & authorize (opens BigCommerce in your browser)",
-                "Save only (authorize later: bcconn authorize NAME)",
-                "Cancel",
+                "Save & authorize (opens BigCommerce in your browser)".into(),
+                save_only,
+                "Cancel".into(),
             ],
             vec![After::Authorize, After::SaveOnly],
         ),
     };
-    let options: Vec<String> = options.into_iter().map(String::from).collect();
+    // Past the listed outcomes is "Cancel".
     let i = p.select("Save?", &options, 0, None)?;
     afters.get(i).copied().ok_or(Stop::Cancelled)
 }
