@@ -15,8 +15,6 @@ const FILE_NAME: &str = "bcconn.json";
 const LOCK_NAME: &str = "bcconn.lock";
 /// The longest name a record may have, in characters.
 pub const MAX_NAME: usize = 64;
-/// Concurrency levels BigCommerce connections may use.
-pub const CONCURRENCY: std::ops::RangeInclusive<u8> = 1..=25;
 
 /// The record file under one home directory.
 pub struct Records {
