@@ -110,7 +110,14 @@ pub fn now() -> String {
 /// Checks a record name: non-empty printable text, at most 64 characters,
 /// no leading or trailing space (they make names that look equal differ).
 pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
-    let fix = format!("a {kind} name is 1 to {MAX_NAME} printable characters, e.g. \"acme-prod\"");
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let fix = format!(
+        "{article} {kind} name is 1 to {MAX_NAME} printable characters, e.g. \"acme-prod\""
+    );
     if name.trim().is_empty() {
         return Err(usage(format!("the {kind} name is empty")).hint(fix));
     }
