@@ -355,6 +355,50 @@ fn iclient_add_refuses_a_name_taken_in_another_case() {
     assert_eq!(env.secrets_text(), secrets_before);
 }
 
+#[test]
+fn iclient_add_checks_the_name_and_client_id_before_storing_the_secret() {
+    let env = Env::new();
+    let long = "i".repeat(65);
+    for (name, client_id, why) in [
+        ("", "cid", "the iClient name is empty"),
+        (long.as_str(), "cid", "65 characters"),
+        ("tab\tname", "cid", "control character"),
+        ("app", "has space", "not a client id"),
+    ] {
+        let out = bc_in(
+            &env,
+            &[
+                "iclient",
+                "add",
+                name,
+                "--client-id",
+                client_id,
+                "--client-secret-stdin",
+            ],
+            SECRET,
+        )
+        .refused(2)
+        .says(&[why]);
+        if why != "not a client id" {
+            assert!(
+                out.stderr.contains("hint: an iClient name is 1 to 64"),
+                "{}",
+                out.show()
+            );
+        }
+    }
+    assert!(!env.record_path().exists());
+    assert!(secrets(&env).is_empty(), "a refused add stored a secret");
+    // Without a terminal a missing client id is named, not asked for.
+    bc_in(
+        &env,
+        &["iclient", "add", "app", "--client-secret-stdin"],
+        SECRET,
+    )
+    .refused(2)
+    .says(&["no client id given", "--client-id"]);
+}
+
 // --------------------------------------------------------------- iclient edit
 
 #[test]
@@ -620,6 +664,58 @@ fn callback_url_prints_the_named_iclients_url() {
     bc(&env, &["callback-url", "--iclient", "three"])
         .refused(2)
         .says(&["no iClient named \"three\""]);
+}
+
+// -------------------------------------------------------------------- create
+
+#[test]
+fn create_without_a_terminal_names_the_missing_flags_and_saves_nothing() {
+    let env = with_app();
+    let records = env.record_bytes();
+    bc(&env, &["create", "--no-authorize"]).refused(2).says(&[
+        "missing NAME",
+        "--store-hash",
+        "--scopes",
+        "--iclient",
+    ]);
+    bc(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            "abc123",
+            "--iclient",
+            "app",
+        ],
+    )
+    .refused(2)
+    .says(&["missing --scopes"]);
+    let out = bc(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            "abc123",
+            "--scopes",
+            "store_v2_orders",
+        ],
+    )
+    .refused(2)
+    .says(&["--iclient NAME"]);
+    assert!(
+        !out.stderr.contains("NAME,"),
+        "the name was given\n{}",
+        out.show()
+    );
+    create(&env, "shop", &["--iclient", "ap"])
+        .refused(2)
+        .says(&["no iClient named \"ap\"", "did you mean \"app\""]);
+    create(&env, "shop", &["--scopes", " , "])
+        .refused(2)
+        .says(&["no scopes given"]);
+    assert_eq!(env.record_bytes(), records);
 }
 
 // --------------------------------------------------------- create: store hash
