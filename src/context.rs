@@ -26,9 +26,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(env: Env, verbose: u8) -> Context {
+    pub fn new(env: Env) -> Context {
         let stderr_tty = std::io::stderr().is_terminal();
-        let ui = Ui::new(!env.no_color && stderr_tty, verbose);
+        let ui = Ui::new(!env.no_color && stderr_tty);
+        tracing::debug!(
+            "records in {}{}",
+            env.home.display(),
+            if env.home_from_env { " (BCCONN_HOME)" } else { "" }
+        );
         Context {
             records: Records::new(&env.home),
             ui,

@@ -41,10 +41,6 @@ impl Failure {
         self
     }
 
-    pub fn code(mut self, code: u8) -> Self {
-        self.code = code;
-        self
-    }
 }
 
 /// Bad input: exit code 2.

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let env = env::Env::from_process();
     init_tracing(cli.verbose);
-    let ctx = context::Context::new(env, cli.verbose);
+    let ctx = context::Context::new(env);
     match commands::run(&ctx, cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -7,7 +7,6 @@ use std::io::Write;
 
 pub struct Ui {
     color: bool,
-    pub verbose: u8,
 }
 
 const GREEN: &str = "\x1b[32m";
@@ -18,8 +17,8 @@ const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 impl Ui {
-    pub fn new(color: bool, verbose: u8) -> Ui {
-        Ui { color, verbose }
+    pub fn new(color: bool) -> Ui {
+        Ui { color }
     }
 
     pub fn color(&self) -> bool {
@@ -36,10 +35,6 @@ impl Ui {
 
     pub fn bold(&self, text: &str) -> String {
         self.paint(BOLD, text)
-    }
-
-    pub fn dim(&self, text: &str) -> String {
-        self.paint(DIM, text)
     }
 
     /// A completed step: "✓ Code exchanged".
@@ -135,7 +130,7 @@ mod tests {
 
     #[test]
     fn no_colour_means_plain_text() {
-        assert_eq!(Ui::new(false, 0).bold("x"), "x");
-        assert_eq!(Ui::new(true, 0).bold("x"), "\x1b[1mx\x1b[0m");
+        assert_eq!(Ui::new(false).bold("x"), "x");
+        assert_eq!(Ui::new(true).bold("x"), "\x1b[1mx\x1b[0m");
     }
 }

@@ -559,3 +559,28 @@ fn a_token_the_store_refuses_saves_nothing() {
     assert_eq!(env.record_bytes(), before);
     assert!(!env.secrets_text().contains("connection/"));
 }
+
+/// The benchmark: wall time of a whole `bcconn authorize` against the
+/// local fake with the fake browser. Prints figures; asserts only that every
+/// run authorized (timing is never asserted).
+#[test]
+#[ignore = "benchmark: cargo test --release --test flow authorize_benchmark -- --ignored --nocapture"]
+fn authorize_benchmark() {
+    let (fake, env, _) = setup();
+    env.cmd(&create_args("shop", &["--no-authorize"])).assert().success();
+    let runs = 30;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        env.cmd(&["authorize", "shop"]).assert().success();
+        times.push(start.elapsed());
+    }
+    assert_eq!(fake.issued_tokens().len(), runs);
+    times.sort();
+    eprintln!(
+        "bcconn authorize x{runs}: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        times[0].as_secs_f64() * 1e3,
+        times[runs / 2].as_secs_f64() * 1e3,
+        times[runs - 1].as_secs_f64() * 1e3
+    );
+}

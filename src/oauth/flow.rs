@@ -198,6 +198,14 @@ async fn finish(req: &Request<'_>, cb: &Callback, ui: &Ui) -> Result<Authorized>
         .into());
     }
     let store = match api::check(&http, req.api, req.store, &token).await {
+        Check::Ok { store: Some(info) } if info.id.as_deref().is_some_and(|id| id != req.store.as_str()) => {
+            return Err(failure(format!(
+                "the store API says the token belongs to store {:?}, not {}; it was not saved",
+                info.id.unwrap_or_default(),
+                req.store
+            ))
+            .into());
+        }
         Check::Ok { store } => store,
         Check::Invalid(why) => {
             return Err(failure(format!(

@@ -15,8 +15,6 @@ const FILE_NAME: &str = "bcconn.json";
 const LOCK_NAME: &str = "bcconn.lock";
 /// The longest name a record may have, in characters.
 pub const MAX_NAME: usize = 64;
-/// Concurrency levels BigCommerce connections may use.
-pub const CONCURRENCY: std::ops::RangeInclusive<u8> = 1..=25;
 
 /// The record file under one home directory.
 pub struct Records {
@@ -110,7 +108,14 @@ pub fn now() -> String {
 /// Checks a record name: non-empty printable text, at most 64 characters,
 /// no leading or trailing space (they make names that look equal differ).
 pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
-    let fix = format!("a {kind} name is 1 to {MAX_NAME} printable characters, e.g. \"acme-prod\"");
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let fix = format!(
+        "{article} {kind} name is 1 to {MAX_NAME} printable characters, e.g. \"acme-prod\""
+    );
     if name.trim().is_empty() {
         return Err(usage(format!("the {kind} name is empty")).hint(fix));
     }
@@ -261,15 +266,23 @@ impl RecordFile {
         borrower_name: &str,
         lender: &str,
     ) -> Result<String, Failure> {
+        let itself = || {
+            usage(format!(
+                "connection {borrower_name:?} cannot borrow concurrency from itself"
+            ))
+            .hint("name another connection, or set its own level with --concurrency")
+        };
+        // Checked before the lookup: a connection being created is not saved
+        // yet, and "no connection named X" would hide the real mistake.
+        if !borrower_name.is_empty() && same_name(lender, borrower_name) {
+            return Err(itself());
+        }
         let Some(lend) = self.connection(lender) else {
             return Err(not_found("connection", lender, self.connections.iter().map(|c| c.name.as_str()), "bcconn list")
                 .hint("--borrow-concurrency-from takes the name of a saved connection (see `bcconn list`)"));
         };
-        if Some(lend.id.as_str()) == borrower_id || same_name(&lend.name, borrower_name) {
-            return Err(usage(format!(
-                "connection {borrower_name:?} cannot borrow concurrency from itself"
-            ))
-            .hint("name another connection, or set its own level with --concurrency"));
+        if Some(lend.id.as_str()) == borrower_id {
+            return Err(itself());
         }
         // Walk the lender's chain; reaching the borrower means a cycle.
         if let Some(me) = borrower_id {
@@ -390,6 +403,14 @@ mod tests {
         ]);
         assert!(
             f.check_borrow(Some("id-a"), "a", "A")
+                .unwrap_err()
+                .message
+                .contains("itself")
+        );
+        // A connection not saved yet is told it names itself, not that the
+        // lender is unknown.
+        assert!(
+            f.check_borrow(None, "new", "NEW")
                 .unwrap_err()
                 .message
                 .contains("itself")
