@@ -28,8 +28,11 @@ use crate::commands::iclient::{
 };
 use crate::context::Context;
 use crate::error::Failure;
-use crate::store::{AuthType, CONCURRENCY, RecordFile};
+use crate::store::{AuthType, RecordFile};
 use prompt::{Ask, Prompter, Step, Stop, Terminal};
+
+/// Concurrency levels, the same range `--concurrency` accepts.
+const CONCURRENCY: std::ops::RangeInclusive<u8> = 1..=25;
 
 /// Fills the holes of `draft` by asking; `None` when the person cancelled.
 pub fn run(ctx: &Context, draft: Draft, records: &RecordFile) -> Result<Option<Plan>> {
