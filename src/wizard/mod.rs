@@ -47,10 +47,7 @@ pub fn run(ctx: &Context, draft: Draft, records: &RecordFile) -> Result<Option<P
 
 /// One line for a prompt's error slot: what is wrong, then what to do.
 fn explain(f: Failure) -> String {
-    match f.hint {
-        Some(hint) => format!("{}; {hint}", f.message),
-        None => f.message,
-    }
+    plain(&f.into())
 }
 
 /// The steps, in order. `env_token`: BCCONN_ACCESS_TOKEN is set, so it can be
