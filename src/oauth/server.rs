@@ -33,6 +33,7 @@ pub struct Hit {
 }
 
 /// Sockets bound before the browser opens, so a busy port fails fast.
+#[derive(Debug)]
 pub struct Bound {
     sockets: Vec<std::net::TcpListener>,
     pub path: String,

@@ -489,7 +489,7 @@ mod tests {
             })
             .unwrap();
         let before = std::fs::read(records.path()).unwrap();
-        let err = records.update(|f| {
+        let err: Result<()> = records.update(|f| {
             f.connections.clear();
             anyhow::bail!("no")
         });
