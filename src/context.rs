@@ -32,7 +32,11 @@ impl Context {
         tracing::debug!(
             "records in {}{}",
             env.home.display(),
-            if env.home_from_env { " (BCCONN_HOME)" } else { "" }
+            if env.home_from_env {
+                " (BCCONN_HOME)"
+            } else {
+                ""
+            }
         );
         Context {
             records: Records::new(&env.home),

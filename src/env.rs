@@ -149,8 +149,10 @@ mod tests {
     fn unknown_secret_store_is_refused_with_the_choices() {
         let err = env(&[("BCCONN_SECRET_STORE", "vault")])
             .secret_store_kind()
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("vault") && err.contains("keyutils"), "{err}");
+            .unwrap_err();
+        let (code, message, hint) = crate::error::report(&err);
+        assert_eq!(code, crate::error::exit::USAGE);
+        assert!(message.contains("vault"), "{message}");
+        assert!(hint.unwrap().contains("keyutils"));
     }
 }

@@ -40,7 +40,6 @@ impl Failure {
         self.hint = Some(hint.into());
         self
     }
-
 }
 
 /// Bad input: exit code 2.

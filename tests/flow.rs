@@ -160,7 +160,7 @@ fn install_flow_redirects_the_browser_to_succeeded() {
 #[test]
 fn manual_flow_reads_the_pasted_address() {
     use std::io::{BufRead, BufReader, Write};
-    let (fake, env, _) = setup();
+    let (_fake, env, _) = setup();
     let mut child = env
         .std_cmd(&create_args("shop", &["--flow", "manual"]))
         .stdin(std::process::Stdio::piped())
@@ -457,7 +457,7 @@ fn status_reports_ok_then_invalid() {
 
 #[test]
 fn delete_forgets_the_token_and_says_how_to_revoke() {
-    let (fake, env, _) = setup();
+    let (_fake, env, _) = setup();
     env.cmd(&create_args("shop", &[])).assert().success();
     assert!(env.secrets_text().contains("connection/"));
     env.cmd(&["delete", "shop", "--yes"])
@@ -467,7 +467,6 @@ fn delete_forgets_the_token_and_says_how_to_revoke() {
     assert!(!env.secrets_text().contains("connection/"));
     assert!(env.list().is_empty());
     env.cmd(&["token", "shop"]).assert().code(2);
-    let _ = fake;
 }
 
 const CREDS: &str = "ACCESS TOKEN: tokenAPIacct0123456789xyz\nCLIENT NAME: bcconn test\nAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\nCLIENT ID: someclientid\nCLIENT SECRET: someclientsecret\n";
@@ -567,7 +566,9 @@ fn a_token_the_store_refuses_saves_nothing() {
 #[ignore = "benchmark: cargo test --release --test flow authorize_benchmark -- --ignored --nocapture"]
 fn authorize_benchmark() {
     let (fake, env, _) = setup();
-    env.cmd(&create_args("shop", &["--no-authorize"])).assert().success();
+    env.cmd(&create_args("shop", &["--no-authorize"]))
+        .assert()
+        .success();
     let runs = 30;
     let mut times = Vec::new();
     for _ in 0..runs {

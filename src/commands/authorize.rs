@@ -422,13 +422,12 @@ pub fn save_token_connection(
     let name = conn.name.clone();
     let saved = ctx.records.update(|file| {
         file.check_connection_name_free(&conn.name, None)?;
-        if let Some(lender) = &conn.borrow_concurrency_from {
-            if file.connection_by_id(lender).is_none() {
-                return Err(usage(
-                    "the connection to borrow concurrency from was deleted meanwhile",
-                )
-                .into());
-            }
+        if let Some(lender) = &conn.borrow_concurrency_from
+            && file.connection_by_id(lender).is_none()
+        {
+            return Err(
+                usage("the connection to borrow concurrency from was deleted meanwhile").into(),
+            );
         }
         file.connections.push(conn);
         Ok(())

@@ -32,17 +32,16 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         file.connections.retain(|c| c.id != conn.id);
         Ok(conn)
     })?;
-    if let Some(kind) = removed.token_store {
-        if let Err(e) = ctx
+    if let Some(kind) = removed.token_store
+        && let Err(e) = ctx
             .secrets(kind)
             .and_then(|s| s.delete(&connection_account(&removed.id)))
-        {
-            ctx.ui.warn(&format!(
-                "the record is gone but its token could not be removed from {}: {}",
-                kind.describe(),
-                crate::error::report(&e).1
-            ));
-        }
+    {
+        ctx.ui.warn(&format!(
+            "the record is gone but its token could not be removed from {}: {}",
+            kind.describe(),
+            crate::error::report(&e).1
+        ));
     }
     ctx.ui
         .step(&format!("Deleted connection {:?}", removed.name));

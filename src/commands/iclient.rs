@@ -396,3 +396,66 @@ fn refuse_if_used(file: &RecordFile, ic: &IClient) -> Result<(), crate::error::F
     ))
     .hint("delete those connections or move them to another iClient with `bcconn edit NAME --iclient OTHER` first"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::secrets::{MemoryStore, SecretStore, StoreKind};
+    use secrecy::{ExposeSecret, SecretString};
+    use std::rc::Rc;
+
+    fn ctx(home: &std::path::Path) -> (Context, Rc<MemoryStore>) {
+        let dir = home.to_path_buf();
+        let env = Env::from_lookup(|k| (k == "BCCONN_HOME").then(|| dir.clone().into_os_string()));
+        let ctx = Context::new(env);
+        let store = Rc::new(MemoryStore::new(StoreKind::Os));
+        ctx.set_store(store.clone());
+        (ctx, store)
+    }
+
+    fn new(name: &str) -> NewIClient {
+        NewIClient {
+            name: name.into(),
+            client_id: "cid".into(),
+            callback_url: DEFAULT_CALLBACK_URL.into(),
+            secret: SecretString::from("s3cret".to_string()),
+        }
+    }
+
+    #[test]
+    fn save_new_keys_the_secret_by_id_and_keeps_it_out_of_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, store) = ctx(dir.path());
+        let saved = save_new(&ctx, new("app")).unwrap();
+        let secret = store.get(&iclient_account(&saved.id)).unwrap().unwrap();
+        assert_eq!(secret.expose_secret(), "s3cret");
+        assert_eq!(saved.secret_store, StoreKind::Os);
+        let text = std::fs::read_to_string(ctx.records.path()).unwrap();
+        assert!(text.contains(&saved.id) && !text.contains("s3cret"));
+    }
+
+    #[test]
+    fn a_taken_name_stores_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, store) = ctx(dir.path());
+        save_new(&ctx, new("app")).unwrap();
+        let err = save_new(&ctx, new("APP")).unwrap_err();
+        assert!(err.to_string().contains("already exists"));
+        let file = ctx.records.load().unwrap();
+        assert_eq!(file.iclients.len(), 1);
+        // Only the first iClient's secret is in the store.
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn callback_urls_are_kept_byte_for_byte() {
+        assert_eq!(
+            validate_callback_url("http://localhost:8765").unwrap(),
+            "http://localhost:8765"
+        );
+        assert!(validate_callback_url("localhost:8765/auth").is_err());
+        assert!(validate_callback_url("ftp://x/auth").is_err());
+        assert!(validate_callback_url("http://x/auth#frag").is_err());
+    }
+}

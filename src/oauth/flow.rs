@@ -70,12 +70,12 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
         req.store
     ));
     ui.say(&format!("  {url}"));
-    if !req.no_browser {
-        if let Err(why) = browser::open(&url, req.browser) {
-            ui.warn(&format!(
-                "could not open a browser ({why}); open the URL above yourself. Still waiting."
-            ));
-        }
+    if !req.no_browser
+        && let Err(why) = browser::open(&url, req.browser)
+    {
+        ui.warn(&format!(
+            "could not open a browser ({why}); open the URL above yourself. Still waiting."
+        ));
     }
 
     let deadline = Instant::now() + req.timeout;
@@ -198,7 +198,12 @@ async fn finish(req: &Request<'_>, cb: &Callback, ui: &Ui) -> Result<Authorized>
         .into());
     }
     let store = match api::check(&http, req.api, req.store, &token).await {
-        Check::Ok { store: Some(info) } if info.id.as_deref().is_some_and(|id| id != req.store.as_str()) => {
+        Check::Ok { store: Some(info) }
+            if info
+                .id
+                .as_deref()
+                .is_some_and(|id| id != req.store.as_str()) =>
+        {
             return Err(failure(format!(
                 "the store API says the token belongs to store {:?}, not {}; it was not saved",
                 info.id.unwrap_or_default(),

@@ -23,6 +23,12 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    pub fn len(&self) -> usize {
+        self.map.borrow().len()
+    }
+}
+
 impl SecretStore for MemoryStore {
     fn kind(&self) -> StoreKind {
         self.kind
