@@ -272,15 +272,25 @@ fn ask_scopes(p: &mut dyn Prompter) -> Step<Vec<String>> {
         .map(|&i| offered[i].name.to_string())
         .collect();
     // A modify scope includes its read-only twin; asking for both is noise.
+    // Say which were left out, so a shorter list than ticked is no surprise.
+    let redundant: Vec<&str> = names
+        .iter()
+        .filter_map(|n| scopes::read_only_twin(n))
+        .filter(|twin| names.iter().any(|n| n == twin))
+        .collect();
     let kept = scopes::normalize(&names);
-    let dropped = names.len() - kept.len();
-    if dropped > 0 {
-        p.say(&format!(
-            "  → {} scopes ({dropped} read-only twin{} left out: the modify scope includes {})",
-            kept.len(),
-            if dropped == 1 { "" } else { "s" },
-            if dropped == 1 { "it" } else { "them" },
-        ));
+    match redundant.len() {
+        0 => {}
+        1..=3 => p.say(&format!(
+            "  → {} kept; left out {}: the modify scope includes {}",
+            view::count(kept.len(), "scope"),
+            redundant.join(", "),
+            if redundant.len() == 1 { "it" } else { "them" },
+        )),
+        n => p.say(&format!(
+            "  → {} kept; left out {n} read-only twins: their modify scopes include them",
+            view::count(kept.len(), "scope"),
+        )),
     }
     Ok(kept)
 }
@@ -655,7 +665,12 @@ mod tests {
             draft,
         );
         assert!(log.contains("! choose at least one scope"), "{log}");
-        assert!(log.contains("1 read-only twin left out"), "{log}");
+        assert!(
+            log.contains(
+                "→ 2 scopes kept; left out store_v2_products_read_only: the modify scope includes it"
+            ),
+            "{log}"
+        );
         assert_eq!(
             plan.unwrap().scopes,
             ["store_cart_read_only", "store_v2_products"]

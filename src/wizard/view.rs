@@ -25,23 +25,25 @@ pub fn scope_option(s: &Scope) -> String {
 /// The first scope question: a way to start, each with the scopes it ticks.
 /// "Choose scopes…" ticks nothing; the others pre-tick a preset to adjust.
 pub fn scope_starts() -> Vec<(String, Vec<String>)> {
-    let count = |n: usize| {
-        if n == 1 {
-            "1 scope".to_string()
-        } else {
-            format!("{n} scopes")
-        }
-    };
     let mut starts = vec![("Choose scopes…".to_string(), Vec::new())];
     for (title, names) in scopes::presets() {
         starts.push((
-            format!("{title} ({})", count(names.len())),
+            format!("{title} ({})", count(names.len(), "scope")),
             names.iter().map(|n| (*n).to_string()).collect(),
         ));
     }
     let all = scopes::all_store_scopes();
-    starts.push((format!("All scopes ({})", count(all.len())), all));
+    starts.push((format!("All scopes ({})", count(all.len(), "scope")), all));
     starts
+}
+
+/// "1 scope", "3 scopes".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Indexes into `options` of the scopes named in `names`.
@@ -128,12 +130,7 @@ pub fn summary(plan: &Plan, records: &RecordFile) -> String {
 }
 
 fn scope_summary(names: &[String]) -> String {
-    let head = if names.len() == 1 {
-        "1 scope".to_string()
-    } else {
-        format!("{} scopes", names.len())
-    };
-    format!("{head}\n{}", wrap_list(names, 72))
+    format!("{}\n{}", count(names.len(), "scope"), wrap_list(names, 72))
 }
 
 fn iclient_summary(pick: Option<&IClientPick>, records: &RecordFile) -> (String, String) {
@@ -354,6 +351,13 @@ mod tests {
             lender_option(&r, &r.connections[0], "abc123"),
             "other-a  (store zzz111, concurrency 3)"
         );
+    }
+
+    #[test]
+    fn count_says_one_or_many() {
+        assert_eq!(count(1, "scope"), "1 scope");
+        assert_eq!(count(0, "scope"), "0 scopes");
+        assert_eq!(count(34, "scope"), "34 scopes");
     }
 
     #[test]
