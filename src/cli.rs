@@ -68,7 +68,7 @@ pub enum Command {
 pub struct ConnectionFlags {
     /// Store hash, or any URL that holds one (API path, control panel URL, `stores/HASH`)
     #[arg(long, value_name = "HASH|URL")]
-    pub store_hash: Option<StoreHash>,
+    pub store_hash: Option<String>,
 
     /// Scopes to request, comma-separated (see `bcconn scopes`)
     #[arg(long, value_name = "SCOPE,..", conflicts_with = "all_scopes")]
@@ -89,6 +89,19 @@ pub struct ConnectionFlags {
     /// Share another connection's concurrency pool instead of having one
     #[arg(long, value_name = "CONNECTION")]
     pub borrow_concurrency_from: Option<String>,
+}
+
+impl ConnectionFlags {
+    /// `--store-hash`, parsed here rather than by clap so that a refusal reads
+    /// like every other bcconn error (what was wrong, then where to look).
+    pub fn parsed_store_hash(&self) -> Result<Option<StoreHash>, crate::error::Failure> {
+        self.store_hash
+            .as_deref()
+            .map(|s| {
+                StoreHash::parse(s).map_err(|e| crate::error::usage(format!("--store-hash: {e}")))
+            })
+            .transpose()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

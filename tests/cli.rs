@@ -1614,3 +1614,66 @@ fn only_commands_that_keep_secrets_open_the_secret_store() {
     assert_eq!(env.record_bytes(), records);
     assert_eq!(env.secrets_text(), stored);
 }
+
+// ------------------------------------------------------- refusals a user hit
+
+#[test]
+fn destructive_commands_without_a_terminal_need_yes() {
+    let env = with_app();
+    create(&env, "shop", &[]).ok();
+    let before = env.record_bytes();
+    bc(&env, &["delete", "shop"]).refused(2).says(&["--yes"]);
+    bc(&env, &["iclient", "remove", "app"]).refused(2);
+    assert_eq!(env.record_bytes(), before);
+    bc(&env, &["delete", "shop", "--yes"]).ok();
+    bc(&env, &["iclient", "remove", "app"])
+        .refused(2)
+        .says(&["--yes"]);
+    bc(&env, &["iclient", "remove", "app", "--yes"]).ok();
+    assert!(env.list().is_empty());
+}
+
+#[test]
+fn account_level_scopes_are_refused_for_store_connections() {
+    let env = with_app();
+    let before = env.record_bytes();
+    create(&env, "shop", &["--scopes", "store_v2_orders,account_read"])
+        .refused(2)
+        .says(&["account_read", "account-level"]);
+    assert_eq!(env.record_bytes(), before);
+}
+
+#[test]
+fn no_authorize_is_refused_for_token_connections() {
+    let env = Env::new();
+    bc_in(
+        &env,
+        &[
+            "create",
+            "t",
+            "--auth-type",
+            "token",
+            "--store-hash",
+            "abc123",
+            "--access-token-stdin",
+            "--no-authorize",
+        ],
+        "sometoken\n",
+    )
+    .refused(2)
+    .says(&["--no-authorize"]);
+    assert!(env.list().is_empty());
+}
+
+#[test]
+fn a_bad_store_hash_reads_like_any_other_bcconn_error() {
+    let env = with_app();
+    let out = create(&env, "shop", &["--store-hash", "kittens.mybigcommerce.com"])
+        .refused(2)
+        .says(&["--store-hash", "kittens.mybigcommerce.com", WHERE_HASH]);
+    assert!(
+        !out.stderr.contains("For more information"),
+        "{}",
+        out.show()
+    );
+}

@@ -585,3 +585,17 @@ fn authorize_benchmark() {
         times[runs - 1].as_secs_f64() * 1e3
     );
 }
+
+#[test]
+fn verbose_authorization_prints_diagnostics_but_no_secret() {
+    let (fake, env, _) = setup();
+    env.cmd(&create_args("shop", &["--no-authorize"]))
+        .assert()
+        .success();
+    let out = env.cmd(&["-vv", "authorize", "shop"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(text.contains("DEBUG"), "-vv shows diagnostics: {text}");
+    assert!(text.contains("rate limit"), "{text}");
+    no_secret_anywhere(&env, &fake, &[&out]);
+}

@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
         )?;
         return Ok(0);
     }
-    let Some(hash) = f.store_hash.clone() else {
+    let Some(hash) = f.parsed_store_hash()? else {
         return Err(usage("which connection?")
             .hint("name a saved one (`bcconn authorize NAME`), or pass --store-hash H --iclient C --scopes a,b to create or update one")
             .into());

@@ -74,9 +74,24 @@ pub fn requested_scopes(list: Option<&str>, all: bool) -> Result<Option<Vec<Stri
     }
     match list {
         None => Ok(None),
-        Some(text) => scopes::parse_list(text)
-            .map(Some)
-            .map_err(|e| usage(e.to_string()).into()),
+        Some(text) => {
+            let list = scopes::parse_list(text).map_err(|e| usage(e.to_string()))?;
+            // Account-level scopes belong to account API accounts; an app
+            // token can never carry them, so asking for one is a mistake.
+            if let Some(s) = list
+                .iter()
+                .filter_map(|s| scopes::lookup(s))
+                .find(|s| s.group == scopes::Group::Account)
+            {
+                return Err(usage(format!(
+                    "{} is an account-level scope; store connections cannot have it",
+                    s.name
+                ))
+                .hint("account-level scopes are for account API accounts (bcconn manages store connections); see `bcconn scopes`")
+                .into());
+            }
+            Ok(Some(list))
+        }
     }
 }
 
@@ -109,6 +124,11 @@ impl Draft {
         };
         // A token source implies the token auth type.
         let auth_type = args.auth_type.or(token.as_ref().map(|_| AuthType::Token));
+        if auth_type == Some(AuthType::Token) && args.no_authorize {
+            return Err(usage("--no-authorize is for OAuth connections: a token connection is verified as it is saved")
+                .hint("drop --no-authorize")
+                .into());
+        }
         if auth_type == Some(AuthType::Oauth2) && token.is_some() {
             return Err(usage(
                 "--access-token-stdin and --api-credentials-file are for --auth-type token",
@@ -118,7 +138,7 @@ impl Draft {
         Ok(Draft {
             name: args.name.clone(),
             auth_type,
-            store_hash: c.store_hash.clone(),
+            store_hash: c.parsed_store_hash()?,
             scopes: requested_scopes(c.scopes.as_deref(), c.all_scopes)?,
             iclient: c.iclient.clone().map(IClientPick::Existing),
             concurrency: c.concurrency,

@@ -20,7 +20,6 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         && !confirm(
             ctx,
             &format!("Delete connection {:?} and its stored token?", conn.name),
-            true,
         )?
     {
         ctx.ui.say("Nothing deleted.");

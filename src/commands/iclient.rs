@@ -49,10 +49,10 @@ pub fn validate_callback_url(url: &str) -> Result<String, crate::error::Failure>
     Ok(url.to_string())
 }
 
-pub fn validate_client_id(id: &str) -> Result<String, crate::error::Failure> {
-    let id = id.trim();
+pub fn validate_client_id(raw: &str) -> Result<String, crate::error::Failure> {
+    let id = raw.trim();
     if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(usage(format!("{id:?} is not a client id"))
+        return Err(usage(format!("{raw:?} is not a client id"))
             .hint("copy it from the Developer Portal: My Apps › View Client ID"));
     }
     Ok(id.to_string())
@@ -360,7 +360,6 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
         && !confirm(
             ctx,
             &format!("Remove iClient {:?} and its secret?", ic.name),
-            true,
         )?
     {
         ctx.ui.say("Nothing removed.");

@@ -112,10 +112,16 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-/// Asks yes/no on the terminal; without one, `default_without_tty` decides.
-pub fn confirm(ctx: &Context, question: &str, default_without_tty: bool) -> Result<bool> {
+/// Asks yes/no on the terminal. Without one there is nobody to ask, and a
+/// destructive step must not happen by default: the caller needs `--yes`.
+pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
     if !ctx.interactive {
-        return Ok(default_without_tty);
+        return Err(usage(format!(
+            "{} (no terminal to ask on)",
+            question.trim_end_matches('?')
+        ))
+        .hint("pass --yes to confirm")
+        .into());
     }
     inquire::Confirm::new(question)
         .with_default(false)

@@ -65,10 +65,17 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
     tracing::debug!("listening on {:?}{}", bound.addrs, bound.path);
     let (server, mut hits) = Server::start(bound)?;
 
-    ui.say(&format!(
-        "Open this URL to authorize {} (it opens by itself unless --no-browser):",
-        req.store
-    ));
+    ui.say(&if req.no_browser {
+        format!(
+            "Open this URL in a browser to authorize store {}:",
+            req.store
+        )
+    } else {
+        format!(
+            "Opening the browser to authorize store {}; if it does not open, visit:",
+            req.store
+        )
+    });
     ui.say(&format!("  {url}"));
     if !req.no_browser
         && let Err(why) = browser::open(&url, req.browser)
@@ -88,7 +95,7 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
             _ = tokio::time::sleep(left.min(spinner.refresh())) => {
                 if Instant::now() >= deadline {
                     break Err(failure(format!(
-                        "no callback from BigCommerce within {} s; nothing was saved",
+                        "no callback from BigCommerce within {} s; no token was saved",
                         req.timeout.as_secs()
                     ))
                     .hint("run it again (--timeout SECONDS gives more time); if the browser showed an error, check the app's callback URL")
@@ -96,7 +103,7 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
                 }
                 continue;
             }
-            _ = tokio::signal::ctrl_c() => break Err(cancelled("interrupted; nothing was saved").into()),
+            _ = tokio::signal::ctrl_c() => break Err(cancelled("interrupted; no token was saved").into()),
         };
         let Some(hit) = hit else { continue };
         spinner.clear();
@@ -144,9 +151,9 @@ async fn manual(
     let pasted = tokio::select! {
         r = read => r.map_err(|e| failure(e.to_string()))??,
         _ = tokio::time::sleep(req.timeout) => {
-            return Err(failure(format!("nothing was pasted within {} s; nothing was saved", req.timeout.as_secs())).into());
+            return Err(failure(format!("nothing was pasted within {} s; no token was saved", req.timeout.as_secs())).into());
         }
-        _ = tokio::signal::ctrl_c() => return Err(cancelled("interrupted; nothing was saved").into()),
+        _ = tokio::signal::ctrl_c() => return Err(cancelled("interrupted; no token was saved").into()),
     };
     let cb = callback::check(
         &pasted,
@@ -165,7 +172,7 @@ fn read_pasted(callback_url: &str) -> Result<std::collections::HashMap<String, S
     let line = if std::io::stdin().is_terminal() {
         inquire::Text::new("Address:")
             .prompt()
-            .map_err(|_| cancelled("cancelled; nothing was saved"))?
+            .map_err(|_| cancelled("cancelled; no token was saved"))?
     } else {
         let mut line = String::new();
         std::io::stdin()
