@@ -65,6 +65,7 @@ pub enum Command {
 
 /// What a connection is: shared by `create`, `authorize` and `edit`.
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Connection")]
 pub struct ConnectionFlags {
     /// Store hash, or any URL that holds one (API path, control panel URL, `stores/HASH`)
     #[arg(long, value_name = "HASH|URL")]
@@ -117,6 +118,7 @@ pub enum Flow {
 
 /// How to run the authorization.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Authorization")]
 pub struct FlowFlags {
     /// Which authorization flow to use
     #[arg(long, value_enum, default_value_t = Flow::Authorize)]
@@ -144,6 +146,10 @@ pub struct CreateArgs {
     #[arg(long, value_enum)]
     pub auth_type: Option<AuthType>,
 
+    /// Do not ask; fail if something is missing
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
     #[command(flatten)]
     pub conn: ConnectionFlags,
 
@@ -154,17 +160,21 @@ pub struct CreateArgs {
     #[arg(long)]
     pub no_authorize: bool,
 
-    /// Token auth: read the access token from stdin
-    #[arg(long, conflicts_with = "api_credentials_file")]
+    /// Read the access token from stdin
+    #[arg(
+        long,
+        conflicts_with = "api_credentials_file",
+        help_heading = "Token auth (--auth-type token)"
+    )]
     pub access_token_stdin: bool,
 
-    /// Token auth: the API credentials .txt BigCommerce downloaded when the API account was created
-    #[arg(long, value_name = "FILE")]
+    /// The API credentials .txt BigCommerce downloaded when the API account was created
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Token auth (--auth-type token)"
+    )]
     pub api_credentials_file: Option<PathBuf>,
-
-    /// Do not ask; fail if something is missing
-    #[arg(long, short = 'y')]
-    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,15 +187,15 @@ pub struct AuthorizeArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "connection")]
     pub name: Option<String>,
 
+    /// Do not ask anything
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
     #[command(flatten)]
     pub conn: ConnectionFlags,
 
     #[command(flatten)]
     pub flow: FlowFlags,
-
-    /// Do not ask anything
-    #[arg(long, short = 'y')]
-    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
