@@ -599,3 +599,57 @@ fn verbose_authorization_prints_diagnostics_but_no_secret() {
     assert!(text.contains("rate limit"), "{text}");
     no_secret_anywhere(&env, &fake, &[&out]);
 }
+
+#[test]
+fn no_browser_available_is_said_and_bcconn_keeps_waiting() {
+    let (_fake, mut env, _) = setup();
+    env.set("BCCONN_BROWSER", "/nonexistent/browser-binary");
+    let out = env
+        .cmd(&create_args("shop", &["--timeout", "1"]))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("could not open a browser"), "{stderr}");
+    assert!(stderr.contains("Still waiting"), "{stderr}");
+    assert!(
+        stderr.contains("no callback from BigCommerce within 1 s"),
+        "it waited: {stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_ends_cleanly_and_frees_the_port() {
+    use std::io::{BufRead, BufReader};
+    let (fake, env, callback) = setup();
+    let mut child = env
+        .std_cmd(&create_args("shop", &["--no-browser"]))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no URL printed");
+        if line.trim().starts_with("http") {
+            break;
+        }
+    }
+    // The server is up once the URL is printed: interrupt as Ctrl-C would.
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("interrupted; no token was saved"), "{rest}");
+    let port = url::Url::parse(&callback).unwrap().port().unwrap();
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
+    assert_eq!(fake.count("POST", "/oauth2/token"), 0);
+    assert_eq!(state_of(&env, "shop")["state"], "pending", "interrupted is not failed");
+}

@@ -143,9 +143,12 @@ fn authorize_with(
         else {
             return Ok(None);
         };
-        c.state = State::Failed;
-        c.last_error = Some(message.clone());
-        c.updated_at = store::now();
+        // Interrupted is not failed: the connection simply stays pending.
+        if code != crate::error::exit::INTERRUPTED {
+            c.state = State::Failed;
+            c.last_error = Some(message.clone());
+            c.updated_at = store::now();
+        }
         Ok(Some(c.name.clone()))
     });
     // The connection stays saved (as `failed`): say how to finish it.

@@ -195,7 +195,14 @@ async fn finish(req: &Request<'_>, cb: &Callback, ui: &Ui) -> Result<Authorized>
         context,
         account_uuid,
     } = exchange::exchange(&http, req.login, &req.creds, cb).await?;
-    ui.step("Code exchanged for a token");
+    ui.step(&format!(
+        "Code exchanged for a token; scopes granted: {}",
+        if granted.is_empty() {
+            "none listed".to_string()
+        } else {
+            granted.join(" ")
+        }
+    ));
     let expected = req.store.context();
     if context.as_deref() != Some(expected.as_str()) {
         return Err(failure(format!(
