@@ -651,5 +651,9 @@ fn ctrl_c_while_waiting_ends_cleanly_and_frees_the_port() {
     let port = url::Url::parse(&callback).unwrap().port().unwrap();
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
     assert_eq!(fake.count("POST", "/oauth2/token"), 0);
-    assert_eq!(state_of(&env, "shop")["state"], "pending", "interrupted is not failed");
+    assert_eq!(
+        state_of(&env, "shop")["state"],
+        "pending",
+        "interrupted is not failed"
+    );
 }

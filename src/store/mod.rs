@@ -60,37 +60,42 @@ impl Records {
 
 /// Parses the record file, refusing what this build cannot safely rewrite.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<RecordFile, Failure> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        version: Option<serde_json::Value>,
-    }
     let keep = "bcconn did not change it; fix or move it away, or point BCCONN_HOME elsewhere";
-    let probe: Probe = serde_json::from_slice(bytes).map_err(|e| {
-        failure(format!(
-            "cannot read {}: not valid JSON ({e})",
+    // One pass in the common case: `list` reads this file on every run.
+    let full = serde_json::from_slice::<RecordFile>(bytes);
+    let version = match &full {
+        Ok(file) => Some(u64::from(file.version)),
+        Err(_) => {
+            // Say *why* it failed: bad JSON, a newer format, or no version.
+            #[derive(serde::Deserialize)]
+            struct Probe {
+                version: Option<serde_json::Value>,
+            }
+            let probe: Probe = serde_json::from_slice(bytes).map_err(|e| {
+                failure(format!(
+                    "cannot read {}: not valid JSON ({e})",
+                    path.display()
+                ))
+                .hint(keep)
+            })?;
+            probe.version.as_ref().and_then(|v| v.as_u64())
+        }
+    };
+    match version {
+        Some(v) if v == u64::from(VERSION) => {
+            full.map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep))
+        }
+        Some(v) if v > u64::from(VERSION) => Err(failure(format!(
+            "{} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
             path.display()
         ))
-        .hint(keep)
-    })?;
-    match probe.version.as_ref().and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(VERSION) => {}
-        Some(v) if v > u64::from(VERSION) => {
-            return Err(failure(format!(
-                "{} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
-                path.display()
-            ))
-            .hint("upgrade bcconn; the file was left as it is"));
-        }
-        _ => {
-            return Err(failure(format!(
-                "cannot read {}: it has no format version bcconn knows",
-                path.display()
-            ))
-            .hint(keep));
-        }
+        .hint("upgrade bcconn; the file was left as it is")),
+        _ => Err(failure(format!(
+            "cannot read {}: it has no format version bcconn knows",
+            path.display()
+        ))
+        .hint(keep)),
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep))
 }
 
 /// A new random record id: 16 hex digits from the OS's CSPRNG.
