@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::cli::ListArgs;
 use crate::context::Context;
+use crate::store::summary::Summary;
 use crate::store::{BcUser, Connection, RecordFile};
 use crate::ui;
 
@@ -82,31 +83,49 @@ pub fn view<'a>(file: &'a RecordFile, c: &'a Connection) -> ConnView<'a> {
 }
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
-    let file = ctx.records.load()?;
-    let views: Vec<ConnView> = file.connections.iter().map(|c| view(&file, c)).collect();
     if args.json {
+        let file = ctx.records.load()?;
+        let views: Vec<ConnView> = file.connections.iter().map(|c| view(&file, c)).collect();
         ui::out_json(&views)?;
         return Ok(0);
     }
-    if views.is_empty() {
+    let Some(bytes) = ctx.records.read_bytes()? else {
+        ctx.ui
+            .say("No connections yet. Create one with `bcconn create`.");
+        return Ok(0);
+    };
+    // The table needs a few fields only: read them without copying.
+    let summary = Summary::parse(&bytes, &ctx.records.path())?;
+    if summary.connections.is_empty() {
         ctx.ui
             .say("No connections yet. Create one with `bcconn create`.");
         return Ok(0);
     }
-    let rows: Vec<Vec<String>> = views
+    let idx = summary.index();
+    let rows: Vec<Vec<String>> = summary
+        .connections
         .iter()
-        .map(|v| {
-            let concurrency = match v.borrow_concurrency_from {
-                Some(lender) => format!("{} (from {lender})", v.effective_concurrency),
-                None => v.concurrency.to_string(),
+        .map(|c| {
+            let concurrency = match c.borrow_concurrency_from.as_deref() {
+                Some(lender) => format!(
+                    "{} (from {})",
+                    idx.effective_concurrency(c),
+                    idx.connection_name(lender).unwrap_or("(removed)")
+                ),
+                None => c.concurrency.to_string(),
             };
+            let iclient = c
+                .iclient_id
+                .as_deref()
+                .map(|id| idx.iclient_name(id).unwrap_or("(removed)"))
+                .unwrap_or("-");
             vec![
-                v.name.to_string(),
-                v.store_hash.to_string(),
-                v.auth_type.to_string(),
-                v.state.to_string(),
-                v.iclient.unwrap_or("-").to_string(),
-                scope_summary(v.scopes),
+                c.name.to_string(),
+                c.store_hash.to_string(),
+                c.auth_type.to_string(),
+                c.state.to_string(),
+                iclient.to_string(),
+                scope_summary(&c.scopes),
                 concurrency,
             ]
         })
@@ -126,10 +145,10 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn scope_summary(scopes: &[String]) -> String {
+fn scope_summary(scopes: &[impl AsRef<str>]) -> String {
     match scopes {
         [] => "-".into(),
-        [one] => one.clone(),
-        [first, rest @ ..] => format!("{first} +{}", rest.len()),
+        [one] => one.as_ref().to_string(),
+        [first, rest @ ..] => format!("{} +{}", first.as_ref(), rest.len()),
     }
 }

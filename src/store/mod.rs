@@ -3,6 +3,7 @@
 
 pub mod fsutil;
 pub mod schema;
+pub mod summary;
 
 use std::path::{Path, PathBuf};
 
@@ -35,13 +36,20 @@ impl Records {
     /// Reads the records without locking: writers replace the file by rename,
     /// so a reader always sees a whole file. A missing file is an empty one.
     pub fn load(&self) -> Result<RecordFile> {
+        match self.read_bytes()? {
+            Some(bytes) => parse(&bytes, &self.path()).map_err(Into::into),
+            None => Ok(RecordFile::default()),
+        }
+    }
+
+    /// The record file's bytes; `None` when there is no file yet.
+    pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
         let path = self.path();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RecordFile::default()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        parse(&bytes, &path).map_err(Into::into)
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
     }
 
     /// Read-modify-write under an exclusive lock. `change` sees the current
@@ -247,20 +255,14 @@ impl RecordFile {
     /// it borrows, its lender's (following chains). Cycles cannot be saved,
     /// but a hand-edited file might hold one; the walk stops there.
     pub fn effective_concurrency(&self, conn: &Connection) -> u8 {
-        let mut current = conn;
-        let mut seen = vec![conn.id.as_str()];
-        while let Some(lender) = current
-            .borrow_concurrency_from
-            .as_deref()
-            .and_then(|id| self.connection_by_id(id))
-        {
-            if seen.contains(&lender.id.as_str()) {
-                break;
-            }
-            seen.push(&lender.id);
-            current = lender;
-        }
-        current.concurrency
+        effective_concurrency(
+            conn.concurrency,
+            conn.borrow_concurrency_from.as_deref(),
+            |id| {
+                self.connection_by_id(id)
+                    .map(|c| (c.concurrency, c.borrow_concurrency_from.as_deref()))
+            },
+        )
     }
 
     /// Checks that the connection `borrower_id` (None: not saved yet) may
@@ -315,6 +317,27 @@ impl RecordFile {
         }
         Ok(lend.id.clone())
     }
+}
+
+/// Follows a borrowing chain from a connection (its own `level` and lender
+/// id) to the level it really runs with. `lookup` gives a connection's level
+/// and lender by id. Cycles cannot be saved, but a hand-edited file might hold
+/// one; the walk stops after as many steps as there could be connections.
+pub fn effective_concurrency<'a>(
+    level: u8,
+    lender: Option<&'a str>,
+    lookup: impl Fn(&str) -> Option<(u8, Option<&'a str>)>,
+) -> u8 {
+    let (mut level, mut next) = (level, lender);
+    let mut steps = 0;
+    while let Some((l, n)) = next.and_then(&lookup) {
+        steps += 1;
+        if steps > 10_000 {
+            break;
+        }
+        (level, next) = (l, n);
+    }
+    level
 }
 
 fn not_found<'a>(
