@@ -153,10 +153,17 @@ fn authorize_with(
     });
     // The connection stays saved (as `failed`): say how to finish it.
     let Ok(Some(name)) = name else { return Err(e) };
-    let retry = format!(
-        "the connection is saved; once fixed, run `bcconn authorize {}`",
-        shell_word(&name)
-    );
+    let retry = if code == crate::error::exit::INTERRUPTED {
+        format!(
+            "the connection is saved as pending; authorize it later with `bcconn authorize {}`",
+            shell_word(&name)
+        )
+    } else {
+        format!(
+            "the connection is saved; once that is fixed, run `bcconn authorize {}`",
+            shell_word(&name)
+        )
+    };
     Err(crate::error::Failure {
         message,
         hint: Some(match hint {
