@@ -187,7 +187,7 @@ pub struct AuthorizeArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "connection")]
     pub name: Option<String>,
 
-    /// Do not ask anything
+    /// Do not ask anything (authorize never asks; accepted so that scripts can pass create's flags)
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -196,6 +196,22 @@ pub struct AuthorizeArgs {
 
     #[command(flatten)]
     pub flow: FlowFlags,
+
+    /// Token connections: read the new access token from stdin
+    #[arg(
+        long,
+        conflicts_with = "api_credentials_file",
+        help_heading = "Token auth (token connections)"
+    )]
+    pub access_token_stdin: bool,
+
+    /// Token connections: the API credentials .txt with the new token
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Token auth (token connections)"
+    )]
+    pub api_credentials_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

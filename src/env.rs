@@ -77,6 +77,20 @@ impl Env {
     }
 }
 
+/// Checks a base URL from the environment before it is used, so a typo
+/// (`login.bigcommerce.com` without a scheme) is an error naming the
+/// variable, not a failure somewhere deep in a request.
+pub fn check_base_url(name: &str, value: &str) -> Result<(), crate::error::Failure> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
+        _ => Err(
+            crate::error::usage(format!("{name}={value:?} is not an http(s) URL")).hint(format!(
+                "set it to e.g. https://… or unset {name} to use BigCommerce"
+            )),
+        ),
+    }
+}
+
 fn trim_slash(mut url: String) -> String {
     while url.ends_with('/') {
         url.pop();
@@ -132,6 +146,15 @@ mod tests {
         assert_eq!(e.browser.as_deref(), Some("firefox"));
         assert_eq!(e.client_secret.unwrap().expose_secret(), "s3cr3t");
         assert!(e.no_color);
+    }
+
+    #[test]
+    fn base_urls_must_be_http_urls() {
+        assert!(check_base_url("BCCONN_LOGIN_URL", "https://login.bigcommerce.com").is_ok());
+        assert!(check_base_url("BCCONN_LOGIN_URL", "http://127.0.0.1:9").is_ok());
+        let e = check_base_url("BCCONN_LOGIN_URL", "login.bigcommerce.com").unwrap_err();
+        assert!(e.message.contains("BCCONN_LOGIN_URL"));
+        assert!(check_base_url("X", "ftp://x").is_err());
     }
 
     #[test]

@@ -72,6 +72,19 @@ pub fn out(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// A name as a shell word, so a hint like `bcconn token NAME` can be pasted
+/// as it is even when the name has spaces or quotes.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@/".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 /// Pretty JSON with a trailing newline, on stdout.
 pub fn out_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
@@ -126,6 +139,13 @@ mod tests {
             t,
             "NAME         STATE\na-long-name  ok\nb            pending\n"
         );
+    }
+
+    #[test]
+    fn shell_words_quote_what_needs_it() {
+        assert_eq!(shell_word("acme-prod"), "acme-prod");
+        assert_eq!(shell_word("my shop"), "'my shop'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]

@@ -217,15 +217,64 @@ fn manual_flow_refuses_a_tampered_address() {
 fn tampered_state_is_refused_and_nothing_is_stored() {
     let (fake, env, _) = setup();
     fake.set_consent(Consent::TamperState);
-    let out = env.cmd(&create_args("shop", &[])).output().unwrap();
+    // A forged callback is refused and the wait goes on (anyone on this
+    // machine could send one); the timeout then ends it.
+    let out = env
+        .cmd(&create_args("shop", &["--timeout", "2"]))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ignored a request to the callback URL"),
+        "{stderr}"
+    );
     assert!(stderr.contains("state does not match"), "{stderr}");
+    assert!(
+        stderr.contains("no callback from BigCommerce within 2 s"),
+        "{stderr}"
+    );
     assert_eq!(fake.count("POST", "/oauth2/token"), 0);
     let c = state_of(&env, "shop");
     assert_eq!(c["state"], "failed");
     assert!(c.get("token_store").is_none());
     assert!(!env.secrets_text().contains("connection/"));
+}
+
+#[test]
+fn a_stray_request_does_not_end_the_wait() {
+    let (fake, env, callback) = setup();
+    let mut child = env
+        .std_cmd(&create_args("shop", &["--no-browser", "--timeout", "30"]))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0,
+            "no URL printed"
+        );
+        if line.trim().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    // Something else on this machine pokes the callback URL first…
+    let stray = fake_browser::visit(&format!(
+        "{callback}?code=x&context=stores%2Fabc123&state=nope"
+    ));
+    assert_eq!(stray.status, 400);
+    // …and the real answer still goes through.
+    let visit = fake_browser::visit(&url);
+    assert!(visit.body.contains("Connected to"), "{}", visit.body);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert_eq!(state_of(&env, "shop")["state"], "authorized");
+    assert_eq!(fake.count("POST", "/oauth2/token"), 1);
 }
 
 #[test]

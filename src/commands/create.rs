@@ -12,11 +12,12 @@ use secrecy::SecretString;
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::cli::{CreateArgs, FlowFlags};
-use crate::commands::authorize;
 use crate::commands::iclient::{NewIClient, save_new};
+use crate::commands::{authorize, token_auth};
 use crate::context::Context;
 use crate::error::usage;
-use crate::store::{self, AuthType, Connection, RecordFile, State};
+use crate::store::{self, AuthType, Connection, IClient, RecordFile, State};
+use crate::ui::shell_word;
 
 /// Which iClient a new connection uses.
 pub enum IClientPick {
@@ -197,7 +198,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8> {
     // Token connections carry the store hash in the credentials file; read it
     // before deciding what is missing.
     if let Some(TokenSource::File(path)) = &draft.token {
-        let creds = authorize::read_credentials_file(path)?;
+        let creds = token_auth::read_credentials_file(path)?;
         match (&draft.store_hash, creds.store_hash) {
             (Some(given), Some(found)) if *given != found => {
                 return Err(usage(format!(
@@ -236,50 +237,82 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8> {
     execute(ctx, plan, &args.flow)
 }
 
-/// Saves what the plan says and authorizes when asked.
+/// Saves what the plan says and authorizes when asked. Everything that can
+/// be checked is checked before the first write; a new iClient saved for
+/// this connection is taken back if the connection then cannot be saved.
 pub fn execute(ctx: &Context, mut plan: Plan, flow: &FlowFlags) -> Result<u8> {
     if plan.auth_type == AuthType::Token {
-        let token = authorize::read_token(ctx, plan.token.as_ref())?;
-        let conn = new_connection(&plan, None, ctx.records.load()?)?;
-        authorize::save_token_connection(ctx, conn, token)?;
+        let token = token_auth::read_token(ctx, plan.token.as_ref())?;
+        let conn = new_connection(&plan, None, &ctx.records.load()?)?;
+        token_auth::save_new(ctx, conn, token)?;
         return Ok(0);
     }
-    let iclient_id = match plan.iclient.take() {
-        Some(IClientPick::Existing(ref name)) => {
-            ctx.records.load()?.require_iclient(name)?.id.clone()
+    let file = ctx.records.load()?;
+    // Fail before writing anything: the record must be valid…
+    new_connection(&plan, None, &file)?;
+    let pick = plan
+        .iclient
+        .take()
+        .ok_or_else(|| usage("an OAuth connection needs an iClient; pass --iclient NAME"))?;
+    // …and, when authorizing right away, the flow must be able to run.
+    if plan.after == After::Authorize {
+        match &pick {
+            IClientPick::Existing(name) => {
+                authorize::preflight(ctx, file.require_iclient(name)?, None, flow)?;
+            }
+            IClientPick::New(new) => {
+                let draft = IClient {
+                    id: String::new(),
+                    name: new.name.clone(),
+                    client_id: new.client_id.clone(),
+                    callback_url: new.callback_url.clone(),
+                    secret_store: ctx.env.secret_store_kind()?,
+                    created_at: String::new(),
+                    updated_at: String::new(),
+                };
+                authorize::preflight(ctx, &draft, Some(&new.secret), flow)?;
+            }
         }
-        Some(IClientPick::New(new)) => {
+    }
+    let (iclient_id, new_iclient) = match pick {
+        IClientPick::Existing(name) => (file.require_iclient(&name)?.id.clone(), None),
+        IClientPick::New(new) => {
             let saved = save_new(ctx, new)?;
             ctx.ui.step(&format!(
                 "Saved iClient {:?} (secret in {})",
                 saved.name,
                 saved.secret_store.describe()
             ));
-            saved.id
-        }
-        None => {
-            return Err(usage("an OAuth connection needs an iClient; pass --iclient NAME").into());
+            (saved.id.clone(), Some(saved))
         }
     };
-    let after = plan.after;
-    let name = plan.name.clone();
     let mut warning = None;
-    let conn = ctx.records.update(|file| {
-        let conn = new_connection(&plan, Some(iclient_id.clone()), file.clone())?;
+    let saved = ctx.records.update(|file| {
+        let conn = new_connection(&plan, Some(iclient_id.clone()), file)?;
         if let Some(id) = &conn.borrow_concurrency_from {
             warning = lender_store_warning(file, &conn.store_hash, id);
         }
         file.connections.push(conn.clone());
         Ok(conn)
-    })?;
+    });
+    let conn = match saved {
+        Ok(conn) => conn,
+        Err(e) => {
+            if let Some(ic) = new_iclient {
+                remove_iclient(ctx, &ic);
+            }
+            return Err(e);
+        }
+    };
     if let Some(w) = warning {
         ctx.ui.warn(&w);
     }
+    let name = shell_word(&conn.name);
     ctx.ui.step(&format!(
-        "Saved connection {name:?} for store {} (pending)",
-        conn.store_hash
+        "Saved connection {:?} for store {} (pending)",
+        conn.name, conn.store_hash
     ));
-    if after == After::SaveOnly {
+    if plan.after == After::SaveOnly {
         ctx.ui
             .say(&format!("Authorize it when ready: bcconn authorize {name}"));
         return Ok(0);
@@ -288,8 +321,23 @@ pub fn execute(ctx: &Context, mut plan: Plan, flow: &FlowFlags) -> Result<u8> {
     Ok(0)
 }
 
+/// Takes back an iClient this run saved (record, then secret).
+fn remove_iclient(ctx: &Context, ic: &IClient) {
+    let _ = ctx.records.update(|file| {
+        file.iclients.retain(|c| c.id != ic.id);
+        Ok(())
+    });
+    let _ = ctx
+        .secrets(ic.secret_store)
+        .and_then(|s| s.delete(&crate::secrets::iclient_account(&ic.id)));
+}
+
 /// Builds the record for a plan, checking it against the current records.
-fn new_connection(plan: &Plan, iclient_id: Option<String>, file: RecordFile) -> Result<Connection> {
+fn new_connection(
+    plan: &Plan,
+    iclient_id: Option<String>,
+    file: &RecordFile,
+) -> Result<Connection> {
     file.check_connection_name_free(&plan.name, None)?;
     let borrow = match &plan.borrow_from {
         Some(lender) => Some(file.check_borrow(None, &plan.name, lender)?),

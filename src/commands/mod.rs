@@ -13,6 +13,7 @@ pub mod scopes;
 pub mod show;
 pub mod status;
 pub mod token;
+pub mod token_auth;
 
 use std::io::Read;
 
@@ -53,7 +54,9 @@ pub struct SecretSource<'a> {
 
 /// Reads a secret from stdin, the environment, or a hidden prompt — never argv.
 pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
-    if src.stdin {
+    // On a terminal, reading "stdin" would echo the secret as it is typed:
+    // ask with the hidden prompt instead.
+    if src.stdin && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
         let text = text.trim_end_matches(['\r', '\n']).trim();
@@ -73,7 +76,7 @@ pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
     if let Some(value) = src.env_value {
         return Ok(value.clone());
     }
-    if ctx.interactive {
+    if ctx.interactive || src.stdin {
         let answer = inquire::Password::new(&format!("{}:", capitalize(src.what)))
             .without_confirmation()
             .with_display_mode(inquire::PasswordDisplayMode::Hidden)
@@ -127,4 +130,11 @@ pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
         .with_default(false)
         .prompt()
         .map_err(prompt_error)
+}
+
+/// A single-threaded runtime: one flow at a time needs no more.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }

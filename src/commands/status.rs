@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::bigcommerce::api::{self, Check};
 use crate::bigcommerce::scopes;
 use crate::cli::StatusArgs;
-use crate::commands::authorize::runtime;
+use crate::commands::runtime;
 use crate::context::Context;
 use crate::error::exit;
 use crate::secrets::connection_account;

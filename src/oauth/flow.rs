@@ -2,6 +2,7 @@
 //! page, catch the callback, exchange the code, verify the token. It writes
 //! nothing; the caller commits the result only when this returns `Ok`.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -12,7 +13,7 @@ use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::cli::Flow;
 use crate::error::{Failure, cancelled, failure};
-use crate::oauth::callback::{self, Callback, Expect};
+use crate::oauth::callback::{self, Callback, CallbackError, Expect};
 use crate::oauth::exchange::{self, Credentials, Exchanged};
 use crate::oauth::server::{self, Reply, Server};
 use crate::oauth::{browser, urls};
@@ -86,7 +87,7 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
     }
 
     let deadline = Instant::now() + req.timeout;
-    let spinner = Spinner::new(ui, &url);
+    let spinner = Spinner::new(ui);
     let result: Result<Authorized> = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         spinner.tick(left);
@@ -103,10 +104,8 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
                 }
                 continue;
             }
-            _ = tokio::signal::ctrl_c() => break Err(cancelled("interrupted; no token was saved").into()),
         };
         let Some(hit) = hit else { continue };
-        spinner.clear();
         let checked = callback::check(
             &hit.params,
             &Expect {
@@ -116,11 +115,31 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
         );
         let cb = match checked {
             Ok(cb) => cb,
+            // Anyone on this machine (or a web page, with an <img>) can send
+            // a request here. One that is not BigCommerce answering *this*
+            // authorization is refused and the wait goes on; only a genuine
+            // answer (right state, or in the install flow a code or an
+            // error) ends it.
+            Err(e) if is_stray(&e, &hit.params, req.flow) => {
+                spinner.suspend(|| {
+                    ui.warn(&format!(
+                        "ignored a request to the callback URL: {e}; still waiting"
+                    ))
+                });
+                let _ = hit.reply.send(Reply::Page {
+                    ok: false,
+                    title: "Callback refused".into(),
+                    body: format!("{e}. bcconn is still waiting for BigCommerce's answer."),
+                });
+                continue;
+            }
             Err(e) => {
+                spinner.clear();
                 let _ = hit.reply.send(failed_reply(&req, &e.to_string()));
                 break Err(failure(e.to_string()).into());
             }
         };
+        spinner.clear();
         ui.step("Callback received");
         let outcome = finish(&req, &cb, ui).await;
         let reply = match &outcome {
@@ -135,6 +154,15 @@ pub async fn run(req: Request<'_>, ui: &Ui) -> Result<Authorized> {
     result
 }
 
+/// A refused callback that did not come from this authorization's answer.
+fn is_stray(e: &CallbackError, params: &HashMap<String, String>, flow: Flow) -> bool {
+    match e {
+        CallbackError::StateMismatch => true,
+        _ if flow == Flow::Install => !params.contains_key("code") && !params.contains_key("error"),
+        _ => false,
+    }
+}
+
 /// `--flow manual`: the person opens the URL anywhere and pastes back the
 /// address the browser landed on (an error page, since nothing listens).
 async fn manual(
@@ -147,13 +175,17 @@ async fn manual(
     ui.say("(it will not load: nothing is listening there) and paste it here:");
     ui.say(&format!("  {url}"));
     let callback_url = req.creds.callback_url.to_string();
-    let read = tokio::task::spawn_blocking(move || read_pasted(&callback_url));
+    // A plain thread, not spawn_blocking: a blocked stdin read must not keep
+    // the runtime (and so bcconn) alive after a timeout or Ctrl-C.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_pasted(&callback_url));
+    });
     let pasted = tokio::select! {
-        r = read => r.map_err(|e| failure(e.to_string()))??,
+        r = rx => r.map_err(|_| failure("reading the pasted address failed"))??,
         _ = tokio::time::sleep(req.timeout) => {
             return Err(failure(format!("nothing was pasted within {} s; no token was saved", req.timeout.as_secs())).into());
         }
-        _ = tokio::signal::ctrl_c() => return Err(cancelled("interrupted; no token was saved").into()),
     };
     let cb = callback::check(
         &pasted,
@@ -313,7 +345,7 @@ struct Spinner {
 }
 
 impl Spinner {
-    fn new(ui: &Ui, _url: &str) -> Spinner {
+    fn new(ui: &Ui) -> Spinner {
         use std::io::IsTerminal;
         if !std::io::stderr().is_terminal() {
             return Spinner { bar: None };
@@ -356,5 +388,35 @@ impl Spinner {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+
+    /// Prints without the spinner drawing over it.
+    fn suspend(&self, f: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+}
+
+/// Listens for Ctrl-C from now on. The handler is registered here, not on
+/// first poll, so a Ctrl-C right after the URL is printed is caught too.
+/// Must be called inside the runtime.
+pub fn on_interrupt() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    #[cfg(windows)]
+    let mut signal = tokio::signal::windows::ctrl_c()?;
+    Ok(async move {
+        signal.recv().await;
+    })
+}
+
+/// Runs `flow` until it ends or Ctrl-C comes, whichever is first.
+pub async fn until_interrupted<T>(flow: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let interrupted = on_interrupt()?;
+    tokio::select! {
+        r = flow => r,
+        _ = interrupted => Err(cancelled("interrupted; no token was saved").into()),
     }
 }

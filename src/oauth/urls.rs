@@ -17,7 +17,7 @@ pub fn authorize_url(
     state: &str,
 ) -> String {
     let mut url = Url::parse(&format!("{login}/oauth2/authorize"))
-        .expect("login URL is validated at startup");
+        .expect("BCCONN_LOGIN_URL is checked by the preflight");
     url.query_pairs_mut()
         .append_pair("client_id", client_id)
         .append_pair("redirect_uri", redirect_uri)

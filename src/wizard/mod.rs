@@ -21,11 +21,11 @@ use secrecy::SecretString;
 
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
-use crate::commands::authorize::read_credentials_file;
 use crate::commands::create::{After, Draft, IClientPick, Plan, TokenSource};
 use crate::commands::iclient::{
     DEFAULT_CALLBACK_URL, NewIClient, validate_callback_url, validate_client_id,
 };
+use crate::commands::token_auth::read_credentials_file;
 use crate::context::Context;
 use crate::error::Failure;
 use crate::store::{AuthType, RecordFile};
