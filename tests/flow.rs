@@ -706,3 +706,122 @@ fn ctrl_c_while_waiting_ends_cleanly_and_frees_the_port() {
         "interrupted is not failed"
     );
 }
+
+#[test]
+fn a_token_connection_gets_a_new_token_through_authorize() {
+    let (fake, env, _) = setup();
+    fake.add_token("tokenFIRST0123456789abcdef", HASH, &[]);
+    fake.add_token("tokenSECOND0123456789abcdef", HASH, &[]);
+    env.cmd(&[
+        "create",
+        "t",
+        "--auth-type",
+        "token",
+        "--store-hash",
+        HASH,
+        "--access-token-stdin",
+    ])
+    .write_stdin("tokenFIRST0123456789abcdef\n")
+    .assert()
+    .success();
+    let out = env
+        .cmd(&["authorize", "t", "--access-token-stdin"])
+        .write_stdin("tokenSECOND0123456789abcdef\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    env.cmd(&["token", "t"])
+        .assert()
+        .success()
+        .stdout("tokenSECOND0123456789abcdef\n");
+    // A token the store refuses leaves the working one in place.
+    let bad = env
+        .cmd(&["authorize", "t", "--access-token-stdin"])
+        .write_stdin("tokenUNKNOWN000000000000000\n")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    env.cmd(&["token", "t"])
+        .assert()
+        .success()
+        .stdout("tokenSECOND0123456789abcdef\n");
+}
+
+#[test]
+fn authorize_applies_concurrency_changes_with_the_new_token() {
+    let (_fake, env, _) = setup();
+    env.cmd(&create_args("shop", &[])).assert().success();
+    env.cmd(&["authorize", "shop", "--concurrency", "7"])
+        .assert()
+        .success();
+    assert_eq!(state_of(&env, "shop")["concurrency"], 7);
+    let out = env
+        .cmd(&["authorize", "shop", "--borrow-concurrency-from", "nosuch"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "checked before the browser opens"
+    );
+}
+
+#[test]
+fn a_malformed_login_url_is_an_error_not_a_panic() {
+    let (_fake, mut env, _) = setup();
+    env.cmd(&create_args("shop", &["--no-authorize"]))
+        .assert()
+        .success();
+    env.set("BCCONN_LOGIN_URL", "login.bigcommerce.com");
+    let out = env.cmd(&["authorize", "shop"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BCCONN_LOGIN_URL"));
+}
+
+#[test]
+fn create_checks_the_callback_url_before_saving_anything() {
+    let fake = FakeBc::start();
+    let env = Env::with_fake(&fake);
+    env.add_iclient("remote", CLIENT_ID, SECRET, "https://app.example.com/auth");
+    let before = env.record_bytes();
+    let out = env
+        .cmd(&[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "remote",
+            "--scopes",
+            "store_v2_orders",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"));
+    assert_eq!(env.record_bytes(), before, "nothing saved");
+}
+
+#[test]
+fn manual_flow_times_out_even_while_stdin_stays_open() {
+    let (_fake, env, _) = setup();
+    let mut child = env
+        .std_cmd(&create_args(
+            "shop",
+            &["--flow", "manual", "--timeout", "1"],
+        ))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin_held_open = child.stdin.take();
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "bcconn hung"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was pasted within 1 s"));
+}

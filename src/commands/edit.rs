@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
                     warnings.push(format!(
                         "the current token lacks {}; run `bcconn authorize {}` to get them",
                         missing.join(", "),
-                        c.name
+                        crate::ui::shell_word(&c.name)
                     ));
                 }
             }

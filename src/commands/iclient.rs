@@ -191,14 +191,15 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
             },
         )?;
         let secrets = ctx.default_secrets()?;
-        secrets.set(&iclient_account(&current.id), &secret)?;
-        if secrets.kind() != current.secret_store {
-            // Moved to another store: do not leave the old copy behind.
-            let _ = ctx
-                .secrets(current.secret_store)
-                .and_then(|s| s.delete(&iclient_account(&current.id)));
-        }
-        new_store = Some(secrets.kind());
+        let account = iclient_account(&current.id);
+        // Keep the old secret until the record says where the new one is.
+        let old = if secrets.kind() == current.secret_store {
+            secrets.get(&account)?
+        } else {
+            None
+        };
+        secrets.set(&account, &secret)?;
+        new_store = Some((secrets, old));
     }
     let id = current.id.clone();
     let updated = ctx.records.update(|file| {
@@ -219,12 +220,34 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
         if let Some(v) = &args.rename {
             ic.name = v.clone();
         }
-        if let Some(kind) = new_store {
-            ic.secret_store = kind;
+        if let Some((secrets, _)) = &new_store {
+            ic.secret_store = secrets.kind();
         }
         ic.updated_at = store::now();
         Ok(ic.clone())
-    })?;
+    });
+    let account = iclient_account(&current.id);
+    let updated = match (updated, new_store) {
+        (Ok(updated), Some((secrets, _))) => {
+            if secrets.kind() != current.secret_store {
+                // Moved to another store: do not leave the old copy behind.
+                let _ = ctx
+                    .secrets(current.secret_store)
+                    .and_then(|s| s.delete(&account));
+            }
+            updated
+        }
+        (Ok(updated), None) => updated,
+        (Err(e), Some((secrets, old))) => {
+            // Put the secret store back as the record still describes it.
+            let _ = match old {
+                Some(old) => secrets.set(&account, &old),
+                None => secrets.delete(&account),
+            };
+            return Err(e);
+        }
+        (Err(e), None) => return Err(e),
+    };
     ctx.ui.step(&format!("Updated iClient {:?}", updated.name));
     if args.callback_url.is_some() {
         ctx.ui.say(&format!(
@@ -310,7 +333,7 @@ fn show(ctx: &Context, args: ShowArgs) -> Result<u8> {
         Ok(None) => format!(
             "missing from {}: set it with `bcconn iclient edit {} --secret`",
             ic.secret_store.describe(),
-            ic.name
+            ui::shell_word(&ic.name)
         ),
         Err(e) => format!("unreadable ({})", crate::error::report(&e).1),
     };
@@ -371,8 +394,19 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
         file.iclients.retain(|c| c.id != ic.id);
         Ok(())
     })?;
-    ctx.secrets(ic.secret_store)?
-        .delete(&iclient_account(&ic.id))?;
+    // The record is gone; a secret that cannot be removed now is reported
+    // (a retry could no longer find it by name).
+    if let Err(e) = ctx
+        .secrets(ic.secret_store)
+        .and_then(|s| s.delete(&iclient_account(&ic.id)))
+    {
+        ctx.ui.warn(&format!(
+            "the iClient is removed but its secret (account {} under service bcconn) could not be deleted from {}: {}",
+            iclient_account(&ic.id),
+            ic.secret_store.describe(),
+            crate::error::report(&e).1
+        ));
+    }
     ctx.ui
         .step(&format!("Removed iClient {:?} and its secret", ic.name));
     Ok(0)

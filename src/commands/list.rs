@@ -122,8 +122,8 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
             vec![
                 c.name.to_string(),
                 c.store_hash.to_string(),
-                c.auth_type.to_string(),
-                c.state.to_string(),
+                c.auth_type.as_str().to_string(),
+                c.state.as_str().to_string(),
                 iclient.to_string(),
                 scope_summary(&c.scopes),
                 concurrency,

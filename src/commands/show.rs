@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
             format!(
                 "******** (in {}; print it with `bcconn token {}`)",
                 k.describe(),
-                c.name
+                ui::shell_word(&c.name)
             )
         }),
     );

@@ -54,13 +54,22 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
         match c.token_store {
             None => {
                 row.status = "not_authorized";
-                row.detail = format!("{}: run `bcconn authorize {}`", c.state.as_str(), c.name);
+                row.detail = format!(
+                    "{}: run `bcconn authorize {}`",
+                    c.state.as_str(),
+                    ui::shell_word(&c.name)
+                );
             }
             Some(kind) => match ctx
                 .secrets(kind)
                 .and_then(|s| s.get(&connection_account(&c.id)))
             {
-                Ok(Some(token)) => to_check.push((rows.len(), c, token)),
+                Ok(Some(token)) => {
+                    // Until its check reports, a row is not ok.
+                    row.status = "unreachable";
+                    row.detail = "the check did not finish".into();
+                    to_check.push((rows.len(), c, token));
+                }
                 Ok(None) => {
                     row.status = "no_token";
                     row.detail = format!("token missing from {}", kind.describe());
@@ -106,6 +115,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                     .map(|(_, c, _)| *c)
                     .expect("checked");
                 verified.push(c.id.clone());
+                row.status = "ok";
                 if let Some(s) = store.and_then(|s| s.name) {
                     row.store_name = Some(s);
                 }
@@ -121,7 +131,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 row.status = "invalid";
                 row.detail = format!(
                     "401 {why}: re-authorize with `bcconn authorize {}`",
-                    row.name
+                    ui::shell_word(&row.name)
                 );
             }
             Check::Forbidden(why) => {
@@ -133,19 +143,6 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 row.detail = why;
             }
         }
-    }
-    if !verified.is_empty() {
-        let now = store::now();
-        ctx.records.update(|file| {
-            for c in file
-                .connections
-                .iter_mut()
-                .filter(|c| verified.contains(&c.id))
-            {
-                c.last_verified_at = Some(now.clone());
-            }
-            Ok(())
-        })?;
     }
     if args.json {
         ui::out_json(&rows)?;
@@ -162,6 +159,26 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
             })
             .collect();
         ui::out(&ui::table(&["NAME", "STORE", "STATUS", "DETAIL"], &table))?;
+    }
+    if !verified.is_empty() {
+        let now = store::now();
+        // The results are out already; failing to note the time is a warning.
+        let noted = ctx.records.update(|file| {
+            for c in file
+                .connections
+                .iter_mut()
+                .filter(|c| verified.contains(&c.id))
+            {
+                c.last_verified_at = Some(now.clone());
+            }
+            Ok(())
+        });
+        if let Err(e) = noted {
+            ctx.ui.warn(&format!(
+                "could not record the check times: {}",
+                crate::error::report(&e).1
+            ));
+        }
     }
     Ok(if rows.iter().all(|r| r.status == "ok") {
         0

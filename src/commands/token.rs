@@ -8,7 +8,7 @@ use crate::cli::TokenArgs;
 use crate::context::Context;
 use crate::error::{failure, usage};
 use crate::secrets::connection_account;
-use crate::ui;
+use crate::ui::{self, shell_word};
 
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
     let file = ctx.records.load()?;
@@ -19,7 +19,10 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
             c.name,
             c.state.as_str()
         ))
-        .hint(format!("authorize it with `bcconn authorize {}`", c.name))
+        .hint(format!(
+            "authorize it with `bcconn authorize {}`",
+            shell_word(&c.name)
+        ))
         .into());
     };
     let token = ctx
@@ -33,7 +36,7 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
             ))
             .hint(format!(
                 "authorize it again with `bcconn authorize {}`",
-                c.name
+                shell_word(&c.name)
             ))
         })?;
     ui::out(&format!("{}\n", token.expose_secret()))?;

@@ -149,7 +149,7 @@ fn describe(
             if lower.contains("client id") || lower.contains("invalid_client") {
                 failure(format!("BigCommerce refused the iClient's credentials ({said})")).hint(format!(
                     "check the client id ({}) and secret of iClient {:?} against the app in the Developer Portal; fix them with `bcconn iclient edit {} --client-id ID --secret`",
-                    creds.client_id, creds.iclient_name, creds.iclient_name
+                    creds.client_id, creds.iclient_name, crate::ui::shell_word(creds.iclient_name)
                 ))
             } else if lower.contains("redirect_uri") {
                 failure(format!(
@@ -158,7 +158,7 @@ fn describe(
                 ))
                 .hint(format!(
                     "the app's Auth callback URL (Developer Portal › My Apps › Edit App › Technical) must be exactly {}, or set the iClient to the registered one with `bcconn iclient edit {} --callback-url URL`",
-                    creds.callback_url, creds.iclient_name
+                    creds.callback_url, crate::ui::shell_word(creds.iclient_name)
                 ))
             } else if lower.contains("invalid_grant") {
                 failure(format!("BigCommerce refused the authorization code ({said}): it expired or was already used"))

@@ -80,7 +80,11 @@ pub fn bind(callback_url: &str, listen: Option<SocketAddr>) -> Result<Bound, Fai
                 sockets.push(s);
             }
             // No IPv6 on this machine: 127.0.0.1 is enough for `localhost`.
-            Err(_) if addr.is_ipv6() && !sockets.is_empty() && listen.is_none() => {}
+            Err(e)
+                if addr.is_ipv6()
+                    && !sockets.is_empty()
+                    && listen.is_none()
+                    && e.kind() != std::io::ErrorKind::AddrInUse => {}
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                 return Err(crate::error::failure(format!(
                     "port {} is already in use, so bcconn cannot receive the callback for {callback_url}",

@@ -57,20 +57,20 @@ impl FileStore {
         }
     }
 
-    fn modify(&self, f: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<()> {
+    /// Read-modify-write under the lock. `change` returns whether it changed
+    /// anything; nothing is written when it did not.
+    fn modify(&self, change: impl FnOnce(&mut BTreeMap<String, String>) -> bool) -> Result<bool> {
         fsutil::ensure_private_dir(&self.dir)?;
         let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
         let mut file = self.read()?;
-        f(&mut file.secrets);
+        if !change(&mut file.secrets) {
+            return Ok(false);
+        }
         file.version = 1;
         let mut bytes = serde_json::to_vec_pretty(&file)?;
         bytes.push(b'\n');
         fsutil::write_atomic(&self.path(), &bytes)?;
-        eprintln!(
-            "note: secret saved in plain text in {} (BCCONN_SECRET_STORE=file)",
-            self.path().display()
-        );
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -91,21 +91,21 @@ impl SecretStore for FileStore {
         let value = secret.expose_secret().to_string();
         self.modify(|map| {
             map.insert(account.to_string(), value);
-        })
+            true
+        })?;
+        // Opt-in is not enough: say it each time a secret lands in plain text.
+        eprintln!(
+            "note: secret saved in plain text in {} (BCCONN_SECRET_STORE=file)",
+            self.path().display()
+        );
+        Ok(())
     }
 
     fn delete(&self, account: &str) -> Result<()> {
         if !self.path().exists() {
             return Ok(());
         }
-        let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
-        let mut file = self.read()?;
-        if file.secrets.remove(account).is_none() {
-            return Ok(());
-        }
-        let mut bytes = serde_json::to_vec_pretty(&file)?;
-        bytes.push(b'\n');
-        fsutil::write_atomic(&self.path(), &bytes)
+        self.modify(|map| map.remove(account).is_some()).map(drop)
     }
 }
 

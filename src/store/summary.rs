@@ -2,9 +2,10 @@
 //!
 //! `list` runs often and must stay fast with a thousand connections. Reading
 //! only the fields the table shows, as slices of the file's own bytes, skips
-//! most allocations (which, on a VM, are mostly page faults). Anything this
-//! view cannot read goes through the full parser, so `list` refuses exactly
-//! what every other command refuses.
+//! most allocations (which, on a VM, are mostly page faults). The fields it
+//! reads have the full schema's types, and anything it cannot read goes
+//! through the full parser for the error, so `list` refuses what the other
+//! commands refuse (fields it does not read are not checked).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,7 +13,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{VERSION, parse};
+use super::{AuthType, State, VERSION, parse};
+use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::Failure;
 
 #[derive(Deserialize)]
@@ -39,12 +41,10 @@ pub struct Row<'a> {
     pub id: Cow<'a, str>,
     #[serde(borrow)]
     pub name: Cow<'a, str>,
-    #[serde(borrow)]
-    pub auth_type: Cow<'a, str>,
-    #[serde(borrow)]
-    pub store_hash: Cow<'a, str>,
-    #[serde(borrow)]
-    pub state: Cow<'a, str>,
+    // Typed like the full schema, so both refuse the same values.
+    pub auth_type: AuthType,
+    pub store_hash: StoreHash,
+    pub state: State,
     #[serde(borrow, default)]
     pub scopes: Vec<Cow<'a, str>>,
     #[serde(borrow, default)]

@@ -443,7 +443,10 @@ fn ask_finish(
     auth_type: AuthType,
     after: Option<After>,
 ) -> Step<After> {
-    let save_only = format!("Save only (authorize later: bcconn authorize {name})");
+    let save_only = format!(
+        "Save only (authorize later: bcconn authorize {})",
+        crate::ui::shell_word(name)
+    );
     let (options, afters): (Vec<String>, Vec<After>) = match (auth_type, after) {
         (AuthType::Token, _) => (
             vec![
