@@ -16,7 +16,7 @@ use crate::commands::iclient::{NewIClient, save_new};
 use crate::commands::{authorize, token_auth};
 use crate::context::Context;
 use crate::error::usage;
-use crate::store::{self, AuthType, Connection, IClient, RecordFile, State};
+use crate::store::{AuthType, Connection, IClient, RecordFile};
 use crate::ui::shell_word;
 
 /// Which iClient a new connection uses.
@@ -348,28 +348,11 @@ fn new_connection(
             .hint("pass --scopes a,b or --all-scopes")
             .into());
     }
-    let now = store::now();
     Ok(Connection {
-        id: store::new_id(),
-        name: plan.name.clone(),
-        auth_type: plan.auth_type,
-        store_hash: plan.store_hash.clone(),
         scopes: plan.scopes.clone(),
         iclient_id,
         concurrency: plan.concurrency,
         borrow_concurrency_from: borrow,
-        state: State::Pending,
-        created_at: now.clone(),
-        updated_at: now,
-        granted_scopes: None,
-        user: None,
-        owner: None,
-        account_uuid: None,
-        store_name: None,
-        store_domain: None,
-        authorized_at: None,
-        last_verified_at: None,
-        token_store: None,
-        last_error: None,
+        ..Connection::pending(&plan.name, plan.auth_type, plan.store_hash.clone())
     })
 }

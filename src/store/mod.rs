@@ -374,26 +374,9 @@ mod tests {
     fn conn(name: &str, level: u8, borrow: Option<&str>) -> Connection {
         Connection {
             id: format!("id-{name}"),
-            name: name.into(),
-            auth_type: AuthType::Oauth2,
-            store_hash: "abc123".parse().unwrap(),
-            scopes: vec![],
-            iclient_id: None,
             concurrency: level,
             borrow_concurrency_from: borrow.map(|b| format!("id-{b}")),
-            state: State::Pending,
-            created_at: now(),
-            updated_at: now(),
-            granted_scopes: None,
-            user: None,
-            owner: None,
-            account_uuid: None,
-            store_name: None,
-            store_domain: None,
-            authorized_at: None,
-            last_verified_at: None,
-            token_store: None,
-            last_error: None,
+            ..Connection::pending(name, AuthType::Oauth2, "abc123".parse().unwrap())
         }
     }
 

@@ -133,3 +133,34 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }
+
+impl Connection {
+    /// A new connection that was never authorized, with a fresh id; the
+    /// caller fills in scopes, iClient and concurrency settings.
+    pub fn pending(name: &str, auth_type: AuthType, store_hash: StoreHash) -> Connection {
+        let now = super::now();
+        Connection {
+            id: super::new_id(),
+            name: name.to_string(),
+            auth_type,
+            store_hash,
+            scopes: Vec::new(),
+            iclient_id: None,
+            concurrency: 1,
+            borrow_concurrency_from: None,
+            state: State::Pending,
+            created_at: now.clone(),
+            updated_at: now,
+            granted_scopes: None,
+            user: None,
+            owner: None,
+            account_uuid: None,
+            store_name: None,
+            store_domain: None,
+            authorized_at: None,
+            last_verified_at: None,
+            token_store: None,
+            last_error: None,
+        }
+    }
+}

@@ -486,26 +486,11 @@ mod tests {
     fn saved() -> RecordFile {
         let conn = |name: &str, h: &str| Connection {
             id: format!("id-{name}"),
-            name: name.into(),
-            auth_type: AuthType::Oauth2,
-            store_hash: hash(h),
             scopes: vec!["store_v2_products".into()],
             iclient_id: Some("ic1".into()),
             concurrency: 6,
-            borrow_concurrency_from: None,
             state: State::Authorized,
-            created_at: String::new(),
-            updated_at: String::new(),
-            granted_scopes: None,
-            user: None,
-            owner: None,
-            account_uuid: None,
-            store_name: None,
-            store_domain: None,
-            authorized_at: None,
-            last_verified_at: None,
-            token_store: None,
-            last_error: None,
+            ..Connection::pending(name, AuthType::Oauth2, hash(h))
         };
         RecordFile {
             iclients: vec![IClient {

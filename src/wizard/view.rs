@@ -208,31 +208,14 @@ mod tests {
     use crate::bigcommerce::store_hash::StoreHash;
     use crate::commands::create::After;
     use crate::commands::iclient::NewIClient;
-    use crate::store::{IClient, State};
+    use crate::store::IClient;
 
     fn conn(name: &str, hash: &str, level: u8) -> Connection {
         Connection {
             id: format!("id-{name}"),
-            name: name.into(),
-            auth_type: AuthType::Oauth2,
-            store_hash: StoreHash::parse(hash).unwrap(),
             scopes: vec!["store_v2_products".into()],
-            iclient_id: None,
             concurrency: level,
-            borrow_concurrency_from: None,
-            state: State::Pending,
-            created_at: String::new(),
-            updated_at: String::new(),
-            granted_scopes: None,
-            user: None,
-            owner: None,
-            account_uuid: None,
-            store_name: None,
-            store_domain: None,
-            authorized_at: None,
-            last_verified_at: None,
-            token_store: None,
-            last_error: None,
+            ..Connection::pending(name, AuthType::Oauth2, StoreHash::parse(hash).unwrap())
         }
     }
 
