@@ -123,7 +123,7 @@ fn unreachable_os_keyring_says_how_to_choose_another_store() {
     let text = all_output(&out);
     if cfg!(target_os = "linux") {
         assert_eq!(out.status.code(), Some(1), "{text}");
-        assert!(text.contains("OS keyring"), "{text}");
+        assert!(text.contains("the OS keyring is not reachable"), "{text}");
         assert!(
             text.contains("BCCONN_SECRET_STORE=keyutils")
                 && text.contains("BCCONN_SECRET_STORE=file"),

@@ -35,18 +35,20 @@ impl KeyringStore {
             StoreKind::Os => {
                 // The keyring crate picks Keychain / Credential Manager /
                 // Secret Service and registers it as the default store.
-                let status = with_timeout(kind, || match ::keyring::Entry::store_status() {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(clone_error(e)),
-                })?;
-                status.map_err(|e| keyring_failure(kind, e))?;
+                // The status is the platform store's own error, kept by the
+                // keyring crate; turn it into our message on the helper thread.
+                with_timeout(kind, move || {
+                    ::keyring::Entry::store_status()
+                        .as_ref()
+                        .map_err(|e| keyring_failure(kind, e))
+                })??;
                 Ok(KeyringStore { kind, store: None })
             }
             StoreKind::Keyutils => {
                 #[cfg(target_os = "linux")]
                 {
                     let store: Arc<CredentialStore> = linux_keyutils_keyring_store::Store::new()
-                        .map_err(|e| keyring_failure(kind, e))?;
+                        .map_err(|e| keyring_failure(kind, &e))?;
                     Ok(KeyringStore {
                         kind,
                         store: Some(store),
@@ -82,15 +84,6 @@ impl KeyringStore {
     }
 }
 
-/// keyring_core::Error is not Clone; the status is a `&'static`.
-fn clone_error(e: &KeyringError) -> KeyringError {
-    match e {
-        KeyringError::NoEntry => KeyringError::NoEntry,
-        KeyringError::NoDefaultStore => KeyringError::NoDefaultStore,
-        other => KeyringError::Invalid("store".into(), other.to_string()),
-    }
-}
-
 fn with_timeout<T: Send + 'static>(
     kind: StoreKind,
     op: impl FnOnce() -> T + Send + 'static,
@@ -112,7 +105,7 @@ fn with_timeout<T: Send + 'static>(
 
 /// Turns a keyring error into one a person can act on. Keyring errors never
 /// contain the secret itself, only platform detail.
-fn keyring_failure(kind: StoreKind, e: KeyringError) -> Failure {
+fn keyring_failure(kind: StoreKind, e: &KeyringError) -> Failure {
     let what = kind.describe();
     match e {
         KeyringError::NoStorageAccess(detail) => {
@@ -139,20 +132,20 @@ impl SecretStore for KeyringStore {
         match self.call(account, |e| e.get_password())? {
             Ok(secret) => Ok(Some(SecretString::from(secret))),
             Err(KeyringError::NoEntry) => Ok(None),
-            Err(e) => Err(keyring_failure(self.kind, e).into()),
+            Err(e) => Err(keyring_failure(self.kind, &e).into()),
         }
     }
 
     fn set(&self, account: &str, secret: &SecretString) -> Result<()> {
         let value = secret.expose_secret().to_string();
         self.call(account, move |e| e.set_password(&value))?
-            .map_err(|e| keyring_failure(self.kind, e).into())
+            .map_err(|e| keyring_failure(self.kind, &e).into())
     }
 
     fn delete(&self, account: &str) -> Result<()> {
         match self.call(account, |e| e.delete_credential())? {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
-            Err(e) => Err(keyring_failure(self.kind, e).into()),
+            Err(e) => Err(keyring_failure(self.kind, &e).into()),
         }
     }
 }
