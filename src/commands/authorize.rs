@@ -305,10 +305,7 @@ fn commit(
 ) -> Result<()> {
     let kind = secrets.kind();
     let account = connection_account(&conn.id);
-    let old = match conn.token_store {
-        Some(k) if k == kind => secrets.get(&account)?,
-        _ => None,
-    };
+    let old = crate::secrets::snapshot(secrets, &account, conn.token_store)?;
     secrets.set(&account, &done.token)?;
     let now = store::now();
     let saved = ctx.records.update(|file| {
@@ -352,10 +349,7 @@ fn commit(
     let saved = match saved {
         Ok(saved) => saved,
         Err(e) => {
-            let _ = match &old {
-                Some(old) => secrets.set(&account, old),
-                None => secrets.delete(&account),
-            };
+            crate::secrets::restore(secrets, &account, old.as_ref());
             return Err(e);
         }
     };

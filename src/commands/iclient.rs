@@ -193,11 +193,7 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
         let secrets = ctx.default_secrets()?;
         let account = iclient_account(&current.id);
         // Keep the old secret until the record says where the new one is.
-        let old = if secrets.kind() == current.secret_store {
-            secrets.get(&account)?
-        } else {
-            None
-        };
+        let old = crate::secrets::snapshot(secrets.as_ref(), &account, Some(current.secret_store))?;
         secrets.set(&account, &secret)?;
         new_store = Some((secrets, old));
     }
@@ -240,10 +236,7 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
         (Ok(updated), None) => updated,
         (Err(e), Some((secrets, old))) => {
             // Put the secret store back as the record still describes it.
-            let _ = match old {
-                Some(old) => secrets.set(&account, &old),
-                None => secrets.delete(&account),
-            };
+            crate::secrets::restore(secrets.as_ref(), &account, old.as_ref());
             return Err(e);
         }
         (Err(e), None) => return Err(e),

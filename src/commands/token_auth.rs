@@ -168,10 +168,7 @@ pub fn replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -
     let store = verify(ctx, &conn.store_hash, &token)?;
     let account = connection_account(&conn.id);
     // Keep the old token until the record points at the new one.
-    let old = match conn.token_store {
-        Some(kind) if kind == secrets.kind() => secrets.get(&account)?,
-        _ => None,
-    };
+    let old = crate::secrets::snapshot(secrets.as_ref(), &account, conn.token_store)?;
     secrets.set(&account, &token)?;
     let now = store::now();
     let kind = secrets.kind();
@@ -194,10 +191,7 @@ pub fn replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -
         Ok(())
     });
     if let Err(e) = updated {
-        let _ = match &old {
-            Some(old) => secrets.set(&account, old),
-            None => secrets.delete(&account),
-        };
+        crate::secrets::restore(secrets.as_ref(), &account, old.as_ref());
         return Err(e);
     }
     if let Some(prev) = conn.token_store.filter(|k| *k != kind) {

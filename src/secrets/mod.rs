@@ -99,10 +99,53 @@ pub fn connection_account(id: &str) -> String {
     format!("connection/{id}")
 }
 
+/// What `account` holds in `store` now, if the record says its secret lives
+/// there (`recorded`): kept so that a failed record write can put it back.
+pub fn snapshot(
+    store: &dyn SecretStore,
+    account: &str,
+    recorded: Option<StoreKind>,
+) -> Result<Option<SecretString>> {
+    match recorded {
+        Some(kind) if kind == store.kind() => store.get(account),
+        _ => Ok(None),
+    }
+}
+
+/// Puts `account` back as [`snapshot`] found it. Best effort: it runs on an
+/// error path, and the error being reported matters more.
+pub fn restore(store: &dyn SecretStore, account: &str, snapshot: Option<&SecretString>) {
+    let _ = match snapshot {
+        Some(old) => store.set(account, old),
+        None => store.delete(account),
+    };
+}
+
 /// Opens the store of the given kind.
 pub fn open(kind: StoreKind, home: &std::path::Path) -> Result<Box<dyn SecretStore>> {
     Ok(match kind {
         StoreKind::File => Box::new(FileStore::new(home)),
         StoreKind::Os | StoreKind::Keyutils => Box::new(KeyringStore::open(kind)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn restore_puts_back_what_snapshot_saw() {
+        let store = MemoryStore::new(StoreKind::Os);
+        store.set("a", &SecretString::from("old")).unwrap();
+        let snap = snapshot(&store, "a", Some(StoreKind::Os)).unwrap();
+        store.set("a", &SecretString::from("new")).unwrap();
+        restore(&store, "a", snap.as_ref());
+        assert_eq!(store.get("a").unwrap().unwrap().expose_secret(), "old");
+        // Recorded elsewhere: nothing to keep here, so restoring removes it.
+        let snap = snapshot(&store, "a", Some(StoreKind::File)).unwrap();
+        assert!(snap.is_none());
+        restore(&store, "a", snap.as_ref());
+        assert!(store.get("a").unwrap().is_none());
+    }
 }
