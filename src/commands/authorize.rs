@@ -42,6 +42,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
             &args.flow,
             conn.state != State::Authorized,
             changes,
+            None,
         )?;
         return Ok(0);
     }
@@ -80,6 +81,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
             &args.flow,
             conn.state != State::Authorized,
             changes,
+            None,
         )?;
         return Ok(0);
     }
@@ -153,9 +155,16 @@ fn changes(
     })
 }
 
-/// Authorizes a saved connection as it is.
-pub fn authorize_saved(ctx: &Context, id: &str, flow: &FlowFlags, first: bool) -> Result<()> {
-    authorize_with(ctx, id, flow, first, Changes::default())
+/// Authorizes a saved connection as it is, with the client secret the
+/// caller's preflight already read (so the keyring is asked once).
+pub fn authorize_saved(
+    ctx: &Context,
+    id: &str,
+    flow: &FlowFlags,
+    first: bool,
+    secret: &SecretString,
+) -> Result<()> {
+    authorize_with(ctx, id, flow, first, Changes::default(), Some(secret))
 }
 
 /// Checks, before anything is saved or a browser opens, that a flow with
@@ -202,8 +211,9 @@ fn authorize_with(
     flow: &FlowFlags,
     first: bool,
     changes: Changes,
+    secret: Option<&SecretString>,
 ) -> Result<()> {
-    let Err(e) = try_authorize(ctx, id, flow, &changes) else {
+    let Err(e) = try_authorize(ctx, id, flow, &changes, secret) else {
         return Ok(());
     };
     let (code, message, hint) = crate::error::report(&e);
@@ -250,7 +260,13 @@ fn authorize_with(
     .into())
 }
 
-fn try_authorize(ctx: &Context, id: &str, flow: &FlowFlags, changes: &Changes) -> Result<()> {
+fn try_authorize(
+    ctx: &Context,
+    id: &str,
+    flow: &FlowFlags,
+    changes: &Changes,
+    secret: Option<&SecretString>,
+) -> Result<()> {
     let file = ctx.records.load()?;
     let conn = file
         .connection_by_id(id)
@@ -267,7 +283,7 @@ fn try_authorize(ctx: &Context, id: &str, flow: &FlowFlags, changes: &Changes) -
             shell_word(&conn.name)
         ))
     })?;
-    let secret = preflight(ctx, &iclient, None, flow)?;
+    let secret = preflight(ctx, &iclient, secret, flow)?;
     let token_store = ctx.default_secrets()?;
     let scopes = changes
         .scopes

@@ -255,10 +255,10 @@ pub fn execute(ctx: &Context, mut plan: Plan, flow: &FlowFlags) -> Result<u8> {
         .take()
         .ok_or_else(|| usage("an OAuth connection needs an iClient; pass --iclient NAME"))?;
     // …and, when authorizing right away, the flow must be able to run.
-    if plan.after == After::Authorize {
-        match &pick {
+    let secret = if plan.after == After::Authorize {
+        Some(match &pick {
             IClientPick::Existing(name) => {
-                authorize::preflight(ctx, file.require_iclient(name)?, None, flow)?;
+                authorize::preflight(ctx, file.require_iclient(name)?, None, flow)?
             }
             IClientPick::New(new) => {
                 let draft = IClient {
@@ -270,10 +270,12 @@ pub fn execute(ctx: &Context, mut plan: Plan, flow: &FlowFlags) -> Result<u8> {
                     created_at: String::new(),
                     updated_at: String::new(),
                 };
-                authorize::preflight(ctx, &draft, Some(&new.secret), flow)?;
+                authorize::preflight(ctx, &draft, Some(&new.secret), flow)?
             }
-        }
-    }
+        })
+    } else {
+        None
+    };
     let (iclient_id, new_iclient) = match pick {
         IClientPick::Existing(name) => (file.require_iclient(&name)?.id.clone(), None),
         IClientPick::New(new) => {
@@ -312,12 +314,12 @@ pub fn execute(ctx: &Context, mut plan: Plan, flow: &FlowFlags) -> Result<u8> {
         "Saved connection {:?} for store {} (pending)",
         conn.name, conn.store_hash
     ));
-    if plan.after == After::SaveOnly {
+    let Some(secret) = secret else {
         ctx.ui
             .say(&format!("Authorize it when ready: bcconn authorize {name}"));
         return Ok(0);
-    }
-    authorize::authorize_saved(ctx, &conn.id, flow, true)?;
+    };
+    authorize::authorize_saved(ctx, &conn.id, flow, true, &secret)?;
     Ok(0)
 }
 
