@@ -6,9 +6,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+pub use crate::bigcommerce::oauth::Flow;
 use crate::bigcommerce::store_hash::StoreHash;
+use crate::connect::authorize::FlowOptions;
 use crate::store::AuthType;
 
 #[derive(Debug, Parser)]
@@ -105,17 +107,6 @@ impl ConnectionFlags {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Flow {
-    /// Open BigCommerce's consent page (login.bigcommerce.com/oauth2/authorize)
-    #[default]
-    Authorize,
-    /// Open the app's external install link (login.bigcommerce.com/app/ID/install)
-    Install,
-    /// Print the URL and read back the address the browser landed on (SSH, headless)
-    Manual,
-}
-
 /// How to run the authorization.
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Authorization")]
@@ -135,6 +126,17 @@ pub struct FlowFlags {
     /// Where to listen when the callback URL is not on this machine (e.g. behind an HTTPS tunnel)
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<std::net::SocketAddr>,
+}
+
+impl FlowFlags {
+    pub fn options(&self) -> FlowOptions {
+        FlowOptions {
+            flow: self.flow,
+            no_browser: self.no_browser,
+            timeout: std::time::Duration::from_secs(self.timeout),
+            listen: self.listen,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

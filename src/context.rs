@@ -1,9 +1,12 @@
-//! The seams between bcconn and the outside world, built once in `main`.
+//! The seams between bcconn and the outside world, built once in `main`
+//! (or by a test, with recorders and scripts in place of the terminal).
 //!
-//! Commands take a `&Context` and reach the environment, records, secret
-//! stores, the terminal and the browser only through it.
+//! Commands and the connection core take a `&Context` and reach the
+//! environment, records, secret stores, the terminal and the browser only
+//! through it. The core uses `progress` and `prompter()`; only commands use
+//! `ui` (tables, JSON, the final error).
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::rc::Rc;
@@ -11,14 +14,18 @@ use std::rc::Rc;
 use anyhow::Result;
 
 use crate::env::Env;
+use crate::seams::{Progress, Prompter};
 use crate::secrets::{self, SecretStore, StoreKind};
 use crate::store::Records;
-use crate::ui::Ui;
+use crate::ui::{Terminal, Ui};
 
 pub struct Context {
     pub env: Env,
     pub records: Records,
-    pub ui: Ui,
+    pub ui: Rc<Ui>,
+    /// Where the core reports while it works.
+    pub progress: Rc<dyn Progress>,
+    prompter: RefCell<Box<dyn Prompter>>,
     /// Secret stores are opened on first use: `list` must never touch one.
     stores: RefCell<HashMap<StoreKind, Rc<dyn SecretStore>>>,
     /// stdin and stderr are both terminals: prompts are possible.
@@ -26,9 +33,23 @@ pub struct Context {
 }
 
 impl Context {
+    /// The real terminal.
     pub fn new(env: Env) -> Context {
         let stderr_tty = std::io::stderr().is_terminal();
-        let ui = Ui::new(!env.no_color && stderr_tty);
+        let ui = Rc::new(Ui::new(!env.no_color && stderr_tty));
+        let interactive = stderr_tty && std::io::stdin().is_terminal();
+        let prompter = Box::new(Terminal::new(ui.clone()));
+        Context::with_seams(env, ui.clone(), ui, prompter, interactive)
+    }
+
+    /// Any seams: a test passes a progress recorder and a scripted prompter.
+    pub fn with_seams(
+        env: Env,
+        ui: Rc<Ui>,
+        progress: Rc<dyn Progress>,
+        prompter: Box<dyn Prompter>,
+        interactive: bool,
+    ) -> Context {
         tracing::debug!(
             "records in {}{}",
             env.home.display(),
@@ -41,10 +62,17 @@ impl Context {
         Context {
             records: Records::new(&env.home),
             ui,
+            progress,
+            prompter: RefCell::new(prompter),
             stores: RefCell::new(HashMap::new()),
-            interactive: stderr_tty && std::io::stdin().is_terminal(),
+            interactive,
             env,
         }
+    }
+
+    /// Who answers questions.
+    pub fn prompter(&self) -> RefMut<'_, Box<dyn Prompter>> {
+        self.prompter.borrow_mut()
     }
 
     /// The store of `kind`, opened once.
@@ -63,8 +91,8 @@ impl Context {
         self.secrets(self.env.secret_store_kind()?)
     }
 
-    /// Replaces a store, for unit tests.
-    #[cfg(test)]
+    /// Puts a store in place of the one of its kind (tests: a store that can
+    /// be told to fail).
     pub fn set_store(&self, store: Rc<dyn SecretStore>) {
         self.stores.borrow_mut().insert(store.kind(), store);
     }

@@ -4,20 +4,9 @@
 //! environment, the record store and the seams to the outside world), run the
 //! command, and turn an error into one printed message and an exit code.
 
-mod bigcommerce;
-mod cli;
-mod commands;
-mod context;
-mod env;
-mod error;
-mod oauth;
-mod secrets;
-mod store;
-mod ui;
-mod wizard;
-
 use std::process::ExitCode;
 
+use bcconn::{cli, commands, context, env, error};
 use clap::Parser;
 
 fn main() -> ExitCode {

@@ -1,5 +1,7 @@
-//! BigCommerce facts: store hashes, the scope catalog, and the store API.
+//! BigCommerce facts: store hashes, the scope catalog, OAuth (URLs, the
+//! callback check, the code exchange), and the store API.
 
 pub mod api;
+pub mod oauth;
 pub mod scopes;
 pub mod store_hash;

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::CallbackUrlArgs;
-use crate::commands::iclient::DEFAULT_CALLBACK_URL;
+use crate::connect::iclients::DEFAULT_CALLBACK_URL;
 use crate::context::Context;
 use crate::error::usage;
 use crate::ui;

@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use crate::cli::DeleteArgs;
-use crate::commands::confirm;
+use crate::connect::intake::confirm;
 use crate::context::Context;
 use crate::error::usage;
 use crate::secrets::connection_account;

@@ -6,15 +6,17 @@ use serde::Serialize;
 use crate::cli::{
     IclientAddArgs, IclientCommand, IclientEditArgs, IclientRemoveArgs, ListArgs, ShowArgs,
 };
-use crate::commands::{SecretSource, confirm, read_secret};
+use crate::connect::commit::secret_then_record;
+use crate::connect::iclients::{
+    DEFAULT_CALLBACK_URL, NewIClient, save_new, validate_callback_url, validate_client_id,
+};
+use crate::connect::intake::{SecretSource, confirm, read_secret, stopped};
 use crate::context::Context;
 use crate::error::usage;
+use crate::seams::Ask;
 use crate::secrets::iclient_account;
 use crate::store::{self, IClient, RecordFile};
 use crate::ui;
-
-/// The callback URL bcconn listens on unless told otherwise.
-pub const DEFAULT_CALLBACK_URL: &str = "http://localhost:8765/auth";
 
 pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<u8> {
     match cmd {
@@ -26,78 +28,6 @@ pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<u8> {
     }
 }
 
-/// Checks a callback URL: absolute http(s) with a host, no fragment.
-pub fn validate_callback_url(url: &str) -> Result<String, crate::error::Failure> {
-    let hint = format!("use the exact URL registered in the app, e.g. {DEFAULT_CALLBACK_URL}");
-    let parsed = url::Url::parse(url).map_err(|e| {
-        usage(format!("{url:?} is not a valid callback URL ({e})")).hint(hint.clone())
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(usage(format!(
-            "the callback URL {url:?} must be an http:// or https:// URL with a host"
-        ))
-        .hint(hint));
-    }
-    if parsed.fragment().is_some() {
-        return Err(usage(format!(
-            "the callback URL {url:?} must not have a #fragment"
-        ))
-        .hint(hint));
-    }
-    // Keep what the person typed: redirect_uri must match the registered
-    // URL byte for byte, and Url would normalise it (e.g. add a '/').
-    Ok(url.to_string())
-}
-
-pub fn validate_client_id(raw: &str) -> Result<String, crate::error::Failure> {
-    let id = raw.trim();
-    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(usage(format!("{raw:?} is not a client id"))
-            .hint("copy it from the Developer Portal: My Apps › View Client ID"));
-    }
-    Ok(id.to_string())
-}
-
-/// Everything needed to save a new iClient; also built by the wizard.
-pub struct NewIClient {
-    pub name: String,
-    pub client_id: String,
-    pub callback_url: String,
-    pub secret: secrecy::SecretString,
-}
-
-/// Saves the secret, then the record (a record whose secret is missing would
-/// be worse than a stray secret). Returns the new iClient.
-pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
-    ctx.records
-        .load()?
-        .check_iclient_name_free(&new.name, None)?;
-    let secrets = ctx.default_secrets()?;
-    let now = store::now();
-    let iclient = IClient {
-        id: store::new_id(),
-        name: new.name,
-        client_id: new.client_id,
-        callback_url: new.callback_url,
-        secret_store: secrets.kind(),
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    secrets.set(&iclient_account(&iclient.id), &new.secret)?;
-    let saved = iclient.clone();
-    let result = ctx.records.update(move |file| {
-        file.check_iclient_name_free(&iclient.name, None)?;
-        file.iclients.push(iclient);
-        Ok(())
-    });
-    if let Err(e) = result {
-        // Lost a race for the name, or the file is unreadable: take the secret back.
-        let _ = secrets.delete(&iclient_account(&saved.id));
-        return Err(e);
-    }
-    Ok(saved)
-}
-
 fn add(ctx: &Context, args: IclientAddArgs) -> Result<u8> {
     ctx.records
         .load()?
@@ -105,10 +35,16 @@ fn add(ctx: &Context, args: IclientAddArgs) -> Result<u8> {
     let client_id = match &args.client_id {
         Some(id) => validate_client_id(id)?,
         None if ctx.interactive => {
-            let id = inquire::Text::new("Client id:")
-                .with_help_message("Developer Portal › My Apps › View Client ID")
-                .prompt()
-                .map_err(super::prompt_error)?;
+            let check = |input: &str| validate_client_id(input).map(|_| ()).map_err(|e| e.message);
+            let id = ctx
+                .prompter()
+                .text(&Ask {
+                    message: "Client id:",
+                    help: Some("Developer Portal › My Apps › View Client ID"),
+                    default: None,
+                    check: &check,
+                })
+                .map_err(stopped)?;
             validate_client_id(&id)?
         }
         None => {
@@ -178,9 +114,8 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
             .load()?
             .check_iclient_name_free(new, Some(&current.id))?;
     }
-    let mut new_store = None;
-    if args.client_secret_stdin || args.secret {
-        let secret = read_secret(
+    let secret = if args.client_secret_stdin || args.secret {
+        Some(read_secret(
             ctx,
             SecretSource {
                 what: "client secret",
@@ -189,57 +124,51 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
                 env_value: ctx.env.client_secret.as_ref(),
                 env_name: "BCCONN_CLIENT_SECRET",
             },
-        )?;
-        let secrets = ctx.default_secrets()?;
-        let account = iclient_account(&current.id);
-        // Keep the old secret until the record says where the new one is.
-        let old = crate::secrets::snapshot(secrets.as_ref(), &account, Some(current.secret_store))?;
-        secrets.set(&account, &secret)?;
-        new_store = Some((secrets, old));
-    }
+        )?)
+    } else {
+        None
+    };
     let id = current.id.clone();
-    let updated = ctx.records.update(|file| {
-        if let Some(new) = &args.rename {
-            file.check_iclient_name_free(new, Some(&id))?;
-        }
-        let ic = file
-            .iclients
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or_else(|| usage(format!("iClient {:?} was removed meanwhile", args.name)))?;
-        if let Some(v) = client_id {
-            ic.client_id = v;
-        }
-        if let Some(v) = callback_url {
-            ic.callback_url = v;
-        }
-        if let Some(v) = &args.rename {
-            ic.name = v.clone();
-        }
-        if let Some((secrets, _)) = &new_store {
-            ic.secret_store = secrets.kind();
-        }
-        ic.updated_at = store::now();
-        Ok(ic.clone())
-    });
-    let account = iclient_account(&current.id);
-    let updated = match (updated, new_store) {
-        (Ok(updated), Some((secrets, _))) => {
-            if secrets.kind() != current.secret_store {
-                // Moved to another store: do not leave the old copy behind.
-                let _ = ctx
-                    .secrets(current.secret_store)
-                    .and_then(|s| s.delete(&account));
+    let write_record = |secret_store: Option<crate::secrets::StoreKind>| {
+        ctx.records.update(|file| {
+            if let Some(new) = &args.rename {
+                file.check_iclient_name_free(new, Some(&id))?;
             }
-            updated
+            let ic = file
+                .iclients
+                .iter_mut()
+                .find(|c| c.id == id)
+                .ok_or_else(|| usage(format!("iClient {:?} was removed meanwhile", args.name)))?;
+            if let Some(v) = &client_id {
+                ic.client_id = v.clone();
+            }
+            if let Some(v) = &callback_url {
+                ic.callback_url = v.clone();
+            }
+            if let Some(v) = &args.rename {
+                ic.name = v.clone();
+            }
+            if let Some(kind) = secret_store {
+                ic.secret_store = kind;
+            }
+            ic.updated_at = store::now();
+            Ok(ic.clone())
+        })
+    };
+    let updated = match &secret {
+        // The new secret and the record that points at it, as one transaction.
+        Some(secret) => {
+            let secrets = ctx.default_secrets()?;
+            secret_then_record(
+                ctx,
+                secrets.as_ref(),
+                &iclient_account(&current.id),
+                Some(current.secret_store),
+                secret,
+                || write_record(Some(secrets.kind())),
+            )?
         }
-        (Ok(updated), None) => updated,
-        (Err(e), Some((secrets, old))) => {
-            // Put the secret store back as the record still describes it.
-            crate::secrets::restore(secrets.as_ref(), &account, old.as_ref());
-            return Err(e);
-        }
-        (Err(e), None) => return Err(e),
+        None => write_record(None)?,
     };
     ctx.ui.step(&format!("Updated iClient {:?}", updated.name));
     if args.callback_url.is_some() {
@@ -356,16 +285,8 @@ fn show(ctx: &Context, args: ShowArgs) -> Result<u8> {
         vec!["created".into(), v.created_at.to_string()],
         vec!["updated".into(), v.updated_at.to_string()],
     ];
-    ui::out(&kv(&rows))?;
+    ui::out(&ui::kv(&rows))?;
     Ok(0)
-}
-
-/// "key   value" lines.
-pub fn kv(rows: &[Vec<String>]) -> String {
-    let width = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
-    rows.iter()
-        .map(|r| format!("{:width$}  {}\n", r[0], r[1]))
-        .collect()
 }
 
 fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
@@ -421,67 +342,4 @@ fn refuse_if_used(file: &RecordFile, ic: &IClient) -> Result<(), crate::error::F
         users.join(", ")
     ))
     .hint("delete those connections or move them to another iClient with `bcconn edit NAME --iclient OTHER` first"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::env::Env;
-    use crate::secrets::{MemoryStore, SecretStore, StoreKind};
-    use secrecy::{ExposeSecret, SecretString};
-    use std::rc::Rc;
-
-    fn ctx(home: &std::path::Path) -> (Context, Rc<MemoryStore>) {
-        let dir = home.to_path_buf();
-        let env = Env::from_lookup(|k| (k == "BCCONN_HOME").then(|| dir.clone().into_os_string()));
-        let ctx = Context::new(env);
-        let store = Rc::new(MemoryStore::new(StoreKind::Os));
-        ctx.set_store(store.clone());
-        (ctx, store)
-    }
-
-    fn new(name: &str) -> NewIClient {
-        NewIClient {
-            name: name.into(),
-            client_id: "cid".into(),
-            callback_url: DEFAULT_CALLBACK_URL.into(),
-            secret: SecretString::from("s3cret".to_string()),
-        }
-    }
-
-    #[test]
-    fn save_new_keys_the_secret_by_id_and_keeps_it_out_of_the_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ctx, store) = ctx(dir.path());
-        let saved = save_new(&ctx, new("app")).unwrap();
-        let secret = store.get(&iclient_account(&saved.id)).unwrap().unwrap();
-        assert_eq!(secret.expose_secret(), "s3cret");
-        assert_eq!(saved.secret_store, StoreKind::Os);
-        let text = std::fs::read_to_string(ctx.records.path()).unwrap();
-        assert!(text.contains(&saved.id) && !text.contains("s3cret"));
-    }
-
-    #[test]
-    fn a_taken_name_stores_no_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ctx, store) = ctx(dir.path());
-        save_new(&ctx, new("app")).unwrap();
-        let err = save_new(&ctx, new("APP")).unwrap_err();
-        assert!(err.to_string().contains("already exists"));
-        let file = ctx.records.load().unwrap();
-        assert_eq!(file.iclients.len(), 1);
-        // Only the first iClient's secret is in the store.
-        assert_eq!(store.len(), 1);
-    }
-
-    #[test]
-    fn callback_urls_are_kept_byte_for_byte() {
-        assert_eq!(
-            validate_callback_url("http://localhost:8765").unwrap(),
-            "http://localhost:8765"
-        );
-        assert!(validate_callback_url("localhost:8765/auth").is_err());
-        assert!(validate_callback_url("ftp://x/auth").is_err());
-        assert!(validate_callback_url("http://x/auth#frag").is_err());
-    }
 }

@@ -3,9 +3,8 @@
 use anyhow::Result;
 
 use crate::cli::ShowArgs;
-use crate::commands::iclient::kv;
-use crate::commands::list::view;
 use crate::context::Context;
+use crate::store::view::view;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
@@ -62,7 +61,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
     rows.push(vec!["concurrency".into(), concurrency]);
     rows.push(vec!["created".into(), v.created_at.into()]);
     rows.push(vec!["updated".into(), v.updated_at.into()]);
-    ui::out(&kv(&rows))?;
+    ui::out(&ui::kv(&rows))?;
     Ok(0)
 }
 

@@ -7,10 +7,10 @@ use serde::Serialize;
 use crate::bigcommerce::api::{self, Check};
 use crate::bigcommerce::scopes;
 use crate::cli::StatusArgs;
-use crate::commands::runtime;
+use crate::connect::runtime;
+use crate::connect::tokens::{NoToken, token_for};
 use crate::context::Context;
 use crate::error::exit;
-use crate::secrets::connection_account;
 use crate::store::{self, Connection};
 use crate::ui;
 
@@ -51,8 +51,14 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
             detail: String::new(),
             store_name: c.store_name.clone(),
         };
-        match c.token_store {
-            None => {
+        match token_for(ctx, c) {
+            Ok(token) => {
+                // Until its check reports, a row is not ok.
+                row.status = "unreachable";
+                row.detail = "the check did not finish".into();
+                to_check.push((rows.len(), c, token));
+            }
+            Err(NoToken::NotAuthorized) => {
                 row.status = "not_authorized";
                 row.detail = format!(
                     "{}: run `bcconn authorize {}`",
@@ -60,25 +66,14 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                     ui::shell_word(&c.name)
                 );
             }
-            Some(kind) => match ctx
-                .secrets(kind)
-                .and_then(|s| s.get(&connection_account(&c.id)))
-            {
-                Ok(Some(token)) => {
-                    // Until its check reports, a row is not ok.
-                    row.status = "unreachable";
-                    row.detail = "the check did not finish".into();
-                    to_check.push((rows.len(), c, token));
-                }
-                Ok(None) => {
-                    row.status = "no_token";
-                    row.detail = format!("token missing from {}", kind.describe());
-                }
-                Err(e) => {
-                    row.status = "no_token";
-                    row.detail = crate::error::report(&e).1;
-                }
-            },
+            Err(NoToken::Missing(kind)) => {
+                row.status = "no_token";
+                row.detail = format!("token missing from {}", kind.describe());
+            }
+            Err(NoToken::Unreadable(e)) => {
+                row.status = "no_token";
+                row.detail = crate::error::report(&e).1;
+            }
         }
         rows.push(row);
     }

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{SecretStore, StoreKind};
-use crate::store::fsutil;
+use crate::fsutil;
 
 const FILE_NAME: &str = "secrets.json";
 const LOCK_NAME: &str = "secrets.lock";

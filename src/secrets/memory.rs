@@ -1,6 +1,6 @@
-//! An in-memory store for unit tests.
+//! An in-memory store for tests, which can be told to fail.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use anyhow::Result;
@@ -12,6 +12,8 @@ use super::{SecretStore, StoreKind};
 pub struct MemoryStore {
     kind: StoreKind,
     map: RefCell<HashMap<String, String>>,
+    fail_set: Cell<bool>,
+    fail_delete: Cell<bool>,
 }
 
 impl MemoryStore {
@@ -19,13 +21,34 @@ impl MemoryStore {
         MemoryStore {
             kind,
             map: RefCell::new(HashMap::new()),
+            fail_set: Cell::new(false),
+            fail_delete: Cell::new(false),
         }
     }
-}
 
-impl MemoryStore {
     pub fn len(&self) -> usize {
         self.map.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.borrow().is_empty()
+    }
+
+    /// Accounts that hold a secret, sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.map.borrow().keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    /// From now on, `set` fails (or works again).
+    pub fn fail_set(&self, fail: bool) {
+        self.fail_set.set(fail);
+    }
+
+    /// From now on, `delete` fails (or works again).
+    pub fn fail_delete(&self, fail: bool) {
+        self.fail_delete.set(fail);
     }
 }
 
@@ -43,6 +66,9 @@ impl SecretStore for MemoryStore {
     }
 
     fn set(&self, account: &str, secret: &SecretString) -> Result<()> {
+        if self.fail_set.get() {
+            anyhow::bail!("the test store was told to fail at set");
+        }
         self.map
             .borrow_mut()
             .insert(account.to_string(), secret.expose_secret().to_string());
@@ -50,6 +76,9 @@ impl SecretStore for MemoryStore {
     }
 
     fn delete(&self, account: &str) -> Result<()> {
+        if self.fail_delete.get() {
+            anyhow::bail!("the test store was told to fail at delete");
+        }
         self.map.borrow_mut().remove(account);
         Ok(())
     }

@@ -6,7 +6,6 @@
 
 mod file;
 mod keyring;
-#[cfg(test)]
 mod memory;
 
 use std::fmt;
@@ -18,7 +17,6 @@ use serde::{Deserialize, Serialize};
 
 pub use file::FileStore;
 pub use keyring::KeyringStore;
-#[cfg(test)]
 pub use memory::MemoryStore;
 
 /// The service name every secret is filed under.
@@ -112,13 +110,17 @@ pub fn snapshot(
     }
 }
 
-/// Puts `account` back as [`snapshot`] found it. Best effort: it runs on an
-/// error path, and the error being reported matters more.
-pub fn restore(store: &dyn SecretStore, account: &str, snapshot: Option<&SecretString>) {
-    let _ = match snapshot {
+/// Puts `account` back as [`snapshot`] found it. It runs on an error path:
+/// the caller reports the first error and mentions this one.
+pub fn restore(
+    store: &dyn SecretStore,
+    account: &str,
+    snapshot: Option<&SecretString>,
+) -> Result<()> {
+    match snapshot {
         Some(old) => store.set(account, old),
         None => store.delete(account),
-    };
+    }
 }
 
 /// Opens the store of the given kind.
@@ -140,12 +142,12 @@ mod tests {
         store.set("a", &SecretString::from("old")).unwrap();
         let snap = snapshot(&store, "a", Some(StoreKind::Os)).unwrap();
         store.set("a", &SecretString::from("new")).unwrap();
-        restore(&store, "a", snap.as_ref());
+        restore(&store, "a", snap.as_ref()).unwrap();
         assert_eq!(store.get("a").unwrap().unwrap().expose_secret(), "old");
         // Recorded elsewhere: nothing to keep here, so restoring removes it.
         let snap = snapshot(&store, "a", Some(StoreKind::File)).unwrap();
         assert!(snap.is_none());
-        restore(&store, "a", snap.as_ref());
+        restore(&store, "a", snap.as_ref()).unwrap();
         assert!(store.get("a").unwrap().is_none());
     }
 }

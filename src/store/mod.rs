@@ -1,15 +1,19 @@
-//! The record file: loading, locking, atomic saving, and the rules records obey
-//! (unique names, the concurrency-borrowing graph).
+//! The record file: loading, locking, atomic saving, migrating older
+//! versions, and lookups (names match ignoring case; the concurrency-borrowing
+//! graph). The rules a change must obey, with the hints a person gets, are
+//! the connection core's (`crate::connect::rules`).
 
-pub mod fsutil;
+pub mod migrate;
 pub mod schema;
 pub mod summary;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::error::{Failure, failure, usage};
+use crate::error::{Failure, failure};
+use crate::fsutil;
 pub use schema::*;
 
 const FILE_NAME: &str = "bcconn.json";
@@ -93,6 +97,8 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<RecordFile, Failure> {
         Some(v) if v == u64::from(VERSION) => {
             full.map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep))
         }
+        Some(v) if v >= 1 && v < u64::from(VERSION) => migrate::to_current(bytes, v)
+            .map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep)),
         Some(v) if v > u64::from(VERSION) => Err(failure(format!(
             "{} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
             path.display()
@@ -116,42 +122,6 @@ pub fn new_id() -> String {
 /// Now, as RFC 3339 UTC with seconds.
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
-/// Checks a record name: non-empty printable text, at most 64 characters,
-/// no leading or trailing space (they make names that look equal differ).
-pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
-    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    let fix = format!(
-        "{article} {kind} name is 1 to {MAX_NAME} printable characters, e.g. \"acme-prod\""
-    );
-    if name.trim().is_empty() {
-        return Err(usage(format!("the {kind} name is empty")).hint(fix));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(usage(format!(
-            "the {kind} name {name:?} holds a control character"
-        ))
-        .hint(fix));
-    }
-    if name.trim() != name {
-        return Err(usage(format!(
-            "the {kind} name {name:?} starts or ends with a space"
-        ))
-        .hint(fix));
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(usage(format!(
-            "the {kind} name is {} characters long; the limit is {MAX_NAME}",
-            name.chars().count()
-        ))
-        .hint(fix));
-    }
-    Ok(())
 }
 
 /// Case-insensitive name match, so "Acme" and "acme" are one name.
@@ -180,59 +150,6 @@ impl RecordFile {
 
     pub fn iclient_by_id(&self, id: &str) -> Option<&IClient> {
         self.iclients.iter().find(|c| c.id == id)
-    }
-
-    /// The connection called `name`, or an error that lists what exists.
-    pub fn require_connection(&self, name: &str) -> Result<&Connection, Failure> {
-        self.connection(name).ok_or_else(|| {
-            not_found(
-                "connection",
-                name,
-                self.connections.iter().map(|c| c.name.as_str()),
-                "bcconn list",
-            )
-        })
-    }
-
-    pub fn require_iclient(&self, name: &str) -> Result<&IClient, Failure> {
-        self.iclient(name).ok_or_else(|| {
-            not_found(
-                "iClient",
-                name,
-                self.iclients.iter().map(|c| c.name.as_str()),
-                "bcconn iclient list",
-            )
-        })
-    }
-
-    /// Refuses a connection name that is taken (case-insensitively), unless it
-    /// is taken by `except` (a rename to a different case of itself).
-    pub fn check_connection_name_free(
-        &self,
-        name: &str,
-        except: Option<&str>,
-    ) -> Result<(), Failure> {
-        validate_name("connection", name)?;
-        match self.connection(name) {
-            Some(c) if Some(c.id.as_str()) != except => Err(usage(format!(
-                "a connection named {:?} already exists",
-                c.name
-            ))
-            .hint("pick another name, or change that one with `bcconn edit` / `bcconn authorize`")),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn check_iclient_name_free(&self, name: &str, except: Option<&str>) -> Result<(), Failure> {
-        validate_name("iClient", name)?;
-        match self.iclient(name) {
-            Some(c) if Some(c.id.as_str()) != except => Err(usage(format!(
-                "an iClient named {:?} already exists",
-                c.name
-            ))
-            .hint("pick another name, or change that one with `bcconn iclient edit`")),
-            _ => Ok(()),
-        }
     }
 
     /// Connections that use the iClient with this id.
@@ -264,59 +181,6 @@ impl RecordFile {
             },
         )
     }
-
-    /// Checks that the connection `borrower_id` (None: not saved yet) may
-    /// borrow from the connection named `lender`, and returns the lender's id.
-    pub fn check_borrow(
-        &self,
-        borrower_id: Option<&str>,
-        borrower_name: &str,
-        lender: &str,
-    ) -> Result<String, Failure> {
-        let itself = || {
-            usage(format!(
-                "connection {borrower_name:?} cannot borrow concurrency from itself"
-            ))
-            .hint("name another connection, or set its own level with --concurrency")
-        };
-        // Checked before the lookup: a connection being created is not saved
-        // yet, and "no connection named X" would hide the real mistake.
-        if !borrower_name.is_empty() && same_name(lender, borrower_name) {
-            return Err(itself());
-        }
-        let Some(lend) = self.connection(lender) else {
-            return Err(not_found("connection", lender, self.connections.iter().map(|c| c.name.as_str()), "bcconn list")
-                .hint("--borrow-concurrency-from takes the name of a saved connection (see `bcconn list`)"));
-        };
-        if Some(lend.id.as_str()) == borrower_id {
-            return Err(itself());
-        }
-        // Walk the lender's chain; reaching the borrower means a cycle.
-        if let Some(me) = borrower_id {
-            let mut chain = vec![lend.name.clone()];
-            let mut current = lend;
-            while let Some(next) = current
-                .borrow_concurrency_from
-                .as_deref()
-                .and_then(|id| self.connection_by_id(id))
-            {
-                if next.id == me {
-                    return Err(usage(format!(
-                        "borrowing from {:?} would make a cycle: {borrower_name} -> {} -> {borrower_name}",
-                        lend.name,
-                        chain.join(" -> ")
-                    ))
-                    .hint("borrow from a connection that does not itself borrow from this one"));
-                }
-                if chain.len() > self.connections.len() {
-                    break;
-                }
-                chain.push(next.name.clone());
-                current = next;
-            }
-        }
-        Ok(lend.id.clone())
-    }
 }
 
 /// Follows a borrowing chain from a connection (its own `level` and lender
@@ -338,33 +202,6 @@ pub fn effective_concurrency<'a>(
         (level, next) = (l, n);
     }
     level
-}
-
-fn not_found<'a>(
-    kind: &str,
-    name: &str,
-    existing: impl Iterator<Item = &'a str>,
-    list_cmd: &str,
-) -> Failure {
-    let names: Vec<&str> = existing.collect();
-    let near = names
-        .iter()
-        .map(|n| {
-            (
-                strsim::jaro_winkler(&n.to_lowercase(), &name.to_lowercase()),
-                *n,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let f = usage(format!("no {kind} named {name:?}"));
-    match near {
-        Some((_, n)) => f.hint(format!("did you mean {n:?}? `{list_cmd}` shows them all")),
-        None if names.is_empty() => f.hint(format!(
-            "there are none yet; `{list_cmd}` will show them once made"
-        )),
-        None => f.hint(format!("`{list_cmd}` shows the saved ones")),
-    }
 }
 
 #[cfg(test)]
@@ -406,59 +243,6 @@ mod tests {
     }
 
     #[test]
-    fn borrow_refuses_self_unknown_and_cycles() {
-        let f = file(vec![
-            conn("a", 2, None),
-            conn("b", 1, Some("a")),
-            conn("c", 1, Some("b")),
-        ]);
-        assert!(
-            f.check_borrow(Some("id-a"), "a", "A")
-                .unwrap_err()
-                .message
-                .contains("itself")
-        );
-        // A connection not saved yet is told it names itself, not that the
-        // lender is unknown.
-        assert!(
-            f.check_borrow(None, "new", "NEW")
-                .unwrap_err()
-                .message
-                .contains("itself")
-        );
-        assert!(
-            f.check_borrow(None, "new", "zzz")
-                .unwrap_err()
-                .message
-                .contains("no connection named")
-        );
-        let cyc = f.check_borrow(Some("id-a"), "a", "c").unwrap_err();
-        assert!(
-            cyc.message.contains("cycle") && cyc.message.contains("c -> b"),
-            "{}",
-            cyc.message
-        );
-        assert_eq!(f.check_borrow(None, "new", "c").unwrap(), "id-c");
-    }
-
-    #[test]
-    fn names_are_checked_and_unique_ignoring_case() {
-        assert!(validate_name("connection", "").is_err());
-        assert!(validate_name("connection", "   ").is_err());
-        assert!(validate_name("connection", "a\tb").is_err());
-        assert!(validate_name("connection", " a").is_err());
-        assert!(validate_name("connection", &"x".repeat(65)).is_err());
-        assert!(validate_name("connection", &"é".repeat(64)).is_ok());
-        let f = file(vec![conn("Acme", 1, None)]);
-        assert!(f.check_connection_name_free("acme", None).is_err());
-        assert!(
-            f.check_connection_name_free("ACME", Some("id-Acme"))
-                .is_ok()
-        );
-        assert!(f.check_connection_name_free("other", None).is_ok());
-    }
-
-    #[test]
     fn unknown_and_newer_files_are_refused() {
         let p = Path::new("/x/bcconn.json");
         assert!(
@@ -468,7 +252,7 @@ mod tests {
                 .contains("not valid JSON")
         );
         assert!(
-            parse(b"{\"version\": 2}", p)
+            parse(b"{\"version\": 3}", p)
                 .unwrap_err()
                 .message
                 .contains("newer bcconn")

@@ -1,14 +1,18 @@
-//! The record file's shape: `{"version": 1, "iclients": [...], "connections": [...]}`.
+//! The record file's shape: `{"version": 2, "iclients": [...], "connections": [...]}`.
 //!
 //! No secret is ever a field here; records name the store that holds theirs.
+//! Older versions are read through `super::migrate`.
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::bigcommerce::oauth::BcUser;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::secrets::StoreKind;
 
-/// The format version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The format version this build reads and writes. Version 2 added the
+/// states `invalid` and `superseded`: a version-1 bcconn refuses such a file
+/// as "written by a newer bcconn" instead of failing on an unknown word.
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordFile {
@@ -71,6 +75,11 @@ pub enum State {
     Authorized,
     /// The first authorization failed; `last_error` says why.
     Failed,
+    /// BigCommerce answered 401 to its token; `last_error` says when and why.
+    Invalid,
+    /// A sibling connection (same app, same store) got a newer token, which
+    /// ended this one's.
+    Superseded,
 }
 
 impl State {
@@ -79,18 +88,10 @@ impl State {
             State::Pending => "pending",
             State::Authorized => "authorized",
             State::Failed => "failed",
+            State::Invalid => "invalid",
+            State::Superseded => "superseded",
         }
     }
-}
-
-/// A BigCommerce user as the token response names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BcUser {
-    pub id: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -146,7 +146,7 @@ mod tests {
                 .message
                 .contains("not valid JSON")
         );
-        let newer = Summary::parse(br#"{"version":2,"connections":[]}"#, p)
+        let newer = Summary::parse(br#"{"version":3,"connections":[]}"#, p)
             .err()
             .unwrap();
         assert!(newer.message.contains("newer bcconn"));

@@ -11,7 +11,6 @@
 //! secret) is saved by `create::execute` only after the summary's choice, so
 //! Esc, Ctrl-C or "Cancel" at any step leave no trace.
 
-mod prompt;
 mod view;
 
 use std::path::PathBuf;
@@ -21,24 +20,24 @@ use secrecy::SecretString;
 
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
-use crate::commands::create::{After, Draft, IClientPick, Plan, TokenSource};
-use crate::commands::iclient::{
+use crate::connect::iclients::{
     DEFAULT_CALLBACK_URL, NewIClient, validate_callback_url, validate_client_id,
 };
-use crate::commands::token_auth::read_credentials_file;
+use crate::connect::plan::{After, Auth, Draft, IClientPick, Plan, TokenSource};
+use crate::connect::tokens::read_credentials_file;
 use crate::context::Context;
 use crate::error::Failure;
+use crate::seams::{Ask, Prompter, Step, Stop};
 use crate::store::{AuthType, RecordFile};
-use prompt::{Ask, Prompter, Step, Stop, Terminal};
 
 /// Concurrency levels, the same range `--concurrency` accepts.
 const CONCURRENCY: std::ops::RangeInclusive<u8> = 1..=25;
 
 /// Fills the holes of `draft` by asking; `None` when the person cancelled.
 pub fn run(ctx: &Context, draft: Draft, records: &RecordFile) -> Result<Option<Plan>> {
-    let mut terminal = Terminal::new(&ctx.ui);
     let env_token = ctx.env.access_token.is_some();
-    match walk(&mut terminal, draft, records, env_token) {
+    let mut prompter = ctx.prompter();
+    match walk(prompter.as_mut(), draft, records, env_token) {
         Ok(plan) => Ok(Some(plan)),
         Err(Stop::Cancelled) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),
@@ -107,19 +106,27 @@ fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: boo
     } else {
         ask_advanced(p, records, &store_hash)?
     };
+    let auth = match (iclient, token) {
+        (Some(iclient), _) => Auth::OAuth {
+            scopes,
+            iclient,
+            after: after.unwrap_or(After::Authorize),
+        },
+        (None, Some(token)) => Auth::Token(token),
+        (None, None) => unreachable!("the token step ran for a token connection"),
+    };
     let mut plan = Plan {
         name,
-        auth_type,
         store_hash,
-        scopes,
-        iclient,
         concurrency,
         borrow_from,
-        token,
-        after: after.unwrap_or(After::Authorize),
+        auth,
     };
     p.say(&format!("\n{}", view::summary(&plan, records)));
-    plan.after = ask_finish(p, &plan.name, auth_type, after)?;
+    let chosen = ask_finish(p, &plan.name, auth_type, after)?;
+    if let Auth::OAuth { after, .. } = &mut plan.auth {
+        *after = chosen;
+    }
     Ok(plan)
 }
 
@@ -474,8 +481,8 @@ fn ask_finish(
 
 #[cfg(test)]
 mod tests {
-    use super::prompt::script::{Reply::*, Script};
     use super::*;
+    use crate::seams::script::{Reply::*, Script};
     use crate::secrets::StoreKind;
     use crate::store::{Connection, IClient, State};
 
@@ -507,7 +514,7 @@ mod tests {
         }
     }
 
-    fn walk_script(replies: &[super::prompt::script::Reply], draft: Draft) -> (Step<Plan>, String) {
+    fn walk_script(replies: &[crate::seams::script::Reply], draft: Draft) -> (Step<Plan>, String) {
         let mut s = Script::new(replies);
         let result = walk(&mut s, draft, &saved(), false);
         (result, s.transcript())
@@ -558,10 +565,10 @@ mod tests {
         assert!(!log.contains("s3cr3t"), "{log}");
         assert_eq!(plan.name, "acme-new");
         assert_eq!(plan.store_hash, hash("abc123"));
-        assert_eq!(plan.scopes, scopes::presets()[1].1);
-        assert_eq!(plan.after, After::Authorize);
+        assert_eq!(plan.scopes(), scopes::presets()[1].1);
+        assert_eq!(plan.after(), After::Authorize);
         assert_eq!(plan.concurrency, 1);
-        match plan.iclient {
+        match plan.iclient() {
             Some(IClientPick::New(n)) => {
                 assert_eq!(n.name, "second-app");
                 assert_eq!(n.client_id, "cid-2");
@@ -594,9 +601,9 @@ mod tests {
             "{log}"
         );
         assert!(log.contains("same 1 OAuth scope chosen"), "{log}");
-        assert_eq!(plan.after, After::SaveOnly);
+        assert_eq!(plan.after(), After::SaveOnly);
         assert_eq!(plan.concurrency, 3);
-        assert_eq!(plan.scopes, ["store_v2_orders"]);
+        assert_eq!(plan.scopes(), ["store_v2_orders"]);
     }
 
     #[test]
@@ -612,7 +619,7 @@ mod tests {
             ..Draft::default()
         };
         let (plan, _) = walk_script(&[Enter], draft);
-        assert_eq!(plan.unwrap().after, After::SaveOnly);
+        assert_eq!(plan.unwrap().after(), After::SaveOnly);
     }
 
     #[test]
@@ -660,7 +667,7 @@ mod tests {
             "{log}"
         );
         assert_eq!(
-            plan.unwrap().scopes,
+            plan.unwrap().scopes(),
             ["store_cart_read_only", "store_v2_products"]
         );
     }
@@ -676,12 +683,12 @@ mod tests {
             ..Draft::default()
         };
         let (plan, _) = walk_script(&[Pick("All scopes"), Enter, Enter], draft);
-        assert_eq!(plan.unwrap().scopes, scopes::all_store_scopes());
+        assert_eq!(plan.unwrap().scopes(), scopes::all_store_scopes());
     }
 
     #[test]
     fn cancel_at_any_step_stops_the_walk() {
-        let steps: &[&[super::prompt::script::Reply]] = &[
+        let steps: &[&[crate::seams::script::Reply]] = &[
             &[Cancel],
             &[Type("x"), Cancel],
             &[Type("x"), Pick("OAuth"), Cancel],
@@ -762,9 +769,9 @@ mod tests {
         assert!(!log.contains("? Scopes"), "{log}");
         assert!(!log.contains("Callback URL"), "{log}");
         assert_eq!(plan.store_hash, hash("def456"));
-        assert_eq!(plan.auth_type, AuthType::Token);
-        assert!(plan.iclient.is_none());
-        match plan.token {
+        assert_eq!(plan.auth_type(), AuthType::Token);
+        assert!(plan.iclient().is_none());
+        match plan.token() {
             Some(TokenSource::Given(t)) => {
                 use secrecy::ExposeSecret;
                 assert_eq!(t.expose_secret(), "tok123");

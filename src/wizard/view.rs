@@ -2,7 +2,7 @@
 //! Pure functions, so they are tested here without a terminal.
 
 use crate::bigcommerce::scopes::{self, Group, Scope};
-use crate::commands::create::{IClientPick, Plan, TokenSource};
+use crate::connect::plan::{Auth, IClientPick, Plan, TokenSource};
 use crate::store::{AuthType, Connection, RecordFile};
 
 /// The scopes the picker offers: store and token-creation scopes, in catalog
@@ -98,21 +98,23 @@ pub fn summary(plan: &Plan, records: &RecordFile) -> String {
         ("name", plan.name.clone()),
         (
             "auth type",
-            match plan.auth_type {
+            match plan.auth_type() {
                 AuthType::Oauth2 => "OAuth 2.0".to_string(),
                 AuthType::Token => "API-account token".to_string(),
             },
         ),
         ("store hash", plan.store_hash.to_string()),
     ];
-    match plan.auth_type {
-        AuthType::Oauth2 => {
-            rows.push(("scopes", scope_summary(&plan.scopes)));
-            let (iclient, callback) = iclient_summary(plan.iclient.as_ref(), records);
+    match &plan.auth {
+        Auth::OAuth {
+            scopes, iclient, ..
+        } => {
+            rows.push(("scopes", scope_summary(scopes)));
+            let (iclient, callback) = iclient_summary(iclient, records);
             rows.push(("iClient", iclient));
             rows.push(("callback URL", callback));
         }
-        AuthType::Token => rows.push(("token", token_summary(plan.token.as_ref()))),
+        Auth::Token(source) => rows.push(("token", token_summary(source))),
     }
     rows.push(("concurrency", concurrency_summary(plan, records)));
     let width = rows
@@ -133,33 +135,31 @@ fn scope_summary(names: &[String]) -> String {
     format!("{}\n{}", count(names.len(), "scope"), wrap_list(names, 72))
 }
 
-fn iclient_summary(pick: Option<&IClientPick>, records: &RecordFile) -> (String, String) {
+fn iclient_summary(pick: &IClientPick, records: &RecordFile) -> (String, String) {
     match pick {
-        Some(IClientPick::New(new)) => (
+        IClientPick::New(new) => (
             format!(
                 "{} (client id {}; new, saved with the connection)",
                 new.name, new.client_id
             ),
             new.callback_url.clone(),
         ),
-        Some(IClientPick::Existing(name)) => match records.iclient(name) {
+        IClientPick::Existing(name) => match records.iclient(name) {
             Some(ic) => (
                 format!("{} (client id {})", ic.name, ic.client_id),
                 ic.callback_url.clone(),
             ),
             None => (name.clone(), "-".to_string()),
         },
-        None => ("-".to_string(), "-".to_string()),
     }
 }
 
-fn token_summary(source: Option<&TokenSource>) -> String {
+fn token_summary(source: &TokenSource) -> String {
     match source {
-        Some(TokenSource::Given(_)) => "given (hidden); checked against the store on save".into(),
-        Some(TokenSource::File(p)) => format!("from {}", p.display()),
-        Some(TokenSource::Env) => "from BCCONN_ACCESS_TOKEN".into(),
-        Some(TokenSource::Stdin) => "from standard input".into(),
-        None => "asked on save".into(),
+        TokenSource::Given(_) => "given (hidden); checked against the store on save".into(),
+        TokenSource::File(p) => format!("from {}", p.display()),
+        TokenSource::Env => "from BCCONN_ACCESS_TOKEN".into(),
+        TokenSource::Stdin => "from standard input".into(),
     }
 }
 
@@ -206,8 +206,8 @@ pub fn wrap_list(items: &[String], width: usize) -> String {
 mod tests {
     use super::*;
     use crate::bigcommerce::store_hash::StoreHash;
-    use crate::commands::create::After;
-    use crate::commands::iclient::NewIClient;
+    use crate::connect::iclients::NewIClient;
+    use crate::connect::plan::After;
     use crate::store::IClient;
 
     fn conn(name: &str, hash: &str, level: u8) -> Connection {
@@ -235,16 +235,20 @@ mod tests {
         }
     }
 
-    fn plan(auth_type: AuthType) -> Plan {
+    fn plan(auth: Auth) -> Plan {
         Plan {
             name: "acme".into(),
-            auth_type,
             store_hash: StoreHash::parse("abc123").unwrap(),
-            scopes: vec![],
-            iclient: None,
             concurrency: 1,
             borrow_from: None,
-            token: None,
+            auth,
+        }
+    }
+
+    fn oauth(scopes: &[&str], iclient: IClientPick) -> Auth {
+        Auth::OAuth {
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            iclient,
             after: After::Authorize,
         }
     }
@@ -356,14 +360,15 @@ mod tests {
 
     #[test]
     fn oauth_summary_names_everything_but_the_secret() {
-        let mut p = plan(AuthType::Oauth2);
-        p.scopes = vec!["store_v2_orders".into(), "store_v2_products".into()];
-        p.iclient = Some(IClientPick::New(NewIClient {
-            name: "new-app".into(),
-            client_id: "cid-new".into(),
-            callback_url: "http://127.0.0.1:9999/auth".into(),
-            secret: secrecy::SecretString::from("s3cr3t-value".to_string()),
-        }));
+        let mut p = plan(oauth(
+            &["store_v2_orders", "store_v2_products"],
+            IClientPick::New(NewIClient {
+                name: "new-app".into(),
+                client_id: "cid-new".into(),
+                callback_url: "http://127.0.0.1:9999/auth".into(),
+                secret: secrecy::SecretString::from("s3cr3t-value".to_string()),
+            }),
+        ));
         p.concurrency = 4;
         let text = summary(&p, &records(vec![]));
         for want in [
@@ -383,9 +388,10 @@ mod tests {
     #[test]
     fn summary_of_existing_iclient_and_borrowed_level() {
         let r = records(vec![conn("lender", "abc123", 9)]);
-        let mut p = plan(AuthType::Oauth2);
-        p.scopes = vec!["store_v2_products".into()];
-        p.iclient = Some(IClientPick::Existing("MAIN-APP".into()));
+        let mut p = plan(oauth(
+            &["store_v2_products"],
+            IClientPick::Existing("MAIN-APP".into()),
+        ));
         p.borrow_from = Some("lender".into());
         let text = summary(&p, &r);
         assert!(text.contains("1 scope\n"), "{text}");
@@ -399,9 +405,8 @@ mod tests {
 
     #[test]
     fn token_summary_has_no_scopes_or_iclient() {
-        let mut p = plan(AuthType::Token);
-        p.token = Some(TokenSource::Given(secrecy::SecretString::from(
-            "tok-value".to_string(),
+        let p = plan(Auth::Token(TokenSource::Given(
+            secrecy::SecretString::from("tok-value".to_string()),
         )));
         let text = summary(&p, &records(vec![]));
         assert!(text.contains("API-account token"));

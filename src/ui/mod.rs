@@ -3,10 +3,20 @@
 //! Status lines, warnings and errors go to stderr, coloured only when stderr is
 //! a terminal and `NO_COLOR` is unset. Tables and JSON go to stdout.
 
-use std::io::Write;
+mod prompt;
+
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+pub use prompt::Terminal;
+
+use crate::seams::Progress;
 
 pub struct Ui {
     color: bool,
+    /// The spinner of a wait, while one runs (only when stderr is a terminal).
+    spinner: RefCell<Option<indicatif::ProgressBar>>,
 }
 
 const GREEN: &str = "\x1b[32m";
@@ -18,7 +28,10 @@ const RESET: &str = "\x1b[0m";
 
 impl Ui {
     pub fn new(color: bool) -> Ui {
-        Ui { color }
+        Ui {
+            color,
+            spinner: RefCell::new(None),
+        }
     }
 
     pub fn color(&self) -> bool {
@@ -39,16 +52,24 @@ impl Ui {
 
     /// A completed step: "✓ Code exchanged".
     pub fn step(&self, text: &str) {
-        eprintln!("{} {text}", self.paint(GREEN, "✓"));
+        self.line(&format!("{} {text}", self.paint(GREEN, "✓")));
     }
 
     /// Plain status on stderr.
     pub fn say(&self, text: &str) {
-        eprintln!("{text}");
+        self.line(text);
     }
 
     pub fn warn(&self, text: &str) {
-        eprintln!("{} {text}", self.paint(YELLOW, "warning:"));
+        self.line(&format!("{} {text}", self.paint(YELLOW, "warning:")));
+    }
+
+    /// A line on stderr, without a running spinner drawing over it.
+    fn line(&self, text: &str) {
+        match self.spinner.borrow().as_ref() {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
     }
 
     pub fn error(&self, message: &str, hint: Option<&str>) {
@@ -56,6 +77,52 @@ impl Ui {
         let _ = writeln!(err, "{} {message}", self.paint(RED, "error:"));
         if let Some(hint) = hint {
             let _ = writeln!(err, "{} {hint}", self.paint(DIM, "hint:"));
+        }
+    }
+}
+
+impl Progress for Ui {
+    fn step(&self, text: &str) {
+        Ui::step(self, text);
+    }
+
+    fn say(&self, text: &str) {
+        Ui::say(self, text);
+    }
+
+    fn warn(&self, text: &str) {
+        Ui::warn(self, text);
+    }
+
+    fn waiting(&self, what: &str, left: Duration) {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let mut spinner = self.spinner.borrow_mut();
+        let bar = spinner.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+                // Without colour, plain ASCII frames.
+                bar.set_style(if self.color {
+                    style
+                } else {
+                    style.tick_chars("-\\|/ ")
+                });
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        let s = left.as_secs();
+        bar.set_message(format!(
+            "{what}… {}:{:02} left (Ctrl-C to stop)",
+            s / 60,
+            s % 60
+        ));
+    }
+
+    fn done_waiting(&self) {
+        if let Some(bar) = self.spinner.borrow_mut().take() {
+            bar.finish_and_clear();
         }
     }
 }
@@ -72,17 +139,14 @@ pub fn out(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// A name as a shell word, so a hint like `bcconn token NAME` can be pasted
-/// as it is even when the name has spaces or quotes.
-pub fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@/".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+pub use crate::text::shell_word;
+
+/// "key   value" lines.
+pub fn kv(rows: &[Vec<String>]) -> String {
+    let width = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
+    rows.iter()
+        .map(|r| format!("{:width$}  {}\n", r[0], r[1]))
+        .collect()
 }
 
 /// Pretty JSON with a trailing newline, on stdout.
@@ -139,13 +203,6 @@ mod tests {
             t,
             "NAME         STATE\na-long-name  ok\nb            pending\n"
         );
-    }
-
-    #[test]
-    fn shell_words_quote_what_needs_it() {
-        assert_eq!(shell_word("acme-prod"), "acme-prod");
-        assert_eq!(shell_word("my shop"), "'my shop'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]

@@ -1,16 +1,69 @@
-//! The questions the walk-through asks, behind a small trait.
+//! The two small traits through which the core reaches a person: a
+//! [`Progress`] sink for status lines while something runs, and a
+//! [`Prompter`] for questions. The terminal implements both (`crate::ui`);
+//! tests implement them with recorders and scripts, so the flow and the
+//! walk-through run in-process without a terminal.
 //!
-//! The walk (`super::walk`) only talks to a [`Prompter`]; the terminal one
-//! wraps inquire. The trait exists so the order of the steps, which steps
-//! flags skip, and what a cancel leaves behind can be unit-tested with a
-//! scripted prompter; the pty tests in `tests/wizard.rs` cover the real
-//! terminal.
+//! Nothing below `commands/` and `wizard/` talks to the terminal any other way.
 
-use inquire::ui::RenderConfig;
-use inquire::validator::Validation;
-use inquire::{Confirm, InquireError, MultiSelect, Password, PasswordDisplayMode, Select, Text};
+use std::time::Duration;
 
-use crate::ui::Ui;
+/// Status while something runs, on stderr for a person.
+pub trait Progress {
+    /// A completed step: "✓ Code exchanged".
+    fn step(&self, text: &str);
+    /// A plain status line.
+    fn say(&self, text: &str);
+    fn warn(&self, text: &str);
+    /// Waiting for `what`, with the time left; shown as a spinner where it
+    /// can be. Called again to refresh it.
+    fn waiting(&self, what: &str, left: Duration);
+    /// The wait is over: take the spinner away.
+    fn done_waiting(&self);
+}
+
+/// A [`Progress`] that keeps every line it is given, for tests: what the
+/// terminal would have shown, in order (`✓ `, `warning: ` prefixes kept).
+#[derive(Default)]
+pub struct Recorder {
+    lines: std::cell::RefCell<Vec<String>>,
+}
+
+impl Recorder {
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.borrow().clone()
+    }
+
+    pub fn text(&self) -> String {
+        self.lines.borrow().join("\n")
+    }
+
+    fn push(&self, line: String) {
+        self.lines.borrow_mut().push(line);
+    }
+}
+
+impl Progress for Recorder {
+    fn step(&self, text: &str) {
+        self.push(format!("✓ {text}"));
+    }
+
+    fn say(&self, text: &str) {
+        self.push(text.to_string());
+    }
+
+    fn warn(&self, text: &str) {
+        self.push(format!("warning: {text}"));
+    }
+
+    fn waiting(&self, _what: &str, _left: Duration) {}
+
+    fn done_waiting(&self) {}
+}
+
+/// A blocking read of one line, which may run on a thread of its own (so
+/// that a wait can race it against a timeout, Ctrl-C or a callback).
+pub type LineReader = Box<dyn FnOnce() -> Step<String> + Send>;
 
 /// Why the walk stopped before a plan was complete.
 #[derive(Debug)]
@@ -69,159 +122,17 @@ pub trait Prompter {
     fn confirm(&mut self, message: &str, default: bool, help: Option<&str>) -> Step<bool>;
     /// A status line between questions (stderr).
     fn say(&mut self, text: &str);
+    /// A reader for one pasted line (`message` is its prompt), to run on a
+    /// thread: a terminal asks with a prompt, a pipe gives its next line.
+    fn line_reader(&self, message: &str) -> LineReader;
     /// `text` made to stand out, when the terminal may show it.
     fn bold(&self, text: &str) -> String {
         text.to_string()
     }
 }
 
-/// The real terminal, through inquire (which draws on stderr).
-pub struct Terminal<'u> {
-    ui: &'u Ui,
-    render: RenderConfig<'static>,
-}
-
-impl<'u> Terminal<'u> {
-    pub fn new(ui: &'u Ui) -> Self {
-        // inquire colours unconditionally; NO_COLOR and a non-terminal stderr
-        // (already folded into ui.color()) must switch it off too.
-        let render = if ui.color() {
-            RenderConfig::default_colored()
-        } else {
-            RenderConfig::empty()
-        };
-        Terminal { ui, render }
-    }
-}
-
-/// Esc and Ctrl-C end the walk quietly; anything else is a real failure.
-fn answer<T>(result: Result<T, InquireError>) -> Step<T> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(InquireError::OperationCanceled | InquireError::OperationInterrupted) => {
-            Err(Stop::Cancelled)
-        }
-        Err(e) => Err(Stop::Failed(
-            anyhow::Error::new(e).context("reading from the terminal"),
-        )),
-    }
-}
-
-fn validation(check: &dyn Fn(&str) -> Result<(), String>, input: &str) -> Validation {
-    match check(input) {
-        Ok(()) => Validation::Valid,
-        Err(message) => Validation::Invalid(message.into()),
-    }
-}
-
-impl Prompter for Terminal<'_> {
-    fn text(&mut self, q: &Ask) -> Step<String> {
-        let check = q.check;
-        let mut prompt = Text::new(q.message)
-            .with_render_config(self.render)
-            .with_validator(move |input: &str| Ok(validation(check, input)));
-        if let Some(help) = q.help {
-            prompt = prompt.with_help_message(help);
-        }
-        if let Some(default) = q.default {
-            prompt = prompt.with_default(default);
-        }
-        answer(prompt.prompt())
-    }
-
-    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
-        let empty_error = empty_error.to_string();
-        let prompt = Password::new(message)
-            .with_render_config(self.render)
-            .without_confirmation()
-            .with_display_mode(PasswordDisplayMode::Hidden)
-            .with_formatter(&|_| "(hidden)".to_string())
-            .with_help_message(help)
-            .with_validator(move |input: &str| {
-                Ok(if input.trim().is_empty() {
-                    Validation::Invalid(empty_error.clone().into())
-                } else {
-                    Validation::Valid
-                })
-            });
-        answer(prompt.prompt())
-    }
-
-    fn select(
-        &mut self,
-        message: &str,
-        options: &[String],
-        default: usize,
-        help: Option<&str>,
-    ) -> Step<usize> {
-        let mut prompt = Select::new(message, options.to_vec())
-            .with_render_config(self.render)
-            .with_starting_cursor(default)
-            .with_page_size(10);
-        if let Some(help) = help {
-            prompt = prompt.with_help_message(help);
-        }
-        answer(prompt.raw_prompt()).map(|o| o.index)
-    }
-
-    fn multi_select(
-        &mut self,
-        message: &str,
-        options: &[String],
-        selected: &[usize],
-        help: &str,
-        empty_error: &str,
-    ) -> Step<Vec<usize>> {
-        let empty_error = empty_error.to_string();
-        let formatter = |chosen: &[inquire::list_option::ListOption<&String>]| {
-            format!("{} selected", chosen.len())
-        };
-        let prompt = MultiSelect::new(message, options.to_vec())
-            .with_render_config(self.render)
-            .with_default(selected)
-            // Start at the first ticked scope, so a preset shows what it ticked.
-            .with_starting_cursor(selected.first().copied().unwrap_or(0))
-            .with_help_message(help)
-            .with_page_size(12)
-            .with_formatter(&formatter)
-            .with_validator(
-                move |chosen: &[inquire::list_option::ListOption<&String>]| {
-                    Ok(if chosen.is_empty() {
-                        Validation::Invalid(empty_error.clone().into())
-                    } else {
-                        Validation::Valid
-                    })
-                },
-            );
-        let mut picked: Vec<usize> = answer(prompt.raw_prompt())?
-            .into_iter()
-            .map(|o| o.index)
-            .collect();
-        picked.sort_unstable();
-        Ok(picked)
-    }
-
-    fn confirm(&mut self, message: &str, default: bool, help: Option<&str>) -> Step<bool> {
-        let mut prompt = Confirm::new(message)
-            .with_render_config(self.render)
-            .with_default(default);
-        if let Some(help) = help {
-            prompt = prompt.with_help_message(help);
-        }
-        answer(prompt.prompt())
-    }
-
-    fn say(&mut self, text: &str) {
-        self.ui.say(text);
-    }
-
-    fn bold(&self, text: &str) -> String {
-        self.ui.bold(text)
-    }
-}
-
-/// A prompter that plays back a script, for unit tests of the walk.
-#[cfg(test)]
+/// A prompter that plays back a script, for tests of the walk and the core
+/// (never used by the binary).
 pub mod script {
     use std::collections::VecDeque;
 
@@ -250,6 +161,8 @@ pub mod script {
     pub struct Script {
         replies: VecDeque<Reply>,
         pub log: Vec<String>,
+        /// What a paste-back read returns.
+        pub pasted: Option<String>,
     }
 
     impl Script {
@@ -257,6 +170,7 @@ pub mod script {
             Script {
                 replies: replies.iter().cloned().collect(),
                 log: Vec::new(),
+                pasted: None,
             }
         }
 
@@ -371,6 +285,11 @@ pub mod script {
 
         fn say(&mut self, text: &str) {
             self.log.push(text.to_string());
+        }
+
+        fn line_reader(&self, message: &str) -> LineReader {
+            let (message, pasted) = (message.to_string(), self.pasted.clone());
+            Box::new(move || pasted.ok_or_else(|| panic!("nothing to paste at {message:?}")))
         }
     }
 }

@@ -1,21 +1,77 @@
-//! Token-type connections: a store-level API account's access token, taken
-//! from stdin, the environment, a hidden prompt or the credentials `.txt`
-//! BigCommerce downloads; verified against the store, then stored.
+//! Tokens: the one lookup of a connection's token (record, secret store,
+//! token), and token-type connections (a store-level API account's access
+//! token, taken from stdin, the environment, a hidden prompt or the
+//! credentials `.txt` BigCommerce downloads; verified, then stored).
 
 use std::path::Path;
 
 use anyhow::Result;
 use secrecy::SecretString;
 
+use super::commit::{Changes, Grant, Target, save_token};
+use super::intake::{SecretSource, read_secret};
+use super::plan::TokenSource;
+use super::runtime;
 use crate::bigcommerce::api::{self, Check, StoreInfo};
 use crate::bigcommerce::store_hash::StoreHash;
-use crate::commands::create::TokenSource;
-use crate::commands::{SecretSource, read_secret, runtime};
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
 use crate::secrets::connection_account;
-use crate::store::{self, Connection, State};
-use crate::ui::shell_word;
+use crate::store::Connection;
+use crate::text::shell_word;
+
+/// Why a connection's token cannot be had.
+#[derive(Debug)]
+pub enum NoToken {
+    /// Never authorized (no secret store recorded).
+    NotAuthorized,
+    /// The record names a store, but the token is not in it.
+    Missing(crate::secrets::StoreKind),
+    /// The secret store failed.
+    Unreadable(anyhow::Error),
+}
+
+/// The token of a connection: the one lookup (record -> secret store -> token).
+pub fn token_for(ctx: &Context, c: &Connection) -> Result<SecretString, NoToken> {
+    let kind = c.token_store.ok_or(NoToken::NotAuthorized)?;
+    match ctx
+        .secrets(kind)
+        .and_then(|s| s.get(&connection_account(&c.id)))
+    {
+        Ok(Some(token)) => Ok(token),
+        Ok(None) => Err(NoToken::Missing(kind)),
+        Err(e) => Err(NoToken::Unreadable(e)),
+    }
+}
+
+impl NoToken {
+    /// The error a command that needs the token reports.
+    pub fn into_error(self, c: &Connection) -> anyhow::Error {
+        match self {
+            NoToken::NotAuthorized => usage(format!(
+                "connection {:?} has no token yet ({})",
+                c.name,
+                c.state.as_str()
+            ))
+            .hint(format!(
+                "authorize it with `bcconn authorize {}`",
+                shell_word(&c.name)
+            ))
+            .into(),
+            NoToken::Missing(kind) => failure(format!(
+                "the token of {:?} is missing from {}",
+                c.name,
+                kind.describe()
+            ))
+            .hint(format!(
+                "authorize it again with `bcconn authorize {}`",
+                shell_word(&c.name)
+            ))
+            .into(),
+            NoToken::Unreadable(e) => e,
+        }
+    }
+}
 
 /// What BigCommerce's API credentials `.txt` holds.
 pub struct ApiCredentials {
@@ -109,7 +165,7 @@ fn verify(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Result<Optio
     let store = check_failure(check, hash, "this token").map_err(|f| {
         f.hint("copy the ACCESS TOKEN of a store-level API account of that store (Settings › API › Store-level API accounts)")
     })?;
-    ctx.ui.step(&format!(
+    ctx.progress.step(&format!(
         "Token verified: store {}",
         store
             .as_ref()
@@ -120,87 +176,48 @@ fn verify(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Result<Optio
 }
 
 /// Verifies a new token connection's token, then stores token and record.
-pub fn save_new(ctx: &Context, mut conn: Connection, token: SecretString) -> Result<()> {
-    let secrets = ctx.default_secrets()?;
+pub fn save_new(ctx: &Context, conn: Connection, token: SecretString) -> Result<()> {
+    ctx.default_secrets()?;
     let store = verify(ctx, &conn.store_hash, &token)?;
-    secrets.set(&connection_account(&conn.id), &token)?;
-    let now = store::now();
-    conn.state = State::Authorized;
-    conn.token_store = Some(secrets.kind());
-    conn.authorized_at = Some(now.clone());
-    conn.last_verified_at = Some(now);
-    if let Some(info) = store {
-        conn.store_name = info.name;
-        conn.store_domain = info.domain;
-    }
-    let (id, name) = (conn.id.clone(), conn.name.clone());
-    let saved = ctx.records.update(|file| {
-        file.check_connection_name_free(&conn.name, None)?;
-        if let Some(lender) = &conn.borrow_concurrency_from
-            && file.connection_by_id(lender).is_none()
-        {
-            return Err(
-                usage("the connection to borrow concurrency from was deleted meanwhile").into(),
-            );
-        }
-        file.connections.push(conn);
-        Ok(())
-    });
-    if let Err(e) = saved {
-        let _ = secrets.delete(&connection_account(&id));
-        return Err(e);
-    }
-    ctx.ui.step(&format!(
-        "Saved: {name:?} is authorized; its token is in {}",
-        secrets.kind().describe()
+    let saved = save_token(ctx, Target::New(conn), token_grant(token, store))?;
+    ctx.progress.step(&format!(
+        "Saved: {:?} is authorized; its token is in {}",
+        saved.name,
+        saved.token_store.expect("just saved").describe()
     ));
-    ctx.ui.say(&format!(
+    ctx.progress.say(&format!(
         "Use it from scripts: bcconn token {}",
-        shell_word(&name)
+        shell_word(&saved.name)
     ));
     Ok(())
 }
 
 /// Replaces a saved token connection's token with a new, verified one.
 pub fn replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -> Result<()> {
-    let secrets = ctx.default_secrets()?;
+    ctx.default_secrets()?;
     let token = read_token(ctx, source)?;
     let store = verify(ctx, &conn.store_hash, &token)?;
-    let account = connection_account(&conn.id);
-    // Keep the old token until the record points at the new one.
-    let old = crate::secrets::snapshot(secrets.as_ref(), &account, conn.token_store)?;
-    secrets.set(&account, &token)?;
-    let now = store::now();
-    let kind = secrets.kind();
-    let updated = ctx.records.update(|file| {
-        let c = file
-            .connections
-            .iter_mut()
-            .find(|c| c.id == conn.id)
-            .ok_or_else(|| failure("the connection was deleted meanwhile"))?;
-        c.state = State::Authorized;
-        c.token_store = Some(kind);
-        c.authorized_at = Some(now.clone());
-        c.last_verified_at = Some(now.clone());
-        c.last_error = None;
-        if let Some(info) = &store {
-            c.store_name = info.name.clone();
-            c.store_domain = info.domain.clone();
-        }
-        c.updated_at = now.clone();
-        Ok(())
-    });
-    if let Err(e) = updated {
-        crate::secrets::restore(secrets.as_ref(), &account, old.as_ref());
-        return Err(e);
-    }
-    if let Some(prev) = conn.token_store.filter(|k| *k != kind) {
-        let _ = ctx.secrets(prev).and_then(|s| s.delete(&account));
-    }
-    ctx.ui.step(&format!(
+    let target = Target::Saved {
+        conn: conn.clone(),
+        changes: Changes::default(),
+    };
+    let saved = save_token(ctx, target, token_grant(token, store))?;
+    ctx.progress.step(&format!(
         "Saved: {:?} has its new token in {}",
-        conn.name,
-        kind.describe()
+        saved.name,
+        saved.token_store.expect("just saved").describe()
     ));
     Ok(())
+}
+
+/// What a verified API-account token brings: the store's name, nothing else.
+fn token_grant(token: SecretString, store: Option<StoreInfo>) -> Grant {
+    Grant {
+        token,
+        granted: None,
+        user: None,
+        owner: None,
+        account_uuid: None,
+        store,
+    }
 }

@@ -5,8 +5,8 @@
 //! `account_uuid`, so it gets its own response type.
 
 use oauth2::basic::{
-    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
     AccessToken, AuthType, AuthUrl, AuthorizationCode, Client, ClientId, ClientSecret,
@@ -16,9 +16,8 @@ use oauth2::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Failure, failure};
-use crate::oauth::callback::Callback;
-use crate::store::BcUser;
+use super::BcUser;
+use super::callback::Callback;
 
 fn bearer() -> BasicTokenType {
     BasicTokenType::Bearer
@@ -89,9 +88,8 @@ pub struct Exchanged {
     pub account_uuid: Option<String>,
 }
 
-/// Who is asking, for error messages.
+/// The app asking for the token.
 pub struct Credentials<'a> {
-    pub iclient_name: &'a str,
     pub client_id: &'a str,
     pub secret: &'a SecretString,
     /// Sent as `redirect_uri`, byte for byte as registered.
@@ -103,12 +101,16 @@ pub async fn exchange(
     login: &str,
     creds: &Credentials<'_>,
     cb: &Callback,
-) -> Result<Exchanged, Failure> {
-    let bad_url = |e: url::ParseError| failure(format!("bad URL: {e}"));
+) -> Result<Exchanged, ExchangeError> {
+    let token_url = format!("{login}/oauth2/token");
+    let bad_url = |e: url::ParseError| ExchangeError::NoAnswer {
+        url: token_url.clone(),
+        detail: format!("bad URL: {e}"),
+    };
     let client: BcClient = Client::new(ClientId::new(creds.client_id.to_string()))
         .set_client_secret(ClientSecret::new(creds.secret.expose_secret().to_string()))
         .set_auth_uri(AuthUrl::new(format!("{login}/oauth2/authorize")).map_err(bad_url)?)
-        .set_token_uri(TokenUrl::new(format!("{login}/oauth2/token")).map_err(bad_url)?)
+        .set_token_uri(TokenUrl::new(token_url.clone()).map_err(bad_url)?)
         .set_redirect_uri(RedirectUrl::new(creds.callback_url.to_string()).map_err(bad_url)?)
         // BigCommerce wants client_id and client_secret in the form body.
         .set_auth_type(AuthType::RequestBody);
@@ -119,7 +121,7 @@ pub async fn exchange(
         .add_extra_param("context", cb.context.clone())
         .request_async(http)
         .await
-        .map_err(|e| describe(e, login, creds))?;
+        .map_err(|e| describe(e, token_url.clone()))?;
     Ok(Exchanged {
         token: SecretString::from(response.access_token.secret().clone()),
         scopes: response
@@ -135,55 +137,88 @@ pub async fn exchange(
     })
 }
 
-/// Turns what the token endpoint said into something a person can act on.
-/// Response bodies are never echoed whole: a body could hold a token.
+/// Why the exchange failed, classified from the token endpoint's JSON
+/// `error` field. BigCommerce puts free text there (`"Invalid client id."`),
+/// so its known values are matched exactly, beside the RFC 6749 codes.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExchangeError {
+    /// Unknown client id or wrong secret.
+    #[error("BigCommerce refused the iClient's credentials ({said})")]
+    InvalidClient { said: String },
+    /// `redirect_uri` is not the app's registered Auth callback URL.
+    #[error(
+        "BigCommerce says the redirect_uri does not match the app's registered Auth callback URL ({said})"
+    )]
+    RedirectMismatch { said: String },
+    /// The code is unknown, expired or used.
+    #[error("BigCommerce refused the authorization code ({said}): it expired or was already used")]
+    InvalidGrant { said: String },
+    /// Any other refusal.
+    #[error("BigCommerce refused the code exchange ({said})")]
+    Refused { said: String },
+    /// No answer (network, TLS, timeout).
+    #[error("could not reach {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// An answer that is not a token response.
+    #[error("the token endpoint {url} gave an answer bcconn cannot read ({detail})")]
+    Unreadable { url: String, detail: String },
+    /// A redirect or another answer with no body to read.
+    #[error(
+        "the token endpoint {url} gave no usable answer ({detail}); redirects are not followed"
+    )]
+    NoAnswer { url: String, detail: String },
+}
+
+/// BigCommerce's `error` values, as observed (protocol reference §1.5).
+const INVALID_CLIENT: &str = "Invalid client id.";
+const REDIRECT_MISMATCH: &str = "Parameter redirect_uri does not match registered URI";
+
+/// Classifies a token endpoint's error response by its fields.
+pub fn classify(error: &BasicErrorResponseType, description: Option<&str>) -> ExchangeError {
+    let code = error.as_ref();
+    let said = match description {
+        Some(d) if !d.is_empty() => format!("{code}: {d}"),
+        _ => code.to_string(),
+    };
+    match error {
+        BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
+            ExchangeError::InvalidClient { said }
+        }
+        BasicErrorResponseType::InvalidGrant => ExchangeError::InvalidGrant { said },
+        BasicErrorResponseType::Extension(text) if text.trim() == INVALID_CLIENT => {
+            ExchangeError::InvalidClient { said }
+        }
+        BasicErrorResponseType::Extension(text) if text.trim() == REDIRECT_MISMATCH => {
+            ExchangeError::RedirectMismatch { said }
+        }
+        _ => ExchangeError::Refused { said },
+    }
+}
+
 fn describe(
     e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>,
-    login: &str,
-    creds: &Credentials<'_>,
-) -> Failure {
+    token_url: String,
+) -> ExchangeError {
     match e {
         RequestTokenError::ServerResponse(resp) => {
-            let said = resp.error().to_string();
-            let lower = said.to_lowercase();
-            if lower.contains("client id") || lower.contains("invalid_client") {
-                failure(format!("BigCommerce refused the iClient's credentials ({said})")).hint(format!(
-                    "check the client id ({}) and secret of iClient {:?} against the app in the Developer Portal; fix them with `bcconn iclient edit {} --client-id ID --secret`",
-                    creds.client_id, creds.iclient_name, crate::ui::shell_word(creds.iclient_name)
-                ))
-            } else if lower.contains("redirect_uri") {
-                failure(format!(
-                    "BigCommerce says the redirect_uri does not match the app's registered Auth callback URL ({said}); bcconn sent {}",
-                    creds.callback_url
-                ))
-                .hint(format!(
-                    "the app's Auth callback URL (Developer Portal › My Apps › Edit App › Technical) must be exactly {}, or set the iClient to the registered one with `bcconn iclient edit {} --callback-url URL`",
-                    creds.callback_url, crate::ui::shell_word(creds.iclient_name)
-                ))
-            } else if lower.contains("invalid_grant") {
-                failure(format!("BigCommerce refused the authorization code ({said}): it expired or was already used"))
-                    .hint("run the authorization again")
-            } else {
-                let detail = resp.error_description().map(|d| format!(": {d}")).unwrap_or_default();
-                failure(format!("BigCommerce refused the code exchange ({said}{detail})"))
-            }
+            classify(resp.error(), resp.error_description().map(String::as_str))
         }
-        RequestTokenError::Request(e) => {
-            let detail = match &e {
+        RequestTokenError::Request(e) => ExchangeError::Unreachable {
+            url: token_url,
+            detail: match &e {
                 oauth2::HttpClientError::Reqwest(r) => crate::bigcommerce::api::describe_reqwest(r),
                 other => other.to_string(),
-            };
-            failure(format!("could not reach {login}/oauth2/token: {detail}"))
-                .hint("check your network, or BCCONN_LOGIN_URL if you set it")
-        }
-        RequestTokenError::Parse(e, _body) => failure(format!(
-            "the token endpoint {login}/oauth2/token gave an answer bcconn cannot read ({})",
-            e.inner()
-        )),
-        RequestTokenError::Other(said) => failure(format!(
-            "the token endpoint {login}/oauth2/token gave no usable answer ({said}); redirects are not followed"
-        ))
-        .hint("check BCCONN_LOGIN_URL if you set it"),
+            },
+        },
+        RequestTokenError::Parse(e, _body) => ExchangeError::Unreadable {
+            url: token_url,
+            // The body is never echoed: it could hold a token.
+            detail: e.inner().to_string(),
+        },
+        RequestTokenError::Other(said) => ExchangeError::NoAnswer {
+            url: token_url,
+            detail: said,
+        },
     }
 }
 
@@ -204,6 +239,40 @@ mod tests {
             r#"{"access_token":"t","scope":"a","user":{"id":1,"email":"e"},"context":"stores/x"}"#;
         let r: BcTokenResponse = serde_json::from_str(old).unwrap();
         assert!(r.owner.is_none() && r.account_uuid.is_none());
+    }
+
+    #[test]
+    fn errors_are_classified_by_their_json_fields() {
+        let parse = |body: &str| {
+            let r: BasicErrorResponse = serde_json::from_str(body).unwrap();
+            classify(r.error(), r.error_description().map(String::as_str))
+        };
+        assert!(matches!(
+            parse(r#"{"error":"Invalid client id."}"#),
+            ExchangeError::InvalidClient { .. }
+        ));
+        assert!(matches!(
+            parse(r#"{"error":"invalid_client"}"#),
+            ExchangeError::InvalidClient { .. }
+        ));
+        assert!(matches!(
+            parse(r#"{"error":"Parameter redirect_uri does not match registered URI"}"#),
+            ExchangeError::RedirectMismatch { .. }
+        ));
+        assert!(matches!(
+            parse(r#"{"error":"invalid_grant"}"#),
+            ExchangeError::InvalidGrant { .. }
+        ));
+        // Words inside a description do not decide the kind: only the field does.
+        let other = parse(
+            r#"{"error":"invalid_request","error_description":"bad client id or redirect_uri"}"#,
+        );
+        assert_eq!(
+            other,
+            ExchangeError::Refused {
+                said: "invalid_request: bad client id or redirect_uri".into()
+            }
+        );
     }
 
     #[test]

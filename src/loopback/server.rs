@@ -14,7 +14,26 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{Failure, usage};
+/// Why the callback URL cannot be served here.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("bad callback URL {url:?}: {why}")]
+    BadUrl { url: String, why: String },
+    /// `listen` was given and is not a loopback address.
+    #[error("{addr} is not a loopback address")]
+    NotLoopback { addr: SocketAddr },
+    /// The URL's host is not this machine (an HTTPS tunnel, a domain).
+    #[error("the callback URL {url} is not on this machine")]
+    NotLocal { url: String },
+    #[error("port {port} is already in use, so bcconn cannot receive the callback for {url}")]
+    InUse { port: u16, url: String },
+    #[error("cannot listen on {addr} for {url}: {why}")]
+    Other {
+        addr: SocketAddr,
+        url: String,
+        why: std::io::Error,
+    },
+}
 
 /// What the browser gets back.
 pub enum Reply {
@@ -42,14 +61,15 @@ pub struct Bound {
 
 /// Binds the callback URL's port on loopback (or `listen`, which must be
 /// loopback too: bcconn never listens where other machines can reach it).
-pub fn bind(callback_url: &str, listen: Option<SocketAddr>) -> Result<Bound, Failure> {
-    let url = url::Url::parse(callback_url)
-        .map_err(|e| usage(format!("bad callback URL {callback_url:?}: {e}")))?;
+pub fn bind(callback_url: &str, listen: Option<SocketAddr>) -> Result<Bound, BindError> {
+    let url = url::Url::parse(callback_url).map_err(|e| BindError::BadUrl {
+        url: callback_url.to_string(),
+        why: e.to_string(),
+    })?;
     let path = url.path().to_string();
     let addrs: Vec<SocketAddr> = if let Some(addr) = listen {
         if !addr.ip().is_loopback() {
-            return Err(usage(format!("--listen {addr} is not a loopback address"))
-                .hint("bcconn only listens on this machine; point your tunnel at 127.0.0.1:PORT and pass --listen 127.0.0.1:PORT"));
+            return Err(BindError::NotLoopback { addr });
         }
         vec![addr]
     } else {
@@ -66,8 +86,9 @@ pub fn bind(callback_url: &str, listen: Option<SocketAddr>) -> Result<Bound, Fai
                 vec![SocketAddr::new(IpAddr::V6(ip), port)]
             }
             _ => {
-                return Err(usage(format!("the callback URL {callback_url} is not on this machine"))
-                    .hint("if a tunnel (e.g. an HTTPS proxy) forwards it here, pass --listen 127.0.0.1:PORT; otherwise use --flow manual"));
+                return Err(BindError::NotLocal {
+                    url: callback_url.to_string(),
+                });
             }
         }
     };
@@ -86,19 +107,17 @@ pub fn bind(callback_url: &str, listen: Option<SocketAddr>) -> Result<Bound, Fai
                     && listen.is_none()
                     && e.kind() != std::io::ErrorKind::AddrInUse => {}
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                return Err(crate::error::failure(format!(
-                    "port {} is already in use, so bcconn cannot receive the callback for {callback_url}",
-                    addr.port()
-                ))
-                .hint("stop whatever listens there (another bcconn?) and try again, or register a callback URL with a free port in the app and set it with `bcconn iclient edit NAME --callback-url URL`"));
+                return Err(BindError::InUse {
+                    port: addr.port(),
+                    url: callback_url.to_string(),
+                });
             }
             Err(e) => {
-                return Err(crate::error::failure(format!(
-                    "cannot listen on {addr} for {callback_url}: {e}"
-                ))
-                .hint(
-                    "use a callback URL with a port above 1024, e.g. http://localhost:8765/auth",
-                ));
+                return Err(BindError::Other {
+                    addr,
+                    url: callback_url.to_string(),
+                    why: e,
+                });
             }
         }
     }
@@ -237,20 +256,17 @@ mod tests {
 
     #[test]
     fn refuses_non_loopback_hosts_and_listen_addresses() {
-        assert!(
-            bind("https://example.com/auth", None)
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("--listen")
-        );
-        assert!(
+        assert!(matches!(
+            bind("https://example.com/auth", None),
+            Err(BindError::NotLocal { .. })
+        ));
+        assert!(matches!(
             bind(
                 "http://localhost:1/auth",
                 Some("0.0.0.0:9".parse().unwrap())
-            )
-            .is_err()
-        );
+            ),
+            Err(BindError::NotLoopback { .. })
+        ));
     }
 
     #[test]
@@ -258,11 +274,10 @@ mod tests {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
         let url = format!("http://127.0.0.1:{port}/auth");
-        let err = bind(&url, None).unwrap_err();
+        let err = bind(&url, None).unwrap_err().to_string();
         assert!(
-            err.message.contains(&port.to_string()) && err.message.contains(&url),
-            "{}",
-            err.message
+            err.contains(&port.to_string()) && err.contains(&url),
+            "{err}"
         );
     }
 

@@ -1,0 +1,520 @@
+//! "Save & authorize" for a saved OAuth connection: preflight, the browser
+//! and the wait for BigCommerce's callback, the code exchange, verifying the
+//! token against the store, then the one commit. It reports through
+//! `ctx.progress` only, so it runs the same in-process under a test.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Result;
+use secrecy::SecretString;
+
+use super::commit::{Changes, Grant, Target, save_token};
+use super::runtime;
+use crate::bigcommerce::api::{self, Check, StoreInfo};
+use crate::bigcommerce::oauth::callback::{self, Callback, Expect};
+use crate::bigcommerce::oauth::exchange::{self, Credentials, ExchangeError, Exchanged};
+use crate::bigcommerce::oauth::{Flow, urls};
+use crate::bigcommerce::scopes;
+use crate::bigcommerce::store_hash::StoreHash;
+use crate::context::Context;
+use crate::error::{Failure, exit, failure, usage};
+use crate::loopback::browser;
+use crate::loopback::server::{self, BindError, Reply, Server};
+use crate::loopback::wait::{self, Wait, WaitError};
+use crate::secrets::iclient_account;
+use crate::store::{self, AuthType, Connection, IClient, State};
+use crate::text::shell_word;
+
+/// How to run one authorization (the command line's `--flow`, `--no-browser`,
+/// `--timeout`, `--listen`).
+#[derive(Debug, Clone)]
+pub struct FlowOptions {
+    pub flow: Flow,
+    pub no_browser: bool,
+    pub timeout: Duration,
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for FlowOptions {
+    fn default() -> Self {
+        FlowOptions {
+            flow: Flow::Authorize,
+            no_browser: false,
+            timeout: Duration::from_secs(300),
+            listen: None,
+        }
+    }
+}
+
+/// The iClient a flow runs with: saved, or about to be saved by `create`.
+pub struct App<'a> {
+    pub name: &'a str,
+    pub client_id: &'a str,
+    pub callback_url: &'a str,
+}
+
+impl<'a> From<&'a IClient> for App<'a> {
+    fn from(ic: &'a IClient) -> Self {
+        App {
+            name: &ic.name,
+            client_id: &ic.client_id,
+            callback_url: &ic.callback_url,
+        }
+    }
+}
+
+/// Checks, before anything is saved or a browser opens, that a flow with
+/// this app can run: the URLs are sane, the token's secret store opens, the
+/// callback can be received here.
+pub fn preflight(ctx: &Context, app: &App, opts: &FlowOptions) -> Result<()> {
+    crate::env::check_base_url("BCCONN_LOGIN_URL", &ctx.env.login_url)?;
+    crate::env::check_base_url("BCCONN_API_URL", &ctx.env.api_url)?;
+    ctx.default_secrets()?;
+    if opts.flow != Flow::Manual {
+        // Bound and released at once; the flow binds it again.
+        drop(server::bind(app.callback_url, opts.listen).map_err(|e| bind_failure(e, app))?);
+    }
+    Ok(())
+}
+
+/// The client secret of a saved iClient, or why it cannot be read.
+pub fn client_secret(ctx: &Context, ic: &IClient) -> Result<SecretString> {
+    ctx.secrets(ic.secret_store)?
+        .get(&iclient_account(&ic.id))?
+        .ok_or_else(|| {
+            failure(format!(
+                "the client secret of iClient {:?} is missing from {}",
+                ic.name,
+                ic.secret_store.describe()
+            ))
+            .hint(format!(
+                "set it with `bcconn iclient edit {} --secret`",
+                shell_word(&ic.name)
+            ))
+            .into()
+        })
+}
+
+/// Authorizes the saved connection `id`, applying `changes` with the new
+/// token. `secret` is the client secret when the caller already read it (so
+/// the keyring is asked once). On failure nothing changes, except that a
+/// connection that never had a token is marked `failed` with the reason.
+pub fn authorize_saved(
+    ctx: &Context,
+    id: &str,
+    opts: &FlowOptions,
+    changes: Changes,
+    secret: Option<&SecretString>,
+) -> Result<Connection> {
+    let file = ctx.records.load()?;
+    let conn = file
+        .connection_by_id(id)
+        .ok_or_else(|| usage("the connection was deleted meanwhile"))?
+        .clone();
+    let first = conn.state != State::Authorized;
+    match try_authorize(ctx, &conn, opts, changes, secret) {
+        Ok(saved) => {
+            ctx.progress.step(&format!(
+                "Saved: {:?} is authorized; its token is in {}",
+                saved.name,
+                saved.token_store.expect("just saved").describe()
+            ));
+            ctx.progress.say(&format!(
+                "Use it from scripts: bcconn token {}",
+                shell_word(&saved.name)
+            ));
+            Ok(saved)
+        }
+        Err(e) if first => Err(mark_failed(ctx, id, e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A connection that never had a token keeps what went wrong, and the error
+/// says how to finish it. Interrupted is not failed: it stays as it was.
+fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error) -> anyhow::Error {
+    let (code, message, hint) = crate::error::report(&e);
+    if code == exit::USAGE {
+        return e;
+    }
+    let name = ctx.records.update(|file| {
+        let Some(c) = file
+            .connections
+            .iter_mut()
+            .find(|c| c.id == id && c.state != State::Authorized)
+        else {
+            return Ok(None);
+        };
+        if code != exit::INTERRUPTED {
+            c.state = State::Failed;
+            c.last_error = Some(message.clone());
+            c.updated_at = store::now();
+        }
+        Ok(Some(c.name.clone()))
+    });
+    // The connection stays saved: say how to finish it.
+    let Ok(Some(name)) = name else { return e };
+    let retry = if code == exit::INTERRUPTED {
+        format!(
+            "the connection is saved; authorize it later with `bcconn authorize {}`",
+            shell_word(&name)
+        )
+    } else {
+        format!(
+            "the connection is saved; once that is fixed, run `bcconn authorize {}`",
+            shell_word(&name)
+        )
+    };
+    Failure {
+        message,
+        hint: Some(match hint {
+            Some(h) => format!("{h}\n      {retry}"),
+            None => retry,
+        }),
+        code,
+    }
+    .into()
+}
+
+fn try_authorize(
+    ctx: &Context,
+    conn: &Connection,
+    opts: &FlowOptions,
+    changes: Changes,
+    secret: Option<&SecretString>,
+) -> Result<Connection> {
+    if conn.auth_type != AuthType::Oauth2 {
+        return Err(usage(format!("{:?} is not an OAuth connection", conn.name)).into());
+    }
+    let file = ctx.records.load()?;
+    changes.check(&file, &conn.id)?;
+    let iclient = match &changes.iclient {
+        Some(name) => file.require_iclient(name)?,
+        None => conn
+            .iclient_id
+            .as_deref()
+            .and_then(|id| file.iclient_by_id(id))
+            .ok_or_else(|| {
+                usage(format!("connection {:?} has no iClient", conn.name)).hint(format!(
+                    "choose one with `bcconn edit {} --iclient NAME`",
+                    shell_word(&conn.name)
+                ))
+            })?,
+    };
+    let app = App::from(iclient);
+    preflight(ctx, &app, opts)?;
+    let secret = match secret {
+        Some(s) => s.clone(),
+        None => client_secret(ctx, iclient)?,
+    };
+    let scopes = changes.scopes.as_ref().unwrap_or(&conn.scopes);
+    let grant = run_flow(ctx, &app, &secret, &conn.store_hash, scopes, opts)?;
+    let target = Target::Saved {
+        conn: conn.clone(),
+        changes,
+    };
+    save_token(ctx, target, grant)
+}
+
+/// Runs the browser flow to a verified token. Writes nothing.
+pub fn run_flow(
+    ctx: &Context,
+    app: &App,
+    secret: &SecretString,
+    store: &StoreHash,
+    scopes: &[String],
+    opts: &FlowOptions,
+) -> Result<Grant> {
+    let req = Request {
+        ctx,
+        app,
+        creds: Credentials {
+            client_id: app.client_id,
+            secret,
+            callback_url: app.callback_url,
+        },
+        store,
+        scopes,
+        opts,
+    };
+    runtime()?.block_on(wait::until_interrupted(req.run()))
+}
+
+/// Everything one authorization needs.
+struct Request<'a> {
+    ctx: &'a Context,
+    app: &'a App<'a>,
+    creds: Credentials<'a>,
+    store: &'a StoreHash,
+    scopes: &'a [String],
+    opts: &'a FlowOptions,
+}
+
+impl Request<'_> {
+    async fn run(&self) -> Result<Grant> {
+        let progress = self.ctx.progress.as_ref();
+        let login = self.ctx.env.login_url.as_str();
+        let state = urls::new_state();
+        let install = self.opts.flow == Flow::Install;
+        let url = if install {
+            urls::install_url(login, self.app.client_id)
+        } else {
+            urls::authorize_url(
+                login,
+                self.app.client_id,
+                self.app.callback_url,
+                self.scopes,
+                self.store,
+                &state,
+            )
+        };
+        let expect = Expect {
+            state: (!install).then_some(state.as_str()),
+            store: self.store,
+        };
+        if self.opts.flow == Flow::Manual {
+            progress.say("Open this URL in any browser, confirm, then copy the address of the page it lands on");
+            progress.say("(it will not load: nothing is listening there) and paste it here:");
+            progress.say(&format!("  {url}"));
+            let reader = self.ctx.prompter().line_reader("Address:");
+            let params = wait::pasted(reader, self.app.callback_url, self.opts.timeout)
+                .await
+                .map_err(|e| self.wait_failure(e))?;
+            let cb = callback::check(&params, &expect).map_err(|e| failure(e.to_string()))?;
+            progress.step("Callback address accepted");
+            return self.finish(&cb).await;
+        }
+        // Bind first: a busy port should fail before a browser opens.
+        let bound = server::bind(self.app.callback_url, self.opts.listen)
+            .map_err(|e| bind_failure(e, self.app))?;
+        tracing::debug!("listening on {:?}{}", bound.addrs, bound.path);
+        let (server, mut hits) = Server::start(bound)?;
+        progress.say(&if self.opts.no_browser {
+            format!(
+                "Open this URL in a browser to authorize store {}:",
+                self.store
+            )
+        } else {
+            format!(
+                "Opening the browser to authorize store {}; if it does not open, visit:",
+                self.store
+            )
+        });
+        progress.say(&format!("  {url}"));
+        if !self.opts.no_browser
+            && let Err(why) = browser::open(&url, self.ctx.env.browser.as_deref())
+        {
+            progress.warn(&format!(
+                "could not open a browser ({why}); open the URL above yourself. Still waiting."
+            ));
+        }
+        let w = Wait {
+            expect,
+            install,
+            timeout: self.opts.timeout,
+            failed_redirect: install
+                .then(|| urls::install_result_url(login, self.app.client_id, false)),
+        };
+        let result = wait::first_good(&mut hits, &w, progress, async |cb: Callback| {
+            let outcome = self.finish(&cb).await;
+            let reply = match &outcome {
+                Ok(grant) => self.success_reply(grant),
+                Err(e) => self.failed_reply(&crate::error::report(e).1),
+            };
+            (outcome, reply)
+        })
+        .await
+        .map_err(|e| self.wait_failure(e));
+        server.shutdown().await;
+        result
+    }
+
+    /// Exchange and verify: everything after a good callback.
+    async fn finish(&self, cb: &Callback) -> Result<Grant> {
+        let progress = self.ctx.progress.as_ref();
+        let http = api::http_client();
+        let Exchanged {
+            token,
+            scopes: granted,
+            user,
+            owner,
+            context,
+            account_uuid,
+        } = exchange::exchange(&http, &self.ctx.env.login_url, &self.creds, cb)
+            .await
+            .map_err(|e| exchange_failure(e, self.app))?;
+        progress.step(&format!(
+            "Code exchanged for a token; scopes granted: {}",
+            if granted.is_empty() {
+                "none listed".to_string()
+            } else {
+                granted.join(" ")
+            }
+        ));
+        let expected = self.store.context();
+        if context.as_deref() != Some(expected.as_str()) {
+            return Err(failure(format!(
+                "BigCommerce issued the token for {:?}, not {expected}; it was not saved",
+                context.unwrap_or_default()
+            ))
+            .into());
+        }
+        let store = verify_new_token(&http, &self.ctx.env.api_url, self.store, &token).await?;
+        match &store {
+            Some(info) => progress.step(&format!(
+                "Token verified: store {}{}",
+                info.name.as_deref().unwrap_or(self.store.as_str()),
+                info.domain
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            )),
+            None => progress.step(&format!("Token verified against store {}", self.store)),
+        }
+        for scope in scopes::missing(self.scopes, &granted) {
+            progress.warn(&format!("BigCommerce did not grant {scope}; set it in the app's scopes in the Developer Portal, then authorize again"));
+        }
+        Ok(Grant {
+            token,
+            granted: Some(granted),
+            user,
+            owner,
+            account_uuid,
+            store,
+        })
+    }
+
+    fn success_reply(&self, grant: &Grant) -> Reply {
+        if self.opts.flow == Flow::Install {
+            return Reply::Redirect(urls::install_result_url(
+                &self.ctx.env.login_url,
+                self.app.client_id,
+                true,
+            ));
+        }
+        let name = grant
+            .store
+            .as_ref()
+            .and_then(|s| s.name.clone())
+            .unwrap_or_else(|| self.store.to_string());
+        Reply::Page {
+            ok: true,
+            title: format!("Connected to {name}"),
+            body: "bcconn has the token. You can close this window and go back to the terminal."
+                .into(),
+        }
+    }
+
+    fn failed_reply(&self, why: &str) -> Reply {
+        if self.opts.flow == Flow::Install {
+            return Reply::Redirect(urls::install_result_url(
+                &self.ctx.env.login_url,
+                self.app.client_id,
+                false,
+            ));
+        }
+        Reply::Page {
+            ok: false,
+            title: "Authorization failed".into(),
+            body: format!("{why}. The terminal says what to do next; you can close this window."),
+        }
+    }
+
+    /// The wait's own errors, with what to do next.
+    fn wait_failure(&self, e: anyhow::Error) -> anyhow::Error {
+        match e.downcast::<WaitError>() {
+            Ok(WaitError::Timeout(t)) if self.opts.flow == Flow::Manual => failure(format!(
+                "nothing was pasted within {} s; no token was saved",
+                t.as_secs()
+            ))
+            .into(),
+            Ok(WaitError::Timeout(t)) => failure(format!(
+                "no callback from BigCommerce within {} s; no token was saved",
+                t.as_secs()
+            ))
+            .hint("run it again (--timeout SECONDS gives more time); if the browser showed an error, check the app's callback URL")
+            .into(),
+            Ok(WaitError::Refused(e)) => failure(e.to_string()).into(),
+            Err(e) => e,
+        }
+    }
+}
+
+/// Checks a new token against its store: it must work and be this store's.
+async fn verify_new_token(
+    http: &reqwest::Client,
+    api_url: &str,
+    store: &StoreHash,
+    token: &SecretString,
+) -> Result<Option<StoreInfo>> {
+    match api::check(http, api_url, store, token).await {
+        Check::Ok { store: Some(info) }
+            if info.id.as_deref().is_some_and(|id| id != store.as_str()) =>
+        {
+            Err(failure(format!(
+                "the store API says the token belongs to store {:?}, not {store}; it was not saved",
+                info.id.unwrap_or_default(),
+            ))
+            .into())
+        }
+        Check::Ok { store } => Ok(store),
+        Check::Invalid(why) => Err(failure(format!(
+            "the store API refused the new token (401: {why}); it was not saved"
+        ))
+        .into()),
+        Check::Forbidden(why) => Err(failure(format!(
+            "the new token cannot reach store {store} (403: {why}); it was not saved"
+        ))
+        .into()),
+        Check::Unreachable(why) => Err(failure(format!(
+            "could not verify the new token: {why}; it was not saved"
+        ))
+        .hint("check your network, or BCCONN_API_URL if you set it")
+        .into()),
+    }
+}
+
+/// Why the callback cannot be served here, with what to do.
+pub fn bind_failure(e: BindError, app: &App) -> Failure {
+    let message = e.to_string();
+    match e {
+        BindError::BadUrl { .. } => usage(message),
+        BindError::NotLoopback { addr } => usage(format!("--listen {addr} is not a loopback address"))
+            .hint("bcconn only listens on this machine; point your tunnel at 127.0.0.1:PORT and pass --listen 127.0.0.1:PORT"),
+        BindError::NotLocal { .. } => usage(message)
+            .hint("if a tunnel (e.g. an HTTPS proxy) forwards it here, pass --listen 127.0.0.1:PORT; otherwise use --flow manual"),
+        BindError::InUse { .. } => failure(message).hint(format!(
+            "stop whatever listens there (another bcconn?) and try again, or register a callback URL with a free port in the app and set it with `bcconn iclient edit {} --callback-url URL`",
+            shell_word(app.name)
+        )),
+        BindError::Other { .. } => failure(message)
+            .hint("use a callback URL with a port above 1024, e.g. http://localhost:8765/auth"),
+    }
+}
+
+/// What the token endpoint said, with what to do about it.
+fn exchange_failure(e: ExchangeError, app: &App) -> Failure {
+    let name = shell_word(app.name);
+    match &e {
+        ExchangeError::InvalidClient { .. } => failure(e.to_string()).hint(format!(
+            "check the client id ({}) and secret of iClient {:?} against the app in the Developer Portal; fix them with `bcconn iclient edit {name} --client-id ID --secret`",
+            app.client_id, app.name
+        )),
+        ExchangeError::RedirectMismatch { .. } => {
+            failure(format!("{e}; bcconn sent {}", app.callback_url)).hint(format!(
+                "the app's Auth callback URL (Developer Portal › My Apps › Edit App › Technical) must be exactly {}, or set the iClient to the registered one with `bcconn iclient edit {name} --callback-url URL`",
+                app.callback_url
+            ))
+        }
+        ExchangeError::InvalidGrant { .. } => {
+            failure(e.to_string()).hint("run the authorization again")
+        }
+        ExchangeError::Refused { .. } | ExchangeError::Unreadable { .. } => failure(e.to_string()),
+        ExchangeError::Unreachable { .. } => failure(e.to_string())
+            .hint("check your network, or BCCONN_LOGIN_URL if you set it"),
+        ExchangeError::NoAnswer { .. } => {
+            failure(e.to_string()).hint("check BCCONN_LOGIN_URL if you set it")
+        }
+    }
+}

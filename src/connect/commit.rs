@@ -1,0 +1,497 @@
+//! The one way a secret and its record are saved together, and the one way
+//! flag changes are applied to a connection.
+//!
+//! A secret is written first, then the record that points at it: a record
+//! whose secret is missing would be worse than a stray secret. If the record
+//! cannot be written, the secret store is put back as it was, so a failure
+//! leaves no orphan secret and no half-saved record.
+
+use anyhow::Result;
+use secrecy::SecretString;
+
+use crate::bigcommerce::api::StoreInfo;
+use crate::bigcommerce::oauth::BcUser;
+use crate::bigcommerce::scopes;
+use crate::context::Context;
+use crate::error::{failure, usage};
+use crate::secrets::{self, SecretStore, StoreKind, connection_account};
+use crate::store::{self, AuthType, Connection, RecordFile, State};
+use crate::text::shell_word;
+
+/// Stores `secret` under `account` in `store`, then runs `write` (the record
+/// change that points at it). If `write` fails, `account` is put back as it
+/// was. `recorded` is the store the record names today, if any; once the
+/// record names `store` instead, the copy in `recorded` is removed.
+pub fn secret_then_record<T>(
+    ctx: &Context,
+    store: &dyn SecretStore,
+    account: &str,
+    recorded: Option<StoreKind>,
+    secret: &SecretString,
+    write: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let old = secrets::snapshot(store, account, recorded)?;
+    store.set(account, secret)?;
+    let written = match write() {
+        Ok(v) => v,
+        Err(e) => {
+            if let Err(undo) = secrets::restore(store, account, old.as_ref()) {
+                ctx.progress.warn(&format!(
+                    "could not put back the secret {account} (service bcconn) in {}: {}",
+                    store.kind().describe(),
+                    crate::error::report(&undo).1
+                ));
+            }
+            return Err(e);
+        }
+    };
+    if let Some(prev) = recorded.filter(|k| *k != store.kind()) {
+        // Moved to another store: do not leave the old copy behind. Best
+        // effort: the record already points at the new one.
+        let _ = ctx.secrets(prev).and_then(|s| s.delete(account));
+    }
+    Ok(written)
+}
+
+/// A verified token and what BigCommerce said with it.
+pub struct Grant {
+    pub token: SecretString,
+    /// `None` for token-type connections (an API account's scopes are not told).
+    pub granted: Option<Vec<String>>,
+    pub user: Option<BcUser>,
+    pub owner: Option<BcUser>,
+    pub account_uuid: Option<String>,
+    pub store: Option<StoreInfo>,
+}
+
+/// Which connection a token is for.
+pub enum Target {
+    /// A saved connection, with changes that take effect with the new token.
+    Saved { conn: Connection, changes: Changes },
+    /// A connection saved together with its first token.
+    New(Connection),
+}
+
+/// Saves a verified token and the record that points at it, in one
+/// transaction. Returns the connection as saved.
+pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connection> {
+    let store = ctx.default_secrets()?;
+    let kind = store.kind();
+    let (id, recorded) = match &target {
+        Target::Saved { conn, .. } => (conn.id.clone(), conn.token_store),
+        Target::New(conn) => (conn.id.clone(), None),
+    };
+    let account = connection_account(&id);
+    let saved = secret_then_record(
+        ctx,
+        store.as_ref(),
+        &account,
+        recorded,
+        &grant.token,
+        || {
+            ctx.records.update(|file| {
+                let c = match target {
+                    Target::New(conn) => push_new(file, conn)?,
+                    Target::Saved { conn, changes } => {
+                        // Its warnings are about the old token, which this replaces.
+                        changes.apply(file, &conn.id)?;
+                        file.connections
+                            .iter_mut()
+                            .find(|c| c.id == conn.id)
+                            .expect("apply found it")
+                    }
+                };
+                record_grant(c, &grant, kind);
+                Ok(c.clone())
+            })
+        },
+    )?;
+    Ok(saved)
+}
+
+/// Adds a new connection, checked again under the lock: another run may
+/// have taken its name or deleted its lender since the plan was checked.
+pub fn push_new(file: &mut RecordFile, conn: Connection) -> Result<&mut Connection> {
+    file.check_connection_name_free(&conn.name, None)?;
+    if let Some(lender) = &conn.borrow_concurrency_from
+        && file.connection_by_id(lender).is_none()
+    {
+        return Err(
+            usage("the connection to borrow concurrency from was deleted meanwhile").into(),
+        );
+    }
+    file.connections.push(conn);
+    Ok(file.connections.last_mut().expect("just pushed"))
+}
+
+fn record_grant(c: &mut Connection, grant: &Grant, kind: StoreKind) {
+    let now = store::now();
+    c.state = State::Authorized;
+    if grant.granted.is_some() {
+        c.granted_scopes = grant.granted.clone();
+        c.user = grant.user.clone();
+        c.owner = grant.owner.clone();
+        c.account_uuid = grant.account_uuid.clone();
+    }
+    if let Some(info) = &grant.store {
+        c.store_name = info.name.clone();
+        c.store_domain = info.domain.clone();
+    }
+    c.authorized_at = Some(now.clone());
+    c.last_verified_at = Some(now.clone());
+    c.token_store = Some(kind);
+    c.last_error = None;
+    c.updated_at = now;
+}
+
+/// How a change sets the borrowing of concurrency.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Borrow {
+    /// Borrow from the connection with this name.
+    From(String),
+    /// Use the connection's own level again.
+    Stop,
+}
+
+/// Changes to a saved connection's settings (`edit`, or `authorize` with flags).
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    pub scopes: Option<Vec<String>>,
+    /// The iClient's name.
+    pub iclient: Option<String>,
+    pub concurrency: Option<u8>,
+    pub borrow: Option<Borrow>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.scopes.is_none()
+            && self.iclient.is_none()
+            && self.concurrency.is_none()
+            && self.borrow.is_none()
+    }
+
+    /// Checks the changes against the records without applying them, so a
+    /// bad one fails before a browser opens.
+    pub fn check(&self, file: &RecordFile, id: &str) -> Result<()> {
+        let mut copy = file.clone();
+        self.apply(&mut copy, id).map(|_| ())
+    }
+
+    /// Applies the changes to the connection with this id, checking each
+    /// against the records as they are now. Returns warnings to show.
+    pub fn apply(&self, file: &mut RecordFile, id: &str) -> Result<Vec<String>> {
+        let current = file
+            .connection_by_id(id)
+            .ok_or_else(|| failure("the connection was deleted meanwhile"))?
+            .clone();
+        let mut warnings = Vec::new();
+        let iclient_id = match &self.iclient {
+            Some(name) => {
+                if current.auth_type == AuthType::Token {
+                    return Err(usage("token connections do not use an iClient").into());
+                }
+                Some(file.require_iclient(name)?.id.clone())
+            }
+            None => None,
+        };
+        let lender = match &self.borrow {
+            Some(Borrow::From(name)) => {
+                let lender = file.check_borrow(Some(id), &current.name, name)?;
+                warnings.extend(file.lender_store_warning(&current.store_hash, &lender));
+                Some(Some(lender))
+            }
+            Some(Borrow::Stop) => Some(None),
+            None => None,
+        };
+        let c = file
+            .connections
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("found above");
+        if let Some(s) = &self.scopes {
+            if c.state == State::Authorized {
+                let missing = scopes::missing(s, c.granted_scopes.as_deref().unwrap_or(&[]));
+                if !missing.is_empty() {
+                    warnings.push(format!(
+                        "the current token lacks {}; run `bcconn authorize {}` to get them",
+                        missing.join(", "),
+                        shell_word(&c.name)
+                    ));
+                }
+            }
+            c.scopes = s.clone();
+        }
+        if let Some(i) = iclient_id {
+            c.iclient_id = Some(i);
+        }
+        if let Some(level) = self.concurrency {
+            c.concurrency = level;
+        }
+        if let Some(lender) = lender {
+            c.borrow_concurrency_from = lender;
+        }
+        c.updated_at = store::now();
+        Ok(warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+    use crate::connect::testing::{self, TestCtx};
+    use crate::secrets::MemoryStore;
+
+    fn grant(token: &str) -> Grant {
+        Grant {
+            token: SecretString::from(token.to_string()),
+            granted: Some(vec!["store_v2_orders".into()]),
+            user: None,
+            owner: None,
+            account_uuid: None,
+            store: None,
+        }
+    }
+
+    fn pending(name: &str) -> Connection {
+        Connection {
+            scopes: vec!["store_v2_orders".into()],
+            ..Connection::pending(name, AuthType::Oauth2, "abc123".parse().unwrap())
+        }
+    }
+
+    fn token_of(store: &MemoryStore, id: &str) -> Option<String> {
+        store
+            .get(&connection_account(id))
+            .unwrap()
+            .map(|t| t.expose_secret().to_string())
+    }
+
+    /// Puts a directory where the records' lock file is: reading the
+    /// records still works, but every record write fails. Returns a function
+    /// that undoes it.
+    fn break_records(t: &TestCtx) -> impl FnOnce() {
+        let lock = t.ctx.records.path().with_file_name("bcconn.lock");
+        let _ = std::fs::remove_file(&lock);
+        std::fs::create_dir_all(lock.join("blocker")).unwrap();
+        move || std::fs::remove_dir_all(&lock).unwrap()
+    }
+
+    fn saved(t: &TestCtx, conn: Connection) -> Connection {
+        t.ctx
+            .records
+            .update(|f| {
+                f.connections.push(conn.clone());
+                Ok(())
+            })
+            .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_new_connection_is_saved_with_its_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("tok-1")).unwrap();
+        assert_eq!(conn.state, State::Authorized);
+        assert_eq!(conn.token_store, Some(StoreKind::Os));
+        assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("tok-1"));
+        let file = t.ctx.records.load().unwrap();
+        assert_eq!(file.connections[0].state, State::Authorized);
+    }
+
+    #[test]
+    fn a_failed_record_write_takes_a_new_token_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = pending("shop");
+        let id = conn.id.clone();
+        let fix = break_records(&t);
+        let err = save_token(&t.ctx, Target::New(conn), grant("tok-1")).unwrap_err();
+        fix();
+        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        // No orphan secret, no record.
+        assert!(t.store.is_empty(), "{:?}", t.store.accounts());
+        assert!(token_of(&t.store, &id).is_none());
+        assert!(t.ctx.records.load().unwrap().connections.is_empty());
+    }
+
+    #[test]
+    fn a_failed_record_write_puts_the_old_token_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
+        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        let fix = break_records(&t);
+        let changes = Changes {
+            concurrency: Some(5),
+            ..Changes::default()
+        };
+        let target = Target::Saved {
+            conn: conn.clone(),
+            changes,
+        };
+        assert!(save_token(&t.ctx, target, grant("new")).is_err());
+        fix();
+        assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
+        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+    }
+
+    #[test]
+    fn a_refused_change_under_the_lock_puts_the_old_token_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
+        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        // The lender named in the change does not exist: the record change
+        // fails after the new token was stored.
+        let target = Target::Saved {
+            conn: conn.clone(),
+            changes: Changes {
+                borrow: Some(Borrow::From("nobody".into())),
+                ..Changes::default()
+            },
+        };
+        let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
+        assert!(err.to_string().contains("nobody"), "{err}");
+        assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
+        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+    }
+
+    #[test]
+    fn a_store_that_fails_at_set_leaves_records_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
+        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        t.store.fail_set(true);
+        let target = Target::Saved {
+            conn: conn.clone(),
+            changes: Changes::default(),
+        };
+        let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
+        assert!(err.to_string().contains("fail at set"), "{err}");
+        assert!(save_token(&t.ctx, Target::New(pending("other")), grant("x")).is_err());
+        t.store.fail_set(false);
+        assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
+        assert_eq!(t.store.len(), 1);
+        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+    }
+
+    #[test]
+    fn a_rollback_that_cannot_delete_says_so_and_reports_the_first_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = pending("shop");
+        let fix = break_records(&t);
+        t.store.fail_delete(true);
+        let err = save_token(&t.ctx, Target::New(conn.clone()), grant("tok")).unwrap_err();
+        fix();
+        t.store.fail_delete(false);
+        // The error is the record's; the warning names the secret left behind.
+        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        let said = t.progress.text();
+        assert!(
+            said.contains(&format!(
+                "could not put back the secret connection/{}",
+                conn.id
+            )),
+            "{said}"
+        );
+        assert!(t.ctx.records.load().unwrap().connections.is_empty());
+    }
+
+    #[test]
+    fn a_new_iclient_whose_record_fails_leaves_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let fix = break_records(&t);
+        let new = crate::connect::iclients::NewIClient {
+            name: "app".into(),
+            client_id: "cid".into(),
+            callback_url: "http://localhost:8765/auth".into(),
+            secret: SecretString::from("s3cret".to_string()),
+        };
+        let err = crate::connect::iclients::save_new(&t.ctx, new).unwrap_err();
+        fix();
+        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(t.store.is_empty(), "{:?}", t.store.accounts());
+    }
+
+    #[test]
+    fn changes_are_applied_and_checked_in_one_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let lender = saved(
+            &t,
+            Connection {
+                concurrency: 7,
+                ..pending("lender")
+            },
+        );
+        let other_store = saved(
+            &t,
+            Connection {
+                store_hash: "zzz999".parse().unwrap(),
+                ..pending("far")
+            },
+        );
+        let me = saved(&t, pending("me"));
+        let mut file = t.ctx.records.load().unwrap();
+        let warnings = Changes {
+            borrow: Some(Borrow::From("LENDER".into())),
+            concurrency: Some(3),
+            ..Changes::default()
+        }
+        .apply(&mut file, &me.id)
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let c = file.connection_by_id(&me.id).unwrap();
+        assert_eq!(
+            c.borrow_concurrency_from.as_deref(),
+            Some(lender.id.as_str())
+        );
+        assert_eq!(c.concurrency, 3);
+        assert_eq!(file.effective_concurrency(c), 7);
+        // Another store's lender: allowed, with a warning.
+        let warnings = Changes {
+            borrow: Some(Borrow::From("far".into())),
+            ..Changes::default()
+        }
+        .apply(&mut file, &me.id)
+        .unwrap();
+        assert!(warnings[0].contains("zzz999"), "{warnings:?}");
+        assert_eq!(
+            file.connection_by_id(&me.id)
+                .unwrap()
+                .borrow_concurrency_from
+                .as_deref(),
+            Some(other_store.id.as_str())
+        );
+        // A cycle is refused by check() without changing anything.
+        let before = file.clone();
+        let cycle = Changes {
+            borrow: Some(Borrow::From("me".into())),
+            ..Changes::default()
+        };
+        assert!(cycle.check(&file, &other_store.id).is_err());
+        assert_eq!(
+            serde_json::to_string(&before).unwrap(),
+            serde_json::to_string(&file).unwrap()
+        );
+        Changes {
+            borrow: Some(Borrow::Stop),
+            ..Changes::default()
+        }
+        .apply(&mut file, &me.id)
+        .unwrap();
+        assert!(
+            file.connection_by_id(&me.id)
+                .unwrap()
+                .borrow_concurrency_from
+                .is_none()
+        );
+    }
+}

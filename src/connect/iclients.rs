@@ -1,0 +1,152 @@
+//! iClients: checking what a person types for one, and saving a new one
+//! (its secret first, then its record, as one transaction).
+
+use anyhow::Result;
+use secrecy::SecretString;
+
+use super::commit::secret_then_record;
+use crate::context::Context;
+use crate::error::{Failure, usage};
+use crate::secrets::iclient_account;
+use crate::store::{self, IClient};
+
+/// The callback URL bcconn listens on unless told otherwise.
+pub const DEFAULT_CALLBACK_URL: &str = "http://localhost:8765/auth";
+
+/// Checks a callback URL: absolute http(s) with a host, no fragment.
+pub fn validate_callback_url(url: &str) -> Result<String, Failure> {
+    let hint = format!("use the exact URL registered in the app, e.g. {DEFAULT_CALLBACK_URL}");
+    let parsed = url::Url::parse(url).map_err(|e| {
+        usage(format!("{url:?} is not a valid callback URL ({e})")).hint(hint.clone())
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(usage(format!(
+            "the callback URL {url:?} must be an http:// or https:// URL with a host"
+        ))
+        .hint(hint));
+    }
+    if parsed.fragment().is_some() {
+        return Err(usage(format!(
+            "the callback URL {url:?} must not have a #fragment"
+        ))
+        .hint(hint));
+    }
+    // Keep what the person typed: redirect_uri must match the registered
+    // URL byte for byte, and Url would normalise it (e.g. add a '/').
+    Ok(url.to_string())
+}
+
+pub fn validate_client_id(raw: &str) -> Result<String, Failure> {
+    let id = raw.trim();
+    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(usage(format!("{raw:?} is not a client id"))
+            .hint("copy it from the Developer Portal: My Apps › View Client ID"));
+    }
+    Ok(id.to_string())
+}
+
+/// Everything needed to save a new iClient; also built by the wizard.
+pub struct NewIClient {
+    pub name: String,
+    pub client_id: String,
+    pub callback_url: String,
+    pub secret: SecretString,
+}
+
+/// Saves the secret, then the record (a record whose secret is missing would
+/// be worse than a stray secret). Returns the new iClient.
+pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
+    ctx.records
+        .load()?
+        .check_iclient_name_free(&new.name, None)?;
+    let secrets = ctx.default_secrets()?;
+    let now = store::now();
+    let iclient = IClient {
+        id: store::new_id(),
+        name: new.name,
+        client_id: new.client_id,
+        callback_url: new.callback_url,
+        secret_store: secrets.kind(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let account = iclient_account(&iclient.id);
+    secret_then_record(ctx, secrets.as_ref(), &account, None, &new.secret, || {
+        ctx.records.update(|file| {
+            // Checked again under the lock: another run may have taken the name.
+            file.check_iclient_name_free(&iclient.name, None)?;
+            file.iclients.push(iclient.clone());
+            Ok(iclient.clone())
+        })
+    })
+}
+
+/// Takes back an iClient this run saved (record, then secret), when what it
+/// was saved for failed. Best effort: it runs on an error path.
+pub fn take_back(ctx: &Context, ic: &IClient) {
+    let _ = ctx.records.update(|file| {
+        file.iclients.retain(|c| c.id != ic.id);
+        Ok(())
+    });
+    let _ = ctx
+        .secrets(ic.secret_store)
+        .and_then(|s| s.delete(&iclient_account(&ic.id)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::testing;
+    use crate::secrets::{SecretStore, StoreKind};
+    use secrecy::ExposeSecret;
+
+    fn ctx(home: &std::path::Path) -> (Context, std::rc::Rc<crate::secrets::MemoryStore>) {
+        let t = testing::ctx(home, &[]);
+        (t.ctx, t.store)
+    }
+
+    fn new(name: &str) -> NewIClient {
+        NewIClient {
+            name: name.into(),
+            client_id: "cid".into(),
+            callback_url: DEFAULT_CALLBACK_URL.into(),
+            secret: SecretString::from("s3cret".to_string()),
+        }
+    }
+
+    #[test]
+    fn save_new_keys_the_secret_by_id_and_keeps_it_out_of_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, store) = ctx(dir.path());
+        let saved = save_new(&ctx, new("app")).unwrap();
+        let secret = store.get(&iclient_account(&saved.id)).unwrap().unwrap();
+        assert_eq!(secret.expose_secret(), "s3cret");
+        assert_eq!(saved.secret_store, StoreKind::Os);
+        let text = std::fs::read_to_string(ctx.records.path()).unwrap();
+        assert!(text.contains(&saved.id) && !text.contains("s3cret"));
+    }
+
+    #[test]
+    fn a_taken_name_stores_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, store) = ctx(dir.path());
+        save_new(&ctx, new("app")).unwrap();
+        let err = save_new(&ctx, new("APP")).unwrap_err();
+        assert!(err.to_string().contains("already exists"));
+        let file = ctx.records.load().unwrap();
+        assert_eq!(file.iclients.len(), 1);
+        // Only the first iClient's secret is in the store.
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn callback_urls_are_kept_byte_for_byte() {
+        assert_eq!(
+            validate_callback_url("http://localhost:8765").unwrap(),
+            "http://localhost:8765"
+        );
+        assert!(validate_callback_url("localhost:8765/auth").is_err());
+        assert!(validate_callback_url("ftp://x/auth").is_err());
+        assert!(validate_callback_url("http://x/auth#frag").is_err());
+    }
+}

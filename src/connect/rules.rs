@@ -1,0 +1,268 @@
+//! The rules a change to the records must obey, with the error a person
+//! gets when it does not: names are valid and unique ignoring case, names
+//! that do not exist get a suggestion, borrowing concurrency never cycles.
+//!
+//! These are methods of [`RecordFile`] (so call sites read
+//! `file.require_connection(name)`), written here rather than in `store/`
+//! because their hints name bcconn's commands and flags.
+
+use crate::bigcommerce::store_hash::StoreHash;
+use crate::error::{Failure, usage};
+use crate::store::{Connection, IClient, MAX_NAME, RecordFile, same_name};
+
+/// Checks a record name: non-empty printable text, at most 64 characters,
+/// no leading or trailing space (they make names that look equal differ).
+pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let fix = format!(
+        "{article} {kind} name is 1 to {MAX_NAME} printable characters, e.g. \"acme-prod\""
+    );
+    if name.trim().is_empty() {
+        return Err(usage(format!("the {kind} name is empty")).hint(fix));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(usage(format!(
+            "the {kind} name {name:?} holds a control character"
+        ))
+        .hint(fix));
+    }
+    if name.trim() != name {
+        return Err(usage(format!(
+            "the {kind} name {name:?} starts or ends with a space"
+        ))
+        .hint(fix));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(usage(format!(
+            "the {kind} name is {} characters long; the limit is {MAX_NAME}",
+            name.chars().count()
+        ))
+        .hint(fix));
+    }
+    Ok(())
+}
+
+impl RecordFile {
+    /// The connection called `name`, or an error that lists what exists.
+    pub fn require_connection(&self, name: &str) -> Result<&Connection, Failure> {
+        self.connection(name).ok_or_else(|| {
+            not_found(
+                "connection",
+                name,
+                self.connections.iter().map(|c| c.name.as_str()),
+                "bcconn list",
+            )
+        })
+    }
+
+    pub fn require_iclient(&self, name: &str) -> Result<&IClient, Failure> {
+        self.iclient(name).ok_or_else(|| {
+            not_found(
+                "iClient",
+                name,
+                self.iclients.iter().map(|c| c.name.as_str()),
+                "bcconn iclient list",
+            )
+        })
+    }
+
+    /// Refuses a connection name that is taken (case-insensitively), unless it
+    /// is taken by `except` (a rename to a different case of itself).
+    pub fn check_connection_name_free(
+        &self,
+        name: &str,
+        except: Option<&str>,
+    ) -> Result<(), Failure> {
+        validate_name("connection", name)?;
+        match self.connection(name) {
+            Some(c) if Some(c.id.as_str()) != except => Err(usage(format!(
+                "a connection named {:?} already exists",
+                c.name
+            ))
+            .hint("pick another name, or change that one with `bcconn edit` / `bcconn authorize`")),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn check_iclient_name_free(&self, name: &str, except: Option<&str>) -> Result<(), Failure> {
+        validate_name("iClient", name)?;
+        match self.iclient(name) {
+            Some(c) if Some(c.id.as_str()) != except => Err(usage(format!(
+                "an iClient named {:?} already exists",
+                c.name
+            ))
+            .hint("pick another name, or change that one with `bcconn iclient edit`")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that the connection `borrower_id` (None: not saved yet) may
+    /// borrow from the connection named `lender`, and returns the lender's id.
+    pub fn check_borrow(
+        &self,
+        borrower_id: Option<&str>,
+        borrower_name: &str,
+        lender: &str,
+    ) -> Result<String, Failure> {
+        let itself = || {
+            usage(format!(
+                "connection {borrower_name:?} cannot borrow concurrency from itself"
+            ))
+            .hint("name another connection, or set its own level with --concurrency")
+        };
+        // Checked before the lookup: a connection being created is not saved
+        // yet, and "no connection named X" would hide the real mistake.
+        if !borrower_name.is_empty() && same_name(lender, borrower_name) {
+            return Err(itself());
+        }
+        let Some(lend) = self.connection(lender) else {
+            return Err(not_found("connection", lender, self.connections.iter().map(|c| c.name.as_str()), "bcconn list")
+                .hint("--borrow-concurrency-from takes the name of a saved connection (see `bcconn list`)"));
+        };
+        if Some(lend.id.as_str()) == borrower_id {
+            return Err(itself());
+        }
+        // Walk the lender's chain; reaching the borrower means a cycle.
+        if let Some(me) = borrower_id {
+            let mut chain = vec![lend.name.clone()];
+            let mut current = lend;
+            while let Some(next) = current
+                .borrow_concurrency_from
+                .as_deref()
+                .and_then(|id| self.connection_by_id(id))
+            {
+                if next.id == me {
+                    return Err(usage(format!(
+                        "borrowing from {:?} would make a cycle: {borrower_name} -> {} -> {borrower_name}",
+                        lend.name,
+                        chain.join(" -> ")
+                    ))
+                    .hint("borrow from a connection that does not itself borrow from this one"));
+                }
+                if chain.len() > self.connections.len() {
+                    break;
+                }
+                chain.push(next.name.clone());
+                current = next;
+            }
+        }
+        Ok(lend.id.clone())
+    }
+
+    /// A warning when a connection for `hash` borrows from one for another store.
+    pub fn lender_store_warning(&self, hash: &StoreHash, lender_id: &str) -> Option<String> {
+        let lender = self.connection_by_id(lender_id)?;
+        (&lender.store_hash != hash).then(|| {
+            format!(
+                "{:?} is for store {}, not {hash}: the two will share one concurrency pool",
+                lender.name, lender.store_hash
+            )
+        })
+    }
+}
+
+fn not_found<'a>(
+    kind: &str,
+    name: &str,
+    existing: impl Iterator<Item = &'a str>,
+    list_cmd: &str,
+) -> Failure {
+    let names: Vec<&str> = existing.collect();
+    let near = names
+        .iter()
+        .map(|n| {
+            (
+                strsim::jaro_winkler(&n.to_lowercase(), &name.to_lowercase()),
+                *n,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let f = usage(format!("no {kind} named {name:?}"));
+    match near {
+        Some((_, n)) => f.hint(format!("did you mean {n:?}? `{list_cmd}` shows them all")),
+        None if names.is_empty() => f.hint(format!(
+            "there are none yet; `{list_cmd}` will show them once made"
+        )),
+        None => f.hint(format!("`{list_cmd}` shows the saved ones")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::AuthType;
+
+    fn conn(name: &str, level: u8, borrow: Option<&str>) -> Connection {
+        Connection {
+            id: format!("id-{name}"),
+            concurrency: level,
+            borrow_concurrency_from: borrow.map(|b| format!("id-{b}")),
+            ..Connection::pending(name, AuthType::Oauth2, "abc123".parse().unwrap())
+        }
+    }
+
+    fn file(conns: Vec<Connection>) -> RecordFile {
+        RecordFile {
+            connections: conns,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn borrow_refuses_self_unknown_and_cycles() {
+        let f = file(vec![
+            conn("a", 2, None),
+            conn("b", 1, Some("a")),
+            conn("c", 1, Some("b")),
+        ]);
+        assert!(
+            f.check_borrow(Some("id-a"), "a", "A")
+                .unwrap_err()
+                .message
+                .contains("itself")
+        );
+        // A connection not saved yet is told it names itself, not that the
+        // lender is unknown.
+        assert!(
+            f.check_borrow(None, "new", "NEW")
+                .unwrap_err()
+                .message
+                .contains("itself")
+        );
+        assert!(
+            f.check_borrow(None, "new", "zzz")
+                .unwrap_err()
+                .message
+                .contains("no connection named")
+        );
+        let cyc = f.check_borrow(Some("id-a"), "a", "c").unwrap_err();
+        assert!(
+            cyc.message.contains("cycle") && cyc.message.contains("c -> b"),
+            "{}",
+            cyc.message
+        );
+        assert_eq!(f.check_borrow(None, "new", "c").unwrap(), "id-c");
+    }
+
+    #[test]
+    fn names_are_checked_and_unique_ignoring_case() {
+        assert!(validate_name("connection", "").is_err());
+        assert!(validate_name("connection", "   ").is_err());
+        assert!(validate_name("connection", "a\tb").is_err());
+        assert!(validate_name("connection", " a").is_err());
+        assert!(validate_name("connection", &"x".repeat(65)).is_err());
+        assert!(validate_name("connection", &"é".repeat(64)).is_ok());
+        let f = file(vec![conn("Acme", 1, None)]);
+        assert!(f.check_connection_name_free("acme", None).is_err());
+        assert!(
+            f.check_connection_name_free("ACME", Some("id-Acme"))
+                .is_ok()
+        );
+        assert!(f.check_connection_name_free("other", None).is_ok());
+    }
+}

@@ -1,0 +1,27 @@
+//! bcconn: manage OAuth 2.0 connections to BigCommerce stores.
+//!
+//! The binary (`main.rs`) is thin; everything lives here so that tests can
+//! drive the connection core in-process. Dependencies run one way:
+//!
+//! ```text
+//! commands -> wizard -> connect -> {bigcommerce, loopback, store, secrets} -> {fsutil, error, text, seams}
+//! ```
+//!
+//! Below `commands/` and `wizard/`, nothing uses `cli` or `ui`: progress and
+//! questions go through the traits in `seams`, held in the `Context`.
+
+pub mod bigcommerce;
+pub mod cli;
+pub mod commands;
+pub mod connect;
+pub mod context;
+pub mod env;
+pub mod error;
+pub mod fsutil;
+pub mod loopback;
+pub mod seams;
+pub mod secrets;
+pub mod store;
+pub mod text;
+pub mod ui;
+pub mod wizard;

@@ -1,0 +1,80 @@
+//! A connection as a person sees it: ids resolved to names, the level it
+//! really runs with. `list --json` and `show --json` print this shape, and
+//! `show`'s rows are read from it, so a new field is added here and in the
+//! schema, nowhere else.
+
+use serde::Serialize;
+
+use super::{BcUser, Connection, RecordFile};
+
+/// A connection as printed (`list --json`, `show --json`): ids resolved to names.
+#[derive(Serialize)]
+pub struct ConnView<'a> {
+    pub name: &'a str,
+    pub id: &'a str,
+    pub auth_type: &'a str,
+    pub store_hash: &'a str,
+    pub state: &'a str,
+    pub scopes: &'a [String],
+    pub iclient: Option<&'a str>,
+    pub concurrency: u8,
+    pub borrow_concurrency_from: Option<&'a str>,
+    pub effective_concurrency: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_scopes: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a BcUser>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<&'a BcUser>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_uuid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorized_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_verified_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_store: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<&'a str>,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+}
+
+pub fn view<'a>(file: &'a RecordFile, c: &'a Connection) -> ConnView<'a> {
+    ConnView {
+        name: &c.name,
+        id: &c.id,
+        auth_type: c.auth_type.as_str(),
+        store_hash: c.store_hash.as_str(),
+        state: c.state.as_str(),
+        scopes: &c.scopes,
+        iclient: c.iclient_id.as_deref().map(|id| {
+            file.iclient_by_id(id)
+                .map(|i| i.name.as_str())
+                .unwrap_or("(removed)")
+        }),
+        concurrency: c.concurrency,
+        borrow_concurrency_from: c.borrow_concurrency_from.as_deref().map(|id| {
+            file.connection_by_id(id)
+                .map(|l| l.name.as_str())
+                .unwrap_or("(removed)")
+        }),
+        effective_concurrency: file.effective_concurrency(c),
+        granted_scopes: c.granted_scopes.as_deref(),
+        store_name: c.store_name.as_deref(),
+        store_domain: c.store_domain.as_deref(),
+        user: c.user.as_ref(),
+        owner: c.owner.as_ref(),
+        account_uuid: c.account_uuid.as_deref(),
+        authorized_at: c.authorized_at.as_deref(),
+        last_verified_at: c.last_verified_at.as_deref(),
+        token_store: c.token_store.map(|k| k.as_str()),
+        last_error: c.last_error.as_deref(),
+        created_at: &c.created_at,
+        updated_at: &c.updated_at,
+    }
+}
