@@ -1,16 +1,9 @@
 //! "Save & authorize" end to end: the real binary, the fake BigCommerce, the
 //! fake browser (this test binary, re-executed through BCCONN_BROWSER).
 
-mod common;
-
-use common::fake_bc::{Consent, FakeBc};
-use common::{Env, all_output, fake_browser, free_port};
+use crate::common::fake_bc::{Consent, FakeBc};
+use crate::common::{Env, all_output, fake_browser, free_port};
 use predicates::prelude::*;
-
-#[test]
-fn __fake_browser() {
-    common::fake_browser::entry()
-}
 
 const CLIENT_ID: &str = "testclientid123";
 const SECRET: &str = "client-secret-Zq8kP2vX9mW4";
@@ -612,7 +605,7 @@ fn a_token_the_store_refuses_saves_nothing() {
 /// local fake with the fake browser. Prints figures; asserts only that every
 /// run authorized (timing is never asserted).
 #[test]
-#[ignore = "benchmark: cargo test --release --test flow authorize_benchmark -- --ignored --nocapture"]
+#[ignore = "benchmark: cargo test --release --test testsuite flow::authorize_benchmark -- --ignored --nocapture"]
 fn authorize_benchmark() {
     let (fake, env, _) = setup();
     env.cmd(&create_args("shop", &["--no-authorize"]))

@@ -6,7 +6,8 @@
 //! filter that selects only the `__fake_browser` test; that test calls
 //! [`entry`], which sees the URL as the last argument and "clicks Confirm".
 //!
-//! Every test binary that uses [`command`] must contain
+//! The one test binary (`tests/testsuite/main.rs`) holds that test at its
+//! crate root, where its name is exactly `__fake_browser`:
 //! ```ignore
 //! #[test]
 //! fn __fake_browser() {
@@ -16,7 +17,6 @@
 //! In an ordinary test run that test returns at once.
 //!
 //! Set `FAKE_BROWSER_LOG=/some/file` to get one line per hop appended to it.
-#![allow(dead_code)]
 
 use std::io::Write as _;
 use std::time::Duration;

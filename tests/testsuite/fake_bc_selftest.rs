@@ -1,21 +1,14 @@
 //! Self-tests of the fake BigCommerce and the fake browser (no bcconn involved).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::fake_bc::{self, Consent, FakeBc};
+use crate::common::fake_browser;
 use axum::response::IntoResponse;
-use common::fake_bc::{self, Consent, FakeBc};
-use common::fake_browser;
 use serde_json::{Value, json};
 use url::Url;
-
-#[test]
-fn __fake_browser() {
-    common::fake_browser::entry()
-}
 
 const CLIENT_ID: &str = "cid0123456789abcdefghij";
 const SECRET: &str = "sec0123456789abcdefghijk";
@@ -892,6 +885,21 @@ fn command_re_executes_this_binary_as_a_browser() {
 
     let cmd = fake_browser::command();
     assert!(cmd.contains("--exact __fake_browser"));
+    // In the one test binary, that argv selects exactly one test: the
+    // `__fake_browser` at the crate root (no suite test, no `suite::__fake_browser`).
+    let argv: Vec<&str> = cmd.split_whitespace().collect();
+    let listed = std::process::Command::new(argv[0])
+        .args(&argv[1..])
+        .args(["--list", "--include-ignored"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        ["__fake_browser: test"],
+        "{cmd}"
+    );
     let mut parts = cmd.split_whitespace();
     let mut child = std::process::Command::new(parts.next().unwrap())
         .args(parts)

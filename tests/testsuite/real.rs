@@ -3,20 +3,13 @@
 //! so these are ignored by default; `.ci/run` installs and starts them and
 //! runs these with `--include-ignored`.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::fake_bc::FakeBc;
-use common::{Env, all_output, free_port};
+use crate::common::fake_bc::FakeBc;
+use crate::common::{Env, all_output, free_port};
 use serde_json::{Value, json};
-
-#[test]
-fn __fake_browser() {
-    common::fake_browser::entry()
-}
 
 const SECRET: &str = "real-keyring-secret-7Gq2";
 

@@ -1,22 +1,14 @@
 //! The `bcconn create` walk-through, driven through a pseudo-terminal: the
 //! real binary, real inquire prompts, keys sent as a person types them. The
 //! OAuth run goes all the way through the fake BigCommerce and fake browser.
-#![cfg(unix)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::fake_bc::FakeBc;
-use common::{Env, free_port};
+use crate::common::fake_bc::FakeBc;
+use crate::common::{Env, free_port};
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, session::OsSession};
 use serde_json::Value;
-
-#[test]
-fn __fake_browser() {
-    common::fake_browser::entry()
-}
 
 const CLIENT_ID: &str = "wizardclientid42";
 const SECRET: &str = "wizard-secret-Hk3Lq9Vt";

@@ -116,7 +116,6 @@
 //! NOT unexpected (legitimate test scenarios): wrong secret, unknown client at
 //! the token endpoint, redirect_uri mismatch, unknown/reused code, unknown or
 //! revoked API token, 403 for scope or store mismatch, 429.
-#![allow(dead_code)]
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};

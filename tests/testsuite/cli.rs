@@ -6,11 +6,9 @@
 //! `list --json`, the exit code, the name the message points at, and that a
 //! refused command leaves the record file byte-identical.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::Env;
+use crate::common::Env;
 use serde_json::Value;
 
 /// The client secret every test iClient gets; it must never show up anywhere

@@ -1,0 +1,33 @@
+//! The black-box tests of `bcconn`, as one test binary (one link of axum,
+//! reqwest and tokio instead of one per suite). Each suite is a module:
+//!
+//! * `cli`: the command surface that works without BigCommerce, and every
+//!   refusal;
+//! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
+//!   the fake browser;
+//! * `wizard` (Unix): the `bcconn create` walk-through in a pseudo-terminal;
+//! * `real`: real keyrings and a real headless Chromium (`#[ignore]`d unless
+//!   `.ci/run` provides them);
+//! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
+//!   browser.
+//!
+//! `common` holds what they share. Run one suite with
+//! `cargo test --test testsuite flow::`.
+
+mod common;
+
+mod cli;
+mod fake_bc_selftest;
+mod flow;
+mod real;
+#[cfg(unix)]
+mod wizard;
+
+/// The fake browser: `common::fake_browser::command()` re-executes this binary
+/// with `--exact __fake_browser`, which selects this test (at the crate root,
+/// its name is exactly `__fake_browser`) and no other. In an ordinary test run
+/// it returns at once.
+#[test]
+fn __fake_browser() {
+    common::fake_browser::entry()
+}
