@@ -192,7 +192,13 @@ pub fn requested_scopes(list: Option<&str>, all: bool) -> Result<Option<Vec<Stri
     match list {
         None => Ok(None),
         Some(text) => {
-            let list = scopes::parse_list(text).map_err(|e| usage(e.to_string()))?;
+            let list = scopes::parse_list(text).map_err(|e| {
+                let hint = match e {
+                    scopes::ScopeError::Unknown { .. } => "`bcconn scopes` lists every scope",
+                    scopes::ScopeError::Empty => "pass --scopes a,b or --all-scopes",
+                };
+                usage(e.to_string()).hint(hint)
+            })?;
             // Account-level scopes belong to account API accounts; an app
             // token can never carry them, so asking for one is a mistake.
             if let Some(s) = list

@@ -8,6 +8,8 @@
 //! * `wizard` (Unix): the `bcconn create` walk-through in a pseudo-terminal;
 //! * `real`: real keyrings and a real headless Chromium (`#[ignore]`d unless
 //!   `.ci/run` provides them);
+//! * `inprocess`: the connection core driven through the library, with a
+//!   progress recorder and a secret store that can be told to fail;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
 //!   browser.
 //!
@@ -19,6 +21,8 @@ mod common;
 mod cli;
 mod fake_bc_selftest;
 mod flow;
+mod inprocess;
+mod layers;
 mod real;
 #[cfg(unix)]
 mod wizard;

@@ -1,0 +1,195 @@
+//! The connection core driven in-process (the library, no binary): the whole
+//! "Save & authorize" flow against the fake BigCommerce and the fake browser,
+//! with a progress recorder in place of the terminal and an in-memory secret
+//! store that can be told to fail.
+
+use std::rc::Rc;
+
+use bcconn::connect::authorize::FlowOptions;
+use bcconn::connect::commit::Changes;
+use bcconn::connect::iclients::{NewIClient, save_new};
+use bcconn::connect::plan::{After, Auth, IClientPick, Plan};
+use bcconn::connect::{authorize, create};
+use bcconn::context::Context;
+use bcconn::env::Env;
+use bcconn::seams::Recorder;
+use bcconn::seams::script::Script;
+use bcconn::secrets::{MemoryStore, SecretStore, StoreKind, connection_account};
+use bcconn::store::State;
+use bcconn::ui::Ui;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::common::fake_bc::{Consent, FakeBc};
+use crate::common::{fake_browser, free_port};
+
+const CLIENT_ID: &str = "inproc-client";
+const SECRET: &str = "inproc-secret-7Yq2";
+const HASH: &str = "abc123";
+
+struct Setup {
+    fake: FakeBc,
+    _dir: tempfile::TempDir,
+    ctx: Context,
+    store: Rc<MemoryStore>,
+    progress: Rc<Recorder>,
+    callback: String,
+}
+
+fn setup() -> Setup {
+    let fake = FakeBc::start();
+    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    fake.register_app(
+        CLIENT_ID,
+        SECRET,
+        &callback,
+        &["store_v2_orders", "store_v2_information_read_only"],
+    );
+    fake.add_store(HASH, "Acme Shop", "acme.example.com");
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let (url, browser) = (fake.url(), fake_browser::command());
+    let env = Env::from_lookup(|k| match k {
+        "BCCONN_HOME" => Some(home.clone().into_os_string()),
+        "BCCONN_LOGIN_URL" | "BCCONN_API_URL" => Some(url.clone().into()),
+        "BCCONN_BROWSER" => Some(browser.clone().into()),
+        _ => None,
+    });
+    let progress = Rc::new(Recorder::default());
+    let ctx = Context::with_seams(
+        env,
+        Rc::new(Ui::new(false)),
+        progress.clone(),
+        Box::new(Script::new(&[])),
+        false,
+    );
+    let store = Rc::new(MemoryStore::new(StoreKind::Os));
+    ctx.set_store(store.clone());
+    Setup {
+        fake,
+        _dir: dir,
+        ctx,
+        store,
+        progress,
+        callback,
+    }
+}
+
+fn plan(iclient: IClientPick) -> Plan {
+    Plan {
+        name: "shop".into(),
+        store_hash: HASH.parse().unwrap(),
+        concurrency: 2,
+        borrow_from: None,
+        auth: Auth::OAuth {
+            scopes: vec![
+                "store_v2_information_read_only".into(),
+                "store_v2_orders".into(),
+            ],
+            iclient,
+            after: After::Authorize,
+        },
+    }
+}
+
+fn opts() -> FlowOptions {
+    FlowOptions {
+        timeout: std::time::Duration::from_secs(30),
+        ..FlowOptions::default()
+    }
+}
+
+fn new_iclient(s: &Setup) -> NewIClient {
+    NewIClient {
+        name: "app".into(),
+        client_id: CLIENT_ID.into(),
+        callback_url: s.callback.clone(),
+        secret: SecretString::from(SECRET.to_string()),
+    }
+}
+
+#[test]
+fn the_whole_flow_runs_in_process_and_reports_each_step() {
+    let s = setup();
+    let conn = create::execute(&s.ctx, plan(IClientPick::New(new_iclient(&s))), &opts()).unwrap();
+    assert_eq!(conn.state, State::Authorized);
+    assert_eq!(conn.store_name.as_deref(), Some("Acme Shop"));
+    // The token in the store is the one BigCommerce issued, and only there.
+    let issued = s.fake.issued_tokens();
+    assert_eq!(issued.len(), 1);
+    let kept = s.store.get(&connection_account(&conn.id)).unwrap().unwrap();
+    assert_eq!(kept.expose_secret(), issued[0]);
+    let records = std::fs::read_to_string(s.ctx.records.path()).unwrap();
+    assert!(!records.contains(&issued[0]) && !records.contains(SECRET));
+    // What the terminal would have shown, in order.
+    let lines = s.progress.lines();
+    let order = [
+        "✓ Saved iClient \"app\"",
+        "✓ Saved connection \"shop\" for store abc123 (pending)",
+        "Opening the browser to authorize store abc123",
+        "✓ Callback received",
+        "✓ Code exchanged for a token; scopes granted: ",
+        "✓ Token verified: store Acme Shop (acme.example.com)",
+        "✓ Saved: \"shop\" is authorized; its token is in the OS keyring",
+    ];
+    let mut at = 0;
+    for want in order {
+        let found = lines[at..]
+            .iter()
+            .position(|l| l.starts_with(want))
+            .unwrap_or_else(|| panic!("{want:?} not after line {at} in\n{}", s.progress.text()));
+        at += found + 1;
+    }
+    assert!(!s.progress.text().contains(&issued[0]));
+    assert!(s.fake.unexpected().is_empty(), "{:?}", s.fake.unexpected());
+}
+
+#[test]
+fn a_denied_consent_marks_a_new_connection_failed_and_stores_nothing() {
+    let s = setup();
+    s.fake.set_consent(Consent::Deny);
+    let ic = save_new(&s.ctx, new_iclient(&s)).unwrap();
+    let err = create::execute(&s.ctx, plan(IClientPick::Existing(ic.name)), &opts()).unwrap_err();
+    let said = format!("{err:#}");
+    assert!(said.contains("access_denied"), "{said}");
+    let file = s.ctx.records.load().unwrap();
+    let conn = file.connection("shop").unwrap();
+    assert_eq!(conn.state, State::Failed);
+    assert!(
+        conn.last_error
+            .as_deref()
+            .unwrap()
+            .contains("access_denied")
+    );
+    // Only the iClient's secret: no token.
+    assert_eq!(
+        s.store.accounts(),
+        vec![format!("iclient/{}", file.iclients[0].id)]
+    );
+}
+
+#[test]
+fn a_store_that_fails_at_set_keeps_the_old_token_through_a_reauthorization() {
+    let s = setup();
+    let conn = create::execute(&s.ctx, plan(IClientPick::New(new_iclient(&s))), &opts()).unwrap();
+    let account = connection_account(&conn.id);
+    let first = s
+        .store
+        .get(&account)
+        .unwrap()
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    let before = std::fs::read(s.ctx.records.path()).unwrap();
+    s.store.fail_set(true);
+    let err = authorize::authorize_saved(&s.ctx, &conn.id, &opts(), Changes::default(), None)
+        .unwrap_err();
+    s.store.fail_set(false);
+    assert!(format!("{err:#}").contains("fail at set"), "{err:#}");
+    // The flow ran (a second token was issued), but nothing was saved.
+    assert_eq!(s.fake.issued_tokens().len(), 2);
+    assert_eq!(
+        s.store.get(&account).unwrap().unwrap().expose_secret(),
+        first
+    );
+    assert_eq!(std::fs::read(s.ctx.records.path()).unwrap(), before);
+}
