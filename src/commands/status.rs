@@ -58,6 +58,23 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 row.detail = "the check did not finish".into();
                 to_check.push((rows.len(), c, token));
             }
+            Err(NoToken::Dead(state)) => {
+                row.status = state.as_str();
+                row.detail = match (state, c.superseded_by.as_deref()) {
+                    (crate::store::State::Superseded, Some(by)) => format!(
+                        "superseded by {}: run `bcconn authorize {}` (that ends the other's token)",
+                        file.connection_by_id(by)
+                            .map(|s| s.name.as_str())
+                            .unwrap_or("(deleted)"),
+                        ui::shell_word(&c.name)
+                    ),
+                    _ => format!(
+                        "{}: run `bcconn authorize {}`",
+                        c.last_error.as_deref().unwrap_or("no longer accepted"),
+                        ui::shell_word(&c.name)
+                    ),
+                };
+            }
             Err(NoToken::NotAuthorized) => {
                 row.status = "not_authorized";
                 row.detail = format!(
@@ -100,6 +117,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
         out
     });
     let mut verified = Vec::new();
+    let mut invalid = Vec::new();
     for (i, check) in results {
         let row = &mut rows[i];
         match check {
@@ -123,6 +141,12 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 };
             }
             Check::Invalid(why) => {
+                let c = to_check
+                    .iter()
+                    .find(|(j, ..)| *j == i)
+                    .map(|(_, c, _)| *c)
+                    .expect("checked");
+                invalid.push(((*c).clone(), why.clone()));
                 row.status = "invalid";
                 row.detail = format!(
                     "401 {why}: re-authorize with `bcconn authorize {}`",
@@ -171,6 +195,16 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
         if let Err(e) = noted {
             ctx.ui.warn(&format!(
                 "could not record the check times: {}",
+                crate::error::report(&e).1
+            ));
+        }
+    }
+    // What a 401 taught is kept: `list`, `token` and the rest see it.
+    for (c, why) in invalid {
+        if let Err(e) = crate::connect::tokens::mark_invalid(ctx, &c, &why) {
+            ctx.ui.warn(&format!(
+                "could not record that {:?} is invalid: {}",
+                c.name,
                 crate::error::report(&e).1
             ));
         }

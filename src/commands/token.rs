@@ -12,7 +12,7 @@ use crate::ui;
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
     let file = ctx.records.load()?;
     let c = file.require_connection(&args.name)?;
-    let token = token_for(ctx, c).map_err(|e| e.into_error(c))?;
+    let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     ui::out(&format!("{}\n", token.expose_secret()))?;
     Ok(0)
 }

@@ -148,8 +148,10 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error) -> anyhow::Error {
         };
         if code != exit::INTERRUPTED {
             c.state = State::Failed;
+            let now = store::now();
             c.last_error = Some(message.clone());
-            c.updated_at = store::now();
+            c.last_error_at = Some(now.clone());
+            c.updated_at = now;
         }
         Ok(Some(c.name.clone()))
     });

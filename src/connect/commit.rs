@@ -141,6 +141,8 @@ fn record_grant(c: &mut Connection, grant: &Grant, kind: StoreKind) {
     c.last_verified_at = Some(now.clone());
     c.token_store = Some(kind);
     c.last_error = None;
+    c.last_error_at = None;
+    c.superseded_by = None;
     c.updated_at = now;
 }
 

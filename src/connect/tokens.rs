@@ -17,7 +17,7 @@ use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
 use crate::secrets::connection_account;
-use crate::store::Connection;
+use crate::store::{self, Connection, RecordFile, State};
 use crate::text::shell_word;
 
 /// Why a connection's token cannot be had.
@@ -25,6 +25,9 @@ use crate::text::shell_word;
 pub enum NoToken {
     /// Never authorized (no secret store recorded).
     NotAuthorized,
+    /// It had a token, which BigCommerce no longer accepts (`invalid`) or
+    /// which a sibling's newer token ended (`superseded`).
+    Dead(State),
     /// The record names a store, but the token is not in it.
     Missing(crate::secrets::StoreKind),
     /// The secret store failed.
@@ -32,7 +35,13 @@ pub enum NoToken {
 }
 
 /// The token of a connection: the one lookup (record -> secret store -> token).
+/// Only an `authorized` connection has a token to use.
 pub fn token_for(ctx: &Context, c: &Connection) -> Result<SecretString, NoToken> {
+    match c.state {
+        State::Authorized => {}
+        State::Invalid | State::Superseded => return Err(NoToken::Dead(c.state)),
+        State::Pending | State::Failed => return Err(NoToken::NotAuthorized),
+    }
     let kind = c.token_store.ok_or(NoToken::NotAuthorized)?;
     match ctx
         .secrets(kind)
@@ -46,9 +55,37 @@ pub fn token_for(ctx: &Context, c: &Connection) -> Result<SecretString, NoToken>
 
 impl NoToken {
     /// The error a command that needs the token reports.
-    pub fn into_error(self, c: &Connection) -> anyhow::Error {
+    pub fn into_error(self, c: &Connection, file: &RecordFile) -> anyhow::Error {
+        let again = format!(
+            "authorize it again with `bcconn authorize {}`",
+            shell_word(&c.name)
+        );
         match self {
-            NoToken::NotAuthorized => usage(format!(
+            NoToken::Dead(State::Superseded) => {
+                let by = c
+                    .superseded_by
+                    .as_deref()
+                    .and_then(|id| file.connection_by_id(id))
+                    .map(|s| format!(" by {:?}", s.name))
+                    .unwrap_or_default();
+                failure(format!(
+                    "the token of {:?} was superseded{by}: BigCommerce ended it when a newer token was issued for the same app and store",
+                    c.name
+                ))
+                .hint(format!("{again} (that ends the other connection's token in turn)"))
+                .into()
+            }
+            NoToken::Dead(_) => failure(format!(
+                "BigCommerce no longer accepts the token of {:?}{}",
+                c.name,
+                c.last_error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ))
+            .hint(again)
+            .into(),
+            NoToken::NotAuthorized => failure(format!(
                 "connection {:?} has no token yet ({})",
                 c.name,
                 c.state.as_str()
@@ -173,6 +210,32 @@ fn verify(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Result<Optio
             .unwrap_or(hash.as_str())
     ));
     Ok(store)
+}
+
+/// Records what a 401 taught: the connection's token is dead. Only when the
+/// token that got the 401 is still the one on record (`authorized_at` as the
+/// caller saw it): a re-authorization meanwhile has a new, good token.
+/// Returns whether it was recorded.
+pub fn mark_invalid(ctx: &Context, seen: &Connection, why: &str) -> Result<bool> {
+    let why = crate::text::outside(why, 200);
+    ctx.records.update(|file| {
+        let Some(c) = file
+            .connections
+            .iter_mut()
+            .find(|c| c.id == seen.id && c.authorized_at == seen.authorized_at)
+        else {
+            return Ok(false);
+        };
+        if c.state != State::Authorized {
+            return Ok(false);
+        }
+        let now = store::now();
+        c.state = State::Invalid;
+        c.last_error = Some(format!("the store API answered 401: {why}"));
+        c.last_error_at = Some(now.clone());
+        c.updated_at = now;
+        Ok(true)
+    })
 }
 
 /// Verifies a new token connection's token, then stores token and record.

@@ -133,6 +133,12 @@ pub struct Connection {
     pub token_store: Option<StoreKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// When `last_error` was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<String>,
+    /// State `superseded`: the id of the sibling whose token replaced this one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 impl Connection {
@@ -162,6 +168,8 @@ impl Connection {
             last_verified_at: None,
             token_store: None,
             last_error: None,
+            last_error_at: None,
+            superseded_by: None,
         }
     }
 }

@@ -40,6 +40,11 @@ pub struct ConnView<'a> {
     pub token_store: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<&'a str>,
+    /// The sibling whose newer token ended this one's (state `superseded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<&'a str>,
     pub created_at: &'a str,
     pub updated_at: &'a str,
 }
@@ -74,6 +79,12 @@ pub fn view<'a>(file: &'a RecordFile, c: &'a Connection) -> ConnView<'a> {
         last_verified_at: c.last_verified_at.as_deref(),
         token_store: c.token_store.map(|k| k.as_str()),
         last_error: c.last_error.as_deref(),
+        last_error_at: c.last_error_at.as_deref(),
+        superseded_by: c.superseded_by.as_deref().map(|id| {
+            file.connection_by_id(id)
+                .map(|l| l.name.as_str())
+                .unwrap_or("(deleted)")
+        }),
         created_at: &c.created_at,
         updated_at: &c.updated_at,
     }
