@@ -35,9 +35,8 @@ pub fn is_unsafe(c: char) -> bool {
 /// with a note of how much was left out.
 pub fn outside(s: &str, max: usize) -> String {
     let mut out = String::new();
-    let mut count = 0;
     for (i, c) in s.chars().enumerate() {
-        if count >= max {
+        if i >= max {
             let left = s.chars().count() - i;
             out.push_str(&format!("… ({left} more characters)"));
             break;
@@ -47,7 +46,6 @@ pub fn outside(s: &str, max: usize) -> String {
         } else {
             out.push(c);
         }
-        count += 1;
     }
     out
 }
