@@ -160,6 +160,34 @@ impl RecordFile {
             .collect()
     }
 
+    /// The siblings of a connection: other OAuth connections for the same
+    /// store through an app with the same client id. BigCommerce keeps one
+    /// token per app and store, so authorizing one ends the others' tokens.
+    pub fn siblings_of(&self, c: &Connection) -> Vec<&Connection> {
+        let Some(client_id) = self.client_id_of(c) else {
+            return Vec::new();
+        };
+        self.connections
+            .iter()
+            .filter(|o| {
+                o.id != c.id
+                    && o.store_hash == c.store_hash
+                    && self.client_id_of(o) == Some(client_id)
+            })
+            .collect()
+    }
+
+    /// The client id of an OAuth connection's iClient.
+    pub fn client_id_of(&self, c: &Connection) -> Option<&str> {
+        if c.auth_type != AuthType::Oauth2 {
+            return None;
+        }
+        c.iclient_id
+            .as_deref()
+            .and_then(|id| self.iclient_by_id(id))
+            .map(|ic| ic.client_id.as_str())
+    }
+
     /// Connections that borrow concurrency from the connection with this id.
     pub fn borrowers_of(&self, id: &str) -> Vec<&Connection> {
         self.connections
@@ -240,6 +268,45 @@ mod tests {
         let f = file(vec![conn("a", 2, Some("b")), conn("b", 5, Some("a"))]);
         let level = f.effective_concurrency(f.connection("a").unwrap());
         assert!(level == 2 || level == 5);
+    }
+
+    #[test]
+    fn siblings_share_client_id_and_store() {
+        let ic = |id: &str, client: &str| IClient {
+            id: id.into(),
+            name: id.into(),
+            client_id: client.into(),
+            callback_url: "http://localhost:8765/auth".into(),
+            secret_store: crate::secrets::StoreKind::File,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let with = |name: &str, iclient: &str, hash: &str| Connection {
+            id: format!("id-{name}"),
+            iclient_id: Some(iclient.into()),
+            ..Connection::pending(name, AuthType::Oauth2, hash.parse().unwrap())
+        };
+        let f = RecordFile {
+            // Two iClients holding the same app's client id are one app.
+            iclients: vec![ic("i1", "cid"), ic("i2", "cid"), ic("i3", "other")],
+            connections: vec![
+                with("a", "i1", "abc123"),
+                with("b", "i2", "abc123"),
+                with("c", "i3", "abc123"),
+                with("d", "i1", "zzz999"),
+                Connection::pending("t", AuthType::Token, "abc123".parse().unwrap()),
+            ],
+            ..Default::default()
+        };
+        let names = |c: &str| -> Vec<String> {
+            f.siblings_of(f.connection(c).unwrap())
+                .iter()
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        assert_eq!(names("a"), ["b"]);
+        assert_eq!(names("b"), ["a"]);
+        assert!(names("c").is_empty() && names("d").is_empty() && names("t").is_empty());
     }
 
     #[test]
