@@ -37,31 +37,56 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a connection: prompts for what the flags leave out, then authorizes it
+    #[command(
+        after_help = "Examples:\n  bcconn create                                  # walk through it\n  bcconn create shop --store-hash abc123 --iclient my-app --scopes store_v2_orders --yes\n  bcconn create shop --store-hash abc123 --iclient my-app --all-scopes --no-authorize --yes\n  pass show shop-token | bcconn create shop --auth-type token --store-hash abc123 --access-token-stdin --yes"
+    )]
     Create(CreateArgs),
     /// Authorize a saved connection, or create-or-update one from flags and authorize it
+    #[command(
+        after_help = "Examples:\n  bcconn authorize shop\n  bcconn authorize shop --flow manual            # over SSH: paste the address back\n  bcconn authorize --store-hash abc123 --iclient my-app --scopes store_v2_orders --name shop"
+    )]
     Authorize(AuthorizeArgs),
     /// List saved connections (reads no secret, makes no request)
-    #[command(visible_alias = "ls")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  bcconn list\n  bcconn list --wide\n  bcconn list --json | jq -r '.[] | select(.state != \"authorized\") | .name'"
+    )]
     List(ListArgs),
     /// Show one connection (secrets masked)
+    #[command(
+        after_help = "Examples:\n  bcconn show shop\n  bcconn show shop --json | jq -r .api_url"
+    )]
     Show(ShowArgs),
     /// Change a connection's scopes, iClient or concurrency settings
+    #[command(
+        after_help = "Examples:\n  bcconn edit shop                               # on a terminal: walk through it\n  bcconn edit shop --scopes store_v2_orders,store_v2_products\n  bcconn edit shop --concurrency 5\n  bcconn edit shop --borrow-concurrency-from main-shop"
+    )]
     Edit(EditArgs),
     /// Rename a connection
+    #[command(after_help = "Example:\n  bcconn rename shop acme-prod")]
     Rename(RenameArgs),
     /// Forget a connection and its token (does not revoke it in BigCommerce)
-    #[command(visible_alias = "rm")]
+    #[command(
+        visible_alias = "rm",
+        after_help = "Examples:\n  bcconn delete shop\n  bcconn delete shop --yes                       # no question (scripts)"
+    )]
     Delete(DeleteArgs),
     /// Check saved tokens against their stores
+    #[command(after_help = "Examples:\n  bcconn status\n  bcconn status shop --json")]
     Status(StatusArgs),
     /// Print a connection's access token on stdout, for scripts
+    #[command(after_help = "Example:\n  X_AUTH_TOKEN=$(bcconn token shop) some-tool")]
     Token(TokenArgs),
     /// Manage iClients: saved client id / secret pairs of your BigCommerce apps
     #[command(subcommand)]
     Iclient(IclientCommand),
     /// List the OAuth scopes bcconn knows
+    #[command(after_help = "Examples:\n  bcconn scopes\n  bcconn scopes --json | jq -r '.[].name'")]
     Scopes(ScopesArgs),
     /// Print the callback URL to paste into your app's Auth, Load and Uninstall callback fields
+    #[command(
+        after_help = "Examples:\n  bcconn callback-url\n  bcconn callback-url --iclient my-app"
+    )]
     CallbackUrl(CallbackUrlArgs),
 }
 
@@ -69,10 +94,6 @@ pub enum Command {
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionFlags {
-    /// Store hash, or any URL that holds one (API path, control panel URL, `stores/HASH`)
-    #[arg(long, value_name = "HASH|URL")]
-    pub store_hash: Option<String>,
-
     /// Scopes to request, comma-separated (see `bcconn scopes`)
     #[arg(long, value_name = "SCOPE,..", conflicts_with = "all_scopes")]
     pub scopes: Option<String>,
@@ -94,7 +115,17 @@ pub struct ConnectionFlags {
     pub borrow_concurrency_from: Option<String>,
 }
 
-impl ConnectionFlags {
+/// The store a new connection is for: `create` and `authorize` take it,
+/// `edit` does not (a token belongs to its store).
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Connection")]
+pub struct StoreFlag {
+    /// Store hash, or any URL that holds one (API path, control panel URL, `stores/HASH`)
+    #[arg(long, value_name = "HASH|URL")]
+    pub store_hash: Option<String>,
+}
+
+impl StoreFlag {
     /// `--store-hash`, parsed here rather than by clap so that a refusal reads
     /// like every other bcconn error (what was wrong, then where to look).
     pub fn parsed_store_hash(&self) -> Result<Option<StoreHash>, crate::error::Failure> {
@@ -153,6 +184,9 @@ pub struct CreateArgs {
     pub yes: bool,
 
     #[command(flatten)]
+    pub store: StoreFlag,
+
+    #[command(flatten)]
     pub conn: ConnectionFlags,
 
     #[command(flatten)]
@@ -194,6 +228,9 @@ pub struct AuthorizeArgs {
     pub yes: bool,
 
     #[command(flatten)]
+    pub store: StoreFlag,
+
+    #[command(flatten)]
     pub conn: ConnectionFlags,
 
     #[command(flatten)]
@@ -218,13 +255,17 @@ pub struct AuthorizeArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print JSON (an array of connections)
+    /// Print JSON (an array of connections; `[]` when there are none)
     #[arg(long)]
     pub json: bool,
+    /// Show every column in full, however wide the terminal
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// The connection's name (see `bcconn list`)
     pub name: String,
     /// Print JSON
     #[arg(long)]
@@ -233,6 +274,7 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// The connection to change (see `bcconn list`)
     pub name: String,
     #[command(flatten)]
     pub conn: ConnectionFlags,
@@ -243,12 +285,15 @@ pub struct EditArgs {
 
 #[derive(Debug, Args)]
 pub struct RenameArgs {
+    /// The connection's current name
     pub old: String,
+    /// Its new name (unique, ignoring case)
     pub new: String,
 }
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
+    /// The connection to forget (see `bcconn list`)
     pub name: String,
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
@@ -262,13 +307,17 @@ pub struct StatusArgs {
     /// Check every saved connection
     #[arg(long, conflicts_with = "names")]
     pub all: bool,
-    /// Print JSON
+    /// Print JSON (an array of results; `[]` when there are no connections)
     #[arg(long)]
     pub json: bool,
+    /// Show every column in full, however wide the terminal
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct TokenArgs {
+    /// The connection whose token to print (it must be authorized)
     pub name: String,
 }
 
@@ -289,21 +338,51 @@ pub struct CallbackUrlArgs {
 #[derive(Debug, Subcommand)]
 pub enum IclientCommand {
     /// Save a client id / secret pair (the secret is read from a prompt, stdin or BCCONN_CLIENT_SECRET)
+    #[command(
+        after_help = "Examples:\n  bcconn iclient add my-app --client-id abc123def   # asks for the secret\n  pass show my-app | bcconn iclient add my-app --client-id abc123def --client-secret-stdin"
+    )]
     Add(IclientAddArgs),
     /// Change an iClient's client id, secret or callback URL
+    #[command(
+        after_help = "Examples:\n  bcconn iclient edit my-app --secret\n  bcconn iclient edit my-app --callback-url http://localhost:9000/auth"
+    )]
     Edit(IclientEditArgs),
     /// List iClients and the connections using each
-    #[command(visible_alias = "ls")]
-    List(ListArgs),
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  bcconn iclient list\n  bcconn iclient list --json | jq -r '.[].name'"
+    )]
+    List(IclientListArgs),
     /// Show one iClient (secret masked)
-    Show(ShowArgs),
+    #[command(after_help = "Example:\n  bcconn iclient show my-app")]
+    Show(IclientShowArgs),
     /// Remove an iClient and its secret (refused while a connection uses it)
-    #[command(visible_alias = "rm")]
+    #[command(
+        visible_alias = "rm",
+        after_help = "Example:\n  bcconn iclient remove my-app --yes"
+    )]
     Remove(IclientRemoveArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct IclientListArgs {
+    /// Print JSON (an array of iClients; `[]` when there are none)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IclientShowArgs {
+    /// The iClient's name (see `bcconn iclient list`)
+    pub name: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct IclientAddArgs {
+    /// A name for this app's client id and secret, e.g. my-app
     pub name: String,
     /// The app's client id (Developer Portal › My Apps › View Client ID)
     #[arg(long, value_name = "ID")]
@@ -318,6 +397,7 @@ pub struct IclientAddArgs {
 
 #[derive(Debug, Args)]
 pub struct IclientEditArgs {
+    /// The iClient to change (see `bcconn iclient list`)
     pub name: String,
     /// New client id
     #[arg(long, value_name = "ID")]
@@ -338,6 +418,7 @@ pub struct IclientEditArgs {
 
 #[derive(Debug, Args)]
 pub struct IclientRemoveArgs {
+    /// The iClient to remove (see `bcconn iclient list`)
     pub name: String,
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]

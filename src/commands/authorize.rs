@@ -17,7 +17,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
     let opts = args.flow.options();
     let file = ctx.records.load()?;
     if let Some(name) = &args.connection {
-        if f.store_hash.is_some() {
+        if args.store.store_hash.is_some() {
             return Err(
                 usage("give a saved connection's NAME or --store-hash, not both")
                     .hint("to create or update by store hash, use --name NAME with --store-hash")
@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
         authorize_saved(ctx, &conn.id, &opts, changes(&args, &conn.name)?, None)?;
         return Ok(0);
     }
-    let Some(hash) = f.parsed_store_hash()? else {
+    let Some(hash) = args.store.parsed_store_hash()? else {
         return Err(usage("which connection?")
             .hint("name a saved one (`bcconn authorize NAME`), or pass --store-hash H --iclient C --scopes a,b to create or update one")
             .into());

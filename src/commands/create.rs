@@ -39,7 +39,7 @@ fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
     Ok(Draft {
         name: args.name.clone(),
         auth_type,
-        store_hash: c.parsed_store_hash()?,
+        store_hash: args.store.parsed_store_hash()?,
         scopes: requested_scopes(c.scopes.as_deref(), c.all_scopes)?,
         iclient: c.iclient.clone().map(IClientPick::Existing),
         concurrency: c.concurrency,

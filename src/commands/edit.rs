@@ -10,13 +10,6 @@ use crate::error::usage;
 
 pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
     let f = &args.conn;
-    if f.store_hash.is_some() {
-        return Err(usage(
-            "a saved connection's store hash cannot change (its token belongs to that store)",
-        )
-        .hint("create a new connection for the other store with `bcconn create`")
-        .into());
-    }
     let changes = Changes {
         scopes: requested_scopes(f.scopes.as_deref(), f.all_scopes)?,
         iclient: f.iclient.clone(),

@@ -4,7 +4,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{
-    IclientAddArgs, IclientCommand, IclientEditArgs, IclientRemoveArgs, ListArgs, ShowArgs,
+    IclientAddArgs, IclientCommand, IclientEditArgs, IclientListArgs, IclientRemoveArgs,
+    IclientShowArgs,
 };
 use crate::connect::commit::secret_then_record;
 use crate::connect::iclients::{
@@ -209,7 +210,7 @@ fn view<'a>(file: &'a RecordFile, ic: &'a IClient) -> IClientView<'a> {
     }
 }
 
-fn list(ctx: &Context, args: ListArgs) -> Result<u8> {
+fn list(ctx: &Context, args: IclientListArgs) -> Result<u8> {
     let file = ctx.records.load()?;
     let views: Vec<IClientView> = file.iclients.iter().map(|ic| view(&file, ic)).collect();
     if args.json {
@@ -243,7 +244,7 @@ fn list(ctx: &Context, args: ListArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn show(ctx: &Context, args: ShowArgs) -> Result<u8> {
+fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
     let file = ctx.records.load()?;
     let ic = file.require_iclient(&args.name)?;
     // Reading the secret tells whether it is really there; only a mask is shown.

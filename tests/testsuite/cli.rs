@@ -1239,9 +1239,10 @@ fn edit_refusals_change_nothing() {
         "--scopes",
         "--concurrency",
     ]);
+    // A token belongs to its store: edit does not even offer --store-hash.
     bc(&env, &["edit", "shop", "--store-hash", "def456"])
         .refused(2)
-        .says(&["store hash cannot change", "bcconn create"]);
+        .says(&["unexpected argument '--store-hash'"]);
     bc(&env, &["edit", "shop", "--iclient", "nope"])
         .refused(2)
         .says(&["no iClient named \"nope\""]);
