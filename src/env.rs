@@ -36,6 +36,25 @@ pub struct Env {
     pub access_token: Option<SecretString>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
+    /// Why no browser can open here, if that is known without trying: an
+    /// SSH session (`SSH_CONNECTION`), or on Linux no `DISPLAY` and no
+    /// `WAYLAND_DISPLAY`. `None` when a browser command was set explicitly.
+    pub headless: Option<&'static str>,
+    /// `COLUMNS`: the width tables fit when stdout is not a terminal.
+    pub columns: Option<usize>,
+}
+
+/// Why no browser can open, from what the environment says.
+fn headless(browser_set: bool, ssh: bool, display: bool) -> Option<&'static str> {
+    if browser_set {
+        None
+    } else if ssh {
+        Some("this is an SSH session")
+    } else if cfg!(target_os = "linux") && !display {
+        Some("there is no display (DISPLAY and WAYLAND_DISPLAY are unset)")
+    } else {
+        None
+    }
 }
 
 impl Env {
@@ -65,6 +84,12 @@ impl Env {
             client_secret: text("BCCONN_CLIENT_SECRET").map(SecretString::from),
             access_token: text("BCCONN_ACCESS_TOKEN").map(SecretString::from),
             no_color: text("NO_COLOR").is_some(),
+            headless: headless(
+                text("BCCONN_BROWSER").or_else(|| text("BROWSER")).is_some(),
+                text("SSH_CONNECTION").is_some(),
+                text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
+            ),
+            columns: text("COLUMNS").and_then(|c| c.trim().parse().ok()),
         }
     }
 

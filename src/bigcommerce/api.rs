@@ -110,10 +110,12 @@ fn title(body: &str) -> String {
     struct ErrorBody {
         title: Option<String>,
     }
-    serde_json::from_str::<ErrorBody>(body)
+    // From outside: escaped and bounded before anyone prints or stores it.
+    let said = serde_json::from_str::<ErrorBody>(body)
         .ok()
         .and_then(|b| b.title)
-        .unwrap_or_else(|| body.chars().take(120).collect())
+        .unwrap_or_else(|| body.to_string());
+    crate::text::outside(&said, 120)
 }
 
 /// Checks a token against a store: `/v2/store` first, `/v2/time` when the

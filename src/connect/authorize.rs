@@ -21,7 +21,7 @@ use crate::context::Context;
 use crate::error::{Failure, exit, failure, usage};
 use crate::loopback::browser;
 use crate::loopback::server::{self, BindError, Reply, Server};
-use crate::loopback::wait::{self, Wait, WaitError};
+use crate::loopback::wait::{self, Handled, Paste, Wait, WaitError};
 use crate::secrets::iclient_account;
 use crate::store::{self, AuthType, Connection, IClient, State};
 use crate::text::shell_word;
@@ -292,39 +292,44 @@ impl Request<'_> {
             .map_err(|e| bind_failure(e, self.app))?;
         tracing::debug!("listening on {:?}{}", bound.addrs, bound.path);
         let (server, mut hits) = Server::start(bound)?;
-        progress.say(&if self.opts.no_browser {
-            format!(
-                "Open this URL in a browser to authorize store {}:",
-                self.store
-            )
-        } else {
-            format!(
-                "Opening the browser to authorize store {}; if it does not open, visit:",
-                self.store
-            )
-        });
-        progress.say(&format!("  {url}"));
-        if !self.opts.no_browser
-            && let Err(why) = browser::open(&url, self.ctx.env.browser.as_deref())
-        {
-            progress.warn(&format!(
-                "could not open a browser ({why}); open the URL above yourself. Still waiting."
+        let opened = self.open_browser(&url);
+        // No browser here: on a terminal, the address the browser lands on
+        // (on another machine) can be pasted, while the server still listens.
+        let paste = (!opened && self.ctx.interactive).then(|| {
+            progress.say(&format!(
+                "Then paste here the address the browser lands on (it starts with {}), or wait: bcconn also listens there.",
+                self.app.callback_url
             ));
-        }
+            Paste {
+                reader: Box::new(|| self.ctx.prompter().line_reader("Address:")),
+                callback_url: self.app.callback_url,
+            }
+        });
         let w = Wait {
             expect,
             install,
             timeout: self.opts.timeout,
             failed_redirect: install
                 .then(|| urls::install_result_url(login, self.app.client_id, false)),
+            paste,
         };
         let result = wait::first_good(&mut hits, &w, progress, async |cb: Callback| {
-            let outcome = self.finish(&cb).await;
-            let reply = match &outcome {
-                Ok(grant) => self.success_reply(grant),
-                Err(e) => self.failed_reply(&crate::error::report(e).1),
+            let handled =
+                match self.exchange(&cb).await {
+                    // Without state, a code BigCommerce refuses may be a forgery
+                    // (any page can send one): it must not end the wait.
+                    Err(
+                        e @ (ExchangeError::InvalidGrant { .. } | ExchangeError::Refused { .. }),
+                    ) if install => Handled::Refused(e.to_string()),
+                    Err(e) => Handled::Done(Err(exchange_failure(e, self.app).into())),
+                    Ok(exchanged) => Handled::Done(self.verify(exchanged).await),
+                };
+            let reply = match &handled {
+                Handled::Done(Ok(grant)) => self.success_reply(grant),
+                Handled::Done(Err(e)) => self.failed_reply(&crate::error::report(e).1),
+                Handled::Refused(why) => self.failed_reply(why),
             };
-            (outcome, reply)
+            (handled, reply)
         })
         .await
         .map_err(|e| self.wait_failure(e));
@@ -332,8 +337,75 @@ impl Request<'_> {
         result
     }
 
-    /// Exchange and verify: everything after a good callback.
+    /// Shows the URL and opens a browser on it, unless told not to or none
+    /// can start here. Returns whether a browser was started.
+    fn open_browser(&self, url: &str) -> bool {
+        let progress = self.ctx.progress.as_ref();
+        let store = self.store;
+        if self.opts.no_browser {
+            progress.say(&format!(
+                "Open this URL in a browser to authorize store {store}:"
+            ));
+            progress.say(&format!("  {url}"));
+            return false;
+        }
+        if let Some(why) = self.ctx.env.headless {
+            progress.say(&format!(
+                "No browser can open here ({why}). Open this URL in a browser on any machine to authorize store {store}:"
+            ));
+            progress.say(&format!("  {url}"));
+            return false;
+        }
+        progress.say(&format!(
+            "Opening the browser to authorize store {store}; if it does not open, visit:"
+        ));
+        progress.say(&format!("  {url}"));
+        match browser::open(url, self.ctx.env.browser.as_deref()) {
+            Ok(()) => true,
+            Err(why) => {
+                // The launcher's own words are for -v: they read like a riddle.
+                tracing::debug!("starting a browser failed: {why}");
+                progress.warn(if self.ctx.interactive {
+                    "no browser could be started; open the URL above yourself."
+                } else {
+                    "no browser could be started; open the URL above yourself (or use --flow manual to paste the address back). Still waiting."
+                });
+                false
+            }
+        }
+    }
+
+    /// Exchanges a callback's code for a token.
+    async fn exchange(&self, cb: &Callback) -> Result<Exchanged, ExchangeError> {
+        let exchanged = exchange::exchange(
+            &api::http_client(),
+            &self.ctx.env.login_url,
+            &self.creds,
+            cb,
+        )
+        .await?;
+        self.ctx.progress.step(&format!(
+            "Code exchanged for a token; scopes granted: {}",
+            if exchanged.scopes.is_empty() {
+                "none listed".to_string()
+            } else {
+                exchanged.scopes.join(" ")
+            }
+        ));
+        Ok(exchanged)
+    }
+
+    /// Exchange and verify: everything after a good callback (manual flow).
     async fn finish(&self, cb: &Callback) -> Result<Grant> {
+        let exchanged = self
+            .exchange(cb)
+            .await
+            .map_err(|e| exchange_failure(e, self.app))?;
+        self.verify(exchanged).await
+    }
+
+    /// Verifies a new token: issued for this store, and working there.
+    async fn verify(&self, exchanged: Exchanged) -> Result<Grant> {
         let progress = self.ctx.progress.as_ref();
         let http = api::http_client();
         let Exchanged {
@@ -343,17 +415,7 @@ impl Request<'_> {
             owner,
             context,
             account_uuid,
-        } = exchange::exchange(&http, &self.ctx.env.login_url, &self.creds, cb)
-            .await
-            .map_err(|e| exchange_failure(e, self.app))?;
-        progress.step(&format!(
-            "Code exchanged for a token; scopes granted: {}",
-            if granted.is_empty() {
-                "none listed".to_string()
-            } else {
-                granted.join(" ")
-            }
-        ));
+        } = exchanged;
         let expected = self.store.context();
         if context.as_deref() != Some(expected.as_str()) {
             return Err(failure(format!(
@@ -438,6 +500,9 @@ impl Request<'_> {
             .hint("run it again (--timeout SECONDS gives more time); if the browser showed an error, check the app's callback URL")
             .into(),
             Ok(WaitError::Refused(e)) => failure(e.to_string()).into(),
+            Ok(e @ WaitError::TooManyRefused(..)) => failure(format!("{e}; no token was saved"))
+                .hint("if you installed the app yourself, check the iClient's client id and secret (`bcconn iclient show`), or use --flow authorize")
+                .into(),
             Err(e) => e,
         }
     }

@@ -90,23 +90,53 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
         &grant.token,
         || {
             ctx.records.update(|file| {
-                let c = match target {
-                    Target::New(conn) => push_new(file, conn)?,
+                let id = match target {
+                    Target::New(conn) => push_new(file, conn)?.id.clone(),
                     Target::Saved { conn, changes } => {
                         // Its warnings are about the old token, which this replaces.
                         changes.apply(file, &conn.id)?;
-                        file.connections
-                            .iter_mut()
-                            .find(|c| c.id == conn.id)
-                            .expect("apply found it")
+                        conn.id
                     }
                 };
+                supersede_siblings(file, &id);
+                let c = file
+                    .connections
+                    .iter_mut()
+                    .find(|c| c.id == id)
+                    .expect("saved above");
                 record_grant(c, &grant, kind);
                 Ok(c.clone())
             })
         },
     )?;
     Ok(saved)
+}
+
+/// BigCommerce keeps one token per app and store: the new token of `id`
+/// ended its authorized siblings' tokens, and their records say so.
+fn supersede_siblings(file: &mut RecordFile, id: &str) {
+    let Some(conn) = file.connection_by_id(id) else {
+        return;
+    };
+    let siblings: Vec<String> = file
+        .siblings_of(conn)
+        .iter()
+        .filter(|s| s.state == State::Authorized)
+        .map(|s| s.id.clone())
+        .collect();
+    let now = store::now();
+    for s in file
+        .connections
+        .iter_mut()
+        .filter(|c| siblings.contains(&c.id))
+    {
+        s.state = State::Superseded;
+        s.superseded_by = Some(id.to_string());
+        s.last_error =
+            Some("a sibling connection got a newer token for the same app and store".into());
+        s.last_error_at = Some(now.clone());
+        s.updated_at = now.clone();
+    }
 }
 
 /// Adds a new connection, checked again under the lock: another run may

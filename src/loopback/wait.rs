@@ -12,17 +12,42 @@ use tokio::sync::mpsc;
 use super::server::{Hit, Reply};
 use crate::bigcommerce::oauth::callback::{self, Callback, CallbackError, Expect};
 use crate::error::{cancelled, failure};
-use crate::seams::{LineReader, Progress, Stop};
+use crate::seams::{LineReader, Progress, Step, Stop};
+use crate::text::outside;
 
 /// What one wait expects.
 pub struct Wait<'a> {
     pub expect: Expect<'a>,
-    /// The install flow: no `state`, so what a callback proves is weaker.
+    /// The install flow: no `state`, so a callback proves nothing about who
+    /// sent it, and no refusal it carries may end the wait.
     pub install: bool,
     pub timeout: Duration,
     /// Where the browser goes when the flow fails (install flow), instead of
     /// an error page.
     pub failed_redirect: Option<String>,
+    /// Also read pasted landing addresses (headless): the first good answer,
+    /// from the browser or pasted, wins.
+    pub paste: Option<Paste<'a>>,
+}
+
+/// Where pasted addresses come from.
+pub struct Paste<'a> {
+    /// Makes a reader for the next line (each runs on a thread of its own).
+    pub reader: Box<dyn Fn() -> LineReader + 'a>,
+    pub callback_url: &'a str,
+}
+
+/// How many codes BigCommerce may refuse in the install flow before the
+/// wait gives up: each refusal could be a forgery, but not endlessly.
+pub const MAX_REFUSED: usize = 5;
+
+/// What the handler made of a callback that passed the checks.
+pub enum Handled<T> {
+    /// The flow is over: a token, or an error that settles it.
+    Done(Result<T>),
+    /// BigCommerce refused what the callback carried, and the callback may
+    /// be forged (install flow): say why and keep waiting.
+    Refused(String),
 }
 
 /// Why a wait ended without a token.
@@ -30,9 +55,152 @@ pub struct Wait<'a> {
 pub enum WaitError {
     #[error("no callback from BigCommerce within {} s", .0.as_secs())]
     Timeout(Duration),
-    /// A callback that belongs to this authorization refused it.
+    /// A callback that proved it belongs to this authorization (its state)
+    /// carried BigCommerce's refusal: the person pressed Cancel.
     #[error(transparent)]
     Refused(CallbackError),
+    /// Too many codes refused in the install flow.
+    #[error("BigCommerce refused the code of {0} callbacks in a row; the last said: {1}")]
+    TooManyRefused(usize, String),
+}
+
+impl Wait<'_> {
+    /// Whether a refused callback ends the wait: only one that proved, by
+    /// its state, that it answers this authorization, and only when it
+    /// carries BigCommerce's `error` (the person pressed Cancel).
+    fn ends_wait(&self, e: &CallbackError) -> bool {
+        !self.install && matches!(e, CallbackError::Denied { .. })
+    }
+}
+
+/// One answer: from the callback server (with a reply for the browser), or
+/// pasted (no browser to answer).
+enum Incoming {
+    Hit(Hit),
+    Pasted(HashMap<String, String>),
+}
+
+fn refused_page(why: &str) -> Reply {
+    Reply::Page {
+        ok: false,
+        title: "Callback refused".into(),
+        body: format!("{why}. bcconn is still waiting for BigCommerce's answer."),
+    }
+}
+
+/// Serves callbacks from `hits` (and pasted addresses) until one passes the
+/// checks and `handle` settles the flow. A callback that fails the checks
+/// gets an error page and one warning line, and the wait goes on.
+pub async fn first_good<T>(
+    hits: &mut mpsc::Receiver<Hit>,
+    w: &Wait<'_>,
+    progress: &dyn Progress,
+    mut handle: impl AsyncFnMut(Callback) -> (Handled<T>, Reply),
+) -> Result<T> {
+    let deadline = Instant::now() + w.timeout;
+    let (paste_tx, mut pasted) = mpsc::unbounded_channel::<Step<String>>();
+    let read_next = |paste: &Paste| {
+        let (reader, tx) = ((paste.reader)(), paste_tx.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(reader());
+        });
+    };
+    if let Some(paste) = &w.paste {
+        read_next(paste);
+    }
+    let mut refused = 0;
+    let result = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if w.paste.is_none() {
+            // A spinner would draw over what a person pastes.
+            progress.waiting("Waiting for BigCommerce in the browser", left);
+        }
+        let incoming = tokio::select! {
+            hit = hits.recv() => match hit {
+                Some(hit) => Incoming::Hit(hit),
+                None => continue,
+            },
+            line = pasted.recv(), if w.paste.is_some() => {
+                let paste = w.paste.as_ref().expect("checked by the guard");
+                match line {
+                    Some(Ok(line)) => {
+                        read_next(paste);
+                        match callback::parse_pasted(&line, paste.callback_url) {
+                            Ok(params) => Incoming::Pasted(params),
+                            Err(why) => {
+                                progress.warn(&format!("{}; still waiting", outside(&why, 300)));
+                                continue;
+                            }
+                        }
+                    }
+                    Some(Err(Stop::Cancelled)) => {
+                        break Err(cancelled("cancelled; no token was saved").into());
+                    }
+                    // End of input: keep waiting for the browser alone.
+                    Some(Err(Stop::Failed(e))) => {
+                        tracing::debug!("no more pasted input: {e:#}");
+                        continue;
+                    }
+                    None => continue,
+                }
+            },
+            _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {
+                if Instant::now() >= deadline {
+                    break Err(WaitError::Timeout(w.timeout).into());
+                }
+                continue;
+            }
+        };
+        let (params, reply) = match incoming {
+            Incoming::Hit(hit) => (hit.params, Some(hit.reply)),
+            Incoming::Pasted(params) => (params, None),
+        };
+        let cb = match callback::check(&params, &w.expect) {
+            Ok(cb) => cb,
+            Err(e) if w.ends_wait(&e) => {
+                progress.done_waiting();
+                if let Some(reply) = reply {
+                    let _ = reply.send(w.failed_reply(&e.to_string()));
+                }
+                break Err(WaitError::Refused(e).into());
+            }
+            // Anyone on this machine (or a web page, with an <img>) can send
+            // a request here. One that cannot prove it answers *this*
+            // authorization is refused, and the wait goes on.
+            Err(e) => {
+                progress.warn(&format!("ignored a callback: {e}; still waiting"));
+                if let Some(reply) = reply {
+                    let _ = reply.send(refused_page(&e.to_string()));
+                }
+                continue;
+            }
+        };
+        progress.done_waiting();
+        progress.step("Callback received");
+        let (handled, page) = handle(cb).await;
+        match handled {
+            Handled::Done(outcome) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(page);
+                }
+                break outcome;
+            }
+            Handled::Refused(why) => {
+                refused += 1;
+                if let Some(reply) = reply {
+                    let _ = reply.send(refused_page(&why));
+                }
+                if refused >= MAX_REFUSED {
+                    break Err(WaitError::TooManyRefused(refused, why).into());
+                }
+                progress.warn(&format!(
+                    "ignored a callback: {why} (it may be forged: the install flow has no state); still waiting"
+                ));
+            }
+        }
+    };
+    progress.done_waiting();
+    result
 }
 
 impl Wait<'_> {
@@ -48,69 +216,6 @@ impl Wait<'_> {
             },
         }
     }
-
-    /// A refused callback that did not come from this authorization's answer.
-    fn is_stray(&self, e: &CallbackError, params: &HashMap<String, String>) -> bool {
-        match e {
-            CallbackError::StateMismatch => true,
-            _ if self.install => !params.contains_key("code") && !params.contains_key("error"),
-            _ => false,
-        }
-    }
-}
-
-/// Serves callbacks from `hits` until one passes the checks; `handle` turns
-/// it into the result and the browser's reply.
-pub async fn first_good<T>(
-    hits: &mut mpsc::Receiver<Hit>,
-    w: &Wait<'_>,
-    progress: &dyn Progress,
-    handle: impl AsyncFnOnce(Callback) -> (Result<T>, Reply),
-) -> Result<T> {
-    let deadline = Instant::now() + w.timeout;
-    let result = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        progress.waiting("Waiting for BigCommerce in the browser", left);
-        let hit = tokio::select! {
-            hit = hits.recv() => hit,
-            _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {
-                if Instant::now() >= deadline {
-                    break Err(WaitError::Timeout(w.timeout).into());
-                }
-                continue;
-            }
-        };
-        let Some(hit) = hit else { continue };
-        let cb = match callback::check(&hit.params, &w.expect) {
-            Ok(cb) => cb,
-            // Anyone on this machine (or a web page, with an <img>) can send
-            // a request here. One that is not BigCommerce answering *this*
-            // authorization is refused and the wait goes on.
-            Err(e) if w.is_stray(&e, &hit.params) => {
-                progress.warn(&format!(
-                    "ignored a request to the callback URL: {e}; still waiting"
-                ));
-                let _ = hit.reply.send(Reply::Page {
-                    ok: false,
-                    title: "Callback refused".into(),
-                    body: format!("{e}. bcconn is still waiting for BigCommerce's answer."),
-                });
-                continue;
-            }
-            Err(e) => {
-                progress.done_waiting();
-                let _ = hit.reply.send(w.failed_reply(&e.to_string()));
-                break Err(WaitError::Refused(e).into());
-            }
-        };
-        progress.done_waiting();
-        progress.step("Callback received");
-        let (outcome, reply) = handle(cb).await;
-        let _ = hit.reply.send(reply);
-        break outcome;
-    };
-    progress.done_waiting();
-    result
 }
 
 /// The manual flow: reads the address the person pasted, within `timeout`.

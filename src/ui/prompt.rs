@@ -153,20 +153,20 @@ impl Prompter for Terminal {
     }
 
     fn line_reader(&self, message: &str) -> LineReader {
-        let (message, render) = (message.to_string(), self.render);
+        // A plain line read, not an inquire prompt: it may be left blocked
+        // when the browser answers first, and must not leave the terminal in
+        // raw mode (Ctrl-C stays a signal, which the wait handles).
+        let message = message.to_string();
         Box::new(move || {
-            use std::io::{BufRead, IsTerminal};
-            if std::io::stdin().is_terminal() {
-                answer(Text::new(&message).with_render_config(render).prompt())
-            } else {
-                let mut line = String::new();
-                match std::io::stdin().lock().read_line(&mut line) {
-                    Ok(0) => Err(Stop::Cancelled),
-                    Ok(_) => Ok(line),
-                    Err(e) => Err(Stop::Failed(
-                        anyhow::Error::new(e).context("reading standard input"),
-                    )),
-                }
+            use std::io::BufRead;
+            eprint!("{message} ");
+            let mut line = String::new();
+            match std::io::stdin().lock().read_line(&mut line) {
+                Ok(0) => Err(Stop::Failed(anyhow::anyhow!("standard input ended"))),
+                Ok(_) => Ok(line),
+                Err(e) => Err(Stop::Failed(
+                    anyhow::Error::new(e).context("reading standard input"),
+                )),
             }
         })
     }

@@ -219,7 +219,7 @@ fn tampered_state_is_refused_and_nothing_is_stored() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("ignored a request to the callback URL"),
+        stderr.contains("ignored a callback"),
         "{stderr}"
     );
     assert!(stderr.contains("state does not match"), "{stderr}");
@@ -275,13 +275,17 @@ fn wrong_context_is_refused() {
     let (fake, env, _) = setup();
     fake.add_store("zzz999", "Other", "other.example.com");
     fake.set_consent(Consent::WrongContext("zzz999".into()));
-    let out = env.cmd(&create_args("shop", &[])).output().unwrap();
+    // Only a Cancel (error= with the right state) ends the wait: a callback
+    // for another store is refused, and the person can try again.
+    let out = env
+        .cmd(&create_args("shop", &["--timeout", "2"]))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("stores/zzz999"),
-        "{}",
-        all_output(&out)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stores/zzz999"), "{}", all_output(&out));
+    assert!(stderr.contains("still waiting"), "{stderr}");
+    assert!(stderr.contains("within 2 s"), "{stderr}");
     assert_eq!(fake.count("POST", "/oauth2/token"), 0);
     assert_eq!(state_of(&env, "shop")["state"], "failed");
 }
@@ -651,8 +655,13 @@ fn no_browser_available_is_said_and_bcconn_keeps_waiting() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("could not open a browser"), "{stderr}");
+    assert!(stderr.contains("no browser could be started"), "{stderr}");
+    assert!(stderr.contains("--flow manual"), "{stderr}");
     assert!(stderr.contains("Still waiting"), "{stderr}");
+    // One plain line: none of the launcher's debug text.
+    for debug in ["Os {", "ExitStatus", "kind:", "NotFound"] {
+        assert!(!stderr.contains(debug), "{debug} in {stderr}");
+    }
     assert!(
         stderr.contains("no callback from BigCommerce within 1 s"),
         "it waited: {stderr}"

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::bigcommerce::store_hash::StoreHash;
+use crate::text::outside;
 
 /// What a callback must match.
 pub struct Expect<'a> {
@@ -36,7 +37,7 @@ pub enum CallbackError {
         description: Option<String>,
     },
     #[error(
-        "the callback is for {got:?}, not stores/{expected}; sign in to the right store in the browser and start again"
+        "the callback is for \"{got}\", not stores/{expected}; sign in to the right store in the browser and open the URL again"
     )]
     WrongContext { got: String, expected: String },
     #[error("the callback has no {0} parameter; this is not BigCommerce's auth callback")]
@@ -52,10 +53,12 @@ pub fn check(params: &HashMap<String, String>, expect: &Expect) -> Result<Callba
             _ => return Err(CallbackError::StateMismatch),
         }
     }
+    // Everything read from the query came from outside: it is escaped and
+    // bounded here, before any message can carry it to a terminal or a record.
     if let Some(error) = params.get("error") {
         return Err(CallbackError::Denied {
-            error: error.clone(),
-            description: params.get("error_description").cloned(),
+            error: outside(error, 100),
+            description: params.get("error_description").map(|d| outside(d, 200)),
         });
     }
     let context = params
@@ -64,7 +67,7 @@ pub fn check(params: &HashMap<String, String>, expect: &Expect) -> Result<Callba
     let expected = expect.store.context();
     if *context != expected {
         return Err(CallbackError::WrongContext {
-            got: context.clone(),
+            got: outside(context, 100),
             expected: expect.store.to_string(),
         });
     }
@@ -112,6 +115,27 @@ mod tests {
 
     fn hash() -> StoreHash {
         "abc123".parse().unwrap()
+    }
+
+    #[test]
+    fn outside_text_in_a_refusal_is_escaped_and_bounded() {
+        let h = hash();
+        let expect = Expect {
+            state: None,
+            store: &h,
+        };
+        let long = "x".repeat(5000);
+        let p = params(&[
+            ("error", "\u{1b}]0;pwned\u{7}"),
+            ("error_description", long.as_str()),
+        ]);
+        let said = check(&p, &expect).unwrap_err().to_string();
+        assert!(!said.chars().any(crate::text::is_unsafe), "{said:?}");
+        assert!(said.contains("\\u{1b}]0;pwned\\u{7}"), "{said}");
+        assert!(said.len() < 600, "{}", said.len());
+        let p = params(&[("context", "stores/x\ny"), ("code", "c")]);
+        let said = check(&p, &expect).unwrap_err().to_string();
+        assert!(said.contains("stores/x\\ny"), "{said}");
     }
 
     #[test]

@@ -175,10 +175,11 @@ const REDIRECT_MISMATCH: &str = "Parameter redirect_uri does not match registere
 
 /// Classifies a token endpoint's error response by its fields.
 pub fn classify(error: &BasicErrorResponseType, description: Option<&str>) -> ExchangeError {
-    let code = error.as_ref();
+    // BigCommerce's words: escaped and bounded, they reach a terminal.
+    let code = crate::text::outside(error.as_ref(), 120);
     let said = match description {
-        Some(d) if !d.is_empty() => format!("{code}: {d}"),
-        _ => code.to_string(),
+        Some(d) if !d.is_empty() => format!("{code}: {}", crate::text::outside(d, 200)),
+        _ => code,
     };
     match error {
         BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
@@ -263,6 +264,13 @@ mod tests {
             parse(r#"{"error":"invalid_grant"}"#),
             ExchangeError::InvalidGrant { .. }
         ));
+        // Escape sequences from the endpoint are escaped.
+        assert_eq!(
+            parse(r#"{"error":"bad\u001b[2Jthing"}"#),
+            ExchangeError::Refused {
+                said: "bad\\u{1b}[2Jthing".into()
+            }
+        );
         // Words inside a description do not decide the kind: only the field does.
         let other = parse(
             r#"{"error":"invalid_request","error_description":"bad client id or redirect_uri"}"#,
