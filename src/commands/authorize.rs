@@ -10,7 +10,7 @@ use crate::connect::plan::{After, Auth, IClientPick, Plan, TokenSource, requeste
 use crate::connect::{create, tokens};
 use crate::context::Context;
 use crate::error::usage;
-use crate::store::AuthType;
+use crate::store::{AuthType, Connection};
 
 pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
     let f = &args.conn;
@@ -41,13 +41,30 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
         return Err(usage("--store-hash needs --iclient NAME (see `bcconn iclient list`)").into());
     };
     let iclient = file.require_iclient(iclient_name)?;
-    // The connection to update: by --name, else the one for this store and iClient.
+    // The connection to update: by --name, else the one for this store and
+    // app. Two of them would end each other's tokens: never guess which.
     let existing = match &args.name {
         Some(n) => file.connection(n),
-        None => file
-            .connections
-            .iter()
-            .find(|c| c.store_hash == hash && c.iclient_id.as_deref() == Some(iclient.id.as_str())),
+        None => {
+            let matches: Vec<&Connection> = file
+                .connections
+                .iter()
+                .filter(|c| {
+                    c.store_hash == hash && file.client_id_of(c) == Some(iclient.client_id.as_str())
+                })
+                .collect();
+            if matches.len() > 1 {
+                let names: Vec<String> = matches.iter().map(|c| format!("{:?}", c.name)).collect();
+                return Err(usage(format!(
+                    "{} connections use store {hash} through this app: {}",
+                    matches.len(),
+                    names.join(", ")
+                ))
+                .hint("say which with --name NAME (authorizing one ends the others' tokens: BigCommerce keeps one token per app and store)")
+                .into());
+            }
+            matches.first().copied()
+        }
     };
     if let Some(conn) = existing {
         if conn.store_hash != hash || conn.auth_type != AuthType::Oauth2 {

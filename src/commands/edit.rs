@@ -27,7 +27,11 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
     }
     let (name, warnings) = ctx.records.update(|file| {
         let current = file.require_connection(&args.name)?.clone();
-        let warnings = changes.apply(file, &current.id)?;
+        let mut warnings = changes.apply(file, &current.id)?;
+        if changes.iclient.is_some() {
+            let now = file.connection_by_id(&current.id).expect("just changed");
+            warnings.extend(file.sibling_warnings(now));
+        }
         Ok((current.name, warnings))
     })?;
     for w in warnings {

@@ -206,6 +206,18 @@ fn try_authorize(
     };
     let app = App::from(iclient);
     preflight(ctx, &app, opts)?;
+    // Said before the browser opens: this ends the siblings' tokens.
+    let mut after = file.clone();
+    changes.apply(&mut after, &conn.id)?;
+    let me = after.connection_by_id(&conn.id).expect("checked above");
+    for s in after.siblings_of(me) {
+        if s.state == State::Authorized {
+            ctx.progress.warn(&format!(
+                "authorizing {:?} ends the token of {:?}: BigCommerce keeps one token per app and store",
+                conn.name, s.name
+            ));
+        }
+    }
     let secret = match secret {
         Some(s) => s.clone(),
         None => client_secret(ctx, iclient)?,

@@ -64,12 +64,13 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
             Some(saved)
         }
     };
-    let mut warning = None;
+    let mut warnings = Vec::new();
     let saved = ctx.records.update(|file| {
         if let Some(id) = &conn.borrow_concurrency_from {
-            warning = file.lender_store_warning(&conn.store_hash, id);
+            warnings.extend(file.lender_store_warning(&conn.store_hash, id));
         }
         push_new(file, conn.clone())?;
+        warnings.extend(file.sibling_warnings(&conn));
         Ok(conn)
     });
     let conn = match saved {
@@ -81,7 +82,7 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
             return Err(e);
         }
     };
-    if let Some(w) = warning {
+    for w in warnings {
         ctx.progress.warn(&w);
     }
     ctx.progress.step(&format!(

@@ -153,6 +153,20 @@ impl RecordFile {
         Ok(lend.id.clone())
     }
 
+    /// Warnings for a connection that shares its app and store with others:
+    /// BigCommerce keeps one token per app and store.
+    pub fn sibling_warnings(&self, c: &Connection) -> Vec<String> {
+        self.siblings_of(c)
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:?} uses the same app and store as {:?}: BigCommerce keeps one token per app and store, so authorizing either ends the other's token",
+                    s.name, c.name
+                )
+            })
+            .collect()
+    }
+
     /// A warning when a connection for `hash` borrows from one for another store.
     pub fn lender_store_warning(&self, hash: &StoreHash, lender_id: &str) -> Option<String> {
         let lender = self.connection_by_id(lender_id)?;

@@ -218,10 +218,7 @@ fn tampered_state_is_refused_and_nothing_is_stored() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("ignored a callback"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("ignored a callback"), "{stderr}");
     assert!(stderr.contains("state does not match"), "{stderr}");
     assert!(
         stderr.contains("no callback from BigCommerce within 2 s"),

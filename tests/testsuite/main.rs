@@ -24,6 +24,7 @@ mod flow;
 mod inprocess;
 mod layers;
 mod real;
+mod truth;
 #[cfg(unix)]
 mod wizard;
 
