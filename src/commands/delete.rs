@@ -19,7 +19,11 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     if !args.yes
         && !confirm(
             ctx,
-            &format!("Delete connection {:?} and its stored token?", conn.name),
+            &if conn.token_store.is_some() {
+                format!("Delete connection {:?} and its stored token?", conn.name)
+            } else {
+                format!("Delete connection {:?}?", conn.name)
+            },
         )?
     {
         ctx.ui.say("Nothing deleted.");
@@ -44,6 +48,10 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     }
     ctx.ui
         .step(&format!("Deleted connection {:?}", removed.name));
+    // Nothing to revoke for a connection that never had a token.
+    if removed.authorized_at.is_none() && removed.token_store.is_none() {
+        return Ok(0);
+    }
     let revoke = match removed.auth_type {
         AuthType::Oauth2 => format!(
             "The token still works in BigCommerce: to revoke it, uninstall the app from store {} (control panel › Apps › My Apps).",

@@ -12,7 +12,11 @@ use crate::ui;
 pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     if args.json {
         let file = ctx.records.load()?;
-        let views: Vec<ConnView> = file.connections.iter().map(|c| view(&file, c)).collect();
+        let views: Vec<ConnView> = file
+            .connections
+            .iter()
+            .map(|c| view(&file, c, &ctx.env.api_url))
+            .collect();
         ui::out_json(&views)?;
         return Ok(0);
     }
@@ -57,18 +61,24 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
             ]
         })
         .collect();
-    ui::out(&ui::table(
-        &[
-            "NAME",
-            "STORE",
-            "AUTH",
-            "STATE",
-            "ICLIENT",
-            "SCOPES",
-            "CONCURRENCY",
-        ],
-        &rows,
-    ))?;
+    const STATE: usize = 3;
+    let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
+    let header = [
+        "NAME",
+        "STORE",
+        "AUTH",
+        "STATE",
+        "ICLIENT",
+        "SCOPES",
+        "CONCURRENCY",
+    ];
+    let mut table =
+        ui::Table::new(&header, &rows).fit(ctx.ui.table_width(ctx.env.columns, args.wide));
+    // States that need attention stand out on a terminal.
+    if ui::Ui::stdout_color(ctx.env.no_color) {
+        table = table.paint(&paint);
+    }
+    ui::out(&table.render())?;
     Ok(0)
 }
 

@@ -16,7 +16,9 @@ pub fn run(ctx: &Context, args: ScopesArgs) -> Result<u8> {
         .iter()
         .map(|s| vec![s.name.to_string(), s.display(), s.description.to_string()])
         .collect();
-    ui::out(&ui::table(&["SCOPE", "ACCESS", "DESCRIPTION"], &rows))?;
+    let header = ["SCOPE", "ACCESS", "DESCRIPTION"];
+    let width = ctx.ui.table_width(ctx.env.columns, false);
+    ui::out(&ui::Table::new(&header, &rows).fit(width).render())?;
     ctx.ui.say(&format!(
         "A modify scope includes its read-only twin. BigCommerce adds {} to every grant.",
         IMPLICIT.join(" and ")

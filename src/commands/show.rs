@@ -10,7 +10,7 @@ use crate::ui;
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
     let file = ctx.records.load()?;
     let c = file.require_connection(&args.name)?;
-    let v = view(&file, c);
+    let v = view(&file, c, &ctx.env.api_url);
     if args.json {
         ui::out_json(&v)?;
         return Ok(0);
@@ -27,6 +27,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
         vec!["store hash".into(), v.store_hash.into()],
         vec!["auth type".into(), v.auth_type.into()],
         vec!["state".into(), v.state.into()],
+        vec!["api url".into(), v.api_url.clone()],
         vec!["scopes".into(), join(v.scopes)],
     ];
     let mut opt = |key: &str, value: Option<String>| {
@@ -53,7 +54,14 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
             )
         }),
     );
-    opt("last error", v.last_error.map(Into::into));
+    opt("superseded by", v.superseded_by.map(Into::into));
+    opt(
+        "last error",
+        v.last_error.map(|e| match v.last_error_at {
+            Some(at) => format!("{e} ({at})"),
+            None => e.to_string(),
+        }),
+    );
     let concurrency = match v.borrow_concurrency_from {
         Some(lender) => format!("{} (borrowed from {lender})", v.effective_concurrency),
         None => v.concurrency.to_string(),

@@ -35,6 +35,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
             .map(|n| file.require_connection(n))
             .collect::<Result<_, _>>()?
     };
+    if selected.is_empty() && args.json {
+        ui::out_json(&Vec::<Row>::new())?;
+        return Ok(0);
+    }
     if selected.is_empty() {
         ctx.ui
             .say("No connections yet. Create one with `bcconn create`.");

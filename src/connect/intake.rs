@@ -94,8 +94,7 @@ pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
 
 fn no_terminal(question: &str) -> Failure {
     usage(format!(
-        "{} (no terminal to ask on)",
-        question.trim_end_matches('?')
+        "not confirmed: there is no terminal to ask \"{question}\""
     ))
-    .hint("pass --yes to confirm")
+    .hint("pass --yes to confirm without being asked")
 }

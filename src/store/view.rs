@@ -1,7 +1,8 @@
 //! A connection as a person sees it: ids resolved to names, the level it
-//! really runs with. `list --json` and `show --json` print this shape, and
-//! `show`'s rows are read from it, so a new field is added here and in the
-//! schema, nowhere else.
+//! really runs with, the API base URL. `list --json` and `show --json` print
+//! this shape (every key always present, `null` when unknown, so scripts
+//! see the same keys for every entry), and `show`'s rows are read from it,
+//! so a new field is added here and in the schema, nowhere else.
 
 use serde::Serialize;
 
@@ -14,47 +15,39 @@ pub struct ConnView<'a> {
     pub id: &'a str,
     pub auth_type: &'a str,
     pub store_hash: &'a str,
+    /// The store's API base (`API/stores/H`), for scripts.
+    pub api_url: String,
     pub state: &'a str,
     pub scopes: &'a [String],
     pub iclient: Option<&'a str>,
     pub concurrency: u8,
     pub borrow_concurrency_from: Option<&'a str>,
     pub effective_concurrency: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub granted_scopes: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub store_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub store_domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<&'a BcUser>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<&'a BcUser>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_uuid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorized_at: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_verified_at: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_store: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error_at: Option<&'a str>,
     /// The sibling whose newer token ended this one's (state `superseded`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<&'a str>,
     pub created_at: &'a str,
     pub updated_at: &'a str,
 }
 
-pub fn view<'a>(file: &'a RecordFile, c: &'a Connection) -> ConnView<'a> {
+/// `api_base` is the API host (`BCCONN_API_URL`), without a trailing slash.
+pub fn view<'a>(file: &'a RecordFile, c: &'a Connection, api_base: &str) -> ConnView<'a> {
     ConnView {
         name: &c.name,
         id: &c.id,
         auth_type: c.auth_type.as_str(),
         store_hash: c.store_hash.as_str(),
+        api_url: format!("{api_base}/stores/{}", c.store_hash),
         state: c.state.as_str(),
         scopes: &c.scopes,
         iclient: c.iclient_id.as_deref().map(|id| {

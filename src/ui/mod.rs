@@ -158,32 +158,149 @@ pub fn out_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let width = |s: &str| s.chars().count();
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(width(cell));
+    Table::new(header, rows).render()
+}
+
+/// Gives a cell's ANSI style from its column and text, or none.
+pub type Paint<'a> = &'a dyn Fn(usize, &str) -> Option<&'static str>;
+
+/// A table that can fit a width and colour some cells.
+pub struct Table<'a> {
+    header: &'a [&'a str],
+    rows: &'a [Vec<String>],
+    width: Option<usize>,
+    paint: Option<Paint<'a>>,
+}
+
+/// How wide a string is on a terminal: wide (CJK) characters take two
+/// columns, combining marks none.
+pub fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `max` columns, with an ellipsis when it was cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if display_width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > max.saturating_sub(1) {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+impl<'a> Table<'a> {
+    pub fn new(header: &'a [&'a str], rows: &'a [Vec<String>]) -> Self {
+        Table {
+            header,
+            rows,
+            width: None,
+            paint: None,
         }
     }
-    let mut text = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut l = String::new();
-        for (i, cell) in cells.enumerate() {
-            if i + 1 < widths.len() {
-                l.push_str(cell);
-                l.extend(std::iter::repeat_n(' ', widths[i] - width(cell) + 2));
-            } else {
-                l.push_str(cell);
+
+    /// Fit `width` columns (None: no limit) by shortening the widest
+    /// columns, never below their header (or 6 columns).
+    pub fn fit(mut self, width: Option<usize>) -> Self {
+        self.width = width;
+        self
+    }
+
+    /// Colours cells: `paint(column, text)` gives an ANSI style or None.
+    pub fn paint(mut self, paint: Paint<'a>) -> Self {
+        self.paint = Some(paint);
+        self
+    }
+
+    pub fn render(&self) -> String {
+        let n = self.header.len();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| display_width(h)).collect();
+        for row in self.rows {
+            for (i, cell) in row.iter().enumerate() {
+                widths[i] = widths[i].max(display_width(cell));
             }
         }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(&mut header.iter().copied());
-    for row in rows {
-        line(&mut row.iter().map(String::as_str));
+        if let Some(limit) = self.width {
+            let floor: Vec<usize> = self
+                .header
+                .iter()
+                .map(|h| display_width(h).max(6))
+                .collect();
+            let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+            while total(&widths) > limit {
+                let widest = (0..n)
+                    .filter(|&i| widths[i] > floor[i])
+                    .max_by_key(|&i| (widths[i], i));
+                match widest {
+                    Some(i) => widths[i] -= 1,
+                    None => break,
+                }
+            }
+        }
+        let mut text = String::new();
+        let mut line = |cells: &mut dyn Iterator<Item = &str>, body: bool| {
+            let mut l = String::new();
+            for (i, cell) in cells.enumerate() {
+                let cell = ellipsize(cell, widths[i]);
+                let pad = widths[i] - display_width(&cell);
+                match self
+                    .paint
+                    .and_then(|p| if body { p(i, &cell) } else { None })
+                {
+                    Some(style) => l.push_str(&format!("{style}{cell}{RESET}")),
+                    None => l.push_str(&cell),
+                }
+                if i + 1 < n {
+                    l.extend(std::iter::repeat_n(' ', pad + 2));
+                }
+            }
+            text.push_str(l.trim_end());
+            text.push('\n');
+        };
+        line(&mut self.header.iter().copied(), false);
+        for row in self.rows {
+            line(&mut row.iter().map(String::as_str), true);
+        }
+        text
     }
-    text
+}
+
+impl Ui {
+    /// The width stdout's tables fit: the terminal's, else `COLUMNS`; none
+    /// with `--wide` (or when neither is known: a pipe gets everything).
+    pub fn table_width(&self, columns: Option<usize>, wide: bool) -> Option<usize> {
+        if wide {
+            return None;
+        }
+        if std::io::stdout().is_terminal() {
+            return terminal_size::terminal_size()
+                .map(|(w, _)| usize::from(w.0))
+                .or(columns);
+        }
+        columns
+    }
+
+    /// Whether stdout's tables may be coloured (a terminal, NO_COLOR unset).
+    pub fn stdout_color(no_color: bool) -> bool {
+        !no_color && std::io::stdout().is_terminal()
+    }
+}
+
+/// The colour of a connection state that needs attention, if it does.
+pub fn state_color(state: &str) -> Option<&'static str> {
+    match state {
+        "failed" | "invalid" => Some(RED),
+        "superseded" | "pending" => Some(YELLOW),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -203,6 +320,50 @@ mod tests {
             t,
             "NAME         STATE\na-long-name  ok\nb            pending\n"
         );
+    }
+
+    #[test]
+    fn tables_fit_a_width_by_shortening_the_widest_column() {
+        let rows = vec![
+            vec![
+                "a-very-long-connection-name-indeed".into(),
+                "abc123".into(),
+                "authorized".into(),
+            ],
+            vec![
+                "東京ストア本店のテスト接続".into(),
+                "def456".into(),
+                "pending".into(),
+            ],
+        ];
+        let t = Table::new(&["NAME", "STORE", "STATE"], &rows)
+            .fit(Some(30))
+            .render();
+        for line in t.lines() {
+            assert!(
+                display_width(line) <= 30,
+                "{line:?} is {} wide",
+                display_width(line)
+            );
+        }
+        assert!(t.contains('…'), "{t}");
+        assert!(
+            t.contains("abc123") && t.contains("authorized"),
+            "short columns kept: {t}"
+        );
+        // Unlimited: everything, in full.
+        let full = Table::new(&["NAME", "STORE", "STATE"], &rows).render();
+        assert!(full.contains("a-very-long-connection-name-indeed"));
+        assert!(full.contains("東京ストア本店のテスト接続"));
+    }
+
+    #[test]
+    fn widths_are_measured_in_terminal_columns() {
+        assert_eq!(display_width("東京"), 4);
+        assert_eq!(display_width("e\u{301}"), 1);
+        assert_eq!(ellipsize("東京ストア", 5), "東京…");
+        assert_eq!(display_width(&ellipsize("東京ストア", 5)), 5);
+        assert_eq!(ellipsize("short", 10), "short");
     }
 
     #[test]

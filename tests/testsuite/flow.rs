@@ -227,7 +227,7 @@ fn tampered_state_is_refused_and_nothing_is_stored() {
     assert_eq!(fake.count("POST", "/oauth2/token"), 0);
     let c = state_of(&env, "shop");
     assert_eq!(c["state"], "failed");
-    assert!(c.get("token_store").is_none());
+    assert!(c["token_store"].is_null());
     assert!(!env.secrets_text().contains("connection/"));
 }
 

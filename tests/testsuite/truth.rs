@@ -364,3 +364,70 @@ fn the_install_flow_gives_up_after_a_bounded_number_of_refused_codes() {
     assert_eq!(fake.count("POST", "/oauth2/token"), 5);
     assert_eq!(conn(&env, "shop")["state"], "failed");
 }
+
+// ------------------------------------------------------------------ tables
+
+#[test]
+fn list_fits_80_columns_with_long_and_cjk_names() {
+    let (_fake, mut env, _) = setup();
+    let long = "a-connection-name-that-goes-on-and-on-for-sixty-characters-x";
+    let cjk = "東京ストア本店の本番接続テスト用";
+    for name in [long, cjk, "short"] {
+        let out = create(&env, name, &["--no-authorize", "--yes"]);
+        assert!(out.status.success(), "{}", all_output(&out));
+    }
+    let width = |line: &str| -> usize {
+        // East Asian wide characters take two columns.
+        line.chars()
+            .map(|c| {
+                if ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+                {
+                    2
+                } else {
+                    1
+                }
+            })
+            .sum()
+    };
+    env.set("COLUMNS", "80");
+    let out = env.cmd(&["list"]).output().unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(table.lines().count(), 4, "{table}");
+    for line in table.lines() {
+        assert!(width(line) <= 80, "{} columns: {line}", width(line));
+    }
+    assert!(table.contains('…'), "long cells are shortened: {table}");
+    assert!(
+        table.contains("pending"),
+        "the short columns stay whole: {table}"
+    );
+    // --wide shows everything, whatever the width.
+    let out = env.cmd(&["list", "--wide"]).output().unwrap();
+    let wide = String::from_utf8(out.stdout).unwrap();
+    assert!(wide.contains(long) && wide.contains(cjk), "{wide}");
+    assert!(!wide.contains('…'));
+    // Columns line up: STATE starts at the same column on every line.
+    let col = |line: &str, word: &str| width(&line[..line.find(word).unwrap()]);
+    let lines: Vec<&str> = wide.lines().collect();
+    let at = col(lines[0], "STATE");
+    for line in &lines[1..] {
+        assert_eq!(col(line, "pending"), at, "{wide}");
+    }
+}
+
+#[test]
+fn every_json_list_is_an_array_even_when_empty() {
+    let (_fake, env, _) = setup();
+    let home = env.home();
+    // An iClient exists (setup), no connection yet.
+    for args in [&["list", "--json"][..], &["status", "--json"][..]] {
+        let out = env.cmd(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", all_output(&out));
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", all_output(&out)));
+        assert_eq!(v, serde_json::json!([]), "{args:?}");
+    }
+    std::fs::remove_dir_all(&home).unwrap();
+    let out = env.cmd(&["iclient", "list", "--json"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+}
