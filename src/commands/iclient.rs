@@ -7,16 +7,16 @@ use crate::cli::{
     IclientAddArgs, IclientCommand, IclientEditArgs, IclientListArgs, IclientRemoveArgs,
     IclientShowArgs,
 };
-use crate::connect::commit::secret_then_record;
 use crate::connect::iclients::{
-    DEFAULT_CALLBACK_URL, NewIClient, save_new, validate_callback_url, validate_client_id,
+    DEFAULT_CALLBACK_URL, IClientEdit, NewIClient, edit as edit_iclient, save_new,
+    validate_callback_url, validate_client_id,
 };
 use crate::connect::intake::{SecretSource, confirm, read_secret, stopped};
 use crate::context::Context;
 use crate::error::usage;
 use crate::seams::Ask;
 use crate::secrets::iclient_account;
-use crate::store::{self, IClient, RecordFile};
+use crate::store::{IClient, RecordFile};
 use crate::ui;
 
 pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<u8> {
@@ -129,48 +129,16 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
     } else {
         None
     };
-    let id = current.id.clone();
-    let write_record = |secret_store: Option<crate::secrets::StoreKind>| {
-        ctx.records.update(|file| {
-            if let Some(new) = &args.rename {
-                file.check_iclient_name_free(new, Some(&id))?;
-            }
-            let ic = file
-                .iclients
-                .iter_mut()
-                .find(|c| c.id == id)
-                .ok_or_else(|| usage(format!("iClient {:?} was removed meanwhile", args.name)))?;
-            if let Some(v) = &client_id {
-                ic.client_id = v.clone();
-            }
-            if let Some(v) = &callback_url {
-                ic.callback_url = v.clone();
-            }
-            if let Some(v) = &args.rename {
-                ic.name = v.clone();
-            }
-            if let Some(kind) = secret_store {
-                ic.secret_store = kind;
-            }
-            ic.updated_at = store::now();
-            Ok(ic.clone())
-        })
-    };
-    let updated = match &secret {
-        // The new secret and the record that points at it, as one transaction.
-        Some(secret) => {
-            let secrets = ctx.default_secrets()?;
-            secret_then_record(
-                ctx,
-                secrets.as_ref(),
-                &iclient_account(&current.id),
-                Some(current.secret_store),
-                secret,
-                || write_record(Some(secrets.kind())),
-            )?
-        }
-        None => write_record(None)?,
-    };
+    let updated = edit_iclient(
+        ctx,
+        &current,
+        IClientEdit {
+            client_id,
+            callback_url,
+            rename: args.rename.clone(),
+            secret,
+        },
+    )?;
     ctx.ui.step(&format!("Updated iClient {:?}", updated.name));
     if args.callback_url.is_some() {
         ctx.ui.say(&format!(

@@ -236,6 +236,11 @@ impl Changes {
             Some(Borrow::Stop) => Some(None),
             None => None,
         };
+        let old_client = file.client_id_of(&current).map(str::to_string);
+        let new_client = iclient_id
+            .as_deref()
+            .and_then(|i| file.iclient_by_id(i))
+            .map(|ic| ic.client_id.clone());
         let c = file
             .connections
             .iter_mut()
@@ -256,6 +261,16 @@ impl Changes {
         }
         if let Some(i) = iclient_id {
             c.iclient_id = Some(i);
+            // A token came from the old app: through another app (another
+            // client id) it must be authorized again before it counts.
+            if new_client != old_client && c.state != State::Pending && c.state != State::Failed {
+                warnings.push(format!(
+                    "{:?} now uses another iClient; its token came from the old app, so it is pending until you run `bcconn authorize {}`",
+                    c.name,
+                    shell_word(&c.name)
+                ));
+                c.state = State::Pending;
+            }
         }
         if let Some(level) = self.concurrency {
             c.concurrency = level;

@@ -93,6 +93,73 @@ pub fn take_back(ctx: &Context, ic: &IClient) {
         .and_then(|s| s.delete(&iclient_account(&ic.id)));
 }
 
+/// Changes to a saved iClient; `None` keeps what is there.
+#[derive(Default)]
+pub struct IClientEdit {
+    pub client_id: Option<String>,
+    pub callback_url: Option<String>,
+    pub rename: Option<String>,
+    pub secret: Option<SecretString>,
+}
+
+impl IClientEdit {
+    pub fn is_empty(&self) -> bool {
+        self.client_id.is_none()
+            && self.callback_url.is_none()
+            && self.rename.is_none()
+            && self.secret.is_none()
+    }
+}
+
+/// Saves changes to an iClient: a new secret and the record that points at
+/// it as one transaction. Connections using it keep their tokens until they
+/// are authorized again.
+pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<IClient> {
+    let id = current.id.clone();
+    let write_record = |secret_store: Option<crate::secrets::StoreKind>| {
+        ctx.records.update(|file| {
+            if let Some(new) = &change.rename {
+                file.check_iclient_name_free(new, Some(&id))?;
+            }
+            let ic = file
+                .iclients
+                .iter_mut()
+                .find(|c| c.id == id)
+                .ok_or_else(|| {
+                    usage(format!("iClient {:?} was removed meanwhile", current.name))
+                })?;
+            if let Some(v) = &change.client_id {
+                ic.client_id = v.clone();
+            }
+            if let Some(v) = &change.callback_url {
+                ic.callback_url = v.clone();
+            }
+            if let Some(v) = &change.rename {
+                ic.name = v.clone();
+            }
+            if let Some(kind) = secret_store {
+                ic.secret_store = kind;
+            }
+            ic.updated_at = store::now();
+            Ok(ic.clone())
+        })
+    };
+    match &change.secret {
+        Some(secret) => {
+            let secrets = ctx.default_secrets()?;
+            secret_then_record(
+                ctx,
+                secrets.as_ref(),
+                &iclient_account(&current.id),
+                Some(current.secret_store),
+                secret,
+                || write_record(Some(secrets.kind())),
+            )
+        }
+        None => write_record(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
