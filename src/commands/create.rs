@@ -79,17 +79,18 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8> {
     if let Some(lender) = &draft.borrow_from {
         records.check_borrow(None, draft.name.as_deref().unwrap_or(""), lender)?;
     }
-    let plan = if ctx.interactive && !args.yes {
-        match crate::wizard::run(ctx, draft, &records)? {
-            Some(plan) => plan,
+    let opts = args.flow.options();
+    let (plan, opts) = if ctx.interactive && !args.yes {
+        match crate::wizard::run(ctx, draft, &records, &opts)? {
+            Some(done) => done,
             None => {
                 ctx.ui.say("Cancelled; nothing was saved.");
                 return Ok(crate::error::exit::INTERRUPTED);
             }
         }
     } else {
-        draft.complete()?
+        (draft.complete()?, opts)
     };
-    create::execute(ctx, plan, &args.flow.options())?;
+    create::execute(ctx, plan, &opts)?;
     Ok(0)
 }

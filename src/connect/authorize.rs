@@ -71,8 +71,14 @@ pub fn preflight(ctx: &Context, app: &App, opts: &FlowOptions) -> Result<()> {
     crate::env::check_base_url("BCCONN_LOGIN_URL", &ctx.env.login_url)?;
     crate::env::check_base_url("BCCONN_API_URL", &ctx.env.api_url)?;
     ctx.default_secrets()?;
+    can_receive(app, opts)?;
+    Ok(())
+}
+
+/// Whether the callback can be received here as `opts` say (always, for
+/// the paste-back flow): its port is bound and released at once.
+pub fn can_receive(app: &App, opts: &FlowOptions) -> Result<(), Failure> {
     if opts.flow != Flow::Manual {
-        // Bound and released at once; the flow binds it again.
         drop(server::bind(app.callback_url, opts.listen).map_err(|e| bind_failure(e, app))?);
     }
     Ok(())

@@ -5,9 +5,9 @@
 
 use anyhow::Result;
 
-use super::authorize::{App, FlowOptions, authorize_saved, client_secret, preflight};
+use super::authorize::{App, FlowOptions, authorize_saved, can_receive, client_secret, preflight};
 use super::commit::{Changes, push_new};
-use super::iclients::{save_new, take_back};
+use super::iclients::{self, save_new, take_back};
 use super::plan::{After, Auth, IClientPick, Plan};
 use super::tokens;
 use crate::context::Context;
@@ -44,6 +44,19 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
                 preflight(ctx, &app, opts)?;
                 new.secret.clone()
             }
+            IClientPick::Edited { name, edit } => {
+                let ic = file.require_iclient(name)?;
+                let app = App {
+                    name: &ic.name,
+                    client_id: edit.client_id.as_deref().unwrap_or(&ic.client_id),
+                    callback_url: edit.callback_url.as_deref().unwrap_or(&ic.callback_url),
+                };
+                preflight(ctx, &app, opts)?;
+                match &edit.secret {
+                    Some(s) => s.clone(),
+                    None => client_secret(ctx, ic)?,
+                }
+            }
         })
     } else {
         None
@@ -62,6 +75,22 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
             ));
             conn.iclient_id = Some(saved.id.clone());
             Some(saved)
+        }
+        IClientPick::Edited { name, edit } => {
+            let current = file.require_iclient(&name)?;
+            let users = file.users_of_iclient(&current.id).len();
+            let updated = iclients::edit(ctx, current, edit)?;
+            ctx.progress
+                .step(&format!("Updated iClient {:?}", updated.name));
+            if users > 0 {
+                ctx.progress.say(&format!(
+                    "  the {} connection{} already using it keep their tokens until authorized again",
+                    users,
+                    if users == 1 { "" } else { "s" }
+                ));
+            }
+            conn.iclient_id = Some(updated.id.clone());
+            None
         }
     };
     let mut warnings = Vec::new();
@@ -97,6 +126,86 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
         return Ok(conn);
     };
     authorize_saved(ctx, &conn.id, opts, Changes::default(), Some(&secret))
+}
+
+/// Why a plan cannot be saved as it is, named by the step that can fix it.
+#[derive(Debug)]
+pub enum Fault {
+    /// The connection name (taken meanwhile, or invalid).
+    Name(String),
+    /// The new iClient's name.
+    IClientName(String),
+    /// The callback URL cannot be received here.
+    Callback(String),
+    /// Nothing a question can fix (the secret store, the records).
+    Other(anyhow::Error),
+}
+
+/// Checks a plan as `execute` would, without writing anything, so that the
+/// walk-through can go back to the step at fault instead of losing the
+/// answers.
+pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault> {
+    let said = |f: crate::error::Failure| match f.hint {
+        Some(h) => format!("{}; {h}", f.message),
+        None => f.message,
+    };
+    let file = ctx.records.load().map_err(Fault::Other)?;
+    file.check_connection_name_free(&plan.name, None)
+        .map_err(|e| Fault::Name(said(e)))?;
+    if let Some(lender) = &plan.borrow_from {
+        file.check_borrow(None, &plan.name, lender)
+            .map_err(|e| Fault::Other(e.into()))?;
+    }
+    let Auth::OAuth { iclient, after, .. } = &plan.auth else {
+        return ctx.default_secrets().map(|_| ()).map_err(Fault::Other);
+    };
+    if let IClientPick::New(new) = iclient {
+        file.check_iclient_name_free(&new.name, None)
+            .map_err(|e| Fault::IClientName(said(e)))?;
+    }
+    if *after == After::SaveOnly {
+        return Ok(());
+    }
+    for (name, url) in [
+        ("BCCONN_LOGIN_URL", &ctx.env.login_url),
+        ("BCCONN_API_URL", &ctx.env.api_url),
+    ] {
+        crate::env::check_base_url(name, url).map_err(|e| Fault::Other(e.into()))?;
+    }
+    ctx.default_secrets().map_err(Fault::Other)?;
+    let (name, client_id, callback_url) = match iclient {
+        IClientPick::New(new) => (
+            new.name.clone(),
+            new.client_id.clone(),
+            new.callback_url.clone(),
+        ),
+        IClientPick::Existing(name) => {
+            let ic = file
+                .require_iclient(name)
+                .map_err(|e| Fault::Other(e.into()))?;
+            (
+                ic.name.clone(),
+                ic.client_id.clone(),
+                ic.callback_url.clone(),
+            )
+        }
+        IClientPick::Edited { name, edit } => {
+            let ic = file
+                .require_iclient(name)
+                .map_err(|e| Fault::Other(e.into()))?;
+            (
+                ic.name.clone(),
+                edit.client_id.clone().unwrap_or(ic.client_id.clone()),
+                edit.callback_url.clone().unwrap_or(ic.callback_url.clone()),
+            )
+        }
+    };
+    let app = App {
+        name: &name,
+        client_id: &client_id,
+        callback_url: &callback_url,
+    };
+    can_receive(&app, opts).map_err(|e| Fault::Callback(said(e)))
 }
 
 fn saved(ctx: &Context, id: &str) -> Result<Connection> {

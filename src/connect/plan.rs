@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use secrecy::SecretString;
 
-use super::iclients::NewIClient;
+use super::iclients::{IClientEdit, NewIClient};
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::usage;
@@ -18,6 +18,12 @@ use crate::store::{AuthType, Connection, RecordFile};
 pub enum IClientPick {
     Existing(String),
     New(NewIClient),
+    /// A saved iClient with changes the walk-through collected (the form's
+    /// pencil button), saved with the connection.
+    Edited {
+        name: String,
+        edit: IClientEdit,
+    },
 }
 
 /// Where a token-type connection's token comes from.

@@ -18,10 +18,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 use secrecy::SecretString;
 
+use crate::bigcommerce::oauth::Flow;
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
+use crate::connect::authorize::{App, FlowOptions, can_receive};
+use crate::connect::create::{self, Fault};
 use crate::connect::iclients::{
-    DEFAULT_CALLBACK_URL, NewIClient, validate_callback_url, validate_client_id,
+    DEFAULT_CALLBACK_URL, IClientEdit, NewIClient, validate_callback_url, validate_client_id,
 };
 use crate::connect::plan::{After, Auth, Draft, IClientPick, Plan, TokenSource};
 use crate::connect::tokens::read_credentials_file;
@@ -33,12 +36,54 @@ use crate::store::{AuthType, RecordFile};
 /// Concurrency levels, the same range `--concurrency` accepts.
 const CONCURRENCY: std::ops::RangeInclusive<u8> = 1..=25;
 
-/// Fills the holes of `draft` by asking; `None` when the person cancelled.
-pub fn run(ctx: &Context, draft: Draft, records: &RecordFile) -> Result<Option<Plan>> {
+/// What the walk asks of this machine, so that a plan that cannot work here
+/// is fixed at the step at fault instead of failing after the last one.
+pub trait Here {
+    /// Whether a callback to `callback_url` can be received here as `opts`
+    /// say; the error is one line.
+    fn receive(&self, callback_url: &str, opts: &FlowOptions) -> Result<(), String>;
+    /// Whether the plan would save (and its flow run) as it is.
+    fn check(&self, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault>;
+}
+
+/// This machine, as the core sees it.
+struct Machine<'a>(&'a Context);
+
+impl Here for Machine<'_> {
+    fn receive(&self, callback_url: &str, opts: &FlowOptions) -> Result<(), String> {
+        let app = App {
+            name: "",
+            client_id: "",
+            callback_url,
+        };
+        can_receive(&app, opts).map_err(|f| f.message)
+    }
+
+    fn check(&self, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault> {
+        create::check(self.0, plan, opts)
+    }
+}
+
+/// Fills the holes of `draft` by asking, and settles how the callback comes
+/// back (`opts`); `None` when the person cancelled.
+pub fn run(
+    ctx: &Context,
+    draft: Draft,
+    records: &RecordFile,
+    opts: &FlowOptions,
+) -> Result<Option<(Plan, FlowOptions)>> {
     let env_token = ctx.env.access_token.is_some();
     let mut prompter = ctx.prompter();
-    match walk(prompter.as_mut(), draft, records, env_token) {
-        Ok(plan) => Ok(Some(plan)),
+    let here = Machine(ctx);
+    match walk(
+        prompter.as_mut(),
+        &here,
+        draft,
+        records,
+        env_token,
+        opts.clone(),
+    ) {
+        Ok(done) => Ok(Some(done)),
         Err(Stop::Cancelled) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),
     }
@@ -51,7 +96,14 @@ fn explain(f: Failure) -> String {
 
 /// The steps, in order. `env_token`: BCCONN_ACCESS_TOKEN is set, so it can be
 /// offered as the token.
-fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: bool) -> Step<Plan> {
+fn walk(
+    p: &mut dyn Prompter,
+    here: &dyn Here,
+    draft: Draft,
+    records: &RecordFile,
+    env_token: bool,
+    mut opts: FlowOptions,
+) -> Step<(Plan, FlowOptions)> {
     let Draft {
         name,
         auth_type,
@@ -90,10 +142,11 @@ fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: boo
                 Some(s) => s,
                 None => ask_scopes(p)?,
             };
-            let iclient = match iclient {
+            let mut iclient = match iclient {
                 Some(i) => i,
                 None => ask_iclient(p, records)?,
             };
+            settle_callback(p, here, &mut iclient, records, &mut opts)?;
             show_callback_url(p, callback_url_of(&iclient, records), scopes.len());
             (scopes, Some(iclient))
         }
@@ -122,12 +175,39 @@ fn walk(p: &mut dyn Prompter, draft: Draft, records: &RecordFile, env_token: boo
         borrow_from,
         auth,
     };
-    p.say(&format!("\n{}", view::summary(&plan, records)));
-    let chosen = ask_finish(p, &plan.name, auth_type, after)?;
-    if let Auth::OAuth { after, .. } = &mut plan.auth {
-        *after = chosen;
+    // The last step: save, or go back to the step at fault. Nothing the
+    // person typed is lost on the way.
+    loop {
+        p.say(&format!("\n{}", view::summary(&plan, records)));
+        let chosen = ask_finish(p, &plan.name, auth_type, after)?;
+        if let Auth::OAuth { after, .. } = &mut plan.auth {
+            *after = chosen;
+        }
+        match here.check(&plan, &opts) {
+            Ok(()) => return Ok((plan, opts)),
+            Err(Fault::Name(why)) => {
+                p.say(&format!("\n{why}"));
+                plan.name = ask_name(p, records, Some(&plan.store_hash))?;
+            }
+            Err(Fault::IClientName(why)) => {
+                p.say(&format!("\n{why}"));
+                if let Auth::OAuth {
+                    iclient: IClientPick::New(new),
+                    ..
+                } = &mut plan.auth
+                {
+                    new.name = ask_iclient_name(p, records)?;
+                }
+            }
+            Err(Fault::Callback(why)) => {
+                p.say(&format!("\n{why}"));
+                if let Auth::OAuth { iclient, .. } = &mut plan.auth {
+                    settle_callback(p, here, iclient, records, &mut opts)?;
+                }
+            }
+            Err(Fault::Other(e)) => return Err(Stop::Failed(e)),
+        }
     }
-    Ok(plan)
 }
 
 fn ask_name(p: &mut dyn Prompter, records: &RecordFile, hash: Option<&StoreHash>) -> Step<String> {
@@ -313,6 +393,8 @@ fn ask_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> 
         .map(|ic| format!("{}  (client id {})", ic.name, ic.client_id))
         .collect();
     options.push("+ Add new iClient".to_string());
+    options.push("✎ Edit an iClient (client id, secret, callback URL)".to_string());
+    let n = records.iclients.len();
     let i = p.select(
         "iClient (your app's client id and secret):",
         &options,
@@ -321,24 +403,149 @@ fn ask_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> 
     )?;
     match records.iclients.get(i) {
         Some(ic) => Ok(IClientPick::Existing(ic.name.clone())),
-        None => add_iclient(p, records),
+        None if i == n => add_iclient(p, records),
+        None => edit_iclient(p, records),
+    }
+}
+
+/// The form's pencil button: changes to a saved iClient, kept in the plan
+/// and saved with the connection.
+fn edit_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
+    let ic = match records.iclients.as_slice() {
+        [only] => only,
+        all => {
+            let options: Vec<String> = all
+                .iter()
+                .map(|ic| format!("{}  (client id {})", ic.name, ic.client_id))
+                .collect();
+            &all[p.select("Edit which iClient?", &options, 0, None)?]
+        }
+    };
+    let users: Vec<String> = records
+        .users_of_iclient(&ic.id)
+        .iter()
+        .map(|c| format!("{:?}", c.name))
+        .collect();
+    if !users.is_empty() {
+        p.say(&format!(
+            "  Used by {}: their tokens are unaffected until they are authorized again.",
+            users.join(", ")
+        ));
+    }
+    let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
+    let client_id = p.text(&Ask {
+        message: "Client ID:",
+        help: Some("Enter keeps it"),
+        default: Some(&ic.client_id),
+        check: &id_check,
+    })?;
+    let url_check = |input: &str| {
+        validate_callback_url(input.trim())
+            .map(|_| ())
+            .map_err(explain)
+    };
+    let callback_url = p.text(&Ask {
+        message: "Callback URL:",
+        help: Some("Enter keeps it; the exact URL in the app's Auth callback field"),
+        default: Some(&ic.callback_url),
+        check: &url_check,
+    })?;
+    let secret = if p.confirm("Replace the client secret?", false, None)? {
+        let s = p.secret(
+            "Client secret:",
+            "input is hidden",
+            "the client secret is empty",
+        )?;
+        Some(SecretString::from(s.trim().to_string()))
+    } else {
+        None
+    };
+    let client_id = validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?;
+    let callback_url = callback_url.trim().to_string();
+    Ok(IClientPick::Edited {
+        name: ic.name.clone(),
+        edit: IClientEdit {
+            client_id: (client_id != ic.client_id).then_some(client_id),
+            callback_url: (callback_url != ic.callback_url).then_some(callback_url),
+            rename: None,
+            secret,
+        },
+    })
+}
+
+/// The callback must reach bcconn. When it cannot here (an HTTPS tunnel
+/// URL, a busy port), offer what can: listen on a local address a tunnel
+/// forwards to, paste the landing address back, or another URL.
+fn settle_callback(
+    p: &mut dyn Prompter,
+    here: &dyn Here,
+    pick: &mut IClientPick,
+    records: &RecordFile,
+    opts: &mut FlowOptions,
+) -> Step<()> {
+    loop {
+        let Some(url) = callback_url_of(pick, records) else {
+            return Ok(());
+        };
+        let Err(why) = here.receive(&url, opts) else {
+            return Ok(());
+        };
+        p.say(&format!(
+            "\nbcconn cannot receive the callback here: {why}."
+        ));
+        let options = [
+            format!("Listen on a local address that a tunnel forwards {url} to"),
+            "Paste back the address the browser lands on (nothing listens here)".to_string(),
+            "Use another callback URL".to_string(),
+        ];
+        match p.select(
+            "How should BigCommerce's answer reach bcconn?",
+            &options,
+            0,
+            None,
+        )? {
+            0 => {
+                let check = |input: &str| match input.trim().parse::<std::net::SocketAddr>() {
+                    Ok(a) if a.ip().is_loopback() => Ok(()),
+                    Ok(_) => Err("bcconn listens on this machine only: use 127.0.0.1:PORT".into()),
+                    Err(_) => Err("an address like 127.0.0.1:8765".to_string()),
+                };
+                let addr = p.text(&Ask {
+                    message: "Listen on:",
+                    help: Some("the local address your tunnel forwards to, e.g. 127.0.0.1:8765"),
+                    default: None,
+                    check: &check,
+                })?;
+                opts.listen = addr.trim().parse().ok();
+            }
+            1 => {
+                opts.flow = Flow::Manual;
+                return Ok(());
+            }
+            _ => {
+                let url = ask_callback_url(p, None)?;
+                match pick {
+                    IClientPick::New(new) => new.callback_url = url,
+                    IClientPick::Edited { edit, .. } => edit.callback_url = Some(url),
+                    IClientPick::Existing(name) => {
+                        *pick = IClientPick::Edited {
+                            name: name.clone(),
+                            edit: IClientEdit {
+                                callback_url: Some(url),
+                                ..IClientEdit::default()
+                            },
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
 /// A new iClient, kept in the plan: `execute` saves it (secret first) only
 /// once the person chose to save.
 fn add_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
-    let name_check = |input: &str| {
-        records
-            .check_iclient_name_free(input.trim(), None)
-            .map_err(explain)
-    };
-    let name = p.text(&Ask {
-        message: "iClient name:",
-        help: Some("a name for this app's client id and secret, e.g. my-app"),
-        default: None,
-        check: &name_check,
-    })?;
+    let name = ask_iclient_name(p, records)?;
     let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
     let client_id = p.text(&Ask {
         message: "Client ID:",
@@ -351,29 +558,53 @@ fn add_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> 
         "input is hidden; shown next to the client id",
         "the client secret is empty",
     )?;
-    let url_check = |input: &str| {
+    let callback_url = ask_callback_url(p, Some(DEFAULT_CALLBACK_URL))?;
+    Ok(IClientPick::New(NewIClient {
+        name,
+        client_id: validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?,
+        callback_url,
+        secret: SecretString::from(secret.trim().to_string()),
+    }))
+}
+
+fn ask_iclient_name(p: &mut dyn Prompter, records: &RecordFile) -> Step<String> {
+    let check = |input: &str| {
+        records
+            .check_iclient_name_free(input.trim(), None)
+            .map_err(explain)
+    };
+    let name = p.text(&Ask {
+        message: "iClient name:",
+        help: Some("a name for this app's client id and secret, e.g. my-app"),
+        default: None,
+        check: &check,
+    })?;
+    Ok(name.trim().to_string())
+}
+
+fn ask_callback_url(p: &mut dyn Prompter, default: Option<&str>) -> Step<String> {
+    let check = |input: &str| {
         validate_callback_url(input.trim())
             .map(|_| ())
             .map_err(explain)
     };
-    let callback_url = p.text(&Ask {
+    let url = p.text(&Ask {
         message: "Callback URL:",
         help: Some("the exact URL in the app's Auth callback field; bcconn listens there"),
-        default: Some(DEFAULT_CALLBACK_URL),
-        check: &url_check,
+        default,
+        check: &check,
     })?;
-    Ok(IClientPick::New(NewIClient {
-        name: name.trim().to_string(),
-        client_id: validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?,
-        callback_url: callback_url.trim().to_string(),
-        secret: SecretString::from(secret.trim().to_string()),
-    }))
+    Ok(url.trim().to_string())
 }
 
 fn callback_url_of(pick: &IClientPick, records: &RecordFile) -> Option<String> {
     match pick {
         IClientPick::New(new) => Some(new.callback_url.clone()),
         IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.callback_url.clone()),
+        IClientPick::Edited { name, edit } => edit
+            .callback_url
+            .clone()
+            .or_else(|| records.iclient(name).map(|ic| ic.callback_url.clone())),
     }
 }
 
@@ -514,10 +745,164 @@ mod tests {
         }
     }
 
+    /// A machine where every callback URL on 127.0.0.1 or localhost can be
+    /// received, and every plan saves (unless told a name is taken).
+    #[derive(Default)]
+    struct FakeHere {
+        taken: std::cell::RefCell<Vec<String>>,
+    }
+
+    impl Here for FakeHere {
+        fn receive(&self, url: &str, opts: &FlowOptions) -> Result<(), String> {
+            if opts.listen.is_some() || url.contains("://127.0.0.1") || url.contains("://localhost")
+            {
+                Ok(())
+            } else {
+                Err(format!("the callback URL {url} is not on this machine"))
+            }
+        }
+
+        fn check(&self, plan: &Plan, _: &FlowOptions) -> Result<(), Fault> {
+            let mut taken = self.taken.borrow_mut();
+            match taken.iter().position(|t| *t == plan.name) {
+                Some(i) => {
+                    taken.remove(i);
+                    Err(Fault::Name(format!(
+                        "a connection named {:?} already exists",
+                        plan.name
+                    )))
+                }
+                None => Ok(()),
+            }
+        }
+    }
+
     fn walk_script(replies: &[crate::seams::script::Reply], draft: Draft) -> (Step<Plan>, String) {
+        let (result, log) = walk_here(replies, draft, &FakeHere::default());
+        (result.map(|(plan, _)| plan), log)
+    }
+
+    fn walk_here(
+        replies: &[crate::seams::script::Reply],
+        draft: Draft,
+        here: &FakeHere,
+    ) -> (Step<(Plan, FlowOptions)>, String) {
         let mut s = Script::new(replies);
-        let result = walk(&mut s, draft, &saved(), false);
+        let result = walk(&mut s, here, draft, &saved(), false, FlowOptions::default());
         (result, s.transcript())
+    }
+
+    fn oauth_draft() -> Draft {
+        Draft {
+            name: Some("acme".into()),
+            auth_type: Some(AuthType::Oauth2),
+            store_hash: Some(hash("abc123")),
+            scopes: Some(vec!["store_v2_orders".into()]),
+            concurrency: Some(1),
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn an_unservable_callback_url_offers_a_tunnel_address_keeping_every_answer() {
+        let (done, log) = walk_here(
+            &[
+                Pick("+ Add new iClient"),
+                Type("tunnel-app"),
+                Type("cid-t"),
+                Type("s3cr3t"),
+                Type("https://abc.tunnel.example/auth"),
+                Pick("Listen on a local address"),
+                Type("0.0.0.0:8765"), // not loopback: asked again
+                Type("127.0.0.1:8765"),
+                Pick("Save & authorize"),
+            ],
+            oauth_draft(),
+            &FakeHere::default(),
+        );
+        let (plan, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert!(log.contains("cannot receive the callback here"), "{log}");
+        assert!(
+            log.contains("! bcconn listens on this machine only"),
+            "{log}"
+        );
+        assert_eq!(opts.listen, Some("127.0.0.1:8765".parse().unwrap()));
+        // The new iClient, as typed, is still in the plan.
+        match plan.iclient() {
+            Some(IClientPick::New(n)) => {
+                assert_eq!(n.name, "tunnel-app");
+                assert_eq!(n.callback_url, "https://abc.tunnel.example/auth");
+            }
+            _ => panic!("expected the new iClient\n{log}"),
+        }
+    }
+
+    #[test]
+    fn an_unservable_callback_url_can_switch_to_paste_back_or_another_url() {
+        let (done, log) = walk_here(
+            &[
+                Pick("✎ Edit an iClient"),
+                Enter,                                // keep the client id
+                Type("https://far.example.com/auth"), // a URL it cannot serve
+                No,                                   // keep the secret
+                Pick("Use another callback URL"),
+                Type("http://127.0.0.1:9911/auth"),
+                Pick("Save & authorize"),
+            ],
+            oauth_draft(),
+            &FakeHere::default(),
+        );
+        let (plan, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert_eq!(opts.flow, Flow::Authorize);
+        match plan.iclient() {
+            Some(IClientPick::Edited { name, edit }) => {
+                assert_eq!(name, "main-app");
+                assert_eq!(
+                    edit.callback_url.as_deref(),
+                    Some("http://127.0.0.1:9911/auth")
+                );
+                assert!(edit.client_id.is_none() && edit.secret.is_none());
+            }
+            _ => panic!("expected the edited iClient\n{log}"),
+        }
+        let (done, log) = walk_here(
+            &[
+                Pick("+ Add new iClient"),
+                Type("tunnel-app"),
+                Type("cid-t"),
+                Type("s3cr3t"),
+                Type("https://abc.tunnel.example/auth"),
+                Pick("Paste back"),
+                Pick("Save & authorize"),
+            ],
+            oauth_draft(),
+            &FakeHere::default(),
+        );
+        let (_, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert_eq!(opts.flow, Flow::Manual);
+    }
+
+    #[test]
+    fn a_name_taken_at_the_last_step_goes_back_to_the_name() {
+        let here = FakeHere::default();
+        here.taken.borrow_mut().push("acme".into());
+        let (done, log) = walk_here(
+            &[
+                Pick("main-app"),
+                Pick("Save & authorize"),
+                Type("acme-2"),
+                Pick("Save & authorize"),
+            ],
+            oauth_draft(),
+            &here,
+        );
+        let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert!(log.contains("already exists"), "{log}");
+        assert_eq!(plan.name, "acme-2");
+        // Everything else is as answered the first time.
+        assert!(matches!(plan.iclient(), Some(IClientPick::Existing(n)) if n == "main-app"));
+        assert_eq!(plan.scopes(), ["store_v2_orders"]);
+        assert_eq!(log.matches("Summary").count(), 2, "{log}");
     }
 
     #[test]

@@ -144,6 +144,17 @@ fn iclient_summary(pick: &IClientPick, records: &RecordFile) -> (String, String)
             ),
             new.callback_url.clone(),
         ),
+        IClientPick::Edited { name, edit } => match records.iclient(name) {
+            Some(ic) => (
+                format!(
+                    "{} (client id {}; edited, saved with the connection)",
+                    ic.name,
+                    edit.client_id.as_deref().unwrap_or(&ic.client_id)
+                ),
+                edit.callback_url.clone().unwrap_or(ic.callback_url.clone()),
+            ),
+            None => (name.clone(), "-".to_string()),
+        },
         IClientPick::Existing(name) => match records.iclient(name) {
             Some(ic) => (
                 format!("{} (client id {})", ic.name, ic.client_id),
