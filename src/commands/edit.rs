@@ -20,6 +20,21 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
             (None, false) => None,
         },
     };
+    let changes = if changes.is_empty() && ctx.interactive {
+        // On a terminal, no flags: walk through the connection's settings.
+        let file = ctx.records.load()?;
+        let conn = file.require_connection(&args.name)?;
+        match crate::wizard::edit::run(ctx, conn, &file)? {
+            Some(c) if c.is_empty() => return Ok(0),
+            Some(c) => c,
+            None => {
+                ctx.ui.say("Cancelled; nothing was changed.");
+                return Ok(crate::error::exit::INTERRUPTED);
+            }
+        }
+    } else {
+        changes
+    };
     if changes.is_empty() {
         return Err(usage("nothing to change")
             .hint("pass --scopes, --all-scopes, --iclient, --concurrency, --borrow-concurrency-from or --no-borrow")

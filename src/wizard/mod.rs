@@ -11,6 +11,7 @@
 //! secret) is saved by `create::execute` only after the summary's choice, so
 //! Esc, Ctrl-C or "Cancel" at any step leave no trace.
 
+pub mod edit;
 mod view;
 
 use std::path::PathBuf;
@@ -344,9 +345,14 @@ fn ask_scopes(p: &mut dyn Prompter) -> Step<Vec<String>> {
         0,
         Some("a preset only pre-ticks scopes; you adjust them next"),
     )?;
+    pick_scopes(p, &starts[start].1)
+}
+
+/// The scope picker, with `ticked` ticked at the start.
+pub(crate) fn pick_scopes(p: &mut dyn Prompter, ticked: &[String]) -> Step<Vec<String>> {
     let offered = view::picker_scopes();
     let options: Vec<String> = offered.iter().map(|s| view::scope_option(s)).collect();
-    let ticked = view::indexes_of(&offered, &starts[start].1);
+    let ticked = view::indexes_of(&offered, ticked);
     let picked = p.multi_select(
         "Scopes:",
         &options,
@@ -646,14 +652,32 @@ fn ask_advanced(
             None,
         )? == 1;
     if borrow {
-        let lenders = view::borrow_order(records, hash.as_str());
-        let options: Vec<String> = lenders
-            .iter()
-            .map(|c| view::lender_option(records, c, hash.as_str()))
-            .collect();
-        let i = p.select("Borrow concurrency from:", &options, 0, None)?;
-        return Ok((1, Some(lenders[i].name.clone())));
+        return Ok((1, Some(ask_lender(p, records, hash, None)?)));
     }
+    Ok((ask_level(p, 1)?, None))
+}
+
+/// A connection to borrow concurrency from (never `except`), same store first.
+pub(crate) fn ask_lender(
+    p: &mut dyn Prompter,
+    records: &RecordFile,
+    hash: &StoreHash,
+    except: Option<&str>,
+) -> Step<String> {
+    let lenders: Vec<_> = view::borrow_order(records, hash.as_str())
+        .into_iter()
+        .filter(|c| Some(c.id.as_str()) != except)
+        .collect();
+    let options: Vec<String> = lenders
+        .iter()
+        .map(|c| view::lender_option(records, c, hash.as_str()))
+        .collect();
+    let i = p.select("Borrow concurrency from:", &options, 0, None)?;
+    Ok(lenders[i].name.clone())
+}
+
+/// A concurrency level, `default` on Enter.
+pub(crate) fn ask_level(p: &mut dyn Prompter, default: u8) -> Step<u8> {
     let check = |input: &str| match input.trim().parse::<u8>() {
         Ok(n) if CONCURRENCY.contains(&n) => Ok(()),
         _ => Err(format!(
@@ -662,14 +686,14 @@ fn ask_advanced(
             CONCURRENCY.end()
         )),
     };
+    let default = default.to_string();
     let level = p.text(&Ask {
         message: "Concurrency level:",
         help: Some("how many API calls this connection may run at once (1 to 25)"),
-        default: Some("1"),
+        default: Some(&default),
         check: &check,
     })?;
-    let level = level.trim().parse().unwrap_or(1);
-    Ok((level, None))
+    Ok(level.trim().parse().unwrap_or(1))
 }
 
 /// The last step: save (and authorize), or cancel. `--no-authorize` leaves

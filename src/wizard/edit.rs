@@ -1,0 +1,207 @@
+//! `bcconn edit NAME` on a terminal without flags: the walk-through's steps,
+//! prefilled with the connection's values (Enter keeps each one). Nothing is
+//! written here; the command applies the [`Changes`] this returns.
+
+use anyhow::Result;
+
+use super::{ask_lender, ask_level, pick_scopes};
+use crate::connect::commit::{Borrow, Changes};
+use crate::context::Context;
+use crate::seams::{Prompter, Step, Stop};
+use crate::store::{AuthType, Connection, RecordFile};
+
+/// Asks what to change; `None` when the person cancelled.
+pub fn run(ctx: &Context, conn: &Connection, records: &RecordFile) -> Result<Option<Changes>> {
+    let mut prompter = ctx.prompter();
+    match walk(prompter.as_mut(), conn, records) {
+        Ok(changes) => Ok(Some(changes)),
+        Err(Stop::Cancelled) => Ok(None),
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &RecordFile) -> Step<Changes> {
+    p.say(&format!(
+        "Editing {:?} (store {}). The first choice keeps each value; Esc cancels, nothing is saved before the last step.",
+        c.name, c.store_hash
+    ));
+    let mut changes = Changes::default();
+    if c.auth_type == AuthType::Oauth2 {
+        let keep = format!(
+            "Keep its {} ({})",
+            super::view::count(c.scopes.len(), "scope"),
+            c.scopes.join(", ")
+        );
+        if p.select("Scopes:", &[keep, "Change them".into()], 0, None)? == 1 {
+            let picked = pick_scopes(p, &c.scopes)?;
+            if picked != c.scopes {
+                changes.scopes = Some(picked);
+            }
+        }
+        if !records.iclients.is_empty() {
+            let current = records
+                .iclients
+                .iter()
+                .position(|ic| Some(ic.id.as_str()) == c.iclient_id.as_deref());
+            let options: Vec<String> = records
+                .iclients
+                .iter()
+                .enumerate()
+                .map(|(i, ic)| {
+                    let now = if Some(i) == current { "  ← now" } else { "" };
+                    format!("{}  (client id {}){now}", ic.name, ic.client_id)
+                })
+                .collect();
+            let i = p.select("iClient:", &options, current.unwrap_or(0), None)?;
+            let picked = &records.iclients[i];
+            if Some(i) != current {
+                let old_client = records.client_id_of(c);
+                if old_client.is_some_and(|old| old != picked.client_id) {
+                    p.say("  Its token came from the old app: the connection goes back to pending until it is authorized again.");
+                }
+                changes.iclient = Some(picked.name.clone());
+            }
+        }
+    }
+    let lender = c
+        .borrow_concurrency_from
+        .as_deref()
+        .and_then(|id| records.connection_by_id(id));
+    let keep = match lender {
+        Some(l) => format!(
+            "Keep: borrowed from {:?} (level {})",
+            l.name,
+            records.effective_concurrency(c)
+        ),
+        None => format!("Keep: its own level, {}", c.concurrency),
+    };
+    let mut options = vec![keep, "Set its own level".to_string()];
+    let can_borrow = records.connections.iter().any(|o| o.id != c.id);
+    if can_borrow {
+        options.push("Borrow another connection's level (share its pool)".into());
+    }
+    match p.select("Concurrency:", &options, 0, None)? {
+        0 => {}
+        1 => {
+            let level = ask_level(p, c.concurrency)?;
+            if level != c.concurrency {
+                changes.concurrency = Some(level);
+            }
+            if lender.is_some() {
+                changes.borrow = Some(Borrow::Stop);
+            }
+        }
+        _ => {
+            let name = ask_lender(p, records, &c.store_hash, Some(&c.id))?;
+            if lender.map(|l| l.name.as_str()) != Some(name.as_str()) {
+                changes.borrow = Some(Borrow::From(name));
+            }
+        }
+    }
+    if changes.is_empty() {
+        p.say("Nothing changed.");
+        return Ok(changes);
+    }
+    p.say(&format!("\n{}", summary(&changes)));
+    if !p.confirm("Save these changes?", true, None)? {
+        return Err(Stop::Cancelled);
+    }
+    Ok(changes)
+}
+
+fn summary(changes: &Changes) -> String {
+    let mut text = String::from("Changes\n");
+    if let Some(s) = &changes.scopes {
+        text.push_str(&format!("  scopes       {}\n", s.join(", ")));
+    }
+    if let Some(i) = &changes.iclient {
+        text.push_str(&format!("  iClient      {i}\n"));
+    }
+    if let Some(l) = changes.concurrency {
+        text.push_str(&format!("  concurrency  {l}\n"));
+    }
+    match &changes.borrow {
+        Some(Borrow::From(n)) => text.push_str(&format!("  borrow from  {n}\n")),
+        Some(Borrow::Stop) => text.push_str("  borrow from  (none: its own level)\n"),
+        None => {}
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seams::script::{Reply::*, Script};
+    use crate::secrets::StoreKind;
+    use crate::store::IClient;
+
+    fn records() -> RecordFile {
+        let ic = |id: &str, client: &str| IClient {
+            id: id.into(),
+            name: format!("app-{id}"),
+            client_id: client.into(),
+            callback_url: "http://localhost:8765/auth".into(),
+            secret_store: StoreKind::File,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let mut shop = Connection::pending("shop", AuthType::Oauth2, "abc123".parse().unwrap());
+        shop.id = "c1".into();
+        shop.iclient_id = Some("i1".into());
+        shop.scopes = vec!["store_v2_orders".into()];
+        shop.concurrency = 3;
+        shop.state = crate::store::State::Authorized;
+        let mut other = Connection::pending("other", AuthType::Oauth2, "abc123".parse().unwrap());
+        other.id = "c2".into();
+        other.concurrency = 9;
+        RecordFile {
+            iclients: vec![ic("i1", "cid-1"), ic("i2", "cid-2")],
+            connections: vec![shop, other],
+            ..RecordFile::default()
+        }
+    }
+
+    fn edit(replies: &[crate::seams::script::Reply]) -> (Step<Changes>, String) {
+        let r = records();
+        let mut s = Script::new(replies);
+        let out = walk(&mut s, r.connection("shop").unwrap(), &r);
+        (out, s.transcript())
+    }
+
+    #[test]
+    fn enter_everywhere_changes_nothing() {
+        // (A Pick panics when no option starts with its text.)
+        let (out, log) = edit(&[
+            Pick("Keep its 1 scope (store_v2_orders)"),
+            Pick("app-i1  (client id cid-1)  ← now"),
+            Pick("Keep: its own level, 3"),
+        ]);
+        assert!(out.unwrap().is_empty(), "{log}");
+        assert!(log.contains("Nothing changed."), "{log}");
+    }
+
+    #[test]
+    fn another_app_warns_that_the_token_goes_back_to_pending() {
+        let (out, log) = edit(&[Enter, Pick("app-i2"), Pick("Borrow"), Pick("other"), Yes]);
+        let c = out.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert_eq!(c.iclient.as_deref(), Some("app-i2"));
+        assert_eq!(c.borrow, Some(Borrow::From("other".into())));
+        assert!(log.contains("goes back to pending"), "{log}");
+        assert!(log.contains("borrow from  other"), "{log}");
+    }
+
+    #[test]
+    fn a_new_level_and_scopes_are_summed_up_and_can_be_declined() {
+        let (out, log) = edit(&[
+            Pick("Change them"),
+            Tick(&["store_v2_products)"]),
+            Enter,
+            Pick("Set its own level"),
+            Type("7"),
+            No,
+        ]);
+        assert!(matches!(out, Err(Stop::Cancelled)), "{log}");
+        assert!(log.contains("concurrency  7"), "{log}");
+        assert!(log.contains("scopes       store_v2_products"), "{log}");
+    }
+}
