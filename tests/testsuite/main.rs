@@ -27,6 +27,8 @@ mod real;
 mod truth;
 #[cfg(unix)]
 mod wizard;
+#[cfg(unix)]
+mod wizard_more;
 
 /// The fake browser: `common::fake_browser::command()` re-executes this binary
 /// with `--exact __fake_browser`, which selects this test (at the crate root,

@@ -14,21 +14,21 @@ const CLIENT_ID: &str = "wizardclientid42";
 const SECRET: &str = "wizard-secret-Hk3Lq9Vt";
 const HASH: &str = "abc123";
 
-const ENTER: &str = "\r";
-const DOWN: &str = "\x1b[B";
-const RIGHT: &str = "\x1b[C";
-const ESC: &str = "\x1b";
-const CTRL_C: &str = "\x03";
+pub(crate) const ENTER: &str = "\r";
+pub(crate) const DOWN: &str = "\x1b[B";
+pub(crate) const RIGHT: &str = "\x1b[C";
+pub(crate) const ESC: &str = "\x1b";
+pub(crate) const CTRL_C: &str = "\x03";
 
 /// bcconn in a pty, with a transcript of everything it drew so far for
 /// failure messages.
-struct Pty {
+pub(crate) struct Pty {
     session: OsSession,
-    seen: String,
+    pub(crate) seen: String,
 }
 
 impl Pty {
-    fn spawn(env: &Env, args: &[&str]) -> Pty {
+    pub(crate) fn spawn(env: &Env, args: &[&str]) -> Pty {
         let mut env_vars = env.std_cmd(args);
         env_vars.env("TERM", "xterm");
         // The pty keeps its default size: resizing it sends SIGWINCH, and
@@ -44,7 +44,7 @@ impl Pty {
     }
 
     /// Waits for `text`; returns what was drawn before it (and it).
-    fn expect(&mut self, text: &str) -> String {
+    pub(crate) fn expect(&mut self, text: &str) -> String {
         match self.session.expect(text) {
             Ok(found) => {
                 let chunk = String::from_utf8_lossy(found.as_bytes()).into_owned();
@@ -66,7 +66,7 @@ impl Pty {
     }
 
     /// Whatever was drawn but not yet matched, for failure messages.
-    fn unread(&mut self) -> String {
+    pub(crate) fn unread(&mut self) -> String {
         let mut rest = Vec::new();
         let mut buf = [0u8; 4096];
         while let Ok(n) = self.session.try_read(&mut buf) {
@@ -78,18 +78,18 @@ impl Pty {
         String::from_utf8_lossy(&rest).into_owned()
     }
 
-    fn send(&mut self, keys: &str) {
+    pub(crate) fn send(&mut self, keys: &str) {
         self.session.send(keys).expect("send keys");
     }
 
     /// Waits for `prompt`, then types `keys`.
-    fn answer(&mut self, prompt: &str, keys: &str) {
+    pub(crate) fn answer(&mut self, prompt: &str, keys: &str) {
         self.expect(prompt);
         self.send(keys);
     }
 
     /// Reads to the end and returns the exit code.
-    fn finish(&mut self) -> i32 {
+    pub(crate) fn finish(&mut self) -> i32 {
         self.session
             .set_expect_timeout(Some(Duration::from_secs(60)));
         match self.session.expect(Eof) {
@@ -106,7 +106,7 @@ impl Pty {
 }
 
 /// Backspaces enough to clear a rejected answer (inquire keeps it for editing).
-fn erase(text: &str) -> String {
+pub(crate) fn erase(text: &str) -> String {
     "\x7f".repeat(text.chars().count())
 }
 
