@@ -148,6 +148,7 @@ fn walk(
                 None => ask_iclient(p, records)?,
             };
             settle_callback(p, here, &mut iclient, records, &mut opts)?;
+            warn_siblings(p, &iclient, &store_hash, records);
             show_callback_url(p, callback_url_of(&iclient, records), scopes.len());
             (scopes, Some(iclient))
         }
@@ -477,6 +478,37 @@ fn edit_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick>
             secret,
         },
     })
+}
+
+/// Connections already on this app and store: BigCommerce keeps one token
+/// per app and store, so the person hears it before choosing to save.
+fn warn_siblings(p: &mut dyn Prompter, pick: &IClientPick, hash: &StoreHash, records: &RecordFile) {
+    let client_id = match pick {
+        IClientPick::New(new) => Some(new.client_id.as_str()),
+        IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.client_id.as_str()),
+        IClientPick::Edited { name, edit } => edit
+            .client_id
+            .as_deref()
+            .or_else(|| records.iclient(name).map(|ic| ic.client_id.as_str())),
+    };
+    let siblings: Vec<String> = records
+        .connections
+        .iter()
+        .filter(|c| {
+            c.store_hash == *hash
+                && records.client_id_of(c).is_some()
+                && records.client_id_of(c) == client_id
+        })
+        .map(|c| format!("{:?}", c.name))
+        .collect();
+    if !siblings.is_empty() {
+        p.say(&format!(
+            "  ! {} already use{} this app for store {hash}: BigCommerce keeps one token per app and store, so authorizing this connection ends {} token.",
+            siblings.join(", "),
+            if siblings.len() == 1 { "s" } else { "" },
+            if siblings.len() == 1 { "its" } else { "their" },
+        ));
+    }
 }
 
 /// The callback must reach bcconn. When it cannot here (an HTTPS tunnel
@@ -904,6 +936,18 @@ mod tests {
         );
         let (_, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
         assert_eq!(opts.flow, Flow::Manual);
+    }
+
+    #[test]
+    fn picking_an_app_already_used_for_the_store_names_the_sibling() {
+        // acme-stage uses main-app for abc123; Acme-Prod is another store.
+        let (done, log) = walk_script(&[Pick("main-app"), Pick("Save only")], oauth_draft());
+        assert!(done.is_ok(), "{log}");
+        assert!(
+            log.contains("\"acme-stage\" already uses this app for store abc123"),
+            "{log}"
+        );
+        assert!(!log.contains("Acme-Prod\" already"), "{log}");
     }
 
     #[test]
