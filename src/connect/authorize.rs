@@ -372,6 +372,9 @@ impl Request<'_> {
                 "No browser can open here ({why}). Open this URL in a browser on any machine to authorize store {store}:"
             ));
             progress.say(&format!("  {url}"));
+            if !self.ctx.interactive {
+                progress.say("(Without a terminal here, --flow manual reads the landing address from stdin.)");
+            }
             return false;
         }
         progress.say(&format!(
