@@ -1,7 +1,7 @@
 //! The multi-select behind [`super::Terminal::multi_select`] (the scope
 //! picker), drawn with crossterm on stderr.
 //!
-//! inquire's MultiSelect did not fit a list of 58 scopes: its filter matches
+//! inquire's MultiSelect did not fit a list of 56 scopes: its filter matches
 //! letters scattered anywhere in a row (`orders` kept Customers rows), its →
 //! replaced the selection with the rows shown (hidden ticks were lost) and
 //! its ← cleared hidden rows too, and the count appeared only once answered.
@@ -254,7 +254,7 @@ impl<'a> Picker<'a> {
         self.top = self.top.min(self.shown.len().saturating_sub(self.page));
     }
 
-    /// "3 selected (of 58) · filter: orders (2 shown)".
+    /// "3 selected (of 56) · filter: orders (2 shown)".
     pub fn count_line(&self) -> String {
         let mut line = format!("{} selected (of {})", self.count(), self.options.len());
         if !self.filter.is_empty() {
@@ -492,7 +492,7 @@ impl RawMode {
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        let _ = execute!(io::stderr(), event::DisableBracketedPaste);
+        let _ = execute!(io::stderr(), event::DisableBracketedPaste, cursor::Show);
         let _ = terminal::disable_raw_mode();
     }
 }
@@ -517,8 +517,10 @@ impl Screen {
     fn draw(&mut self, frame: &Frame) -> io::Result<()> {
         // One write per frame, so the terminal never shows half of one.
         let mut buf: Vec<u8> = Vec::new();
+        // The text cursor is hidden while it jumps around the frame.
         queue!(
             buf,
+            cursor::Hide,
             cursor::MoveToColumn(0),
             terminal::Clear(ClearType::FromCursorDown)
         )?;
@@ -528,7 +530,11 @@ impl Screen {
         if up > 0 {
             queue!(buf, cursor::MoveUp(to_u16(up)))?;
         }
-        queue!(buf, cursor::MoveToColumn(to_u16(frame.cursor_col)))?;
+        queue!(
+            buf,
+            cursor::MoveToColumn(to_u16(frame.cursor_col)),
+            cursor::Show
+        )?;
         let mut err = io::stderr().lock();
         err.write_all(&buf)?;
         err.flush()?;
