@@ -1,9 +1,10 @@
 //! The terminal's [`Prompter`]: inquire, drawing on stderr, plain when
-//! colour is off (`NO_COLOR`, or stderr is no terminal).
+//! colour is off (`NO_COLOR`, or stderr is no terminal); the multi-select
+//! is our own widget (`super::picker`).
 
 use inquire::ui::RenderConfig;
 use inquire::validator::Validation;
-use inquire::{Confirm, InquireError, MultiSelect, Password, PasswordDisplayMode, Select, Text};
+use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select, Text};
 
 use super::Ui;
 use crate::seams::{Ask, LineReader, Prompter, Step, Stop};
@@ -105,33 +106,15 @@ impl Prompter for Terminal {
         help: &str,
         empty_error: &str,
     ) -> Step<Vec<usize>> {
-        let empty_error = empty_error.to_string();
-        let formatter = |chosen: &[inquire::list_option::ListOption<&String>]| {
-            format!("{} selected", chosen.len())
-        };
-        let prompt = MultiSelect::new(message, options.to_vec())
-            .with_render_config(self.render)
-            .with_default(selected)
-            // Start at the first ticked scope, so a preset shows what it ticked.
-            .with_starting_cursor(selected.first().copied().unwrap_or(0))
-            .with_help_message(help)
-            .with_page_size(12)
-            .with_formatter(&formatter)
-            .with_validator(
-                move |chosen: &[inquire::list_option::ListOption<&String>]| {
-                    Ok(if chosen.is_empty() {
-                        Validation::Invalid(empty_error.clone().into())
-                    } else {
-                        Validation::Valid
-                    })
-                },
-            );
-        let mut picked: Vec<usize> = answer(prompt.raw_prompt())?
-            .into_iter()
-            .map(|o| o.index)
-            .collect();
-        picked.sort_unstable();
-        Ok(picked)
+        // Not inquire's MultiSelect: see `picker` for why.
+        super::picker::run(
+            self.ui.color(),
+            message,
+            options,
+            selected,
+            help,
+            empty_error,
+        )
     }
 
     fn confirm(&mut self, message: &str, default: bool, help: Option<&str>) -> Step<bool> {

@@ -441,3 +441,150 @@ fn without_a_terminal_missing_flags_fail_fast() {
     assert!(out.stdout.is_empty());
     assert!(!env.record_path().exists());
 }
+
+// The scope picker (bcconn's own widget, not inquire's): the filter matches
+// words, → and ← act on the rows shown, and the count line is always drawn.
+
+const LEFT: &str = "\x1b[D";
+const HOME: &str = "\x1b[H";
+
+/// How many scopes the picker offers: store and token-creation scopes.
+fn offered_scopes() -> usize {
+    use bcconn::bigcommerce::scopes::{CATALOG, Group};
+    CATALOG
+        .iter()
+        .filter(|s| matches!(s.group, Group::Store | Group::TokenCreation))
+        .count()
+}
+
+/// Walks to the scope picker with "Choose scopes…" (nothing ticked), with
+/// a saved iClient to pick afterwards.
+fn at_the_scope_picker(env: &Env, name: &str) -> Pty {
+    env.add_iclient("app", CLIENT_ID, SECRET, "http://127.0.0.1:8765/auth");
+    let mut t = Pty::spawn(env, &["create"]);
+    t.answer("Connection name:", &format!("{name}\r"));
+    t.answer("Authentication type:", ENTER);
+    t.answer("Store hash:", &format!("{HASH}\r"));
+    t.answer("Scopes: start from", ENTER); // Choose scopes…
+    t
+}
+
+/// From the picker's answer to "Save only", with the saved iClient.
+fn save_only(t: &mut Pty) {
+    t.answer("iClient (your app's client id and secret):", ENTER);
+    t.answer("Change advanced settings", ENTER);
+    t.answer("Save?", &format!("{DOWN}{ENTER}"));
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+}
+
+#[test]
+fn scope_filter_shows_order_rows_and_select_all_ticks_only_those() {
+    let env = Env::new();
+    let total = offered_scopes();
+    let mut t = at_the_scope_picker(&env, "orders-only");
+    t.expect(&format!("0 selected (of {total})"));
+    t.expect("space toggles");
+    t.send("orders");
+    t.expect(&format!(
+        "0 selected (of {total}) · filter: orders (2 shown)"
+    ));
+    // One more key, one more frame: what the filter shows, and only that.
+    t.send(DOWN);
+    let frame = t.expect(&format!(
+        "0 selected (of {total}) · filter: orders (2 shown)"
+    ));
+    assert!(
+        frame.contains("? Scopes: orders"),
+        "the filter is typed on the prompt line: {frame}"
+    );
+    assert!(
+        frame.contains("  [ ] Orders — modify  (store_v2_orders)"),
+        "{frame}"
+    );
+    assert!(
+        frame.contains("> [ ] Orders — read-only  (store_v2_orders_read_only)"),
+        "{frame}"
+    );
+    assert!(!frame.contains("Customers"), "{frame}");
+    assert!(!frame.contains("Order Fulfillment"), "{frame}");
+    t.send(RIGHT);
+    t.expect(&format!(
+        "2 selected (of {total}) · filter: orders (2 shown)"
+    ));
+    t.send(&erase("orders"));
+    // Without a filter the count line ends the list, before the help.
+    t.expect(&format!("2 selected (of {total})\r\n[type to filter"));
+    t.send(ENTER);
+    t.expect("? Scopes: 2 selected");
+    t.expect("left out store_v2_orders_read_only");
+    save_only(&mut t);
+
+    let conn = connection(&env, "orders-only");
+    // Normalized: the modify scope covers its read-only twin.
+    assert_eq!(
+        conn["scopes"],
+        serde_json::json!(["store_v2_orders"]),
+        "{conn}"
+    );
+}
+
+#[test]
+fn clear_unticks_the_rows_shown_and_keeps_hidden_ticks() {
+    let env = Env::new();
+    let total = offered_scopes();
+    let mut t = at_the_scope_picker(&env, "kept");
+    t.expect("> [ ] App Extensions — manage  (store_app_extensions_manage)");
+    t.expect("space toggles");
+    // Nothing ticked: Enter is refused, under the list.
+    t.send(ENTER);
+    t.expect("# choose at least one scope");
+    t.send(" ");
+    t.expect(&format!("1 selected (of {total})"));
+    t.send("orders");
+    t.expect("· filter: orders (2 shown)");
+    t.send(RIGHT);
+    t.expect(&format!(
+        "3 selected (of {total}) · filter: orders (2 shown)"
+    ));
+    t.send(LEFT);
+    t.expect(&format!(
+        "1 selected (of {total}) · filter: orders (2 shown)"
+    ));
+    t.send(&erase("orders"));
+    t.expect(&format!("1 selected (of {total})\r\n[type to filter"));
+    t.send(HOME);
+    let frame = t.expect(&format!("1 selected (of {total})\r\n[type to filter"));
+    assert!(
+        frame.contains("> [x] App Extensions — manage  (store_app_extensions_manage)"),
+        "the first row stays ticked: {frame}"
+    );
+    assert!(
+        frame.contains("  [ ] Carts — modify  (store_cart)"),
+        "{frame}"
+    );
+    t.send(ENTER);
+    t.expect("? Scopes: 1 selected");
+    save_only(&mut t);
+
+    let conn = connection(&env, "kept");
+    assert_eq!(
+        conn["scopes"],
+        serde_json::json!(["store_app_extensions_manage"]),
+        "{conn}"
+    );
+}
+
+#[test]
+fn ctrl_c_in_the_scope_picker_cancels_and_saves_nothing() {
+    let env = Env::new();
+    let mut t = at_the_scope_picker(&env, "never");
+    t.answer("space toggles", &format!(" {CTRL_C}"));
+    t.expect("? Scopes: <canceled>");
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(
+        t.seen.contains("Cancelled; nothing was saved."),
+        "{}",
+        t.seen
+    );
+    assert!(env.list().is_empty());
+}
