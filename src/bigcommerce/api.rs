@@ -22,6 +22,18 @@ pub struct StoreInfo {
     pub domain: Option<String>,
 }
 
+impl StoreInfo {
+    /// The store's words escaped and bounded: they are printed and stored.
+    fn safe(self) -> StoreInfo {
+        let clean = |v: Option<String>| v.map(|v| crate::text::outside(&v, 200));
+        StoreInfo {
+            id: clean(self.id),
+            name: clean(self.name),
+            domain: clean(self.domain),
+        }
+    }
+}
+
 /// The outcome of checking a token.
 #[derive(Debug)]
 pub enum Check {
@@ -133,7 +145,11 @@ pub async fn check(
     };
     match status {
         StatusCode::OK => match serde_json::from_str::<StoreInfo>(&body) {
-            Ok(info) => return Check::Ok { store: Some(info) },
+            Ok(info) => {
+                return Check::Ok {
+                    store: Some(info.safe()),
+                };
+            }
             Err(e) => {
                 return Check::Unreachable(format!("unexpected answer from {base}/v2/store: {e}"));
             }

@@ -10,7 +10,7 @@ use crate::connect::intake::confirm;
 use crate::context::Context;
 use crate::error::usage;
 use crate::secrets::connection_account;
-use crate::store::{AuthType, Connection, RecordFile};
+use crate::store::{AuthType, Connection, RecordFile, State};
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     let file = ctx.records.load()?;
@@ -48,8 +48,9 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     }
     ctx.ui
         .step(&format!("Deleted connection {:?}", removed.name));
-    // Nothing to revoke for a connection that never had a token.
-    if removed.authorized_at.is_none() && removed.token_store.is_none() {
+    // Nothing to revoke for a connection that never had a token, or whose
+    // token BigCommerce already ended.
+    if removed.state != State::Authorized {
         return Ok(0);
     }
     let revoke = match removed.auth_type {

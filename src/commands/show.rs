@@ -46,12 +46,17 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
     opt("last verified", v.last_verified_at.map(Into::into));
     opt(
         "token",
-        c.token_store.map(|k| {
-            format!(
+        c.token_store.map(|k| match c.state {
+            crate::store::State::Authorized => format!(
                 "******** (in {}; print it with `bcconn token {}`)",
                 k.describe(),
                 ui::shell_word(&c.name)
-            )
+            ),
+            // A dead token is kept until replaced, but is not offered.
+            _ => format!(
+                "no longer accepted by BigCommerce; get a new one with `bcconn authorize {}`",
+                ui::shell_word(&c.name)
+            ),
         }),
     );
     opt("superseded by", v.superseded_by.map(Into::into));

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use super::commit::{Changes, Grant, Target, save_token};
 use super::runtime;
 use crate::bigcommerce::api::{self, Check, StoreInfo};
-use crate::bigcommerce::oauth::callback::{self, Callback, Expect};
+use crate::bigcommerce::oauth::callback::{Callback, Expect};
 use crate::bigcommerce::oauth::exchange::{self, Credentials, ExchangeError, Exchanged};
 use crate::bigcommerce::oauth::{Flow, urls};
 use crate::bigcommerce::scopes;
@@ -118,7 +118,9 @@ pub fn authorize_saved(
         .connection_by_id(id)
         .ok_or_else(|| usage("the connection was deleted meanwhile"))?
         .clone();
-    let first = conn.state != State::Authorized;
+    // Only a connection that never had a token becomes `failed`: an invalid
+    // or superseded one keeps what bcconn learned about its old token.
+    let first = matches!(conn.state, State::Pending | State::Failed);
     match try_authorize(ctx, &conn, opts, changes, secret) {
         Ok(saved) => {
             ctx.progress.step(&format!(
@@ -148,7 +150,7 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error) -> anyhow::Error {
         let Some(c) = file
             .connections
             .iter_mut()
-            .find(|c| c.id == id && c.state != State::Authorized)
+            .find(|c| c.id == id && matches!(c.state, State::Pending | State::Failed))
         else {
             return Ok(None);
         };
@@ -233,6 +235,7 @@ fn try_authorize(
     let target = Target::Saved {
         conn: conn.clone(),
         changes,
+        client_id: Some(app.client_id.to_string()),
     };
     save_token(ctx, target, grant)
 }
@@ -293,17 +296,33 @@ impl Request<'_> {
             state: (!install).then_some(state.as_str()),
             store: self.store,
         };
+        let failed_redirect =
+            install.then(|| urls::install_result_url(login, self.app.client_id, false));
+        let ctx = self.ctx;
+        let paste = || Paste {
+            reader: Box::new(move || ctx.prompter().line_reader("Address:")),
+            callback_url: self.app.callback_url,
+        };
         if self.opts.flow == Flow::Manual {
             progress.say("Open this URL in any browser, confirm, then copy the address of the page it lands on");
             progress.say("(it will not load: nothing is listening there) and paste it here:");
             progress.say(&format!("  {url}"));
-            let reader = self.ctx.prompter().line_reader("Address:");
-            let params = wait::pasted(reader, self.app.callback_url, self.opts.timeout)
-                .await
-                .map_err(|e| self.wait_failure(e))?;
-            let cb = callback::check(&params, &expect).map_err(|e| failure(e.to_string()))?;
-            progress.step("Callback address accepted");
-            return self.finish(&cb).await;
+            // No server: the wait has only what is pasted (an idle channel
+            // stands in for the callbacks).
+            let (_idle, mut hits) = tokio::sync::mpsc::channel(1);
+            let w = Wait {
+                expect,
+                install,
+                timeout: self.opts.timeout,
+                failed_redirect,
+                paste: Some(paste()),
+                listening: false,
+            };
+            return wait::first_good(&mut hits, &w, progress, async |cb: Callback| {
+                self.handle(cb, install).await
+            })
+            .await
+            .map_err(|e| self.wait_failure(e));
         }
         // Bind first: a busy port should fail before a browser opens.
         let bound = server::bind(self.app.callback_url, self.opts.listen)
@@ -318,41 +337,45 @@ impl Request<'_> {
                 "Then paste here the address the browser lands on (it starts with {}), or wait: bcconn also listens there.",
                 self.app.callback_url
             ));
-            Paste {
-                reader: Box::new(|| self.ctx.prompter().line_reader("Address:")),
-                callback_url: self.app.callback_url,
-            }
+            paste()
         });
         let w = Wait {
             expect,
             install,
             timeout: self.opts.timeout,
-            failed_redirect: install
-                .then(|| urls::install_result_url(login, self.app.client_id, false)),
+            failed_redirect,
             paste,
+            listening: true,
         };
         let result = wait::first_good(&mut hits, &w, progress, async |cb: Callback| {
-            let handled =
-                match self.exchange(&cb).await {
-                    // Without state, a code BigCommerce refuses may be a forgery
-                    // (any page can send one): it must not end the wait.
-                    Err(
-                        e @ (ExchangeError::InvalidGrant { .. } | ExchangeError::Refused { .. }),
-                    ) if install => Handled::Refused(e.to_string()),
-                    Err(e) => Handled::Done(Err(exchange_failure(e, self.app).into())),
-                    Ok(exchanged) => Handled::Done(self.verify(exchanged).await),
-                };
-            let reply = match &handled {
-                Handled::Done(Ok(grant)) => self.success_reply(grant),
-                Handled::Done(Err(e)) => self.failed_reply(&crate::error::report(e).1),
-                Handled::Refused(why) => self.failed_reply(why),
-            };
-            (handled, reply)
+            self.handle(cb, install).await
         })
         .await
         .map_err(|e| self.wait_failure(e));
         server.shutdown().await;
         result
+    }
+
+    /// A callback that passed the checks: exchange its code and verify the
+    /// token. Without state (install flow), whatever a forged callback can
+    /// make BigCommerce's token endpoint answer must not end the wait.
+    async fn handle(&self, cb: Callback, install: bool) -> (Handled<Grant>, Reply) {
+        let handled = match self.exchange(&cb).await {
+            Err(
+                e @ (ExchangeError::InvalidGrant { .. }
+                | ExchangeError::Refused { .. }
+                | ExchangeError::NoAnswer { .. }
+                | ExchangeError::Unreadable { .. }),
+            ) if install => Handled::Refused(e.to_string()),
+            Err(e) => Handled::Done(Err(exchange_failure(e, self.app).into())),
+            Ok(exchanged) => Handled::Done(self.verify(exchanged).await),
+        };
+        let reply = match &handled {
+            Handled::Done(Ok(grant)) => self.success_reply(grant),
+            Handled::Done(Err(e)) => self.failed_reply(&crate::error::report(e).1),
+            Handled::Refused(why) => self.failed_reply(why),
+        };
+        (handled, reply)
     }
 
     /// Shows the URL and opens a browser on it, unless told not to or none
@@ -414,15 +437,6 @@ impl Request<'_> {
             }
         ));
         Ok(exchanged)
-    }
-
-    /// Exchange and verify: everything after a good callback (manual flow).
-    async fn finish(&self, cb: &Callback) -> Result<Grant> {
-        let exchanged = self
-            .exchange(cb)
-            .await
-            .map_err(|e| exchange_failure(e, self.app))?;
-        self.verify(exchanged).await
     }
 
     /// Verifies a new token: issued for this store, and working there.
@@ -492,18 +506,9 @@ impl Request<'_> {
     }
 
     fn failed_reply(&self, why: &str) -> Reply {
-        if self.opts.flow == Flow::Install {
-            return Reply::Redirect(urls::install_result_url(
-                &self.ctx.env.login_url,
-                self.app.client_id,
-                false,
-            ));
-        }
-        Reply::Page {
-            ok: false,
-            title: "Authorization failed".into(),
-            body: format!("{why}. The terminal says what to do next; you can close this window."),
-        }
+        let redirect = (self.opts.flow == Flow::Install)
+            .then(|| urls::install_result_url(&self.ctx.env.login_url, self.app.client_id, false));
+        wait::failed_reply(redirect.as_deref(), why)
     }
 
     /// The wait's own errors, with what to do next.

@@ -18,29 +18,53 @@ use crate::secrets::{self, SecretStore, StoreKind, connection_account};
 use crate::store::{self, AuthType, Connection, RecordFile, State};
 use crate::text::shell_word;
 
-/// Stores `secret` under `account` in `store`, then runs `write` (the record
-/// change that points at it). If `write` fails, `account` is put back as it
-/// was. `recorded` is the store the record names today, if any; once the
-/// record names `store` instead, the copy in `recorded` is removed.
+/// Stores `secret` under `account` in `store` and changes the records with
+/// `write`, as one transaction under the records' lock: the secret first (a
+/// record whose secret is missing would be worse than a stray secret), then
+/// the record. If the change or the write fails, `account` is put back as it
+/// was. Holding the lock while the secret changes means two runs cannot
+/// interleave a snapshot and a restore. `recorded` is the store the record
+/// names today, if any; once the record names `store` instead, the copy in
+/// `recorded` is removed.
 pub fn secret_then_record<T>(
     ctx: &Context,
     store: &dyn SecretStore,
     account: &str,
     recorded: Option<StoreKind>,
     secret: &SecretString,
-    write: impl FnOnce() -> Result<T>,
+    write: impl FnOnce(&mut RecordFile) -> Result<T>,
 ) -> Result<T> {
-    let old = secrets::snapshot(store, account, recorded)?;
-    store.set(account, secret)?;
-    let written = match write() {
+    let undo = |old: Option<&SecretString>| {
+        if let Err(e) = secrets::restore(store, account, old) {
+            ctx.progress.warn(&format!(
+                "could not put back the secret {account} (service bcconn) in {}: {}",
+                store.kind().describe(),
+                crate::error::report(&e).1
+            ));
+        }
+    };
+    // Set once the secret is stored and the change accepted: if the write of
+    // the file itself then fails, the secret is put back after the lock.
+    let pending: std::cell::RefCell<Option<Option<SecretString>>> = Default::default();
+    let result = ctx.records.update(|file| {
+        let old = secrets::snapshot(store, account, recorded)?;
+        store.set(account, secret)?;
+        match write(file) {
+            Ok(v) => {
+                *pending.borrow_mut() = Some(old);
+                Ok(v)
+            }
+            Err(e) => {
+                undo(old.as_ref());
+                Err(e)
+            }
+        }
+    });
+    let written = match result {
         Ok(v) => v,
         Err(e) => {
-            if let Err(undo) = secrets::restore(store, account, old.as_ref()) {
-                ctx.progress.warn(&format!(
-                    "could not put back the secret {account} (service bcconn) in {}: {}",
-                    store.kind().describe(),
-                    crate::error::report(&undo).1
-                ));
+            if let Some(old) = pending.borrow_mut().take() {
+                undo(old.as_ref());
             }
             return Err(e);
         }
@@ -66,8 +90,14 @@ pub struct Grant {
 
 /// Which connection a token is for.
 pub enum Target {
-    /// A saved connection, with changes that take effect with the new token.
-    Saved { conn: Connection, changes: Changes },
+    /// A saved connection, with changes that take effect with the new
+    /// token; `client_id` is the app the token came from (`None` for a
+    /// token-type connection).
+    Saved {
+        conn: Connection,
+        changes: Changes,
+        client_id: Option<String>,
+    },
     /// A connection saved together with its first token.
     New(Connection),
 }
@@ -88,25 +118,40 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
         &account,
         recorded,
         &grant.token,
-        || {
-            ctx.records.update(|file| {
-                let id = match target {
-                    Target::New(conn) => push_new(file, conn)?.id.clone(),
-                    Target::Saved { conn, changes } => {
-                        // Its warnings are about the old token, which this replaces.
-                        changes.apply(file, &conn.id)?;
-                        conn.id
+        |file| {
+            let id = match target {
+                Target::New(conn) => push_new(file, conn)?.id.clone(),
+                Target::Saved {
+                    conn,
+                    changes,
+                    client_id,
+                } => {
+                    // Its warnings are about the old token, which this replaces.
+                    changes.apply(file, &conn.id)?;
+                    // The flow ran minutes ago: the token is for the app it
+                    // ran with, and the record must still say that app.
+                    let now = file
+                        .connection_by_id(&conn.id)
+                        .ok_or_else(|| failure("the connection was deleted while it was being authorized; the new token was dropped"))?;
+                    if file.client_id_of(now) != client_id.as_deref() {
+                        return Err(failure(format!(
+                            "{:?} was moved to another app while it was being authorized; the new token was dropped",
+                            now.name
+                        ))
+                        .hint(format!("run `bcconn authorize {}` again", shell_word(&now.name)))
+                        .into());
                     }
-                };
-                supersede_siblings(file, &id);
-                let c = file
-                    .connections
-                    .iter_mut()
-                    .find(|c| c.id == id)
-                    .expect("saved above");
-                record_grant(c, &grant, kind);
-                Ok(c.clone())
-            })
+                    conn.id
+                }
+            };
+            supersede_siblings(file, &id);
+            let c = file
+                .connections
+                .iter_mut()
+                .find(|c| c.id == id)
+                .expect("saved above");
+            record_grant(c, &grant, kind);
+            Ok(c.clone())
         },
     )?;
     Ok(saved)
@@ -143,6 +188,11 @@ fn supersede_siblings(file: &mut RecordFile, id: &str) {
 /// have taken its name or deleted its lender since the plan was checked.
 pub fn push_new(file: &mut RecordFile, conn: Connection) -> Result<&mut Connection> {
     file.check_connection_name_free(&conn.name, None)?;
+    if let Some(ic) = &conn.iclient_id
+        && file.iclient_by_id(ic).is_none()
+    {
+        return Err(usage("its iClient was removed meanwhile").into());
+    }
     if let Some(lender) = &conn.borrow_concurrency_from
         && file.connection_by_id(lender).is_none()
     {
@@ -270,6 +320,9 @@ impl Changes {
                     shell_word(&c.name)
                 ));
                 c.state = State::Pending;
+                c.superseded_by = None;
+                c.last_error = None;
+                c.last_error_at = None;
             }
         }
         if let Some(level) = self.concurrency {
@@ -316,14 +369,12 @@ mod tests {
             .map(|t| t.expose_secret().to_string())
     }
 
-    /// Puts a directory where the records' lock file is: reading the
-    /// records still works, but every record write fails. Returns a function
-    /// that undoes it.
-    fn break_records(t: &TestCtx) -> impl FnOnce() {
-        let lock = t.ctx.records.path().with_file_name("bcconn.lock");
-        let _ = std::fs::remove_file(&lock);
-        std::fs::create_dir_all(lock.join("blocker")).unwrap();
-        move || std::fs::remove_dir_all(&lock).unwrap()
+    /// From now on the record file's write fails after the change was
+    /// accepted (the secret is stored by then). Returns a function that
+    /// undoes it.
+    fn break_records(t: &TestCtx) -> impl FnOnce() + '_ {
+        t.ctx.records.fail_writes(true);
+        move || t.ctx.records.fail_writes(false)
     }
 
     fn saved(t: &TestCtx, conn: Connection) -> Connection {
@@ -358,7 +409,7 @@ mod tests {
         let fix = break_records(&t);
         let err = save_token(&t.ctx, Target::New(conn), grant("tok-1")).unwrap_err();
         fix();
-        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(format!("{err:#}").contains("told to fail"), "{err:#}");
         // No orphan secret, no record.
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
         assert!(token_of(&t.store, &id).is_none());
@@ -379,6 +430,7 @@ mod tests {
         let target = Target::Saved {
             conn: conn.clone(),
             changes,
+            client_id: None,
         };
         assert!(save_token(&t.ctx, target, grant("new")).is_err());
         fix();
@@ -400,9 +452,28 @@ mod tests {
                 borrow: Some(Borrow::From("nobody".into())),
                 ..Changes::default()
             },
+            client_id: None,
         };
         let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
         assert!(err.to_string().contains("nobody"), "{err}");
+        assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
+        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+    }
+
+    #[test]
+    fn a_token_from_an_app_the_record_no_longer_names_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = testing::ctx(dir.path(), &[]);
+        let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
+        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        // The flow ran with app "cid-old"; meanwhile the record lost it.
+        let target = Target::Saved {
+            conn: conn.clone(),
+            changes: Changes::default(),
+            client_id: Some("cid-old".into()),
+        };
+        let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
+        assert!(err.to_string().contains("moved to another app"), "{err}");
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
         assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
     }
@@ -417,6 +488,7 @@ mod tests {
         let target = Target::Saved {
             conn: conn.clone(),
             changes: Changes::default(),
+            client_id: None,
         };
         let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
         assert!(err.to_string().contains("fail at set"), "{err}");
@@ -438,7 +510,7 @@ mod tests {
         fix();
         t.store.fail_delete(false);
         // The error is the record's; the warning names the secret left behind.
-        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(format!("{err:#}").contains("told to fail"), "{err:#}");
         let said = t.progress.text();
         assert!(
             said.contains(&format!(
@@ -463,7 +535,7 @@ mod tests {
         };
         let err = crate::connect::iclients::save_new(&t.ctx, new).unwrap_err();
         fix();
-        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(format!("{err:#}").contains("told to fail"), "{err:#}");
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
     }
 

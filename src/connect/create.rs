@@ -137,6 +137,10 @@ pub enum Fault {
     IClientName(String),
     /// The callback URL cannot be received here.
     Callback(String),
+    /// The connection to borrow concurrency from is gone.
+    Lender(String),
+    /// The chosen iClient is gone.
+    IClient(String),
     /// Nothing a question can fix (the secret store, the records).
     Other(anyhow::Error),
 }
@@ -154,7 +158,7 @@ pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault
         .map_err(|e| Fault::Name(said(e)))?;
     if let Some(lender) = &plan.borrow_from {
         file.check_borrow(None, &plan.name, lender)
-            .map_err(|e| Fault::Other(e.into()))?;
+            .map_err(|e| Fault::Lender(said(e)))?;
     }
     let Auth::OAuth { iclient, after, .. } = &plan.auth else {
         return ctx.default_secrets().map(|_| ()).map_err(Fault::Other);

@@ -71,13 +71,11 @@ pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
         updated_at: now,
     };
     let account = iclient_account(&iclient.id);
-    secret_then_record(ctx, secrets.as_ref(), &account, None, &new.secret, || {
-        ctx.records.update(|file| {
-            // Checked again under the lock: another run may have taken the name.
-            file.check_iclient_name_free(&iclient.name, None)?;
-            file.iclients.push(iclient.clone());
-            Ok(iclient.clone())
-        })
+    secret_then_record(ctx, secrets.as_ref(), &account, None, &new.secret, |file| {
+        // Checked again under the lock: another run may have taken the name.
+        file.check_iclient_name_free(&iclient.name, None)?;
+        file.iclients.push(iclient.clone());
+        Ok(iclient.clone())
     })
 }
 
@@ -116,8 +114,8 @@ impl IClientEdit {
 /// are authorized again.
 pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<IClient> {
     let id = current.id.clone();
-    let write_record = |secret_store: Option<crate::secrets::StoreKind>| {
-        ctx.records.update(|file| {
+    let change_record =
+        |file: &mut crate::store::RecordFile, secret_store: Option<crate::secrets::StoreKind>| {
             if let Some(new) = &change.rename {
                 file.check_iclient_name_free(new, Some(&id))?;
             }
@@ -142,8 +140,7 @@ pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<ICl
             }
             ic.updated_at = store::now();
             Ok(ic.clone())
-        })
-    };
+        };
     match &change.secret {
         Some(secret) => {
             let secrets = ctx.default_secrets()?;
@@ -153,10 +150,10 @@ pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<ICl
                 &iclient_account(&current.id),
                 Some(current.secret_store),
                 secret,
-                || write_record(Some(secrets.kind())),
+                |file| change_record(file, Some(secrets.kind())),
             )
         }
-        None => write_record(None),
+        None => ctx.records.update(|file| change_record(file, None)),
     }
 }
 

@@ -263,6 +263,7 @@ pub fn replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -
     let target = Target::Saved {
         conn: conn.clone(),
         changes: Changes::default(),
+        client_id: None,
     };
     let saved = save_token(ctx, target, token_grant(token, store))?;
     ctx.progress.step(&format!(

@@ -28,6 +28,9 @@ pub struct Wait<'a> {
     /// Also read pasted landing addresses (headless): the first good answer,
     /// from the browser or pasted, wins.
     pub paste: Option<Paste<'a>>,
+    /// A callback server is listening (false in the paste-back flow: then
+    /// the end of standard input ends the wait).
+    pub listening: bool,
 }
 
 /// Where pasted addresses come from.
@@ -99,17 +102,21 @@ pub async fn first_good<T>(
 ) -> Result<T> {
     let deadline = Instant::now() + w.timeout;
     let (paste_tx, mut pasted) = mpsc::unbounded_channel::<Step<String>>();
-    let read_next = |paste: &Paste| {
-        let (reader, tx) = ((paste.reader)(), paste_tx.clone());
-        std::thread::spawn(move || {
-            let _ = tx.send(reader());
-        });
-    };
-    if let Some(paste) = &w.paste {
-        read_next(paste);
-    }
+    // One reader at a time, started only when a line is wanted: a reader
+    // prints its prompt, and none must show after a good answer.
+    let (mut reading, mut input_ended) = (false, false);
     let mut refused = 0;
     let result = loop {
+        if let Some(paste) = &w.paste
+            && !reading
+            && !input_ended
+        {
+            let (reader, tx) = ((paste.reader)(), paste_tx.clone());
+            std::thread::spawn(move || {
+                let _ = tx.send(reader());
+            });
+            reading = true;
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         if w.paste.is_none() {
             // A spinner would draw over what a person pastes.
@@ -118,13 +125,13 @@ pub async fn first_good<T>(
         let incoming = tokio::select! {
             hit = hits.recv() => match hit {
                 Some(hit) => Incoming::Hit(hit),
-                None => continue,
+                None => break Err(failure("the callback server stopped; no token was saved").into()),
             },
-            line = pasted.recv(), if w.paste.is_some() => {
-                let paste = w.paste.as_ref().expect("checked by the guard");
+            line = pasted.recv(), if reading => {
+                reading = false;
+                let paste = w.paste.as_ref().expect("reading only with a paste source");
                 match line {
                     Some(Ok(line)) => {
-                        read_next(paste);
                         match callback::parse_pasted(&line, paste.callback_url) {
                             Ok(params) => Incoming::Pasted(params),
                             Err(why) => {
@@ -136,12 +143,20 @@ pub async fn first_good<T>(
                     Some(Err(Stop::Cancelled)) => {
                         break Err(cancelled("cancelled; no token was saved").into());
                     }
-                    // End of input: keep waiting for the browser alone.
+                    // End of input: keep waiting for the browser alone, if
+                    // one can still answer.
+                    Some(Err(Stop::Failed(_))) | None if !w.listening => {
+                        break Err(failure("standard input ended before a good address was pasted; no token was saved").into());
+                    }
                     Some(Err(Stop::Failed(e))) => {
                         tracing::debug!("no more pasted input: {e:#}");
+                        input_ended = true;
                         continue;
                     }
-                    None => continue,
+                    None => {
+                        input_ended = true;
+                        continue;
+                    }
                 }
             },
             _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {
@@ -205,41 +220,21 @@ pub async fn first_good<T>(
 
 impl Wait<'_> {
     fn failed_reply(&self, why: &str) -> Reply {
-        match &self.failed_redirect {
-            Some(url) => Reply::Redirect(url.clone()),
-            None => Reply::Page {
-                ok: false,
-                title: "Authorization failed".into(),
-                body: format!(
-                    "{why}. The terminal says what to do next; you can close this window."
-                ),
-            },
-        }
+        failed_reply(self.failed_redirect.as_deref(), why)
     }
 }
 
-/// The manual flow: reads the address the person pasted, within `timeout`.
-/// The read runs on a plain thread, not spawn_blocking: a blocked stdin read
-/// must not keep the runtime (and so bcconn) alive after a timeout or Ctrl-C.
-pub async fn pasted(
-    reader: LineReader,
-    callback_url: &str,
-    timeout: Duration,
-) -> Result<HashMap<String, String>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(reader());
-    });
-    let line = tokio::select! {
-        r = rx => r.map_err(|_| failure("reading the pasted address failed"))?,
-        _ = tokio::time::sleep(timeout) => return Err(WaitError::Timeout(timeout).into()),
-    };
-    let line = match line {
-        Ok(line) => line,
-        Err(Stop::Cancelled) => return Err(cancelled("cancelled; no token was saved").into()),
-        Err(Stop::Failed(e)) => return Err(e),
-    };
-    callback::parse_pasted(&line, callback_url).map_err(|e| failure(e).into())
+/// What the browser gets when the flow failed: BigCommerce's failure page
+/// in the install flow (`redirect`), else a page that says why.
+pub fn failed_reply(redirect: Option<&str>, why: &str) -> Reply {
+    match redirect {
+        Some(url) => Reply::Redirect(url.to_string()),
+        None => Reply::Page {
+            ok: false,
+            title: "Authorization failed".into(),
+            body: format!("{why}. The terminal says what to do next; you can close this window."),
+        },
+    }
 }
 
 /// Listens for Ctrl-C from now on. The handler is registered here, not on

@@ -24,13 +24,24 @@ pub const MAX_NAME: usize = 64;
 /// The record file under one home directory.
 pub struct Records {
     dir: PathBuf,
+    /// Unit tests: make the file write fail after the change was accepted.
+    #[cfg(test)]
+    fail_writes: std::cell::Cell<bool>,
 }
 
 impl Records {
     pub fn new(dir: &Path) -> Self {
         Records {
             dir: dir.to_path_buf(),
+            #[cfg(test)]
+            fail_writes: std::cell::Cell::new(false),
         }
+    }
+
+    /// Unit tests: from now on, writes fail after the change (or work again).
+    #[cfg(test)]
+    pub fn fail_writes(&self, fail: bool) {
+        self.fail_writes.set(fail);
     }
 
     pub fn path(&self) -> PathBuf {
@@ -63,6 +74,10 @@ impl Records {
         let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
         let mut file = self.load()?;
         let out = change(&mut file)?;
+        #[cfg(test)]
+        if self.fail_writes.get() {
+            anyhow::bail!("the test records were told to fail at write");
+        }
         let mut bytes = serde_json::to_vec_pretty(&file)?;
         bytes.push(b'\n');
         fsutil::write_atomic(&self.path(), &bytes)?;

@@ -184,15 +184,15 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     if display_width(s) <= max {
         return s.to_string();
     }
+    // Measured as a whole each time: some sequences (an emoji with its
+    // variation selector) are wider than the sum of their characters.
     let mut out = String::new();
-    let mut used = 0;
     for c in s.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > max.saturating_sub(1) {
+        out.push(c);
+        if display_width(&out) > max.saturating_sub(1) {
+            out.pop();
             break;
         }
-        used += w;
-        out.push(c);
     }
     out.push('…');
     out
@@ -251,7 +251,7 @@ impl<'a> Table<'a> {
             let mut l = String::new();
             for (i, cell) in cells.enumerate() {
                 let cell = ellipsize(cell, widths[i]);
-                let pad = widths[i] - display_width(&cell);
+                let pad = widths[i].saturating_sub(display_width(&cell));
                 match self
                     .paint
                     .and_then(|p| if body { p(i, &cell) } else { None })
@@ -365,6 +365,17 @@ mod tests {
         assert_eq!(ellipsize("東京ストア", 5), "東京…");
         assert_eq!(display_width(&ellipsize("東京ストア", 5)), 5);
         assert_eq!(ellipsize("short", 10), "short");
+        // An emoji with its variation selector is two columns, not one.
+        let hearts = "❤\u{fe0f}".repeat(10);
+        for max in 1..12 {
+            assert!(
+                display_width(&ellipsize(&hearts, max)) <= max.max(1),
+                "{max}"
+            );
+        }
+        let rows = vec![vec![hearts.clone(), "x".into()]];
+        let t = Table::new(&["NAME", "STATE"], &rows).fit(Some(14)).render();
+        assert!(t.lines().all(|l| display_width(l) <= 14), "{t}");
     }
 
     #[test]

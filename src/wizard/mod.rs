@@ -207,6 +207,17 @@ fn walk(
                     settle_callback(p, here, iclient, records, &mut opts)?;
                 }
             }
+            Err(Fault::Lender(why)) => {
+                p.say(&format!("\n{why}"));
+                (plan.concurrency, plan.borrow_from) = ask_advanced(p, records, &plan.store_hash)?;
+            }
+            Err(Fault::IClient(why)) => {
+                p.say(&format!("\n{why}"));
+                if let Auth::OAuth { iclient, .. } = &mut plan.auth {
+                    *iclient = ask_iclient(p, records)?;
+                    settle_callback(p, here, iclient, records, &mut opts)?;
+                }
+            }
             Err(Fault::Other(e)) => return Err(Stop::Failed(e)),
         }
     }
@@ -566,6 +577,22 @@ fn settle_callback(
                     IClientPick::New(new) => new.callback_url = url,
                     IClientPick::Edited { edit, .. } => edit.callback_url = Some(url),
                     IClientPick::Existing(name) => {
+                        // A saved iClient is shared: say who else uses it.
+                        if let Some(ic) = records.iclient(name) {
+                            let users: Vec<String> = records
+                                .users_of_iclient(&ic.id)
+                                .iter()
+                                .map(|c| format!("{:?}", c.name))
+                                .collect();
+                            if !users.is_empty() {
+                                p.say(&format!(
+                                    "  iClient {:?} gets this callback URL; {} use{} it too (their tokens are unaffected until authorized again).",
+                                    ic.name,
+                                    users.join(", "),
+                                    if users.len() == 1 { "s" } else { "" }
+                                ));
+                            }
+                        }
                         *pick = IClientPick::Edited {
                             name: name.clone(),
                             edit: IClientEdit {

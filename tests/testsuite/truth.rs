@@ -431,3 +431,70 @@ fn every_json_list_is_an_array_even_when_empty() {
     let out = env.cmd(&["iclient", "list", "--json"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
 }
+
+#[test]
+fn a_failed_reauthorization_keeps_what_bcconn_learned() {
+    let (fake, env, _) = setup();
+    assert!(create(&env, "shop", &[]).status.success());
+    for t in fake.issued_tokens() {
+        fake.revoke_token(&t);
+    }
+    env.cmd(&["status", "shop"]).output().unwrap();
+    assert_eq!(conn(&env, "shop")["state"], "invalid");
+    // A new authorization that times out is not a "failed" first one: the
+    // connection stays invalid, with the 401's reason.
+    let out = env
+        .cmd(&["authorize", "shop", "--no-browser", "--timeout", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let shop = conn(&env, "shop");
+    assert_eq!(shop["state"], "invalid", "{shop}");
+    assert!(
+        shop["last_error"].as_str().unwrap().contains("401"),
+        "{shop}"
+    );
+}
+
+#[test]
+fn a_bad_paste_in_the_manual_flow_asks_again() {
+    let (_fake, env, _) = setup();
+    let mut child = env
+        .std_cmd(&[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+            "--flow",
+            "manual",
+            "--timeout",
+            "30",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no URL printed");
+        if line.trim().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    let landed = fake_browser::consent_redirect(&url);
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::Write;
+    writeln!(stdin, "oops not a url").unwrap();
+    writeln!(stdin, "{landed}").unwrap();
+    drop(stdin);
+    let (ok, said) = finish(child, stderr);
+    assert!(ok, "{said}");
+    assert!(said.contains("that is not a URL"), "{said}");
+    assert_eq!(conn(&env, "shop")["state"], "authorized");
+}

@@ -122,18 +122,28 @@ pub async fn exchange(
         .request_async(http)
         .await
         .map_err(|e| describe(e, token_url.clone()))?;
+    // Who authorized, and for what: from outside, escaped and bounded, since
+    // they are printed and stored.
+    let clean = |v: Option<String>| v.map(|v| crate::text::outside(&v, 200));
+    let user = |u: Option<BcUser>| {
+        u.map(|u| BcUser {
+            id: u.id,
+            username: clean(u.username),
+            email: clean(u.email),
+        })
+    };
     Ok(Exchanged {
         token: SecretString::from(response.access_token.secret().clone()),
         scopes: response
             .scopes
             .unwrap_or_default()
             .into_iter()
-            .map(|s| s.to_string())
+            .map(|s| crate::text::outside(&s, 100))
             .collect(),
-        user: response.user,
-        owner: response.owner,
-        context: response.context,
-        account_uuid: response.account_uuid,
+        user: user(response.user),
+        owner: user(response.owner),
+        context: clean(response.context),
+        account_uuid: clean(response.account_uuid),
     })
 }
 
