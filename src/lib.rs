@@ -18,6 +18,7 @@ pub mod context;
 pub mod env;
 pub mod error;
 pub mod fsutil;
+pub mod jq;
 pub mod loopback;
 pub mod seams;
 pub mod secrets;
