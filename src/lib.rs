@@ -20,6 +20,7 @@ pub mod error;
 pub mod fsutil;
 pub mod jq;
 pub mod loopback;
+pub mod pool;
 pub mod seams;
 pub mod secrets;
 pub mod store;
