@@ -5,3 +5,7 @@ pub mod api;
 pub mod oauth;
 pub mod scopes;
 pub mod store_hash;
+pub mod client;
+pub mod paginate;
+pub mod ratelimit;
+pub mod request;
