@@ -36,6 +36,8 @@ pub struct Env {
     pub access_token: Option<SecretString>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
+    /// `BCCONN_CONNECTION`: the connection a command uses when given none.
+    pub connection: Option<String>,
 }
 
 impl Env {
@@ -65,6 +67,7 @@ impl Env {
             client_secret: text("BCCONN_CLIENT_SECRET").map(SecretString::from),
             access_token: text("BCCONN_ACCESS_TOKEN").map(SecretString::from),
             no_color: text("NO_COLOR").is_some(),
+            connection: text("BCCONN_CONNECTION"),
         }
     }
 

@@ -6,10 +6,36 @@ use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
 
+/// Checks that `expr` parses and names only known filters, before anything
+/// is sent.
+pub fn check(expr: &str) -> Result<(), String> {
+    with_filter(expr, |_| ())
+}
+
 /// Runs `expr` over the JSON text `input`; the lines to print.
 pub fn run(expr: &str, input: &[u8]) -> Result<String, String> {
     let input = jaq_json::read::parse_single(input)
         .map_err(|e| format!("the answer is not JSON, so --jq cannot filter it ({e})"))?;
+    with_filter(expr, |filter| {
+        let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
+        let mut out = String::new();
+        for value in filter.id.run((ctx, input)).map(unwrap_valr) {
+            match value {
+                Ok(v) => {
+                    out.push_str(&raw(&v));
+                    out.push('\n');
+                }
+                Err(e) => return Err(format!("--jq {expr:?}: {e}")),
+            }
+        }
+        Ok(out)
+    })?
+}
+
+fn with_filter<T>(
+    expr: &str,
+    then: impl FnOnce(&jaq_core::Filter<data::JustLut<Val>>) -> T,
+) -> Result<T, String> {
     let defs = jaq_core::defs()
         .chain(jaq_std::defs())
         .chain(jaq_json::defs());
@@ -35,18 +61,7 @@ pub fn run(expr: &str, input: &[u8]) -> Result<String, String> {
                 .collect();
             format!("--jq {expr:?}: undefined {}", names.join(", "))
         })?;
-    let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
-    let mut out = String::new();
-    for value in filter.id.run((ctx, input)).map(unwrap_valr) {
-        match value {
-            Ok(v) => {
-                out.push_str(&raw(&v));
-                out.push('\n');
-            }
-            Err(e) => return Err(format!("--jq {expr:?}: {e}")),
-        }
-    }
-    Ok(out)
+    Ok(then(&filter))
 }
 
 /// A string without quotes (as `jq -r`), anything else as JSON.
@@ -105,6 +120,8 @@ mod tests {
     fn bad_filters_and_inputs_are_errors_not_panics() {
         assert!(run(".data[", b"{}").unwrap_err().contains("--jq"));
         assert!(run("nosuchfn", b"{}").unwrap_err().contains("undefined"));
+        assert!(check("nosuchfn").is_err() && check(".data[").is_err());
+        assert!(check(".data[].id").is_ok());
         assert!(run(".a", b"not json").unwrap_err().contains("not JSON"));
         assert!(run("error(\"boom\")", b"{}").unwrap_err().contains("boom"));
     }

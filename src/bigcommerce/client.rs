@@ -224,13 +224,7 @@ impl Client {
                     .unwrap_or(Duration::from_secs(1 << attempt.min(5)))
             });
             rates
-                .learn(
-                    store,
-                    ticket,
-                    true,
-                    ratelimit::seen(&resp_headers),
-                    wait,
-                )
+                .learn(store, ticket, true, ratelimit::seen(&resp_headers), wait)
                 .await?;
             let body = sent
                 .bytes()
@@ -384,7 +378,9 @@ impl Client {
             }
             StatusCode::UNAUTHORIZED => return Check::Invalid(why(&store)),
             StatusCode::FORBIDDEN => {}
-            other => return Check::Unreachable(format!("v2/store answered {other}: {}", why(&store))),
+            other => {
+                return Check::Unreachable(format!("v2/store answered {other}: {}", why(&store)));
+            }
         }
         match self.send(&get("v2/time")).await {
             Err(e) => Check::Unreachable(format!("{e:#}")),

@@ -119,7 +119,13 @@ mod tests {
     #[test]
     fn shapes_are_told_apart() {
         let v3 = json!({"data": [], "meta": {"pagination": {"current_page": 1, "total_pages": 8}}});
-        assert_eq!(shape(&v3), Shape::Numbered { current: 1, total: 8 });
+        assert_eq!(
+            shape(&v3),
+            Shape::Numbered {
+                current: 1,
+                total: 8
+            }
+        );
         let cursor = json!({"data": [], "meta": {"pagination": {"links": {"next": "?after=x"}}}});
         assert_eq!(
             shape(&cursor),
@@ -128,7 +134,10 @@ mod tests {
             }
         );
         assert_eq!(shape(&json!([1, 2])), Shape::Array);
-        assert_eq!(shape(&json!({"data": {"id": 1}, "meta": {}})), Shape::Single);
+        assert_eq!(
+            shape(&json!({"data": {"id": 1}, "meta": {}})),
+            Shape::Single
+        );
         assert_eq!(shape(&json!({"time": 1})), Shape::Single);
     }
 
@@ -158,9 +167,18 @@ mod tests {
         ];
         assert_eq!(
             merge(pages),
-            vec![json!({"id": 1}), json!({"id": 2}), json!({"id": 3}), json!("no id"), json!("no id")]
+            vec![
+                json!({"id": 1}),
+                json!({"id": 2}),
+                json!({"id": 3}),
+                json!("no id"),
+                json!("no id")
+            ]
         );
-        assert_eq!(items(json!({"data": [1, 2], "meta": {}})), vec![json!(1), json!(2)]);
+        assert_eq!(
+            items(json!({"data": [1, 2], "meta": {}})),
+            vec![json!(1), json!(2)]
+        );
         assert_eq!(items(json!([3])), vec![json!(3)]);
     }
 }

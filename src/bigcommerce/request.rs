@@ -21,7 +21,13 @@ pub fn resolve(api: &str, store: &StoreHash, path: &str) -> Result<Url, String> 
     let path = path.trim();
     let url = if path.starts_with("http://") || path.starts_with("https://") {
         let url = Url::parse(path).map_err(|e| format!("{path:?} is not a URL: {e}"))?;
-        let origin = |u: &Url| (u.scheme().to_string(), u.host_str().map(str::to_ascii_lowercase), u.port_or_known_default());
+        let origin = |u: &Url| {
+            (
+                u.scheme().to_string(),
+                u.host_str().map(str::to_ascii_lowercase),
+                u.port_or_known_default(),
+            )
+        };
         if origin(&url) != origin(&base) {
             return Err(format!(
                 "{} is not the store API ({}); bcconn sends a token only there",
@@ -45,8 +51,12 @@ pub fn resolve(api: &str, store: &StoreHash, path: &str) -> Result<Url, String> 
             }
             None => rest.to_string(),
         };
-        Url::parse(&format!("{}{}{rest}", base.origin().ascii_serialization(), prefix))
-            .map_err(|e| format!("{path:?} does not make a URL: {e}"))?
+        Url::parse(&format!(
+            "{}{}{rest}",
+            base.origin().ascii_serialization(),
+            prefix
+        ))
+        .map_err(|e| format!("{path:?} does not make a URL: {e}"))?
     };
     if !url.path().starts_with(&prefix) {
         let other = url
@@ -90,7 +100,9 @@ pub fn typed(raw: &str) -> Value {
             if let Ok(i) = raw.parse::<i64>() {
                 return Value::from(i);
             }
-            let decimal = raw.chars().all(|c| c.is_ascii_digit() || ".-+eE".contains(c))
+            let decimal = raw
+                .chars()
+                .all(|c| c.is_ascii_digit() || ".-+eE".contains(c))
                 && raw.chars().any(|c| c.is_ascii_digit());
             match raw.parse::<f64>() {
                 Ok(f) if decimal && f.is_finite() => Value::from(f),
@@ -230,7 +242,10 @@ mod tests {
             "https://api.bigcommerce.com/stores/abc123/v3/x?a=1"
         );
         let local = resolve("http://127.0.0.1:9/base", &h(), "v2/time").unwrap();
-        assert_eq!(local.as_str(), "http://127.0.0.1:9/base/stores/abc123/v2/time");
+        assert_eq!(
+            local.as_str(),
+            "http://127.0.0.1:9/base/stores/abc123/v2/time"
+        );
     }
 
     #[test]
@@ -241,8 +256,12 @@ mod tests {
         assert!(e("stores/zzz999/v2/time").contains("zzz999"));
         assert!(e("v3/../../zzz999/v2/time").contains("zzz999"));
         assert!(e("https://evil.example.com/stores/abc123/v2/time").contains("not the store API"));
-        assert!(e("http://api.bigcommerce.com/stores/abc123/v2/time").contains("not the store API"));
-        assert!(e("https://api.bigcommerce.com:8443/stores/abc123/v2").contains("not the store API"));
+        assert!(
+            e("http://api.bigcommerce.com/stores/abc123/v2/time").contains("not the store API")
+        );
+        assert!(
+            e("https://api.bigcommerce.com:8443/stores/abc123/v2").contains("not the store API")
+        );
         assert!(e("https://api.bigcommerce.com/v2/time").contains("not under"));
         assert!(e("").contains("empty"));
     }
@@ -296,7 +315,11 @@ mod tests {
             header("X-Test:  yes ").unwrap(),
             ("X-Test".into(), "yes".into())
         );
-        assert!(header("x-auth-token: abc").unwrap_err().contains("readable"));
+        assert!(
+            header("x-auth-token: abc")
+                .unwrap_err()
+                .contains("readable")
+        );
         assert!(header("no colon").is_err());
         assert!(header("Bad Name: x").is_err());
         assert_eq!(query_text(&json!("a b")), "a b");
