@@ -18,6 +18,7 @@
 
 mod common;
 
+mod api;
 mod cli;
 mod fake_bc_selftest;
 mod flow;
