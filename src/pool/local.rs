@@ -207,14 +207,20 @@ mod tests {
         let Reserve::Go(t) = a.rates().reserve("abc123").await.unwrap() else {
             panic!("first request must go")
         };
-        // A second "process" sees the probe out and waits.
+        for _ in 1..super::super::rate::UNKNOWN_BURST {
+            assert!(matches!(
+                a.rates().reserve("abc123").await.unwrap(),
+                Reserve::Go(_)
+            ));
+        }
+        // A second "process" sees the probes out and waits.
         let b = LocalPools::new(dir.path());
         assert!(matches!(
             b.rates().reserve("abc123").await.unwrap(),
             Reserve::Wait { .. }
         ));
         let seen = Seen {
-            left: 5,
+            left: 15,
             quota: 10,
             window_ms: 30_000,
             reset_ms: 20_000,

@@ -25,6 +25,7 @@ mod flow;
 mod inprocess;
 mod layers;
 mod real;
+mod using;
 #[cfg(unix)]
 mod wizard;
 
