@@ -100,10 +100,10 @@ pub fn merge(pages: impl IntoIterator<Item = Vec<Value>>) -> Vec<Value> {
     let mut out = Vec::new();
     for page in pages {
         for item in page {
-            if let Some(id) = item.get("id").filter(|v| !v.is_null()) {
-                if !seen.insert(id.to_string()) {
-                    continue;
-                }
+            if let Some(id) = item.get("id").filter(|v| !v.is_null())
+                && !seen.insert(id.to_string())
+            {
+                continue;
             }
             out.push(item);
         }

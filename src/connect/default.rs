@@ -10,7 +10,6 @@ use anyhow::Result;
 use crate::context::Context;
 use crate::error::{failure, usage};
 use crate::store::{Connection, RecordFile};
-use crate::text::shell_word;
 
 /// The file `bcconn use NAME` writes.
 pub const DOTFILE: &str = ".bcconn";
@@ -139,11 +138,6 @@ pub fn set_global(ctx: &Context, name: &str) -> Result<String> {
         file.default_connection = Some(id);
         Ok(name)
     })
-}
-
-/// A hint that names a command with the connection.
-pub fn with_name(command: &str, c: &Connection) -> String {
-    format!("{command} {}", shell_word(&c.name))
 }
 
 #[cfg(test)]

@@ -56,11 +56,7 @@ pub fn setup(level: &str) -> (FakeBc, Env) {
 
 /// `bcconn ARGS` run in the env's temp dir (no stray .bcconn above it).
 pub fn run(env: &Env, args: &[&str]) -> std::process::Output {
-    let out = env
-        .cmd(args)
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
+    let out = env.cmd(args).current_dir(env.dir.path()).output().unwrap();
     assert!(
         !all_output(&out).contains(TOKEN),
         "the token was printed: {}",
@@ -96,9 +92,15 @@ fn get_sends_token_and_headers_and_prints_the_body_as_received() {
     let out = ok(&env, &["api", &path, "-c", "shop", "-H", "X-Test: yes"]);
     let body = json(&out);
     assert_eq!(body["data"]["name"], "Product 002");
-    assert!(!out.contains("\n  "), "not pretty when stdout is a pipe: {out}");
+    assert!(
+        !out.contains("\n  "),
+        "not pretty when stdout is a pipe: {out}"
+    );
     let r = fake.requests().pop().unwrap();
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", &*format!("/stores/{HASH}/{path}")));
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("GET", &*format!("/stores/{HASH}/{path}"))
+    );
     assert_eq!(r.header("x-auth-token"), Some(TOKEN));
     assert_eq!(r.header("accept"), Some("application/json"));
     assert_eq!(r.header("x-test"), Some("yes"));
@@ -159,7 +161,10 @@ fn post_put_delete_with_fields_files_and_input() {
     let body = env.dir.path().join("put.json");
     std::fs::write(&body, r#"{"price": 25.5}"#).unwrap();
     let path = format!("v3/catalog/products/{id}");
-    let out = ok(&env, &["api", &path, "-X", "put", "--input", body.to_str().unwrap()]);
+    let out = ok(
+        &env,
+        &["api", &path, "-X", "put", "--input", body.to_str().unwrap()],
+    );
     assert_eq!(json(&out)["data"]["price"], serde_json::json!(25.5));
     assert_eq!(fake.requests().pop().unwrap().method, "PUT");
     let out = env
@@ -173,10 +178,25 @@ fn post_put_delete_with_fields_files_and_input() {
 
     // GET with fields: query parameters, not a body.
     fake.add_orders(HASH, 3);
-    let out = ok(&env, &["api", "v2/orders", "-X", "GET", "-F", "limit=2", "-f", "page=1"]);
+    let out = ok(
+        &env,
+        &[
+            "api",
+            "v2/orders",
+            "-X",
+            "GET",
+            "-F",
+            "limit=2",
+            "-f",
+            "page=1",
+        ],
+    );
     assert_eq!(json(&out).as_array().unwrap().len(), 2);
     let r = fake.requests().pop().unwrap();
-    assert_eq!((r.query_param("limit"), r.query_param("page")), (Some("2".into()), Some("1".into())));
+    assert_eq!(
+        (r.query_param("limit"), r.query_param("page")),
+        (Some("2".into()), Some("1".into()))
+    );
     assert!(r.body.is_empty());
 
     // DELETE: 204 prints nothing.
@@ -194,16 +214,33 @@ fn an_http_error_is_passed_through() {
     assert_eq!(body["status"], 404, "the body on stdout");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("404") && stderr.contains(TITLE_404), "{stderr}");
+    assert!(
+        stderr.contains("404") && stderr.contains(TITLE_404),
+        "{stderr}"
+    );
 
     // A 422 names BigCommerce's title; -f weight stays a string, so it is refused.
     let out = run(
         &env,
-        &["api", "v3/catalog/products", "-f", "name=X", "-f", "type=physical", "-f", "weight=1", "-F", "price=2"],
+        &[
+            "api",
+            "v3/catalog/products",
+            "-f",
+            "name=X",
+            "-f",
+            "type=physical",
+            "-f",
+            "weight=1",
+            "-F",
+            "price=2",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("422") && stderr.contains("JSON data is missing or invalid"), "{stderr}");
+    assert!(
+        stderr.contains("422") && stderr.contains("JSON data is missing or invalid"),
+        "{stderr}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("weight must be a number"));
     assert!(fake.products(HASH).is_empty());
 }
@@ -215,9 +252,16 @@ fn a_401_marks_the_connection_invalid() {
     let out = run(&env, &["api", "v2/time"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("401") && stderr.contains(TITLE_401), "{stderr}");
+    assert!(
+        stderr.contains("401") && stderr.contains(TITLE_401),
+        "{stderr}"
+    );
     assert!(stderr.contains("bcconn authorize shop"), "{stderr}");
-    let shop = env.list().into_iter().find(|c| c["name"] == "shop").unwrap();
+    let shop = env
+        .list()
+        .into_iter()
+        .find(|c| c["name"] == "shop")
+        .unwrap();
     assert_eq!(shop["state"], "invalid", "{shop}");
     // The dead token is not sent again.
     let before = fake.requests().len();
@@ -237,7 +281,11 @@ fn paginate_v3_every_item_once_in_order_with_the_callers_limit() {
         .into_iter()
         .filter(|r| r.path.ends_with("/v3/catalog/products"))
         .collect();
-    assert!(pages.iter().all(|r| r.query_param("limit").as_deref() == Some("3")));
+    assert!(
+        pages
+            .iter()
+            .all(|r| r.query_param("limit").as_deref() == Some("3"))
+    );
     let mut numbers: Vec<u64> = pages
         .iter()
         .map(|r| r.query_param("page").map_or(1, |p| p.parse().unwrap()))
@@ -245,10 +293,22 @@ fn paginate_v3_every_item_once_in_order_with_the_callers_limit() {
     numbers.sort();
     assert_eq!(numbers, (1..=8).collect::<Vec<_>>(), "each page once");
     // --jq over the merged array, and over one page.
-    let out = ok(&env, &["api", "v3/catalog/products?limit=5", "--paginate", "--jq", ".[].name"]);
+    let out = ok(
+        &env,
+        &[
+            "api",
+            "v3/catalog/products?limit=5",
+            "--paginate",
+            "--jq",
+            ".[].name",
+        ],
+    );
     let names: Vec<String> = (1..=23).map(|i| format!("Product {i:03}")).collect();
     assert_eq!(out, names.join("\n") + "\n");
-    let out = ok(&env, &["api", "v3/catalog/products?limit=2", "-q", ".data[].id"]);
+    let out = ok(
+        &env,
+        &["api", "v3/catalog/products?limit=2", "-q", ".data[].id"],
+    );
     assert_eq!(out, format!("{}\n{}\n", want[0], want[1]));
 }
 
@@ -257,7 +317,11 @@ fn paginate_v2_until_the_204() {
     let (fake, env) = setup("3");
     let want = fake.add_orders(HASH, 17);
     let out = ok(&env, &["api", "v2/orders", "--paginate", "-f", "limit=2"]);
-    assert_eq!(ids(&json(&out)), want, "17 orders in 9 pages, in order, once each");
+    assert_eq!(
+        ids(&json(&out)),
+        want,
+        "17 orders in 9 pages, in order, once each"
+    );
     let pages: Vec<u64> = fake
         .requests()
         .into_iter()
@@ -267,14 +331,29 @@ fn paginate_v2_until_the_204() {
             r.query_param("page").map_or(1, |p| p.parse().unwrap())
         })
         .collect();
-    assert!(pages.contains(&10), "the page past the end was asked for: {pages:?}");
+    assert!(
+        pages.contains(&10),
+        "the page past the end was asked for: {pages:?}"
+    );
 }
 
 #[test]
 fn a_bad_jq_filter_or_path_sends_nothing() {
     let (fake, env) = setup("1");
     let before = fake.requests().len();
-    let out = run(&env, &["api", "v3/catalog/products", "-X", "POST", "-f", "name=x", "--jq", ".data["]);
+    let out = run(
+        &env,
+        &[
+            "api",
+            "v3/catalog/products",
+            "-X",
+            "POST",
+            "-f",
+            "name=x",
+            "--jq",
+            ".data[",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     let other = format!("{}/stores/zzz999/v2/time", fake.url());
     let out = run(&env, &["api", &other]);
@@ -283,7 +362,10 @@ fn a_bad_jq_filter_or_path_sends_nothing() {
     let out = run(&env, &["api", "http://127.0.0.2:9/stores/abc123/v2/time"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the store API"));
-    let out = run(&env, &["api", "v2/time", "-H", &format!("X-Auth-Token: {}", "x")]);
+    let out = run(
+        &env,
+        &["api", "v2/time", "-H", &format!("X-Auth-Token: {}", "x")],
+    );
     assert_eq!(out.status.code(), Some(2));
     let out = run(&env, &["api", "v2/orders", "--paginate", "-X", "POST"]);
     assert_eq!(out.status.code(), Some(2));
@@ -301,7 +383,10 @@ fn a_429_is_waited_out_and_retried() {
     let out = run(&env, &["api", "v2/time"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("429") && stderr.contains("waiting 1."), "{stderr}");
+    assert!(
+        stderr.contains("429") && stderr.contains("waiting 1."),
+        "{stderr}"
+    );
     assert!(stderr.contains("(2 of 3)"), "{stderr}");
     assert_eq!(fake.served_429(), 2);
     assert_eq!(fake.count("GET", &format!("/stores/{HASH}/v2/time")), 3);
@@ -322,24 +407,39 @@ fn a_quota_of_3_per_second_over_10_pages_never_gets_a_429() {
     assert_eq!(ids(&json(&String::from_utf8_lossy(&out.stdout))), want);
     assert_eq!(fake.served_429(), 0, "{}", all_output(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("waiting") && stderr.contains("reset"), "{stderr}");
+    assert!(
+        stderr.contains("waiting") && stderr.contains("reset"),
+        "{stderr}"
+    );
 }
 
 /// Two `bcconn api --paginate` at once, on `a` and on `b`.
 fn two_at_once(env: &Env, a: &str, b: &str) {
     let spawn = |name: &str| {
-        env.std_cmd(&["api", "-c", name, "v3/catalog/products?limit=2", "--paginate"])
-            .current_dir(env.dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
+        env.std_cmd(&[
+            "api",
+            "-c",
+            name,
+            "v3/catalog/products?limit=2",
+            "--paginate",
+        ])
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
     };
     let (p1, p2) = (spawn(a), spawn(b));
     for p in [p1, p2] {
         let out = p.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", all_output(&out));
-        assert_eq!(json(&String::from_utf8_lossy(&out.stdout)).as_array().unwrap().len(), 20);
+        assert_eq!(
+            json(&String::from_utf8_lossy(&out.stdout))
+                .as_array()
+                .unwrap()
+                .len(),
+            20
+        );
     }
 }
 
@@ -349,7 +449,11 @@ fn two_processes_share_a_pool_of_level_2() {
     fake.add_products(HASH, 20);
     fake.set_latency(Duration::from_millis(100));
     two_at_once(&env, "shop", "shop");
-    assert_eq!(fake.max_in_flight(HASH), 2, "never more than 2 in flight, and 2 reached");
+    assert_eq!(
+        fake.max_in_flight(HASH),
+        2,
+        "never more than 2 in flight, and 2 reached"
+    );
 }
 
 #[test]
@@ -366,5 +470,9 @@ fn a_borrowed_pool_is_shared_too() {
     fake.add_products(HASH, 20);
     fake.set_latency(Duration::from_millis(100));
     two_at_once(&env, "shop", "borrower");
-    assert_eq!(fake.max_in_flight(HASH), 2, "the borrower keeps to the lender's level");
+    assert_eq!(
+        fake.max_in_flight(HASH),
+        2,
+        "the borrower keeps to the lender's level"
+    );
 }

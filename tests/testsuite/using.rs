@@ -48,13 +48,23 @@ fn the_default_connection_comes_from_env_then_dotfile_then_global() {
     for way in ["BCCONN_CONNECTION", ".bcconn", "bcconn use --global"] {
         assert!(stderr.contains(way), "{way}: {stderr}");
     }
-    let api = env.cmd(&["api", "v2/time"]).current_dir(&deep).output().unwrap();
+    let api = env
+        .cmd(&["api", "v2/time"])
+        .current_dir(&deep)
+        .output()
+        .unwrap();
     assert_eq!(api.status.code(), Some(2));
 
     // The global default.
-    env.cmd(&["use", "--global", "c"]).current_dir(&deep).assert().success();
+    env.cmd(&["use", "--global", "c"])
+        .current_dir(&deep)
+        .assert()
+        .success();
     let out = token_in(&env, &deep, &[], &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", token("c")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", token("c"))
+    );
     // It survives a rename (kept by id).
     env.cmd(&["rename", "c", "cee"]).assert().success();
     let out = env.cmd(&["use"]).current_dir(&deep).output().unwrap();
@@ -63,29 +73,50 @@ fn the_default_connection_comes_from_env_then_dotfile_then_global() {
 
     // `bcconn use NAME` writes .bcconn here; it wins over the global default below it.
     env.cmd(&["use", "b"]).current_dir(&root).assert().success();
-    assert_eq!(std::fs::read_to_string(root.join(".bcconn")).unwrap(), "b\n");
+    assert_eq!(
+        std::fs::read_to_string(root.join(".bcconn")).unwrap(),
+        "b\n"
+    );
     let out = token_in(&env, &deep, &[], &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", token("b")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", token("b"))
+    );
     let out = env.cmd(&["use"]).current_dir(&deep).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&root.join(".bcconn").display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains(&root.join(".bcconn").display().to_string()),
+        "{stderr}"
+    );
     // The nearest file wins.
     std::fs::write(deep.join(".bcconn"), "d\n# a comment\n").unwrap();
     let out = token_in(&env, &deep, &[], &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", token("d")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", token("d"))
+    );
 
     // BCCONN_CONNECTION wins over files; a name on the command line over all.
     let out = token_in(&env, &deep, &[("BCCONN_CONNECTION", "a")], &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", token("a")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", token("a"))
+    );
     let out = token_in(&env, &deep, &[("BCCONN_CONNECTION", "a")], &["b"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", token("b")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", token("b"))
+    );
 
     // A default naming no saved connection says where it came from.
     std::fs::write(deep.join(".bcconn"), "gone\n").unwrap();
     let out = token_in(&env, &deep, &[], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("src/deep/.bcconn"));
-    env.cmd(&["use", "nosuch"]).current_dir(&root).assert().code(2);
+    env.cmd(&["use", "nosuch"])
+        .current_dir(&root)
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -106,13 +137,29 @@ fn env_prints_quoted_exports_for_each_shell() {
         )
     );
     // What a shell makes of it.
-    let script = format!("{sh}printf '%s|%s|%s' \"$BIGCOMMERCE_STORE_HASH\" \"$BIGCOMMERCE_ACCESS_TOKEN\" \"$BIGCOMMERCE_API_URL\"");
-    let out = std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{HASH}|{}|{api}", token("a")));
-    assert!(run("fish").contains(&format!("set -gx BIGCOMMERCE_ACCESS_TOKEN '{}'\n", token("a"))));
+    let script = format!(
+        "{sh}printf '%s|%s|%s' \"$BIGCOMMERCE_STORE_HASH\" \"$BIGCOMMERCE_ACCESS_TOKEN\" \"$BIGCOMMERCE_API_URL\""
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{HASH}|{}|{api}", token("a"))
+    );
+    assert!(run("fish").contains(&format!(
+        "set -gx BIGCOMMERCE_ACCESS_TOKEN '{}'\n",
+        token("a")
+    )));
     assert!(run("powershell").contains(&format!("$env:BIGCOMMERCE_API_URL = '{api}'\n")));
     // The default connection, through the environment.
-    let out = env.cmd(&["env"]).env("BCCONN_CONNECTION", "b").output().unwrap();
+    let out = env
+        .cmd(&["env"])
+        .env("BCCONN_CONNECTION", "b")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(&token("b")));
 }
 
@@ -120,22 +167,46 @@ fn env_prints_quoted_exports_for_each_shell() {
 fn env_and_exec_give_an_oauth_connections_client_id() {
     let fake = FakeBc::start();
     let callback = format!("http://127.0.0.1:{}/auth", free_port());
-    fake.register_app("clientIDoauth42", "s3cret-value-x", &callback, &["store_v2_orders"]);
+    fake.register_app(
+        "clientIDoauth42",
+        "s3cret-value-x",
+        &callback,
+        &["store_v2_orders"],
+    );
     fake.add_store(HASH, "Acme Shop", "acme.example.com");
     let env = Env::with_fake(&fake);
     env.add_iclient("app", "clientIDoauth42", "s3cret-value-x", &callback);
     let _ = fake_browser::command();
     let out = env
-        .cmd(&["create", "oa", "--store-hash", HASH, "--iclient", "app", "--scopes", "store_v2_orders"])
+        .cmd(&[
+            "create",
+            "oa",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", all_output(&out));
     let out = env.cmd(&["env", "oa"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("export BIGCOMMERCE_CLIENT_ID='clientIDoauth42'\n"), "{text}");
+    assert!(
+        text.contains("export BIGCOMMERCE_CLIENT_ID='clientIDoauth42'\n"),
+        "{text}"
+    );
     assert!(!text.contains("s3cret"), "never the client secret");
     let out = env
-        .cmd(&["exec", "oa", "--", "sh", "-c", "printf %s \"$BIGCOMMERCE_CLIENT_ID\""])
+        .cmd(&[
+            "exec",
+            "oa",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$BIGCOMMERCE_CLIENT_ID\"",
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "clientIDoauth42");
@@ -161,7 +232,9 @@ fn exec_passes_variables_exit_codes_and_signals() {
         format!("{HASH}|{}|{}/stores/{HASH}", token("a"), fake.url())
     );
     env.cmd(&["exec", "a", "--", "true"]).assert().code(0);
-    env.cmd(&["exec", "a", "--", "/no/such/program"]).assert().code(127);
+    env.cmd(&["exec", "a", "--", "/no/such/program"])
+        .assert()
+        .code(127);
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
@@ -169,7 +242,12 @@ fn exec_passes_variables_exit_codes_and_signals() {
             .cmd(&["exec", "a", "--", "sh", "-c", "kill -TERM $$"])
             .output()
             .unwrap();
-        assert_eq!(out.status.signal(), Some(15), "CMD's own death by SIGTERM: {:?}", out.status);
+        assert_eq!(
+            out.status.signal(),
+            Some(15),
+            "CMD's own death by SIGTERM: {:?}",
+            out.status
+        );
     }
     // No command: a usage error from the parser.
     env.cmd(&["exec", "a"]).assert().code(2);
@@ -183,7 +261,14 @@ fn status_checks_every_connection_in_parallel_within_pools() {
     fake.add_store(s2, "Free", "f.example.com");
     let env = Env::with_fake(&fake);
     // s1: one pool of level 2 shared by four connections.
-    add_token_connection(&fake, &env, "p1", s1, "tokenP1aaaaaaaaaaaaaaaaaaaa", &["--concurrency", "2"]);
+    add_token_connection(
+        &fake,
+        &env,
+        "p1",
+        s1,
+        "tokenP1aaaaaaaaaaaaaaaaaaaa",
+        &["--concurrency", "2"],
+    );
     for n in ["p2", "p3", "p4"] {
         let t = format!("token{n}bbbbbbbbbbbbbbbbbbbbb");
         add_token_connection(&fake, &env, n, s1, &t, &["--borrow-concurrency-from", "p1"]);

@@ -570,11 +570,18 @@ impl FakeBc {
         for _ in 0..n {
             inner.next_id += 1;
             let id = inner.next_id;
-            let name = format!("Product {:03}", inner.products.get(hash).map_or(0, Vec::len) + 1);
-            inner.products.entry(hash.to_owned()).or_default().push(json!({
-                "id": id, "name": name, "type": "physical", "weight": 1, "price": 10.0,
-                "sku": format!("SKU-{id}"), "is_visible": true,
-            }));
+            let name = format!(
+                "Product {:03}",
+                inner.products.get(hash).map_or(0, Vec::len) + 1
+            );
+            inner
+                .products
+                .entry(hash.to_owned())
+                .or_default()
+                .push(json!({
+                    "id": id, "name": name, "type": "physical", "weight": 1, "price": 10.0,
+                    "sku": format!("SKU-{id}"), "is_visible": true,
+                }));
             ids.push(id);
         }
         ids
@@ -596,9 +603,13 @@ impl FakeBc {
         for _ in 0..n {
             inner.next_id += 1;
             let id = inner.next_id;
-            inner.orders.entry(hash.to_owned()).or_default().push(json!({
-                "id": id, "status": "Awaiting Fulfillment", "total_inc_tax": "10.0000",
-            }));
+            inner
+                .orders
+                .entry(hash.to_owned())
+                .or_default()
+                .push(json!({
+                    "id": id, "status": "Awaiting Fulfillment", "total_inc_tax": "10.0000",
+                }));
             ids.push(id);
         }
         ids
@@ -1284,27 +1295,34 @@ enum Endpoint {
 }
 
 /// `page` and `limit` (defaults 1 and 50; limit at most 250).
-fn page_params(rec: &Recorded) -> Result<(usize, usize), Response> {
+fn page_params(rec: &Recorded) -> Option<(usize, usize)> {
     let num = |name: &str, default: usize| match rec.query_param(name) {
-        None => Ok(default),
-        Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or(()),
+        None => Some(default),
+        Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1),
     };
     match (num("page", 1), num("limit", 50)) {
-        (Ok(page), Ok(limit)) if limit <= 250 => Ok((page, limit)),
-        _ => Err(api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The page or limit parameter is invalid",
-        )),
+        (Some(page), Some(limit)) if limit <= 250 => Some((page, limit)),
+        _ => None,
     }
 }
 
+fn bad_page_params() -> Response {
+    api_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The page or limit parameter is invalid",
+    )
+}
+
 fn orders_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
-    let (page, limit) = match page_params(rec) {
-        Ok(p) => p,
-        Err(resp) => return resp,
+    let Some((page, limit)) = page_params(rec) else {
+        return bad_page_params();
     };
     let all = inner.orders.get(hash).cloned().unwrap_or_default();
-    let items: Vec<Value> = all.into_iter().skip((page - 1) * limit).take(limit).collect();
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
     if items.is_empty() {
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = StatusCode::NO_CONTENT;
@@ -1314,14 +1332,17 @@ fn orders_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
 }
 
 fn products_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
-    let (page, limit) = match page_params(rec) {
-        Ok(p) => p,
-        Err(resp) => return resp,
+    let Some((page, limit)) = page_params(rec) else {
+        return bad_page_params();
     };
     let all = inner.products.get(hash).cloned().unwrap_or_default();
     let total = all.len();
     let total_pages = total.div_ceil(limit);
-    let items: Vec<Value> = all.into_iter().skip((page - 1) * limit).take(limit).collect();
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
     let link = |p: usize| format!("?page={p}&limit={limit}");
     let mut links = serde_json::Map::new();
     if page > 1 {
@@ -1381,7 +1402,11 @@ fn write_product(
         }
         _ => {}
     };
-    check("name", |v| v.as_str().is_some_and(|s| !s.is_empty()), "a string");
+    check(
+        "name",
+        |v| v.as_str().is_some_and(|s| !s.is_empty()),
+        "a string",
+    );
     check(
         "type",
         |v| matches!(v.as_str(), Some("physical" | "digital")),
