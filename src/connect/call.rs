@@ -143,7 +143,7 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
         &file,
         c,
         token,
-        using::pools(ctx),
+        using::pools(ctx)?,
         Some(tx),
     )?);
     let paginate = call.paginate;

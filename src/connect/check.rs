@@ -21,7 +21,7 @@ pub fn check_all<K: Send + 'static>(
     items: Vec<(K, &Connection, SecretString)>,
     mut on_done: impl FnMut(usize, usize),
 ) -> Result<Vec<(K, Check)>> {
-    let pools = using::pools(ctx);
+    let pools = using::pools(ctx)?;
     let (tx, mut notes) = using::notes();
     let total = items.len();
     let mut clients = Vec::new();
@@ -31,6 +31,8 @@ pub fn check_all<K: Send + 'static>(
     }
     drop(tx);
     runtime()?.block_on(async {
+        // Shared pools unreachable: one clear error, not one per connection.
+        pools.ready().await?;
         let mut set = tokio::task::JoinSet::new();
         for (key, client) in clients {
             set.spawn(async move { (key, client.check().await) });

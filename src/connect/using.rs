@@ -33,13 +33,23 @@ pub fn pool_of(file: &RecordFile, c: &Connection) -> PoolId {
     PoolId {
         store: owner.store_hash.as_str().to_string(),
         owner: owner.id.clone(),
+        owner_name: owner.name.clone(),
         level: file.effective_concurrency(c).max(1),
     }
 }
 
-/// The pools and rate books every process on this machine shares.
-pub fn pools(ctx: &Context) -> Arc<dyn Pools> {
-    pool::local(&ctx.env.home)
+/// The pools and rate books: every process on this machine shares them
+/// through files, or every machine through Redis when `BCCONN_POOL_URL` is
+/// set. A bad URL or TTL is refused here; Redis itself is first reached by
+/// [`Pools::ready`] (or the first slot taken).
+pub fn pools(ctx: &Context) -> Result<Arc<dyn Pools>> {
+    match &ctx.env.pool_url {
+        None => Ok(pool::local(&ctx.env.home)),
+        Some(url) => {
+            let ttl = ctx.env.pool_ttl()?;
+            Ok(Arc::new(pool::redis::RedisPools::new(url, ttl)?))
+        }
+    }
 }
 
 /// A channel for a client's notes.

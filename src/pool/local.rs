@@ -177,6 +177,7 @@ mod tests {
         PoolId {
             store: "abc123".into(),
             owner: "0123abcd".into(),
+            owner_name: "shop".into(),
             level,
         }
     }

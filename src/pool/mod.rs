@@ -9,12 +9,14 @@
 //!   request reserves one first ([`Rates::reserve`]) and reports the answer
 //!   back ([`Rates::learn`]).
 //!
-//! Both sit behind small traits so that a shared backend (Redis, DESIGN.md
-//! §8) can stand in for the local one: [`local::LocalPools`] keeps slots as
-//! lock files and rate books as small JSON files under `BCCONN_HOME`.
+//! Both sit behind small traits so that a shared backend can stand in for
+//! the local one: [`local::LocalPools`] keeps slots as lock files and rate
+//! books as small JSON files under `BCCONN_HOME`; [`redis::RedisPools`]
+//! keeps both in Redis for many machines (`BCCONN_POOL_URL`, DESIGN.md §8).
 
 pub mod local;
 pub mod rate;
+pub mod redis;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,17 +26,25 @@ pub use rate::{Reserve, Seen, Ticket};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Who shares a concurrency cap: the pool owner's id (the root of a lender
+/// Who shares a concurrency cap: the pool owner (the root of a lender
 /// chain) on a store, and the level the cap allows.
+///
+/// The owner is known two ways. Its id is stable on one machine (a rename
+/// keeps it) but random per machine; its name is what two machines holding
+/// "the same connection" agree on. Local pools use the id, shared pools the
+/// name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolId {
     pub store: String,
+    /// The owner's connection id.
     pub owner: String,
+    /// The owner's connection name.
+    pub owner_name: String,
     pub level: u8,
 }
 
 impl PoolId {
-    /// A name safe for a file or a key: `<store>-<owner id>`.
+    /// A name safe for a file: `<store>-<owner id>`.
     pub fn key(&self) -> String {
         let clean = |s: &str| -> String {
             s.chars()
@@ -43,10 +53,36 @@ impl PoolId {
         };
         format!("{}-{}", clean(&self.store), clean(&self.owner))
     }
+
+    /// The identity machines share: `<store>:<owner name>`, the name
+    /// lower-cased (names are unique ignoring case) and percent-encoded
+    /// outside `[a-z0-9._-]`, so that distinct names stay distinct and the
+    /// result holds no `:`, `{` or `}` (which Redis keys use).
+    pub fn shared_key(&self) -> String {
+        format!(
+            "{}:{}",
+            key_part(&self.store),
+            key_part(&self.owner_name.to_lowercase())
+        )
+    }
+}
+
+/// `s` percent-encoded outside `[A-Za-z0-9._-]`.
+pub fn key_part(s: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'-');
+    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
 }
 
 /// A backend for pools and rate books.
 pub trait Pools: Send + Sync {
+    /// Makes sure the backend can be used (a shared one connects), so that
+    /// a caller can fail once, clearly, before starting any work.
+    fn ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Waits for a free slot of `pool`.
     fn acquire<'a>(&'a self, pool: &'a PoolId) -> BoxFuture<'a, anyhow::Result<Lease>>;
     /// The stores' rate books.
@@ -97,8 +133,9 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        // Local slots are freed by dropping their lock file handle; a remote
-        // backend's lease expires by its TTL if this is ever reached.
+        // Local slots are freed by dropping their lock file handle; a
+        // shared backend's `Held` frees its slot from its own `Drop` when a
+        // runtime is there to do it, and otherwise lets its TTL run out.
         drop(self.held.take());
     }
 }
@@ -106,4 +143,40 @@ impl Drop for Lease {
 /// The backend for this machine: lock files under `home`.
 pub fn local(home: &std::path::Path) -> std::sync::Arc<dyn Pools> {
     std::sync::Arc::new(local::LocalPools::new(home))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(store: &str, owner: &str, name: &str) -> PoolId {
+        PoolId {
+            store: store.into(),
+            owner: owner.into(),
+            owner_name: name.into(),
+            level: 2,
+        }
+    }
+
+    #[test]
+    fn local_keys_use_the_id_and_shared_keys_the_name() {
+        let a = pool("abc123", "id-1", "Acme Prod");
+        let b = pool("abc123", "id-2", "acme prod");
+        assert_eq!(a.key(), "abc123-id_1");
+        assert_ne!(a.key(), b.key(), "ids differ per machine");
+        assert_eq!(a.shared_key(), "abc123:acme%20prod");
+        assert_eq!(
+            a.shared_key(),
+            b.shared_key(),
+            "names agree across machines"
+        );
+        // Encoded, not flattened: names that differ keep differing keys, and
+        // no key holds Redis' separators or hash-tag braces.
+        let key = |n: &str| pool("abc123", "x", n).shared_key();
+        assert_ne!(key("a b"), key("a_b"));
+        assert_ne!(key("a:b"), key("a%3Ab"));
+        assert_eq!(key("ops}{x:1"), "abc123:ops%7D%7Bx%3A1");
+        assert_eq!(key("prod-é"), "abc123:prod-%C3%A9");
+        assert_eq!(key("a.b_c-d"), "abc123:a.b_c-d");
+    }
 }

@@ -1,7 +1,8 @@
 //! A store's rate book: what its `X-Rate-Limit-*` headers taught, and the
 //! requests sent but not yet answered. Pure logic over a clock in
 //! milliseconds; a backend keeps the book (a file, Redis) and runs these
-//! steps under its lock.
+//! steps under its lock. The Redis backend runs a Lua port of these two
+//! steps (`pool/redis.rs`); a test there checks that both agree.
 //!
 //! The rules, all on the cautious side:
 //! - A request is sent only when the book says one is left in the window;
@@ -22,13 +23,13 @@ use serde::{Deserialize, Serialize};
 
 /// How long a sent request counts as out when no answer is reported (a
 /// process killed mid-request).
-const OUT_FOR_MS: u64 = 60_000;
+pub const OUT_FOR_MS: u64 = 60_000;
 /// Requests a store never heard from may have out before one answers.
 pub const UNKNOWN_BURST: usize = 10;
 /// How often to look again while waiting for an answer to teach something.
-const POLL_MS: u64 = 20;
+pub const POLL_MS: u64 = 20;
 /// Sent a little after the reset, not on it.
-const MARGIN_MS: u64 = 10;
+pub const MARGIN_MS: u64 = 10;
 
 /// The four `X-Rate-Limit-*` headers of one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
