@@ -11,7 +11,9 @@
 //! * `inprocess`: the connection core driven through the library, with a
 //!   progress recorder and a secret store that can be told to fail;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
-//!   browser.
+//!   browser;
+//! * `shared_pools`: pools and rate limits shared through Redis by two
+//!   "machines" (`#[ignore]`d unless a redis-server is given or on PATH).
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -25,6 +27,7 @@ mod flow;
 mod inprocess;
 mod layers;
 mod real;
+mod shared_pools;
 mod using;
 #[cfg(unix)]
 mod wizard;
