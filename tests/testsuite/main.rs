@@ -19,6 +19,7 @@
 mod common;
 
 mod api;
+mod bench;
 mod cli;
 mod fake_bc_selftest;
 mod flow;
