@@ -438,8 +438,9 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
-    bcconn exec shop -- sh -c 'curl -sH \"X-Auth-Token: $BIGCOMMERCE_ACCESS_TOKEN\" \"$BIGCOMMERCE_API_URL/v2/time\"'\n  \
-    bcconn exec -- python sync.py      # the default connection\n\n\
+    bcconn exec shop -- python3 sync.py   # reads BIGCOMMERCE_ACCESS_TOKEN from its environment\n  \
+    bcconn exec -- ./deploy.sh            # the default connection\n  \
+    bcconn exec shop -- sh -c 'printf \"X-Auth-Token: %s\\n\" \"$BIGCOMMERCE_ACCESS_TOKEN\" | curl -sH @- \"$BIGCOMMERCE_API_URL/v2/time\"'\n\n\
     CMD gets BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL and, for \
     OAuth connections, BIGCOMMERCE_CLIENT_ID. bcconn exits with CMD's exit code; on Unix \
     bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).")]

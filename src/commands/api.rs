@@ -34,7 +34,8 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
     let jq = args.jq.as_deref();
     match called.outcome {
         Outcome::Items(items) => {
-            let text = serde_json::to_vec(&Value::Array(items))?;
+            let mut text = serde_json::to_vec(&Value::Array(items))?;
+            text.push(b'\n');
             print_body(&text, jq)?;
             Ok(0)
         }

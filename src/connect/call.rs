@@ -140,6 +140,7 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
     let (tx, rx) = using::notes();
     let client = Arc::new(using::client(
         ctx,
+        &using::http(),
         &file,
         c,
         token,

@@ -22,11 +22,12 @@ pub fn check_all<K: Send + 'static>(
     mut on_done: impl FnMut(usize, usize),
 ) -> Result<Vec<(K, Check)>> {
     let pools = using::pools(ctx)?;
+    let http = using::http();
     let (tx, mut notes) = using::notes();
     let total = items.len();
     let mut clients = Vec::new();
     for (key, c, token) in items {
-        let client = using::client(ctx, file, c, token, pools.clone(), Some(tx.clone()))?;
+        let client = using::client(ctx, &http, file, c, token, pools.clone(), Some(tx.clone()))?;
         clients.push((key, Arc::new(client)));
     }
     drop(tx);

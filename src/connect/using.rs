@@ -10,7 +10,6 @@ use secrecy::SecretString;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::runtime;
-use crate::bigcommerce::api::http_client;
 use crate::bigcommerce::client::Client;
 use crate::context::Context;
 use crate::pool::{self, PoolId, Pools};
@@ -38,6 +37,11 @@ pub fn pool_of(file: &RecordFile, c: &Connection) -> PoolId {
     }
 }
 
+/// The HTTP client for the store API.
+pub fn http() -> reqwest::Client {
+    crate::bigcommerce::api::http_client()
+}
+
 /// The pools and rate books: every process on this machine shares them
 /// through files, or every machine through Redis when `BCCONN_POOL_URL` is
 /// set. A bad URL or TTL is refused here; Redis itself is first reached by
@@ -57,9 +61,11 @@ pub fn notes() -> (UnboundedSender<String>, UnboundedReceiver<String>) {
     unbounded_channel()
 }
 
-/// A client for `c`'s store with its token, within `c`'s pool.
+/// A client for `c`'s store with its token, within `c`'s pool. `http` is
+/// shared by every client of a run (one connection pool, one TLS setup).
 pub fn client(
     ctx: &Context,
+    http: &reqwest::Client,
     file: &RecordFile,
     c: &Connection,
     token: SecretString,
@@ -68,7 +74,7 @@ pub fn client(
 ) -> Result<Client> {
     crate::env::check_base_url("BCCONN_API_URL", &ctx.env.api_url)?;
     Client::new(
-        http_client(),
+        http.clone(),
         &ctx.env.api_url,
         c.store_hash.clone(),
         token,

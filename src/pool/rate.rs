@@ -10,7 +10,8 @@
 //! - An answer's `Requests-Left` can only lower `left` within a window. An
 //!   answer from a newer window sets it, less the requests still out.
 //! - The reset time is the answer's arrival plus `Time-Reset-Ms`, which is
-//!   never earlier than the server's own reset.
+//!   never earlier than the server's own reset; of several answers in one
+//!   window the earliest such time is kept (still never early).
 //! - Once the reset time passes, a fresh window is assumed (`quota` less the
 //!   requests still out); its reset time is unknown until an answer tells.
 //! - A store never heard from gets a few requests ([`UNKNOWN_BURST`], well
@@ -159,7 +160,7 @@ impl Book {
                     self.reset_at = Some(reset);
                 } else {
                     self.left = self.left.min(s.left);
-                    self.reset_at = self.reset_at.map(|r| r.max(reset));
+                    self.reset_at = self.reset_at.map(|r| r.min(reset));
                 }
             }
             None if answered && retry_after.is_none() && self.quota.is_none() => {
@@ -289,6 +290,18 @@ mod tests {
             now += 5;
         }
         assert_eq!(sent_in_window.len(), 10);
+    }
+
+    #[test]
+    fn the_earliest_reset_of_a_window_is_kept() {
+        let mut b = Book::default();
+        let (t1, t2) = (go(&mut b, 0), go(&mut b, 0));
+        b.learn(300, t1, true, seen(140, 150, 29_900), None);
+        assert_eq!(b.reset_at, Some(30_200));
+        // A quicker answer tells the same window ends sooner.
+        b.learn(100, t2, true, seen(139, 150, 29_950), None);
+        assert_eq!(b.reset_at, Some(30_050));
+        assert_eq!(b.left, 139);
     }
 
     #[test]

@@ -261,7 +261,8 @@ if ARGV[4] == '1' then
     reset_at = reset
   else
     left = math.min(left, s_left)
-    reset_at = math.max(reset_at, reset)
+    -- The earliest reset heard of in one window (each is never early).
+    reset_at = math.min(reset_at, reset)
   end
 elseif ARGV[3] == '1' and not retry_after and not quota then
   headerless = true

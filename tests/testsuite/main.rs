@@ -21,6 +21,7 @@
 mod common;
 
 mod api;
+mod bench;
 mod cli;
 mod fake_bc_selftest;
 mod flow;
