@@ -83,6 +83,9 @@ fn two_machines_share_one_pool_of_level_2() {
         "never more than 2 in flight across both machines, and 2 reached"
     );
     assert_eq!(fake.served_429(), 0);
+    // `status` checks through the same pools.
+    let out = finish(spawn(&a, &["status"]));
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
 
 #[test]
