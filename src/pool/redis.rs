@@ -883,6 +883,26 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 
+    /// A server that takes the connection and never answers: the attempt
+    /// ends within the connect timeout, not when TCP gives up.
+    #[tokio::test]
+    async fn a_silent_server_times_out_in_seconds() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let pools = backend(&format!("redis://127.0.0.1:{port}/0"), DEFAULT_TTL);
+        let started = Instant::now();
+        let err = pools.ready().await.unwrap_err();
+        let took = started.elapsed();
+        let (code, message, _) = crate::error::report(&err);
+        assert_eq!(code, crate::error::exit::FAILURE);
+        assert!(message.contains("no answer"), "{message}");
+        assert!(
+            took < CONNECT_TIMEOUT + Duration::from_millis(1500),
+            "{took:?}"
+        );
+        drop(silent);
+    }
+
     /// A tiny deterministic generator (xorshift), so a failing case repeats.
     struct Rng(u64);
     impl Rng {
