@@ -476,8 +476,13 @@ fn open(url: &PoolUrl) -> Result<::redis::Client, Failure> {
         ))
         .hint("set it to redis://[:PASSWORD@]HOST[:PORT][/DB] (rediss:// for TLS), or unset it for this machine's pools")
     };
-    let scheme = url.expose().split("://").next().unwrap_or_default();
-    if !matches!(scheme, "redis" | "rediss") || !url.expose().contains("://") {
+    let scheme = url
+        .expose()
+        .split("://")
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "redis" | "rediss") || !url.expose().contains("://") {
         return Err(bad("it must start with redis:// or rediss://".into()));
     }
     ::redis::Client::open(url.expose()).map_err(|e| bad(scrub(url, &describe(&e))))
@@ -901,6 +906,36 @@ mod tests {
             "{took:?}"
         );
         drop(silent);
+    }
+
+    /// `rediss://` goes through rustls (its crypto provider is found, no
+    /// OpenSSL): a server that does not speak TLS is a clear failure.
+    #[tokio::test]
+    async fn rediss_speaks_tls_through_rustls() {
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = plain.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            if let Ok((mut s, _)) = plain.accept() {
+                let mut hello = [0u8; 5];
+                let _ = s.read_exact(&mut hello);
+                let _ = s.write_all(b"-ERR not TLS\r\n");
+                hello
+            } else {
+                [0; 5]
+            }
+        });
+        let url = format!("rediss://:tlspass99@127.0.0.1:{port}/0");
+        let err = backend(&url, DEFAULT_TTL).ready().await.unwrap_err();
+        let (code, message, _) = crate::error::report(&err);
+        assert_eq!(code, crate::error::exit::FAILURE);
+        assert!(
+            message.contains(&format!("rediss://:***@127.0.0.1:{port}/0")),
+            "{message}"
+        );
+        assert!(!message.contains("tlspass99"), "{message}");
+        // A TLS record (handshake, type 22) was what the client sent first.
+        assert_eq!(server.join().unwrap()[0], 22);
     }
 
     /// A tiny deterministic generator (xorshift), so a failing case repeats.
