@@ -367,7 +367,8 @@ pub struct IclientRemoveArgs {
     bcconn api v3/catalog/products --input product.json\n\n\
     The connection is -c NAME, else BCCONN_CONNECTION, else the nearest .bcconn, else the \
     global default (`bcconn use`). Requests keep to the connection's concurrency pool and \
-    the store's rate limit (a 429 is waited out and retried). Exit codes: 0 a 2xx answer; \
+    the store's rate limit (a 429 is waited out and retried), shared by every machine when \
+    BCCONN_POOL_URL names a Redis. Exit codes: 0 a 2xx answer; \
     1 any other answer (its body on stdout, its status and title on stderr) or no answer; \
     2 bad input.")]
 pub struct ApiArgs {
