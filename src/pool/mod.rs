@@ -55,9 +55,9 @@ impl PoolId {
     }
 
     /// The identity machines share: `<store>:<owner name>`, the name
-    /// lower-cased (names are unique ignoring case) and percent-encoded
-    /// outside `[a-z0-9._-]`, so that distinct names stay distinct and the
-    /// result holds no `:`, `{` or `}` (which Redis keys use).
+    /// lower-cased (names are unique ignoring case), each part
+    /// percent-encoded outside `[a-z0-9._-]`: distinct names stay distinct,
+    /// and neither part holds `:`, `{` or `}` (which the Redis keys use).
     pub fn shared_key(&self) -> String {
         format!(
             "{}:{}",
