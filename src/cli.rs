@@ -88,6 +88,14 @@ pub enum Command {
         after_help = "Examples:\n  bcconn callback-url\n  bcconn callback-url --iclient my-app"
     )]
     CallbackUrl(CallbackUrlArgs),
+    /// Call the store's API with a connection's token (in the spirit of `gh api`)
+    Api(ApiArgs),
+    /// Print shell lines that export a connection's variables
+    Env(EnvArgs),
+    /// Run a command with a connection's variables set (the token never goes on argv)
+    Exec(ExecArgs),
+    /// Show or set the default connection (here, or globally)
+    Use(UseArgs),
 }
 
 /// What a connection is: shared by `create`, `authorize` and `edit`.
@@ -316,9 +324,12 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn token shop\n  \
+    bcconn token            # the default connection (see `bcconn use`)")]
 pub struct TokenArgs {
-    /// The connection whose token to print (it must be authorized)
-    pub name: String,
+    /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -423,6 +434,118 @@ pub struct IclientRemoveArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn api v3/catalog/products --jq '.data[].name'\n  \
+    bcconn api -c shop '/v2/orders?limit=5'\n  \
+    bcconn api v3/catalog/products --paginate -f limit=250 > products.json\n  \
+    bcconn api v3/catalog/products -f name=Shirt -f type=physical -F weight=1 -F price=9.5\n  \
+    bcconn api v3/catalog/products/42 -X PUT -F is_visible=false\n  \
+    bcconn api v3/catalog/products/42 -X DELETE\n  \
+    bcconn api v3/catalog/products --input product.json\n\n\
+    The connection is -c NAME, else BCCONN_CONNECTION, else the nearest .bcconn, else the \
+    global default (`bcconn use`). Requests keep to the connection's concurrency pool and \
+    the store's rate limit (a 429 is waited out and retried), shared by every machine when \
+    BCCONN_POOL_URL names a Redis. Exit codes: 0 a 2xx answer; \
+    1 any other answer (its body on stdout, its status and title on stderr) or no answer; \
+    2 bad input.")]
+pub struct ApiArgs {
+    /// A path under the store's API base (v3/catalog/products, /v2/orders?limit=5), or a full URL on the connection's store
+    #[arg(value_name = "PATH")]
+    pub path: String,
+
+    /// The connection to use
+    #[arg(short = 'c', long = "connection", value_name = "NAME")]
+    pub connection: Option<String>,
+
+    /// The HTTP method (default: GET, or POST when a body is given)
+    #[arg(short = 'X', long = "method", value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// A string field, key=value: a JSON body field (query parameter with GET); key[sub]=v and key[]=v nest
+    #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
+    pub raw_fields: Vec<String>,
+
+    /// A typed field, key=value: true, false, null and numbers as JSON; @FILE for a file's text (@- stdin)
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+
+    /// Send this file as the body, as it is (- for stdin); fields then go to the query
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Add a header, 'Name: value' (X-Auth-Token is bcconn's to send)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Print the status line and the answer's headers before the body
+    #[arg(short = 'i', long)]
+    pub include: bool,
+
+    /// Fetch every page of a list (v3 in parallel up to the pool's level, v2 until a 204) and print one JSON array
+    #[arg(long, conflicts_with = "include")]
+    pub paginate: bool,
+
+    /// Filter the output with a jq expression (strings print without quotes)
+    #[arg(short = 'q', long = "jq", value_name = "EXPR")]
+    pub jq: Option<String>,
+}
+
+/// Which shell `bcconn env` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellKind {
+    Sh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    eval \"$(bcconn env shop)\"\n  \
+    bcconn env shop --shell fish | source\n  \
+    bcconn env --shell powershell | Invoke-Expression\n\n\
+    Prints BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL (ending \
+    /stores/HASH) and, for OAuth connections, BIGCOMMERCE_CLIENT_ID. The output holds the \
+    token: evaluate it, do not save it. `bcconn exec` sets them without printing anything.")]
+pub struct EnvArgs {
+    /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
+    pub name: Option<String>,
+    /// The shell to write for
+    #[arg(long, value_enum, default_value_t = ShellKind::Sh)]
+    pub shell: ShellKind,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn exec shop -- python3 sync.py   # reads BIGCOMMERCE_ACCESS_TOKEN from its environment\n  \
+    bcconn exec -- ./deploy.sh            # the default connection\n  \
+    bcconn exec shop -- sh -c 'printf \"X-Auth-Token: %s\\n\" \"$BIGCOMMERCE_ACCESS_TOKEN\" | curl -sH @- \"$BIGCOMMERCE_API_URL/v2/time\"'\n\n\
+    CMD gets BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL and, for \
+    OAuth connections, BIGCOMMERCE_CLIENT_ID. bcconn exits with CMD's exit code; on Unix \
+    bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).")]
+pub struct ExecArgs {
+    /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
+    pub name: Option<String>,
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn use shop            # writes .bcconn here: commands under this directory use shop\n  \
+    bcconn use --global shop   # the default everywhere else\n  \
+    bcconn use                 # which connection applies here, and why\n\n\
+    Order: -c/NAME on the command line, BCCONN_CONNECTION, the nearest .bcconn from the \
+    current directory up (its first line), the global default.")]
+pub struct UseArgs {
+    /// The connection to make the default
+    pub name: Option<String>,
+    /// Set (or, without NAME, show) the global default instead of writing .bcconn here
+    #[arg(long)]
+    pub global: bool,
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::secrets::StoreKind;
 
@@ -42,6 +43,16 @@ pub struct Env {
     pub headless: Option<&'static str>,
     /// `COLUMNS`: the width tables fit when stdout is not a terminal.
     pub columns: Option<usize>,
+    /// `BCCONN_CONNECTION`: the connection a command uses when given none.
+    pub connection: Option<String>,
+    /// `BCCONN_POOL_URL`: a Redis URL that holds the pools and rate books
+    /// instead of this machine's files (DESIGN.md §8). It may carry a
+    /// password, so it is kept as a secret and shown only [`PoolUrl::redacted`].
+    pub pool_url: Option<PoolUrl>,
+    /// `BCCONN_POOL_TTL` as given (`30s`, `1m`, or seconds); parsed by
+    /// [`Env::pool_ttl`] when shared pools are used, so a typo there does
+    /// not break commands that never take a slot.
+    pub pool_ttl: Option<String>,
 }
 
 /// Why no browser can open, from what the environment says.
@@ -55,6 +66,87 @@ fn headless(browser_set: bool, ssh: bool, display: bool) -> Option<&'static str>
     } else {
         None
     }
+}
+
+/// How long a shared-pool slot lives unless its holder renews it.
+pub const DEFAULT_POOL_TTL: Duration = Duration::from_secs(30);
+const MIN_POOL_TTL: Duration = Duration::from_secs(1);
+const MAX_POOL_TTL: Duration = Duration::from_secs(3600);
+
+/// `BCCONN_POOL_URL`: `redis://[user][:password@]host[:port][/db]` or
+/// `rediss://…` (TLS). Its text is a secret; `Debug` and [`redacted`]
+/// never show the password.
+///
+/// [`redacted`]: PoolUrl::redacted
+#[derive(Clone)]
+pub struct PoolUrl(SecretString);
+
+impl PoolUrl {
+    pub fn new(text: impl Into<String>) -> PoolUrl {
+        PoolUrl(SecretString::from(text.into()))
+    }
+
+    /// The URL with its password, for the Redis client only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The password, when the URL has one (to scrub it out of any error
+    /// text a driver might echo).
+    pub fn password(&self) -> Option<String> {
+        url::Url::parse(self.expose())
+            .ok()
+            .and_then(|u| u.password().map(percent_decoded))
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The URL fit to print: `redis://:***@host:port/db`. The user name
+    /// stays (it names an ACL user, not a secret); query and fragment go,
+    /// since drivers accept credentials there too. Text that is not a URL
+    /// keeps only what follows its last `@`.
+    pub fn redacted(&self) -> String {
+        let text = self.expose();
+        match url::Url::parse(text) {
+            Ok(u) if u.host_str().is_some() => {
+                let mut out = format!("{}://", u.scheme());
+                let has_password = u.password().is_some_and(|p| !p.is_empty());
+                if !u.username().is_empty() || has_password {
+                    out.push_str(u.username());
+                    if has_password {
+                        out.push_str(":***");
+                    }
+                    out.push('@');
+                }
+                out.push_str(u.host_str().unwrap_or_default());
+                if let Some(port) = u.port() {
+                    out.push_str(&format!(":{port}"));
+                }
+                if u.path() != "/" {
+                    out.push_str(u.path());
+                }
+                out
+            }
+            _ => match text.rfind('@') {
+                Some(at) => match text.find("://").filter(|s| *s < at) {
+                    Some(s) => format!("{}://***@{}", &text[..s], &text[at + 1..]),
+                    None => format!("***@{}", &text[at + 1..]),
+                },
+                None => text.to_string(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for PoolUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PoolUrl({})", self.redacted())
+    }
+}
+
+fn percent_decoded(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl Env {
@@ -90,6 +182,27 @@ impl Env {
                 text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
             ),
             columns: text("COLUMNS").and_then(|c| c.trim().parse().ok()),
+            connection: text("BCCONN_CONNECTION"),
+            pool_url: text("BCCONN_POOL_URL").map(PoolUrl::new),
+            pool_ttl: text("BCCONN_POOL_TTL"),
+        }
+    }
+
+    /// `BCCONN_POOL_TTL`: `30s`, `1m`, `1500ms` or plain seconds, 1 s to 1 h.
+    pub fn pool_ttl(&self) -> Result<Duration, crate::error::Failure> {
+        let Some(text) = &self.pool_ttl else {
+            return Ok(DEFAULT_POOL_TTL);
+        };
+        let parsed = match text.trim().parse::<u64>() {
+            Ok(secs) => Some(Duration::from_secs(secs)),
+            Err(_) => humantime::parse_duration(text.trim()).ok(),
+        };
+        match parsed {
+            Some(d) if (MIN_POOL_TTL..=MAX_POOL_TTL).contains(&d) => Ok(d),
+            _ => Err(crate::error::usage(format!(
+                "BCCONN_POOL_TTL={text:?} is not a time between 1s and 1h"
+            ))
+            .hint("set it to e.g. 30s, or unset it for the default of 30 s")),
         }
     }
 
@@ -134,7 +247,6 @@ fn default_home() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
@@ -202,5 +314,47 @@ mod tests {
         assert_eq!(code, crate::error::exit::USAGE);
         assert!(message.contains("vault"), "{message}");
         assert!(hint.unwrap().contains("keyutils"));
+    }
+
+    #[test]
+    fn pool_urls_never_show_their_password() {
+        let shown = |u: &str| PoolUrl::new(u).redacted();
+        assert_eq!(
+            shown("redis://:s3cret@10.0.0.5:6380/2"),
+            "redis://:***@10.0.0.5:6380/2"
+        );
+        assert_eq!(
+            shown("rediss://ops:p%40ss@redis.example.com/0"),
+            "rediss://ops:***@redis.example.com/0"
+        );
+        assert_eq!(shown("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(shown("redis://ops@h/1"), "redis://ops@h/1");
+        // Query and fragment can carry credentials too: dropped.
+        assert_eq!(shown("redis://h:1/0?password=x#y"), "redis://h:1/0");
+        // Not a URL: only what follows the last @.
+        assert_eq!(shown("redis//u:pw@h:1"), "***@h:1");
+        assert_eq!(shown("redis://u:p@w@"), "redis://***@");
+        let url = PoolUrl::new("redis://:s3cret@h:1/0");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(
+            PoolUrl::new("rediss://ops:p%40ss@h/0").password().unwrap(),
+            "p@ss"
+        );
+        assert_eq!(PoolUrl::new("redis://h/0").password(), None);
+        let e = env(&[("BCCONN_POOL_URL", "redis://:pw@h:1/0")]);
+        assert!(!format!("{e:?}").contains("pw@"), "{e:?}");
+    }
+
+    #[test]
+    fn pool_ttl_defaults_to_30s_and_takes_seconds_or_durations() {
+        assert_eq!(env(&[]).pool_ttl().unwrap(), DEFAULT_POOL_TTL);
+        let ttl = |v: &str| env(&[("BCCONN_POOL_TTL", v)]).pool_ttl();
+        assert_eq!(ttl("5").unwrap(), Duration::from_secs(5));
+        assert_eq!(ttl("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(ttl("2m").unwrap(), Duration::from_secs(120));
+        let e = ttl("0").unwrap_err();
+        assert!(e.message.contains("BCCONN_POOL_TTL"), "{}", e.message);
+        assert!(ttl("soon").is_err());
+        assert!(ttl("2h").is_err());
     }
 }

@@ -2,6 +2,10 @@
 //! callback check, the code exchange), and the store API.
 
 pub mod api;
+pub mod client;
 pub mod oauth;
+pub mod paginate;
+pub mod ratelimit;
+pub mod request;
 pub mod scopes;
 pub mod store_hash;

@@ -2,11 +2,14 @@
 //! code): it reads its arguments, calls the connection core (`crate::connect`),
 //! and prints. No command imports another.
 
+pub mod api;
 pub mod authorize;
 pub mod callback_url;
 pub mod create;
 pub mod delete;
 pub mod edit;
+pub mod env;
+pub mod exec;
 pub mod iclient;
 pub mod list;
 pub mod rename;
@@ -14,6 +17,7 @@ pub mod scopes;
 pub mod show;
 pub mod status;
 pub mod token;
+pub mod use_;
 
 use anyhow::Result;
 
@@ -34,5 +38,9 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8> {
         Command::Iclient(cmd) => iclient::run(ctx, cmd),
         Command::Scopes(args) => scopes::run(ctx, args),
         Command::CallbackUrl(args) => callback_url::run(ctx, args),
+        Command::Api(args) => api::run(ctx, args),
+        Command::Env(args) => env::run(ctx, args),
+        Command::Exec(args) => exec::run(ctx, args),
+        Command::Use(args) => use_::run(ctx, args),
     }
 }

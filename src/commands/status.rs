@@ -1,13 +1,17 @@
-//! `bcconn status`: check saved tokens against their stores, live.
+//! `bcconn status`: check saved tokens against their stores, live: all at
+//! once, each pool within its concurrency level, with a counter on a
+//! terminal while they run.
+
+use std::io::IsTerminal;
 
 use anyhow::Result;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::bigcommerce::api::{self, Check};
+use crate::bigcommerce::api::Check;
 use crate::bigcommerce::scopes;
 use crate::cli::StatusArgs;
-use crate::connect::runtime;
+use crate::connect::check::check_all;
 use crate::connect::tokens::{NoToken, token_for};
 use crate::context::Context;
 use crate::error::exit;
@@ -98,28 +102,14 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
         }
         rows.push(row);
     }
-    let http = api::http_client();
-    let api_url = ctx.env.api_url.clone();
-    let results = runtime()?.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for (i, c, token) in &to_check {
-            let (http, api_url, hash, token, i) = (
-                http.clone(),
-                api_url.clone(),
-                c.store_hash.clone(),
-                token.clone(),
-                *i,
-            );
-            set.spawn(async move { (i, api::check(&http, &api_url, &hash, &token).await) });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            if let Ok(r) = r {
-                out.push(r);
-            }
-        }
-        out
-    });
+    // Every check at once, each pool within its level; a counter on a terminal.
+    let bar = progress_bar(to_check.len());
+    let items = to_check
+        .iter()
+        .map(|(i, c, token)| (*i, *c, token.clone()))
+        .collect();
+    let results = check_all(ctx, &file, items, |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
     let mut verified = Vec::new();
     let mut invalid = Vec::new();
     for (i, check) in results {
@@ -218,4 +208,19 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
     } else {
         exit::NOT_OK
     })
+}
+
+/// "Checking 12/100 connections" on stderr, only when it is a terminal.
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || total < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} Checking {pos}/{len} connections")
+    {
+        bar.set_style(style.tick_chars("-\\|/ "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }

@@ -15,8 +15,11 @@
 //! never touches the terminal or the command line's types.
 
 pub mod authorize;
+pub mod call;
+pub mod check;
 pub mod commit;
 pub mod create;
+pub mod default;
 pub mod iclients;
 pub mod intake;
 pub mod plan;
@@ -24,6 +27,8 @@ pub mod rules;
 #[cfg(test)]
 pub mod testing;
 pub mod tokens;
+pub mod using;
+pub mod vars;
 
 /// A single-threaded runtime: one flow at a time needs no more.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

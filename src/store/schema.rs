@@ -21,6 +21,9 @@ pub struct RecordFile {
     pub iclients: Vec<IClient>,
     #[serde(default)]
     pub connections: Vec<Connection>,
+    /// The id of the global default connection (`bcconn use --global`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_connection: Option<String>,
 }
 
 impl Default for RecordFile {
@@ -29,6 +32,7 @@ impl Default for RecordFile {
             version: VERSION,
             iclients: Vec::new(),
             connections: Vec::new(),
+            default_connection: None,
         }
     }
 }

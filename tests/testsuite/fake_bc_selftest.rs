@@ -935,3 +935,127 @@ fn command_re_executes_this_binary_as_a_browser() {
     // Only the __fake_browser test ran in the child (no other self-test).
     assert_eq!(fake.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn catalog_and_orders_are_strict_and_paged() {
+    let fake = setup();
+    let (rw, ro) = ("catalogRW00000000000000000", "catalogRO00000000000000000");
+    fake.add_token(
+        rw,
+        HASH,
+        &["store_v2_products", "store_v2_orders_read_only"],
+    );
+    fake.add_token(ro, HASH, &["store_v2_products_read_only"]);
+    fake.add_products(HASH, 5);
+    fake.add_orders(HASH, 3);
+    let url = |p: &str| format!("{}/stores/{HASH}/{p}", fake.url());
+    let get = |p: String, t: &'static str| client().get(p).header("x-auth-token", t).send();
+
+    let page: Value = get(url("v3/catalog/products?limit=2&page=2"), ro)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let p = &page["meta"]["pagination"];
+    assert_eq!(
+        (p["total"].as_u64(), p["total_pages"].as_u64()),
+        (Some(5), Some(3))
+    );
+    assert_eq!(p["links"]["next"], "?page=3&limit=2");
+    assert_eq!(page["data"][0]["name"], "Product 003");
+    // v2: a bare array, then 204 past the end.
+    let orders = get(url("v2/orders?limit=2&page=2"), rw).await.unwrap();
+    assert_eq!(
+        orders
+            .json::<Value>()
+            .await
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(url("v2/orders?limit=2&page=3"), rw)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+    // Writes need the modify scope, a JSON Content-Type and typed fields.
+    let post = |t: &'static str, ct: Option<&'static str>, body: &'static str| {
+        let mut r = client()
+            .post(url("v3/catalog/products"))
+            .header("x-auth-token", t)
+            .body(body);
+        if let Some(ct) = ct {
+            r = r.header("content-type", ct);
+        }
+        r.send()
+    };
+    let good = r#"{"name":"N","type":"physical","weight":1,"price":2}"#;
+    assert_eq!(
+        post(ro, Some("application/json"), good)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        post(rw, Some("application/json"), good)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let bad = r#"{"name":"N","type":"physical","weight":"1","price":2}"#;
+    assert_eq!(
+        post(rw, Some("application/json"), bad)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        422
+    );
+    assert_eq!(fake.products(HASH).len(), 6);
+    assert!(fake.unexpected().is_empty());
+    assert_eq!(post(rw, None, good).await.unwrap().status().as_u16(), 415);
+    let none = client()
+        .get(url("v3/catalog/brands"))
+        .header("x-auth-token", rw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 404);
+    assert_eq!(fake.unexpected().len(), 2, "{:?}", fake.unexpected());
+    fake.expect_unexpected();
+}
+
+#[tokio::test]
+async fn latency_in_flight_and_forced_429s() {
+    let fake = setup();
+    fake.add_token("flighttoken000000000000000", HASH, &[]);
+    fake.set_latency(Duration::from_millis(100));
+    let one = || api_get(&fake, HASH, "time", Some("flighttoken000000000000000"));
+    let (a, b, c) = tokio::join!(one(), one(), one());
+    assert!([a, b, c].iter().all(|r| r.status().as_u16() == 200));
+    assert_eq!(fake.max_in_flight(HASH), 3);
+    fake.set_latency(Duration::ZERO);
+    fake.set_rate_window(2, Duration::from_secs(5));
+    fake.force_429(HASH, 1, 3);
+    let r = one().await;
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(header(&r, "x-retry-after").as_deref(), Some("3"));
+    assert_eq!(
+        header(&r, "x-rate-limit-requests-quota").as_deref(),
+        Some("2")
+    );
+    assert_eq!(one().await.status().as_u16(), 200);
+    assert_eq!(one().await.status().as_u16(), 200);
+    assert_eq!(one().await.status().as_u16(), 429, "quota 2 per window");
+    assert_eq!(fake.served_429(), 2);
+}

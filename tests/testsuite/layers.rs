@@ -12,6 +12,8 @@ const LOWER: &[&str] = &[
     "loopback",
     "store",
     "secrets",
+    "pool",
+    "jq",
     "fsutil",
     "error",
     "text",

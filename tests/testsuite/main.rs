@@ -11,19 +11,25 @@
 //! * `inprocess`: the connection core driven through the library, with a
 //!   progress recorder and a secret store that can be told to fail;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
-//!   browser.
+//!   browser;
+//! * `shared_pools`: pools and rate limits shared through Redis by two
+//!   "machines" (`#[ignore]`d unless a redis-server is given or on PATH).
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
 
 mod common;
 
+mod api;
+mod bench;
 mod cli;
 mod fake_bc_selftest;
 mod flow;
 mod inprocess;
 mod layers;
 mod real;
+mod shared_pools;
+mod using;
 mod truth;
 #[cfg(unix)]
 mod wizard;

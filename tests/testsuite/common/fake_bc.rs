@@ -36,6 +36,24 @@
 //!   for that store; only the implicit scopes are needed).
 //! * `GET /stores/{hash}/v2/store` → the store object; needs
 //!   `store_v2_information` or `store_v2_information_read_only`.
+//! * `GET /stores/{hash}/v2/orders?page&limit` → a bare JSON array of the
+//!   orders added with [`FakeBc::add_orders`] (default limit 50, at most
+//!   250); past the last page `204` with no body. Needs `store_v2_orders` or
+//!   `store_v2_orders_read_only`.
+//! * `GET /stores/{hash}/v3/catalog/products?page&limit` → `{"data": [...],
+//!   "meta": {"pagination": {total, count, per_page, current_page,
+//!   total_pages, links: {previous?, current, next?}}}}` (links are relative
+//!   query strings, `?page=2&limit=3`), over the products added with
+//!   [`FakeBc::add_products`] and created through the API, by id.
+//! * `GET|PUT|DELETE /stores/{hash}/v3/catalog/products/{id}` → `{"data":
+//!   product, "meta": {}}` / the merged product / `204`; `404` for an
+//!   unknown id (not unexpected).
+//! * `POST /stores/{hash}/v3/catalog/products` → `{"data": product, "meta":
+//!   {}}`. The body must be a JSON object (`Content-Type: application/json`,
+//!   else UNEXPECTED) with `name` (string), `type` (`physical`|`digital`),
+//!   `weight` and `price` (numbers); otherwise `422` with `errors` naming the
+//!   fields. PUT checks the types of the fields it is given the same way.
+//!   Writes need `store_v2_products`; reads also take `_read_only`.
 //! * Anything else → 404 (JSON under `/stores/`, HTML elsewhere), UNEXPECTED.
 //!
 //! # `/oauth2/token`
@@ -80,7 +98,16 @@
 //! `X-Rate-Limit-Requests-Left` (per store hash, counting down from 149 on the
 //! first request of a 30 s window). When none are left: 429 with those
 //! headers plus `X-Retry-After: <seconds>` (see [`FakeBc::set_rate_limit_left`]).
+//! [`FakeBc::set_rate_window`] sets another quota and window (e.g. 3 per
+//! second); [`FakeBc::force_429`] answers the next N requests of a store
+//! with 429 whatever the window says. [`FakeBc::served_429`] counts every
+//! 429 sent.
 //! Auth is `X-Auth-Token` only (`X-Auth-Client` and `Authorization` ignored).
+//!
+//! [`FakeBc::set_latency`] delays every API request (before it is counted
+//! against the window and answered). Requests under `/stores/{hash}/` in
+//! flight are counted per store, latency included;
+//! [`FakeBc::max_in_flight`] is the most seen at once.
 //!
 //! | case | status | body | unexpected? |
 //! |---|---|---|---|
@@ -288,6 +315,17 @@ struct Inner {
     expect_unexpected: bool,
     install_outcome: Option<String>,
     rate: HashMap<String, RateWindow>,
+    /// Quota and window when not BigCommerce's 150 per 30 s.
+    rate_window: Option<(u32, u64)>,
+    /// Per store: 429s still to force, and their X-Retry-After seconds.
+    forced_429: HashMap<String, (u32, u64)>,
+    served_429: usize,
+    latency: Duration,
+    in_flight: HashMap<String, usize>,
+    max_in_flight: HashMap<String, usize>,
+    products: HashMap<String, Vec<Value>>,
+    orders: HashMap<String, Vec<Value>>,
+    next_id: u64,
 }
 
 impl Inner {
@@ -488,6 +526,96 @@ impl FakeBc {
     }
 }
 
+impl FakeBc {
+    /// Every store gets `quota` requests per `window` instead of 150 per 30 s;
+    /// every store's next request starts a fresh window.
+    pub fn set_rate_window(&self, quota: u32, window: Duration) {
+        let mut inner = lock(&self.shared);
+        inner.rate_window = Some((quota, window.as_millis() as u64));
+        inner.rate.clear();
+    }
+
+    /// The next `count` API requests to `hash` get 429 with
+    /// `X-Retry-After: retry_after_secs`, whatever the window says.
+    pub fn force_429(&self, hash: &str, count: u32, retry_after_secs: u64) {
+        lock(&self.shared)
+            .forced_429
+            .insert(hash.to_owned(), (count, retry_after_secs));
+    }
+
+    /// How many 429s the fake has sent.
+    pub fn served_429(&self) -> usize {
+        lock(&self.shared).served_429
+    }
+
+    /// Every API request waits this long before it is answered.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.shared).latency = latency;
+    }
+
+    /// The most requests to `hash` that were in flight at once.
+    pub fn max_in_flight(&self, hash: &str) -> usize {
+        lock(&self.shared)
+            .max_in_flight
+            .get(hash)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Adds `n` products named `Product 001`, `Product 002`, ... to `hash`'s
+    /// catalog; returns their ids.
+    pub fn add_products(&self, hash: &str, n: usize) -> Vec<u64> {
+        let mut inner = lock(&self.shared);
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            inner.next_id += 1;
+            let id = inner.next_id;
+            let name = format!(
+                "Product {:03}",
+                inner.products.get(hash).map_or(0, Vec::len) + 1
+            );
+            inner
+                .products
+                .entry(hash.to_owned())
+                .or_default()
+                .push(json!({
+                    "id": id, "name": name, "type": "physical", "weight": 1, "price": 10.0,
+                    "sku": format!("SKU-{id}"), "is_visible": true,
+                }));
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// `hash`'s products, in id order.
+    pub fn products(&self, hash: &str) -> Vec<Value> {
+        lock(&self.shared)
+            .products
+            .get(hash)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Adds `n` v2 orders to `hash`; returns their ids.
+    pub fn add_orders(&self, hash: &str, n: usize) -> Vec<u64> {
+        let mut inner = lock(&self.shared);
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            inner.next_id += 1;
+            let id = inner.next_id;
+            inner
+                .orders
+                .entry(hash.to_owned())
+                .or_default()
+                .push(json!({
+                    "id": id, "status": "Awaiting Fulfillment", "total_inc_tax": "10.0000",
+                }));
+            ids.push(id);
+        }
+        ids
+    }
+}
+
 impl Drop for FakeBc {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -531,10 +659,37 @@ async fn handle(State(shared): State<Shared>, req: Request) -> Response {
             .collect(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
+    let store = rec
+        .path
+        .strip_prefix("/stores/")
+        .and_then(|p| p.split('/').next())
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned);
+    let (idx, latency) = {
+        let mut inner = lock(&shared);
+        inner.requests.push(rec.clone());
+        if let Some(hash) = &store {
+            let now = {
+                let n = inner.in_flight.entry(hash.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            let max = inner.max_in_flight.entry(hash.clone()).or_default();
+            *max = (*max).max(now);
+        }
+        (inner.requests.len() - 1, inner.latency)
+    };
+    if store.is_some() && !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let mut inner = lock(&shared);
-    inner.requests.push(rec.clone());
-    let idx = inner.requests.len() - 1;
-    dispatch(&mut inner, idx, &rec)
+    let resp = dispatch(&mut inner, idx, &rec);
+    if let Some(hash) = &store
+        && let Some(n) = inner.in_flight.get_mut(hash)
+    {
+        *n = n.saturating_sub(1);
+    }
+    resp
 }
 
 fn dispatch(inner: &mut Inner, idx: usize, rec: &Recorded) -> Response {
@@ -996,18 +1151,29 @@ fn token(inner: &mut Inner, idx: usize, rec: &Recorded) -> Response {
 
 fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str]) -> Response {
     // Rate limit bookkeeping (per store hash).
+    let (quota, window_ms) = inner
+        .rate_window
+        .unwrap_or((RATE_LIMIT_QUOTA, RATE_LIMIT_WINDOW_MS));
     let now = Instant::now();
-    let window = Duration::from_millis(RATE_LIMIT_WINDOW_MS);
+    let window = Duration::from_millis(window_ms);
     let w = inner.rate.entry(hash.to_owned()).or_insert(RateWindow {
         started: now,
-        left: RATE_LIMIT_QUOTA,
+        left: quota,
     });
     if now.duration_since(w.started) >= window {
         w.started = now;
-        w.left = RATE_LIMIT_QUOTA;
+        w.left = quota;
     }
+    let forced = match inner.forced_429.get_mut(hash) {
+        Some((n, secs)) if *n > 0 => {
+            *n -= 1;
+            Some(*secs)
+        }
+        _ => None,
+    };
+    let w = inner.rate.get_mut(hash).expect("just inserted");
     let exhausted = w.left == 0;
-    if !exhausted {
+    if !exhausted && forced.is_none() {
         w.left -= 1;
     }
     let left = w.left;
@@ -1016,30 +1182,38 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         .as_millis() as u64;
     let with_limits = |mut resp: Response| {
         let h = resp.headers_mut();
-        h.insert(
-            "x-rate-limit-time-window-ms",
-            hv(&RATE_LIMIT_WINDOW_MS.to_string()),
-        );
+        h.insert("x-rate-limit-time-window-ms", hv(&window_ms.to_string()));
         h.insert("x-rate-limit-time-reset-ms", hv(&reset_ms.to_string()));
-        h.insert(
-            "x-rate-limit-requests-quota",
-            hv(&RATE_LIMIT_QUOTA.to_string()),
-        );
+        h.insert("x-rate-limit-requests-quota", hv(&quota.to_string()));
         h.insert("x-rate-limit-requests-left", hv(&left.to_string()));
         resp
     };
-    if exhausted {
+    if exhausted || forced.is_some() {
+        inner.served_429 += 1;
+        let retry = forced.unwrap_or_else(|| reset_ms.div_ceil(1000).max(1));
         let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, TITLE_429);
-        resp.headers_mut().insert(
-            "x-retry-after",
-            hv(&reset_ms.div_ceil(1000).max(1).to_string()),
-        );
+        resp.headers_mut()
+            .insert("x-retry-after", hv(&retry.to_string()));
         return with_limits(resp);
     }
 
     let endpoint = match (rec.method.as_str(), rest) {
-        ("GET", ["v2", "time"]) => "time",
-        ("GET", ["v2", "store"]) => "store",
+        ("GET", ["v2", "time"]) => Endpoint::Time,
+        ("GET", ["v2", "store"]) => Endpoint::Store,
+        ("GET", ["v2", "orders"]) => Endpoint::Orders,
+        ("GET", ["v3", "catalog", "products"]) => Endpoint::Products,
+        ("POST", ["v3", "catalog", "products"]) => Endpoint::CreateProduct,
+        (m @ ("GET" | "PUT" | "DELETE"), ["v3", "catalog", "products", id]) => {
+            match id.parse::<u64>() {
+                Ok(id) if m == "GET" => Endpoint::Product(id),
+                Ok(id) if m == "PUT" => Endpoint::UpdateProduct(id),
+                Ok(id) => Endpoint::DeleteProduct(id),
+                Err(_) => {
+                    inner.flag(idx, "api: product id is not a number (404)");
+                    return with_limits(api_error(StatusCode::NOT_FOUND, TITLE_404));
+                }
+            }
+        }
         _ => {
             inner.flag(idx, "api: no such endpoint in the fake (404)");
             return with_limits(api_error(StatusCode::NOT_FOUND, TITLE_404));
@@ -1059,26 +1233,222 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
     if tok.hash != hash {
         return with_limits(api_error(StatusCode::FORBIDDEN, TITLE_403));
     }
-    let body = match endpoint {
-        "time" => {
+    let has = |scopes: &[&str]| tok.scopes.iter().any(|s| scopes.contains(&s.as_str()));
+    let allowed = match endpoint {
+        Endpoint::Time => true,
+        Endpoint::Store => has(&["store_v2_information", "store_v2_information_read_only"]),
+        Endpoint::Orders => has(&["store_v2_orders", "store_v2_orders_read_only"]),
+        Endpoint::Products | Endpoint::Product(_) => {
+            has(&["store_v2_products", "store_v2_products_read_only"])
+        }
+        Endpoint::CreateProduct | Endpoint::UpdateProduct(_) | Endpoint::DeleteProduct(_) => {
+            has(&["store_v2_products"])
+        }
+    };
+    if !allowed {
+        return with_limits(api_error(StatusCode::FORBIDDEN, TITLE_403));
+    }
+    let resp = match endpoint {
+        Endpoint::Time => {
             let secs = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
-            json!({ "time": secs })
+            json_response(StatusCode::OK, &json!({ "time": secs }))
         }
-        _ => {
-            let allowed = tok
-                .scopes
-                .iter()
-                .any(|s| s == "store_v2_information" || s == "store_v2_information_read_only");
-            if !allowed {
-                return with_limits(api_error(StatusCode::FORBIDDEN, TITLE_403));
+        Endpoint::Store => json_response(StatusCode::OK, &store_json(inner, hash)),
+        Endpoint::Orders => orders_page(inner, rec, hash),
+        Endpoint::Products => products_page(inner, rec, hash),
+        Endpoint::Product(id) => match find_product(inner, hash, id) {
+            Some(p) => json_response(StatusCode::OK, &json!({ "data": p, "meta": {} })),
+            None => api_error(StatusCode::NOT_FOUND, TITLE_404),
+        },
+        Endpoint::CreateProduct | Endpoint::UpdateProduct(_) => {
+            write_product(inner, idx, rec, hash, endpoint)
+        }
+        Endpoint::DeleteProduct(id) => {
+            let list = inner.products.entry(hash.to_owned()).or_default();
+            let before = list.len();
+            list.retain(|p| p["id"] != json!(id));
+            if list.len() == before {
+                api_error(StatusCode::NOT_FOUND, TITLE_404)
+            } else {
+                let mut resp = Response::new(Body::empty());
+                *resp.status_mut() = StatusCode::NO_CONTENT;
+                resp
             }
-            store_json(inner, hash)
         }
     };
-    with_limits(json_response(StatusCode::OK, &body))
+    with_limits(resp)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Time,
+    Store,
+    Orders,
+    Products,
+    Product(u64),
+    CreateProduct,
+    UpdateProduct(u64),
+    DeleteProduct(u64),
+}
+
+/// `page` and `limit` (defaults 1 and 50; limit at most 250).
+fn page_params(rec: &Recorded) -> Option<(usize, usize)> {
+    let num = |name: &str, default: usize| match rec.query_param(name) {
+        None => Some(default),
+        Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1),
+    };
+    match (num("page", 1), num("limit", 50)) {
+        (Some(page), Some(limit)) if limit <= 250 => Some((page, limit)),
+        _ => None,
+    }
+}
+
+fn bad_page_params() -> Response {
+    api_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The page or limit parameter is invalid",
+    )
+}
+
+fn orders_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
+    let Some((page, limit)) = page_params(rec) else {
+        return bad_page_params();
+    };
+    let all = inner.orders.get(hash).cloned().unwrap_or_default();
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
+    if items.is_empty() {
+        let mut resp = Response::new(Body::empty());
+        *resp.status_mut() = StatusCode::NO_CONTENT;
+        return resp;
+    }
+    json_response(StatusCode::OK, &Value::Array(items))
+}
+
+fn products_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
+    let Some((page, limit)) = page_params(rec) else {
+        return bad_page_params();
+    };
+    let all = inner.products.get(hash).cloned().unwrap_or_default();
+    let total = all.len();
+    let total_pages = total.div_ceil(limit);
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
+    let link = |p: usize| format!("?page={p}&limit={limit}");
+    let mut links = serde_json::Map::new();
+    if page > 1 {
+        links.insert("previous".into(), json!(link(page - 1)));
+    }
+    links.insert("current".into(), json!(link(page)));
+    if page < total_pages {
+        links.insert("next".into(), json!(link(page + 1)));
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "data": items,
+            "meta": { "pagination": {
+                "total": total, "count": items.len(), "per_page": limit,
+                "current_page": page, "total_pages": total_pages, "links": links,
+            }},
+        }),
+    )
+}
+
+fn find_product(inner: &Inner, hash: &str, id: u64) -> Option<Value> {
+    inner
+        .products
+        .get(hash)?
+        .iter()
+        .find(|p| p["id"] == json!(id))
+        .cloned()
+}
+
+fn write_product(
+    inner: &mut Inner,
+    idx: usize,
+    rec: &Recorded,
+    hash: &str,
+    endpoint: Endpoint,
+) -> Response {
+    let content_type = rec.header("content-type").unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        inner.flag(idx, "api: a write without Content-Type: application/json");
+        return api_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type");
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&rec.body) else {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "JSON data is missing or invalid",
+        );
+    };
+    let create = endpoint == Endpoint::CreateProduct;
+    let mut errors = serde_json::Map::new();
+    let mut check = |name: &str, ok: fn(&Value) -> bool, what: &str| match fields.get(name) {
+        Some(v) if !ok(v) => {
+            errors.insert(name.into(), json!(format!("{name} must be {what}")));
+        }
+        None if create => {
+            errors.insert(name.into(), json!(format!("{name} is required")));
+        }
+        _ => {}
+    };
+    check(
+        "name",
+        |v| v.as_str().is_some_and(|s| !s.is_empty()),
+        "a string",
+    );
+    check(
+        "type",
+        |v| matches!(v.as_str(), Some("physical" | "digital")),
+        "physical or digital",
+    );
+    check("weight", Value::is_number, "a number");
+    check("price", Value::is_number, "a number");
+    if !errors.is_empty() {
+        return json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({
+                "status": 422, "title": "JSON data is missing or invalid",
+                "type": ERROR_TYPE_URL, "errors": errors,
+            }),
+        );
+    }
+    let product = match endpoint {
+        Endpoint::UpdateProduct(id) => {
+            let list = inner.products.entry(hash.to_owned()).or_default();
+            let Some(p) = list.iter_mut().find(|p| p["id"] == json!(id)) else {
+                return api_error(StatusCode::NOT_FOUND, TITLE_404);
+            };
+            for (k, v) in fields {
+                if k != "id" {
+                    p[k] = v;
+                }
+            }
+            p.clone()
+        }
+        _ => {
+            inner.next_id += 1;
+            let mut p = Value::Object(fields);
+            p["id"] = json!(inner.next_id);
+            inner
+                .products
+                .entry(hash.to_owned())
+                .or_default()
+                .push(p.clone());
+            p
+        }
+    };
+    json_response(StatusCode::OK, &json!({ "data": product, "meta": {} }))
 }
 
 fn store_json(inner: &Inner, hash: &str) -> Value {

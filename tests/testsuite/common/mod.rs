@@ -3,6 +3,7 @@
 
 pub mod fake_bc;
 pub mod fake_browser;
+pub mod redis_server;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,184 @@
+//! Pagination facts (protocol notes §6 and §9), as pure functions:
+//!
+//! - v3 collections: `{"data": [...], "meta": {"pagination": {"total_pages",
+//!   "current_page", "links": {"next": "?page=2&limit=50"}, ...}}}`. Once
+//!   page 1 tells `total_pages`, every other page is known up front.
+//!   Cursor-paged v3 lists have no `total_pages`; they follow `links.next`.
+//! - v2 lists: a bare JSON array per page (`page`, `limit`), and a `204` (or
+//!   an empty array) past the last page.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use url::Url;
+
+/// What kind of page an answer is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// A v3 collection with page numbers.
+    Numbered { current: u64, total: u64 },
+    /// A v3 collection with cursors; `next` is the query of the next page.
+    Cursor { next: Option<String> },
+    /// A bare array (v2).
+    Array,
+    /// Not a list: printed as it is.
+    Single,
+}
+
+pub fn shape(body: &Value) -> Shape {
+    if body.is_array() {
+        return Shape::Array;
+    }
+    let Some(p) = body.pointer("/meta/pagination") else {
+        return Shape::Single;
+    };
+    if !body.get("data").is_some_and(Value::is_array) {
+        return Shape::Single;
+    }
+    let num = |k: &str| p.get(k).and_then(Value::as_u64);
+    match (num("current_page"), num("total_pages")) {
+        (Some(current), Some(total)) => Shape::Numbered { current, total },
+        _ => Shape::Cursor {
+            next: p
+                .pointer("/links/next")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        },
+    }
+}
+
+/// The items of a page of any list shape.
+pub fn items(body: Value) -> Vec<Value> {
+    match body {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("data") {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// The page number `url` asks for (1 when it names none).
+pub fn page_of(url: &Url) -> u64 {
+    url.query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// `url` asking for `page`; every other parameter (`limit` too) is kept.
+pub fn with_page(url: &Url, page: u64) -> Url {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut out = url.clone();
+    {
+        let mut q = out.query_pairs_mut();
+        q.clear();
+        q.extend_pairs(kept);
+        q.append_pair("page", &page.to_string());
+    }
+    out
+}
+
+/// A cursor page's `links.next` (a query string such as `?after=X&limit=50`)
+/// on `url`'s path.
+pub fn with_query(url: &Url, next: &str) -> Url {
+    let mut out = url.clone();
+    out.set_query(Some(next.trim_start_matches('?')));
+    out
+}
+
+/// Every page's items, in page order, each once: an item whose `id` was
+/// already seen (a list that shifted between pages) is left out.
+pub fn merge(pages: impl IntoIterator<Item = Vec<Value>>) -> Vec<Value> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    for page in pages {
+        for item in page {
+            if let Some(id) = item.get("id").filter(|v| !v.is_null())
+                && !seen.insert(id.to_string())
+            {
+                continue;
+            }
+            out.push(item);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shapes_are_told_apart() {
+        let v3 = json!({"data": [], "meta": {"pagination": {"current_page": 1, "total_pages": 8}}});
+        assert_eq!(
+            shape(&v3),
+            Shape::Numbered {
+                current: 1,
+                total: 8
+            }
+        );
+        let cursor = json!({"data": [], "meta": {"pagination": {"links": {"next": "?after=x"}}}});
+        assert_eq!(
+            shape(&cursor),
+            Shape::Cursor {
+                next: Some("?after=x".into())
+            }
+        );
+        assert_eq!(shape(&json!([1, 2])), Shape::Array);
+        assert_eq!(
+            shape(&json!({"data": {"id": 1}, "meta": {}})),
+            Shape::Single
+        );
+        assert_eq!(shape(&json!({"time": 1})), Shape::Single);
+    }
+
+    #[test]
+    fn page_urls_keep_the_callers_limit() {
+        let u = Url::parse("http://h/stores/x/v3/catalog/products?limit=3&sort=name").unwrap();
+        assert_eq!(page_of(&u), 1);
+        let p = with_page(&u, 5);
+        assert_eq!(
+            p.as_str(),
+            "http://h/stores/x/v3/catalog/products?limit=3&sort=name&page=5"
+        );
+        assert_eq!(page_of(&p), 5);
+        assert_eq!(page_of(&with_page(&p, 6)), 6);
+        assert_eq!(
+            with_query(&u, "?after=abc&limit=3").as_str(),
+            "http://h/stores/x/v3/catalog/products?after=abc&limit=3"
+        );
+    }
+
+    #[test]
+    fn merged_in_order_each_once() {
+        let pages = vec![
+            vec![json!({"id": 1}), json!({"id": 2})],
+            vec![json!({"id": 2}), json!({"id": 3})],
+            vec![json!("no id"), json!("no id")],
+        ];
+        assert_eq!(
+            merge(pages),
+            vec![
+                json!({"id": 1}),
+                json!({"id": 2}),
+                json!({"id": 3}),
+                json!("no id"),
+                json!("no id")
+            ]
+        );
+        assert_eq!(
+            items(json!({"data": [1, 2], "meta": {}})),
+            vec![json!(1), json!(2)]
+        );
+        assert_eq!(items(json!([3])), vec![json!(3)]);
+    }
+}

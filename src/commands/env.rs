@@ -1,0 +1,26 @@
+//! `bcconn env [NAME]`: shell lines that export a connection's variables,
+//! for `eval "$(bcconn env shop)"`.
+
+use anyhow::Result;
+
+use crate::cli::{EnvArgs, ShellKind};
+use crate::connect::default;
+use crate::connect::vars::{self, Shell};
+use crate::context::Context;
+use crate::ui;
+
+pub fn run(ctx: &Context, args: EnvArgs) -> Result<u8> {
+    let file = ctx.records.load()?;
+    let (c, _) = default::resolve(ctx, args.name.as_deref(), &file)?;
+    let shell = match args.shell {
+        ShellKind::Sh => Shell::Sh,
+        ShellKind::Fish => Shell::Fish,
+        ShellKind::Powershell => Shell::PowerShell,
+    };
+    let text: String = vars::variables(ctx, &file, c)?
+        .iter()
+        .map(|(name, value)| vars::export_line(shell, name, value))
+        .collect();
+    ui::out(&text)?;
+    Ok(0)
+}

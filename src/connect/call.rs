@@ -1,0 +1,181 @@
+//! `bcconn api`'s core: build the request from what was given, send it (or
+//! page through the list) within the connection's pool and the store's rate
+//! limit, and record a 401 (the connection becomes `invalid`).
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use super::default::{self, Source};
+use super::tokens::{mark_invalid, token_for};
+use super::using;
+use crate::bigcommerce::client::{Answer, Paged, Request};
+use crate::bigcommerce::request;
+use crate::context::Context;
+use crate::error::usage;
+use crate::store::Connection;
+
+/// What `bcconn api` was asked to do.
+#[derive(Debug, Default)]
+pub struct Call {
+    pub connection: Option<String>,
+    pub path: String,
+    pub method: Option<String>,
+    /// `-f key=value`: strings.
+    pub raw_fields: Vec<String>,
+    /// `-F key=value`: typed, `@file` (`@-` stdin) read as text.
+    pub fields: Vec<String>,
+    /// `--input FILE` (`-` for stdin): the body as it is.
+    pub input: Option<PathBuf>,
+    pub headers: Vec<String>,
+    pub paginate: bool,
+}
+
+/// What came back.
+pub enum Outcome {
+    /// One answer, whatever its status.
+    Answer(Answer),
+    /// `--paginate`: every item, in order.
+    Items(Vec<Value>),
+}
+
+pub struct Called {
+    pub outcome: Outcome,
+    pub connection: Connection,
+    pub source: Source,
+    /// A 401 was recorded: the connection is now `invalid`.
+    pub marked_invalid: bool,
+}
+
+/// Reads `path` (`-` is stdin).
+fn read_input(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| usage(format!("{what}: cannot read stdin: {e}")))?;
+    } else {
+        bytes = std::fs::read(path)
+            .map_err(|e| usage(format!("{what}: cannot read {}: {e}", path.display())))?;
+    }
+    Ok(bytes)
+}
+
+/// The request `call` describes, for connection `c`.
+pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
+    let mut url = request::resolve(&ctx.env.api_url, &c.store_hash, &call.path).map_err(|e| {
+        usage(e)
+            .hint("give a path such as v3/catalog/products, or a URL on this connection's store")
+    })?;
+    let mut fields: Vec<(String, Value)> = Vec::new();
+    for arg in &call.raw_fields {
+        let (k, v) = request::split_field(arg).map_err(|e| usage(format!("-f {e}")))?;
+        fields.push((k, Value::String(v)));
+    }
+    for arg in &call.fields {
+        let (k, v) = request::split_field(arg).map_err(|e| usage(format!("-F {e}")))?;
+        let value = match v.strip_prefix('@') {
+            Some(file) => {
+                let bytes = read_input(std::path::Path::new(file), &format!("-F {k}"))?;
+                Value::String(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            None => request::typed(&v),
+        };
+        fields.push((k, value));
+    }
+    let input = match &call.input {
+        Some(p) => Some(read_input(p, "--input")?),
+        None => None,
+    };
+    let method = match &call.method {
+        Some(m) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+            .map_err(|_| usage(format!("-X {m:?} is not an HTTP method")))?,
+        None if call.paginate => Method::GET,
+        None if input.is_some() || !fields.is_empty() => Method::POST,
+        None => Method::GET,
+    };
+    if call.paginate && method != Method::GET {
+        return Err(usage(format!(
+            "--paginate pages through a list: it needs GET, not {method}"
+        ))
+        .into());
+    }
+    let mut headers = Vec::new();
+    for h in &call.headers {
+        headers.push(request::header(h).map_err(|e| usage(format!("-H {e}")))?);
+    }
+    let fields_in_query = method == Method::GET || method == Method::HEAD || input.is_some();
+    let body = if fields_in_query {
+        if !fields.is_empty() {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in &fields {
+                q.append_pair(k, &request::query_text(v));
+            }
+        }
+        input
+    } else if fields.is_empty() {
+        None
+    } else {
+        let body = request::json_body(&fields).map_err(usage)?;
+        Some(serde_json::to_vec(&body)?)
+    };
+    Ok(Request {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Runs `bcconn api`.
+pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
+    let file = ctx.records.load()?;
+    let (c, source) = default::resolve(ctx, call.connection.as_deref(), &file)?;
+    let req = build(ctx, call, c)?;
+    let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
+    let (tx, rx) = using::notes();
+    let client = Arc::new(using::client(
+        ctx,
+        &using::http(),
+        &file,
+        c,
+        token,
+        using::pools(ctx)?,
+        Some(tx),
+    )?);
+    let paginate = call.paginate;
+    let outcome = using::drive(ctx, rx, async move {
+        if paginate {
+            Ok::<_, anyhow::Error>(match client.paginate(req).await? {
+                Paged::Items(items) => Outcome::Items(items),
+                Paged::Single(a) | Paged::Failed(a) => Outcome::Answer(a),
+            })
+        } else {
+            Ok(Outcome::Answer(client.send(&req).await?))
+        }
+    })??;
+    let mut marked_invalid = false;
+    if let Outcome::Answer(a) = &outcome
+        && a.status == StatusCode::UNAUTHORIZED
+    {
+        let why = a.title().unwrap_or_else(|| "401 Unauthorized".into());
+        match mark_invalid(ctx, c, &why) {
+            Ok(marked) => marked_invalid = marked,
+            Err(e) => ctx.progress.warn(&format!(
+                "could not record that {:?} is invalid: {}",
+                c.name,
+                crate::error::report(&e).1
+            )),
+        }
+    }
+    Ok(Called {
+        outcome,
+        connection: c.clone(),
+        source,
+        marked_invalid,
+    })
+}

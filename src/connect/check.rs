@@ -1,0 +1,57 @@
+//! Checking many connections' tokens at once (`bcconn status`): every check
+//! runs in parallel, each within its pool's level and its store's rate
+//! limit; `on_done` hears of each as it ends.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use secrecy::SecretString;
+
+use super::runtime;
+use super::using;
+use crate::bigcommerce::api::Check;
+use crate::context::Context;
+use crate::store::{Connection, RecordFile};
+
+/// Checks each `(key, connection, token)`; returns `(key, outcome)` in the
+/// order they finished.
+pub fn check_all<K: Send + 'static>(
+    ctx: &Context,
+    file: &RecordFile,
+    items: Vec<(K, &Connection, SecretString)>,
+    mut on_done: impl FnMut(usize, usize),
+) -> Result<Vec<(K, Check)>> {
+    let pools = using::pools(ctx)?;
+    let http = using::http();
+    let (tx, mut notes) = using::notes();
+    let total = items.len();
+    let mut clients = Vec::new();
+    for (key, c, token) in items {
+        let client = using::client(ctx, &http, file, c, token, pools.clone(), Some(tx.clone()))?;
+        clients.push((key, Arc::new(client)));
+    }
+    drop(tx);
+    runtime()?.block_on(async {
+        // Shared pools unreachable: one clear error, not one per connection.
+        pools.ready().await?;
+        let mut set = tokio::task::JoinSet::new();
+        for (key, client) in clients {
+            set.spawn(async move { (key, client.check().await) });
+        }
+        let mut out = Vec::with_capacity(total);
+        loop {
+            tokio::select! {
+                joined = set.join_next() => match joined {
+                    Some(Ok(r)) => {
+                        out.push(r);
+                        on_done(out.len(), total);
+                    }
+                    Some(Err(e)) => return Err(anyhow::anyhow!("a check stopped: {e}")),
+                    None => break,
+                },
+                Some(note) = notes.recv() => ctx.progress.say(&note),
+            }
+        }
+        Ok(out)
+    })
+}

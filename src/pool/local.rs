@@ -1,0 +1,243 @@
+//! The local backend: pools and rate books shared by the bcconn processes of
+//! one machine, through files under `BCCONN_HOME`.
+//!
+//! - A pool of level L is L slot files, `pools/<store>-<owner>/slot-N.lock`.
+//!   A slot is held by holding an exclusive lock on its file, taken with a
+//!   non-blocking try; waiters poll. The OS drops the lock when a process
+//!   dies, so a killed process frees its slot. Inside one process a
+//!   semaphore per pool keeps tasks from polling files they cannot get.
+//! - A store's rate book is `rate/<store>.json`, read and written under an
+//!   exclusive lock on that same file (no rename, no fsync: it is a cache
+//!   that a crash may lose, and a lost or unreadable book starts afresh).
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::rate::Book;
+use super::{BoxFuture, Held, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket};
+use crate::fsutil;
+
+pub struct LocalPools {
+    pools_dir: PathBuf,
+    rates: FileRates,
+    /// One semaphore per pool key and level, for this process's tasks.
+    local: Mutex<HashMap<(String, u8), Arc<Semaphore>>>,
+}
+
+impl LocalPools {
+    pub fn new(home: &Path) -> LocalPools {
+        LocalPools {
+            pools_dir: home.join("pools"),
+            rates: FileRates {
+                dir: home.join("rate"),
+            },
+            local: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn semaphore(&self, pool: &PoolId) -> Arc<Semaphore> {
+        let mut map = self.local.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry((pool.key(), pool.level))
+            .or_insert_with(|| Arc::new(Semaphore::new(usize::from(pool.level.max(1)))))
+            .clone()
+    }
+}
+
+struct Slot {
+    _file: File,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Held for Slot {
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move { drop(self) })
+    }
+}
+
+impl Pools for LocalPools {
+    fn acquire<'a>(&'a self, pool: &'a PoolId) -> BoxFuture<'a, Result<Lease>> {
+        Box::pin(async move {
+            let permit = self
+                .semaphore(pool)
+                .acquire_owned()
+                .await
+                .context("pool semaphore closed")?;
+            let dir = self.pools_dir.join(pool.key());
+            fsutil::ensure_private_dir(&dir)?;
+            let mut pause = Duration::from_millis(2);
+            loop {
+                for n in 0..pool.level.max(1) {
+                    let path = dir.join(format!("slot-{n}.lock"));
+                    let file = OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&path)
+                        .with_context(|| format!("opening {}", path.display()))?;
+                    match file.try_lock() {
+                        Ok(()) => {
+                            return Ok(Lease::new(Box::new(Slot {
+                                _file: file,
+                                _permit: permit,
+                            })));
+                        }
+                        Err(std::fs::TryLockError::WouldBlock) => {}
+                        Err(std::fs::TryLockError::Error(e)) => {
+                            return Err(e).with_context(|| format!("locking {}", path.display()));
+                        }
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+        })
+    }
+
+    fn rates(&self) -> &dyn Rates {
+        &self.rates
+    }
+}
+
+struct FileRates {
+    dir: PathBuf,
+}
+
+impl FileRates {
+    /// Runs `step` on the store's book under its lock and writes it back.
+    fn with_book<T>(&self, store: &str, step: impl FnOnce(&mut Book, u64) -> T) -> Result<T> {
+        fsutil::ensure_private_dir(&self.dir)?;
+        let name: String = store
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let path = self.dir.join(format!("{name}.json"));
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+        let mut text = String::new();
+        let _ = file.read_to_string(&mut text);
+        let mut book: Book = serde_json::from_str(&text).unwrap_or_default();
+        let out = step(&mut book, now_ms());
+        let bytes = serde_json::to_vec(&book)?;
+        file.rewind()?;
+        file.set_len(0)?;
+        file.write_all(&bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(out)
+    }
+}
+
+impl Rates for FileRates {
+    fn reserve<'a>(&'a self, store: &'a str) -> BoxFuture<'a, Result<Reserve>> {
+        Box::pin(async move { self.with_book(store, |book, now| book.reserve(now)) })
+    }
+
+    fn learn<'a>(
+        &'a self,
+        store: &'a str,
+        ticket: Ticket,
+        answered: bool,
+        seen: Option<Seen>,
+        retry_after: Option<Duration>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.with_book(store, |book, now| {
+                book.learn(now, ticket, answered, seen, retry_after)
+            })
+        })
+    }
+}
+
+/// Unix time in ms: the clock every process shares.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(level: u8) -> PoolId {
+        PoolId {
+            store: "abc123".into(),
+            owner: "0123abcd".into(),
+            owner_name: "shop".into(),
+            level,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pool_never_hands_out_more_than_its_level() {
+        let dir = tempfile::tempdir().unwrap();
+        // Two backends on one home: two processes, as far as files go.
+        let (a, b) = (LocalPools::new(dir.path()), LocalPools::new(dir.path()));
+        let p = pool(2);
+        let l1 = a.acquire(&p).await.unwrap();
+        let l2 = b.acquire(&p).await.unwrap();
+        let third = tokio::time::timeout(Duration::from_millis(100), a.acquire(&p)).await;
+        assert!(third.is_err(), "a third slot was handed out");
+        drop(l2);
+        let l3 = tokio::time::timeout(Duration::from_secs(2), a.acquire(&p))
+            .await
+            .expect("a freed slot is taken")
+            .unwrap();
+        l1.release().await;
+        drop(l3);
+    }
+
+    #[tokio::test]
+    async fn the_rate_book_survives_between_backends_and_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = LocalPools::new(dir.path());
+        let Reserve::Go(t) = a.rates().reserve("abc123").await.unwrap() else {
+            panic!("first request must go")
+        };
+        for _ in 1..super::super::rate::UNKNOWN_BURST {
+            assert!(matches!(
+                a.rates().reserve("abc123").await.unwrap(),
+                Reserve::Go(_)
+            ));
+        }
+        // A second "process" sees the probes out and waits.
+        let b = LocalPools::new(dir.path());
+        assert!(matches!(
+            b.rates().reserve("abc123").await.unwrap(),
+            Reserve::Wait { .. }
+        ));
+        let seen = Seen {
+            left: 15,
+            quota: 10,
+            window_ms: 30_000,
+            reset_ms: 20_000,
+        };
+        a.rates()
+            .learn("abc123", t, true, Some(seen), None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            b.rates().reserve("abc123").await.unwrap(),
+            Reserve::Go(_)
+        ));
+        std::fs::write(dir.path().join("rate/abc123.json"), b"{garbage").unwrap();
+        assert!(matches!(
+            b.rates().reserve("abc123").await.unwrap(),
+            Reserve::Go(_)
+        ));
+    }
+}

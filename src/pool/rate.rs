@@ -1,0 +1,337 @@
+//! A store's rate book: what its `X-Rate-Limit-*` headers taught, and the
+//! requests sent but not yet answered. Pure logic over a clock in
+//! milliseconds; a backend keeps the book (a file, Redis) and runs these
+//! steps under its lock. The Redis backend runs a Lua port of these two
+//! steps (`pool/redis.rs`); a test there checks that both agree.
+//!
+//! The rules, all on the cautious side:
+//! - A request is sent only when the book says one is left in the window;
+//!   each send takes one (`left` counts down before the answer comes).
+//! - An answer's `Requests-Left` can only lower `left` within a window. An
+//!   answer from a newer window sets it, less the requests still out.
+//! - The reset time is the answer's arrival plus `Time-Reset-Ms`, which is
+//!   never earlier than the server's own reset; of several answers in one
+//!   window the earliest such time is kept (still never early).
+//! - Once the reset time passes, a fresh window is assumed (`quota` less the
+//!   requests still out); its reset time is unknown until an answer tells.
+//! - A store never heard from gets a few requests ([`UNKNOWN_BURST`], well
+//!   under the smallest plan's 150 per 30 s) until one answers; a server
+//!   that sends no rate-limit headers is not limited.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How long a sent request counts as out when no answer is reported (a
+/// process killed mid-request).
+pub const OUT_FOR_MS: u64 = 60_000;
+/// Requests a store never heard from may have out before one answers.
+pub const UNKNOWN_BURST: usize = 10;
+/// How often to look again while waiting for an answer to teach something.
+pub const POLL_MS: u64 = 20;
+/// Sent a little after the reset, not on it.
+pub const MARGIN_MS: u64 = 10;
+
+/// The four `X-Rate-Limit-*` headers of one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub left: u32,
+    pub quota: u32,
+    pub window_ms: u64,
+    pub reset_ms: u64,
+}
+
+/// A reserved request, to report back with `learn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket(pub u64);
+
+/// May a request go now?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserve {
+    Go(Ticket),
+    /// Not yet: ask again after `wait`.
+    Wait {
+        wait: Duration,
+        why: WaitWhy,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitWhy {
+    /// None left in the window; `reset_at` (ms) is when it resets.
+    Window { quota: u32, reset_at: u64 },
+    /// An answer is due that will tell more (the first ever, or the first
+    /// of a new window once `quota` were sent).
+    Answer,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Out {
+    id: u64,
+    until: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Book {
+    #[serde(default)]
+    quota: Option<u32>,
+    #[serde(default)]
+    window_ms: Option<u64>,
+    #[serde(default)]
+    left: u32,
+    /// Unix ms when the current window resets, when known.
+    #[serde(default)]
+    reset_at: Option<u64>,
+    /// Answers came without rate-limit headers: nothing to keep to.
+    #[serde(default)]
+    headerless: bool,
+    #[serde(default)]
+    out: Vec<Out>,
+    #[serde(default)]
+    next_id: u64,
+}
+
+impl Book {
+    pub fn reserve(&mut self, now: u64) -> Reserve {
+        self.out.retain(|o| o.until > now);
+        if let (Some(reset), Some(quota)) = (self.reset_at, self.quota)
+            && now >= reset
+        {
+            self.left = quota.saturating_sub(self.out.len() as u32);
+            self.reset_at = None;
+        }
+        let go = match self.quota {
+            None => self.headerless || self.out.len() < UNKNOWN_BURST,
+            Some(quota) => {
+                if self.left == 0 && self.reset_at.is_none() && self.out.is_empty() {
+                    // Nothing out and no window known: a fresh one.
+                    self.left = quota;
+                }
+                if self.left > 0 {
+                    self.left -= 1;
+                    true
+                } else if let Some(reset_at) = self.reset_at {
+                    return Reserve::Wait {
+                        wait: Duration::from_millis(reset_at - now + MARGIN_MS),
+                        why: WaitWhy::Window { quota, reset_at },
+                    };
+                } else {
+                    false
+                }
+            }
+        };
+        if !go {
+            return Reserve::Wait {
+                wait: Duration::from_millis(POLL_MS),
+                why: WaitWhy::Answer,
+            };
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        let id = self.next_id;
+        self.out.push(Out {
+            id,
+            until: now + OUT_FOR_MS,
+        });
+        Reserve::Go(Ticket(id))
+    }
+
+    pub fn learn(
+        &mut self,
+        now: u64,
+        ticket: Ticket,
+        answered: bool,
+        seen: Option<Seen>,
+        retry_after: Option<Duration>,
+    ) {
+        self.out.retain(|o| o.id != ticket.0 && o.until > now);
+        match seen {
+            Some(s) => {
+                self.quota = Some(s.quota.max(1));
+                self.window_ms = Some(s.window_ms);
+                self.headerless = false;
+                let reset = now + s.reset_ms;
+                let tolerance = (s.window_ms / 4).min(250);
+                let newer = match self.reset_at {
+                    None => true,
+                    Some(r) => now >= r || reset > r + tolerance,
+                };
+                if newer {
+                    self.left = s.left.saturating_sub(self.out.len() as u32);
+                    self.reset_at = Some(reset);
+                } else {
+                    self.left = self.left.min(s.left);
+                    self.reset_at = self.reset_at.map(|r| r.min(reset));
+                }
+            }
+            None if answered && retry_after.is_none() && self.quota.is_none() => {
+                self.headerless = true;
+            }
+            None => {}
+        }
+        if let Some(wait) = retry_after {
+            let until = now + wait.as_millis() as u64;
+            self.left = 0;
+            self.reset_at = Some(self.reset_at.map_or(until, |r| r.max(until)));
+            if self.quota.is_none() {
+                // A 429 without headers: keep to one at a time until told more.
+                self.quota = Some(1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(left: u32, quota: u32, reset_ms: u64) -> Option<Seen> {
+        Some(Seen {
+            left,
+            quota,
+            window_ms: 1000,
+            reset_ms,
+        })
+    }
+
+    fn go(b: &mut Book, now: u64) -> Ticket {
+        match b.reserve(now) {
+            Reserve::Go(t) => t,
+            other => panic!("expected Go at {now}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_store_gets_a_few_probes_then_what_it_learned() {
+        let mut b = Book::default();
+        let t = go(&mut b, 0);
+        let probes: Vec<Ticket> = (1..UNKNOWN_BURST).map(|i| go(&mut b, i as u64)).collect();
+        assert!(matches!(
+            b.reserve(1),
+            Reserve::Wait {
+                why: WaitWhy::Answer,
+                ..
+            }
+        ));
+        for p in probes {
+            b.learn(50, p, false, None, None);
+        }
+        b.learn(100, t, true, seen(2, 3, 900), None);
+        let (a, c) = (go(&mut b, 101), go(&mut b, 102));
+        // Quota 3: the probe and two more; the next waits for the reset at 1000.
+        match b.reserve(103) {
+            Reserve::Wait {
+                wait,
+                why: WaitWhy::Window { quota: 3, reset_at },
+            } => {
+                assert_eq!(reset_at, 1000);
+                assert_eq!(wait, Duration::from_millis(1000 - 103 + MARGIN_MS));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Answers in the same window never raise what is left.
+        b.learn(300, a, true, seen(1, 3, 700), None);
+        b.learn(310, c, true, seen(0, 3, 690), None);
+        assert!(matches!(b.reserve(311), Reserve::Wait { .. }));
+        // After the reset: a fresh window of 3, its reset unknown until an answer.
+        let ts: Vec<Ticket> = (0..3).map(|i| go(&mut b, 1000 + i)).collect();
+        assert!(matches!(
+            b.reserve(1004),
+            Reserve::Wait {
+                why: WaitWhy::Answer,
+                ..
+            }
+        ));
+        // The first answer of the new window: 2 left by its count, 2 still out.
+        b.learn(1200, ts[0], true, seen(2, 3, 800), None);
+        assert_eq!(b.left, 0);
+        assert_eq!(b.reset_at, Some(2000));
+    }
+
+    #[test]
+    fn never_more_than_the_quota_in_one_window() {
+        // 10 requests, quota 3 per 1000 ms, answers 50 ms after sending;
+        // the server's window starts at its first request. As `--paginate`
+        // does, the rest go once the first has answered.
+        let mut b = Book::default();
+        let mut now = 0;
+        let mut sent_in_window: Vec<u64> = Vec::new();
+        let mut pending: Vec<(u64, Ticket)> = Vec::new();
+        let mut server_start: Option<u64> = None;
+        let mut server_count = 0;
+        let mut sent = 0;
+        while sent < 10 || !pending.is_empty() {
+            // deliver answers due
+            pending.sort_by_key(|p| p.0);
+            while let Some(&(at, t)) = pending.first() {
+                if at > now {
+                    break;
+                }
+                pending.remove(0);
+                let start = server_start.unwrap();
+                let reset = (start + 1000).saturating_sub(at);
+                b.learn(at, t, true, seen(3 - server_count, 3, reset), None);
+            }
+            if sent < 10
+                && (sent == 0 || b.quota.is_some())
+                && let Reserve::Go(t) = b.reserve(now)
+            {
+                let arrive = now + 25;
+                if server_start.is_none_or(|s| arrive >= s + 1000) {
+                    server_start = Some(arrive);
+                    server_count = 0;
+                }
+                server_count += 1;
+                assert!(server_count <= 3, "a 429 at {arrive}");
+                sent_in_window.push(arrive);
+                pending.push((arrive + 25, t));
+                sent += 1;
+                continue;
+            }
+            now += 5;
+        }
+        assert_eq!(sent_in_window.len(), 10);
+    }
+
+    #[test]
+    fn the_earliest_reset_of_a_window_is_kept() {
+        let mut b = Book::default();
+        let (t1, t2) = (go(&mut b, 0), go(&mut b, 0));
+        b.learn(300, t1, true, seen(140, 150, 29_900), None);
+        assert_eq!(b.reset_at, Some(30_200));
+        // A quicker answer tells the same window ends sooner.
+        b.learn(100, t2, true, seen(139, 150, 29_950), None);
+        assert_eq!(b.reset_at, Some(30_050));
+        assert_eq!(b.left, 139);
+    }
+
+    #[test]
+    fn a_429_waits_the_longer_of_retry_after_and_reset() {
+        let mut b = Book::default();
+        let t = go(&mut b, 0);
+        b.learn(10, t, true, seen(0, 150, 500), Some(Duration::from_secs(2)));
+        match b.reserve(20) {
+            Reserve::Wait {
+                why: WaitWhy::Window { reset_at, .. },
+                ..
+            } => assert_eq!(reset_at, 2010),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn headerless_servers_are_not_limited_and_lost_answers_expire() {
+        let mut b = Book::default();
+        let t = go(&mut b, 0);
+        b.learn(5, t, true, None, None);
+        for i in 0..10 {
+            go(&mut b, 10 + i);
+        }
+        // Probes whose process died: the next waits until they expire.
+        let mut b = Book::default();
+        for i in 0..UNKNOWN_BURST {
+            go(&mut b, i as u64);
+        }
+        assert!(matches!(b.reserve(20), Reserve::Wait { .. }));
+        go(&mut b, OUT_FOR_MS + 20);
+    }
+}
