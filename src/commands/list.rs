@@ -5,14 +5,16 @@ use anyhow::Result;
 
 use crate::cli::ListArgs;
 use crate::context::Context;
+use crate::store::Index;
 use crate::store::summary::Summary;
-use crate::store::view::{ConnView, view};
+use crate::store::view::{ConnView, view_in};
 use crate::ui;
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     if args.json {
         let file = ctx.records.load()?;
-        let views: Vec<ConnView> = file.connections.iter().map(|c| view(&file, c)).collect();
+        let idx = Index::new(&file);
+        let views: Vec<ConnView> = file.connections.iter().map(|c| view_in(&idx, c)).collect();
         ui::out_json(&views)?;
         return Ok(0);
     }

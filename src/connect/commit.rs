@@ -30,6 +30,9 @@ pub fn secret_then_record<T>(
     secret: &SecretString,
     write: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
+    // One lock over both writes: a concurrent writer's orphan cleanup must
+    // not see this secret before its record exists.
+    let _held = ctx.records.hold()?;
     let old = secrets::snapshot(store, account, recorded)?;
     store.set(account, secret)?;
     let written = match write() {
@@ -113,6 +116,15 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
 /// have taken its name or deleted its lender since the plan was checked.
 pub fn push_new(file: &mut RecordFile, conn: Connection) -> Result<&mut Connection> {
     file.check_connection_name_free(&conn.name, None)?;
+    if let Some(ic) = &conn.iclient_id
+        && file.iclient_by_id(ic).is_none()
+    {
+        return Err(
+            usage("the iClient this connection uses was removed meanwhile")
+                .hint("add it again with `bcconn iclient add`, or pick another with --iclient")
+                .into(),
+        );
+    }
     if let Some(lender) = &conn.borrow_concurrency_from
         && file.connection_by_id(lender).is_none()
     {
@@ -271,14 +283,19 @@ mod tests {
             .map(|t| t.expose_secret().to_string())
     }
 
-    /// Puts a directory where the records' lock file is: reading the
-    /// records still works, but every record write fails. Returns a function
-    /// that undoes it.
+    /// Makes the record file read-only: reading the records still works,
+    /// but every record write is refused. Returns a function that undoes it.
     fn break_records(t: &TestCtx) -> impl FnOnce() {
-        let lock = t.ctx.records.path().with_file_name("bcconn.lock");
-        let _ = std::fs::remove_file(&lock);
-        std::fs::create_dir_all(lock.join("blocker")).unwrap();
-        move || std::fs::remove_dir_all(&lock).unwrap()
+        let path = t.ctx.records.path();
+        if !path.exists() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"{\"version\": 2}\n").unwrap();
+        }
+        let before = std::fs::metadata(&path).unwrap().permissions();
+        let mut read_only = before.clone();
+        read_only.set_readonly(true);
+        std::fs::set_permissions(&path, read_only).unwrap();
+        move || std::fs::set_permissions(&path, before).unwrap()
     }
 
     fn saved(t: &TestCtx, conn: Connection) -> Connection {
@@ -313,7 +330,7 @@ mod tests {
         let fix = break_records(&t);
         let err = save_token(&t.ctx, Target::New(conn), grant("tok-1")).unwrap_err();
         fix();
-        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(format!("{err:#}").contains("read-only"), "{err:#}");
         // No orphan secret, no record.
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
         assert!(token_of(&t.store, &id).is_none());
@@ -393,7 +410,7 @@ mod tests {
         fix();
         t.store.fail_delete(false);
         // The error is the record's; the warning names the secret left behind.
-        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(format!("{err:#}").contains("read-only"), "{err:#}");
         let said = t.progress.text();
         assert!(
             said.contains(&format!(
@@ -418,7 +435,7 @@ mod tests {
         };
         let err = crate::connect::iclients::save_new(&t.ctx, new).unwrap_err();
         fix();
-        assert!(format!("{err:#}").contains("bcconn.lock"), "{err:#}");
+        assert!(format!("{err:#}").contains("read-only"), "{err:#}");
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
     }
 

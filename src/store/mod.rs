@@ -8,12 +8,16 @@ pub mod schema;
 pub mod summary;
 pub mod view;
 
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::error::{Failure, failure};
 use crate::fsutil;
+use crate::secrets::{FileStore, StoreKind, connection_account, iclient_account};
 pub use schema::*;
 
 const FILE_NAME: &str = "bcconn.json";
@@ -24,17 +28,44 @@ pub const MAX_NAME: usize = 64;
 /// The record file under one home directory.
 pub struct Records {
     dir: PathBuf,
+    /// The records lock while this process holds it; `depth` counts the
+    /// nested holders (a transaction, and the update inside it).
+    held: RefCell<Option<File>>,
+    depth: Cell<usize>,
+}
+
+/// Keeps the records lock held; the last one dropped releases it.
+pub struct Held<'a>(&'a Records);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let depth = self.0.depth.get() - 1;
+        self.0.depth.set(depth);
+        if depth == 0 {
+            self.0.held.borrow_mut().take();
+        }
+    }
 }
 
 impl Records {
     pub fn new(dir: &Path) -> Self {
         Records {
             dir: dir.to_path_buf(),
+            held: RefCell::new(None),
+            depth: Cell::new(0),
         }
     }
 
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE_NAME)
+    }
+
+    fn check_home(&self) -> Result<(), Failure> {
+        if self.dir.is_absolute() {
+            Ok(())
+        } else {
+            Err(fsutil::no_home())
+        }
     }
 
     /// Reads the records without locking: writers replace the file by rename,
@@ -46,27 +77,74 @@ impl Records {
         }
     }
 
-    /// The record file's bytes; `None` when there is no file yet.
+    /// The record file's bytes; `None` when there is no file yet. Only a
+    /// regular file (or a symlink to one) is read.
     pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
-        let path = self.path();
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        self.check_home()?;
+        fsutil::read_regular(&self.path())
+    }
+
+    /// Holds the records lock until the guard is dropped. Updates inside
+    /// (in this process) reuse it, so a secret and the record that names it
+    /// are written under one lock: the orphan cleanup of a concurrent
+    /// writer never sees the secret without its record.
+    pub fn hold(&self) -> Result<Held<'_>> {
+        self.check_home()?;
+        if self.depth.get() == 0 {
+            fsutil::ensure_private_dir(&self.dir)?;
+            let lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+            *self.held.borrow_mut() = Some(lock);
         }
+        self.depth.set(self.depth.get() + 1);
+        Ok(Held(self))
+    }
+
+    /// Runs `f` with the records lock held (see [`Records::hold`]).
+    pub fn locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let _held = self.hold()?;
+        f()
     }
 
     /// Read-modify-write under an exclusive lock. `change` sees the current
-    /// records; if it returns an error nothing is written.
+    /// records; if it returns an error nothing is written. Under the lock,
+    /// what crashed writes left behind goes too: temp files, and secrets in
+    /// the plain-text store that no record names.
     pub fn update<T>(&self, change: impl FnOnce(&mut RecordFile) -> Result<T>) -> Result<T> {
-        fsutil::ensure_private_dir(&self.dir)?;
-        let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+        let _held = self.hold()?;
+        let path = self.path();
+        fsutil::check_writable(&path)?;
         let mut file = self.load()?;
         let out = change(&mut file)?;
         let mut bytes = serde_json::to_vec_pretty(&file)?;
         bytes.push(b'\n');
-        fsutil::write_atomic(&self.path(), &bytes)?;
+        fsutil::write_atomic(&path, &bytes)?;
+        self.remove_orphan_secrets(&file);
         Ok(out)
+    }
+
+    /// Removes secrets in the plain-text store that no record names (a crash
+    /// between a secret's write and its record's, or between a record's
+    /// removal and its secret's). Runs under the records lock, which every
+    /// secret-then-record transaction holds throughout. Best effort.
+    ///
+    /// The OS keyrings cannot be listed cheaply, so an orphan there stays.
+    fn remove_orphan_secrets(&self, file: &RecordFile) {
+        let store = FileStore::new(&self.dir);
+        let named: HashSet<String> = file
+            .iclients
+            .iter()
+            .filter(|i| i.secret_store == StoreKind::File)
+            .map(|i| iclient_account(&i.id))
+            .chain(
+                file.connections
+                    .iter()
+                    .filter(|c| c.token_store == Some(StoreKind::File))
+                    .map(|c| connection_account(&c.id)),
+            )
+            .collect();
+        if let Err(e) = store.tidy(|account| named.contains(account)) {
+            tracing::debug!("orphan secret cleanup skipped: {e:#}");
+        }
     }
 }
 
@@ -232,6 +310,107 @@ pub fn effective_concurrency<'a>(
     level
 }
 
+/// Lookups by id over a whole record file, built once: constant-time
+/// lookups, and every connection's effective concurrency computed in one
+/// pass (so `list --json` stays linear over long borrowing chains).
+pub struct Index<'a> {
+    pub file: &'a RecordFile,
+    connections: HashMap<&'a str, usize>,
+    iclients: HashMap<&'a str, usize>,
+    levels: Vec<u8>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(file: &'a RecordFile) -> Index<'a> {
+        let connections: HashMap<&str, usize> = file
+            .connections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let iclients = file
+            .iclients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let levels = effective_levels(
+            file.connections.len(),
+            |i| file.connections[i].concurrency,
+            |i| {
+                file.connections[i]
+                    .borrow_concurrency_from
+                    .as_deref()
+                    .and_then(|id| connections.get(id).copied())
+            },
+        );
+        Index {
+            file,
+            connections,
+            iclients,
+            levels,
+        }
+    }
+
+    pub fn connection_by_id(&self, id: &str) -> Option<&'a Connection> {
+        self.connections.get(id).map(|&i| &self.file.connections[i])
+    }
+
+    pub fn iclient_by_id(&self, id: &str) -> Option<&'a IClient> {
+        self.iclients.get(id).map(|&i| &self.file.iclients[i])
+    }
+
+    /// The level a connection of this file really runs with.
+    pub fn effective_concurrency(&self, c: &Connection) -> u8 {
+        match self.connections.get(c.id.as_str()) {
+            Some(&i) => self.levels[i],
+            None => c.concurrency,
+        }
+    }
+}
+
+/// Every connection's effective level at once, in time linear in the number
+/// of connections: `own(i)` is connection i's level, `lender(i)` the index
+/// of the connection it borrows from (None: it does not, or the lender is
+/// gone). A chain ends at a connection that does not borrow; a hand-made
+/// cycle takes the level of the connection where the walk closed it.
+pub fn effective_levels(
+    n: usize,
+    own: impl Fn(usize) -> u8,
+    lender: impl Fn(usize) -> Option<usize>,
+) -> Vec<u8> {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; n];
+    let mut out = vec![0u8; n];
+    let mut path = Vec::new();
+    for start in 0..n {
+        if state[start] == DONE {
+            continue;
+        }
+        let mut cur = start;
+        let value = loop {
+            match state[cur] {
+                DONE => break out[cur],
+                ON_PATH => break own(cur),
+                _ => {}
+            }
+            state[cur] = ON_PATH;
+            path.push(cur);
+            match lender(cur) {
+                Some(next) => cur = next,
+                None => break own(cur),
+            }
+        };
+        for i in path.drain(..) {
+            state[i] = DONE;
+            out[i] = value;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +459,7 @@ mod tests {
             secret_store: crate::secrets::StoreKind::File,
             created_at: String::new(),
             updated_at: String::new(),
+            extra: Default::default(),
         };
         let with = |name: &str, iclient: &str, hash: &str| Connection {
             id: format!("id-{name}"),

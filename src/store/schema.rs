@@ -4,6 +4,7 @@
 //! Older versions are read through `super::migrate`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub use crate::bigcommerce::oauth::BcUser;
 use crate::bigcommerce::store_hash::StoreHash;
@@ -21,6 +22,10 @@ pub struct RecordFile {
     pub iclients: Vec<IClient>,
     #[serde(default)]
     pub connections: Vec<Connection>,
+    /// Fields this version does not know (a newer minor version's, or added
+    /// by hand): kept as they are, so a write does not erase them.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
 }
 
 impl Default for RecordFile {
@@ -29,6 +34,7 @@ impl Default for RecordFile {
             version: VERSION,
             iclients: Vec::new(),
             connections: Vec::new(),
+            extra: Map::new(),
         }
     }
 }
@@ -46,6 +52,9 @@ pub struct IClient {
     pub secret_store: StoreKind,
     pub created_at: String,
     pub updated_at: String,
+    /// Fields this version does not know, kept as they are.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -139,6 +148,9 @@ pub struct Connection {
     /// State `superseded`: the id of the sibling whose token replaced this one's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// Fields this version does not know, kept as they are.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
 }
 
 impl Connection {
@@ -170,6 +182,7 @@ impl Connection {
             last_error: None,
             last_error_at: None,
             superseded_by: None,
+            extra: Map::new(),
         }
     }
 }

@@ -69,26 +69,43 @@ impl<'a> Summary<'a> {
         }
     }
 
-    /// Index for name and level lookups.
+    /// Index for name and level lookups; every effective level is computed
+    /// here, once, in time linear in the number of connections.
     pub fn index(&self) -> Index<'_> {
+        let connections: HashMap<&str, usize> = self
+            .connections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_ref(), i))
+            .collect();
+        let levels = super::effective_levels(
+            self.connections.len(),
+            |i| self.connections[i].concurrency,
+            |i| {
+                self.connections[i]
+                    .borrow_concurrency_from
+                    .as_deref()
+                    .and_then(|id| connections.get(id).copied())
+            },
+        );
         Index {
             iclients: self
                 .iclients
                 .iter()
                 .map(|i| (i.id.as_ref(), i.name.as_ref()))
                 .collect(),
-            connections: self
-                .connections
-                .iter()
-                .map(|c| (c.id.as_ref(), c))
-                .collect(),
+            rows: &self.connections,
+            connections,
+            levels,
         }
     }
 }
 
 pub struct Index<'s> {
     iclients: HashMap<&'s str, &'s str>,
-    connections: HashMap<&'s str, &'s Row<'s>>,
+    rows: &'s [Row<'s>],
+    connections: HashMap<&'s str, usize>,
+    levels: Vec<u8>,
 }
 
 impl<'s> Index<'s> {
@@ -97,19 +114,16 @@ impl<'s> Index<'s> {
     }
 
     pub fn connection_name(&self, id: &str) -> Option<&'s str> {
-        self.connections.get(id).map(|c| c.name.as_ref())
+        self.connections
+            .get(id)
+            .map(|&i| self.rows[i].name.as_ref())
     }
 
-    pub fn effective_concurrency(&self, row: &'s Row<'s>) -> u8 {
-        super::effective_concurrency(
-            row.concurrency,
-            row.borrow_concurrency_from.as_deref(),
-            |id| {
-                self.connections
-                    .get(id)
-                    .map(|c| (c.concurrency, c.borrow_concurrency_from.as_deref()))
-            },
-        )
+    pub fn effective_concurrency(&self, row: &Row<'_>) -> u8 {
+        match self.connections.get(row.id.as_ref()) {
+            Some(&i) => self.levels[i],
+            None => row.concurrency,
+        }
     }
 }
 
