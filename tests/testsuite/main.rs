@@ -11,7 +11,9 @@
 //! * `inprocess`: the connection core driven through the library, with a
 //!   progress recorder and a secret store that can be told to fail;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
-//!   browser.
+//!   browser;
+//! * `harden`: the defects found under attack (issue 10), one test or more
+//!   each.
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -21,6 +23,7 @@ mod common;
 mod cli;
 mod fake_bc_selftest;
 mod flow;
+mod harden;
 mod inprocess;
 mod layers;
 mod real;
