@@ -12,6 +12,8 @@
 //!   progress recorder and a secret store that can be told to fail;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
 //!   browser;
+//! * `crash` (run by `.ci/run` in a step of its own): SIGKILL during
+//!   writes, many rounds;
 //! * `harden`: the defects found under attack (issue 10), one test or more
 //!   each.
 //!
@@ -21,6 +23,7 @@
 mod common;
 
 mod cli;
+mod crash;
 mod fake_bc_selftest;
 mod flow;
 mod harden;
