@@ -1,6 +1,8 @@
 //! The black-box tests of `bcconn`, as one test binary (one link of axum,
 //! reqwest and tokio instead of one per suite). Each suite is a module:
 //!
+//! * `audit` (Unix): every command, with `-v` and `-vv`, and no known secret
+//!   in any output, the records, or the browser's argv and environment;
 //! * `cli`: the command surface that works without BigCommerce, and every
 //!   refusal;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
@@ -22,6 +24,8 @@
 
 mod common;
 
+#[cfg(unix)]
+mod audit;
 mod cli;
 mod crash;
 mod fake_bc_selftest;
