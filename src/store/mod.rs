@@ -115,8 +115,7 @@ impl Records {
         fsutil::check_writable(&path)?;
         let mut file = self.load()?;
         let out = change(&mut file)?;
-        let mut bytes = serde_json::to_vec_pretty(&file)?;
-        bytes.push(b'\n');
+        let bytes = to_bytes(&file)?;
         fsutil::write_atomic(&path, &bytes)?;
         self.remove_orphan_secrets(&file);
         Ok(out)
@@ -145,6 +144,115 @@ impl Records {
         if let Err(e) = store.tidy(|account| named.contains(account)) {
             tracing::debug!("orphan secret cleanup skipped: {e:#}");
         }
+    }
+}
+
+/// The record file as written: one line per record (pretty at the top two
+/// levels, compact inside a record). Diffs stay one line per change, and the
+/// file is a third smaller than fully pretty JSON, which matters at 100,000
+/// connections (every command reads it).
+pub fn to_bytes(file: &RecordFile) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(file.connections.len() * 640 + 256);
+    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, RecordFormatter::default());
+    serde::Serialize::serialize(file, &mut ser)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// serde_json's pretty formatter, down to [`RecordFormatter::PRETTY_DEPTH`]
+/// levels of nesting; compact below.
+#[derive(Default)]
+struct RecordFormatter {
+    depth: usize,
+    has_value: bool,
+}
+
+impl RecordFormatter {
+    const PRETTY_DEPTH: usize = 2;
+
+    fn pretty(&self) -> bool {
+        self.depth <= Self::PRETTY_DEPTH
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, depth: usize) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn begin<W: ?Sized + std::io::Write>(&mut self, w: &mut W, open: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(open)
+    }
+
+    fn end<W: ?Sized + std::io::Write>(&mut self, w: &mut W, close: &[u8]) -> std::io::Result<()> {
+        let pretty = self.pretty();
+        self.depth -= 1;
+        if pretty && self.has_value {
+            self.newline(w, self.depth)?;
+        }
+        w.write_all(close)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        if self.pretty() {
+            self.newline(w, self.depth)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for RecordFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.begin(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.end(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.begin(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.end(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(if self.pretty() { b": " } else { b":" })
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -549,6 +657,38 @@ mod tests {
             assert_eq!(file_mode & 0o777, 0o600);
             assert_eq!(dir_mode & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn the_file_is_one_line_per_record_and_reads_back() {
+        let mut f = file(vec![conn("a", 1, None), conn("b", 2, Some("a"))]);
+        f.extra
+            .insert("future".into(), serde_json::json!({"x": [1, {"y": 2}]}));
+        let bytes = to_bytes(&f).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "{");
+        assert_eq!(lines[1], "  \"version\": 2,");
+        assert!(
+            lines.iter().any(|l| l.starts_with("    {\"id\":\"id-a\",")),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.contains("\"id\":\"id-")).count(),
+            2
+        );
+        assert!(text.ends_with("}\n"));
+        let back = parse(&bytes, Path::new("x")).unwrap();
+        assert_eq!(back.connections.len(), 2);
+        assert_eq!(
+            back.extra["future"],
+            serde_json::json!({"x": [1, {"y": 2}]})
+        );
+        let empty = String::from_utf8(to_bytes(&RecordFile::default()).unwrap()).unwrap();
+        assert_eq!(
+            empty,
+            "{\n  \"version\": 2,\n  \"iclients\": [],\n  \"connections\": []\n}\n"
+        );
     }
 
     #[test]
