@@ -225,10 +225,10 @@ fn not_regular(path: &Path, meta: &std::fs::Metadata) -> anyhow::Error {
     .into()
 }
 
-/// Reads a data file: `None` when it does not exist. Follows symlinks;
-/// refuses (without blocking) anything but a regular file, and files larger
-/// than [`MAX_READ`].
-pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+/// Opens a data file for reading: `None` when it does not exist. Follows
+/// symlinks; refuses (without blocking) anything but a regular file, and
+/// files larger than [`MAX_READ`]. Returns the file and its length.
+pub fn open_regular(path: &Path) -> Result<Option<(File, u64)>> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -252,7 +252,16 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
     if meta.len() > MAX_READ {
         return Err(too_large(path));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    Ok(Some((file, meta.len())))
+}
+
+/// Reads a data file whole (see [`open_regular`]); `None` when it does not
+/// exist. At most [`MAX_READ`] bytes are read, even from a file that grows.
+pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    let Some((file, len)) = open_regular(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::with_capacity(len as usize + 1);
     file.take(MAX_READ + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;

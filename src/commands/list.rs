@@ -1,14 +1,12 @@
 //! `bcconn list`: saved connections. Reads the record file only: no secret
 //! store, no network, so it stays fast and works offline.
 
-use std::borrow::Cow;
 use std::io::Write as _;
 
 use anyhow::Result;
 
 use crate::cli::ListArgs;
 use crate::context::Context;
-use crate::store::summary::{Index, Row, Summary};
 use crate::store::view::{ConnView, view_in};
 use crate::ui;
 
@@ -20,19 +18,16 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
         ui::out_json(&views)?;
         return Ok(0);
     }
-    let Some(bytes) = ctx.records.read_bytes()? else {
-        ctx.ui
-            .say("No connections yet. Create one with `bcconn create`.");
-        return Ok(0);
+    // The table needs a few fields only, kept compact; bcconn's own file
+    // layout is read line by line, never whole.
+    let table = match ctx.records.table()? {
+        Some(t) if !t.is_empty() => t,
+        _ => {
+            ctx.ui
+                .say("No connections yet. Create one with `bcconn create`.");
+            return Ok(0);
+        }
     };
-    // The table needs a few fields only: read them without copying.
-    let summary = Summary::parse(&bytes, &ctx.records.path())?;
-    if summary.connections.is_empty() {
-        ctx.ui
-            .say("No connections yet. Create one with `bcconn create`.");
-        return Ok(0);
-    }
-    let idx = summary.index();
     // Streamed: widths in a first pass, then each line straight to stdout,
     // so 100,000 connections never become 700,000 strings.
     let header = [
@@ -44,11 +39,10 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
         "SCOPES",
         "CONCURRENCY",
     ];
-    let cells = |c| cells(&idx, c);
     let width = |s: &str| s.chars().count();
     let mut widths = header.map(width);
-    for c in &summary.connections {
-        for (w, cell) in widths.iter_mut().zip(cells(c).iter()) {
+    for i in 0..table.len() {
+        for (w, cell) in widths.iter_mut().zip(table.cells(i).iter()) {
             *w = (*w).max(width(cell));
         }
     }
@@ -66,8 +60,8 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
         out.write_all(b"\n")
     };
     let written = write(&header).and_then(|()| {
-        for c in &summary.connections {
-            let row = cells(c);
+        for i in 0..table.len() {
+            let row = table.cells(i);
             write(&row.each_ref().map(|s| s.as_ref()))?;
         }
         Ok(())
@@ -75,39 +69,5 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(0),
-    }
-}
-
-/// One connection's row of the table.
-fn cells<'s>(idx: &Index<'s>, c: &'s Row<'s>) -> [Cow<'s, str>; 7] {
-    let concurrency = match c.borrow_concurrency_from.as_deref() {
-        Some(lender) => Cow::Owned(format!(
-            "{} (from {})",
-            idx.effective_concurrency(c),
-            idx.connection_name(lender).unwrap_or("(removed)")
-        )),
-        None => Cow::Owned(c.concurrency.to_string()),
-    };
-    let iclient = c
-        .iclient_id
-        .as_deref()
-        .map(|id| idx.iclient_name(id).unwrap_or("(removed)"))
-        .unwrap_or("-");
-    [
-        Cow::Borrowed(c.name.as_ref()),
-        Cow::Borrowed(c.store_hash.as_str()),
-        Cow::Borrowed(c.auth_type.as_str()),
-        Cow::Borrowed(c.state.as_str()),
-        Cow::Borrowed(iclient),
-        scope_summary(&c.scopes),
-        concurrency,
-    ]
-}
-
-fn scope_summary<'a>(scopes: &'a [Cow<'a, str>]) -> Cow<'a, str> {
-    match scopes {
-        [] => Cow::Borrowed("-"),
-        [one] => Cow::Borrowed(one.as_ref()),
-        [first, rest @ ..] => Cow::Owned(format!("{} +{}", first, rest.len())),
     }
 }

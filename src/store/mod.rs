@@ -84,6 +84,13 @@ impl Records {
         fsutil::read_regular(&self.path())
     }
 
+    /// `list`'s table (`None`: no file yet), without reading the whole
+    /// file when it is in bcconn's own layout.
+    pub fn table(&self) -> Result<Option<summary::Table>> {
+        self.check_home()?;
+        summary::Table::read(&self.path())
+    }
+
     /// Holds the records lock until the guard is dropped. Updates inside
     /// (in this process) reuse it, so a secret and the record that names it
     /// are written under one lock: the orphan cleanup of a concurrent
