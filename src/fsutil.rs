@@ -144,8 +144,17 @@ fn holder(file: &File) -> String {
     if let Some(pid) = lock_owner(file) {
         return describe_pid(pid);
     }
-    let mut text = String::new();
-    let _ = (&*file).take(32).read_to_string(&mut text);
+    let mut buf = [0u8; 32];
+    #[cfg(unix)]
+    let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).unwrap_or(0);
+    #[cfg(not(unix))]
+    let n = {
+        use std::io::{Seek, SeekFrom};
+        let mut f = file;
+        let _ = f.seek(SeekFrom::Start(0));
+        f.read(&mut buf).unwrap_or(0)
+    };
+    let text = String::from_utf8_lossy(&buf[..n]);
     match text.trim().parse::<u32>() {
         Ok(pid) => format!("another bcconn process (pid {pid}, as its lock file says)"),
         Err(_) => "another bcconn process".to_string(),
