@@ -163,8 +163,12 @@ impl Env {
                 .filter(|v| !v.is_empty())
         };
         let (home, home_from_env) = match get("BCCONN_HOME").filter(|v| !v.is_empty()) {
-            Some(dir) => (PathBuf::from(dir), true),
-            None => (default_home(), false),
+            // Relative to where bcconn was started, made absolute once here.
+            Some(dir) => (
+                std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir)),
+                true,
+            ),
+            None => (default_home(get("HOME")), false),
         };
         Env {
             home,
@@ -217,15 +221,34 @@ impl Env {
 
 /// Checks a base URL from the environment before it is used, so a typo
 /// (`login.bigcommerce.com` without a scheme) is an error naming the
-/// variable, not a failure somewhere deep in a request.
+/// variable, not a failure somewhere deep in a request. Paths are appended
+/// to it, so a query or a fragment would end up in the middle of every URL
+/// built from it: refused.
 pub fn check_base_url(name: &str, value: &str) -> Result<(), crate::error::Failure> {
+    let shown = crate::text::outside(value, 100);
+    let hint = format!("set it to e.g. https://… or unset {name} to use BigCommerce");
     match url::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
-        _ => Err(
-            crate::error::usage(format!("{name}={value:?} is not an http(s) URL")).hint(format!(
-                "set it to e.g. https://… or unset {name} to use BigCommerce"
-            )),
-        ),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+            if u.query().is_some() || u.fragment().is_some() || value.contains(['?', '#']) {
+                return Err(crate::error::usage(format!(
+                    "{name}=\"{shown}\" has a query or a fragment; it must be a base URL"
+                ))
+                .hint(hint));
+            }
+            if value
+                .chars()
+                .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
+            {
+                return Err(crate::error::usage(format!(
+                    "{name}=\"{shown}\" holds a space or a control character"
+                ))
+                .hint(hint));
+            }
+            Ok(())
+        }
+        _ => {
+            Err(crate::error::usage(format!("{name}=\"{shown}\" is not an http(s) URL")).hint(hint))
+        }
     }
 }
 
@@ -236,12 +259,19 @@ fn trim_slash(mut url: String) -> String {
     url
 }
 
-fn default_home() -> PathBuf {
+/// The platform config dir, only when it is an absolute path: a relative
+/// `HOME`, or a user with no home, gets an empty path, which the record
+/// store refuses with an error naming `BCCONN_HOME` (never `./.bcconn`).
+fn default_home(home_var: Option<OsString>) -> PathBuf {
+    if home_var.is_some_and(|h| !h.is_empty() && !std::path::Path::new(&h).is_absolute()) {
+        return PathBuf::new();
+    }
     // ~/.config/bcconn on Linux, ~/Library/Application Support/bcconn on macOS,
     // %APPDATA%\bcconn\config on Windows.
     directories::ProjectDirs::from("", "", "bcconn")
         .map(|dirs| dirs.config_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".bcconn"))
+        .filter(|p| p.is_absolute())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -292,6 +322,26 @@ mod tests {
         let e = check_base_url("BCCONN_LOGIN_URL", "login.bigcommerce.com").unwrap_err();
         assert!(e.message.contains("BCCONN_LOGIN_URL"));
         assert!(check_base_url("X", "ftp://x").is_err());
+        // Paths are appended to a base URL: a query or fragment would break them.
+        for bad in [
+            "https://login.bigcommerce.com/?x=1",
+            "https://login.bigcommerce.com#frag",
+            "https://login.bigcommerce.com/?",
+            "https://login.big commerce.com",
+        ] {
+            let e = check_base_url("BCCONN_LOGIN_URL", bad).unwrap_err();
+            assert!(e.message.contains("BCCONN_LOGIN_URL"), "{}", e.message);
+        }
+        assert!(check_base_url("X", "https://proxy.example/bc").is_ok());
+    }
+
+    #[test]
+    fn a_relative_home_gives_no_home_at_all() {
+        let e = env(&[("HOME", "relative/dir")]);
+        assert!(!e.home.is_absolute(), "{:?}", e.home);
+        assert_eq!(e.home, PathBuf::new());
+        let e = env(&[("BCCONN_HOME", "rel")]);
+        assert!(e.home.is_absolute() && e.home.ends_with("rel"));
     }
 
     #[test]

@@ -1,13 +1,44 @@
-//! Small file-system primitives: a private directory, a lock, an atomic write.
+//! Small file-system primitives: a private directory, a lock that says who
+//! holds it, a bounded read of a regular file, and an atomic write that
+//! follows symlinks and leaves nothing behind.
+//!
+//! The rules they keep (issue 10): data and lock files are 0600 whatever the
+//! directory's mode; data files are regular files (a symlink is followed and
+//! written through; a FIFO or a device is refused without hanging); a
+//! read-only file is refused, never replaced; a crash leaves at worst a temp
+//! file, which the next write under the same lock removes.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use crate::error::failure;
+
+/// How long a write waits for the lock before giving up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// After this long waiting for the lock, say who holds it.
+const LOCK_SAY_AFTER: Duration = Duration::from_millis(300);
+/// The largest data file bcconn reads (a record file with 100,000
+/// connections is about 90 MB).
+pub const MAX_READ: u64 = 512 * 1024 * 1024;
+/// Temp files are named `.bcconn-<target file name>-<random>.tmp`.
+const TMP_PREFIX: &str = ".bcconn-";
+const TMP_SUFFIX: &str = ".tmp";
+
+/// The error for a home directory that is not an absolute path: bcconn
+/// never falls back to the current directory.
+pub fn no_home() -> crate::error::Failure {
+    crate::error::usage(
+        "bcconn has no home directory for its records: HOME is not an absolute path, or this user has none",
+    )
+    .hint("set BCCONN_HOME to an absolute directory, e.g. BCCONN_HOME=/srv/me/bcconn")
+}
+
 /// Creates `dir` (and parents) with mode 0700 on Unix. An existing directory
-/// is left as the person set it up.
+/// is left as the person set it up (the files in it are 0600 anyway).
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
@@ -24,30 +55,355 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("creating {}", dir.display()))
 }
 
-/// Holds an exclusive lock on `path` (created if missing) until dropped.
+/// Makes an open file 0600 if it is more open than that (a file an older
+/// bcconn created 0644 in a 0755 directory). Best effort: a file owned by
+/// someone else cannot be changed, and then the open already said enough.
+fn make_private(file: &File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = file.metadata()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+}
+
+/// Holds an exclusive lock on `path` (created 0600 if missing) until dropped.
 ///
 /// `File::lock` is advisory and released by the OS if the process dies, so a
-/// crash never leaves a stale lock behind.
+/// crash never leaves a stale lock behind. When another process holds it,
+/// this says so on stderr within a second (naming the process when the
+/// system tells) and gives up with an error after [`LOCK_WAIT`].
 pub fn lock(path: &Path) -> Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    lock_with(path, LOCK_WAIT)
+}
+
+/// [`lock`] with another wait (tests).
+pub fn lock_with(path: &Path, wait: Duration) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
         .open(path)
         .with_context(|| format!("opening lock file {}", path.display()))?;
-    file.lock()
-        .with_context(|| format!("locking {}", path.display()))?;
+    make_private(&file);
+    let start = Instant::now();
+    let mut said = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", path.display()));
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= wait {
+            return Err(failure(format!(
+                "gave up after {} s waiting for {} to release {}",
+                wait.as_secs(),
+                holder(&file),
+                path.display()
+            ))
+            .hint(format!(
+                "try again once it has finished; if no bcconn is running, see what holds the lock with `fuser -v {}`",
+                path.display()
+            ))
+            .into());
+        }
+        if !said && waited >= LOCK_SAY_AFTER {
+            said = true;
+            eprintln!(
+                "waiting for {} to release {} (giving up after {} s)",
+                holder(&file),
+                path.display(),
+                wait.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    // Say who holds it, for the next one who waits (where the system cannot
+    // tell). Best effort: the lock is what matters.
+    if file.set_len(0).is_ok() {
+        let _ = writeln!(file, "{}", std::process::id());
+    }
     Ok(file)
+}
+
+/// Who holds the lock on `file`: from the system's lock table where there
+/// is one (Linux), else from the pid the holder wrote into the file.
+fn holder(file: &File) -> String {
+    if let Some(pid) = lock_owner(file) {
+        return describe_pid(pid);
+    }
+    let mut buf = [0u8; 32];
+    #[cfg(unix)]
+    let n = std::os::unix::fs::FileExt::read_at(file, &mut buf, 0).unwrap_or(0);
+    #[cfg(not(unix))]
+    let n = {
+        use std::io::{Seek, SeekFrom};
+        let mut f = file;
+        let _ = f.seek(SeekFrom::Start(0));
+        f.read(&mut buf).unwrap_or(0)
+    };
+    let text = String::from_utf8_lossy(&buf[..n]);
+    match text.trim().parse::<u32>() {
+        Ok(pid) => format!("another bcconn process (pid {pid}, as its lock file says)"),
+        Err(_) => "another bcconn process".to_string(),
+    }
+}
+
+/// "another bcconn process (pid N)" or "process N (name)".
+fn describe_pid(pid: u32) -> String {
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    match name.as_str() {
+        "bcconn" => format!("another bcconn process (pid {pid})"),
+        "" => format!("process {pid}"),
+        other => format!("process {pid} ({})", crate::text::outside(other, 32)),
+    }
+}
+
+/// The pid holding a lock on `file`, from `/proc/locks`.
+#[cfg(target_os = "linux")]
+fn lock_owner(file: &File) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().ok()?;
+    let dev = meta.dev();
+    // The kernel's encoding of dev_t: major is bits 8..19 and 32..63, minor
+    // bits 0..7 and 20..31.
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let want = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let table = std::fs::read_to_string("/proc/locks").ok()?;
+    table.lines().find_map(|line| {
+        // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; waiters have "->".
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.get(1) == Some(&"->") || fields.len() < 6 {
+            return None;
+        }
+        (fields[5] == want)
+            .then(|| fields[4].parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lock_owner(_file: &File) -> Option<u32> {
+    None
+}
+
+/// What kind of file this is, for an error message.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> anyhow::Error {
+    failure(format!(
+        "{} is {}, not a regular file; bcconn will not read or replace it",
+        path.display(),
+        kind_of(meta)
+    ))
+    .hint("move it away, or point BCCONN_HOME at another directory")
+    .into()
+}
+
+/// Opens a data file for reading: `None` when it does not exist. Follows
+/// symlinks; refuses (without blocking) anything but a regular file, and
+/// files larger than [`MAX_READ`]. Returns the file and its length.
+pub fn open_regular(path: &Path) -> Result<Option<(File, u64)>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Opening a FIFO for reading blocks until a writer comes; with
+        // O_NONBLOCK it returns at once and the check below refuses it.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    if meta.len() > MAX_READ {
+        return Err(too_large(path));
+    }
+    Ok(Some((file, meta.len())))
+}
+
+/// Reads a data file whole (see [`open_regular`]); `None` when it does not
+/// exist. At most [`MAX_READ`] bytes are read, even from a file that grows.
+pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    let Some((file, len)) = open_regular(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    file.take(MAX_READ + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > MAX_READ {
+        return Err(too_large(path));
+    }
+    Ok(Some(bytes))
+}
+
+fn too_large(path: &Path) -> anyhow::Error {
+    failure(format!(
+        "{} is larger than {} MiB, more than bcconn reads",
+        path.display(),
+        MAX_READ / (1024 * 1024)
+    ))
+    .hint("move it away, or point BCCONN_HOME at another directory")
+    .into()
+}
+
+/// Where a write to `path` really goes: symlinks are followed (a dotfile
+/// manager's link to a file elsewhere stays a link, and the file it points
+/// at is replaced). A dangling link's target is created.
+pub fn write_target(path: &Path) -> Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)
+                    .with_context(|| format!("reading the symlink {}", p.display()))?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(failure(format!(
+        "{} is a chain of too many symlinks (or a loop)",
+        path.display()
+    ))
+    .hint("point it at a regular file, or point BCCONN_HOME at another directory")
+    .into())
+}
+
+/// Refuses to replace what is not a writable regular file: a read-only
+/// file is the person's way of saying "do not change this".
+pub fn check_writable(path: &Path) -> Result<()> {
+    let target = write_target(path)?;
+    let meta = match std::fs::metadata(&target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", target.display())),
+    };
+    if !meta.is_file() {
+        return Err(not_regular(&target, &meta));
+    }
+    if meta.permissions().readonly() {
+        return Err(failure(format!(
+            "{} is read-only; bcconn will not overwrite it",
+            target.display()
+        ))
+        .hint(format!(
+            "to let bcconn change it, make it writable (chmod u+w {})",
+            target.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The temp files a write to `target` uses: `.bcconn-<name>-<random>.tmp`.
+fn tmp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{TMP_PREFIX}{name}-")
+}
+
+/// Whether `name` is a temp file of a write to a file called `target_name`,
+/// or one of the older `.bcconn-XXXXXX.tmp` (six random characters) that
+/// earlier versions left after a crash.
+fn is_stale_tmp(name: &str, prefix: &str) -> bool {
+    if !name.ends_with(TMP_SUFFIX) {
+        return false;
+    }
+    if name.starts_with(prefix) {
+        return true;
+    }
+    name.strip_prefix(TMP_PREFIX)
+        .and_then(|r| r.strip_suffix(TMP_SUFFIX))
+        .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Removes temp files a crashed write to `target` left behind. Call it only
+/// under the lock that guards writes to `target`: then no write is running.
+pub fn remove_stale_tmp(target: &Path) -> usize {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let prefix = tmp_prefix(target);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if is_stale_tmp(name, &prefix)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Replaces `path` with `bytes` so that a reader sees the old or the new
 /// content, never a mix: temp file in the same directory (0600), fsync,
-/// rename, fsync the directory.
+/// rename, fsync the directory. A symlink is followed: the file it points at
+/// is replaced, in its own directory. Call it under the lock that guards
+/// `path`: it first removes what crashed writes left there.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    check_writable(path)?;
+    let target = write_target(path)?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    remove_stale_tmp(&target);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".bcconn-")
-        .suffix(".tmp")
+        .prefix(&tmp_prefix(&target))
+        .suffix(TMP_SUFFIX)
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     // tempfile already creates 0600 files on Unix; say so explicitly anyway,
@@ -60,12 +416,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path)
+    tmp.persist(&target)
         .map_err(|e| e.error)
-        .with_context(|| format!("replacing {}", path.display()))?;
+        .with_context(|| format!("replacing {}", target.display()))?;
     #[cfg(unix)]
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_tmp_names() {
+        let p = ".bcconn-bcconn.json-";
+        assert!(is_stale_tmp(".bcconn-bcconn.json-a1B2c3.tmp", p));
+        assert!(is_stale_tmp(".bcconn-Ab12Cd.tmp", p));
+        assert!(!is_stale_tmp(".bcconn-secrets.json-a1B2c3.tmp", p));
+        assert!(!is_stale_tmp("bcconn.json", p));
+        assert!(!is_stale_tmp(".bcconn-bcconn.json-a1B2c3", p));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_write_through_a_symlink_replaces_its_target_and_keeps_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real_dir = dir.path().join("dotfiles");
+        std::fs::create_dir(&real_dir).unwrap();
+        std::fs::write(real_dir.join("bcconn.json"), b"old").unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir(&home).unwrap();
+        let link = home.join("bcconn.json");
+        std::os::unix::fs::symlink("../dotfiles/bcconn.json", &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(real_dir.join("bcconn.json")).unwrap(), b"new");
+        assert_eq!(read_regular(&link).unwrap().unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stale_temp_files_go_with_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("bcconn.json");
+        let stale = dir.path().join(".bcconn-bcconn.json-XyZ123.tmp");
+        let legacy = dir.path().join(".bcconn-AbC123.tmp");
+        let other = dir.path().join(".bcconn-secrets.json-XyZ123.tmp");
+        for f in [&stale, &legacy, &other] {
+            std::fs::write(f, b"{}").unwrap();
+        }
+        write_atomic(&target, b"x").unwrap();
+        assert!(!stale.exists() && !legacy.exists());
+        // Another file's temp is another lock's business.
+        assert!(other.exists());
+    }
 }

@@ -76,6 +76,12 @@ pub enum StoreHashError {
     /// A BigCommerce address that carries no hash (e.g. `api.bigcommerce.com/v3`).
     #[error("found no store hash in {input:?}; {WHERE_TO_FIND}")]
     NotInUrl { input: String },
+    /// A path with a `.` or `..` segment (`stores/abc123/../zzz999`): which
+    /// store it names depends on who resolves it, so it names none.
+    #[error(
+        "{input:?} has a \".\" or \"..\" path segment, so it is not clear which store it names; {WHERE_TO_FIND}"
+    )]
+    DotSegment { input: String },
     /// Any other host: a custom storefront domain, localhost, an IP address...
     #[error(
         "{host} is not a BigCommerce address (a custom domain cannot be mapped to a store hash); {WHERE_TO_FIND}"
@@ -100,6 +106,11 @@ impl StoreHash {
             return Err(StoreHashError::Empty);
         }
         let url = Loose::split(input);
+        if url.segments().iter().any(|s| s == "." || s == "..") {
+            return Err(StoreHashError::DotSegment {
+                input: excerpt(input),
+            });
+        }
         let Some(host) = url.host.as_deref() else {
             return parse_hostless(input, &url);
         };
@@ -623,6 +634,22 @@ mod tests {
             err("s-abc123/images/a.png"),
             StoreHashError::NotInUrl { .. }
         ));
+    }
+
+    #[test]
+    fn refuses_dot_segments() {
+        for input in [
+            "stores/abc123/../zzz999",
+            "/stores/abc123/./v3",
+            "https://api.bigcommerce.com/stores/abc123/../zzz999/v3/",
+            "stores%2Fabc123%2F..%2Fzzz999",
+            "https://cdn11.bigcommerce.com/s-abc123/../s-zzz999/a.png",
+        ] {
+            assert!(
+                matches!(err(input), StoreHashError::DotSegment { .. }),
+                "{input}"
+            );
+        }
     }
 
     #[test]

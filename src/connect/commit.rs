@@ -191,7 +191,11 @@ pub fn push_new(file: &mut RecordFile, conn: Connection) -> Result<&mut Connecti
     if let Some(ic) = &conn.iclient_id
         && file.iclient_by_id(ic).is_none()
     {
-        return Err(usage("its iClient was removed meanwhile").into());
+        return Err(
+            usage("the iClient this connection uses was removed meanwhile")
+                .hint("add it again with `bcconn iclient add`, or pick another with --iclient")
+                .into(),
+        );
     }
     if let Some(lender) = &conn.borrow_concurrency_from
         && file.connection_by_id(lender).is_none()

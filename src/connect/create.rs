@@ -16,17 +16,20 @@ use crate::text::shell_word;
 
 pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connection> {
     // Fail before writing anything: the record must be valid…
-    let mut conn = plan.connection(None, &ctx.records.load()?)?;
+    // Read once (at 100,000 connections a parse costs); checked again under
+    // the lock when saved.
+    let file = ctx.records.load()?;
+    let mut conn = plan.connection(None, &file)?;
     let (pick, after) = match plan.auth {
         Auth::Token(source) => {
             let token = tokens::read_token(ctx, Some(&source))?;
+            drop(file);
             let id = conn.id.clone();
             tokens::save_new(ctx, conn, token)?;
             return saved(ctx, &id);
         }
         Auth::OAuth { iclient, after, .. } => (iclient, after),
     };
-    let file = ctx.records.load()?;
     // …and, when authorizing right away, the flow must be able to run.
     let secret = if after == After::Authorize {
         Some(match &pick {
@@ -93,6 +96,7 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
             None
         }
     };
+    drop(file);
     let mut warnings = Vec::new();
     let saved = ctx.records.update(|file| {
         if let Some(id) = &conn.borrow_concurrency_from {

@@ -13,21 +13,40 @@ use crate::store::{self, IClient};
 /// The callback URL bcconn listens on unless told otherwise.
 pub const DEFAULT_CALLBACK_URL: &str = "http://localhost:8765/auth";
 
-/// Checks a callback URL: absolute http(s) with a host, no fragment.
+/// Checks a callback URL: absolute http(s) with a host, no fragment, a
+/// port other than 0, and nothing that a terminal would act on (it is
+/// printed, and compared byte for byte, as typed). Any path is fine: the
+/// loopback server compares the request's path as data.
 pub fn validate_callback_url(url: &str) -> Result<String, Failure> {
     let hint = format!("use the exact URL registered in the app, e.g. {DEFAULT_CALLBACK_URL}");
+    let shown = crate::text::outside(url, 200);
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
+    {
+        return Err(usage(format!(
+            "the callback URL \"{shown}\" holds a space or a control character"
+        ))
+        .hint(hint));
+    }
     let parsed = url::Url::parse(url).map_err(|e| {
-        usage(format!("{url:?} is not a valid callback URL ({e})")).hint(hint.clone())
+        usage(format!("\"{shown}\" is not a valid callback URL ({e})")).hint(hint.clone())
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(usage(format!(
-            "the callback URL {url:?} must be an http:// or https:// URL with a host"
+            "the callback URL \"{shown}\" must be an http:// or https:// URL with a host"
         ))
         .hint(hint));
     }
     if parsed.fragment().is_some() {
         return Err(usage(format!(
-            "the callback URL {url:?} must not have a #fragment"
+            "the callback URL \"{shown}\" must not have a #fragment"
+        ))
+        .hint(hint));
+    }
+    if parsed.port() == Some(0) {
+        return Err(usage(format!(
+            "the callback URL \"{shown}\" has port 0, which no server can listen on"
         ))
         .hint(hint));
     }
@@ -69,6 +88,7 @@ pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
         secret_store: secrets.kind(),
         created_at: now.clone(),
         updated_at: now,
+        extra: Default::default(),
     };
     let account = iclient_account(&iclient.id);
     secret_then_record(ctx, secrets.as_ref(), &account, None, &new.secret, |file| {
@@ -114,33 +134,31 @@ impl IClientEdit {
 /// are authorized again.
 pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<IClient> {
     let id = current.id.clone();
-    let change_record =
-        |file: &mut crate::store::RecordFile, secret_store: Option<crate::secrets::StoreKind>| {
-            if let Some(new) = &change.rename {
-                file.check_iclient_name_free(new, Some(&id))?;
-            }
-            let ic = file
-                .iclients
-                .iter_mut()
-                .find(|c| c.id == id)
-                .ok_or_else(|| {
-                    usage(format!("iClient {:?} was removed meanwhile", current.name))
-                })?;
-            if let Some(v) = &change.client_id {
-                ic.client_id = v.clone();
-            }
-            if let Some(v) = &change.callback_url {
-                ic.callback_url = v.clone();
-            }
-            if let Some(v) = &change.rename {
-                ic.name = v.clone();
-            }
-            if let Some(kind) = secret_store {
-                ic.secret_store = kind;
-            }
-            ic.updated_at = store::now();
-            Ok(ic.clone())
-        };
+    let change_record = |file: &mut crate::store::RecordFile,
+                         secret_store: Option<crate::secrets::StoreKind>| {
+        if let Some(new) = &change.rename {
+            file.check_iclient_name_free(new, Some(&id))?;
+        }
+        let ic = file
+            .iclients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(|| usage(format!("iClient {:?} was removed meanwhile", current.name)))?;
+        if let Some(v) = &change.client_id {
+            ic.client_id = v.clone();
+        }
+        if let Some(v) = &change.callback_url {
+            ic.callback_url = v.clone();
+        }
+        if let Some(v) = &change.rename {
+            ic.name = v.clone();
+        }
+        if let Some(kind) = secret_store {
+            ic.secret_store = kind;
+        }
+        ic.updated_at = store::now();
+        Ok(ic.clone())
+    };
     match &change.secret {
         Some(secret) => {
             let secrets = ctx.default_secrets()?;
@@ -212,5 +230,22 @@ mod tests {
         assert!(validate_callback_url("localhost:8765/auth").is_err());
         assert!(validate_callback_url("ftp://x/auth").is_err());
         assert!(validate_callback_url("http://x/auth#frag").is_err());
+        assert!(validate_callback_url("http://localhost:0/auth").is_err());
+        for bad in [
+            "http://localhost:8765/auth\u{1b}[2J",
+            "http://localhost:8765/a\nb",
+            "http://localhost:8765/a\tb",
+            "http://localhost:8765/a\u{202E}b",
+        ] {
+            let e = validate_callback_url(bad).unwrap_err();
+            assert!(
+                !e.message.chars().any(crate::text::is_unsafe),
+                "{}",
+                e.message
+            );
+        }
+        // Paths axum's router would read as patterns are plain data here.
+        assert!(validate_callback_url("http://127.0.0.1:8765/:id").is_ok());
+        assert!(validate_callback_url("http://127.0.0.1:8765/*rest").is_ok());
     }
 }

@@ -10,8 +10,18 @@ use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::{Failure, usage};
 use crate::store::{Connection, IClient, MAX_NAME, RecordFile, same_name};
 
+/// A name as shown in a message: quoted, unsafe characters escaped, and cut
+/// short, so a 10,000-character name (or one holding ESC) cannot flood or
+/// repaint the terminal.
+pub fn shown(name: &str) -> String {
+    format!("\"{}\"", crate::text::outside(name, MAX_NAME + 16))
+}
+
 /// Checks a record name: non-empty printable text, at most 64 characters,
-/// no leading or trailing space (they make names that look equal differ).
+/// no leading or trailing space (they make names that look equal differ),
+/// and nothing that hides or reorders text on a terminal (control
+/// characters, bidi overrides, zero-width characters, line separators):
+/// `c0` and `c0` + U+200B would look identical in a list.
 pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
     let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
@@ -24,22 +34,30 @@ pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
     if name.trim().is_empty() {
         return Err(usage(format!("the {kind} name is empty")).hint(fix));
     }
-    if name.chars().any(char::is_control) {
+    if name.chars().count() > MAX_NAME {
         return Err(usage(format!(
-            "the {kind} name {name:?} holds a control character"
+            "the {kind} name is {} characters long; the limit is {MAX_NAME}",
+            name.chars().count()
+        ))
+        .hint(fix));
+    }
+    if let Some(c) = name.chars().find(|&c| crate::text::is_unsafe(c)) {
+        let what = if c.is_control() {
+            "a control character"
+        } else {
+            "an invisible or direction-changing character"
+        };
+        return Err(usage(format!(
+            "the {kind} name {} holds {what} (U+{:04X})",
+            shown(name),
+            c as u32
         ))
         .hint(fix));
     }
     if name.trim() != name {
         return Err(usage(format!(
-            "the {kind} name {name:?} starts or ends with a space"
-        ))
-        .hint(fix));
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(usage(format!(
-            "the {kind} name is {} characters long; the limit is {MAX_NAME}",
-            name.chars().count()
+            "the {kind} name {} starts or ends with a space",
+            shown(name)
         ))
         .hint(fix));
     }
@@ -110,7 +128,8 @@ impl RecordFile {
     ) -> Result<String, Failure> {
         let itself = || {
             usage(format!(
-                "connection {borrower_name:?} cannot borrow concurrency from itself"
+                "connection {} cannot borrow concurrency from itself",
+                shown(borrower_name)
             ))
             .hint("name another connection, or set its own level with --concurrency")
         };
@@ -196,9 +215,12 @@ fn not_found<'a>(
         })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    let f = usage(format!("no {kind} named {name:?}"));
+    let f = usage(format!("no {kind} named {}", shown(name)));
     match near {
-        Some((_, n)) => f.hint(format!("did you mean {n:?}? `{list_cmd}` shows them all")),
+        Some((_, n)) => f.hint(format!(
+            "did you mean {}? `{list_cmd}` shows them all",
+            shown(n)
+        )),
         None if names.is_empty() => f.hint(format!(
             "there are none yet; `{list_cmd}` will show them once made"
         )),
@@ -271,6 +293,35 @@ mod tests {
         assert!(validate_name("connection", " a").is_err());
         assert!(validate_name("connection", &"x".repeat(65)).is_err());
         assert!(validate_name("connection", &"é".repeat(64)).is_ok());
+        // Names that look like others, or rewrite the line they are on.
+        for bad in [
+            "c0\u{200B}",
+            "a\u{202E}b",
+            "a\u{2028}b",
+            "x\u{1b}[2J",
+            "\u{FEFF}x",
+        ] {
+            let e = validate_name("connection", bad).unwrap_err();
+            assert!(
+                !e.message.chars().any(crate::text::is_unsafe),
+                "{}",
+                e.message
+            );
+        }
+        assert!(validate_name("connection", "東京-café").is_ok());
+        // A huge name is never echoed whole.
+        let huge = "n".repeat(10_000);
+        let e = validate_name("connection", &huge).unwrap_err();
+        assert!(e.message.len() < 200, "{}", e.message);
+        let f = file(vec![conn("a", 1, None)]);
+        let e = f.require_connection(&huge).unwrap_err();
+        assert!(e.message.len() < 200, "{}", e.message);
+        assert!(
+            !f.require_connection("\u{1b}[31m")
+                .unwrap_err()
+                .message
+                .contains('\u{1b}')
+        );
         let f = file(vec![conn("Acme", 1, None)]);
         assert!(f.check_connection_name_free("acme", None).is_err());
         assert!(

@@ -3,8 +3,14 @@
 //! `BCCONN_BROWSER` (then `BROWSER`) wins: it is a command, split on
 //! whitespace, with the URL appended as its last argument. The `open` crate
 //! ignores `$BROWSER` when a desktop is detected, so bcconn honours it itself.
+//!
+//! A browser is someone else's program: it never inherits the secrets a
+//! script handed bcconn through its environment.
 
 use std::process::{Command, Stdio};
+
+/// Variables that hold secrets for bcconn; no child process gets them.
+pub const SECRET_VARS: [&str; 2] = ["BCCONN_CLIENT_SECRET", "BCCONN_ACCESS_TOKEN"];
 
 /// Starts a browser on `url` without waiting for it. The error says why no
 /// browser could be started; the caller keeps waiting either way, since the
@@ -14,19 +20,36 @@ pub fn open(url: &str, command: Option<&str>) -> Result<(), String> {
         Some(cmd) => {
             let mut parts = cmd.split_whitespace();
             let program = parts.next().ok_or("the browser command is empty")?;
-            let mut child = Command::new(program)
-                .args(parts)
-                .arg(url)
-                .stdin(Stdio::null())
-                // stdout is bcconn's data channel; a browser must not write there.
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("could not run {program:?}: {e}"))?;
-            // Reap it when it exits, without blocking the flow.
-            std::thread::spawn(move || child.wait());
-            Ok(())
+            let mut command = Command::new(program);
+            command.args(parts).arg(url);
+            spawn(command).map_err(|e| format!("could not run {program:?}: {e}"))
         }
-        None => open::that_detached(url).map_err(|e| e.to_string()),
+        None => {
+            // The platform's openers (xdg-open, open, start…), first that starts.
+            let mut last = "no way to open a browser on this system".to_string();
+            for command in open::commands(url) {
+                match spawn(command) {
+                    Ok(()) => return Ok(()),
+                    Err(e) => last = e.to_string(),
+                }
+            }
+            Err(last)
+        }
     }
+}
+
+/// Spawns without secrets in the environment, away from bcconn's stdout,
+/// and reaps the child when it exits without blocking the flow.
+fn spawn(mut command: Command) -> std::io::Result<()> {
+    for var in SECRET_VARS {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .stdin(Stdio::null())
+        // stdout is bcconn's data channel; a browser must not write there.
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }

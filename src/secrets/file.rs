@@ -7,20 +7,27 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::{SecretStore, StoreKind};
+use crate::error::failure;
 use crate::fsutil;
 
 const FILE_NAME: &str = "secrets.json";
 const LOCK_NAME: &str = "secrets.lock";
+/// The format version this build reads and writes.
+const VERSION: u64 = 1;
 
 #[derive(Default, Serialize, Deserialize)]
 struct SecretsFile {
-    version: u32,
+    version: u64,
     secrets: BTreeMap<String, String>,
+    /// Fields this version does not know, kept as they are.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    extra: Map<String, Value>,
 }
 
 pub struct FileStore {
@@ -39,34 +46,117 @@ impl FileStore {
     }
 
     fn read(&self) -> Result<SecretsFile> {
+        if !self.dir.is_absolute() {
+            return Err(fsutil::no_home().into());
+        }
         let path = self.path();
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                crate::error::failure(format!(
-                    "cannot read the secrets file {}: {e}",
+        let keep = "fix or move the file away; bcconn will not overwrite it";
+        let Some(bytes) = fsutil::read_regular(&path)? else {
+            return Ok(SecretsFile {
+                version: VERSION,
+                ..Default::default()
+            });
+        };
+        // The version first, so a newer format is named as such.
+        #[derive(Deserialize)]
+        struct Probe {
+            version: Option<Value>,
+        }
+        let probe: Probe = serde_json::from_slice(&bytes).map_err(|e| {
+            failure(format!(
+                "cannot read the secrets file {}: not valid JSON ({e})",
+                path.display()
+            ))
+            .hint(keep)
+        })?;
+        match probe.version.as_ref().and_then(Value::as_u64) {
+            Some(VERSION) => {}
+            Some(v) if v > VERSION => {
+                return Err(failure(format!(
+                    "the secrets file {} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
                     path.display()
                 ))
-                .hint("fix or move the file away; bcconn will not overwrite it")
-                .into()
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SecretsFile {
-                version: 1,
-                ..Default::default()
-            }),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+                .hint("upgrade bcconn; the file was left as it is")
+                .into());
+            }
+            _ => {
+                return Err(failure(format!(
+                    "cannot read the secrets file {}: it has no format version bcconn knows",
+                    path.display()
+                ))
+                .hint(keep)
+                .into());
+            }
         }
+        serde_json::from_slice(&bytes).map_err(|e| {
+            failure(format!(
+                "cannot read the secrets file {}: {e}",
+                path.display()
+            ))
+            .hint(keep)
+            .into()
+        })
     }
 
     /// Read-modify-write under the lock. `change` returns whether it changed
     /// anything; nothing is written when it did not.
     fn modify(&self, change: impl FnOnce(&mut BTreeMap<String, String>) -> bool) -> Result<bool> {
+        if !self.dir.is_absolute() {
+            return Err(fsutil::no_home().into());
+        }
         fsutil::ensure_private_dir(&self.dir)?;
         let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+        self.modify_locked(change)
+    }
+
+    /// Removes what crashed writes left: temp files of the secrets file, and
+    /// the secrets of records that do not exist (`named` says which
+    /// accounts a record names). Only `iclient/…` and `connection/…`
+    /// accounts are bcconn's to judge; anything else is kept. Does nothing
+    /// (and creates nothing) where the plain-text store was never used.
+    /// The caller holds the records lock. Returns how many secrets went.
+    pub fn tidy(&self, named: impl Fn(&str) -> bool) -> Result<usize> {
+        let target = fsutil::write_target(&self.path())?;
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let prefix = format!(".bcconn-{FILE_NAME}-");
+        let has_tmp = std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(&prefix))
+            })
+        });
+        if !has_tmp && !target.exists() {
+            return Ok(0);
+        }
+        fsutil::ensure_private_dir(&self.dir)?;
+        let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+        fsutil::remove_stale_tmp(&target);
+        if !target.exists() {
+            return Ok(0);
+        }
+        let mut removed = 0;
+        self.modify_locked(|map| {
+            let before = map.len();
+            map.retain(|account, _| {
+                let ours = account.starts_with("iclient/") || account.starts_with("connection/");
+                !ours || named(account)
+            });
+            removed = before - map.len();
+            removed > 0
+        })?;
+        Ok(removed)
+    }
+
+    /// [`FileStore::modify`] for a caller that holds the lock already.
+    fn modify_locked(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, String>) -> bool,
+    ) -> Result<bool> {
         let mut file = self.read()?;
         if !change(&mut file.secrets) {
             return Ok(false);
         }
-        file.version = 1;
         let mut bytes = serde_json::to_vec_pretty(&file)?;
         bytes.push(b'\n');
         fsutil::write_atomic(&self.path(), &bytes)?;
@@ -102,7 +192,7 @@ impl SecretStore for FileStore {
     }
 
     fn delete(&self, account: &str) -> Result<()> {
-        if !self.path().exists() {
+        if !self.dir.is_absolute() || !self.path().exists() {
             return Ok(());
         }
         self.modify(|map| map.remove(account).is_some()).map(drop)

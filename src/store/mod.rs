@@ -8,12 +8,16 @@ pub mod schema;
 pub mod summary;
 pub mod view;
 
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::error::{Failure, failure};
 use crate::fsutil;
+use crate::secrets::{FileStore, StoreKind, connection_account, iclient_account};
 pub use schema::*;
 
 const FILE_NAME: &str = "bcconn.json";
@@ -27,6 +31,23 @@ pub struct Records {
     /// Unit tests: make the file write fail after the change was accepted.
     #[cfg(test)]
     fail_writes: std::cell::Cell<bool>,
+    /// The records lock while this process holds it; `depth` counts the
+    /// nested holders (a transaction, and the update inside it).
+    held: RefCell<Option<File>>,
+    depth: Cell<usize>,
+}
+
+/// Keeps the records lock held; the last one dropped releases it.
+pub struct Held<'a>(&'a Records);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let depth = self.0.depth.get() - 1;
+        self.0.depth.set(depth);
+        if depth == 0 {
+            self.0.held.borrow_mut().take();
+        }
+    }
 }
 
 impl Records {
@@ -35,6 +56,8 @@ impl Records {
             dir: dir.to_path_buf(),
             #[cfg(test)]
             fail_writes: std::cell::Cell::new(false),
+            held: RefCell::new(None),
+            depth: Cell::new(0),
         }
     }
 
@@ -48,6 +71,14 @@ impl Records {
         self.dir.join(FILE_NAME)
     }
 
+    fn check_home(&self) -> Result<(), Failure> {
+        if self.dir.is_absolute() {
+            Ok(())
+        } else {
+            Err(fsutil::no_home())
+        }
+    }
+
     /// Reads the records without locking: writers replace the file by rename,
     /// so a reader always sees a whole file. A missing file is an empty one.
     pub fn load(&self) -> Result<RecordFile> {
@@ -57,31 +88,193 @@ impl Records {
         }
     }
 
-    /// The record file's bytes; `None` when there is no file yet.
+    /// The record file's bytes; `None` when there is no file yet. Only a
+    /// regular file (or a symlink to one) is read.
     pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
-        let path = self.path();
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        self.check_home()?;
+        fsutil::read_regular(&self.path())
+    }
+
+    /// `list`'s table (`None`: no file yet), without reading the whole
+    /// file when it is in bcconn's own layout.
+    pub fn table(&self) -> Result<Option<summary::Table>> {
+        self.check_home()?;
+        summary::Table::read(&self.path())
+    }
+
+    /// Holds the records lock until the guard is dropped. Updates inside
+    /// (in this process) reuse it, so a secret and the record that names it
+    /// are written under one lock: the orphan cleanup of a concurrent
+    /// writer never sees the secret without its record.
+    pub fn hold(&self) -> Result<Held<'_>> {
+        self.check_home()?;
+        if self.depth.get() == 0 {
+            fsutil::ensure_private_dir(&self.dir)?;
+            let lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+            *self.held.borrow_mut() = Some(lock);
         }
+        self.depth.set(self.depth.get() + 1);
+        Ok(Held(self))
+    }
+
+    /// Runs `f` with the records lock held (see [`Records::hold`]).
+    pub fn locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let _held = self.hold()?;
+        f()
     }
 
     /// Read-modify-write under an exclusive lock. `change` sees the current
-    /// records; if it returns an error nothing is written.
+    /// records; if it returns an error nothing is written. Under the lock,
+    /// what crashed writes left behind goes too: temp files, and secrets in
+    /// the plain-text store that no record names.
     pub fn update<T>(&self, change: impl FnOnce(&mut RecordFile) -> Result<T>) -> Result<T> {
-        fsutil::ensure_private_dir(&self.dir)?;
-        let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+        let _held = self.hold()?;
+        let path = self.path();
+        fsutil::check_writable(&path)?;
         let mut file = self.load()?;
         let out = change(&mut file)?;
         #[cfg(test)]
         if self.fail_writes.get() {
             anyhow::bail!("the test records were told to fail at write");
         }
-        let mut bytes = serde_json::to_vec_pretty(&file)?;
-        bytes.push(b'\n');
-        fsutil::write_atomic(&self.path(), &bytes)?;
+        let bytes = to_bytes(&file)?;
+        fsutil::write_atomic(&path, &bytes)?;
+        self.remove_orphan_secrets(&file);
         Ok(out)
+    }
+
+    /// Removes secrets in the plain-text store that no record names (a crash
+    /// between a secret's write and its record's, or between a record's
+    /// removal and its secret's). Runs under the records lock, which every
+    /// secret-then-record transaction holds throughout. Best effort.
+    ///
+    /// The OS keyrings cannot be listed cheaply, so an orphan there stays.
+    fn remove_orphan_secrets(&self, file: &RecordFile) {
+        let store = FileStore::new(&self.dir);
+        let named: HashSet<String> = file
+            .iclients
+            .iter()
+            .filter(|i| i.secret_store == StoreKind::File)
+            .map(|i| iclient_account(&i.id))
+            .chain(
+                file.connections
+                    .iter()
+                    .filter(|c| c.token_store == Some(StoreKind::File))
+                    .map(|c| connection_account(&c.id)),
+            )
+            .collect();
+        if let Err(e) = store.tidy(|account| named.contains(account)) {
+            tracing::debug!("orphan secret cleanup skipped: {e:#}");
+        }
+    }
+}
+
+/// The record file as written: one line per record (pretty at the top two
+/// levels, compact inside a record). Diffs stay one line per change, and the
+/// file is a third smaller than fully pretty JSON, which matters at 100,000
+/// connections (every command reads it).
+pub fn to_bytes(file: &RecordFile) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(file.connections.len() * 640 + 256);
+    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, RecordFormatter::default());
+    serde::Serialize::serialize(file, &mut ser)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// serde_json's pretty formatter, down to [`RecordFormatter::PRETTY_DEPTH`]
+/// levels of nesting; compact below.
+#[derive(Default)]
+struct RecordFormatter {
+    depth: usize,
+    has_value: bool,
+}
+
+impl RecordFormatter {
+    const PRETTY_DEPTH: usize = 2;
+
+    fn pretty(&self) -> bool {
+        self.depth <= Self::PRETTY_DEPTH
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, depth: usize) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn begin<W: ?Sized + std::io::Write>(&mut self, w: &mut W, open: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(open)
+    }
+
+    fn end<W: ?Sized + std::io::Write>(&mut self, w: &mut W, close: &[u8]) -> std::io::Result<()> {
+        let pretty = self.pretty();
+        self.depth -= 1;
+        if pretty && self.has_value {
+            self.newline(w, self.depth)?;
+        }
+        w.write_all(close)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        if self.pretty() {
+            self.newline(w, self.depth)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for RecordFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.begin(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.end(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.begin(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.end(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(if self.pretty() { b": " } else { b":" })
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -247,6 +440,107 @@ pub fn effective_concurrency<'a>(
     level
 }
 
+/// Lookups by id over a whole record file, built once: constant-time
+/// lookups, and every connection's effective concurrency computed in one
+/// pass (so `list --json` stays linear over long borrowing chains).
+pub struct Index<'a> {
+    pub file: &'a RecordFile,
+    connections: HashMap<&'a str, usize>,
+    iclients: HashMap<&'a str, usize>,
+    levels: Vec<u8>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(file: &'a RecordFile) -> Index<'a> {
+        let connections: HashMap<&str, usize> = file
+            .connections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let iclients = file
+            .iclients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let levels = effective_levels(
+            file.connections.len(),
+            |i| file.connections[i].concurrency,
+            |i| {
+                file.connections[i]
+                    .borrow_concurrency_from
+                    .as_deref()
+                    .and_then(|id| connections.get(id).copied())
+            },
+        );
+        Index {
+            file,
+            connections,
+            iclients,
+            levels,
+        }
+    }
+
+    pub fn connection_by_id(&self, id: &str) -> Option<&'a Connection> {
+        self.connections.get(id).map(|&i| &self.file.connections[i])
+    }
+
+    pub fn iclient_by_id(&self, id: &str) -> Option<&'a IClient> {
+        self.iclients.get(id).map(|&i| &self.file.iclients[i])
+    }
+
+    /// The level a connection of this file really runs with.
+    pub fn effective_concurrency(&self, c: &Connection) -> u8 {
+        match self.connections.get(c.id.as_str()) {
+            Some(&i) => self.levels[i],
+            None => c.concurrency,
+        }
+    }
+}
+
+/// Every connection's effective level at once, in time linear in the number
+/// of connections: `own(i)` is connection i's level, `lender(i)` the index
+/// of the connection it borrows from (None: it does not, or the lender is
+/// gone). A chain ends at a connection that does not borrow; a hand-made
+/// cycle takes the level of the connection where the walk closed it.
+pub fn effective_levels(
+    n: usize,
+    own: impl Fn(usize) -> u8,
+    lender: impl Fn(usize) -> Option<usize>,
+) -> Vec<u8> {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; n];
+    let mut out = vec![0u8; n];
+    let mut path = Vec::new();
+    for start in 0..n {
+        if state[start] == DONE {
+            continue;
+        }
+        let mut cur = start;
+        let value = loop {
+            match state[cur] {
+                DONE => break out[cur],
+                ON_PATH => break own(cur),
+                _ => {}
+            }
+            state[cur] = ON_PATH;
+            path.push(cur);
+            match lender(cur) {
+                Some(next) => cur = next,
+                None => break own(cur),
+            }
+        };
+        for i in path.drain(..) {
+            state[i] = DONE;
+            out[i] = value;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +589,7 @@ mod tests {
             secret_store: crate::secrets::StoreKind::File,
             created_at: String::new(),
             updated_at: String::new(),
+            extra: Default::default(),
         };
         let with = |name: &str, iclient: &str, hash: &str| Connection {
             id: format!("id-{name}"),
@@ -384,6 +679,38 @@ mod tests {
             assert_eq!(file_mode & 0o777, 0o600);
             assert_eq!(dir_mode & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn the_file_is_one_line_per_record_and_reads_back() {
+        let mut f = file(vec![conn("a", 1, None), conn("b", 2, Some("a"))]);
+        f.extra
+            .insert("future".into(), serde_json::json!({"x": [1, {"y": 2}]}));
+        let bytes = to_bytes(&f).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "{");
+        assert_eq!(lines[1], "  \"version\": 2,");
+        assert!(
+            lines.iter().any(|l| l.starts_with("    {\"id\":\"id-a\",")),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.contains("\"id\":\"id-")).count(),
+            2
+        );
+        assert!(text.ends_with("}\n"));
+        let back = parse(&bytes, Path::new("x")).unwrap();
+        assert_eq!(back.connections.len(), 2);
+        assert_eq!(
+            back.extra["future"],
+            serde_json::json!({"x": [1, {"y": 2}]})
+        );
+        let empty = String::from_utf8(to_bytes(&RecordFile::default()).unwrap()).unwrap();
+        assert_eq!(
+            empty,
+            "{\n  \"version\": 2,\n  \"iclients\": [],\n  \"connections\": []\n}\n"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Older versions are read through `super::migrate`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub use crate::bigcommerce::oauth::BcUser;
 use crate::bigcommerce::store_hash::StoreHash;
@@ -24,6 +25,10 @@ pub struct RecordFile {
     /// The id of the global default connection (`bcconn use --global`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_connection: Option<String>,
+    /// Fields this version does not know (a newer minor version's, or added
+    /// by hand): kept as they are, so a write does not erase them.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
 }
 
 impl Default for RecordFile {
@@ -33,6 +38,7 @@ impl Default for RecordFile {
             iclients: Vec::new(),
             connections: Vec::new(),
             default_connection: None,
+            extra: Map::new(),
         }
     }
 }
@@ -50,6 +56,9 @@ pub struct IClient {
     pub secret_store: StoreKind,
     pub created_at: String,
     pub updated_at: String,
+    /// Fields this version does not know, kept as they are.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -143,6 +152,9 @@ pub struct Connection {
     /// State `superseded`: the id of the sibling whose token replaced this one's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// Fields this version does not know, kept as they are.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
 }
 
 impl Connection {
@@ -174,6 +186,7 @@ impl Connection {
             last_error: None,
             last_error_at: None,
             superseded_by: None,
+            extra: Map::new(),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{BcUser, Connection, RecordFile};
+use super::{BcUser, Connection, Index, RecordFile};
 
 /// A connection as printed (`list --json`, `show --json`): ids resolved to names.
 #[derive(Serialize)]
@@ -40,8 +40,15 @@ pub struct ConnView<'a> {
     pub updated_at: &'a str,
 }
 
-/// `api_base` is the API host (`BCCONN_API_URL`), without a trailing slash.
+/// One connection's view. Builds an index of the whole file: to view many,
+/// build one [`Index`] and use [`view_in`]. `api_base` is the API host
+/// (`BCCONN_API_URL`), without a trailing slash.
 pub fn view<'a>(file: &'a RecordFile, c: &'a Connection, api_base: &str) -> ConnView<'a> {
+    view_in(&Index::new(file), c, api_base)
+}
+
+/// A connection's view, with lookups through an index built once.
+pub fn view_in<'a>(idx: &Index<'a>, c: &'a Connection, api_base: &str) -> ConnView<'a> {
     ConnView {
         name: &c.name,
         id: &c.id,
@@ -51,17 +58,17 @@ pub fn view<'a>(file: &'a RecordFile, c: &'a Connection, api_base: &str) -> Conn
         state: c.state.as_str(),
         scopes: &c.scopes,
         iclient: c.iclient_id.as_deref().map(|id| {
-            file.iclient_by_id(id)
+            idx.iclient_by_id(id)
                 .map(|i| i.name.as_str())
                 .unwrap_or("(removed)")
         }),
         concurrency: c.concurrency,
         borrow_concurrency_from: c.borrow_concurrency_from.as_deref().map(|id| {
-            file.connection_by_id(id)
+            idx.connection_by_id(id)
                 .map(|l| l.name.as_str())
                 .unwrap_or("(removed)")
         }),
-        effective_concurrency: file.effective_concurrency(c),
+        effective_concurrency: idx.effective_concurrency(c),
         granted_scopes: c.granted_scopes.as_deref(),
         store_name: c.store_name.as_deref(),
         store_domain: c.store_domain.as_deref(),
@@ -74,7 +81,7 @@ pub fn view<'a>(file: &'a RecordFile, c: &'a Connection, api_base: &str) -> Conn
         last_error: c.last_error.as_deref(),
         last_error_at: c.last_error_at.as_deref(),
         superseded_by: c.superseded_by.as_deref().map(|id| {
-            file.connection_by_id(id)
+            idx.connection_by_id(id)
                 .map(|l| l.name.as_str())
                 .unwrap_or("(deleted)")
         }),

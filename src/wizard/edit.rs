@@ -144,6 +144,7 @@ mod tests {
             secret_store: StoreKind::File,
             created_at: String::new(),
             updated_at: String::new(),
+            extra: Default::default(),
         };
         let mut shop = Connection::pending("shop", AuthType::Oauth2, "abc123".parse().unwrap());
         shop.id = "c1".into();

@@ -822,6 +822,7 @@ mod tests {
                 secret_store: StoreKind::File,
                 created_at: String::new(),
                 updated_at: String::new(),
+                extra: Default::default(),
             }],
             connections: vec![conn("Acme-Prod", "zzz999"), conn("acme-stage", "abc123")],
             ..RecordFile::default()

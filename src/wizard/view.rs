@@ -241,6 +241,7 @@ mod tests {
                 secret_store: crate::secrets::StoreKind::File,
                 created_at: String::new(),
                 updated_at: String::new(),
+                extra: Default::default(),
             }],
             ..RecordFile::default()
         }

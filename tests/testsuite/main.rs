@@ -1,6 +1,8 @@
 //! The black-box tests of `bcconn`, as one test binary (one link of axum,
 //! reqwest and tokio instead of one per suite). Each suite is a module:
 //!
+//! * `audit` (Unix): every command, with `-v` and `-vv`, and no known secret
+//!   in any output, the records, or the browser's argv and environment;
 //! * `cli`: the command surface that works without BigCommerce, and every
 //!   refusal;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
@@ -14,6 +16,10 @@
 //!   browser;
 //! * `shared_pools`: pools and rate limits shared through Redis by two
 //!   "machines" (`#[ignore]`d unless a redis-server is given or on PATH).
+//! * `crash` (run by `.ci/run` in a step of its own): SIGKILL during
+//!   writes, many rounds;
+//! * `harden`: the defects found under attack (issue 10), one test or more
+//!   each.
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -21,16 +27,20 @@
 mod common;
 
 mod api;
+#[cfg(unix)]
+mod audit;
 mod bench;
 mod cli;
+mod crash;
 mod fake_bc_selftest;
 mod flow;
+mod harden;
 mod inprocess;
 mod layers;
 mod real;
 mod shared_pools;
-mod using;
 mod truth;
+mod using;
 #[cfg(unix)]
 mod wizard;
 #[cfg(unix)]

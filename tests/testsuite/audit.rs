@@ -1,0 +1,246 @@
+//! The secrets audit (issue 10): every command, on success and failure
+//! paths, with `-v` and `-vv`, with known secret values. None may show up in
+//! stdout, stderr, the record file, or the argv or environment of a child
+//! bcconn starts (the browser: a fake that writes down its own argv and
+//! environment, then clicks Confirm). `bcconn token`'s stdout is the one
+//! place a token belongs, and is checked to be exactly that.
+
+#![cfg(unix)]
+
+use std::process::Output;
+
+use crate::common::fake_bc::FakeBc;
+use crate::common::{Env, all_output, fake_browser, free_port};
+use crate::harden::{browser_dumps, dumping_browser};
+
+const CLIENT_ID: &str = "audit-client-id";
+/// The app's client secret, typed on stdin.
+const CS_STDIN: &str = "cs-stdin-Kd83jQwP0z";
+/// Given through BCCONN_CLIENT_SECRET (to a second iClient of the same app).
+const CS_ENV: &str = "cs-env-Tn51xBvR7m";
+/// A wrong client secret (the exchange fails with it).
+const CS_WRONG: &str = "cs-wrong-Yq26pLsE4c";
+/// Store-level API account tokens: on stdin, in BCCONN_ACCESS_TOKEN, unknown.
+const API_STDIN: &str = "api-stdin-Wm48cNdA1v";
+const API_ENV: &str = "api-env-Hr93kTzF6b";
+const API_UNKNOWN: &str = "api-unknown-Gx17sVqJ8n";
+
+struct Audit {
+    fake: FakeBc,
+    env: Env,
+    /// Every run, with its command line, for the final check.
+    runs: Vec<(String, Output)>,
+}
+
+impl Audit {
+    fn run(&mut self, args: &[&str], stdin: Option<&str>) -> &Output {
+        let mut cmd = self.env.cmd(args);
+        if let Some(input) = stdin {
+            cmd.write_stdin(input.to_string());
+        }
+        let out = cmd.output().unwrap();
+        self.runs.push((args.join(" "), out));
+        &self.runs.last().unwrap().1
+    }
+
+    /// Runs and expects success.
+    fn ok(&mut self, args: &[&str], stdin: Option<&str>) {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "{args:?} failed: {}", all_output(out));
+    }
+
+    /// Runs and expects a refusal.
+    fn fails(&mut self, args: &[&str], stdin: Option<&str>) {
+        let out = self.run(args, stdin);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("error: "),
+            "{args:?}: {}",
+            all_output(out)
+        );
+    }
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn no_secret_reaches_output_records_or_children() {
+    let fake = FakeBc::start();
+    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    fake.register_app(CLIENT_ID, CS_STDIN, &callback, &["store_v2_orders"]);
+    fake.add_store("abc123", "Acme", "acme.example.com");
+    fake.add_token(API_STDIN, "abc123", &["store_v2_orders"]);
+    fake.add_token(API_ENV, "abc123", &["store_v2_orders"]);
+    let mut env = Env::with_fake(&fake);
+    env.set("BCCONN_CLIENT_SECRET", CS_ENV);
+    env.set("BCCONN_ACCESS_TOKEN", API_ENV);
+    let browser = dumping_browser(env.dir.path(), Some(&fake_browser::command()));
+    env.set("BCCONN_BROWSER", &browser);
+    let mut a = Audit {
+        fake,
+        env,
+        runs: Vec::new(),
+    };
+
+    let secret_in = format!("{CS_STDIN}\n");
+    let wrong_in = format!("{CS_WRONG}\n");
+    let api_in = format!("{API_STDIN}\n");
+    let unknown_in = format!("{API_UNKNOWN}\n");
+    for v in ["-v", "-vv"] {
+        let app = format!("app{v}");
+        let app_env = format!("appenv{v}");
+        let bad = format!("bad{v}");
+        let shop = format!("shop{v}");
+        let tok = format!("tok{v}");
+        let tok_env = format!("tokenv{v}");
+        let renamed = format!("renamed{v}");
+        let add = |name: &str, stdin: bool| {
+            let mut args = vec![
+                v.to_string(),
+                "iclient".into(),
+                "add".into(),
+                name.to_string(),
+                "--client-id".into(),
+                CLIENT_ID.into(),
+                "--callback-url".into(),
+                callback.clone(),
+            ];
+            if stdin {
+                args.push("--client-secret-stdin".into());
+            }
+            args
+        };
+
+        // iClients: a secret on stdin, one from the environment, a wrong one.
+        a.ok(&refs(&add(&app, true)), Some(&secret_in));
+        a.ok(&refs(&add(&app_env, false)), None);
+        a.ok(&refs(&add(&bad, true)), Some(&wrong_in));
+        // A taken name, with the secret on stdin.
+        a.fails(&refs(&add(&app, true)), Some(&secret_in));
+        a.ok(&[v, "iclient", "list"], None);
+        a.ok(&[v, "iclient", "list", "--json"], None);
+        a.ok(&[v, "iclient", "show", &app], None);
+        a.ok(&[v, "iclient", "show", &app, "--json"], None);
+        a.ok(
+            &[v, "iclient", "edit", &app, "--client-secret-stdin"],
+            Some(&secret_in),
+        );
+
+        // OAuth: a flow that works, one the token endpoint refuses.
+        let oauth = |name: &str, ic: &str| {
+            vec![
+                v.to_string(),
+                "create".into(),
+                name.to_string(),
+                "--iclient".into(),
+                ic.to_string(),
+                "--store-hash".into(),
+                "abc123".into(),
+                "--scopes".into(),
+                "store_v2_orders".into(),
+                "--timeout".into(),
+                "20".into(),
+            ]
+        };
+        a.ok(&refs(&oauth(&shop, &app)), None);
+        a.fails(&refs(&oauth(&format!("failed{v}"), &bad)), None);
+        a.ok(&[v, "authorize", &shop, "--timeout", "20"], None);
+
+        // Token connections: stdin, the environment, a token the store refuses.
+        let token_create = |name: &str, stdin: bool| {
+            let mut args = vec![
+                v.to_string(),
+                "create".into(),
+                name.to_string(),
+                "--auth-type".into(),
+                "token".into(),
+                "--store-hash".into(),
+                "abc123".into(),
+            ];
+            if stdin {
+                args.push("--access-token-stdin".into());
+            }
+            args
+        };
+        a.ok(&refs(&token_create(&tok, true)), Some(&api_in));
+        a.ok(&refs(&token_create(&tok_env, false)), None);
+        a.fails(
+            &refs(&token_create(&format!("tokbad{v}"), true)),
+            Some(&unknown_in),
+        );
+
+        // Reading and changing.
+        a.ok(&[v, "list"], None);
+        a.ok(&[v, "list", "--json"], None);
+        a.ok(&[v, "show", &shop], None);
+        a.ok(&[v, "show", &tok, "--json"], None);
+        // Exit 3: the failed connection is not usable.
+        a.run(&[v, "status"], None);
+        a.run(&[v, "status", "--json"], None);
+        a.ok(&[v, "edit", &shop, "--concurrency", "3"], None);
+        a.ok(&[v, "rename", &shop, &renamed], None);
+        a.ok(&[v, "rename", &renamed, &shop], None);
+        a.ok(&[v, "scopes"], None);
+        a.ok(&[v, "callback-url", "--iclient", &app], None);
+        a.fails(&[v, "show", "nobody"], None);
+        a.fails(&[v, "edit", &shop, "--concurrency", "99"], None);
+
+        // `token` prints the token on stdout, and nothing else anywhere.
+        a.ok(&[v, "token", &tok], None);
+        let out = &a.runs.last().unwrap().1;
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), API_STDIN);
+        a.runs.last_mut().unwrap().1.stdout.clear();
+        a.fails(&[v, "token", &format!("failed{v}")], None);
+
+        // A token the store no longer accepts: status, then token.
+        a.fake.revoke_token(API_ENV);
+        a.run(&[v, "status", &tok_env], None);
+        a.fails(&[v, "token", &tok_env], None);
+
+        a.ok(&[v, "delete", &tok, "--yes"], None);
+        a.fails(&[v, "iclient", "remove", &app, "--yes"], None);
+        a.ok(&[v, "delete", &shop, "--yes"], None);
+        a.ok(&[v, "iclient", "remove", &app, "--yes"], None);
+        // The revoked token's replacement for the next round.
+        a.fake.add_token(API_ENV, "abc123", &["store_v2_orders"]);
+    }
+
+    let mut secrets: Vec<String> = [CS_STDIN, CS_ENV, CS_WRONG, API_STDIN, API_ENV, API_UNKNOWN]
+        .map(String::from)
+        .to_vec();
+    let issued = a.fake.issued_tokens();
+    assert!(issued.len() >= 4, "the flows ran: {issued:?}");
+    secrets.extend(issued);
+    let records = String::from_utf8(a.env.record_bytes()).unwrap();
+    let dumps = browser_dumps(a.env.dir.path());
+    assert!(
+        dumps.contains("oauth2/authorize") && dumps.contains("BCCONN_HOME="),
+        "the browser wrote down its argv and environment: {dumps}"
+    );
+    let verbose_lines = a
+        .runs
+        .iter()
+        .filter(|(args, _)| args.starts_with("-vv"))
+        .map(|(_, o)| String::from_utf8_lossy(&o.stderr).lines().count())
+        .sum::<usize>();
+    assert!(verbose_lines > 50, "-vv says more: {verbose_lines} lines");
+    for s in &secrets {
+        assert!(!records.contains(s.as_str()), "{s} is in the record file");
+        assert!(
+            !dumps.contains(s.as_str()),
+            "{s} reached the browser: {dumps}"
+        );
+        for (args, out) in &a.runs {
+            assert!(
+                !all_output(out).contains(s.as_str()),
+                "`bcconn {args}` printed {s}:\n{}",
+                all_output(out)
+            );
+        }
+    }
+    // The secrets are where they belong.
+    let kept = a.env.secrets_text();
+    assert!(kept.contains(CS_ENV) && kept.contains(CS_WRONG));
+}
