@@ -4,7 +4,7 @@
 //! drive the connection core in-process. Dependencies run one way:
 //!
 //! ```text
-//! commands -> wizard -> connect -> {bigcommerce, loopback, store, secrets} -> {fsutil, error, text, seams}
+//! commands -> wizard -> connect -> {bigcommerce, loopback, store, secrets, pool} -> {fsutil, error, text, seams, jq}
 //! ```
 //!
 //! Below `commands/` and `wizard/`, nothing uses `cli` or `ui`: progress and
