@@ -117,13 +117,22 @@ pub struct ApiCredentials {
 }
 
 /// Reads the `.txt` BigCommerce downloads when a store-level API account is
-/// created: `KEY: value` lines (ACCESS TOKEN, CLIENT ID, CLIENT SECRET, NAME,
-/// API PATH). Its content never appears in an error.
+/// created (see [`parse_credentials`]). Its content never appears in an error.
 pub fn read_credentials_file(path: &Path) -> Result<ApiCredentials> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         usage(format!("cannot read {}: {e}", path.display()))
             .hint("pass the .txt BigCommerce downloaded when you created the API account")
     })?;
+    parse_credentials(&text).ok_or_else(|| {
+        usage(format!("{} has no ACCESS TOKEN line", path.display()))
+            .hint("pass the API credentials .txt BigCommerce downloaded when you created the store-level API account")
+            .into()
+    })
+}
+
+/// The API credentials `.txt`'s text: `KEY: value` lines (ACCESS TOKEN,
+/// CLIENT ID, CLIENT SECRET, NAME, API PATH). `None` without an ACCESS TOKEN.
+pub fn parse_credentials(text: &str) -> Option<ApiCredentials> {
     let mut token = None;
     let mut api_path = None;
     for line in text.lines() {
@@ -138,14 +147,9 @@ pub fn read_credentials_file(path: &Path) -> Result<ApiCredentials> {
             _ => {}
         }
     }
-    let token = token.ok_or_else(|| {
-        usage(format!("{} has no ACCESS TOKEN line", path.display()))
-            .hint("pass the API credentials .txt BigCommerce downloaded when you created the store-level API account")
-    })?;
-    let store_hash = api_path.and_then(|p| StoreHash::parse(&p).ok());
-    Ok(ApiCredentials {
-        token: SecretString::from(token),
-        store_hash,
+    Some(ApiCredentials {
+        token: SecretString::from(token?),
+        store_hash: api_path.and_then(|p| StoreHash::parse(&p).ok()),
     })
 }
 

@@ -17,10 +17,18 @@ use crate::fsutil;
 const FILE_NAME: &str = "secrets.json";
 const LOCK_NAME: &str = "secrets.lock";
 
+/// The secrets file's content.
 #[derive(Default, Serialize, Deserialize)]
-struct SecretsFile {
+pub struct SecretsFile {
     version: u32,
     secrets: BTreeMap<String, String>,
+}
+
+impl SecretsFile {
+    /// The accounts it holds (`iclient/<id>`, `connection/<id>`), in order.
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.secrets.keys().map(String::as_str)
+    }
 }
 
 pub struct FileStore {
@@ -38,10 +46,16 @@ impl FileStore {
         self.dir.join(FILE_NAME)
     }
 
+    /// A secrets file's bytes, parsed (the reader, `doctor` and the fuzz
+    /// target share this).
+    pub fn parse(bytes: &[u8]) -> Result<SecretsFile, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
     fn read(&self) -> Result<SecretsFile> {
         let path = self.path();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            Ok(bytes) => FileStore::parse(&bytes).map_err(|e| {
                 crate::error::failure(format!(
                     "cannot read the secrets file {}: {e}",
                     path.display()
