@@ -36,6 +36,12 @@ pub struct Env {
     pub access_token: Option<SecretString>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set: a graphical session (`doctor`).
+    pub display: bool,
+    /// `SSH_CONNECTION` or `SSH_TTY` is set: an SSH session (`doctor`).
+    pub ssh: bool,
+    /// `PATH`, where `doctor` looks for the browser command.
+    pub path: Option<OsString>,
 }
 
 impl Env {
@@ -65,6 +71,9 @@ impl Env {
             client_secret: text("BCCONN_CLIENT_SECRET").map(SecretString::from),
             access_token: text("BCCONN_ACCESS_TOKEN").map(SecretString::from),
             no_color: text("NO_COLOR").is_some(),
+            display: text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
+            ssh: text("SSH_CONNECTION").is_some() || text("SSH_TTY").is_some(),
+            path: get("PATH").filter(|v| !v.is_empty()),
         }
     }
 

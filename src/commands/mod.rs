@@ -4,11 +4,14 @@
 
 pub mod authorize;
 pub mod callback_url;
+pub mod completions;
 pub mod create;
 pub mod delete;
+pub mod doctor;
 pub mod edit;
 pub mod iclient;
 pub mod list;
+pub mod man;
 pub mod rename;
 pub mod scopes;
 pub mod show;
@@ -34,5 +37,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8> {
         Command::Iclient(cmd) => iclient::run(ctx, cmd),
         Command::Scopes(args) => scopes::run(ctx, args),
         Command::CallbackUrl(args) => callback_url::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args),
+        Command::Man(args) => man::run(ctx, args),
     }
 }

@@ -11,7 +11,9 @@
 //! * `inprocess`: the connection core driven through the library, with a
 //!   progress recorder and a secret store that can be told to fail;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
-//!   browser.
+//!   browser;
+//! * `doctor`: `bcconn doctor` on healthy and broken homes;
+//! * `completions`: shell completions (names from the records) and man pages.
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -19,6 +21,8 @@
 mod common;
 
 mod cli;
+mod completions;
+mod doctor;
 mod fake_bc_selftest;
 mod flow;
 mod inprocess;
