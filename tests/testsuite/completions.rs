@@ -221,3 +221,37 @@ fn man_writes_a_page_per_command_that_mentions_its_flags() {
     let doctor = std::fs::read_to_string(dir.join("bcconn-doctor.1")).unwrap();
     assert!(doctor.contains("Examples"), "{doctor}");
 }
+
+/// The bash script itself, sourced in a real bash and called the way
+/// `complete -F` calls it: the names come back in COMPREPLY.
+#[cfg(unix)]
+#[test]
+fn bash_completes_names_through_its_script() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let env = saved_names();
+    let out = env.cmd(&["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    let probe = format!(
+        "{script}\nCOMP_WORDS=(bcconn delete sh); COMP_CWORD=2; COMP_TYPE=9\n\
+         _clap_complete_bcconn bcconn sh delete\nprintf '[%s]\\n' \"${{COMPREPLY[@]}}\"\n"
+    );
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear().arg("-c").arg(probe);
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = bash.output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "[shop]\n[Shipping]\n",
+        "{}",
+        all_output(&out)
+    );
+}
