@@ -132,10 +132,12 @@ pub fn read_credentials_file(path: &Path) -> Result<ApiCredentials> {
 
 /// The API credentials `.txt`'s text: `KEY: value` lines (ACCESS TOKEN,
 /// CLIENT ID, CLIENT SECRET, NAME, API PATH). `None` without an ACCESS TOKEN.
+/// Lines end at `\n`, `\r\n` or a lone `\r` (fuzzing found a file with
+/// CR-only line endings read as one line: the token ran on into the next).
 pub fn parse_credentials(text: &str) -> Option<ApiCredentials> {
     let mut token = None;
     let mut api_path = None;
-    for line in text.lines() {
+    for line in text.split(['\n', '\r']) {
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
@@ -286,5 +288,26 @@ fn token_grant(token: SecretString, store: Option<StoreInfo>) -> Grant {
         owner: None,
         account_uuid: None,
         store,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn credentials_are_read_whatever_the_line_endings() {
+        for text in [
+            "ACCESS TOKEN: tok123\nAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\n",
+            "ACCESS TOKEN: tok123\r\nAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\r\n",
+            // Found by fuzzing: CR-only line endings.
+            "ACCESS TOKEN: tok123\rAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\r",
+        ] {
+            let c = parse_credentials(text).unwrap();
+            assert_eq!(c.token.expose_secret(), "tok123", "{text:?}");
+            assert_eq!(c.store_hash.unwrap().as_str(), "abc123", "{text:?}");
+        }
+        assert!(parse_credentials("CLIENT ID: x\nACCESS TOKEN:   \n").is_none());
     }
 }
