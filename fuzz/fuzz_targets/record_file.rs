@@ -32,9 +32,17 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(row.state, c.state);
     }
     let index = summary.index();
+    // Ids are unique in every file bcconn writes; a hand-edited file may
+    // repeat one, and then the two lookups may pick different records.
+    let mut ids: Vec<&str> = file.connections.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    let unique = ids.windows(2).all(|w| w[0] != w[1]);
     for (row, c) in summary.connections.iter().zip(&file.connections) {
         // Hand-made borrowing cycles end; both walks agree.
-        assert_eq!(index.effective_concurrency(row), file.effective_concurrency(c));
+        let level = file.effective_concurrency(c);
+        if unique {
+            assert_eq!(index.effective_concurrency(row), level);
+        }
         // Siblings are symmetric and never the connection itself.
         for s in file.siblings_of(c) {
             assert_ne!(s.id, c.id);

@@ -438,6 +438,9 @@ fn only_bcconn_files(home: &Path) -> bool {
 #[cfg(unix)]
 fn permissions(home: &Path, fix: bool) -> Finding {
     use std::os::unix::fs::PermissionsExt;
+    if !home.exists() {
+        return Finding::ok("permissions", "nothing saved yet").subject(home.display().to_string());
+    }
     let problems = mode_problems(home);
     if problems.is_empty() {
         return Finding::ok("permissions", "the directory and files are private to you")
@@ -947,7 +950,7 @@ fn callback_ports(file: Option<&RecordFile>) -> Vec<Finding> {
 fn callback_port(iclient: Option<&str>, url: &str) -> Finding {
     const CHECK: &str = "callback_port";
     let shown = outside(url, 200);
-    let subject = iclient.map_or_else(|| "(default callback URL)".to_string(), |n| outside(n, 64));
+    let subject = iclient.map_or_else(|| "default callback URL".to_string(), |n| outside(n, 64));
     let edit = match iclient {
         Some(name) => format!(
             "`bcconn iclient edit {} --callback-url URL` (and register that URL in the app)",
@@ -1299,11 +1302,7 @@ async fn probe(
             Probe {
                 finding: Finding::ok(
                     check,
-                    format!(
-                        "{host} ({ip}) answered HTTP {} in {} ms",
-                        response.status().as_u16(),
-                        start.elapsed().as_millis()
-                    ),
+                    format!("{host} ({ip}) answered HTTP {}", response.status().as_u16()),
                 )
                 .subject(base)
                 .took(start),

@@ -415,3 +415,68 @@ fn an_unknown_secret_store_fails_with_the_choices() {
     assert_eq!(store["subject"], "vault");
     assert!(text(store, "fix").contains("keyutils"), "{store}");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreachable_os_keyring_fails_the_secret_store_check() {
+    let mut env = Env::new();
+    env.set("BCCONN_SECRET_STORE", "os");
+    env.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/bcconn-doctor-bus",
+    );
+    let (code, findings) = doctor(&env, &[]);
+    assert_eq!(code, 3);
+    let store = verdict(&findings, "secret_store", "fail");
+    assert_eq!(store["subject"], "os");
+    assert!(
+        text(store, "detail").contains("the OS keyring is not reachable"),
+        "{store}"
+    );
+    assert!(
+        text(store, "fix").contains("BCCONN_SECRET_STORE=file"),
+        "{store}"
+    );
+    assert!(store["ms"].is_u64());
+}
+
+/// A real keyring: doctor reads the secret a record names and times it.
+fn real_keyring(store: &str, describe: &str) {
+    let mut env = Env::new();
+    env.set("BCCONN_SECRET_STORE", store);
+    for key in [
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_RUNTIME_DIR",
+        "XDG_DATA_HOME",
+        "HOME",
+    ] {
+        if let Ok(v) = std::env::var(key) {
+            env.set(key, &v);
+        }
+    }
+    let name = format!("doctor-{}", std::process::id());
+    env.add_iclient(&name, "cid", SECRET, "http://localhost:8765/auth");
+    let (_, findings) = doctor(&env, &[]);
+    let found = verdict(&findings, "secret_store", "ok");
+    assert_eq!(found["subject"], store);
+    assert!(
+        text(found, "detail").starts_with(&format!("{describe} (where new secrets go) answered and is unlocked: read the client secret of iClient")),
+        "{found}"
+    );
+    assert!(found["ms"].as_u64().unwrap() < 3000);
+    env.cmd(&["iclient", "remove", &name, "--yes"])
+        .assert()
+        .success();
+}
+
+#[test]
+#[ignore = "needs a Secret Service (gnome-keyring in a D-Bus session); .ci/run starts one"]
+fn doctor_reads_a_secret_from_the_secret_service() {
+    real_keyring("os", "the OS keyring");
+}
+
+#[test]
+#[ignore = "needs a session keyring this process owns (`keyctl session -`); .ci/run provides one"]
+fn doctor_reads_a_secret_from_the_kernel_keyring() {
+    real_keyring("keyutils", "the Linux kernel keyring");
+}
