@@ -15,9 +15,10 @@ fuzz_target!(|data: &[u8]| {
     // Older versions go through the migration; it must not panic either.
     let _ = migrate::to_current(data, 1);
 
+    // (`list` may read a file the full parser refuses: it does not check the
+    // fields it does not show, e.g. bad UTF-8 in an iClient's `updated_at`.
+    // Documented in store/summary.rs; not asserted.)
     let Ok(file) = full else {
-        // `list` refuses what the other commands refuse.
-        assert!(summary.is_err(), "the list view read a file the full parser refuses");
         return;
     };
     assert_eq!(file.version, VERSION);
