@@ -96,6 +96,12 @@ pub enum Command {
     Exec(ExecArgs),
     /// Show or set the default connection (here, or globally)
     Use(UseArgs),
+    /// Check the setup: secret store, files, ports, browser, endpoints, clock
+    Doctor(DoctorArgs),
+    /// Print the shell code that completes bcconn's commands and saved names
+    Completions(CompletionsArgs),
+    /// Write a man page for each command into a directory
+    Man(ManArgs),
 }
 
 /// What a connection is: shared by `create`, `authorize` and `edit`.
@@ -546,6 +552,60 @@ pub struct UseArgs {
     /// Set (or, without NAME, show) the global default instead of writing .bcconn here
     #[arg(long)]
     pub global: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  bcconn doctor                 check everything; exits 3 when a check fails
+  bcconn doctor --fix           also remove stale temp files and orphan secrets, tighten file modes
+  bcconn doctor --json | jq '.[] | select(.verdict != \"ok\")'
+
+Checks: home, records, permissions, temp_files, secret_store (with its timing), orphan_secrets, \
+callback_port (per iClient), browser (or headless), siblings, last_verified (30 days), \
+login_endpoint, api_endpoint, clock. Each says ok, warn or fail, and what to do.")]
+pub struct DoctorArgs {
+    /// Print JSON: an array of {check, subject, verdict, detail, fix, fixed, ms}
+    #[arg(long)]
+    pub json: bool,
+    /// Remove stale temp files and orphan secrets, and make bcconn's files private
+    #[arg(long)]
+    pub fix: bool,
+}
+
+/// A shell `bcconn completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples (connection and iClient names are completed from your records):
+  echo 'source <(bcconn completions bash)' >> ~/.bashrc
+  echo 'source <(bcconn completions zsh)' >> ~/.zshrc
+  echo 'bcconn completions fish | source' >> ~/.config/fish/config.fish
+  echo 'bcconn completions powershell | Out-String | Invoke-Expression' >> $PROFILE
+
+The shell code calls bcconn back at each Tab; completing reads the record file only \
+(no secret store, no network)."
+)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  bcconn man --dir ~/.local/share/man/man1 && man bcconn-create
+  sudo bcconn man --dir /usr/local/share/man/man1")]
+pub struct ManArgs {
+    /// The directory to write the pages into (created if missing): bcconn.1, bcconn-create.1, …
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[cfg(test)]

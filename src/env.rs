@@ -53,6 +53,12 @@ pub struct Env {
     /// [`Env::pool_ttl`] when shared pools are used, so a typo there does
     /// not break commands that never take a slot.
     pub pool_ttl: Option<String>,
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set: a graphical session (`doctor`).
+    pub display: bool,
+    /// `SSH_CONNECTION` or `SSH_TTY` is set: an SSH session (`doctor`).
+    pub ssh: bool,
+    /// `PATH`, where `doctor` looks for the browser command.
+    pub path: Option<OsString>,
 }
 
 /// Why no browser can open, from what the environment says.
@@ -189,6 +195,9 @@ impl Env {
             connection: text("BCCONN_CONNECTION"),
             pool_url: text("BCCONN_POOL_URL").map(PoolUrl::new),
             pool_ttl: text("BCCONN_POOL_TTL"),
+            display: text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
+            ssh: text("SSH_CONNECTION").is_some() || text("SSH_TTY").is_some(),
+            path: get("PATH").filter(|v| !v.is_empty()),
         }
     }
 

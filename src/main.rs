@@ -10,6 +10,9 @@ use bcconn::{cli, commands, context, env, error};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A Tab in a shell set up by `bcconn completions` (BCCONN_COMPLETE set):
+    // answer it and exit before anything else runs.
+    commands::completions::complete();
     let cli = cli::Cli::parse();
     let env = env::Env::from_process();
     init_tracing(cli.verbose);

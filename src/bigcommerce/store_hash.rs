@@ -141,7 +141,7 @@ impl StoreHash {
             return match control_panel_hash(sub) {
                 Some(candidate) => validate_token(candidate),
                 None => Err(StoreHashError::VanityDomain {
-                    host: excerpt(host),
+                    host: shown_host(host),
                 }),
             };
         }
@@ -165,7 +165,7 @@ impl StoreHash {
             });
         }
         Err(StoreHashError::OtherDomain {
-            host: excerpt(host),
+            host: shown_host(host),
         })
     }
 
@@ -271,6 +271,13 @@ fn excerpt(s: &str) -> String {
         Some((cut, _)) => format!("{}…", &s[..cut]),
         None => s.to_owned(),
     }
+}
+
+/// A host for a message shown as it is (`{host}`, not `{host:?}`): escaped
+/// as well as cut, since it came from outside (found by fuzzing: a zero-width
+/// space or an ESC in a pasted host reached the terminal).
+fn shown_host(host: &str) -> String {
+    crate::text::outside(host, 60)
 }
 
 /// Just enough URL splitting for our purpose: a lowercased host (if there
@@ -430,6 +437,19 @@ impl From<StoreHash> for String {
 
 #[cfg(test)]
 mod tests {
+    /// Fuzzing found hosts whose messages reached the terminal raw.
+    #[test]
+    fn messages_escape_what_came_in() {
+        for input in [
+            "api.bigcommerce.costo;es%2fabc\u{200b}246",
+            "https://evil\u{1b}[31m.example.com/x",
+            "https://shop\u{202e}moc.mybigcommerce.com/",
+        ] {
+            let msg = StoreHash::parse(input).unwrap_err().to_string();
+            assert!(!msg.chars().any(crate::text::is_unsafe), "{msg:?}");
+        }
+    }
+
     use super::*;
 
     fn ok(input: &str) -> String {

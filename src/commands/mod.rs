@@ -5,13 +5,16 @@
 pub mod api;
 pub mod authorize;
 pub mod callback_url;
+pub mod completions;
 pub mod create;
 pub mod delete;
+pub mod doctor;
 pub mod edit;
 pub mod env;
 pub mod exec;
 pub mod iclient;
 pub mod list;
+pub mod man;
 pub mod rename;
 pub mod scopes;
 pub mod show;
@@ -42,5 +45,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8> {
         Command::Env(args) => env::run(ctx, args),
         Command::Exec(args) => exec::run(ctx, args),
         Command::Use(args) => use_::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args),
+        Command::Man(args) => man::run(ctx, args),
     }
 }

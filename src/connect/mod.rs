@@ -10,6 +10,7 @@
 //!   rolled back together) and the one way flag changes are applied
 //! - [`authorize`]: preflight, the browser flow, the wait, exchange, verify
 //! - [`create`]: saving a plan (iClient, connection) and authorizing it
+//! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
 //!
 //! It reports through `ctx.progress` and asks through `ctx.prompter()`; it
 //! never touches the terminal or the command line's types.
@@ -20,6 +21,7 @@ pub mod check;
 pub mod commit;
 pub mod create;
 pub mod default;
+pub mod doctor;
 pub mod iclients;
 pub mod intake;
 pub mod plan;

@@ -117,16 +117,27 @@ pub struct ApiCredentials {
 }
 
 /// Reads the `.txt` BigCommerce downloads when a store-level API account is
-/// created: `KEY: value` lines (ACCESS TOKEN, CLIENT ID, CLIENT SECRET, NAME,
-/// API PATH). Its content never appears in an error.
+/// created (see [`parse_credentials`]). Its content never appears in an error.
 pub fn read_credentials_file(path: &Path) -> Result<ApiCredentials> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         usage(format!("cannot read {}: {e}", path.display()))
             .hint("pass the .txt BigCommerce downloaded when you created the API account")
     })?;
+    parse_credentials(&text).ok_or_else(|| {
+        usage(format!("{} has no ACCESS TOKEN line", path.display()))
+            .hint("pass the API credentials .txt BigCommerce downloaded when you created the store-level API account")
+            .into()
+    })
+}
+
+/// The API credentials `.txt`'s text: `KEY: value` lines (ACCESS TOKEN,
+/// CLIENT ID, CLIENT SECRET, NAME, API PATH). `None` without an ACCESS TOKEN.
+/// Lines end at `\n`, `\r\n` or a lone `\r` (fuzzing found a file with
+/// CR-only line endings read as one line: the token ran on into the next).
+pub fn parse_credentials(text: &str) -> Option<ApiCredentials> {
     let mut token = None;
     let mut api_path = None;
-    for line in text.lines() {
+    for line in text.split(['\n', '\r']) {
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
@@ -138,14 +149,9 @@ pub fn read_credentials_file(path: &Path) -> Result<ApiCredentials> {
             _ => {}
         }
     }
-    let token = token.ok_or_else(|| {
-        usage(format!("{} has no ACCESS TOKEN line", path.display()))
-            .hint("pass the API credentials .txt BigCommerce downloaded when you created the store-level API account")
-    })?;
-    let store_hash = api_path.and_then(|p| StoreHash::parse(&p).ok());
-    Ok(ApiCredentials {
-        token: SecretString::from(token),
-        store_hash,
+    Some(ApiCredentials {
+        token: SecretString::from(token?),
+        store_hash: api_path.and_then(|p| StoreHash::parse(&p).ok()),
     })
 }
 
@@ -283,5 +289,26 @@ fn token_grant(token: SecretString, store: Option<StoreInfo>) -> Grant {
         owner: None,
         account_uuid: None,
         store,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn credentials_are_read_whatever_the_line_endings() {
+        for text in [
+            "ACCESS TOKEN: tok123\nAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\n",
+            "ACCESS TOKEN: tok123\r\nAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\r\n",
+            // Found by fuzzing: CR-only line endings.
+            "ACCESS TOKEN: tok123\rAPI PATH: https://api.bigcommerce.com/stores/abc123/v3/\r",
+        ] {
+            let c = parse_credentials(text).unwrap();
+            assert_eq!(c.token.expose_secret(), "tok123", "{text:?}");
+            assert_eq!(c.store_hash.unwrap().as_str(), "abc123", "{text:?}");
+        }
+        assert!(parse_credentials("CLIENT ID: x\nACCESS TOKEN:   \n").is_none());
     }
 }

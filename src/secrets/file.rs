@@ -21,13 +21,21 @@ const LOCK_NAME: &str = "secrets.lock";
 /// The format version this build reads and writes.
 const VERSION: u64 = 1;
 
+/// The secrets file's content.
 #[derive(Default, Serialize, Deserialize)]
-struct SecretsFile {
+pub struct SecretsFile {
     version: u64,
     secrets: BTreeMap<String, String>,
     /// Fields this version does not know, kept as they are.
     #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
     extra: Map<String, Value>,
+}
+
+impl SecretsFile {
+    /// The accounts it holds (`iclient/<id>`, `connection/<id>`), in order.
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.secrets.keys().map(String::as_str)
+    }
 }
 
 pub struct FileStore {
@@ -43,6 +51,12 @@ impl FileStore {
 
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE_NAME)
+    }
+
+    /// A secrets file's bytes, parsed (the reader, `doctor` and the fuzz
+    /// target share this).
+    pub fn parse(bytes: &[u8]) -> Result<SecretsFile, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 
     fn read(&self) -> Result<SecretsFile> {

@@ -23,6 +23,11 @@ fn v1_to_v2(_file: &mut Value) {}
 /// Migrates a file of version `from` (1 <= from < VERSION) to the current shape.
 pub fn to_current(bytes: &[u8], from: u64) -> Result<RecordFile, serde_json::Error> {
     let mut value: Value = serde_json::from_slice(bytes)?;
+    // Steps index into the file as an object; anything else would panic
+    // there (found by fuzzing).
+    if !value.is_object() {
+        return Err(serde::de::Error::custom("the file is not a JSON object"));
+    }
     for step in &STEPS[(from - 1) as usize..] {
         step(&mut value);
     }
@@ -33,6 +38,13 @@ pub fn to_current(bytes: &[u8], from: u64) -> Result<RecordFile, serde_json::Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_not_an_object_is_refused_not_a_panic() {
+        for bytes in [&b"\"secret_store\""[..], b"[]", b"1", b"null"] {
+            assert!(to_current(bytes, 1).is_err());
+        }
+    }
 
     #[test]
     fn a_version_1_file_reads_as_current() {

@@ -20,6 +20,8 @@
 //!   writes, many rounds;
 //! * `harden`: the defects found under attack (issue 10), one test or more
 //!   each.
+//! * `doctor`: `bcconn doctor` on healthy and broken homes;
+//! * `completions`: shell completions (names from the records) and man pages.
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -31,7 +33,9 @@ mod api;
 mod audit;
 mod bench;
 mod cli;
+mod completions;
 mod crash;
+mod doctor;
 mod fake_bc_selftest;
 mod flow;
 mod harden;

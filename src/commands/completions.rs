@@ -1,0 +1,238 @@
+//! `bcconn completions SHELL`: the shell code that completes bcconn's
+//! commands, flags and saved names (clap_complete's dynamic completion).
+//!
+//! The shell code calls bcconn back at each Tab with `BCCONN_COMPLETE=SHELL`
+//! set; `main` hands that run to [`complete`] before anything else happens.
+//! Completing reads the record file and nothing else: no secret store, no
+//! network, no lock, no write.
+
+use std::borrow::Cow;
+use std::ffi::OsStr;
+
+use anyhow::Result;
+use clap::CommandFactory;
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use clap_complete::env::{EnvCompleter, Shells};
+use serde::Deserialize;
+
+use crate::cli::{Cli, CompletionsArgs, Shell};
+use crate::context::Context;
+use crate::env::Env;
+use crate::store::Records;
+use crate::ui;
+
+/// The variable the shell code sets when it asks for completions.
+pub const VAR: &str = "BCCONN_COMPLETE";
+
+/// Which saved names an argument takes.
+#[derive(Clone, Copy)]
+enum Names {
+    Connections,
+    IClients,
+}
+
+/// Every argument that names a saved connection or iClient:
+/// (subcommand path, argument id, names).
+const NAME_ARGS: &[(&[&str], &str, Names)] = &[
+    (&["authorize"], "connection", Names::Connections),
+    (
+        &["authorize"],
+        "borrow_concurrency_from",
+        Names::Connections,
+    ),
+    (&["authorize"], "iclient", Names::IClients),
+    (&["create"], "borrow_concurrency_from", Names::Connections),
+    (&["create"], "iclient", Names::IClients),
+    (&["show"], "name", Names::Connections),
+    (&["edit"], "name", Names::Connections),
+    (&["edit"], "borrow_concurrency_from", Names::Connections),
+    (&["edit"], "iclient", Names::IClients),
+    (&["rename"], "old", Names::Connections),
+    (&["delete"], "name", Names::Connections),
+    (&["status"], "names", Names::Connections),
+    (&["token"], "name", Names::Connections),
+    (&["callback-url"], "iclient", Names::IClients),
+    (&["iclient", "edit"], "name", Names::IClients),
+    (&["iclient", "show"], "name", Names::IClients),
+    (&["iclient", "remove"], "name", Names::IClients),
+];
+
+/// The command line with name completers on every argument that names a
+/// saved connection or iClient.
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    for (path, arg, names) in NAME_ARGS {
+        let completer = match names {
+            Names::Connections => ArgValueCompleter::new(connections),
+            Names::IClients => ArgValueCompleter::new(iclients),
+        };
+        cmd = with_completer(cmd, path, arg, completer);
+    }
+    cmd
+}
+
+fn with_completer(
+    cmd: clap::Command,
+    path: &[&str],
+    arg: &str,
+    completer: ArgValueCompleter,
+) -> clap::Command {
+    match path {
+        [] => cmd.mut_arg(arg, |a| a.add(completer)),
+        [first, rest @ ..] => {
+            cmd.mut_subcommand(first, |sub| with_completer(sub, rest, arg, completer))
+        }
+    }
+}
+
+/// Answers the shell's completion request and exits, when this run is one
+/// (`BCCONN_COMPLETE` is set); otherwise returns at once.
+pub fn complete() {
+    clap_complete::CompleteEnv::with_factory(command)
+        .var(VAR)
+        .complete();
+}
+
+pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<u8> {
+    let name = match args.shell {
+        Shell::Bash => "bash",
+        Shell::Zsh => "zsh",
+        Shell::Fish => "fish",
+        Shell::Powershell => "powershell",
+    };
+    let shells = Shells::builtins();
+    let shell: &dyn EnvCompleter = shells
+        .completer(name)
+        .expect("clap_complete knows the four shells");
+    let mut script = Vec::new();
+    shell.write_registration(VAR, "bcconn", "bcconn", &completer_path(), &mut script)?;
+    ui::out(&String::from_utf8_lossy(&script))?;
+    Ok(0)
+}
+
+/// How the shell code calls bcconn back: as it was called now (`bcconn`
+/// from PATH stays `bcconn`, so an upgrade is picked up; a path is made
+/// absolute).
+fn completer_path() -> String {
+    let argv0 = std::env::args_os()
+        .next()
+        .unwrap_or_else(|| "bcconn".into());
+    let path = std::path::PathBuf::from(&argv0);
+    if path.components().count() > 1
+        && let Ok(dir) = std::env::current_dir()
+    {
+        return dir.join(path).to_string_lossy().into_owned();
+    }
+    path.to_string_lossy().into_owned()
+}
+
+/// The few fields completion shows, borrowed from the file's bytes. Unknown
+/// and newer fields are ignored: completing is best effort.
+#[derive(Deserialize)]
+struct Saved<'a> {
+    #[serde(borrow, default)]
+    connections: Vec<SavedConnection<'a>>,
+    #[serde(borrow, default)]
+    iclients: Vec<SavedIClient<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SavedConnection<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    store_hash: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    state: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct SavedIClient<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    client_id: Option<Cow<'a, str>>,
+}
+
+/// The record file's bytes, if it is a regular file (a FIFO must not hang
+/// the shell).
+fn record_bytes() -> Option<Vec<u8>> {
+    let records = Records::new(&Env::from_process().home);
+    let path = records.path();
+    std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+    std::fs::read(path).ok()
+}
+
+/// Names that start with what was typed (ignoring case, as names match).
+fn matching<'a>(
+    current: &OsStr,
+    items: impl Iterator<Item = (&'a str, String)>,
+) -> Vec<CompletionCandidate> {
+    let typed = current.to_string_lossy().to_lowercase();
+    items
+        .filter(|(name, _)| name.to_lowercase().starts_with(&typed))
+        .map(|(name, help)| CompletionCandidate::new(name).help(Some(help.into())))
+        .collect()
+}
+
+fn connections(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(bytes) = record_bytes() else {
+        return Vec::new();
+    };
+    let Ok(saved) = serde_json::from_slice::<Saved>(&bytes) else {
+        return Vec::new();
+    };
+    matching(
+        current,
+        saved.connections.iter().map(|c| {
+            let help = format!(
+                "store {}, {}",
+                c.store_hash.as_deref().unwrap_or("?"),
+                c.state.as_deref().unwrap_or("?")
+            );
+            (c.name.as_ref(), crate::text::outside(&help, 80))
+        }),
+    )
+}
+
+fn iclients(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(bytes) = record_bytes() else {
+        return Vec::new();
+    };
+    let Ok(saved) = serde_json::from_slice::<Saved>(&bytes) else {
+        return Vec::new();
+    };
+    matching(
+        current,
+        saved.iclients.iter().map(|ic| {
+            let help = format!("client id {}", ic.client_id.as_deref().unwrap_or("?"));
+            (ic.name.as_ref(), crate::text::outside(&help, 80))
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_argument_exists() {
+        // mut_arg and mut_subcommand panic on a name that is not there.
+        command().debug_assert();
+    }
+
+    #[test]
+    fn names_match_by_prefix_ignoring_case() {
+        let items = [
+            ("Shop", String::new()),
+            ("shipping", String::new()),
+            ("other", String::new()),
+        ];
+        let got: Vec<String> =
+            matching(OsStr::new("sh"), items.iter().map(|(n, h)| (*n, h.clone())))
+                .iter()
+                .map(|c| c.get_value().to_string_lossy().into_owned())
+                .collect();
+        assert_eq!(got, ["Shop", "shipping"]);
+    }
+}

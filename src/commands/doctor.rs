@@ -1,0 +1,79 @@
+//! `bcconn doctor`: run the checks (`crate::connect::doctor`) and print them.
+//! Exits 3 when any check fails; warnings alone exit 0.
+
+use anyhow::Result;
+
+use crate::cli::DoctorArgs;
+use crate::connect::doctor::{self, Finding, Options, Verdict};
+use crate::context::Context;
+use crate::error::exit;
+use crate::ui;
+
+pub fn run(ctx: &Context, args: DoctorArgs) -> Result<u8> {
+    let findings = doctor::run(
+        ctx,
+        &Options {
+            fix: args.fix,
+            ..Options::default()
+        },
+    );
+    if args.json {
+        ui::out_json(&findings)?;
+    } else {
+        ui::out(&text(&findings))?;
+    }
+    let count = |v| findings.iter().filter(|f| f.verdict == v).count();
+    let (warn, fail) = (count(Verdict::Warn), count(Verdict::Fail));
+    ctx.ui.say(&format!(
+        "{} checks: {} ok, {warn} warning{}, {fail} failure{}",
+        findings.len(),
+        count(Verdict::Ok),
+        if warn == 1 { "" } else { "s" },
+        if fail == 1 { "" } else { "s" },
+    ));
+    Ok(match doctor::worst(&findings) {
+        Verdict::Fail => exit::NOT_OK,
+        _ => 0,
+    })
+}
+
+/// `ok    secret store (file): …`, then `fix:` and `fixed:` lines under it.
+fn text(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let name = f.check.replace('_', " ");
+        let label = match &f.subject {
+            Some(s)
+                if !matches!(
+                    f.check,
+                    "home"
+                        | "records"
+                        | "permissions"
+                        | "temp_files"
+                        | "orphan_secrets"
+                        | "login_endpoint"
+                        | "api_endpoint"
+                        | "clock"
+                ) =>
+            {
+                format!("{name} ({s})")
+            }
+            _ => name,
+        };
+        let ms = f.ms.map(|ms| format!(" [{ms} ms]")).unwrap_or_default();
+        out.push_str(&format!(
+            "{:<5} {label}: {}{ms}\n",
+            f.verdict.as_str(),
+            f.detail
+        ));
+        if let Some(fixed) = &f.fixed {
+            out.push_str(&format!("      fixed: {fixed}\n"));
+        }
+        if let Some(fix) = &f.fix
+            && f.verdict != Verdict::Ok
+        {
+            out.push_str(&format!("      fix: {fix}\n"));
+        }
+    }
+    out
+}

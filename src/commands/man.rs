@@ -1,0 +1,48 @@
+//! `bcconn man --dir DIR`: one man page per command, from the clap
+//! definitions (the same text as `--help`).
+
+use anyhow::{Context as _, Result};
+use clap::CommandFactory;
+
+use crate::cli::{Cli, ManArgs};
+use crate::context::Context;
+
+pub fn run(ctx: &Context, args: ManArgs) -> Result<u8> {
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("creating {}", args.dir.display()))?;
+    let pages = write_pages(&args.dir)?;
+    ctx.ui.step(&format!(
+        "Wrote {} man pages to {} (bcconn.1, bcconn-create.1, …)",
+        pages.len(),
+        args.dir.display()
+    ));
+    ctx.ui.say(
+        "Read one with `man bcconn-create` once DIR's parent is on the manual path \
+         (~/.local/share/man usually is), or `man -l DIR/bcconn-create.1`.",
+    );
+    Ok(0)
+}
+
+/// Writes `bcconn.1` and `bcconn-<command>[-<sub>].1` for every visible
+/// command; returns the file names.
+pub fn write_pages(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    let mut todo = vec![cmd];
+    while let Some(cmd) = todo.pop() {
+        todo.extend(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+        let man = clap_mangen::Man::new(cmd).manual("bcconn");
+        let path = man
+            .generate_to(dir)
+            .with_context(|| format!("writing a man page into {}", dir.display()))?;
+        pages.push(
+            path.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    pages.sort();
+    Ok(pages)
+}

@@ -1,0 +1,257 @@
+//! Shell integration: `bcconn completions SHELL` and the completion requests
+//! its shell code makes (names completed from the records), and `bcconn man`.
+
+use std::collections::BTreeSet;
+
+use clap::CommandFactory;
+
+use crate::common::{Env, all_output};
+
+/// Runs a completion request the way the shell code does: `BCCONN_COMPLETE`
+/// set, the words after `--`. Returns the candidates (values only).
+fn complete(env: &Env, shell: &str, words: &[&str]) -> Vec<String> {
+    let mut args = vec!["--", "bcconn"];
+    args.extend_from_slice(words);
+    let mut cmd = env.cmd(&args);
+    cmd.env("BCCONN_COMPLETE", shell);
+    if shell == "bash" {
+        // The index of the word being completed (COMP_CWORD).
+        cmd.env("_CLAP_COMPLETE_INDEX", words.len().to_string());
+        cmd.env("_CLAP_COMPLETE_COMP_TYPE", "9");
+    }
+    cmd.timeout(std::time::Duration::from_secs(20));
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn saved_names() -> Env {
+    let env = Env::new();
+    env.add_iclient(
+        "app",
+        "clientid1",
+        "secret-Cq1",
+        "http://localhost:8765/auth",
+    );
+    env.add_iclient(
+        "apple",
+        "clientid2",
+        "secret-Cq2",
+        "http://localhost:8766/auth",
+    );
+    for name in ["shop", "Shipping", "outlet"] {
+        env.cmd(&[
+            "create",
+            name,
+            "--store-hash",
+            "abc123",
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+            "--no-authorize",
+        ])
+        .assert()
+        .success();
+    }
+    env
+}
+
+#[test]
+fn a_partial_connection_name_completes_to_the_matching_names() {
+    let env = saved_names();
+    for shell in ["fish", "bash"] {
+        assert_eq!(
+            complete(&env, shell, &["token", "sh"]),
+            ["shop", "Shipping"],
+            "{shell}"
+        );
+        assert_eq!(complete(&env, shell, &["show", "o"]), ["outlet"], "{shell}");
+        assert_eq!(
+            complete(&env, shell, &["status", "shop", "S"]),
+            ["shop", "Shipping"],
+            "{shell}: every NAME of status"
+        );
+        assert_eq!(
+            complete(
+                &env,
+                shell,
+                &["edit", "shop", "--borrow-concurrency-from", "ou"]
+            ),
+            ["outlet"],
+            "{shell}"
+        );
+        // iClient names where an iClient is named.
+        assert_eq!(
+            complete(&env, shell, &["iclient", "show", "app"]),
+            ["app", "apple"],
+            "{shell}"
+        );
+        assert_eq!(
+            complete(&env, shell, &["create", "x", "--iclient", "appl"]),
+            ["apple"],
+            "{shell}"
+        );
+        assert!(
+            complete(&env, shell, &["token", "zz"]).is_empty(),
+            "{shell}"
+        );
+    }
+    // fish shows what each name is.
+    let mut cmd = env.cmd(&["--", "bcconn", "token", "out"]);
+    cmd.env("BCCONN_COMPLETE", "fish");
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "outlet\tstore abc123, pending\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn completing_reads_the_record_file_only() {
+    // The secrets file is a FIFO (reading it would hang), the OS keyring is
+    // the store (opening it takes D-Bus), and no endpoint answers: completion
+    // answers at once anyway.
+    let mut env = saved_names();
+    let secrets = env.home().join("secrets.json");
+    std::fs::remove_file(&secrets).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&secrets)
+            .status()
+            .unwrap()
+            .success()
+    );
+    env.set("BCCONN_SECRET_STORE", "os");
+    env.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    let start = std::time::Instant::now();
+    assert_eq!(
+        complete(&env, "fish", &["delete", "sh"]),
+        ["shop", "Shipping"]
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    // And with no records at all, nothing is offered and nothing is created.
+    let empty = Env::new();
+    let offered = complete(&empty, "fish", &["token", ""]);
+    assert!(offered.iter().all(|c| c.starts_with('-')), "{offered:?}");
+    assert!(!empty.home().exists());
+}
+
+#[test]
+fn completions_prints_shell_code_for_each_shell() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = env.cmd(&["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{}", all_output(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("BCCONN_COMPLETE"), "{shell}: {script}");
+        assert!(script.contains("bcconn"), "{shell}");
+    }
+    env.cmd(&["completions", "tcsh"]).assert().code(2);
+    // Commands and flags complete too (from the clap definitions).
+    let cmds = complete(&env, "fish", &["do"]);
+    assert_eq!(cmds, ["doctor"]);
+    assert!(complete(&env, "fish", &["doctor", "--"]).contains(&"--fix".to_string()));
+}
+
+/// Every visible command, as the man page file name it gets.
+fn pages(cmd: &clap::Command, prefix: &str, out: &mut Vec<(String, clap::Command)>) {
+    let name = if prefix.is_empty() {
+        cmd.get_name().to_string()
+    } else {
+        format!("{prefix}-{}", cmd.get_name())
+    };
+    out.push((format!("{name}.1"), cmd.clone()));
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        pages(sub, &name, out);
+    }
+}
+
+#[test]
+fn man_writes_a_page_per_command_that_mentions_its_flags() {
+    let env = Env::new();
+    let dir = env.dir.path().join("man/man1");
+    let out = env
+        .cmd(&["man", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(out.stdout.is_empty());
+
+    let mut want = Vec::new();
+    pages(&bcconn::cli::Cli::command(), "", &mut want);
+    let written: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let expected: BTreeSet<String> = want.iter().map(|(f, _)| f.clone()).collect();
+    assert_eq!(written, expected);
+    assert!(written.contains("bcconn-iclient-add.1") && written.contains("bcconn-doctor.1"));
+    for (file, cmd) in &want {
+        // roff writes `-` as `\-`.
+        let page = std::fs::read_to_string(dir.join(file))
+            .unwrap()
+            .replace("\\-", "-");
+        assert!(page.contains("\n.TH "), "{file}");
+        for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(long) = arg.get_long() {
+                assert!(page.contains(&format!("--{long}")), "{file} lacks --{long}");
+            }
+        }
+        if let Some(about) = cmd.get_about() {
+            // The first words of the one-line help (roff escapes quotes).
+            let about = about.to_string();
+            let words: Vec<&str> = about
+                .split_whitespace()
+                .take_while(|w| w.chars().all(char::is_alphanumeric))
+                .take(3)
+                .collect();
+            assert!(page.contains(&words.join(" ")), "{file} lacks {words:?}");
+        }
+    }
+    let doctor = std::fs::read_to_string(dir.join("bcconn-doctor.1")).unwrap();
+    assert!(doctor.contains("Examples"), "{doctor}");
+}
+
+/// The bash script itself, sourced in a real bash and called the way
+/// `complete -F` calls it: the names come back in COMPREPLY.
+#[cfg(unix)]
+#[test]
+fn bash_completes_names_through_its_script() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let env = saved_names();
+    let out = env.cmd(&["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    let probe = format!(
+        "{script}\nCOMP_WORDS=(bcconn delete sh); COMP_CWORD=2; COMP_TYPE=9\n\
+         _clap_complete_bcconn bcconn sh delete\nprintf '[%s]\\n' \"${{COMPREPLY[@]}}\"\n"
+    );
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear().arg("-c").arg(probe);
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = bash.output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "[shop]\n[Shipping]\n",
+        "{}",
+        all_output(&out)
+    );
+}

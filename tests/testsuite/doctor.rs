@@ -1,0 +1,482 @@
+//! `bcconn doctor` through the real binary: a healthy home against the fake
+//! BigCommerce, then homes broken the ways issue 10 found them broken (open
+//! permissions, temp files, an orphan secret, siblings, a busy callback
+//! port, a FIFO, a held lock), asserting each check's verdict and what
+//! `--fix` does.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+use crate::common::fake_bc::FakeBc;
+use crate::common::{Env, all_output, free_port};
+
+const CLIENT_ID: &str = "doctorclientid1";
+const SECRET: &str = "client-secret-Dr7kQ2vX9mW4";
+const HASH: &str = "abc123";
+
+/// The keys every finding has, in `--json`.
+const KEYS: [&str; 7] = [
+    "check", "subject", "verdict", "detail", "fix", "fixed", "ms",
+];
+
+/// A fake with one app and one store, an env pointing at it, an iClient.
+fn setup() -> (FakeBc, Env, String) {
+    let fake = FakeBc::start();
+    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    fake.register_app(CLIENT_ID, SECRET, &callback, &["store_v2_orders"]);
+    fake.add_store(HASH, "Acme Shop", "acme.example.com");
+    let env = Env::with_fake(&fake);
+    env.add_iclient("app", CLIENT_ID, SECRET, &callback);
+    (fake, env, callback)
+}
+
+/// Doctor probes `GET /` on the login and API URLs, which the strict fake
+/// calls unexpected: allow exactly those.
+fn allow_probes(fake: &FakeBc) {
+    fake.expect_unexpected();
+    for line in fake.unexpected() {
+        assert!(line.contains(" GET /: no such route"), "{line}");
+    }
+}
+
+/// `doctor --json ARGS`: the exit code and the findings.
+fn doctor(env: &Env, extra: &[&str]) -> (i32, Vec<Value>) {
+    let mut args = vec!["doctor", "--json"];
+    args.extend_from_slice(extra);
+    let out = env.cmd(&args).output().unwrap();
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json printed no JSON ({e}):\n{}", all_output(&out)));
+    for f in &findings {
+        let obj = f.as_object().unwrap();
+        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        let mut want = KEYS.to_vec();
+        want.sort();
+        let mut got = keys.clone();
+        got.sort();
+        assert_eq!(got, want, "every finding has the same keys: {f}");
+        assert!(["ok", "warn", "fail"].contains(&f["verdict"].as_str().unwrap()));
+        assert!(!f["detail"].as_str().unwrap().is_empty());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(" checks: "), "{stderr}");
+    assert!(
+        !all_output(&out).contains(SECRET),
+        "a secret in doctor's output"
+    );
+    (out.status.code().unwrap(), findings)
+}
+
+/// The findings of one check (several for per-iClient and per-store checks).
+fn of<'a>(findings: &'a [Value], check: &str) -> Vec<&'a Value> {
+    findings.iter().filter(|f| f["check"] == check).collect()
+}
+
+/// The one finding of `check`, with the verdict `verdict`.
+fn verdict<'a>(findings: &'a [Value], check: &str, verdict: &str) -> &'a Value {
+    let found = of(findings, check);
+    assert_eq!(found.len(), 1, "one {check} finding: {found:#?}");
+    assert_eq!(found[0]["verdict"], verdict, "{check}: {:#}", found[0]);
+    found[0]
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_healthy_home_passes_every_check() {
+    let (fake, env, _) = setup();
+    let out = env
+        .cmd(&[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+
+    let (code, findings) = doctor(&env, &[]);
+    allow_probes(&fake);
+    let not_ok: Vec<&Value> = findings.iter().filter(|f| f["verdict"] != "ok").collect();
+    assert!(not_ok.is_empty(), "{not_ok:#?}");
+    assert_eq!(code, 0);
+    let checks: Vec<&str> = findings
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "home",
+            "records",
+            "permissions",
+            "temp_files",
+            "secret_store",
+            "orphan_secrets",
+            "callback_port",
+            "browser",
+            "siblings",
+            "last_verified",
+            "login_endpoint",
+            "api_endpoint",
+            "clock"
+        ]
+    );
+    let store = verdict(&findings, "secret_store", "ok");
+    assert_eq!(store["subject"], "file");
+    assert!(text(store, "detail").contains("holds 2 secrets"), "{store}");
+    assert!(store["ms"].is_u64());
+    let port = verdict(&findings, "callback_port", "ok");
+    assert_eq!(port["subject"], "app");
+    let login = verdict(&findings, "login_endpoint", "ok");
+    assert!(
+        text(login, "detail").contains("answered HTTP 404"),
+        "{login}"
+    );
+    assert!(login["ms"].as_u64().unwrap() < 4000);
+    assert!(text(verdict(&findings, "clock", "ok"), "detail").starts_with("within "));
+    assert!(
+        text(verdict(&findings, "last_verified", "ok"), "detail")
+            .contains("1 authorized connection")
+    );
+
+    // The text form says the same, one line per check.
+    let out = env.cmd(&["doctor"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        13,
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok    secret store (file): "), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("13 checks: 13 ok, 0 warnings, 0 failures")
+    );
+}
+
+/// Sets the modification time of `path` back by `by`.
+fn age(path: &std::path::Path, by: Duration) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::now() - by).unwrap();
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_broken_home_is_found_and_fixed() {
+    let (fake, env, callback) = setup();
+    let home = env.home();
+    // Two connections on the same app and store: siblings.
+    for name in ["shop", "shop-copy"] {
+        env.cmd(&[
+            "create",
+            name,
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+            "--no-authorize",
+        ])
+        .assert()
+        .success();
+    }
+    // "shop" authorized long ago and never checked since: its token is in
+    // the secrets file, and so is a token no record names (an orphan).
+    let mut records: Value = serde_json::from_slice(&env.record_bytes()).unwrap();
+    let shop = &mut records["connections"][0];
+    shop["state"] = "authorized".into();
+    shop["token_store"] = "file".into();
+    shop["authorized_at"] = "2020-01-01T00:00:00Z".into();
+    shop["last_verified_at"] = "2020-01-01T00:00:00Z".into();
+    let shop_account = format!("connection/{}", shop["id"].as_str().unwrap());
+    std::fs::write(
+        env.record_path(),
+        serde_json::to_vec_pretty(&records).unwrap(),
+    )
+    .unwrap();
+    let secrets_path = home.join("secrets.json");
+    let mut secrets: Value = serde_json::from_str(&env.secrets_text()).unwrap();
+    secrets["secrets"][&shop_account] = "token-of-shop-1234567890".into();
+    secrets["secrets"]["connection/0123456789abcdef"] = "orphan-token-1234567890".into();
+    std::fs::write(&secrets_path, serde_json::to_vec_pretty(&secrets).unwrap()).unwrap();
+    // A write killed before its rename.
+    let temp = home.join(".bcconn-Xy12Ab.tmp");
+    std::fs::write(&temp, "{\"version\":1,\"secrets\":{}}").unwrap();
+    // Open permissions.
+    chmod(&home, 0o755);
+    chmod(&env.record_path(), 0o644);
+    chmod(&secrets_path, 0o644);
+    // Something else on the callback port.
+    let port: u16 = url::Url::parse(&callback).unwrap().port().unwrap();
+    let busy = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+
+    let (code, findings) = doctor(&env, &[]);
+    assert_eq!(code, 3, "a failed check exits 3: {findings:#?}");
+    let perms = verdict(&findings, "permissions", "fail");
+    let detail = text(perms, "detail");
+    assert!(
+        detail.contains("is 0755: other users can enter it"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("secrets.json is 0644: other users can read the plain-text secrets"),
+        "{detail}"
+    );
+    assert!(detail.contains("bcconn.json is 0644"), "{detail}");
+    assert!(text(perms, "fix").contains("chmod 600"), "{perms}");
+    let temps = verdict(&findings, "temp_files", "warn");
+    assert!(text(temps, "detail").starts_with("1 temp file "), "{temps}");
+    let orphans = verdict(&findings, "orphan_secrets", "warn");
+    assert!(
+        text(orphans, "detail").contains("connection/0123456789abcdef"),
+        "{orphans}"
+    );
+    assert!(
+        !text(orphans, "detail").contains(&shop_account),
+        "{orphans}"
+    );
+    let siblings = verdict(&findings, "siblings", "warn");
+    assert!(
+        text(siblings, "detail").contains("\"shop\" (authorized), \"shop-copy\" (pending)"),
+        "{siblings}"
+    );
+    assert_eq!(siblings["subject"], "store abc123");
+    let stale = verdict(&findings, "last_verified", "warn");
+    assert!(text(stale, "detail").contains("\"shop\" ("), "{stale}");
+    let port_check = verdict(&findings, "callback_port", "fail");
+    assert!(
+        text(port_check, "detail").contains(&format!("port {port} is already in use")),
+        "{port_check}"
+    );
+    assert!(
+        text(port_check, "fix").contains("bcconn iclient edit app --callback-url"),
+        "{port_check}"
+    );
+    assert_eq!(verdict(&findings, "secret_store", "ok")["subject"], "file");
+
+    // --fix: the secrets file changed a moment ago, so the orphan stays (a
+    // write may be about to save its record); the rest is fixed.
+    let (code, findings) = doctor(&env, &["--fix"]);
+    assert_eq!(code, 3, "the port is still busy");
+    let perms = verdict(&findings, "permissions", "ok");
+    assert!(text(perms, "fixed").contains("chmod 700"), "{perms}");
+    assert_eq!(
+        (mode(&home), mode(&env.record_path()), mode(&secrets_path)),
+        (0o700, 0o600, 0o600)
+    );
+    let temps = verdict(&findings, "temp_files", "ok");
+    assert_eq!(temps["fixed"], "removed 1 temp file");
+    assert!(!temp.exists());
+    let orphans = verdict(&findings, "orphan_secrets", "warn");
+    assert!(
+        text(orphans, "fix").contains("again in a minute"),
+        "{orphans}"
+    );
+    assert!(env.secrets_text().contains("orphan-token-1234567890"));
+
+    // A minute later it goes, through the secret store; nothing else does.
+    age(&secrets_path, Duration::from_secs(120));
+    let (_, findings) = doctor(&env, &["--fix"]);
+    let orphans = verdict(&findings, "orphan_secrets", "ok");
+    assert_eq!(orphans["fixed"], "removed 1 orphan secret");
+    let left = env.secrets_text();
+    assert!(!left.contains("orphan-token"), "{left}");
+    assert!(left.contains("token-of-shop-1234567890") && left.contains(SECRET));
+    env.cmd(&["token", "shop"])
+        .assert()
+        .success()
+        .stdout("token-of-shop-1234567890\n");
+
+    // With the port free, only warnings are left: exit 0.
+    drop(busy);
+    let (code, findings) = doctor(&env, &[]);
+    assert_eq!(code, 0, "{findings:#?}");
+    let warned: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["verdict"] != "ok")
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(warned, ["siblings", "last_verified"]);
+    allow_probes(&fake);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_record_file_fails_without_hanging() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.home()).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.record_path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let start = Instant::now();
+    let (code, findings) = doctor(&env, &[]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_eq!(code, 3);
+    let records = verdict(&findings, "records", "fail");
+    assert!(
+        text(records, "detail").contains("is not a regular file"),
+        "{records}"
+    );
+    for check in ["callback_port", "siblings", "last_verified"] {
+        let f = of(&findings, check);
+        assert!(
+            !f.is_empty()
+                && f.iter()
+                .all(|f| f["verdict"] == "warn" && text(f, "detail").starts_with("not checked")),
+            "{check}: {f:#?}"
+        );
+    }
+    // Nothing listens on 127.0.0.1:9: both endpoints fail, quickly.
+    verdict(&findings, "login_endpoint", "fail");
+    verdict(&findings, "api_endpoint", "fail");
+    assert!(text(verdict(&findings, "clock", "warn"), "detail").starts_with("not checked"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_held_lock_does_not_hang_doctor_and_keeps_a_live_temp_file() {
+    let (fake, env, _) = setup();
+    let lock = std::fs::File::open(env.home().join("bcconn.lock")).unwrap();
+    lock.lock().unwrap();
+    let temp = env.home().join(".bcconn-live01.tmp");
+    std::fs::write(&temp, "{}").unwrap();
+    let start = Instant::now();
+    let (_, findings) = doctor(&env, &["--fix"]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let temps = verdict(&findings, "temp_files", "ok");
+    assert!(
+        text(temps, "detail").contains("of a write in progress"),
+        "{temps}"
+    );
+    assert!(temp.exists(), "a temp file of a running write stays");
+    // Older than ten minutes, it is stale even while the lock is held.
+    age(&temp, Duration::from_secs(11 * 60));
+    let (_, findings) = doctor(&env, &["--fix"]);
+    assert_eq!(
+        verdict(&findings, "temp_files", "ok")["fixed"],
+        "removed 1 temp file"
+    );
+    assert!(!temp.exists());
+    drop(lock);
+    allow_probes(&fake);
+}
+
+#[test]
+fn a_browser_that_cannot_start_and_a_headless_machine_are_said() {
+    let mut env = Env::new();
+    env.set("BCCONN_BROWSER", "/nonexistent/browser --new-window");
+    let (_, findings) = doctor(&env, &[]);
+    let b = verdict(&findings, "browser", "fail");
+    assert!(
+        text(b, "detail").contains("\"/nonexistent/browser\""),
+        "{b}"
+    );
+    assert!(text(b, "fix").contains("BCCONN_BROWSER"), "{b}");
+
+    // No browser command, an SSH session, no display: headless.
+    let mut env = Env::new();
+    env.set("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22");
+    let (_, findings) = doctor(&env, &[]);
+    let b = verdict(&findings, "browser", "warn");
+    assert!(text(b, "detail").starts_with("headless"), "{b}");
+    assert!(text(b, "fix").contains("--flow manual"), "{b}");
+}
+
+#[test]
+fn an_unknown_secret_store_fails_with_the_choices() {
+    let mut env = Env::new();
+    env.set("BCCONN_SECRET_STORE", "vault");
+    let (code, findings) = doctor(&env, &[]);
+    assert_eq!(code, 3);
+    let store = verdict(&findings, "secret_store", "fail");
+    assert_eq!(store["subject"], "vault");
+    assert!(text(store, "fix").contains("keyutils"), "{store}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreachable_os_keyring_fails_the_secret_store_check() {
+    let mut env = Env::new();
+    env.set("BCCONN_SECRET_STORE", "os");
+    env.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/bcconn-doctor-bus",
+    );
+    let (code, findings) = doctor(&env, &[]);
+    assert_eq!(code, 3);
+    let store = verdict(&findings, "secret_store", "fail");
+    assert_eq!(store["subject"], "os");
+    assert!(
+        text(store, "detail").contains("the OS keyring is not reachable"),
+        "{store}"
+    );
+    assert!(
+        text(store, "fix").contains("BCCONN_SECRET_STORE=file"),
+        "{store}"
+    );
+    assert!(store["ms"].is_u64());
+}
+
+/// A real keyring: doctor reads the secret a record names and times it.
+fn real_keyring(store: &str, describe: &str) {
+    let mut env = Env::new();
+    env.set("BCCONN_SECRET_STORE", store);
+    for key in [
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_RUNTIME_DIR",
+        "XDG_DATA_HOME",
+        "HOME",
+    ] {
+        if let Ok(v) = std::env::var(key) {
+            env.set(key, &v);
+        }
+    }
+    let name = format!("doctor-{}", std::process::id());
+    env.add_iclient(&name, "cid", SECRET, "http://localhost:8765/auth");
+    let (_, findings) = doctor(&env, &[]);
+    let found = verdict(&findings, "secret_store", "ok");
+    assert_eq!(found["subject"], store);
+    assert!(
+        text(found, "detail").starts_with(&format!("{describe} (where new secrets go) answered and is unlocked: read the client secret of iClient")),
+        "{found}"
+    );
+    assert!(found["ms"].as_u64().unwrap() < 3000);
+    env.cmd(&["iclient", "remove", &name, "--yes"])
+        .assert()
+        .success();
+}
+
+#[test]
+#[ignore = "needs a Secret Service (gnome-keyring in a D-Bus session); .ci/run starts one"]
+fn doctor_reads_a_secret_from_the_secret_service() {
+    real_keyring("os", "the OS keyring");
+}
+
+#[test]
+#[ignore = "needs a session keyring this process owns (`keyctl session -`); .ci/run provides one"]
+fn doctor_reads_a_secret_from_the_kernel_keyring() {
+    real_keyring("keyutils", "the Linux kernel keyring");
+}
