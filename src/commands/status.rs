@@ -25,7 +25,7 @@ struct Row {
     /// ok | invalid | forbidden | unreachable | not_authorized | no_token
     status: &'static str,
     detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    // Always present (null when unknown): the same keys for every entry.
     store_name: Option<String>,
 }
 
@@ -171,7 +171,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 ]
             })
             .collect();
-        ui::out(&ui::table(&["NAME", "STORE", "STATUS", "DETAIL"], &table))?;
+        let header = ["NAME", "STORE", "STATUS", "DETAIL"];
+        let width = ctx.ui.table_width(ctx.env.columns, args.wide);
+        ui::out(&ui::Table::new(&header, &table).fit(width).render())?;
     }
     if !verified.is_empty() {
         let now = store::now();

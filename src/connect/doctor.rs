@@ -175,7 +175,30 @@ pub fn run(ctx: &Context, opts: &Options) -> Vec<Finding> {
         }
     }
     out.extend(endpoints(env, opts.timeout));
+    out.extend(pool_url(env));
     out
+}
+
+/// With `BCCONN_POOL_URL` set, the shared pools must answer: bcconn never
+/// falls back to local pools, so a dead Redis stops every `api` call.
+fn pool_url(env: &Env) -> Option<Finding> {
+    let url = env.pool_url.as_ref()?;
+    let since = Instant::now();
+    let answer = super::runtime()
+        .map_err(|e| crate::error::failure(e.to_string()).into())
+        .and_then(|rt| rt.block_on(crate::pool::redis::ping(url)));
+    Some(match answer {
+        Ok(rtt) => Finding::ok(
+            "pool_url",
+            format!("the shared pools answer (round trip {} ms)", rtt.as_millis()),
+        )
+        .subject(url.redacted())
+        .took(since),
+        Err(e) => Finding::fail("pool_url", crate::error::report(&e).1)
+            .subject(url.redacted())
+            .fix("start Redis, or fix or unset BCCONN_POOL_URL (then pools are this machine's files)")
+            .took(since),
+    })
 }
 
 /// The worst verdict of all.

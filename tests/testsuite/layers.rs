@@ -45,24 +45,57 @@ fn code_of(path: &Path) -> String {
         .join("\n")
 }
 
-/// `crate::a::b` paths in `code`, as (a, b).
+/// `crate::a::b` paths in `code`, as (a, b); a group `crate::{a, b::c}`
+/// gives each of its members.
 fn crate_paths(code: &str) -> Vec<(String, String)> {
     let ident = |s: &str| -> String {
         s.chars()
             .take_while(|c| c.is_ascii_lowercase() || *c == '_')
             .collect()
     };
-    code.match_indices("crate::")
-        .map(|(i, _)| {
-            let rest = &code[i + 7..];
-            let first = ident(rest);
-            let second = rest[first.len()..]
-                .strip_prefix("::")
-                .map(ident)
-                .unwrap_or_default();
-            (first, second)
-        })
-        .collect()
+    let path = |rest: &str| {
+        let first = ident(rest);
+        let second = rest[first.len()..]
+            .strip_prefix("::")
+            .map(ident)
+            .unwrap_or_default();
+        (first, second)
+    };
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + 7..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                // Members at depth 0 of the group, up to its closing brace.
+                let (mut depth, mut start) = (0, 0);
+                for (j, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            out.push(path(group[start..j].trim_start()));
+                            break;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            out.push(path(group[start..j].trim_start()));
+                            start = j + 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None => out.push(path(rest)),
+        }
+    }
+    out.retain(|(first, _)| !first.is_empty());
+    out
+}
+
+#[test]
+fn grouped_imports_are_read_member_by_member() {
+    let paths = crate_paths("use crate::{ui as _, store::{self, Records}, env};");
+    let firsts: Vec<&str> = paths.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(firsts, ["ui", "store", "env"]);
 }
 
 #[test]

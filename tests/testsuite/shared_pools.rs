@@ -272,3 +272,31 @@ fn bench_shared_pools() {
         fake.max_in_flight(HASH)
     );
 }
+
+/// `bcconn doctor` checks the pool URL when one is set, and never shows its
+/// password.
+#[test]
+fn doctor_checks_the_pool_url_without_showing_its_password() {
+    let mut env = crate::common::Env::new();
+    let port = crate::common::free_port();
+    env.set(
+        "BCCONN_POOL_URL",
+        &format!("redis://:hunter2-pool-pw@127.0.0.1:{port}/0"),
+    );
+    let out = env.cmd(&["doctor", "--json"]).output().unwrap();
+    let text = crate::common::all_output(&out);
+    assert!(!text.contains("hunter2-pool-pw"), "{text}");
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pool = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "pool_url")
+        .unwrap_or_else(|| panic!("no pool_url check in {checks}"));
+    assert_eq!(pool["verdict"], "fail", "{pool}");
+    assert!(
+        pool["subject"].as_str().unwrap().contains(":***@127.0.0.1"),
+        "{pool}"
+    );
+    assert_ne!(out.status.code(), Some(0));
+}
