@@ -134,14 +134,17 @@ pub fn authorize_saved(
             ));
             Ok(saved)
         }
-        Err(e) if first => Err(mark_failed(ctx, id, e)),
-        Err(e) => Err(e),
+        Err((started, e)) if first => Err(mark_failed(ctx, id, e, started)),
+        Err((_, e)) => Err(e),
     }
 }
 
 /// A connection that never had a token keeps what went wrong, and the error
-/// says how to finish it. Interrupted is not failed: it stays as it was.
-fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error) -> anyhow::Error {
+/// says how to finish it. Interrupted is not failed, and neither is a run
+/// that never started its flow (`started` false: a busy port, for instance
+/// another run of the same connection still waiting): those leave the
+/// state as it was.
+fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyhow::Error {
     let (code, message, hint) = crate::error::report(&e);
     if code == exit::USAGE {
         return e;
@@ -154,7 +157,7 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error) -> anyhow::Error {
         else {
             return Ok(None);
         };
-        if code != exit::INTERRUPTED {
+        if code != exit::INTERRUPTED && started {
             c.state = State::Failed;
             let now = store::now();
             c.last_error = Some(message.clone());
@@ -193,14 +196,17 @@ fn try_authorize(
     opts: &FlowOptions,
     changes: Changes,
     secret: Option<&SecretString>,
-) -> Result<Connection> {
+) -> Result<Connection, (bool, anyhow::Error)> {
+    let before = |e: anyhow::Error| (false, e);
     if conn.auth_type != AuthType::Oauth2 {
-        return Err(usage(format!("{:?} is not an OAuth connection", conn.name)).into());
+        return Err(before(
+            usage(format!("{:?} is not an OAuth connection", conn.name)).into(),
+        ));
     }
-    let file = ctx.records.load()?;
-    changes.check(&file, &conn.id)?;
+    let file = ctx.records.load().map_err(before)?;
+    changes.check(&file, &conn.id).map_err(before)?;
     let iclient = match &changes.iclient {
-        Some(name) => file.require_iclient(name)?,
+        Some(name) => file.require_iclient(name).map_err(|e| before(e.into()))?,
         None => conn
             .iclient_id
             .as_deref()
@@ -210,13 +216,14 @@ fn try_authorize(
                     "choose one with `bcconn edit {} --iclient NAME`",
                     shell_word(&conn.name)
                 ))
-            })?,
+            })
+            .map_err(|e| before(e.into()))?,
     };
     let app = App::from(iclient);
-    preflight(ctx, &app, opts)?;
+    preflight(ctx, &app, opts).map_err(before)?;
     // Said before the browser opens: this ends the siblings' tokens.
     let mut after = file.clone();
-    changes.apply(&mut after, &conn.id)?;
+    changes.apply(&mut after, &conn.id).map_err(before)?;
     let me = after.connection_by_id(&conn.id).expect("checked above");
     for s in after.siblings_of(me) {
         if s.state == State::Authorized {
@@ -228,16 +235,17 @@ fn try_authorize(
     }
     let secret = match secret {
         Some(s) => s.clone(),
-        None => client_secret(ctx, iclient)?,
+        None => client_secret(ctx, iclient).map_err(before)?,
     };
     let scopes = changes.scopes.as_ref().unwrap_or(&conn.scopes);
-    let grant = run_flow(ctx, &app, &secret, &conn.store_hash, scopes, opts)?;
+    let grant =
+        run_flow(ctx, &app, &secret, &conn.store_hash, scopes, opts).map_err(|e| (true, e))?;
     let target = Target::Saved {
         conn: conn.clone(),
         changes,
         client_id: Some(app.client_id.to_string()),
     };
-    save_token(ctx, target, grant)
+    save_token(ctx, target, grant).map_err(|e| (true, e))
 }
 
 /// Runs the browser flow to a verified token. Writes nothing.

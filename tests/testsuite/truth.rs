@@ -498,3 +498,33 @@ fn a_bad_paste_in_the_manual_flow_asks_again() {
     assert!(said.contains("that is not a URL"), "{said}");
     assert_eq!(conn(&env, "shop")["state"], "authorized");
 }
+
+#[test]
+fn a_second_authorize_of_a_waiting_connection_leaves_the_first_alone() {
+    let (fake, env, _) = setup();
+    assert!(
+        create(&env, "shop", &["--no-authorize", "--yes"])
+            .status
+            .success()
+    );
+    let (child, url, stderr) = waiting(
+        &env,
+        &["authorize", "shop", "--no-browser", "--timeout", "30"],
+    );
+    // A second run finds the callback port busy: it fails without marking
+    // the connection failed while the first still waits.
+    let second = env
+        .cmd(&["authorize", "shop", "--no-browser", "--timeout", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1), "{}", all_output(&second));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already in use"));
+    assert_eq!(conn(&env, "shop")["state"], "pending");
+    // The first run completes.
+    let real = fake_browser::visit(&url);
+    assert!(real.body.contains("Connected to"), "{}", real.body);
+    let (ok, said) = finish(child, stderr);
+    assert!(ok, "{said}");
+    assert_eq!(conn(&env, "shop")["state"], "authorized");
+    assert_eq!(fake.count("POST", "/oauth2/token"), 1);
+}
