@@ -33,11 +33,17 @@ fn checked(params: &HashMap<String, String>) {
                 let want = state.expect("no state expected, no mismatch");
                 assert_ne!(params.get("state").map(String::as_str), Some(want));
             }
-            Err(CallbackError::Denied { error, .. }) => {
-                assert_eq!(params.get("error"), Some(&error));
+            Err(CallbackError::Denied { error, description }) => {
+                // Outside text: escaped and bounded before anyone shows it.
+                let raw = params.get("error").expect("denied, so there is an error");
+                assert_eq!(error, bcconn::text::outside(raw, 100));
+                for said in std::iter::once(&error).chain(description.as_ref()) {
+                    assert!(!said.chars().any(bcconn::text::is_unsafe), "{said:?}");
+                }
             }
             Err(CallbackError::WrongContext { got, .. }) => {
                 assert_ne!(got, "stores/abc123");
+                assert!(!got.chars().any(bcconn::text::is_unsafe), "{got:?}");
             }
             Err(CallbackError::Missing(what)) => {
                 assert!(matches!(what, "code" | "context"), "{what}");

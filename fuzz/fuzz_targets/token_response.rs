@@ -49,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
             ExchangeError::InvalidClient { said }
             | ExchangeError::RedirectMismatch { said }
             | ExchangeError::InvalidGrant { said }
-            | ExchangeError::Refused { said } => assert!(said.starts_with(&code)),
+            | ExchangeError::Refused { said } => {
+                // BigCommerce's words, escaped and bounded before they are shown.
+                assert!(said.starts_with(&bcconn::text::outside(&code, 120)), "{said:?}");
+                assert!(!said.chars().any(bcconn::text::is_unsafe), "{said:?}");
+            }
             _ => unreachable!(),
         }
     }
