@@ -32,7 +32,9 @@ pub fn write_pages(dir: &std::path::Path) -> Result<Vec<String>> {
     let mut todo = vec![cmd];
     while let Some(cmd) = todo.pop() {
         todo.extend(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
-        let man = clap_mangen::Man::new(cmd).manual("bcconn");
+        let man = clap_mangen::Man::new(cmd)
+            .manual("bcconn")
+            .source(concat!("bcconn ", env!("CARGO_PKG_VERSION")));
         let path = man
             .generate_to(dir)
             .with_context(|| format!("writing a man page into {}", dir.display()))?;
