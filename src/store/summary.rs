@@ -62,11 +62,44 @@ impl<'a> Summary<'a> {
             Ok(s) if s.version == VERSION => Ok(s),
             // Let the full parser say what is wrong (or read what this view
             // could not, e.g. a field of an unexpected type it would refuse too).
-            _ => parse(bytes, path).and_then(|_| {
-                serde_json::from_slice::<Summary>(bytes).map_err(|e| {
-                    crate::error::failure(format!("cannot read {}: {e}", path.display()))
+            // What the full parser reads, the view shows: fuzzing found a
+            // version-1 file with a repeated key that the view refused while
+            // the migration read it (the last value wins).
+            _ => {
+                let file = parse(bytes, path)?;
+                Ok(serde_json::from_slice::<Summary>(bytes)
+                    .unwrap_or_else(|_| Summary::from_file(file)))
+            }
+        }
+    }
+
+    /// The view of a file the full parser read.
+    fn from_file(file: super::RecordFile) -> Summary<'static> {
+        Summary {
+            version: file.version,
+            iclients: file
+                .iclients
+                .into_iter()
+                .map(|i| IClientRow {
+                    id: Cow::Owned(i.id),
+                    name: Cow::Owned(i.name),
                 })
-            }),
+                .collect(),
+            connections: file
+                .connections
+                .into_iter()
+                .map(|c| Row {
+                    id: Cow::Owned(c.id),
+                    name: Cow::Owned(c.name),
+                    auth_type: c.auth_type,
+                    store_hash: c.store_hash,
+                    state: c.state,
+                    scopes: c.scopes.into_iter().map(Cow::Owned).collect(),
+                    iclient_id: c.iclient_id.map(Cow::Owned),
+                    concurrency: c.concurrency,
+                    borrow_concurrency_from: c.borrow_concurrency_from.map(Cow::Owned),
+                })
+                .collect(),
         }
     }
 
@@ -500,6 +533,18 @@ mod tests {
         let path = dir.path().join("bcconn.json");
         std::fs::write(&path, good.replace("\"version\": 2", "\"version\": 9")).unwrap();
         assert!(Table::read(&path).is_err());
+    }
+
+    #[test]
+    fn shows_what_the_full_parser_reads() {
+        // Found by fuzzing: a version-1 file with a repeated key is migrated
+        // (the last value wins) by the full parser; the view refused it.
+        let file = br#"{"version": 1, "iclients": [], "iclients": [], "connections": [{"id": "a", "name": "shop", "auth_type": "token", "store_hash": "abc123", "scopes": [], "concurrency": 2, "state": "pending", "created_at": "t", "updated_at": "t"}]}"#;
+        let p = Path::new("/x/bcconn.json");
+        assert!(parse(file, p).is_ok());
+        let s = Summary::parse(file, p).unwrap();
+        assert_eq!(s.connections[0].name, "shop");
+        assert_eq!(s.index().effective_concurrency(&s.connections[0]), 2);
     }
 
     #[test]
