@@ -70,6 +70,23 @@ impl Context {
         }
     }
 
+    /// Seams without a terminal (tests, the in-process flow): plain output
+    /// for commands, `progress` and `prompter` for the core.
+    pub fn detached(
+        env: Env,
+        progress: Rc<dyn Progress>,
+        prompter: Box<dyn Prompter>,
+        interactive: bool,
+    ) -> Context {
+        Context::with_seams(
+            env,
+            Rc::new(Ui::new(false)),
+            progress,
+            prompter,
+            interactive,
+        )
+    }
+
     /// Who answers questions.
     pub fn prompter(&self) -> RefMut<'_, Box<dyn Prompter>> {
         self.prompter.borrow_mut()

@@ -10,7 +10,6 @@ use crate::env::Env;
 use crate::seams::Recorder;
 use crate::seams::script::{Reply, Script};
 use crate::secrets::{MemoryStore, StoreKind};
-use crate::ui::Ui;
 
 pub struct TestCtx {
     pub ctx: Context,
@@ -24,13 +23,7 @@ pub fn ctx(home: &Path, replies: &[Reply]) -> TestCtx {
     let dir = home.to_path_buf();
     let env = Env::from_lookup(|k| (k == "BCCONN_HOME").then(|| dir.clone().into_os_string()));
     let progress = Rc::new(Recorder::default());
-    let ctx = Context::with_seams(
-        env,
-        Rc::new(Ui::new(false)),
-        progress.clone(),
-        Box::new(Script::new(replies)),
-        true,
-    );
+    let ctx = Context::detached(env, progress.clone(), Box::new(Script::new(replies)), true);
     let store = Rc::new(MemoryStore::new(StoreKind::Os));
     ctx.set_store(store.clone());
     TestCtx {

@@ -16,7 +16,6 @@ use bcconn::seams::Recorder;
 use bcconn::seams::script::Script;
 use bcconn::secrets::{MemoryStore, SecretStore, StoreKind, connection_account};
 use bcconn::store::State;
-use bcconn::ui::Ui;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::common::fake_bc::{Consent, FakeBc};
@@ -55,13 +54,7 @@ fn setup() -> Setup {
         _ => None,
     });
     let progress = Rc::new(Recorder::default());
-    let ctx = Context::with_seams(
-        env,
-        Rc::new(Ui::new(false)),
-        progress.clone(),
-        Box::new(Script::new(&[])),
-        false,
-    );
+    let ctx = Context::detached(env, progress.clone(), Box::new(Script::new(&[])), false);
     let store = Rc::new(MemoryStore::new(StoreKind::Os));
     ctx.set_store(store.clone());
     Setup {
