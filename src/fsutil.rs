@@ -426,9 +426,176 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Whether a read of a file from outside follows a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Follow it (a file the person named: `--input FILE`, `-F k=@FILE`).
+    Follow,
+    /// Refuse it (a file found, not named: a repository's `.bcconn`).
+    Refuse,
+}
+
+/// Reads a file bcconn did not write (a `.bcconn`, `--input FILE`,
+/// `-F k=@FILE`), bounded: `None` when it does not exist; an error, without
+/// blocking, for anything but a regular file (a FIFO, a device, a
+/// directory), for a link when `links` is [`Links::Refuse`], and for more
+/// than `max` bytes. `/proc` files claim a length of 0, so the bound is
+/// what is read, not what the file says.
+pub fn read_outside(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8>>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut flags = libc::O_NONBLOCK;
+        if links == Links::Refuse {
+            flags |= libc::O_NOFOLLOW;
+        }
+        options.custom_flags(flags);
+    }
+    #[cfg(not(unix))]
+    if links == Links::Refuse
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(failure(format!(
+            "{} is a symbolic link; bcconn reads it only as a regular file",
+            path.display()
+        ))
+        .into());
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        #[cfg(unix)]
+        Err(e) if links == Links::Refuse && e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(failure(format!(
+                "{} is a symbolic link; bcconn reads it only as a regular file",
+                path.display()
+            ))
+            .into());
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        return Err(failure(format!(
+            "{} is {}, not a regular file; bcconn will not read it",
+            path.display(),
+            kind_of(&meta)
+        ))
+        .into());
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(max) as usize + 1);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        return Err(failure(format!(
+            "{} is larger than {}, more than bcconn reads from it",
+            path.display(),
+            human_bytes(max)
+        ))
+        .into());
+    }
+    Ok(Some(bytes))
+}
+
+/// `64 KiB`, `512 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Replaces `path` itself with `bytes` at `mode` (whatever the umask), by a
+/// temp file and a rename in its directory: a symlink at `path` is replaced
+/// by the file, never written through (a repository's `.bcconn`, a man page
+/// in a shared directory). A reader sees the old or the new file.
+pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&tmp_prefix(path))
+        .suffix(TMP_SUFFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn outside_files_are_read_bounded_and_only_when_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        std::fs::write(&small, b"shop\n").unwrap();
+        assert_eq!(
+            read_outside(&small, 100, Links::Refuse).unwrap().unwrap(),
+            b"shop\n"
+        );
+        assert!(
+            read_outside(&dir.path().join("none"), 100, Links::Refuse)
+                .unwrap()
+                .is_none()
+        );
+        let e = read_outside(&small, 3, Links::Follow).unwrap_err();
+        assert!(e.to_string().contains("larger than 3 bytes"), "{e}");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&small, &link).unwrap();
+        assert!(read_outside(&link, 100, Links::Follow).unwrap().is_some());
+        let e = read_outside(&link, 100, Links::Refuse).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // /proc claims a length of 0 and never ends: the bound holds.
+        let e = read_outside(Path::new("/proc/self/pagemap"), 1 << 16, Links::Follow);
+        assert!(e.is_err());
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read_outside(&fifo, 100, Links::Follow).unwrap_err();
+        assert!(e.to_string().contains("a FIFO"), "{e}");
+        let dev = read_outside(Path::new("/dev/zero"), 100, Links::Follow).unwrap_err();
+        assert!(dev.to_string().contains("a device"), "{dev}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replace_file_replaces_a_link_never_its_target() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, b"precious").unwrap();
+        let link = dir.path().join(".bcconn");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        replace_file(&link, b"shop\n", 0o644).unwrap();
+        assert_eq!(std::fs::read(&outside).unwrap(), b"precious");
+        let meta = std::fs::symlink_metadata(&link).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+        assert_eq!(std::fs::read(&link).unwrap(), b"shop\n");
+    }
 
     #[test]
     fn stale_tmp_names() {

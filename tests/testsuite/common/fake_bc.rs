@@ -326,6 +326,25 @@ struct Inner {
     products: HashMap<String, Vec<Value>>,
     orders: HashMap<String, Vec<Value>>,
     next_id: u64,
+    /// Hostile mode: routes that answer as a test says (see [`FakeBc::hostile`]).
+    hostile: Vec<HostileRoute>,
+}
+
+/// What a hostile route answers: given the request and how many times the
+/// route was hit before (0 for the first), a response, possibly after a
+/// wait (a slow endpoint) or with a streamed body (a huge one).
+pub type HostileHandler = Arc<
+    dyn Fn(Recorded, u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
+        + Send
+        + Sync,
+>;
+
+struct HostileRoute {
+    method: String,
+    /// Matched against the request path after `/stores/HASH/` (e.g. `v2/shipping/zones`).
+    path: String,
+    hits: u64,
+    handler: HostileHandler,
 }
 
 impl Inner {
@@ -407,6 +426,39 @@ impl FakeBc {
             shutdown: Some(tx),
             thread: Some(thread),
         }
+    }
+
+    /// Hostile mode: from now on, `method` requests to
+    /// `/stores/<any hash>/<path>` (query ignored) are answered by `handler`
+    /// instead of the strict fake. They are recorded (and counted in flight)
+    /// like every other request. A later route for the same method and path
+    /// replaces the earlier one.
+    pub fn hostile<F, Fut>(&self, method: &str, path: &str, handler: F)
+    where
+        F: Fn(Recorded, u64) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Response> + Send + 'static,
+    {
+        let handler: HostileHandler = Arc::new(move |r, n| Box::pin(handler(r, n)));
+        let mut inner = lock(&self.shared);
+        inner
+            .hostile
+            .retain(|h| !(h.method == method && h.path == path));
+        inner.hostile.push(HostileRoute {
+            method: method.to_owned(),
+            path: path.trim_matches('/').to_owned(),
+            hits: 0,
+            handler,
+        });
+    }
+
+    /// How many requests a hostile route has answered.
+    pub fn hostile_hits(&self, method: &str, path: &str) -> u64 {
+        let path = path.trim_matches('/');
+        lock(&self.shared)
+            .hostile
+            .iter()
+            .find(|h| h.method == method && h.path == path)
+            .map_or(0, |h| h.hits)
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.
@@ -681,6 +733,28 @@ async fn handle(State(shared): State<Shared>, req: Request) -> Response {
     };
     if store.is_some() && !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    let hostile = store.as_ref().and_then(|hash| {
+        let rest = rec.path.strip_prefix(&format!("/stores/{hash}/"))?;
+        let rest = rest.trim_matches('/');
+        let mut inner = lock(&shared);
+        let route = inner
+            .hostile
+            .iter_mut()
+            .find(|h| h.method == rec.method && h.path == rest)?;
+        route.hits += 1;
+        Some((route.handler.clone(), route.hits - 1))
+    });
+    if let Some((handler, n)) = hostile {
+        // The in-flight count drops when the handler returns (a streamed
+        // body may still be flowing).
+        let resp = handler(rec, n).await;
+        if let Some(hash) = &store
+            && let Some(n) = lock(&shared).in_flight.get_mut(hash)
+        {
+            *n = n.saturating_sub(1);
+        }
+        return resp;
     }
     let mut inner = lock(&shared);
     let resp = dispatch(&mut inner, idx, &rec);
