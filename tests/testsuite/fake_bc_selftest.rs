@@ -1059,3 +1059,23 @@ async fn latency_in_flight_and_forced_429s() {
     assert_eq!(one().await.status().as_u16(), 429, "quota 2 per window");
     assert_eq!(fake.served_429(), 2);
 }
+
+#[tokio::test]
+async fn hostile_routes_answer_as_the_test_says_and_are_counted() {
+    let fake = setup();
+    fake.hostile("GET", "v2/shipping/zones", |rec, n| async move {
+        assert_eq!(rec.method, "GET");
+        ([("x-hit", n.to_string())], axum::Json(json!([{"id": 1}]))).into_response()
+    });
+    for n in 0..2 {
+        let r = api_get(&fake, HASH, "shipping/zones?page=7", None).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-hit"], n.to_string().as_str());
+        assert_eq!(r.json::<Value>().await.unwrap(), json!([{"id": 1}]));
+    }
+    assert_eq!(fake.hostile_hits("GET", "v2/shipping/zones"), 2);
+    // Other paths still get the strict fake (no token: 401).
+    let r = api_get(&fake, HASH, "time", None).await;
+    assert_eq!(r.status(), 401);
+    fake.expect_unexpected();
+}
