@@ -91,6 +91,7 @@ pub fn first_line(text: &str) -> Option<String> {
 
 /// Why a `.bcconn` with this owner and mode is not used, if it is not:
 /// another user's file, or one others can change, chooses for nobody.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub fn refusal(owner: u32, me: u32, mode: u32) -> Option<String> {
     if owner != me {
         Some(format!("is owned by another user (uid {owner})"))
@@ -161,6 +162,7 @@ pub fn read_dotfile(path: &Path) -> Result<Option<String>> {
         Ok(None) => return Ok(None),
         Err(e) => {
             let (_, message, _) = crate::error::report(&e);
+            let message = message.replace(&path.display().to_string(), &shown_path(path));
             return Err(usage(crate::text::outside(&message, 400))
                 .hint(format!(
                     "a .bcconn is a small regular file whose first line names a connection (`bcconn use NAME` writes one); remove {}, or name the connection (-c NAME)",
