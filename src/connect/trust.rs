@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::default::{Dotfile, MAX_DOTFILE, Source};
 use super::rules::shown;
 use crate::context::Context;
-use crate::error::usage;
+use crate::error::{cancelled, usage};
 use crate::fsutil::{self, Links};
 use crate::seams::Stop;
 use crate::text::shell_word;
@@ -194,9 +194,10 @@ fn ask(ctx: &Context, d: &Dotfile, doing: &str, named: &str) -> Result<()> {
             false,
             Some("yes also trusts this .bcconn as it is now"),
         )
-        .or_else(|stop| match stop {
-            Stop::Cancelled => Ok(false),
-            Stop::Failed(e) => Err(e),
+        .map_err(|stop| match stop {
+            // Esc or Ctrl-C: a clean exit 130, as any cancelled question.
+            Stop::Cancelled => cancelled(format!("cancelled; bcconn did not {doing}")).into(),
+            Stop::Failed(e) => e,
         })?;
     if !yes {
         return Err(usage(format!("not confirmed: bcconn did not {doing}"))
@@ -312,6 +313,11 @@ mod tests {
         // No on a terminal: exit 2, nothing trusted.
         let (c, _) = ctx(&home, &[Reply::No], true);
         assert!(before_request(&c, &source, &Method::DELETE).is_err());
+        assert!(!is_trusted(&c, &d.path, &d.text));
+        // Esc or Ctrl-C: cancelled (130), nothing trusted.
+        let (c, _) = ctx(&home, &[Reply::Cancel], true);
+        let e = before_exec(&c, &source).unwrap_err();
+        assert_eq!(crate::error::report(&e).0, crate::error::exit::INTERRUPTED);
         assert!(!is_trusted(&c, &d.path, &d.text));
         // Yes: goes, and trusts the file as it is.
         let (c, rec) = ctx(&home, &[Reply::Yes], true);
