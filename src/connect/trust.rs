@@ -186,7 +186,9 @@ fn ask(ctx: &Context, d: &Dotfile, doing: &str, named: &str) -> Result<()> {
         .hint(how)
         .into());
     }
-    let question = format!("{file} chose {name} and is not trusted. {doing} with {name}?");
+    let mut sentence = doing.to_string();
+    sentence[..1].make_ascii_uppercase();
+    let question = format!("{file} chose {name} and is not trusted. {sentence} with {name}?");
     let yes = ctx
         .prompter()
         .confirm(
