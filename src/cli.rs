@@ -530,10 +530,17 @@ pub struct EnvArgs {
     bcconn exec shop -- sh -c 'printf \"X-Auth-Token: %s\\n\" \"$BIGCOMMERCE_ACCESS_TOKEN\" | curl -sH @- \"$BIGCOMMERCE_API_URL/v2/time\"'\n\n\
     CMD gets BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL and, for \
     OAuth connections, BIGCOMMERCE_CLIENT_ID. bcconn exits with CMD's exit code; on Unix \
-    bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).")]
+    bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).\n\n\
+    CMD never gets BCCONN_CLIENT_SECRET, BCCONN_ACCESS_TOKEN or BCCONN_PASSPHRASE. \
+    BCCONN_POOL_URL, BCCONN_STORE_URL, BCCONN_SECRET_KEY and BCCONN_SECRET_KEY_FILE are removed \
+    too, and BCCONN_EXEC_REMOVED names them, so a bcconn inside CMD that needs them refuses \
+    instead of using this machine's own; --pass-bcconn-env keeps them.")]
 pub struct ExecArgs {
     /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
     pub name: Option<String>,
+    /// Keep BCCONN_POOL_URL (and the store URL and sealing key) for a CMD that runs bcconn
+    #[arg(long)]
+    pub pass_bcconn_env: bool,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -543,15 +550,26 @@ pub struct ExecArgs {
 #[command(after_help = "Examples:\n  \
     bcconn use shop            # writes .bcconn here: commands under this directory use shop\n  \
     bcconn use --global shop   # the default everywhere else\n  \
-    bcconn use                 # which connection applies here, and why\n\n\
+    bcconn use                 # which connection applies here, and why\n  \
+    bcconn use --trust         # after checking it: trust the .bcconn that applies here\n  \
+    bcconn use --unset         # remove .bcconn here (with --global: the global default)\n\n\
     Order: -c/NAME on the command line, BCCONN_CONNECTION, the nearest .bcconn from the \
-    current directory up (its first line), the global default.")]
+    current directory up (its first line), the global default. A .bcconn is used only when \
+    it is a regular file you own that nobody else can write; one bcconn did not write and \
+    you did not trust (or that changed since) makes writes through `bcconn api` and \
+    `bcconn exec` ask first, and exit 2 where there is no terminal to ask.")]
 pub struct UseArgs {
     /// The connection to make the default
     pub name: Option<String>,
     /// Set (or, without NAME, show) the global default instead of writing .bcconn here
     #[arg(long)]
     pub global: bool,
+    /// Remove .bcconn here (with --global: the global default)
+    #[arg(long, conflicts_with = "name")]
+    pub unset: bool,
+    /// Trust the .bcconn that applies here, as it is now (check what it names first)
+    #[arg(long, conflicts_with_all = ["name", "global", "unset"])]
+    pub trust: bool,
 }
 
 #[derive(Debug, Args)]

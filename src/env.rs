@@ -59,7 +59,36 @@ pub struct Env {
     pub ssh: bool,
     /// `PATH`, where `doctor` looks for the browser command.
     pub path: Option<OsString>,
+    /// Which of [`EXEC_REMOVES_SETTINGS`] are set here: `bcconn exec`
+    /// removes them from CMD's environment and says so in [`EXEC_MARKER`].
+    pub exec_settings_set: Vec<&'static str>,
+    /// [`EXEC_MARKER`]: the settings an outer `bcconn exec` removed, so
+    /// that this bcconn, run inside its CMD, refuses rather than fall back
+    /// to this machine's own (pools, records). Only known names are kept.
+    pub exec_removed: Vec<&'static str>,
 }
+
+/// Secret inputs `bcconn exec` never passes to CMD, whatever the flags:
+/// CMD gets the connection's own token in `BIGCOMMERCE_ACCESS_TOKEN`, and
+/// nothing it runs should find a client secret or another token lying about.
+pub const EXEC_REMOVES_ALWAYS: &[&str] = &[
+    "BCCONN_CLIENT_SECRET",
+    "BCCONN_ACCESS_TOKEN",
+    "BCCONN_PASSPHRASE",
+];
+
+/// Shared settings `bcconn exec` removes unless `--pass-bcconn-env` is
+/// given: they can carry a password (a Redis or database URL) or a key.
+pub const EXEC_REMOVES_SETTINGS: &[&str] = &[
+    "BCCONN_POOL_URL",
+    "BCCONN_STORE_URL",
+    "BCCONN_SECRET_KEY",
+    "BCCONN_SECRET_KEY_FILE",
+];
+
+/// Set by `bcconn exec` in CMD's environment: the settings it removed,
+/// comma-separated.
+pub const EXEC_MARKER: &str = "BCCONN_EXEC_REMOVED";
 
 /// Why no browser can open, from what the environment says.
 fn headless(browser_set: bool, ssh: bool, display: bool) -> Option<&'static str> {
@@ -198,7 +227,51 @@ impl Env {
             display: text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
             ssh: text("SSH_CONNECTION").is_some() || text("SSH_TTY").is_some(),
             path: get("PATH").filter(|v| !v.is_empty()),
+            exec_settings_set: EXEC_REMOVES_SETTINGS
+                .iter()
+                .copied()
+                .filter(|k| text(k).is_some())
+                .collect(),
+            exec_removed: text(EXEC_MARKER)
+                .map(|v| {
+                    EXEC_REMOVES_SETTINGS
+                        .iter()
+                        .copied()
+                        .filter(|k| v.split(',').any(|m| m.trim() == *k))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
+    }
+
+    /// Refuses to go on without `var` when an outer `bcconn exec` removed
+    /// it: silently using this machine's own pools (or records) instead of
+    /// the shared ones would break the limits everyone else keeps.
+    pub fn check_not_removed(&self, var: &str) -> Result<(), crate::error::Failure> {
+        if !self.exec_removed.contains(&var) {
+            return Ok(());
+        }
+        Err(crate::error::usage(format!(
+            "{var} was removed by `bcconn exec`; run it with --pass-bcconn-env to keep it"
+        ))
+        .hint(format!(
+            "`bcconn exec --pass-bcconn-env NAME -- CMD` passes {var} on to CMD (never the secret inputs); or set {var} inside CMD, or unset {EXEC_MARKER} to use this machine's own"
+        )))
+    }
+
+    /// What `bcconn exec` marks CMD's environment with: what an outer exec
+    /// removed, and what this one removes (`None`: nothing to mark).
+    pub fn exec_marker(&self, removing: bool) -> Option<String> {
+        let mut names: Vec<&str> = self.exec_removed.clone();
+        if removing {
+            names.extend(self.exec_settings_set.iter().copied());
+        }
+        let names: Vec<&str> = EXEC_REMOVES_SETTINGS
+            .iter()
+            .copied()
+            .filter(|k| names.contains(k))
+            .collect();
+        (!names.is_empty()).then(|| names.join(","))
     }
 
     /// `BCCONN_POOL_TTL`: `30s`, `1m`, `1500ms` or plain seconds, 1 s to 1 h.
@@ -402,6 +475,29 @@ mod tests {
         assert_eq!(PoolUrl::new("redis://h/0").password(), None);
         let e = env(&[("BCCONN_POOL_URL", "redis://:pw@h:1/0")]);
         assert!(!format!("{e:?}").contains("pw@"), "{e:?}");
+    }
+
+    #[test]
+    fn exec_marks_only_known_settings_it_removed() {
+        let e = env(&[
+            ("BCCONN_POOL_URL", "redis://h/0"),
+            ("BCCONN_SECRET_KEY", ""),
+        ]);
+        assert_eq!(e.exec_settings_set, ["BCCONN_POOL_URL"]);
+        assert_eq!(e.exec_marker(true).as_deref(), Some("BCCONN_POOL_URL"));
+        assert_eq!(e.exec_marker(false), None);
+        assert!(e.check_not_removed("BCCONN_POOL_URL").is_ok());
+        // An inner bcconn: the marker is read back, unknown names dropped.
+        let inner = env(&[(EXEC_MARKER, "BCCONN_POOL_URL,\x1b[31mjunk,BCCONN_STORE_URL")]);
+        assert_eq!(inner.exec_removed, ["BCCONN_POOL_URL", "BCCONN_STORE_URL"]);
+        let err = inner.check_not_removed("BCCONN_POOL_URL").unwrap_err();
+        assert_eq!(err.code, crate::error::exit::USAGE);
+        assert!(err.message.contains("--pass-bcconn-env"), "{}", err.message);
+        // A nested exec keeps the outer marker, with or without removing.
+        assert_eq!(
+            inner.exec_marker(false).as_deref(),
+            Some("BCCONN_POOL_URL,BCCONN_STORE_URL")
+        );
     }
 
     #[test]

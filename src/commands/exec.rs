@@ -1,6 +1,12 @@
 //! `bcconn exec [NAME] -- CMD ARGS..`: run CMD with the connection's
 //! variables set, so a token never has to be printed or put on argv.
 //!
+//! CMD never gets bcconn's secret inputs (a client secret, another token),
+//! and without `--pass-bcconn-env` not the shared settings either (a Redis
+//! URL may hold a password); what was removed is named in
+//! `BCCONN_EXEC_REMOVED`, so a bcconn inside CMD refuses rather than use
+//! this machine's own pools. Both lists are in `env.rs`.
+//!
 //! On Unix bcconn replaces itself with CMD (exec): CMD's exit status, a
 //! death by a signal included, is what the caller sees, and signals reach
 //! CMD directly. Elsewhere bcconn waits for CMD and exits with its code.
@@ -9,20 +15,34 @@ use anyhow::Result;
 use secrecy::ExposeSecret;
 
 use crate::cli::ExecArgs;
-use crate::connect::{default, vars};
+use crate::connect::{default, trust, vars};
 use crate::context::Context;
+use crate::env::{EXEC_MARKER, EXEC_REMOVES_ALWAYS, EXEC_REMOVES_SETTINGS};
 use crate::error::Failure;
 
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
     let file = ctx.records.load()?;
-    let (c, _) = default::resolve(ctx, args.name.as_deref(), &file)?;
-    let vars = vars::variables(ctx, &file, c)?;
+    let (c, source) = default::resolve(ctx, args.name.as_deref(), &file)?;
     let (program, rest) = args
         .command
         .split_first()
         .ok_or_else(|| crate::error::usage("give a command after --"))?;
+    // CMD can do anything: a connection an untrusted .bcconn chose asks.
+    trust::before_exec(ctx, &source)?;
+    let vars = vars::variables(ctx, &file, c)?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
+    for name in EXEC_REMOVES_ALWAYS {
+        cmd.env_remove(name);
+    }
+    if !args.pass_bcconn_env {
+        for name in EXEC_REMOVES_SETTINGS {
+            cmd.env_remove(name);
+        }
+    }
+    if let Some(marker) = ctx.env.exec_marker(!args.pass_bcconn_env) {
+        cmd.env(EXEC_MARKER, marker);
+    }
     for (name, value) in &vars {
         cmd.env(name, value.expose_secret());
     }
@@ -33,7 +53,10 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
             126
         };
         Failure {
-            message: format!("cannot run {}: {e}", program.to_string_lossy()),
+            message: format!(
+                "cannot run {}: {e}",
+                crate::text::outside(&program.to_string_lossy(), 200)
+            ),
             hint: None,
             code,
         }

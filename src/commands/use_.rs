@@ -1,29 +1,61 @@
-//! `bcconn use [NAME] [--global]`: set the default connection (a `.bcconn`
-//! here, or the global one), or say which applies here and why.
+//! `bcconn use [NAME] [--global] [--unset] [--trust]`: set the default
+//! connection (a `.bcconn` here, or the global one), remove it, trust the
+//! `.bcconn` that applies here, or say which applies here and why.
+//!
+//! Names shown here may come from a `.bcconn` a repository shipped: they
+//! are escaped and bounded always, on stdout too.
 
 use anyhow::Result;
 
 use crate::cli::UseArgs;
 use crate::connect::default::{self, Source};
+use crate::connect::rules::shown;
+use crate::connect::trust;
 use crate::context::Context;
 use crate::error::usage;
+use crate::store::MAX_NAME;
+use crate::text::outside;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
+    if args.trust {
+        return trust_here(ctx);
+    }
+    if args.unset {
+        if args.global {
+            return match default::unset_global(ctx)? {
+                Some(name) => {
+                    ctx.ui.step(&format!(
+                        "{} is no longer the global default connection",
+                        shown(&name)
+                    ));
+                    Ok(0)
+                }
+                None => Err(usage("no global default connection is set").into()),
+            };
+        }
+        let path = default::unset_here(ctx, &std::env::current_dir()?)?;
+        ctx.ui
+            .step(&format!("removed {}", default::shown_path(&path)));
+        return Ok(0);
+    }
     match (args.name, args.global) {
         (Some(name), false) => {
             let dir = std::env::current_dir()?;
             let (name, path) = default::set_here(ctx, &name, &dir)?;
             ctx.ui.step(&format!(
-                "{name:?} is the connection under {} (wrote {})",
-                dir.display(),
-                path.display()
+                "{} is the connection under {} (wrote {})",
+                shown(&name),
+                outside(&dir.display().to_string(), 300),
+                outside(&path.display().to_string(), 300)
             ));
         }
         (Some(name), true) => {
             let name = default::set_global(ctx, &name)?;
-            ctx.ui
-                .step(&format!("{name:?} is the global default connection"));
+            ctx.ui.step(&format!(
+                "{} is the global default connection",
+                shown(&name)
+            ));
         }
         (None, global) => {
             let file = ctx.records.load()?;
@@ -49,12 +81,43 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
             } else {
                 " — not a saved connection (see `bcconn list`)".into()
             };
-            ui::out(&format!("{name}\n"))?;
-            ctx.ui.say(&format!("{name}: {}{saved}", source.describe()));
+            let trusted = match &source {
+                Source::File(d) if d.trusted => ", trusted",
+                Source::File(_) => ", not trusted yet (`bcconn use --trust` after checking it)",
+                _ => "",
+            };
+            ui::out(&format!("{}\n", outside(&name, MAX_NAME + 16)))?;
+            ctx.ui.say(&format!(
+                "{}: {}{trusted}{saved}",
+                shown(&name),
+                source.describe()
+            ));
             if !saved.is_empty() {
                 return Ok(crate::error::exit::USAGE);
             }
         }
+    }
+    Ok(0)
+}
+
+/// `bcconn use --trust`: trusts the `.bcconn` that applies here, as it is.
+fn trust_here(ctx: &Context) -> Result<u8> {
+    let Some(d) = default::dotfile(ctx, &std::env::current_dir()?)? else {
+        return Err(usage("no .bcconn applies here: there is nothing to trust")
+            .hint("`bcconn use NAME` writes one (and trusts it)")
+            .into());
+    };
+    trust::trust(ctx, &d.path, &d.text)?;
+    ctx.ui.step(&format!(
+        "{} is trusted as it is now (it names {})",
+        d.shown_path(),
+        shown(&d.name)
+    ));
+    if ctx.records.load()?.connection(&d.name).is_none() {
+        ctx.ui.warn(&format!(
+            "{} is not a saved connection (see `bcconn list`)",
+            shown(&d.name)
+        ));
     }
     Ok(0)
 }

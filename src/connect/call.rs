@@ -136,6 +136,8 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, call.connection.as_deref(), &file)?;
     let req = build(ctx, call, c)?;
+    // A write chosen by an untrusted .bcconn asks first (the method as sent).
+    super::trust::before_request(ctx, &source, &req.method)?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     let (tx, rx) = using::notes();
     let client = Arc::new(using::client(

@@ -2,17 +2,51 @@
 //! none. In order: `BCCONN_CONNECTION`; the nearest `.bcconn` file from the
 //! current directory up (its first line is the name, as `.python-version`);
 //! the global default in the records (`bcconn use --global NAME`).
+//!
+//! A `.bcconn` comes with the repository it sits in, so it is outside
+//! input (issue 14): it is read bounded and never through a link; one the
+//! user does not own, or that others can write, stops resolution (it never
+//! falls through to the global default, which may be production); and its
+//! choice is said on stderr. Whether the user trusts it is in [`super::trust`].
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use super::rules::shown;
+use super::trust;
 use crate::context::Context;
-use crate::error::{failure, usage};
+use crate::error::{Failure, failure, usage};
+use crate::fsutil::{self, Links};
 use crate::store::{Connection, RecordFile};
 
 /// The file `bcconn use NAME` writes.
 pub const DOTFILE: &str = ".bcconn";
+/// The most of a `.bcconn` bcconn reads: a name and a few comment lines.
+pub const MAX_DOTFILE: u64 = 4096;
+/// The mode `bcconn use NAME` writes it with, whatever the umask.
+pub const DOTFILE_MODE: u32 = 0o644;
+
+/// A `.bcconn` that chose the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dotfile {
+    /// Where it was found (absolute: found from the current directory).
+    pub path: PathBuf,
+    /// Its whole text, as read: what trust is given to.
+    pub text: String,
+    /// Its first line.
+    pub name: String,
+    /// In the trust list with this very text.
+    pub trusted: bool,
+}
+
+impl Dotfile {
+    /// `./.bcconn` for the current directory's, otherwise its full path;
+    /// escaped and bounded either way (a repository names its directories).
+    pub fn shown_path(&self) -> String {
+        shown_path(&self.path)
+    }
+}
 
 /// Where the connection's name came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +56,7 @@ pub enum Source {
     /// `BCCONN_CONNECTION`.
     Env,
     /// A `.bcconn` file.
-    File(PathBuf),
+    File(Dotfile),
     /// The records' global default.
     Global,
 }
@@ -32,9 +66,20 @@ impl Source {
         match self {
             Source::Given => "named on the command line".into(),
             Source::Env => "from BCCONN_CONNECTION".into(),
-            Source::File(p) => format!("from {}", p.display()),
+            Source::File(d) => format!("from {}", d.shown_path()),
             Source::Global => "the global default (bcconn use --global)".into(),
         }
+    }
+}
+
+/// A path for a message: `./.bcconn` when it is in the current directory.
+pub fn shown_path(path: &Path) -> String {
+    let here = std::env::current_dir().ok();
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(file)) if here.as_deref() == Some(dir) => {
+            format!("./{}", crate::text::outside(&file.to_string_lossy(), 100))
+        }
+        _ => crate::text::outside(&path.display().to_string(), 300),
     }
 }
 
@@ -44,23 +89,147 @@ pub fn first_line(text: &str) -> Option<String> {
     (!line.is_empty()).then(|| line.to_string())
 }
 
-/// The nearest `.bcconn` from `dir` up, and what its first line names.
-pub fn find_dotfile(dir: &Path) -> Option<(PathBuf, Result<String, String>)> {
+/// Why a `.bcconn` with this owner and mode is not used, if it is not:
+/// another user's file, or one others can change, chooses for nobody.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub fn refusal(owner: u32, me: u32, mode: u32) -> Option<String> {
+    if owner != me {
+        Some(format!("is owned by another user (uid {owner})"))
+    } else if mode & 0o022 != 0 {
+        Some(format!(
+            "is writable by group or others (mode {:04o})",
+            mode & 0o7777
+        ))
+    } else {
+        None
+    }
+}
+
+/// A `.bcconn` that cannot be used: exit 2, and resolution stops here.
+fn unusable(path: &Path, why: &str, hint: &str) -> Failure {
+    usage(format!(
+        "{} {why}; bcconn does not use it",
+        shown_path(path)
+    ))
+    .hint(format!(
+        "{hint}, or name the connection (-c NAME, or BCCONN_CONNECTION=NAME)"
+    ))
+}
+
+/// Reads the `.bcconn` at `path` when it may be used: a regular file (not
+/// a link, a FIFO, a device), at most [`MAX_DOTFILE`] bytes, owned by this
+/// user and writable by nobody else. `None` when there is none.
+pub fn read_dotfile(path: &Path) -> Result<Option<String>> {
+    let before = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(
+                unusable(path, &format!("cannot be read ({e})"), "make it readable").into(),
+            );
+        }
+    };
+    if before.file_type().is_symlink() {
+        return Err(unusable(
+            path,
+            "is a symbolic link (a link in a repository can point anywhere)",
+            "replace it with a file: `bcconn use NAME` there writes one",
+        )
+        .into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if before.is_file()
+            && let Some(why) = refusal(before.uid(), me, before.mode())
+        {
+            let hint = if before.uid() == me {
+                format!(
+                    "check what it names, then `chmod go-w {}`",
+                    crate::text::shell_word(&shown_path(path))
+                )
+            } else {
+                "check what it names; to use it, remove it and run `bcconn use NAME` there"
+                    .to_string()
+            };
+            return Err(unusable(path, &why, &hint).into());
+        }
+    }
+    let bytes = match fsutil::read_outside(path, MAX_DOTFILE, Links::Refuse) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            let (_, message, _) = crate::error::report(&e);
+            let message = message.replace(&path.display().to_string(), &shown_path(path));
+            return Err(usage(crate::text::outside(&message, 400))
+                .hint(format!(
+                    "a .bcconn is a small regular file whose first line names a connection (`bcconn use NAME` writes one); remove {}, or name the connection (-c NAME)",
+                    shown_path(path)
+                ))
+                .into());
+        }
+    };
+    #[cfg(unix)]
+    {
+        // The file checked above must be the file read.
+        use std::os::unix::fs::MetadataExt;
+        let after = std::fs::symlink_metadata(path).ok();
+        if after.is_none_or(|a| (a.dev(), a.ino()) != (before.dev(), before.ino())) {
+            return Err(unusable(path, "changed while bcconn read it", "try again").into());
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => Err(unusable(
+            path,
+            "is not UTF-8 text",
+            "put a connection's name on its first line",
+        )
+        .into()),
+    }
+}
+
+/// The nearest `.bcconn` from `dir` up (a directory of that name is passed
+/// over) and its text. An error, never a look further up, when the nearest
+/// one cannot be used.
+pub fn find_dotfile(dir: &Path) -> Result<Option<(PathBuf, String)>> {
     for d in dir.ancestors() {
         let path = d.join(DOTFILE);
-        if !path.is_file() {
-            continue;
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {}
+            Err(_) => continue,
         }
-        let name = match std::fs::read(&path) {
-            Err(e) => Err(format!("cannot read it: {e}")),
-            Ok(bytes) => match std::str::from_utf8(&bytes).ok().and_then(first_line) {
-                Some(n) => Ok(n),
-                None => Err("its first line names no connection".into()),
-            },
-        };
-        return Some((path, name));
+        if let Some(text) = read_dotfile(&path)? {
+            return Ok(Some((path, text)));
+        }
     }
-    None
+    Ok(None)
+}
+
+/// The `.bcconn` that applies in `dir`, with its name and whether it is
+/// trusted; `None` when there is none.
+pub fn dotfile(ctx: &Context, dir: &Path) -> Result<Option<Dotfile>> {
+    let Some((path, text)) = find_dotfile(dir)? else {
+        return Ok(None);
+    };
+    let Some(name) = first_line(&text) else {
+        return Err(usage(format!(
+            "{}: its first line names no connection",
+            shown_path(&path)
+        ))
+        .hint("put a connection's name on its first line (`bcconn use NAME` writes it)")
+        .into());
+    };
+    let trusted = trust::is_trusted(ctx, &path, &text);
+    Ok(Some(Dotfile {
+        path,
+        text,
+        name,
+        trusted,
+    }))
 }
 
 /// The connection's name and where it came from, without checking that it
@@ -77,14 +246,9 @@ pub fn choose(
         return Ok(Some((name.clone(), Source::Env)));
     }
     if let Ok(cwd) = std::env::current_dir()
-        && let Some((path, name)) = find_dotfile(&cwd)
+        && let Some(d) = dotfile(ctx, &cwd)?
     {
-        return match name {
-            Ok(name) => Ok(Some((name, Source::File(path)))),
-            Err(why) => Err(usage(format!("{}: {why}", path.display()))
-                .hint("put a connection's name on its first line (`bcconn use NAME` writes it)")
-                .into()),
-        };
+        return Ok(Some((d.name.clone(), Source::File(d))));
     }
     let global = file
         .default_connection
@@ -94,7 +258,8 @@ pub fn choose(
 }
 
 /// The connection to use: the one named, or the default. Exit 2 when none
-/// applies, naming the three ways to set one.
+/// applies, naming the three ways to set one. A `.bcconn`'s choice is said
+/// on stderr (stdout may be `eval`ed or piped).
 pub fn resolve<'f>(
     ctx: &Context,
     given: Option<&str>,
@@ -108,10 +273,21 @@ pub fn resolve<'f>(
             .into());
     };
     match file.require_connection(&name) {
-        Ok(c) => Ok((c, source)),
+        Ok(c) => {
+            if let Source::File(d) = &source {
+                ctx.progress.say(&format!(
+                    "using {} from {}{}",
+                    shown(&c.name),
+                    d.shown_path(),
+                    if d.trusted { "" } else { " (not trusted yet)" }
+                ));
+            }
+            Ok((c, source))
+        }
         Err(e) if source == Source::Given => Err(e.into()),
         Err(e) => Err(usage(format!(
-            "the default connection {name:?} ({}) is not saved",
+            "the default connection {} ({}) is not saved",
+            shown(&name),
             source.describe()
         ))
         .hint(e.hint.unwrap_or_else(|| "see `bcconn list`".into()))
@@ -119,13 +295,22 @@ pub fn resolve<'f>(
     }
 }
 
-/// `bcconn use NAME`: writes `.bcconn` in `dir`.
+/// `bcconn use NAME`: replaces `.bcconn` in `dir` (never writing through a
+/// link there) at 0644, and trusts what it wrote.
 pub fn set_here(ctx: &Context, name: &str, dir: &Path) -> Result<(String, PathBuf)> {
     let file = ctx.records.load()?;
     let c = file.require_connection(name)?;
     let path = dir.join(DOTFILE);
-    std::fs::write(&path, format!("{}\n", c.name))
-        .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
+    let text = format!("{}\n", c.name);
+    fsutil::replace_file(&path, text.as_bytes(), DOTFILE_MODE)
+        .map_err(|e| failure(format!("cannot write {}: {e:#}", shown_path(&path))))?;
+    if let Err(e) = trust::trust(ctx, &path, &text) {
+        ctx.progress.warn(&format!(
+            "wrote {}, but could not trust it ({}); writes and exec will ask",
+            shown_path(&path),
+            crate::error::report(&e).1
+        ));
+    }
     Ok((c.name.clone(), path))
 }
 
@@ -138,6 +323,52 @@ pub fn set_global(ctx: &Context, name: &str) -> Result<String> {
         file.default_connection = Some(id);
         Ok(name)
     })
+}
+
+/// `bcconn use --unset --global`: forgets the global default; the name it
+/// had, `None` when there was none.
+pub fn unset_global(ctx: &Context) -> Result<Option<String>> {
+    ctx.records.update(|file| {
+        let name = file
+            .default_connection
+            .as_deref()
+            .map(|id| match file.connection_by_id(id) {
+                Some(c) => c.name.clone(),
+                None => id.to_string(),
+            });
+        file.default_connection = None;
+        Ok(name)
+    })
+}
+
+/// `bcconn use --unset`: removes the `.bcconn` in `dir` (a link there is
+/// removed, not its target) and forgets its trust. Exit 2 when `dir` has
+/// none, saying which one applies instead.
+pub fn unset_here(ctx: &Context, dir: &Path) -> Result<PathBuf> {
+    let path = dir.join(DOTFILE);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if !m.is_dir() => {}
+        _ => {
+            let mut f = usage(format!("there is no {DOTFILE} in {}", shown_path(dir)));
+            if let Ok(Some((applies, _))) = find_dotfile(dir) {
+                f = f.hint(format!(
+                    "the one that applies here is {}; run `bcconn use --unset` in its directory",
+                    shown_path(&applies)
+                ));
+            }
+            return Err(f.into());
+        }
+    }
+    std::fs::remove_file(&path)
+        .map_err(|e| failure(format!("cannot remove {}: {e}", shown_path(&path))))?;
+    if let Err(e) = trust::forget(ctx, &path) {
+        ctx.progress.warn(&format!(
+            "removed {}, but could not update the trust list: {}",
+            shown_path(&path),
+            crate::error::report(&e).1
+        ));
+    }
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -157,19 +388,61 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let deep = dir.path().join("a/b/c");
         std::fs::create_dir_all(&deep).unwrap();
-        std::fs::write(dir.path().join(DOTFILE), "top\n").unwrap();
-        let (path, name) = find_dotfile(&deep).unwrap();
-        assert_eq!(
-            (path, name.unwrap()),
-            (dir.path().join(DOTFILE), "top".to_string())
-        );
-        std::fs::write(dir.path().join("a/b").join(DOTFILE), "near\n").unwrap();
-        assert_eq!(find_dotfile(&deep).unwrap().1.unwrap(), "near");
-        std::fs::write(dir.path().join("a/b").join(DOTFILE), "\n").unwrap();
-        assert!(find_dotfile(&deep).unwrap().1.is_err());
+        let write = |p: PathBuf, text: &str| {
+            std::fs::write(&p, text).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        };
+        write(dir.path().join(DOTFILE), "top\n");
+        let (path, text) = find_dotfile(&deep).unwrap().unwrap();
+        assert_eq!((path, text.as_str()), (dir.path().join(DOTFILE), "top\n"));
+        write(dir.path().join("a/b").join(DOTFILE), "near\n");
+        assert_eq!(find_dotfile(&deep).unwrap().unwrap().1, "near\n");
         // A directory named .bcconn is not a file.
         let other = tempfile::tempdir().unwrap();
         std::fs::create_dir(other.path().join(DOTFILE)).unwrap();
-        assert!(find_dotfile(other.path()).is_none_or(|(p, _)| p != other.path().join(DOTFILE)));
+        assert!(
+            find_dotfile(other.path())
+                .unwrap()
+                .is_none_or(|(p, _)| p != other.path().join(DOTFILE))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_nearest_dotfile_stops_the_search_when_it_cannot_be_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(dir.path().join(DOTFILE), "top\n").unwrap();
+        let near = deep.join(DOTFILE);
+        std::fs::write(&near, "near\n").unwrap();
+        std::fs::set_permissions(&near, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = find_dotfile(&deep).unwrap_err();
+        let (code, message, hint) = crate::error::report(&e);
+        assert_eq!(code, crate::error::exit::USAGE);
+        assert!(message.contains("writable by group or others"), "{message}");
+        assert!(hint.unwrap().contains("chmod go-w"));
+        std::fs::remove_file(&near).unwrap();
+        std::os::unix::fs::symlink(dir.path().join(DOTFILE), &near).unwrap();
+        let e = find_dotfile(&deep).unwrap_err();
+        assert!(crate::error::report(&e).1.contains("symbolic link"));
+    }
+
+    #[test]
+    fn only_the_users_own_private_file_is_used() {
+        assert_eq!(refusal(1000, 1000, 0o100644), None);
+        assert_eq!(refusal(1000, 1000, 0o100600), None);
+        assert!(refusal(0, 1000, 0o100644).unwrap().contains("another user"));
+        assert!(refusal(1000, 1000, 0o100664).unwrap().contains("0664"));
+        assert!(
+            refusal(1000, 1000, 0o100646)
+                .unwrap()
+                .contains("group or others")
+        );
     }
 }

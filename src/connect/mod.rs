@@ -29,6 +29,7 @@ pub mod rules;
 #[cfg(test)]
 pub mod testing;
 pub mod tokens;
+pub mod trust;
 pub mod using;
 pub mod vars;
 

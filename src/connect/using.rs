@@ -45,10 +45,15 @@ pub fn http() -> reqwest::Client {
 /// The pools and rate books: every process on this machine shares them
 /// through files, or every machine through Redis when `BCCONN_POOL_URL` is
 /// set. A bad URL or TTL is refused here; Redis itself is first reached by
-/// [`Pools::ready`] (or the first slot taken).
+/// [`Pools::ready`] (or the first slot taken). Inside a `bcconn exec`
+/// that removed `BCCONN_POOL_URL`, refused: the local pools would not be
+/// the ones the rest of the team counts in.
 pub fn pools(ctx: &Context) -> Result<Arc<dyn Pools>> {
     match &ctx.env.pool_url {
-        None => Ok(pool::local(&ctx.env.home)),
+        None => {
+            ctx.env.check_not_removed("BCCONN_POOL_URL")?;
+            Ok(pool::local(&ctx.env.home))
+        }
         Some(url) => {
             let ttl = ctx.env.pool_ttl()?;
             Ok(Arc::new(pool::redis::RedisPools::new(url, ttl)?))

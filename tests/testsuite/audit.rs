@@ -244,3 +244,88 @@ fn no_secret_reaches_output_records_or_children() {
     let kept = a.env.secrets_text();
     assert!(kept.contains(CS_ENV) && kept.contains(CS_WRONG));
 }
+
+/// `bcconn exec`'s child (issue 14, item 16): the secret inputs
+/// (`BCCONN_CLIENT_SECRET`, `BCCONN_ACCESS_TOKEN`) never reach CMD; the
+/// shared settings (`BCCONN_POOL_URL`, which may hold a Redis password) are
+/// removed too and the child marked, so a bcconn inside CMD refuses rather
+/// than fall back to this machine's pools; `--pass-bcconn-env` keeps the
+/// settings, never the secrets.
+#[test]
+fn exec_gives_its_command_no_secret_input_and_marks_what_it_removed() {
+    const POOL_PW: &str = "pool-pw-Zc61rNbQ3t";
+    let fake = FakeBc::start();
+    fake.add_store("abc123", "Acme", "acme.example.com");
+    fake.add_token(API_STDIN, "abc123", &["store_v2_orders"]);
+    let env = Env::with_fake(&fake);
+    let out = env
+        .cmd(&[
+            "create",
+            "tok",
+            "--auth-type",
+            "token",
+            "--store-hash",
+            "abc123",
+            "--access-token-stdin",
+        ])
+        .write_stdin(format!("{API_STDIN}\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let pool_url = format!("redis://:{POOL_PW}@127.0.0.1:1/0");
+    let exec = |extra: &[&str], cmd: &[&str]| {
+        let args: Vec<&str> = [&["exec", "tok"][..], extra, &["--"], cmd].concat();
+        env.cmd(&args)
+            .env("BCCONN_CLIENT_SECRET", CS_ENV)
+            .env("BCCONN_ACCESS_TOKEN", API_ENV)
+            .env("BCCONN_PASSPHRASE", CS_WRONG)
+            .env("BCCONN_POOL_URL", &pool_url)
+            .output()
+            .unwrap()
+    };
+    let out = exec(&[], &["env"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let child = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        child.contains(&format!("BIGCOMMERCE_ACCESS_TOKEN={API_STDIN}\n")),
+        "the token CMD is for: {child}"
+    );
+    for gone in [CS_ENV, API_ENV, CS_WRONG, POOL_PW, "BCCONN_POOL_URL="] {
+        assert!(!child.contains(gone), "{gone} reached CMD: {child}");
+    }
+    assert!(
+        child.contains("BCCONN_EXEC_REMOVED=BCCONN_POOL_URL\n"),
+        "{child}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(POOL_PW));
+
+    // A bcconn inside CMD that needs the pools refuses, naming the way out.
+    let bin = crate::common::BIN;
+    let sent = fake.count("GET", "/stores/abc123/v2/time");
+    let out = exec(&[], &[bin, "api", "v2/time", "-c", "tok"]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("BCCONN_POOL_URL was removed by `bcconn exec`")
+            && text.contains("--pass-bcconn-env"),
+        "{text}"
+    );
+    assert_eq!(
+        fake.count("GET", "/stores/abc123/v2/time"),
+        sent,
+        "nothing sent"
+    );
+
+    // --pass-bcconn-env: the settings stay, the secret inputs never.
+    let out = exec(&["--pass-bcconn-env"], &["env"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let child = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        child.contains(&format!("BCCONN_POOL_URL={pool_url}\n")),
+        "{child}"
+    );
+    assert!(!child.contains("BCCONN_EXEC_REMOVED"), "{child}");
+    for gone in [CS_ENV, API_ENV, CS_WRONG] {
+        assert!(!child.contains(gone), "{gone} reached CMD: {child}");
+    }
+}
