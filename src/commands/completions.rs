@@ -155,12 +155,13 @@ struct SavedIClient<'a> {
 }
 
 /// The record file's bytes, if it is a regular file (a FIFO must not hang
-/// the shell).
+/// the shell), read no further than it states (a link to a `/proc` file
+/// must not read until memory runs out).
 fn record_bytes() -> Option<Vec<u8>> {
-    let records = Records::new(&Env::from_process().home);
-    let path = records.path();
-    std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
-    std::fs::read(path).ok()
+    Records::new(&Env::from_process().home)
+        .read_bytes()
+        .ok()
+        .flatten()
 }
 
 /// Names that start with what was typed (ignoring case, as names match).

@@ -17,6 +17,15 @@ pub fn shown(name: &str) -> String {
     format!("\"{}\"", crate::text::outside(name, MAX_NAME + 16))
 }
 
+/// Characters a shell treats specially somewhere in a word (bash, zsh,
+/// fish, PowerShell): expansion (`$` `` ` `` `~` `!` `%` `^`), quoting
+/// (`'` `"` `\`), globbing (`*` `?` `[` `]` `{` `}`), comments (`#`),
+/// and command separators and redirections. New names may not hold them:
+/// names are pasted into commands (bcconn's own hints, completion), and a
+/// name holding `$(…)` ran when a completed line was entered. Names saved
+/// before this rule keep working; only new names are checked.
+pub const SHELL_METACHARACTERS: &str = "$`~!%^'\"\\*?[]{}#;&|<>()";
+
 /// Checks a record name: non-empty printable text, at most 64 characters,
 /// no leading or trailing space (they make names that look equal differ),
 /// and nothing that hides or reorders text on a terminal (control
@@ -53,6 +62,18 @@ pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
             c as u32
         ))
         .hint(fix));
+    }
+    if let Some(c) = name.chars().find(|c| SHELL_METACHARACTERS.contains(*c)) {
+        let shown = match c {
+            '"' | '\\' => format!("\\{c}"),
+            c => c.to_string(),
+        };
+        return Err(usage(format!(
+            "{kind} names cannot hold \"{shown}\" (a shell metacharacter)"
+        ))
+        .hint(
+            "names are pasted into shell commands and completed by the shell: use letters, digits, spaces and - _ . @ , + = : / (e.g. \"acme-prod\")",
+        ));
     }
     if name.trim() != name {
         return Err(usage(format!(
