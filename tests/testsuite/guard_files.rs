@@ -115,7 +115,7 @@ fn a_record_file_linked_to_proc_pagemap_is_read_bounded_by_every_reader() {
     );
 }
 
-#[allow(dead_code)]
+#[cfg(unix)]
 fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
@@ -348,4 +348,80 @@ fn list_escapes_control_characters_in_names() {
     assert!(!out.stdout.contains(&0x1b), "raw ESC in --json");
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["name"], "evil\u{1b}]0;owned\u{7}\u{1b}[2Jname");
+}
+
+// ---- completion quotes what it inserts ------------------------------------
+
+/// Runs bash's completion function for `bcconn show WORD` in `dir` (the
+/// script from `bcconn completions bash`, called as `complete -F` calls
+/// it), then evaluates each reply as the shell would once the line is
+/// entered. Returns (replies, evaluated words).
+#[cfg(unix)]
+fn bash_complete(env: &Env, dir: &Path, word: &str) -> (Vec<String>, Vec<String>) {
+    let out = env.cmd(&["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    let probe = format!(
+        "{script}\n\
+         w=\"$1\"\n\
+         COMP_WORDS=(bcconn show \"$w\"); COMP_CWORD=2; COMP_TYPE=9\n\
+         COMP_LINE=\"bcconn show $w\"; COMP_POINT=${{#COMP_LINE}}\n\
+         _clap_complete_bcconn bcconn \"$w\" show\n\
+         for r in \"${{COMPREPLY[@]}}\"; do printf 'reply[%s]\\n' \"$r\"; done\n\
+         for r in \"${{COMPREPLY[@]}}\"; do eval \"set -- $r\"; printf 'word[%s]\\n' \"$1\"; done\n"
+    );
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear()
+        .current_dir(dir)
+        .args(["-c", &probe, "probe", word]);
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = bash.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let pick = |tag: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(tag)?.strip_suffix(']'))
+            .map(str::to_string)
+            .collect()
+    };
+    (pick("reply["), pick("word["))
+}
+
+/// A saved name holding `$(…)` (made by hand or by an older bcconn) is
+/// completed quoted: entering the completed line runs nothing, and the
+/// word is the name.
+#[cfg(unix)]
+#[test]
+fn bash_completion_quotes_a_name_that_holds_a_command_substitution() {
+    let env = Env::new();
+    add_app(&env);
+    for name in ["xshop", "yshop", "plain"] {
+        assert!(create_pending(&env, name).status.success());
+    }
+    let odd = "x$(touch pwned)";
+    hand_rename(&env, "xshop", odd);
+    hand_rename(&env, "yshop", "y'q $HOME");
+    let cwd = env.dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    for (typed, name) in [
+        ("x", odd),
+        ("'x$(", odd),
+        ("x\\$", odd),
+        ("", odd),
+        ("y", "y'q $HOME"),
+    ] {
+        let (replies, words) = bash_complete(&env, &cwd, typed);
+        assert!(
+            words.contains(&name.to_string()),
+            "typed {typed:?}: replies {replies:?}, words {words:?}"
+        );
+        assert!(
+            !replies.contains(&name.to_string()),
+            "typed {typed:?}: inserted unquoted: {replies:?}"
+        );
+        assert!(!exists(&cwd.join("pwned")), "the name ran: {replies:?}");
+    }
+    // Ordinary names are inserted as they are.
+    let (replies, _) = bash_complete(&env, &cwd, "pl");
+    assert_eq!(replies, ["plain"]);
 }
