@@ -78,10 +78,13 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Scopes as a line: the granted ones are BigCommerce's words, and either
+/// list may have been edited by hand, so each is escaped and the line
+/// bounded.
 fn join(scopes: &[String]) -> String {
     if scopes.is_empty() {
         "-".into()
     } else {
-        scopes.join(" ")
+        crate::bigcommerce::scopes::shown_list(scopes)
     }
 }

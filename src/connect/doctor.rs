@@ -1182,16 +1182,24 @@ fn siblings(file: &RecordFile) -> Vec<Finding> {
         .iter()
         .map(|group| {
             let first = group[0];
+            // A few names and a count: a thousand siblings are one line.
             let names: Vec<String> = group
                 .iter()
-                .map(|c| format!("{:?} ({})", outside(&c.name, 64), c.state.as_str()))
+                .take(3)
+                .map(|c| format!("{} ({})", super::rules::shown(&c.name), c.state.as_str()))
                 .collect();
+            let names = match group.len() {
+                n if n > names.len() => {
+                    format!("{n} connections ({} and {} more)", names.join(", "), n - names.len())
+                }
+                _ => names.join(", "),
+            };
             let client_id = file.client_id_of(first).unwrap_or_default();
             Finding::warn(
                 CHECK,
                 format!(
                     "{} authorize the same app (client id {}) on store {}: BigCommerce keeps one token per app and store, so authorizing one ends the others' tokens",
-                    names.join(", "),
+                    names,
                     outside(client_id, 64),
                     first.store_hash
                 ),

@@ -425,3 +425,158 @@ fn bash_completion_quotes_a_name_that_holds_a_command_substitution() {
     let (replies, _) = bash_complete(&env, &cwd, "pl");
     assert_eq!(replies, ["plain"]);
 }
+
+// ---- bounded echoes -----------------------------------------------------------
+
+/// A scope list from the person: a 10,000-character unknown scope (or one
+/// holding ESC) is named short and escaped.
+#[test]
+fn an_unknown_scope_is_echoed_bounded_and_escaped() {
+    let env = Env::new();
+    add_app(&env);
+    assert!(create_pending(&env, "shop").status.success());
+    let huge = format!("store_{}", "x".repeat(10_000));
+    for scope in [huge.as_str(), "evil\u{1b}[2Jscope"] {
+        for args in [
+            vec![
+                "create",
+                "other",
+                "--no-authorize",
+                "--iclient",
+                "app",
+                "--store-hash",
+                "abc123",
+                "--scopes",
+                scope,
+            ],
+            vec!["edit", "shop", "--scopes", scope],
+        ] {
+            let out = env.cmd(&args).output().unwrap();
+            let text = all_output(&out);
+            assert_eq!(code(&out), Some(2), "{}", &text[..text.len().min(400)]);
+            assert!(text.contains("unknown scope \""), "{text}");
+            assert!(
+                out.stderr.len() < 600,
+                "{} bytes: {}",
+                out.stderr.len(),
+                &text[..400]
+            );
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c != '\n' && bcconn::text::is_unsafe(c)),
+                "{text:?}"
+            );
+        }
+    }
+}
+
+/// A record file with `n` pending connections named `sib0`.. on the app
+/// `app` (client id clientid1) and store abc123.
+fn with_siblings(env: &Env, n: usize) {
+    let mut file: Value = serde_json::from_slice(&env.record_bytes()).unwrap();
+    let iclient = file["iclients"][0]["id"].as_str().unwrap().to_string();
+    let conns: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("{i:016x}"),
+                "name": format!("sib{i}"),
+                "auth_type": "oauth2",
+                "store_hash": "abc123",
+                "scopes": ["store_v2_orders"],
+                "iclient_id": iclient,
+                "concurrency": 1,
+                "state": "authorized",
+                "created_at": "2026-01-01T00:00:00Z",
+                "updated_at": "2026-01-01T00:00:00Z",
+            })
+        })
+        .collect();
+    file["connections"] = Value::Array(conns);
+    std::fs::write(env.record_path(), serde_json::to_vec(&file).unwrap()).unwrap();
+}
+
+/// Lines of `text` that warn about siblings (name the shared app and store).
+fn sibling_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.contains("sib") && l.contains("one token per app and store"))
+        .collect()
+}
+
+/// 1,000 connections on one app and store: each place that warns about
+/// siblings says it in one line, with the count and a few names.
+#[test]
+fn a_thousand_siblings_are_one_warning_line_with_a_count() {
+    let env = Env::new();
+    add_app(&env);
+    with_siblings(&env, 1000);
+    env.add_iclient(
+        "other-app",
+        "clientid2",
+        "secret-Gf3",
+        "http://localhost:8766/auth",
+    );
+    let check = |what: &str, n: usize, out: &Output| {
+        let text = all_output(out);
+        let lines = sibling_lines(&text);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{what}: {} lines: {}",
+            lines.len(),
+            &text[..text.len().min(2000)]
+        );
+        assert!(
+            lines[0].contains(&format!("{n} connections (")),
+            "{what}: {}",
+            lines[0]
+        );
+        assert!(lines[0].contains("\"sib0\""), "{what}: {}", lines[0]);
+        assert!(lines[0].len() < 500, "{what}: {}", lines[0]);
+    };
+    // create: a new sibling.
+    let out = create_pending(&env, "new");
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    check("create", 1000, &out);
+    // edit: moving a connection onto the app.
+    let out = env
+        .cmd(&[
+            "create",
+            "moved",
+            "--no-authorize",
+            "--iclient",
+            "other-app",
+            "--store-hash",
+            "abc123",
+            "--scopes",
+            "store_v2_orders",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let out = env
+        .cmd(&["edit", "moved", "--iclient", "app"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    check("edit", 1001, &out);
+    // authorize: said before the browser would open (the manual flow then
+    // finds no pasted address on stdin).
+    let out = env
+        .cmd(&["authorize", "new", "--flow", "manual", "--timeout", "5"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    check("authorize", 1000, &out);
+    // doctor: one finding for the group, its detail bounded.
+    let out = env.cmd(&["doctor", "--json"]).output().unwrap();
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let sib: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["check"] == "siblings")
+        .collect();
+    assert_eq!(sib.len(), 1, "{sib:?}");
+    let detail = sib[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("1002 connections"), "{detail}");
+    assert!(detail.len() < 600, "{detail}");
+}
