@@ -344,6 +344,20 @@ fn list_escapes_control_characters_in_names() {
             "{columns:?}: {text:?}"
         );
     }
+    // `show` too (the record's values may have been edited by hand).
+    let out = env
+        .cmd(&["show", "evil\u{1b}]0;owned\u{7}\u{1b}[2Jname"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text
+            .chars()
+            .any(|c| c != '\n' && bcconn::text::is_unsafe(c)),
+        "show: {text:?}"
+    );
+    assert!(text.contains("evil\\u{1b}]0;owned"), "show: {text:?}");
     let out = env.cmd(&["list", "--json"]).output().unwrap();
     assert!(!out.stdout.contains(&0x1b), "raw ESC in --json");
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
