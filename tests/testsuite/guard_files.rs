@@ -358,6 +358,24 @@ fn list_escapes_control_characters_in_names() {
         "show: {text:?}"
     );
     assert!(text.contains("evil\\u{1b}]0;owned"), "show: {text:?}");
+    // iClient names too, in `iclient list` and `iclient show`.
+    hand_rename(&env, "app", "app\u{1b}[31m");
+    for args in [
+        vec!["iclient", "list"],
+        vec!["iclient", "show", "app\u{1b}[31m"],
+    ] {
+        let out = env.cmd(&args).output().unwrap();
+        assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && bcconn::text::is_unsafe(c)),
+            "{args:?}: {text:?}"
+        );
+        assert!(text.contains("app\\u{1b}[31m"), "{args:?}: {text:?}");
+        assert!(text.contains("evil\\u{1b}]0;owned"), "{args:?}: {text:?}");
+    }
     let out = env.cmd(&["list", "--json"]).output().unwrap();
     assert!(!out.stdout.contains(&0x1b), "raw ESC in --json");
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
