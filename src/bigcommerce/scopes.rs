@@ -306,13 +306,46 @@ const KNOWN_MISNAMES: &[(&str, &str)] = &[
 /// Why a scope list was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
 pub enum ScopeError {
-    #[error("unknown scope {name:?}{}", did_you_mean(suggestion.as_deref()))]
+    #[error("unknown scope {}{}", shown(name), did_you_mean(suggestion.as_deref()))]
     Unknown {
         name: String,
         suggestion: Option<String>,
     },
     #[error("no scopes given")]
     Empty,
+}
+
+/// The longest scope name shown whole (the longest real one is under 50).
+const SHOWN_SCOPE: usize = 64;
+/// How many scopes a list shown to a person names before "and N more".
+const SHOWN_SCOPES: usize = 40;
+
+/// A scope name from outside (typed, or in BigCommerce's answer) as a
+/// message shows it: quoted, escaped, and cut short, so a 10,000-character
+/// name cannot flood the terminal.
+fn shown(name: &str) -> String {
+    let count = name.chars().count();
+    let head: String = name.chars().take(SHOWN_SCOPE).collect();
+    if count > SHOWN_SCOPE {
+        format!("{head:?}… ({count} characters)")
+    } else {
+        format!("{head:?}")
+    }
+}
+
+/// Scopes from outside (BigCommerce's grant, a hand-edited record) as a
+/// line shows them: space-separated, each escaped and bounded, the first
+/// [`SHOWN_SCOPES`] and a count of the rest.
+pub fn shown_list(scopes: &[String]) -> String {
+    let mut out: Vec<String> = scopes
+        .iter()
+        .take(SHOWN_SCOPES)
+        .map(|s| crate::text::outside(s, SHOWN_SCOPE))
+        .collect();
+    if scopes.len() > SHOWN_SCOPES {
+        out.push(format!("… and {} more", scopes.len() - SHOWN_SCOPES));
+    }
+    out.join(" ")
 }
 
 fn did_you_mean(suggestion: Option<&str>) -> String {
@@ -368,7 +401,12 @@ pub fn validate(names: &[String]) -> Result<Vec<String>, ScopeError> {
             None => {
                 return Err(ScopeError::Unknown {
                     name: name.to_owned(),
-                    suggestion: suggest(name).map(str::to_owned),
+                    // Nothing is near a name this long, and measuring the
+                    // distance to every scope would take a while.
+                    suggestion: (name.len() <= 4 * SHOWN_SCOPE)
+                        .then(|| suggest(name))
+                        .flatten()
+                        .map(str::to_owned),
                 });
             }
         }
@@ -814,6 +852,20 @@ mod tests {
             );
             assert_eq!(e.to_string(), format!("unknown scope \"{input}\""));
         }
+    }
+
+    #[test]
+    fn unknown_scopes_are_shown_bounded_and_escaped() {
+        let huge = "x".repeat(10_000);
+        let e = parse_list(&huge).unwrap_err().to_string();
+        assert!(e.len() < 120, "{e}");
+        assert!(e.ends_with("… (10000 characters)"), "{e}");
+        let e = parse_list("a\u{1b}[2Jb").unwrap_err().to_string();
+        assert_eq!(e, "unknown scope \"a\\u{1b}[2Jb\"");
+        let many: Vec<String> = (0..100).map(|i| format!("s{i}\u{7}")).collect();
+        let line = shown_list(&many);
+        assert!(line.ends_with("… and 60 more"), "{line}");
+        assert!(!line.contains('\u{7}'), "{line}");
     }
 
     #[test]

@@ -90,7 +90,122 @@ fn with_completer(
 pub fn complete() {
     clap_complete::CompleteEnv::with_factory(command)
         .var(VAR)
+        .shells(SHELLS)
         .complete();
+}
+
+/// How a shell needs a completed name written so that entering the line
+/// gives back the name and runs nothing: bash inserts a reply as it is (a
+/// name holding `$(…)` ran when the line was entered), PowerShell too;
+/// zsh (`compadd`) and fish quote what they insert themselves, so quoting
+/// there would put the quotes into the name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Quote {
+    AsIs,
+    /// `'…'`, a `'` written `'\''` (bash).
+    Posix,
+    /// `'…'`, a `'` written `''` (PowerShell).
+    PowerShell,
+}
+
+thread_local! {
+    /// The quoting of the shell this run answers (set before the engine
+    /// calls the name completers, which cannot be told otherwise).
+    static QUOTE: std::cell::Cell<Quote> = const { std::cell::Cell::new(Quote::AsIs) };
+}
+
+/// A built-in shell whose completion answer quotes saved names its way.
+struct Quoting {
+    shell: &'static dyn EnvCompleter,
+    quote: Quote,
+}
+
+impl EnvCompleter for Quoting {
+    fn name(&self) -> &'static str {
+        self.shell.name()
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.shell.is(name)
+    }
+
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        self.shell
+            .write_registration(var, name, bin, completer, buf)
+    }
+
+    fn write_complete(
+        &self,
+        cmd: &mut clap::Command,
+        args: Vec<std::ffi::OsString>,
+        current_dir: Option<&std::path::Path>,
+        buf: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        QUOTE.with(|q| q.set(self.quote));
+        self.shell.write_complete(cmd, args, current_dir, buf)
+    }
+}
+
+const SHELLS: Shells<'static> = Shells(&[
+    &Quoting {
+        shell: &clap_complete::env::Bash,
+        quote: Quote::Posix,
+    },
+    &Quoting {
+        shell: &clap_complete::env::Zsh,
+        quote: Quote::AsIs,
+    },
+    &Quoting {
+        shell: &clap_complete::env::Fish,
+        quote: Quote::AsIs,
+    },
+    &Quoting {
+        shell: &clap_complete::env::Powershell,
+        quote: Quote::PowerShell,
+    },
+    // Not offered by `bcconn completions`; answered as clap does.
+    &Quoting {
+        shell: &clap_complete::env::Elvish,
+        quote: Quote::AsIs,
+    },
+]);
+
+/// `name` as a word the shell gives back unchanged: as it is when it holds
+/// nothing the shell treats specially (so `shop` stays `shop`).
+fn quoted(name: &str, quote: Quote) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.@/:,+=".contains(c))
+        && !name.starts_with(['-', '@', '=']);
+    match quote {
+        _ if plain => name.to_string(),
+        Quote::AsIs => name.to_string(),
+        Quote::Posix => format!("'{}'", name.replace('\'', "'\\''")),
+        Quote::PowerShell => format!("'{}'", name.replace('\'', "''")),
+    }
+}
+
+/// What was typed so far, without the quoting the shell would remove
+/// (`'x$(` or `x\$` while completing a quoted name in bash).
+fn unquoted(typed: &str) -> String {
+    let mut out = String::new();
+    let mut chars = typed.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {}
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<u8> {
@@ -100,8 +215,7 @@ pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<u8> {
         Shell::Fish => "fish",
         Shell::Powershell => "powershell",
     };
-    let shells = Shells::builtins();
-    let shell: &dyn EnvCompleter = shells
+    let shell: &dyn EnvCompleter = SHELLS
         .completer(name)
         .expect("clap_complete knows the four shells");
     let mut script = Vec::new();
@@ -155,12 +269,13 @@ struct SavedIClient<'a> {
 }
 
 /// The record file's bytes, if it is a regular file (a FIFO must not hang
-/// the shell).
+/// the shell), read no further than it states (a link to a `/proc` file
+/// must not read until memory runs out).
 fn record_bytes() -> Option<Vec<u8>> {
-    let records = Records::new(&Env::from_process().home);
-    let path = records.path();
-    std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
-    std::fs::read(path).ok()
+    Records::new(&Env::from_process().home)
+        .read_bytes()
+        .ok()
+        .flatten()
 }
 
 /// Names that start with what was typed (ignoring case, as names match).
@@ -168,10 +283,15 @@ fn matching<'a>(
     current: &OsStr,
     items: impl Iterator<Item = (&'a str, String)>,
 ) -> Vec<CompletionCandidate> {
-    let typed = current.to_string_lossy().to_lowercase();
+    let quote = QUOTE.with(|q| q.get());
+    let typed = current.to_string_lossy();
+    let typed = match quote {
+        Quote::AsIs => typed.to_lowercase(),
+        _ => unquoted(&typed).to_lowercase(),
+    };
     items
         .filter(|(name, _)| name.to_lowercase().starts_with(&typed))
-        .map(|(name, help)| CompletionCandidate::new(name).help(Some(help.into())))
+        .map(|(name, help)| CompletionCandidate::new(quoted(name, quote)).help(Some(help.into())))
         .collect()
 }
 
@@ -219,6 +339,22 @@ mod tests {
     fn every_name_argument_exists() {
         // mut_arg and mut_subcommand panic on a name that is not there.
         command().debug_assert();
+    }
+
+    #[test]
+    fn names_are_quoted_the_way_each_shell_reads_them_back() {
+        let odd = "x$(touch pwned) it's";
+        assert_eq!(quoted(odd, Quote::Posix), "'x$(touch pwned) it'\\''s'");
+        assert_eq!(quoted(odd, Quote::PowerShell), "'x$(touch pwned) it''s'");
+        // zsh and fish quote what they insert themselves.
+        assert_eq!(quoted(odd, Quote::AsIs), odd);
+        for quote in [Quote::Posix, Quote::PowerShell, Quote::AsIs] {
+            assert_eq!(quoted("acme-prod_2", quote), "acme-prod_2");
+            assert_eq!(quoted("東京-café", quote), "東京-café");
+        }
+        assert_eq!(quoted("a b", Quote::Posix), "'a b'");
+        assert_eq!(unquoted("'x$("), "x$(");
+        assert_eq!(unquoted("x\\$\\(t"), "x$(t");
     }
 
     #[test]

@@ -194,14 +194,10 @@ fn list(ctx: &Context, args: IclientListArgs) -> Result<u8> {
         .iter()
         .map(|v| {
             vec![
-                v.name.to_string(),
-                v.client_id.to_string(),
-                v.callback_url.to_string(),
-                if v.connections.is_empty() {
-                    "-".into()
-                } else {
-                    v.connections.join(", ")
-                },
+                name(v.name),
+                crate::text::outside(v.client_id, 200),
+                crate::text::outside(v.callback_url, 200),
+                names(&v.connections),
             ]
         })
         .collect();
@@ -239,17 +235,16 @@ fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
         ui::out_json(&WithSecret { view: v, secret })?;
         return Ok(0);
     }
-    let conns = if v.connections.is_empty() {
-        "-".to_string()
-    } else {
-        v.connections.join(", ")
-    };
+    let conns = names(&v.connections);
     let rows = vec![
-        vec!["name".into(), v.name.to_string()],
-        vec!["id".into(), v.id.to_string()],
-        vec!["client id".into(), v.client_id.to_string()],
+        vec!["name".into(), name(v.name)],
+        vec!["id".into(), crate::text::outside(v.id, 200)],
+        vec!["client id".into(), crate::text::outside(v.client_id, 200)],
         vec!["client secret".into(), secret],
-        vec!["callback url".into(), v.callback_url.to_string()],
+        vec![
+            "callback url".into(),
+            crate::text::outside(v.callback_url, 200),
+        ],
         vec!["connections".into(), conns],
         vec!["created".into(), v.created_at.to_string()],
         vec!["updated".into(), v.updated_at.to_string()],
@@ -311,4 +306,21 @@ fn refuse_if_used(file: &RecordFile, ic: &IClient) -> Result<(), crate::error::F
         users.join(", ")
     ))
     .hint("delete those connections or move them to another iClient with `bcconn edit NAME --iclient OTHER` first"))
+}
+
+/// A name as a table shows it: a hand-edited record may hold ESC (which
+/// repaints or retitles the terminal) or a 10,000-character name.
+fn name(n: &str) -> String {
+    crate::text::outside(n, crate::store::MAX_NAME + 16)
+}
+
+/// The connections using an iClient, each as [`name`] shows it.
+fn names<S: AsRef<str>>(list: &[S]) -> String {
+    if list.is_empty() {
+        return "-".into();
+    }
+    list.iter()
+        .map(|n| name(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -35,15 +35,16 @@ pub fn write_pages(dir: &std::path::Path) -> Result<Vec<String>> {
         let man = clap_mangen::Man::new(cmd)
             .manual("bcconn")
             .source(concat!("bcconn ", env!("CARGO_PKG_VERSION")));
-        let path = man
-            .generate_to(dir)
+        // Rendered here and put in place by replacing the file: a link
+        // already in DIR (a shared or packaged directory) is replaced,
+        // never written through to whatever it points at.
+        let name = man.get_filename();
+        let mut page = Vec::new();
+        man.render(&mut page)
+            .with_context(|| format!("rendering the man page {name}"))?;
+        crate::fsutil::replace_file(&dir.join(&name), &page, 0o644)
             .with_context(|| format!("writing a man page into {}", dir.display()))?;
-        pages.push(
-            path.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-        );
+        pages.push(name);
     }
     pages.sort();
     Ok(pages)

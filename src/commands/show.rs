@@ -74,14 +74,26 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
     rows.push(vec!["concurrency".into(), concurrency]);
     rows.push(vec!["created".into(), v.created_at.into()]);
     rows.push(vec!["updated".into(), v.updated_at.into()]);
+    // A hand-edited record, or BigCommerce's answer (store name, e-mails),
+    // can hold ESC or run long: every value is escaped and bounded.
+    for row in &mut rows {
+        let max = match row[0].as_str() {
+            "name" | "iclient" => crate::store::MAX_NAME + 16,
+            _ => 2000,
+        };
+        row[1] = crate::text::outside(&row[1], max);
+    }
     ui::out(&ui::kv(&rows))?;
     Ok(0)
 }
 
+/// Scopes as a line: the granted ones are BigCommerce's words, and either
+/// list may have been edited by hand, so each is escaped and the line
+/// bounded.
 fn join(scopes: &[String]) -> String {
     if scopes.is_empty() {
         "-".into()
     } else {
-        scopes.join(" ")
+        crate::bigcommerce::scopes::shown_list(scopes)
     }
 }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use secrecy::SecretString;
 
 use super::commit::{Changes, Grant, Target, save_token};
+use super::rules;
 use super::runtime;
 use crate::bigcommerce::api::{self, Check, StoreInfo};
 use crate::bigcommerce::oauth::callback::{Callback, Expect};
@@ -225,13 +226,25 @@ fn try_authorize(
     let mut after = file.clone();
     changes.apply(&mut after, &conn.id).map_err(before)?;
     let me = after.connection_by_id(&conn.id).expect("checked above");
-    for s in after.siblings_of(me) {
-        if s.state == State::Authorized {
-            ctx.progress.warn(&format!(
-                "authorizing {:?} ends the token of {:?}: BigCommerce keeps one token per app and store",
-                conn.name, s.name
-            ));
-        }
+    // One line, however many siblings there are.
+    let ended: Vec<&str> = after
+        .siblings_of(me)
+        .iter()
+        .filter(|s| s.state == State::Authorized)
+        .map(|s| s.name.as_str())
+        .collect();
+    match ended.len() {
+        0 => {}
+        1 => ctx.progress.warn(&format!(
+            "authorizing {} ends the token of {}: BigCommerce keeps one token per app and store",
+            rules::shown(&conn.name),
+            rules::shown(ended[0])
+        )),
+        n => ctx.progress.warn(&format!(
+            "authorizing {} ends the tokens of {n} connections ({}): BigCommerce keeps one token per app and store",
+            rules::shown(&conn.name),
+            rules::few_names(&ended)
+        )),
     }
     let secret = match secret {
         Some(s) => s.clone(),
@@ -441,7 +454,7 @@ impl Request<'_> {
             if exchanged.scopes.is_empty() {
                 "none listed".to_string()
             } else {
-                exchanged.scopes.join(" ")
+                scopes::shown_list(&exchanged.scopes)
             }
         ));
         Ok(exchanged)

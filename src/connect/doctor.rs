@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::iclients::DEFAULT_CALLBACK_URL;
 use crate::context::Context;
 use crate::env::Env;
+use crate::error::Failure;
 use crate::loopback::server::{self, BindError};
 use crate::secrets::{self, FileStore, StoreKind};
 use crate::store::{self, RecordFile, State};
@@ -261,9 +262,12 @@ fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, String> {
             "{} is not a regular file (a FIFO, device or directory), so bcconn cannot use it",
             path.display()
         )),
-        Ok(_) => std::fs::read(path)
-            .map(Some)
-            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        // Bounded by the length it states: a link to a `/proc` file
+        // would read until memory runs out.
+        Ok(_) => store::bounded::read(path).map_err(|e| match e.downcast_ref::<Failure>() {
+            Some(f) => f.message.clone(),
+            None => format!("cannot read {}: {e:#}", path.display()),
+        }),
     }
 }
 
@@ -351,6 +355,9 @@ struct ModeProblem {
     text: String,
     path: PathBuf,
     want: u32,
+    /// The file is a symbolic link to this: `--fix` never changes a link's
+    /// target (it may be anyone's file, anywhere); the person does.
+    link: Option<PathBuf>,
 }
 
 #[cfg(unix)]
@@ -375,6 +382,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
             ),
             path: home.to_path_buf(),
             want: 0o700,
+            link: None,
         });
     } else if dir_mode & 0o055 != 0 {
         out.push(ModeProblem {
@@ -385,6 +393,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
             ),
             path: home.to_path_buf(),
             want: 0o700,
+            link: None,
         });
     }
     for (name, sensitivity) in FILES {
@@ -392,12 +401,22 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
+        // A link the person made (a dotfile manager's) is followed to judge
+        // the file, and named in what is said.
+        let link = std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then(|| std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()));
+        let name = match &link {
+            Some(target) => format!("{name} is a symbolic link to {}, which", target.display()),
+            None => name.to_string(),
+        };
         if !meta.is_file() {
             out.push(ModeProblem {
                 verdict: Verdict::Fail,
                 text: format!("{name} is not a regular file (a FIFO, device or directory)"),
                 path,
                 want: 0,
+                link,
             });
             continue;
         }
@@ -411,6 +430,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
                 ),
                 path: path.clone(),
                 want: 0,
+                link: link.clone(),
             });
         }
         let mode = meta.mode() & 0o777;
@@ -440,6 +460,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
                 text: format!("{name} is {mode:04o}: {why}"),
                 path,
                 want: 0o600,
+                link,
             });
         }
     }
@@ -472,13 +493,15 @@ fn permissions(home: &Path, fix: bool) -> Finding {
     let mut fixed = Vec::new();
     let mut dir_left_alone = false;
     if fix {
-        for p in problems.iter().filter(|p| p.want != 0) {
+        for p in problems.iter().filter(|p| p.want != 0 && p.link.is_none()) {
             let allowed = p.path != home || only_bcconn_files(home);
             dir_left_alone |= !allowed;
-            if allowed
-                && std::fs::set_permissions(&p.path, std::fs::Permissions::from_mode(p.want))
-                    .is_ok()
-            {
+            let changed = if p.path == home {
+                std::fs::set_permissions(&p.path, std::fs::Permissions::from_mode(p.want))
+            } else {
+                chmod_not_through_link(&p.path, p.want)
+            };
+            if allowed && changed.is_ok() {
                 fixed.push(format!("chmod {:o} {}", p.want, p.path.display()));
             }
         }
@@ -503,10 +526,11 @@ fn permissions(home: &Path, fix: bool) -> Finding {
                 format!(
                     "chmod {:o} {}",
                     p.want,
-                    shell_word(&p.path.display().to_string())
+                    shell_word(&p.link.as_ref().unwrap_or(&p.path).display().to_string())
                 )
             })
             .collect();
+        let links = left.iter().any(|p| p.want != 0 && p.link.is_some());
         let others = left.iter().any(|p| p.want == 0);
         let mut fix_text = commands.join("; ");
         if others {
@@ -515,7 +539,9 @@ fn permissions(home: &Path, fix: bool) -> Finding {
             }
             fix_text.push_str("move what is not a regular file (or not yours) away");
         }
-        if !fix && !commands.is_empty() {
+        if links {
+            fix_text.push_str(" (--fix does not change the target of a symbolic link: do it yourself, if that file is yours)");
+        } else if !fix && !commands.is_empty() {
             fix_text.push_str(" (or run `bcconn doctor --fix`)");
         } else if dir_left_alone {
             fix_text.push_str(
@@ -528,6 +554,22 @@ fn permissions(home: &Path, fix: bool) -> Finding {
         finding = finding.fixed(fixed.join("; "));
     }
     finding
+}
+
+/// chmod on the file itself: opened without following a link (one put
+/// there after the check is refused, not followed) and changed through the
+/// open descriptor. A FIFO opens at once (O_NONBLOCK) and is left alone.
+#[cfg(unix)]
+fn chmod_not_through_link(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
@@ -1140,16 +1182,24 @@ fn siblings(file: &RecordFile) -> Vec<Finding> {
         .iter()
         .map(|group| {
             let first = group[0];
+            // A few names and a count: a thousand siblings are one line.
             let names: Vec<String> = group
                 .iter()
-                .map(|c| format!("{:?} ({})", outside(&c.name, 64), c.state.as_str()))
+                .take(3)
+                .map(|c| format!("{} ({})", super::rules::shown(&c.name), c.state.as_str()))
                 .collect();
+            let names = match group.len() {
+                n if n > names.len() => {
+                    format!("{n} connections ({} and {} more)", names.join(", "), n - names.len())
+                }
+                _ => names.join(", "),
+            };
             let client_id = file.client_id_of(first).unwrap_or_default();
             Finding::warn(
                 CHECK,
                 format!(
                     "{} authorize the same app (client id {}) on store {}: BigCommerce keeps one token per app and store, so authorizing one ends the others' tokens",
-                    names.join(", "),
+                    names,
                     outside(client_id, 64),
                     first.store_hash
                 ),

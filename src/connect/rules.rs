@@ -17,6 +17,35 @@ pub fn shown(name: &str) -> String {
     format!("\"{}\"", crate::text::outside(name, MAX_NAME + 16))
 }
 
+/// How many names a one-line list shows before "and N more".
+const FEW: usize = 3;
+
+/// Names as one bounded line: `"a", "b", "c" and 997 more` (each as
+/// [`shown`]), so a thousand names never become a thousand lines or one
+/// line of a thousand names.
+pub fn few_names<S: AsRef<str>>(names: &[S]) -> String {
+    let mut out: Vec<String> = names.iter().take(FEW).map(|n| shown(n.as_ref())).collect();
+    let more = names.len().saturating_sub(FEW);
+    let mut line = out.join(", ");
+    if more > 0 {
+        line.push_str(&format!(" and {more} more"));
+    } else if out.len() > 1 {
+        // "a, b and c" reads better than "a, b, c" when nothing is left out.
+        let last = out.pop().unwrap_or_default();
+        line = format!("{} and {last}", out.join(", "));
+    }
+    line
+}
+
+/// Characters a shell treats specially somewhere in a word (bash, zsh,
+/// fish, PowerShell): expansion (`$` `` ` `` `~` `!` `%` `^`), quoting
+/// (`'` `"` `\`), globbing (`*` `?` `[` `]` `{` `}`), comments (`#`),
+/// and command separators and redirections. New names may not hold them:
+/// names are pasted into commands (bcconn's own hints, completion), and a
+/// name holding `$(…)` ran when a completed line was entered. Names saved
+/// before this rule keep working; only new names are checked.
+pub const SHELL_METACHARACTERS: &str = "$`~!%^'\"\\*?[]{}#;&|<>()";
+
 /// Checks a record name: non-empty printable text, at most 64 characters,
 /// no leading or trailing space (they make names that look equal differ),
 /// and nothing that hides or reorders text on a terminal (control
@@ -53,6 +82,18 @@ pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
             c as u32
         ))
         .hint(fix));
+    }
+    if let Some(c) = name.chars().find(|c| SHELL_METACHARACTERS.contains(*c)) {
+        let shown = match c {
+            '"' | '\\' => format!("\\{c}"),
+            c => c.to_string(),
+        };
+        return Err(usage(format!(
+            "{kind} names cannot hold \"{shown}\" (a shell metacharacter)"
+        ))
+        .hint(
+            "names are pasted into shell commands and completed by the shell: use letters, digits, spaces and - _ . @ , + = : / (e.g. \"acme-prod\")",
+        ));
     }
     if name.trim() != name {
         return Err(usage(format!(
@@ -172,18 +213,28 @@ impl RecordFile {
         Ok(lend.id.clone())
     }
 
-    /// Warnings for a connection that shares its app and store with others:
-    /// BigCommerce keeps one token per app and store.
-    pub fn sibling_warnings(&self, c: &Connection) -> Vec<String> {
-        self.siblings_of(c)
+    /// The warning for a connection that shares its app and store with
+    /// others (BigCommerce keeps one token per app and store): one line,
+    /// however many there are.
+    pub fn sibling_warnings(&self, c: &Connection) -> Option<String> {
+        let siblings: Vec<&str> = self
+            .siblings_of(c)
             .iter()
-            .map(|s| {
-                format!(
-                    "{:?} uses the same app and store as {:?}: BigCommerce keeps one token per app and store, so authorizing either ends the other's token",
-                    s.name, c.name
-                )
-            })
-            .collect()
+            .map(|s| s.name.as_str())
+            .collect();
+        match siblings.len() {
+            0 => None,
+            1 => Some(format!(
+                "{} uses the same app and store as {}: BigCommerce keeps one token per app and store, so authorizing either ends the other's token",
+                shown(siblings[0]),
+                shown(&c.name)
+            )),
+            n => Some(format!(
+                "{n} connections ({}) use the same app and store as {}: BigCommerce keeps one token per app and store, so authorizing any of them ends the others' tokens",
+                few_names(&siblings),
+                shown(&c.name)
+            )),
+        }
     }
 
     /// A warning when a connection for `hash` borrows from one for another store.

@@ -3,6 +3,7 @@
 //! graph). The rules a change must obey, with the hints a person gets, are
 //! the connection core's (`crate::connect::rules`).
 
+pub mod bounded;
 pub mod migrate;
 pub mod schema;
 pub mod summary;
@@ -89,10 +90,11 @@ impl Records {
     }
 
     /// The record file's bytes; `None` when there is no file yet. Only a
-    /// regular file (or a symlink to one) is read.
+    /// regular file (or a symlink to one) is read, and no more of it than
+    /// it states (a link to a `/proc` file reads without end).
     pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
         self.check_home()?;
-        fsutil::read_regular(&self.path())
+        bounded::read(&self.path())
     }
 
     /// `list`'s table (`None`: no file yet), without reading the whole

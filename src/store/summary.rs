@@ -13,10 +13,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{AuthType, State, VERSION, parse};
+use super::{AuthType, State, VERSION, bounded, parse};
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::Failure;
-use crate::fsutil;
 
 #[derive(Deserialize)]
 pub struct Summary<'a> {
@@ -278,13 +277,16 @@ impl Table {
     /// read whole through [`Summary::parse`], so `list` refuses what the
     /// other commands refuse.
     pub fn read(path: &Path) -> anyhow::Result<Option<Table>> {
-        let Some((file, _)) = fsutil::open_regular(path)? else {
+        // Bounded by what the file states: a link to a `/proc` file has no
+        // newline to stop at and no end. A read past the bound ends the
+        // line-by-line pass, and the whole read below says why.
+        let Some(file) = bounded::Bounded::open(path)? else {
             return Ok(None);
         };
         if let Some(table) = by_lines(std::io::BufReader::with_capacity(1 << 20, file)) {
             return Ok(Some(table));
         }
-        let Some(bytes) = fsutil::read_regular(path)? else {
+        let Some(bytes) = bounded::read(path)? else {
             return Ok(None);
         };
         let summary = Summary::parse(&bytes, path)?;
@@ -325,21 +327,43 @@ impl Table {
             (Some(_), lender) => Cow::Owned(format!(
                 "{} (from {})",
                 self.levels[i],
-                lender
-                    .map(|l| self.rows[l as usize].name.as_ref())
-                    .unwrap_or("(removed)")
+                safe(
+                    lender
+                        .map(|l| self.rows[l as usize].name.as_ref())
+                        .unwrap_or("(removed)"),
+                    NAME_CELL
+                )
             )),
             (None, _) => Cow::Owned(r.concurrency.to_string()),
         };
         [
-            Cow::Borrowed(r.name.as_ref()),
+            safe(r.name.as_ref(), NAME_CELL),
             Cow::Borrowed(r.store_hash.as_str()),
             Cow::Borrowed(r.auth_type.as_str()),
             Cow::Borrowed(r.state.as_str()),
-            Cow::Borrowed(iclient),
-            scopes,
+            safe(iclient, NAME_CELL),
+            match scopes {
+                Cow::Borrowed(s) => safe(s, OTHER_CELL),
+                Cow::Owned(s) => Cow::Owned(safe(&s, OTHER_CELL).into_owned()),
+            },
             concurrency,
         ]
+    }
+}
+
+/// The longest a name is shown in a cell (a hand-edited file may hold a
+/// longer one than bcconn saves), and any other text.
+const NAME_CELL: usize = super::MAX_NAME + 16;
+const OTHER_CELL: usize = 200;
+
+/// A cell as a terminal may show it: a name edited by hand can hold ESC
+/// (which repaints or retitles the terminal) or be 10,000 characters long.
+/// Borrowed, as nearly every cell is, when it needs nothing.
+fn safe(s: &str, max: usize) -> Cow<'_, str> {
+    if s.chars().any(crate::text::is_unsafe) || s.len() > max {
+        Cow::Owned(crate::text::outside(s, max))
+    } else {
+        Cow::Borrowed(s)
     }
 }
 

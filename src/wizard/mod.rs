@@ -502,7 +502,7 @@ fn warn_siblings(p: &mut dyn Prompter, pick: &IClientPick, hash: &StoreHash, rec
             .as_deref()
             .or_else(|| records.iclient(name).map(|ic| ic.client_id.as_str())),
     };
-    let siblings: Vec<String> = records
+    let siblings: Vec<&str> = records
         .connections
         .iter()
         .filter(|c| {
@@ -510,12 +510,18 @@ fn warn_siblings(p: &mut dyn Prompter, pick: &IClientPick, hash: &StoreHash, rec
                 && records.client_id_of(c).is_some()
                 && records.client_id_of(c) == client_id
         })
-        .map(|c| format!("{:?}", c.name))
+        .map(|c| c.name.as_str())
         .collect();
     if !siblings.is_empty() {
+        let who = match siblings.len() {
+            1 => crate::connect::rules::few_names(&siblings),
+            n => format!(
+                "{n} connections ({})",
+                crate::connect::rules::few_names(&siblings)
+            ),
+        };
         p.say(&format!(
-            "  ! {} already use{} this app for store {hash}: BigCommerce keeps one token per app and store, so authorizing this connection ends {} token.",
-            siblings.join(", "),
+            "  ! {who} already use{} this app for store {hash}: BigCommerce keeps one token per app and store, so authorizing this connection ends {} token.",
             if siblings.len() == 1 { "s" } else { "" },
             if siblings.len() == 1 { "its" } else { "their" },
         ));

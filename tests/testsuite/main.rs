@@ -22,6 +22,8 @@
 //!   each.
 //! * `doctor`: `bcconn doctor` on healthy and broken homes;
 //! * `completions`: shell completions (names from the records) and man pages.
+//! * `guard_files`: files read bounded and never acted on through a link,
+//!   names escaped and quoted (issue 14).
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -39,6 +41,7 @@ mod doctor;
 mod fake_bc_selftest;
 mod flow;
 mod guard_dotfile;
+mod guard_files;
 mod harden;
 mod inprocess;
 mod layers;
