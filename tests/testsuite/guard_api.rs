@@ -44,8 +44,19 @@ fn paginate_a_bare_array_that_ignores_page_ends_with_each_item_once() {
             json_answer(json!([{"id": 1, "name": "US"}, {"id": 2, "name": "EU"}]))
         },
     );
-    let out = run(&env, &["api", "v2/shipping/zones", "--paginate"]);
-    assert_exit(&out, 0);
+    let out = env
+        .cmd(&["api", "v2/shipping/zones", "--paginate"])
+        .current_dir(env.dir.path())
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let hits = fake.hostile_hits("GET", "v2/shipping/zones");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{hits} requests in 20 s: {}",
+        all_output(&out)
+    );
     let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         items,
@@ -53,7 +64,6 @@ fn paginate_a_bare_array_that_ignores_page_ends_with_each_item_once() {
     );
     // Page 1, then at most one batch (the pool's level) before the repeat
     // is seen.
-    let hits = fake.hostile_hits("GET", "v2/shipping/zones");
     assert!(hits <= 3, "{hits} requests for a one-page list");
 }
 
@@ -469,4 +479,52 @@ fn fields_and_input_read_only_bounded_regular_files() {
             .any(|r| r.path.ends_with("v3/customers")),
         "nothing was sent"
     );
+}
+
+// ---- 13. what reaches a terminal -------------------------------------------
+
+#[test]
+#[cfg(unix)]
+fn on_a_terminal_control_characters_are_escaped_and_piped_output_is_exact() {
+    use crate::wizard::Pty;
+    const BANNER: &str = "hi \x1b]0;owned\x07 \x1b[2J there\n";
+    let (fake, mut env) = setup("1");
+    env.set("NO_COLOR", "1");
+    fake.hostile("GET", "v2/banner", |_r: Recorded, _n| async move {
+        ([("content-type", "text/plain")], BANNER).into_response()
+    });
+    fake.hostile("GET", "v2/named", |_r: Recorded, _n| async move {
+        json_answer(json!({"name": "a\u{1b}[31mred\u{202e}"}))
+    });
+    for (args, shown) in [
+        (
+            vec!["api", "v2/banner"],
+            "hi \\u{1b}]0;owned\\u{7} \\u{1b}[2J there",
+        ),
+        (
+            vec!["api", "v2/named", "--jq", ".name"],
+            "a\\u{1b}[31mred\\u{202e}",
+        ),
+        // Pretty JSON keeps JSON's own escapes.
+        (
+            vec!["api", "v2/named"],
+            "\"name\": \"a\\u001b[31mred\\u{202e}\"",
+        ),
+    ] {
+        let mut t = Pty::spawn(&env, &args);
+        assert_eq!(t.finish(), 0, "{args:?}: {}", t.seen);
+        assert!(
+            !t.seen.contains('\x1b'),
+            "{args:?}: raw ESC reached the terminal: {:?}",
+            t.seen
+        );
+        assert!(!t.seen.contains('\u{202e}'), "{args:?}: {:?}", t.seen);
+        assert!(t.seen.contains(shown), "{args:?}: {:?}", t.seen);
+    }
+    // Piped, the body is byte for byte what the store sent.
+    let out = run(&env, &["api", "v2/banner"]);
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, BANNER.as_bytes());
+    let out = run(&env, &["api", "v2/named", "--jq", ".name"]);
+    assert_eq!(stdout(&out), "a\u{1b}[31mred\u{202e}\n");
 }
