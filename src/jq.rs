@@ -47,6 +47,9 @@ pub fn check(expr: &str) -> Result<(), String> {
 pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     use std::process::{Command, Stdio};
     let failed = |why: String| format!("--jq {expr:?}: {why}");
+    if input.len() as u64 > INPUT_MAX {
+        return Err(failed(too_big()));
+    }
     let exe = std::env::current_exe().map_err(|e| {
         failed(format!(
             "cannot find bcconn's own program to run the filter: {e}"
@@ -107,6 +110,13 @@ pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     Err(failed(death(&said, &status)))
 }
 
+fn too_big() -> String {
+    format!(
+        "the JSON to filter is larger than {} MiB, more than --jq takes",
+        INPUT_MAX >> 20
+    )
+}
+
 /// Why the child died, from what the runtime said and its signal.
 fn death(said: &str, status: &std::process::ExitStatus) -> String {
     if said.contains("overflowed its stack") {
@@ -155,7 +165,7 @@ pub fn child_entry() -> Option<u8> {
         return Some(1);
     }
     if input.len() as u64 > INPUT_MAX {
-        eprintln!("the answer is larger than {} MiB", INPUT_MAX >> 20);
+        eprintln!("{}", too_big());
         return Some(1);
     }
     let worker = std::thread::Builder::new()

@@ -67,13 +67,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
             }
             if a.status.is_success() {
                 if !a.body.is_empty() {
-                    print_body(&a.body, jq, write, terminal).map_err(|e| match write {
-                        true => e.context(format!(
-                            "the request succeeded ({}); its answer is printed above, unfiltered",
-                            a.status
-                        )),
-                        false => e,
-                    })?;
+                    print_body(&a.body, jq, write, terminal)?;
                 }
                 return Ok(0);
             }
@@ -123,12 +117,13 @@ fn print_body(body: &[u8], jq: Option<&str>, write: bool, terminal: bool) -> Res
         return match crate::jq::run(expr, body) {
             Ok(lines) if terminal => out(Escaper::default().all(&lines).as_bytes()),
             Ok(lines) => out(&lines),
-            Err(why) => {
-                if write {
-                    print_body(body, None, false, terminal)?;
-                }
-                Err(failure(why).into())
+            Err(why) if write => {
+                print_body(body, None, false, terminal)?;
+                Err(failure(why)
+                    .hint("the write was answered with success; its answer is printed above, unfiltered")
+                    .into())
             }
+            Err(why) => Err(failure(why).into()),
         };
     }
     if !terminal {

@@ -326,7 +326,11 @@ fn a_write_whose_filter_fails_still_prints_the_answer() {
     );
     assert_exit(&out, 1);
     assert!(stdout(&out).contains("4242"), "{}", all_output(&out));
-    assert!(stderr(&out).contains("--jq"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--jq") && err.contains("printed above"),
+        "{err}"
+    );
     // A filter that works still prints only what it gives.
     let out = run(
         &env,
@@ -458,6 +462,15 @@ fn fields_and_input_read_only_bounded_regular_files() {
         );
         assert!(started.elapsed() < Duration::from_secs(30));
     }
+    // stdin is a stream, read only up to the same bound.
+    let out = env
+        .cmd(&["api", "v3/customers", "--input", "-"])
+        .current_dir(env.dir.path())
+        .write_stdin(vec![b'{'; 64 * MIB + 1])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("more than"), "{}", stderr(&out));
     for h in [
         "Host: evil.example",
         "content-length: 5",
