@@ -282,7 +282,7 @@ impl Client {
                 stream_body(sent, &head, sink).await?;
                 break head;
             }
-            let body = read_body(sent, ANSWER_MAX).await?;
+            let body = read_body(sent, status, ANSWER_MAX).await?;
             if let Some(wait) = wait
                 && attempt < RETRIES
             {
@@ -617,10 +617,10 @@ fn page_value(answer: &Answer, page: u64) -> Result<Value> {
 }
 
 /// The body, read whole but no more than `max` bytes.
-async fn read_body(mut sent: reqwest::Response, max: u64) -> Result<Vec<u8>> {
+async fn read_body(mut sent: reqwest::Response, status: StatusCode, max: u64) -> Result<Vec<u8>> {
     let too_big = || {
         failure(format!(
-            "the answer is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
+            "the answer ({status}) is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
             human_bytes(max)
         ))
         .hint("without --jq and --paginate, bcconn streams the body to stdout")

@@ -432,6 +432,17 @@ fn a_big_answer_to_buffer_is_refused_with_a_clear_error() {
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("64 MiB"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
+    // An error answer is held for its title: the same cap, and the status
+    // is still said.
+    fake.hostile("GET", "v2/big-error", |_r: Recorded, _n| async move {
+        let mut r = big_body(100 * MIB);
+        *r.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    });
+    let out = run(&env, &["api", "v2/big-error"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("500") && err.contains("64 MiB"), "{err}");
 }
 
 // ---- 15. files that are not files, headers bcconn sets ----------------------
