@@ -84,7 +84,15 @@ fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
     match read_outside(path, INPUT_MAX, Links::Follow) {
         Ok(Some(bytes)) => Ok(bytes),
         Ok(None) => Err(usage(format!("{what}: {} does not exist", path.display())).into()),
-        Err(e) => Err(usage(format!("{what}: {}", crate::error::report(&e).1)).into()),
+        Err(e) => {
+            let (_, why, hint) = crate::error::report(&e);
+            let refused = usage(format!("{what}: {why}"));
+            Err(match hint {
+                Some(h) => refused.hint(h),
+                None => refused,
+            }
+            .into())
+        }
     }
 }
 

@@ -227,6 +227,16 @@ fn absurd_page_counts_are_errors_not_aborts() {
         };
         assert_exit(&out, 1);
         assert!(stderr(&out).contains("pages"), "{total}: {}", stderr(&out));
+        if total == json!(1_000_000_000_000u64) {
+            assert!(
+                stderr(&out)
+                    .contains("1000000000000 pages (total_pages), more than --max-pages 1000"),
+                "{}",
+                stderr(&out)
+            );
+        }
+        // Refused from page 1: no quota spent on a list that cannot be whole.
+        assert_eq!(fake.hostile_hits("GET", "v3/catalog/products"), 1);
         assert!(stdout(&out).is_empty());
     }
     // Asked page 1, told it is page 7.
