@@ -492,6 +492,8 @@ impl Client {
                     }
                     Ok((_, Err(e))) | Err(e) => break Err(e),
                 },
+                // Nothing in flight: draw more, unless the numbers ran out.
+                None if drawing => {}
                 None => break Ok(None),
             }
         };

@@ -252,24 +252,27 @@ fn absurd_page_counts_are_errors_not_aborts() {
 
 #[test]
 fn a_numbered_list_is_fetched_lazily_and_whole() {
-    let (fake, env) = setup("3");
-    fake.hostile("GET", "v3/catalog/brands", |rec: Recorded, _n| async move {
-        let page: u64 = rec.query_param("page").map_or(1, |p| p.parse().unwrap());
-        json_answer(json!({"data": [{"id": page}], "meta": {"pagination": {
-            "current_page": page, "total_pages": 40
-        }}}))
-    });
-    let out = run(&env, &["api", "v3/catalog/brands", "--paginate"]);
-    assert_exit(&out, 0);
-    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let ids: Vec<u64> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(ids, (1..=40).collect::<Vec<_>>());
-    assert_eq!(fake.hostile_hits("GET", "v3/catalog/brands"), 40);
+    // Level 1 too: one page in flight at a time must still reach the end.
+    for level in ["1", "3"] {
+        let (fake, env) = setup(level);
+        fake.hostile("GET", "v3/catalog/brands", |rec: Recorded, _n| async move {
+            let page: u64 = rec.query_param("page").map_or(1, |p| p.parse().unwrap());
+            json_answer(json!({"data": [{"id": page}], "meta": {"pagination": {
+                "current_page": page, "total_pages": 40
+            }}}))
+        });
+        let out = run(&env, &["api", "v3/catalog/brands", "--paginate"]);
+        assert_exit(&out, 0);
+        let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let ids: Vec<u64> = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, (1..=40).collect::<Vec<_>>(), "level {level}");
+        assert_eq!(fake.hostile_hits("GET", "v3/catalog/brands"), 40);
+    }
 }
 
 // ---- 8. --jq never aborts ------------------------------------------------------
@@ -453,6 +456,22 @@ fn a_big_answer_to_buffer_is_refused_with_a_clear_error() {
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("500") && err.contains("64 MiB"), "{err}");
+}
+
+#[test]
+fn a_paged_list_too_big_to_hold_is_an_error() {
+    let (fake, env) = setup("1");
+    // 50 MiB a page, each page new: past 256 MiB after the sixth.
+    fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
+        let blob = "x".repeat(50 * MIB);
+        json_answer(json!([{"id": n + 1, "blob": blob}]))
+    });
+    let out = run(&env, &["api", "v2/products", "--paginate"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("256 MiB"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(fake.hostile_hits("GET", "v2/products") <= 7);
 }
 
 // ---- 15. files that are not files, headers bcconn sets ----------------------
