@@ -350,6 +350,12 @@ impl Client {
                 let failed = self
                     .run_pages(&first, numbers, |n, answer| {
                         let value = page_value(&answer, n)?;
+                        if !value.is_array() && !value.get("data").is_some_and(Value::is_array) {
+                            return Err(unfollowable(
+                                &path,
+                                &format!("page {n} has no data array like page {current}"),
+                            ));
+                        }
                         list.add(paginate::items(value), answer.body.len())?;
                         Ok(true)
                     })
@@ -367,7 +373,12 @@ impl Client {
                     std::iter::successors(asked.checked_add(1), |n| n.checked_add(1)).take(more);
                 let failed = self
                     .run_pages(&first, numbers, |n, answer| {
-                        let items = paginate::items(page_value(&answer, n)?);
+                        let Value::Array(items) = page_value(&answer, n)? else {
+                            return Err(unfollowable(
+                                &path,
+                                &format!("page {n} is not a JSON array like page {asked}"),
+                            ));
+                        };
                         // An empty page is past the end; the same items again
                         // are a list that ignores `page` (it has one page).
                         if items.is_empty() || list.last() == Some(&items) {

@@ -178,6 +178,21 @@ fn paging_bcconn_cannot_follow_is_an_error_not_a_first_page() {
     assert!(stderr(&out).contains("cannot follow"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
     assert_eq!(fake.hostile_hits("GET", "v3/odd"), 1);
+    // A v2 list whose next page is not a list at all is not "the end".
+    fake.hostile("GET", "v2/odd", |_r: Recorded, n| async move {
+        match n {
+            0 => json_answer(json!([{"id": 1}])),
+            _ => json_answer(json!({"status": "maintenance"})),
+        }
+    });
+    let out = run(&env, &["api", "v2/odd", "--paginate"]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("page 2 is not a JSON array"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
 }
 
 // ---- 3. absurd total_pages / current_page ------------------------------------
