@@ -490,9 +490,13 @@ pub struct ApiArgs {
     #[arg(short = 'i', long)]
     pub include: bool,
 
-    /// Fetch every page of a list (v3 in parallel up to the pool's level, v2 until a 204) and print one JSON array
+    /// Fetch every page of a list (v3 in parallel up to the pool's level, v2 until a 204, cursor lists in turn) and print one JSON array
     #[arg(long, conflicts_with = "include")]
     pub paginate: bool,
+
+    /// With --paginate: fetch at most N pages (0: no cap); a list longer than that is an error (exit 1), never printed cut short
+    #[arg(long, value_name = "N", default_value_t = crate::bigcommerce::client::DEFAULT_MAX_PAGES, requires = "paginate")]
+    pub max_pages: u64,
 
     /// Filter the output with a jq expression (strings print without quotes)
     #[arg(short = 'q', long = "jq", value_name = "EXPR")]

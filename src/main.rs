@@ -10,6 +10,12 @@ use bcconn::{cli, commands, context, env, error};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `--jq` runs its filter in a child: this same program, as the hidden
+    // `bcconn __jq EXPR` (never parsed by clap, so never in help or
+    // completions).
+    if let Some(code) = bcconn::jq::child_entry() {
+        return ExitCode::from(code);
+    }
     // A Tab in a shell set up by `bcconn completions` (BCCONN_COMPLETE set):
     // answer it and exit before anything else runs.
     commands::completions::complete();

@@ -3,12 +3,19 @@
 //! request of the store's rate-limit window before it is sent, reports the
 //! answer's rate-limit headers back, and waits out a 429 (a bounded number
 //! of times). It also pages through lists: v3 pages in parallel once page 1
-//! tells how many there are, v2 pages a pool's level at a time until a 204.
+//! tells how many there are, v2 pages a pool's level at a time until a 204
+//! (or a page that repeats the one before), cursor lists one page at a time.
+//!
+//! Everything an answer says is outside input. Paging is capped (`max_pages`)
+//! and fed lazily (never more page numbers in hand than the pool's level),
+//! whatever `total_pages` claims; a body read whole is capped
+//! ([`ANSWER_MAX`], [`PAGES_MAX`]); a body that need not be held is streamed
+//! to a [`Sink`] as it arrives.
 //!
 //! What it has to say while it waits goes to `notes` (a channel the caller
 //! drains onto stderr), so it can run on any task.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,13 +31,35 @@ use super::api::{Check, StoreInfo, describe_reqwest};
 use super::paginate::{self, Shape};
 use super::ratelimit;
 use super::store_hash::StoreHash;
+use crate::error::failure;
+use crate::fsutil::human_bytes;
 use crate::pool::rate::WaitWhy;
 use crate::pool::{PoolId, Pools, Reserve, Ticket};
 
 /// How many times one request is retried after a 429.
 pub const RETRIES: u32 = 3;
-/// The most pages a cursor list is followed for (a server that loops).
-const MAX_CURSOR_PAGES: usize = 100_000;
+/// `--max-pages` when none is given: a list longer than this is not taken
+/// for whole (exit 1), so a server that never ends a list costs at most
+/// this many requests of the store's shared quota.
+pub const DEFAULT_MAX_PAGES: u64 = 1000;
+/// The most of one answer bcconn holds in memory when it must read it whole
+/// (`--jq`, a page of `--paginate`, an error answer). Without those the
+/// body streams to stdout and is not held at all.
+pub const ANSWER_MAX: u64 = 64 * 1024 * 1024;
+/// The most every page of one `--paginate` may add up to: the list is held
+/// to be printed as one array.
+pub const PAGES_MAX: u64 = 256 * 1024 * 1024;
+
+/// Where a streamed answer goes (`bcconn api` without `--jq`/`--paginate`).
+pub trait Sink: Send {
+    /// The status line and headers, before any of the body.
+    fn head(&mut self, head: &Answer) -> Result<()>;
+    /// A piece of the body as it arrived; `false` when the reader has gone
+    /// (a closed pipe), so the rest is not downloaded for nothing.
+    fn chunk(&mut self, bytes: &[u8]) -> Result<bool>;
+    /// The whole body has been given.
+    fn end(&mut self) -> Result<()>;
+}
 
 /// One request, as `bcconn api` builds it.
 #[derive(Debug, Clone)]
@@ -75,7 +104,9 @@ impl Answer {
     }
 }
 
-/// What paging through a list gave.
+/// What paging through a list gave. A list that cannot be had whole (the
+/// page cap, a cursor loop, paging bcconn cannot follow, more than
+/// [`PAGES_MAX`]) is an error, never a shorter list.
 #[derive(Debug)]
 pub enum Paged {
     /// Every item of every page, in order, each once.
@@ -188,8 +219,20 @@ impl Client {
     }
 
     /// Sends one request within the pool and the rate limit; a 429 is
-    /// waited out and retried up to [`RETRIES`] times.
+    /// waited out and retried up to [`RETRIES`] times. The body is read
+    /// whole, up to [`ANSWER_MAX`].
     pub async fn send(&self, req: &Request) -> Result<Answer> {
+        self.exchange(req, None).await
+    }
+
+    /// As [`Client::send`], but a 2xx answer's body goes to `sink` as it
+    /// arrives (the answer returned has an empty body); any other answer is
+    /// read whole (bounded) and returned, for its error title.
+    pub async fn send_to(&self, req: &Request, sink: &mut dyn Sink) -> Result<Answer> {
+        self.exchange(req, Some(sink)).await
+    }
+
+    async fn exchange(&self, req: &Request, mut sink: Option<&mut dyn Sink>) -> Result<Answer> {
         let headers = self.headers_for(req)?;
         let lease = self.pools.acquire(&self.pool).await?;
         let rates = self.pools.rates();
@@ -226,10 +269,20 @@ impl Client {
             rates
                 .learn(store, ticket, true, ratelimit::seen(&resp_headers), wait)
                 .await?;
-            let body = sent
-                .bytes()
-                .await
-                .map_err(|e| anyhow!("reading the answer: {}", describe_reqwest(&e)))?;
+            if wait.is_none()
+                && status.is_success()
+                && let Some(sink) = sink.as_deref_mut()
+            {
+                let head = Answer {
+                    status,
+                    version,
+                    headers: resp_headers,
+                    body: Vec::new(),
+                };
+                stream_body(sent, &head, sink).await?;
+                break head;
+            }
+            let body = read_body(sent, status, ANSWER_MAX).await?;
             if let Some(wait) = wait
                 && attempt < RETRIES
             {
@@ -245,15 +298,19 @@ impl Client {
                 status,
                 version,
                 headers: resp_headers,
-                body: body.to_vec(),
+                body,
             };
         };
         lease.release().await;
         Ok(answer)
     }
 
-    /// Every item of the list at `first` (GET), in order.
-    pub async fn paginate(self: &Arc<Self>, first: Request) -> Result<Paged> {
+    /// Every item of the list at `first` (GET), in order, fetching at most
+    /// `max_pages` pages (0: no cap). Reaching the cap before the list is
+    /// known to end is an error (the list may go on), as are a cursor that
+    /// repeats, paging bcconn cannot follow, and absurd page numbers.
+    pub async fn paginate(self: &Arc<Self>, first: Request, max_pages: u64) -> Result<Paged> {
+        let cap = if max_pages == 0 { u64::MAX } else { max_pages };
         let answer = self.send(&first).await?;
         if !answer.status.is_success() {
             return Ok(Paged::Failed(answer));
@@ -261,48 +318,101 @@ impl Client {
         if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
             return Ok(Paged::Items(Vec::new()));
         }
-        let body = parse(&answer, paginate::page_of(&first.url))?;
+        let asked = paginate::page_of(&first.url);
+        let body = parse(&answer, asked)?;
+        let path = first.url.path().to_string();
+        let mut list = List::new(cap, &path);
         match paginate::shape(&body) {
             Shape::Single => Ok(Paged::Single(answer)),
+            Shape::Unfollowable(why) => Err(unfollowable(&path, &why)),
             Shape::Numbered { current, total } => {
-                let rest = (current + 1..=total).collect::<Vec<_>>();
-                let mut pages = vec![paginate::items(body)];
-                match self.pages(&first, rest).await? {
-                    Ok(more) => pages.extend(more.into_iter().map(|(_, v)| paginate::items(v))),
-                    Err(failed) => return Ok(Paged::Failed(failed)),
+                if current != asked {
+                    return Err(failure(format!(
+                        "asked for page {asked} of {path}, the answer says it is page {current}; bcconn cannot page through it"
+                    ))
+                    .hint("call it without --paginate and ask for each page with ?page=N")
+                    .into());
                 }
-                Ok(Paged::Items(paginate::merge(pages)))
+                // Known up front: no request of the store's quota is spent
+                // on a list that could not be printed whole.
+                let pages = total.saturating_sub(current).saturating_add(1);
+                if pages > cap {
+                    return Err(failure(format!(
+                        "{path} says it has {total} pages (total_pages), more than --max-pages {cap}"
+                    ))
+                    .hint("raise --max-pages, or 0 for no cap")
+                    .into());
+                }
+                list.add(paginate::items(body), answer.body.len())?;
+                // Lazily: a page number is made only when a worker is free.
+                let numbers = std::iter::successors(current.checked_add(1), |n| n.checked_add(1))
+                    .take_while(move |n| *n <= total);
+                let failed = self
+                    .run_pages(&first, numbers, |n, answer| {
+                        let value = page_value(&answer, n)?;
+                        if !value.is_array() && !value.get("data").is_some_and(Value::is_array) {
+                            return Err(unfollowable(
+                                &path,
+                                &format!("page {n} has no data array like page {current}"),
+                            ));
+                        }
+                        list.add(paginate::items(value), answer.body.len())?;
+                        Ok(true)
+                    })
+                    .await?;
+                match failed {
+                    Some(a) => Ok(Paged::Failed(a)),
+                    None => Ok(Paged::Items(list.merged())),
+                }
             }
             Shape::Array => {
-                let mut pages = vec![paginate::items(body)];
-                let mut next = paginate::page_of(&first.url) + 1;
-                loop {
-                    let batch: Vec<u64> = (next..next + u64::from(self.level())).collect();
-                    next += u64::from(self.level());
-                    let more = match self.pages(&first, batch).await? {
-                        Ok(more) => more,
-                        Err(failed) => return Ok(Paged::Failed(failed)),
-                    };
-                    let mut ended = false;
-                    for (_, v) in more {
-                        let items = paginate::items(v);
-                        if items.is_empty() {
+                list.add(paginate::items(body), answer.body.len())?;
+                let mut ended = false;
+                let more = usize::try_from(cap - 1).unwrap_or(usize::MAX);
+                let numbers =
+                    std::iter::successors(asked.checked_add(1), |n| n.checked_add(1)).take(more);
+                let failed = self
+                    .run_pages(&first, numbers, |n, answer| {
+                        let Value::Array(items) = page_value(&answer, n)? else {
+                            return Err(unfollowable(
+                                &path,
+                                &format!("page {n} is not a JSON array like page {asked}"),
+                            ));
+                        };
+                        // An empty page is past the end; the same items again
+                        // are a list that ignores `page` (it has one page).
+                        if items.is_empty() || list.last() == Some(&items) {
+                            tracing::debug!("page {n} of {path} ends the list");
                             ended = true;
-                            break;
+                            return Ok(false);
                         }
-                        pages.push(items);
-                    }
-                    if ended {
-                        return Ok(Paged::Items(paginate::merge(pages)));
-                    }
+                        list.add(items, answer.body.len())?;
+                        Ok(true)
+                    })
+                    .await?;
+                if let Some(a) = failed {
+                    return Ok(Paged::Failed(a));
                 }
+                if !ended {
+                    return Err(list.capped());
+                }
+                Ok(Paged::Items(list.merged()))
             }
             Shape::Cursor { mut next } => {
-                let mut pages = vec![paginate::items(body)];
-                let mut seen = std::collections::HashSet::new();
+                list.add(paginate::items(body), answer.body.len())?;
+                let mut seen = HashSet::new();
                 while let Some(query) = next.take() {
-                    if !seen.insert(query.clone()) || pages.len() >= MAX_CURSOR_PAGES {
-                        break;
+                    if list.pages >= cap {
+                        return Err(list.capped());
+                    }
+                    if !seen.insert(query.clone()) {
+                        return Err(failure(format!(
+                            "{path} gave the cursor {} a second time after {} pages: the server is going round in a loop",
+                            crate::text::outside(&query, 80),
+                            list.pages
+                        ))
+                        .hint("call it without --paginate and follow its pages by hand")
+                        .into());
                     }
                     let mut req = first.clone();
                     req.url = paginate::with_query(&first.url, &query);
@@ -314,49 +424,93 @@ impl Client {
                         break;
                     }
                     let body = parse(&answer, 0)?;
-                    if let Shape::Cursor { next: n } = paginate::shape(&body) {
-                        next = n;
-                    }
-                    pages.push(paginate::items(body));
+                    next = match paginate::shape(&body) {
+                        Shape::Cursor { next } => next,
+                        Shape::Unfollowable(why) => return Err(unfollowable(&path, &why)),
+                        _ => {
+                            return Err(unfollowable(
+                                &path,
+                                "a later page is not a cursor page like the first",
+                            ));
+                        }
+                    };
+                    list.add(paginate::items(body), answer.body.len())?;
                 }
-                Ok(Paged::Items(paginate::merge(pages)))
+                Ok(Paged::Items(list.merged()))
             }
         }
     }
 
-    /// Fetches `numbers` pages of `first` at once (the pool decides how many
-    /// fly); their bodies in page order, a 204 as an empty list. The first
-    /// failed page (in page order) instead, when one failed.
-    async fn pages(
+    /// Fetches the pages `numbers` of `first`, at most the pool's level in
+    /// flight (numbers are drawn only as workers free up), and hands each
+    /// answer to `take` in page order; `take` returns `false` to stop. The
+    /// first failed (non-2xx) page, in page order, when one failed. Requests
+    /// already in flight when it stops are waited for, not abandoned, so
+    /// their slots and rate-limit reservations are given back.
+    async fn run_pages(
         self: &Arc<Self>,
         first: &Request,
-        numbers: Vec<u64>,
-    ) -> Result<Result<Vec<(u64, Value)>, Answer>> {
+        mut numbers: impl Iterator<Item = u64>,
+        mut take: impl FnMut(u64, Answer) -> Result<bool>,
+    ) -> Result<Option<Answer>> {
+        let level = usize::from(self.level());
         let mut set = tokio::task::JoinSet::new();
-        for n in numbers {
-            let (me, mut req) = (self.clone(), first.clone());
-            req.url = paginate::with_page(&first.url, n);
-            set.spawn(async move { (n, me.send(&req).await) });
-        }
-        let mut got: BTreeMap<u64, Answer> = BTreeMap::new();
-        while let Some(joined) = set.join_next().await {
-            let (n, answer) = joined.context("a page request stopped")?;
-            got.insert(n, answer?);
-        }
-        let mut out = Vec::new();
-        for (n, answer) in got {
-            if !answer.status.is_success() {
-                return Ok(Err(answer));
+        // Drawn and not yet taken, in page order; `ready` holds the ones that
+        // came back before an earlier page did.
+        let mut order: VecDeque<u64> = VecDeque::new();
+        let mut ready: BTreeMap<u64, Answer> = BTreeMap::new();
+        let mut drawing = true;
+        let outcome = loop {
+            while drawing && order.len() < level {
+                let Some(n) = numbers.next() else {
+                    drawing = false;
+                    break;
+                };
+                let (me, mut req) = (self.clone(), first.clone());
+                req.url = paginate::with_page(&first.url, n);
+                set.spawn(async move { (n, me.send(&req).await) });
+                order.push_back(n);
             }
-            if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
-                out.push((n, Value::Array(Vec::new())));
-            } else {
-                out.push((n, parse(&answer, n)?));
+            let mut stop = None;
+            while let Some(n) = order.front().copied() {
+                let Some(answer) = ready.remove(&n) else {
+                    break;
+                };
+                order.pop_front();
+                if !answer.status.is_success() {
+                    stop = Some(Ok(Some(answer)));
+                    break;
+                }
+                match take(n, answer) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        stop = Some(Ok(None));
+                        break;
+                    }
+                    Err(e) => {
+                        stop = Some(Err(e));
+                        break;
+                    }
+                }
             }
-        }
-        Ok(Ok(out))
+            if let Some(out) = stop {
+                break out;
+            }
+            match set.join_next().await {
+                Some(joined) => match joined.context("a page request stopped") {
+                    Ok((n, Ok(answer))) => {
+                        ready.insert(n, answer);
+                    }
+                    Ok((_, Err(e))) | Err(e) => break Err(e),
+                },
+                // Nothing in flight: draw more, unless the numbers ran out.
+                None if drawing => {}
+                None => break Ok(None),
+            }
+        };
+        while set.join_next().await.is_some() {}
+        outcome
     }
-
     /// Checks the token: `v2/store`, then `v2/time` when the token may not
     /// read store information (as `api::check`, within pool and rate limit).
     pub async fn check(&self) -> Check {
@@ -402,6 +556,130 @@ fn parse(answer: &Answer, page: u64) -> Result<Value> {
             anyhow!("a page of the list is not JSON ({e})")
         }
     })
+}
+
+/// The pages of one `--paginate` so far, within the page cap and
+/// [`PAGES_MAX`].
+struct List<'a> {
+    pages: u64,
+    bytes: u64,
+    cap: u64,
+    path: &'a str,
+    items: Vec<Vec<Value>>,
+}
+
+impl<'a> List<'a> {
+    fn new(cap: u64, path: &'a str) -> List<'a> {
+        List {
+            pages: 0,
+            bytes: 0,
+            cap,
+            path,
+            items: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, items: Vec<Value>, bytes: usize) -> Result<()> {
+        self.pages += 1;
+        self.bytes = self.bytes.saturating_add(bytes as u64);
+        if self.bytes > PAGES_MAX {
+            return Err(failure(format!(
+                "the pages of {} add up to more than {} after {} pages, more than bcconn holds to print one array",
+                self.path,
+                human_bytes(PAGES_MAX),
+                self.pages
+            ))
+            .hint("ask for less (filters, fewer fields), or page by hand without --paginate")
+            .into());
+        }
+        self.items.push(items);
+        Ok(())
+    }
+
+    fn last(&self) -> Option<&Vec<Value>> {
+        self.items.last()
+    }
+
+    fn capped(&self) -> anyhow::Error {
+        failure(format!(
+            "stopped after {} pages (--max-pages) of {}; the list may go on, so nothing was printed",
+            self.cap, self.path
+        ))
+        .hint("raise --max-pages, or 0 for no cap")
+        .into()
+    }
+
+    fn merged(self) -> Vec<Value> {
+        paginate::merge(self.items)
+    }
+}
+
+fn unfollowable(path: &str, why: &str) -> anyhow::Error {
+    failure(format!("bcconn cannot follow the paging of {path}: {why}"))
+        .hint("call it without --paginate and follow its pages by hand")
+        .into()
+}
+
+/// A numbered page's JSON: a 204 or an empty body is an empty page.
+fn page_value(answer: &Answer, page: u64) -> Result<Value> {
+    if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
+        Ok(Value::Array(Vec::new()))
+    } else {
+        parse(answer, page)
+    }
+}
+
+/// The body, read whole but no more than `max` bytes.
+async fn read_body(mut sent: reqwest::Response, status: StatusCode, max: u64) -> Result<Vec<u8>> {
+    let too_big = || {
+        failure(format!(
+            "the answer ({status}) is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
+            human_bytes(max)
+        ))
+        .hint("without --jq and --paginate, bcconn streams the body to stdout")
+    };
+    if sent.content_length().is_some_and(|n| n > max) {
+        return Err(too_big().into());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = sent
+        .chunk()
+        .await
+        .map_err(|e| anyhow!("reading the answer: {}", describe_reqwest(&e)))?
+    {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(too_big().into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The body to `sink`, chunk by chunk as it arrives.
+async fn stream_body(
+    mut sent: reqwest::Response,
+    head: &Answer,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    sink.head(head)?;
+    let mut got: u64 = 0;
+    loop {
+        let chunk = sent.chunk().await.map_err(|e| {
+            anyhow!(
+                "the answer broke off after {}: {}",
+                human_bytes(got),
+                describe_reqwest(&e)
+            )
+        })?;
+        let Some(chunk) = chunk else {
+            break;
+        };
+        got += chunk.len() as u64;
+        if !sink.chunk(&chunk)? {
+            return Ok(());
+        }
+    }
+    sink.end()
 }
 
 /// `1.2 s`

@@ -3,9 +3,18 @@
 //! - v3 collections: `{"data": [...], "meta": {"pagination": {"total_pages",
 //!   "current_page", "links": {"next": "?page=2&limit=50"}, ...}}}`. Once
 //!   page 1 tells `total_pages`, every other page is known up front.
-//!   Cursor-paged v3 lists have no `total_pages`; they follow `links.next`.
+//! - Cursor-paged v3 lists (`/v3/infrastructure/projects`,
+//!   `/v3/channels/{id}/listings`): `meta.cursor_pagination` (or
+//!   `meta.pagination` without page numbers) with `start_cursor`,
+//!   `end_cursor` and `links.next` = `?after=…`; they are followed one page
+//!   at a time. When a list has both, the cursor is followed: it is what the
+//!   server uses to say there is more.
 //! - v2 lists: a bare JSON array per page (`page`, `limit`), and a `204` (or
-//!   an empty array) past the last page.
+//!   an empty array) past the last page. A list that ignores `page` answers
+//!   the same array again: that repeat is its end.
+//!
+//! Everything here is outside input: a list whose paging is not one of these
+//! is [`Shape::Unfollowable`], never taken for a one-page list.
 
 use std::collections::HashSet;
 
@@ -23,29 +32,62 @@ pub enum Shape {
     Array,
     /// Not a list: printed as it is.
     Single,
+    /// A list with paging bcconn cannot follow: why, for the message.
+    Unfollowable(String),
 }
 
 pub fn shape(body: &Value) -> Shape {
     if body.is_array() {
         return Shape::Array;
     }
-    let Some(p) = body.pointer("/meta/pagination") else {
-        return Shape::Single;
-    };
     if !body.get("data").is_some_and(Value::is_array) {
         return Shape::Single;
     }
-    let num = |k: &str| p.get(k).and_then(Value::as_u64);
-    match (num("current_page"), num("total_pages")) {
-        (Some(current), Some(total)) => Shape::Numbered { current, total },
-        _ => Shape::Cursor {
-            next: p
-                .pointer("/links/next")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-        },
+    let meta = body.get("meta");
+    if let Some(c) = meta.and_then(|m| m.get("cursor_pagination")) {
+        return cursor(c, "meta.cursor_pagination");
     }
+    let Some(p) = meta.and_then(|m| m.get("pagination")) else {
+        return Shape::Single;
+    };
+    if !p.is_object() {
+        return Shape::Unfollowable("meta.pagination is not an object".into());
+    }
+    match (p.get("current_page"), p.get("total_pages")) {
+        (None, None) => cursor(p, "meta.pagination"),
+        (Some(c), Some(t)) => match (c.as_u64(), t.as_u64()) {
+            (Some(current), Some(total)) => Shape::Numbered { current, total },
+            _ => Shape::Unfollowable(format!(
+                "current_page {} and total_pages {} are not page numbers",
+                shown(c),
+                shown(t)
+            )),
+        },
+        _ => Shape::Unfollowable(
+            "meta.pagination has one of current_page and total_pages, not both".into(),
+        ),
+    }
+}
+
+/// A cursor page: `links.next` is a query string on the same path, or
+/// absent (null, empty) on the last page.
+fn cursor(p: &Value, at: &str) -> Shape {
+    match p.pointer("/links/next") {
+        None | Some(Value::Null) => Shape::Cursor { next: None },
+        Some(Value::String(s)) if s.is_empty() => Shape::Cursor { next: None },
+        Some(Value::String(s)) if s.starts_with('?') => Shape::Cursor {
+            next: Some(s.clone()),
+        },
+        Some(other) => Shape::Unfollowable(format!(
+            "{at}.links.next is {}, not a query string such as ?after=…",
+            shown(other)
+        )),
+    }
+}
+
+/// A value from an answer, for a message: escaped and short.
+pub fn shown(v: &Value) -> String {
+    crate::text::outside(&v.to_string(), 80)
 }
 
 /// The items of a page of any list shape.
@@ -180,5 +222,60 @@ mod tests {
             vec![json!(1), json!(2)]
         );
         assert_eq!(items(json!([3])), vec![json!(3)]);
+    }
+
+    #[test]
+    fn cursor_lists_and_lists_bcconn_cannot_follow() {
+        let c = |meta: Value| shape(&json!({"data": [{"id": 1}], "meta": meta}));
+        assert_eq!(
+            c(
+                json!({"cursor_pagination": {"start_cursor": "a", "end_cursor": "b",
+                "links": {"next": "?after=b&limit=2"}}})
+            ),
+            Shape::Cursor {
+                next: Some("?after=b&limit=2".into())
+            }
+        );
+        assert_eq!(
+            c(json!({"cursor_pagination": {"end_cursor": null, "links": {"next": null}}})),
+            Shape::Cursor { next: None }
+        );
+        // Both page numbers and a cursor: the cursor is followed.
+        assert_eq!(
+            c(json!({"pagination": {"current_page": 1, "total_pages": 1},
+                "cursor_pagination": {"links": {"next": "?after=z"}}})),
+            Shape::Cursor {
+                next: Some("?after=z".into())
+            }
+        );
+        for odd in [
+            json!({"cursor_pagination": {"links": {"next": "https://elsewhere/x?after=1"}}}),
+            json!({"cursor_pagination": {"links": {"next": 7}}}),
+            json!({"pagination": {"current_page": 1, "total_pages": 1e12}}),
+            json!({"pagination": {"current_page": -1, "total_pages": 3}}),
+            json!({"pagination": {"total_pages": 3}}),
+            json!({"pagination": "yes"}),
+        ] {
+            assert!(
+                matches!(c(odd.clone()), Shape::Unfollowable(_)),
+                "{odd}: {:?}",
+                c(odd.clone())
+            );
+        }
+        // Huge but whole numbers are numbers: the caller applies its cap.
+        assert_eq!(
+            c(json!({"pagination": {"current_page": 1, "total_pages": u64::MAX}})),
+            Shape::Numbered {
+                current: 1,
+                total: u64::MAX
+            }
+        );
+        // Outside text in a message is escaped.
+        let Shape::Unfollowable(why) =
+            c(json!({"cursor_pagination": {"links": {"next": "\u{1b}[2J"}}}))
+        else {
+            panic!()
+        };
+        assert!(!why.contains('\u{1b}'), "{why}");
     }
 }

@@ -195,8 +195,15 @@ pub fn query_text(value: &Value) -> String {
     }
 }
 
+/// Headers bcconn (its HTTP client) sets from the request itself: one given
+/// by hand would disagree with the body sent (`Content-Length`,
+/// `Transfer-Encoding`), with the host the token goes to (`Host`), or with
+/// how the connection is kept (`Connection`).
+const SET_BY_BCCONN: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
+
 /// `-H 'Name: value'`. The token header is refused: bcconn sends it, and a
-/// token on the command line is readable by other users.
+/// token on the command line is readable by other users. So are the headers
+/// in [`SET_BY_BCCONN`].
 pub fn header(arg: &str) -> Result<(String, String), String> {
     let (name, value) = arg
         .split_once(':')
@@ -208,6 +215,12 @@ pub fn header(arg: &str) -> Result<(String, String), String> {
         .map_err(|_| format!("the value of {name} has characters a header cannot hold"))?;
     if name.eq_ignore_ascii_case("x-auth-token") {
         return Err("bcconn sends X-Auth-Token itself; a token on the command line is readable by other users".into());
+    }
+    if let Some(own) = SET_BY_BCCONN.iter().find(|h| name.eq_ignore_ascii_case(h)) {
+        return Err(format!(
+            "{}: bcconn sets the {own} header itself, from the request it sends",
+            crate::text::outside(name, 40)
+        ));
     }
     Ok((name.to_string(), value.to_string()))
 }
@@ -321,6 +334,14 @@ mod tests {
                 .contains("readable")
         );
         assert!(header("no colon").is_err());
+        for own in [
+            "Host: evil",
+            "content-length: 5",
+            "TRANSFER-ENCODING: chunked",
+            "Connection: close",
+        ] {
+            assert!(header(own).unwrap_err().contains("bcconn sets"), "{own}");
+        }
         assert!(header("Bad Name: x").is_err());
         assert_eq!(query_text(&json!("a b")), "a b");
         assert_eq!(query_text(&json!(5)), "5");

@@ -3,7 +3,7 @@
 //! limit, and record a 401 (the connection becomes `invalid`).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -13,10 +13,11 @@ use serde_json::Value;
 use super::default::{self, Source};
 use super::tokens::{mark_invalid, token_for};
 use super::using;
-use crate::bigcommerce::client::{Answer, Paged, Request};
+use crate::bigcommerce::client::{ANSWER_MAX, Answer, DEFAULT_MAX_PAGES, Paged, Request, Sink};
 use crate::bigcommerce::request;
 use crate::context::Context;
 use crate::error::usage;
+use crate::fsutil::{Links, human_bytes, read_outside};
 use crate::store::Connection;
 
 /// What `bcconn api` was asked to do.
@@ -33,36 +34,66 @@ pub struct Call {
     pub input: Option<PathBuf>,
     pub headers: Vec<String>,
     pub paginate: bool,
+    /// `--max-pages`: `None` is [`DEFAULT_MAX_PAGES`], `Some(0)` no cap.
+    pub max_pages: Option<u64>,
 }
+
+/// The most bcconn reads of a file or stdin for a body or a field: what is
+/// sent is held whole.
+pub const INPUT_MAX: u64 = ANSWER_MAX;
 
 /// What came back.
 pub enum Outcome {
     /// One answer, whatever its status.
     Answer(Answer),
+    /// A 2xx answer whose body already went to the sink given to [`api`]
+    /// (its `body` is empty).
+    Streamed(Answer),
     /// `--paginate`: every item, in order.
     Items(Vec<Value>),
 }
 
 pub struct Called {
     pub outcome: Outcome,
+    /// The method sent: a write's answer is never lost to a failing `--jq`.
+    pub method: Method,
     pub connection: Connection,
     pub source: Source,
     /// A 401 was recorded: the connection is now `invalid`.
     pub marked_invalid: bool,
 }
 
-/// Reads `path` (`-` is stdin).
-fn read_input(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// Reads `path` (`-` is stdin), bounded by [`INPUT_MAX`]; a file only when
+/// it is a regular file (a FIFO or `/dev/zero` is refused, without blocking).
+fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
         std::io::stdin()
+            .take(INPUT_MAX + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| usage(format!("{what}: cannot read stdin: {e}")))?;
-    } else {
-        bytes = std::fs::read(path)
-            .map_err(|e| usage(format!("{what}: cannot read {}: {e}", path.display())))?;
+        if bytes.len() as u64 > INPUT_MAX {
+            return Err(usage(format!(
+                "{what}: stdin holds more than {}, more than bcconn sends",
+                human_bytes(INPUT_MAX)
+            ))
+            .into());
+        }
+        return Ok(bytes);
     }
-    Ok(bytes)
+    match read_outside(path, INPUT_MAX, Links::Follow) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(usage(format!("{what}: {} does not exist", path.display())).into()),
+        Err(e) => {
+            let (_, why, hint) = crate::error::report(&e);
+            let refused = usage(format!("{what}: {why}"));
+            Err(match hint {
+                Some(h) => refused.hint(h),
+                None => refused,
+            }
+            .into())
+        }
+    }
 }
 
 /// The request `call` describes, for connection `c`.
@@ -80,7 +111,7 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         let (k, v) = request::split_field(arg).map_err(|e| usage(format!("-F {e}")))?;
         let value = match v.strip_prefix('@') {
             Some(file) => {
-                let bytes = read_input(std::path::Path::new(file), &format!("-F {k}"))?;
+                let bytes = read_input(Path::new(file), &format!("-F {k}"))?;
                 Value::String(String::from_utf8_lossy(&bytes).into_owned())
             }
             None => request::typed(&v),
@@ -131,8 +162,9 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
     })
 }
 
-/// Runs `bcconn api`.
-pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
+/// Runs `bcconn api`. With a `sink` (and no `--paginate`), a 2xx answer's
+/// body goes there as it arrives instead of being held.
+pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Called> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, call.connection.as_deref(), &file)?;
     let req = build(ctx, call, c)?;
@@ -150,11 +182,20 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
         Some(tx),
     )?);
     let paginate = call.paginate;
+    let max_pages = call.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
+    let method = req.method.clone();
     let outcome = using::drive(ctx, rx, async move {
         if paginate {
-            Ok::<_, anyhow::Error>(match client.paginate(req).await? {
+            Ok::<_, anyhow::Error>(match client.paginate(req, max_pages).await? {
                 Paged::Items(items) => Outcome::Items(items),
                 Paged::Single(a) | Paged::Failed(a) => Outcome::Answer(a),
+            })
+        } else if let Some(sink) = sink {
+            let a = client.send_to(&req, sink).await?;
+            Ok(if a.status.is_success() {
+                Outcome::Streamed(a)
+            } else {
+                Outcome::Answer(a)
             })
         } else {
             Ok(Outcome::Answer(client.send(&req).await?))
@@ -176,6 +217,7 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
     }
     Ok(Called {
         outcome,
+        method,
         connection: c.clone(),
         source,
         marked_invalid,

@@ -40,6 +40,7 @@ mod crash;
 mod doctor;
 mod fake_bc_selftest;
 mod flow;
+mod guard_api;
 mod guard_dotfile;
 mod guard_files;
 mod harden;

@@ -1,0 +1,598 @@
+//! `bcconn api` against a hostile store (issue 14, items 1, 2, 3, 8, 9 and
+//! the api parts of 13 and 15): lists that never end or lie about their
+//! pages, bodies too deep or too big, filters that never end, and files
+//! that are not files. Every case ends with a clear message; none aborts.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::api::{run, setup};
+use crate::common::all_output;
+use crate::common::fake_bc::Recorded;
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_answer(v: Value) -> Response {
+    axum::Json(v).into_response()
+}
+
+/// A process that ended by itself with `code` (a signal, as an abort or a
+/// stack overflow gives, has no code).
+fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", all_output(out));
+}
+
+// ---- 1. a bare array that ignores `page` ----------------------------------
+
+#[test]
+fn paginate_a_bare_array_that_ignores_page_ends_with_each_item_once() {
+    let (fake, env) = setup("2");
+    fake.hostile(
+        "GET",
+        "v2/shipping/zones",
+        |_rec: Recorded, _n| async move {
+            json_answer(json!([{"id": 1, "name": "US"}, {"id": 2, "name": "EU"}]))
+        },
+    );
+    let out = env
+        .cmd(&["api", "v2/shipping/zones", "--paginate"])
+        .current_dir(env.dir.path())
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let hits = fake.hostile_hits("GET", "v2/shipping/zones");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{hits} requests in 20 s: {}",
+        all_output(&out)
+    );
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        items,
+        json!([{"id": 1, "name": "US"}, {"id": 2, "name": "EU"}])
+    );
+    // Page 1, then at most one batch (the pool's level) before the repeat
+    // is seen.
+    assert!(hits <= 3, "{hits} requests for a one-page list");
+}
+
+#[test]
+fn paginate_stops_at_max_pages_and_says_the_list_is_cut() {
+    let (fake, env) = setup("2");
+    // Every page is new: the list never ends.
+    fake.hostile("GET", "v2/orders", |_rec: Recorded, n| async move {
+        json_answer(json!([{"id": n + 1}]))
+    });
+    let out = run(
+        &env,
+        &["api", "v2/orders", "--paginate", "--max-pages", "5"],
+    );
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("5 pages") && err.contains("--max-pages"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).is_empty(),
+        "a list cut short is not printed as if whole: {}",
+        stdout(&out)
+    );
+    assert_eq!(fake.hostile_hits("GET", "v2/orders"), 5);
+}
+
+#[test]
+fn paginate_has_a_default_cap() {
+    let (fake, env) = setup("4");
+    fake.hostile("GET", "v2/orders", |_rec: Recorded, n| async move {
+        json_answer(json!([{"id": n + 1}]))
+    });
+    let started = Instant::now();
+    let out = run(&env, &["api", "v2/orders", "--paginate"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("1000 pages"), "{}", stderr(&out));
+    assert_eq!(fake.hostile_hits("GET", "v2/orders"), 1000);
+    assert!(started.elapsed() < Duration::from_secs(55));
+}
+
+// ---- 2. cursor-paged v3 lists ----------------------------------------------
+
+fn cursor_page(items: &[u64], next: Option<&str>) -> Value {
+    let data: Vec<Value> = items.iter().map(|i| json!({"id": i})).collect();
+    let mut links = json!({"current": "?limit=2"});
+    if let Some(n) = next {
+        links["next"] = json!(n);
+    }
+    json!({"data": data, "meta": {"cursor_pagination": {
+        "count": items.len(), "per_page": 2,
+        "start_cursor": "s", "end_cursor": next.map(|n| n.trim_start_matches("?after=")),
+        "links": links
+    }}})
+}
+
+#[test]
+fn a_cursor_paged_list_is_followed_to_its_end() {
+    let (fake, env) = setup("2");
+    fake.hostile(
+        "GET",
+        "v3/infrastructure/projects",
+        |rec: Recorded, _n| async move {
+            let page = match rec.query_param("after").as_deref() {
+                None => cursor_page(&[1, 2], Some("?after=c1&limit=2")),
+                Some("c1") => cursor_page(&[3, 4], Some("?after=c2&limit=2")),
+                Some("c2") => cursor_page(&[5], None),
+                Some(other) => panic!("unexpected cursor {other}"),
+            };
+            json_answer(page)
+        },
+    );
+    let out = run(
+        &env,
+        &["api", "v3/infrastructure/projects?limit=2", "--paginate"],
+    );
+    assert_exit(&out, 0);
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        items,
+        json!([{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}, {"id": 5}])
+    );
+    assert_eq!(fake.hostile_hits("GET", "v3/infrastructure/projects"), 3);
+}
+
+#[test]
+fn a_repeated_cursor_is_a_loop_and_an_error() {
+    let (fake, env) = setup("1");
+    fake.hostile(
+        "GET",
+        "v3/channels/1/listings",
+        |_r: Recorded, n| async move { json_answer(cursor_page(&[n + 1], Some("?after=same"))) },
+    );
+    let out = run(&env, &["api", "v3/channels/1/listings", "--paginate"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("cursor"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(fake.hostile_hits("GET", "v3/channels/1/listings"), 2);
+}
+
+#[test]
+fn paging_bcconn_cannot_follow_is_an_error_not_a_first_page() {
+    let (fake, env) = setup("1");
+    fake.hostile("GET", "v3/odd", |_r: Recorded, _n| async move {
+        json_answer(json!({"data": [{"id": 1}], "meta": {"cursor_pagination": {
+            "links": {"next": "https://elsewhere.example/next?after=x"}
+        }}}))
+    });
+    let out = run(&env, &["api", "v3/odd", "--paginate"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("cannot follow"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(fake.hostile_hits("GET", "v3/odd"), 1);
+    // A v2 list whose next page is not a list at all is not "the end".
+    fake.hostile("GET", "v2/odd", |_r: Recorded, n| async move {
+        match n {
+            0 => json_answer(json!([{"id": 1}])),
+            _ => json_answer(json!({"status": "maintenance"})),
+        }
+    });
+    let out = run(&env, &["api", "v2/odd", "--paginate"]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("page 2 is not a JSON array"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+// ---- 3. absurd total_pages / current_page ------------------------------------
+
+fn numbered(current: Value, total: Value) -> Value {
+    json!({"data": [{"id": 1}], "meta": {"pagination": {
+        "current_page": current, "total_pages": total, "count": 1, "per_page": 1
+    }}})
+}
+
+#[test]
+fn absurd_page_counts_are_errors_not_aborts() {
+    let (fake, env) = setup("3");
+    for (total, args) in [
+        (json!(1_000_000_000_000u64), vec![]),
+        (json!(u64::MAX), vec!["--max-pages", "0"]),
+        (json!(1e12), vec![]),
+    ] {
+        let t = total.clone();
+        fake.hostile("GET", "v3/catalog/products", move |_r: Recorded, _n| {
+            let t = t.clone();
+            async move { json_answer(numbered(json!(1), t)) }
+        });
+        let mut argv = vec!["api", "v3/catalog/products", "--paginate"];
+        argv.extend(args.iter().copied());
+        let out = if args.is_empty() {
+            run(&env, &argv)
+        } else {
+            // No cap: bcconn goes on (lazily) until stopped; it must not
+            // abort on the way. Stop it after a few seconds.
+            let mut child = env
+                .std_cmd(&argv)
+                .current_dir(env.dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_secs(3));
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "total_pages={total} with no cap ended early: {}",
+                all_output(&child.wait_with_output().unwrap())
+            );
+            child.kill().unwrap();
+            child.wait().unwrap();
+            continue;
+        };
+        assert_exit(&out, 1);
+        assert!(stderr(&out).contains("pages"), "{total}: {}", stderr(&out));
+        if total == json!(1_000_000_000_000u64) {
+            assert!(
+                stderr(&out)
+                    .contains("1000000000000 pages (total_pages), more than --max-pages 1000"),
+                "{}",
+                stderr(&out)
+            );
+        }
+        // Refused from page 1: no quota spent on a list that cannot be whole.
+        assert_eq!(fake.hostile_hits("GET", "v3/catalog/products"), 1);
+        assert!(stdout(&out).is_empty());
+    }
+    // Asked page 1, told it is page 7.
+    fake.hostile(
+        "GET",
+        "v3/catalog/products",
+        |_r: Recorded, _n| async move { json_answer(numbered(json!(7), json!(9))) },
+    );
+    let out = run(&env, &["api", "v3/catalog/products", "--paginate"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("page 7"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_numbered_list_is_fetched_lazily_and_whole() {
+    // Level 1 too: one page in flight at a time must still reach the end.
+    for level in ["1", "3"] {
+        let (fake, env) = setup(level);
+        fake.hostile("GET", "v3/catalog/brands", |rec: Recorded, _n| async move {
+            let page: u64 = rec.query_param("page").map_or(1, |p| p.parse().unwrap());
+            json_answer(json!({"data": [{"id": page}], "meta": {"pagination": {
+                "current_page": page, "total_pages": 40
+            }}}))
+        });
+        let out = run(&env, &["api", "v3/catalog/brands", "--paginate"]);
+        assert_exit(&out, 0);
+        let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let ids: Vec<u64> = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, (1..=40).collect::<Vec<_>>(), "level {level}");
+        assert_eq!(fake.hostile_hits("GET", "v3/catalog/brands"), 40);
+    }
+}
+
+// ---- 8. --jq never aborts ------------------------------------------------------
+
+#[test]
+fn jq_on_a_deeply_nested_answer_is_an_error() {
+    let (fake, env) = setup("1");
+    fake.hostile("GET", "v3/deep", |_r: Recorded, _n| async move {
+        let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let out = run(&env, &["api", "v3/deep", "--jq", ".[0]"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("deep"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_filter_that_never_ends_is_an_error() {
+    let (fake, env) = setup("1");
+    fake.hostile("GET", "v2/time", |_r: Recorded, _n| async move {
+        json_answer(json!({"time": 1}))
+    });
+    for (filter, why) in [
+        ("def f: 1 + f; f", "recursed too deep"),
+        ("repeat(\"xxxxxxxxxxxxxxxx\")", "output passed 64 MiB"),
+        // Grows slowly, without end: the filter's CPU limit (20 s) ends it.
+        ("[repeat(1)]", "CPU time"),
+    ] {
+        // Generous for a loaded machine; without the limits these never end
+        // (or abort bcconn).
+        let out = env
+            .cmd(&["api", "v2/time", "--jq", filter])
+            .current_dir(env.dir.path())
+            .timeout(Duration::from_secs(150))
+            .output()
+            .unwrap();
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(err.contains("--jq") && err.contains(why), "{filter}: {err}");
+        assert!(out.stdout.is_empty(), "{filter}: nothing half-filtered");
+    }
+}
+
+#[test]
+fn a_write_whose_filter_fails_still_prints_the_answer() {
+    let (fake, env) = setup("1");
+    fake.hostile("POST", "v3/customers", |_r: Recorded, _n| async move {
+        (
+            axum::http::StatusCode::CREATED,
+            axum::Json(json!({"data": [{"id": 4242}]})),
+        )
+            .into_response()
+    });
+    let out = run(
+        &env,
+        &[
+            "api",
+            "v3/customers",
+            "-f",
+            "email=a@b.c",
+            "--jq",
+            "def f: 1 + f; f",
+        ],
+    );
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("4242"), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--jq") && err.contains("printed above"),
+        "{err}"
+    );
+    // A filter that works still prints only what it gives.
+    let out = run(
+        &env,
+        &[
+            "api",
+            "v3/customers",
+            "-f",
+            "email=a@b.c",
+            "--jq",
+            ".data[0].id",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "4242\n");
+}
+
+// ---- 9. big bodies ---------------------------------------------------------
+
+const MIB: usize = 1024 * 1024;
+
+fn big_body(total: usize) -> Response {
+    // One shared buffer (cloning `Bytes` copies nothing); the server sends
+    // it in chunks, so bcconn sees a long stream.
+    static BIG: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let big = BIG.get_or_init(|| axum::body::Bytes::from(vec![b'x'; 384 * MIB]));
+    assert!(total <= big.len());
+    (
+        [("content-type", "text/plain")],
+        Body::from(big.slice(..total)),
+    )
+        .into_response()
+}
+
+/// Runs `args`, counts what reaches stdout, and returns (exit code, bytes,
+/// peak RSS in KiB) of the bcconn process itself (wait4).
+#[cfg(target_os = "linux")]
+// The child is reaped by wait4 (for its own rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
+fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize, i64, String) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = env
+        .std_cmd(args)
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let errs = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0;
+    loop {
+        match out.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a plain call on our own child; rusage is written by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(got, pid);
+    let code = std::process::ExitStatus::from_raw(status).code();
+    (code, total, usage.ru_maxrss, errs.join().unwrap())
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_big_answer_streams_to_stdout() {
+    let (fake, env) = setup("1");
+    const TOTAL: usize = 384 * MIB;
+    fake.hostile("GET", "v2/big", |_r: Recorded, _n| async move {
+        big_body(TOTAL)
+    });
+    let (code, bytes, rss_kib, err) = run_counting(&env, &["api", "v2/big"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(bytes, TOTAL);
+    assert!(
+        rss_kib < 200 * 1024,
+        "peak RSS {} MiB for a streamed answer",
+        rss_kib / 1024
+    );
+}
+
+#[test]
+fn a_big_answer_to_buffer_is_refused_with_a_clear_error() {
+    let (fake, env) = setup("1");
+    fake.hostile("GET", "v2/big", |_r: Recorded, _n| async move {
+        big_body(100 * MIB)
+    });
+    let out = run(&env, &["api", "v2/big", "--jq", "."]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("64 MiB"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    // An error answer is held for its title: the same cap, and the status
+    // is still said.
+    fake.hostile("GET", "v2/big-error", |_r: Recorded, _n| async move {
+        let mut r = big_body(100 * MIB);
+        *r.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    });
+    let out = run(&env, &["api", "v2/big-error"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("500") && err.contains("64 MiB"), "{err}");
+}
+
+#[test]
+fn a_paged_list_too_big_to_hold_is_an_error() {
+    let (fake, env) = setup("1");
+    // 50 MiB a page, each page new: past 256 MiB after the sixth.
+    fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
+        let blob = "x".repeat(50 * MIB);
+        json_answer(json!([{"id": n + 1, "blob": blob}]))
+    });
+    let out = run(&env, &["api", "v2/products", "--paginate"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("256 MiB"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(fake.hostile_hits("GET", "v2/products") <= 7);
+}
+
+// ---- 15. files that are not files, headers bcconn sets ----------------------
+
+#[test]
+#[cfg(unix)]
+fn fields_and_input_read_only_bounded_regular_files() {
+    let (fake, env) = setup("1");
+    let fifo = env.dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a plain libc call with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo = fifo.to_str().unwrap();
+    let field = format!("x=@{fifo}");
+    for args in [
+        vec!["api", "v3/customers", "-F", "x=@/dev/zero"],
+        vec!["api", "v3/customers", "--input", "/dev/zero"],
+        vec!["api", "v3/customers", "-F", &field],
+        vec!["api", "v3/customers", "--input", fifo],
+    ] {
+        let started = Instant::now();
+        let out = run(&env, &args);
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+    // stdin is a stream, read only up to the same bound.
+    let out = env
+        .cmd(&["api", "v3/customers", "--input", "-"])
+        .current_dir(env.dir.path())
+        .write_stdin(vec![b'{'; 64 * MIB + 1])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("more than"), "{}", stderr(&out));
+    for h in [
+        "Host: evil.example",
+        "content-length: 5",
+        "Transfer-Encoding: chunked",
+        "CONNECTION: close",
+    ] {
+        let out = run(&env, &["api", "v2/time", "-H", h]);
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("bcconn sets"),
+            "{h}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("v3/customers")),
+        "nothing was sent"
+    );
+}
+
+// ---- 13. what reaches a terminal -------------------------------------------
+
+#[test]
+#[cfg(unix)]
+fn on_a_terminal_control_characters_are_escaped_and_piped_output_is_exact() {
+    use crate::wizard::Pty;
+    const BANNER: &str = "hi \x1b]0;owned\x07 \x1b[2J there\n";
+    let (fake, mut env) = setup("1");
+    env.set("NO_COLOR", "1");
+    fake.hostile("GET", "v2/banner", |_r: Recorded, _n| async move {
+        ([("content-type", "text/plain")], BANNER).into_response()
+    });
+    fake.hostile("GET", "v2/named", |_r: Recorded, _n| async move {
+        json_answer(json!({"name": "a\u{1b}[31mred\u{202e}"}))
+    });
+    for (args, shown) in [
+        (
+            vec!["api", "v2/banner"],
+            "hi \\u{1b}]0;owned\\u{7} \\u{1b}[2J there",
+        ),
+        (
+            vec!["api", "v2/named", "--jq", ".name"],
+            "a\\u{1b}[31mred\\u{202e}",
+        ),
+        // Pretty JSON keeps JSON's own escapes.
+        (
+            vec!["api", "v2/named"],
+            "\"name\": \"a\\u001b[31mred\\u{202e}\"",
+        ),
+    ] {
+        let mut t = Pty::spawn(&env, &args);
+        assert_eq!(t.finish(), 0, "{args:?}: {}", t.seen);
+        assert!(
+            !t.seen.contains('\x1b'),
+            "{args:?}: raw ESC reached the terminal: {:?}",
+            t.seen
+        );
+        assert!(!t.seen.contains('\u{202e}'), "{args:?}: {:?}", t.seen);
+        assert!(t.seen.contains(shown), "{args:?}: {:?}", t.seen);
+    }
+    // Piped, the body is byte for byte what the store sent.
+    let out = run(&env, &["api", "v2/banner"]);
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, BANNER.as_bytes());
+    let out = run(&env, &["api", "v2/named", "--jq", ".name"]);
+    assert_eq!(stdout(&out), "a\u{1b}[31mred\u{202e}\n");
+}
