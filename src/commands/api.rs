@@ -29,6 +29,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
             input: args.input,
             headers: args.headers,
             paginate: args.paginate,
+            max_wait: Some(args.max_wait),
         },
     )?;
     let jq = args.jq.as_deref();

@@ -33,6 +33,8 @@ pub struct Call {
     pub input: Option<PathBuf>,
     pub headers: Vec<String>,
     pub paginate: bool,
+    /// `--max-wait`: the longest one rate-limit wait (`None`: the default).
+    pub max_wait: Option<std::time::Duration>,
 }
 
 /// What came back.
@@ -138,7 +140,7 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
     let req = build(ctx, call, c)?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     let (tx, rx) = using::notes();
-    let client = Arc::new(using::client(
+    let mut client = using::client(
         ctx,
         &using::http(),
         &file,
@@ -146,7 +148,11 @@ pub fn api(ctx: &Context, call: &Call) -> Result<Called> {
         token,
         using::pools(ctx)?,
         Some(tx),
-    )?);
+    )?;
+    if let Some(max_wait) = call.max_wait {
+        client = client.with_max_wait(max_wait);
+    }
+    let client = Arc::new(client);
     let paginate = call.paginate;
     let outcome = using::drive(ctx, rx, async move {
         if paginate {

@@ -38,6 +38,7 @@ mod crash;
 mod doctor;
 mod fake_bc_selftest;
 mod flow;
+mod guard_rates;
 mod harden;
 mod inprocess;
 mod layers;
