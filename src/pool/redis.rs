@@ -615,12 +615,10 @@ fn describe(e: &RedisError) -> String {
     text.lines().next().unwrap_or_default().trim().to_string()
 }
 
-/// `text` without the URL's password, whatever a driver put in it.
+/// `text` without any part of the URL that may be a secret (the user info,
+/// the query's values), whatever a driver put in it.
 fn scrub(url: &PoolUrl, text: &str) -> String {
-    match url.password() {
-        Some(p) if p.len() >= 2 => text.replace(&p, "***"),
-        _ => text.to_string(),
-    }
+    url.scrub(text)
 }
 
 /// Round trip of one PING to the shared pools' Redis, connection included
