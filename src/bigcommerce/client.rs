@@ -25,7 +25,7 @@ use super::paginate::{self, Shape};
 use super::ratelimit;
 use super::store_hash::StoreHash;
 use crate::error::failure;
-use crate::pool::rate::WaitWhy;
+use crate::pool::rate::{MARGIN_MS, WaitWhy};
 use crate::pool::{PoolId, Pools, Reserve, Ticket};
 
 /// How many times one request is retried after a 429.
@@ -167,7 +167,8 @@ impl Client {
                 Reserve::Wait { wait, why } => {
                     match why {
                         WaitWhy::Window { quota, reset_at } => {
-                            if wait > self.max_wait {
+                            // (The book adds a few ms past the reset.)
+                            if wait > self.max_wait + Duration::from_millis(MARGIN_MS) {
                                 return Err(failure(format!(
                                     "none of store {store}'s {quota} requests per window are left for {} more, longer than --max-wait {}: not waiting",
                                     seconds(wait),

@@ -79,7 +79,12 @@ fn a_day_long_reset_is_bounded_by_its_window() {
         .expect("the next call waited for a day: the reset was not bounded");
     assert_eq!(second.status.code(), Some(0), "{}", all_output(&second));
     assert!(started.elapsed() < Duration::from_secs(20));
+    println!(
+        "FIGURE a call after a day-long reset (1 s window) waited {:?}",
+        started.elapsed()
+    );
     let said = stderr(&second);
+    println!("{said}");
     assert!(said.contains("waiting"), "says what it waits for: {said}");
     assert!(
         said.contains(&format!("rate/{HASH}.json")),
@@ -99,6 +104,7 @@ fn a_retry_after_past_max_wait_is_an_error_not_an_hour() {
         .expect("it slept for the hour the 429 asked");
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(said.contains("--max-wait"), "{said}");
     assert!(said.contains("3600"), "says what the store asked: {said}");
     // The book keeps at most two windows of it: the next call goes.
@@ -160,6 +166,7 @@ fn a_wait_for_unreported_requests_is_said() {
     let out = run_within(&env, &["api", "v2/time"], Duration::from_secs(30)).unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(
         said.contains("2 earlier requests") && said.contains("not reported"),
         "the wait is said: {said}"
@@ -272,6 +279,7 @@ fn token_create_keeps_a_token_it_could_not_verify_yet() {
     let out = token_create(&env, "busy", "tokenBUSYstore0123456789");
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(said.contains("not verified yet"), "{said}");
     assert!(!said.contains("ACCESS TOKEN"), "{said}");
     let c = record(&env, "busy");
