@@ -229,6 +229,15 @@ impl Client {
         wait: Option<Duration>,
     ) {
         let store = self.store.as_str();
+        if let Some(s) = &seen {
+            tracing::debug!(
+                "store {store}: rate limit {} of {} left, window resets in {} ms (window {} ms)",
+                s.left,
+                s.quota,
+                s.reset_ms,
+                s.window_ms
+            );
+        }
         if let Err(e) = self
             .pools
             .rates()
