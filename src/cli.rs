@@ -501,6 +501,20 @@ pub struct ApiArgs {
     /// Filter the output with a jq expression (strings print without quotes)
     #[arg(short = 'q', long = "jq", value_name = "EXPR")]
     pub jq: Option<String>,
+
+    /// The longest one wait for the store's rate limit may be (30s, 5m); a store that asks for longer is an error (exit 1)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = max_wait)]
+    pub max_wait: std::time::Duration,
+}
+
+/// `--max-wait`: a humantime duration (`90s`, `5m`), or plain seconds.
+fn max_wait(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    match text.parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("{e}; give a duration such as 30s, 5m or 1h")),
+    }
 }
 
 /// Which shell `bcconn env` writes for.

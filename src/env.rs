@@ -135,22 +135,71 @@ impl PoolUrl {
             .filter(|p| !p.is_empty())
     }
 
-    /// The URL fit to print: `redis://:***@host:port/db`. The user name
-    /// stays (it names an ACL user, not a secret); query and fragment go,
-    /// since drivers accept credentials there too. Text that is not a URL
-    /// keeps only what follows its last `@`.
+    /// Every part of the text that may be a secret, as written and
+    /// percent-decoded: the user info (before the last `@`, whether or not
+    /// the URL parses) and every query and fragment value (`?password=`,
+    /// `?pass=` of `redis+unix://`). To scrub out of any text a driver
+    /// might echo.
+    pub fn secrets(&self) -> Vec<String> {
+        let text = self.expose();
+        let rest = text.split_once("://").map_or(text, |(_, r)| r);
+        let mut out = Vec::new();
+        let (before_query, query) = match rest.find(['?', '#']) {
+            // An `@` after the `?` still ends the user info (a password
+            // may hold a `?`): take the user info first.
+            Some(q) if !rest[q..].contains('@') => (&rest[..q], &rest[q + 1..]),
+            _ => (rest, ""),
+        };
+        if let Some(at) = before_query.rfind('@') {
+            let info = &before_query[..at];
+            out.push(info.to_string());
+            // With a password, the user name is an ACL user's: not secret.
+            if let Some((_, pass)) = info.split_once(':') {
+                out.push(pass.to_string());
+            }
+        }
+        for pair in query.split(['&', '#', ';', '?']) {
+            let value = pair.split_once('=').map_or(pair, |(_, v)| v);
+            out.push(value.to_string());
+        }
+        let mut all: Vec<String> = out
+            .iter()
+            .flat_map(|s| [s.clone(), percent_decoded(s)])
+            .filter(|s| s.chars().count() >= 2)
+            .collect();
+        // The longest first, so that a part inside another is not left half.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        all.dedup();
+        all
+    }
+
+    /// `text` with every part of the URL that may be a secret replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in self.secrets() {
+            out = out.replace(&s, "***");
+        }
+        out
+    }
+
+    /// The URL fit to print: `redis://:***@host:port/db`. A user name
+    /// stays when a password follows it (it names an ACL user, not a
+    /// secret); user info without a password may be a password written in
+    /// the wrong place, and goes. Query and fragment go (`?***`), since
+    /// drivers accept credentials there too. Text that does not parse as a
+    /// URL with a host (`redis+unix://`, a bad port) keeps its scheme and
+    /// what follows its last `@`, up to a `?` or `#`.
     pub fn redacted(&self) -> String {
         let text = self.expose();
-        match url::Url::parse(text) {
+        let shown = match url::Url::parse(text) {
             Ok(u) if u.host_str().is_some() => {
                 let mut out = format!("{}://", u.scheme());
                 let has_password = u.password().is_some_and(|p| !p.is_empty());
-                if !u.username().is_empty() || has_password {
+                if has_password {
                     out.push_str(u.username());
-                    if has_password {
-                        out.push_str(":***");
-                    }
-                    out.push('@');
+                    out.push_str(":***@");
+                } else if !u.username().is_empty() {
+                    out.push_str("***@");
                 }
                 out.push_str(u.host_str().unwrap_or_default());
                 if let Some(port) = u.port() {
@@ -159,16 +208,29 @@ impl PoolUrl {
                 if u.path() != "/" {
                     out.push_str(u.path());
                 }
+                if u.query().is_some() || u.fragment().is_some() {
+                    out.push_str("?***");
+                }
                 out
             }
-            _ => match text.rfind('@') {
-                Some(at) => match text.find("://").filter(|s| *s < at) {
-                    Some(s) => format!("{}://***@{}", &text[..s], &text[at + 1..]),
-                    None => format!("***@{}", &text[at + 1..]),
-                },
-                None => text.to_string(),
-            },
-        }
+            _ => {
+                let (scheme, rest) = match text.split_once("://") {
+                    Some((s, r)) => (format!("{s}://"), r),
+                    None => (String::new(), text),
+                };
+                let (rest, user) = match rest.rfind('@') {
+                    Some(at) => (&rest[at + 1..], "***@"),
+                    None => (rest, ""),
+                };
+                let (rest, query) = match rest.find(['?', '#']) {
+                    Some(q) => (&rest[..q], "?***"),
+                    None => (rest, ""),
+                };
+                format!("{scheme}{user}{rest}{query}")
+            }
+        };
+        // Last: nothing secret may be left in it, whatever the form.
+        crate::text::outside(&self.scrub(&shown), 200)
     }
 }
 
@@ -460,9 +522,39 @@ mod tests {
             "rediss://ops:***@redis.example.com/0"
         );
         assert_eq!(shown("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
-        assert_eq!(shown("redis://ops@h/1"), "redis://ops@h/1");
+        // A user name alone may be a password in the wrong place.
+        assert_eq!(shown("redis://ops@h/1"), "redis://***@h/1");
         // Query and fragment can carry credentials too: dropped.
-        assert_eq!(shown("redis://h:1/0?password=x#y"), "redis://h:1/0");
+        assert_eq!(shown("redis://h:1/0?password=x#y"), "redis://h:1/0?***");
+        // Forms that do not parse with a host (issue 14): the query goes
+        // too, and any part that may be a secret is scrubbed.
+        assert_eq!(
+            shown("redis+unix:///run/redis.sock?db=1&pass=unixPW99"),
+            "redis+unix:///run/redis.sock?***"
+        );
+        assert_eq!(
+            shown("redis://h:99999/0?password=portPW77"),
+            "redis://h:99999/0?***"
+        );
+        assert_eq!(
+            shown("redis://u:colonPW55@h:nope/0"),
+            "redis://***@h:nope/0"
+        );
+        for (url, secret) in [
+            ("redis://:pa?ss@h:1/0", "pa?ss"),
+            ("redis://:pa#ss@h:1/0", "pa#ss"),
+            ("redis://h:1/0?password=p%41ss", "pAss"),
+            ("unix:///s.sock?password=zz9", "zz9"),
+            ("redis://:p%40ss@h:1:2/0", "p@ss"),
+        ] {
+            let shown = shown(url);
+            assert!(!shown.contains(secret), "{url}: {shown}");
+            assert!(
+                !PoolUrl::new(url)
+                    .scrub(&format!("said {url} and {secret}"))
+                    .contains(secret)
+            );
+        }
         // Not a URL: only what follows the last @.
         assert_eq!(shown("redis//u:pw@h:1"), "***@h:1");
         assert_eq!(shown("redis://u:p@w@"), "redis://***@");

@@ -24,7 +24,7 @@ pub struct StoreInfo {
 
 impl StoreInfo {
     /// The store's words escaped and bounded: they are printed and stored.
-    fn safe(self) -> StoreInfo {
+    pub(crate) fn safe(self) -> StoreInfo {
         let clean = |v: Option<String>| v.map(|v| crate::text::outside(&v, 200));
         StoreInfo {
             id: clean(self.id),

@@ -33,7 +33,7 @@ use super::ratelimit;
 use super::store_hash::StoreHash;
 use crate::error::failure;
 use crate::fsutil::human_bytes;
-use crate::pool::rate::WaitWhy;
+use crate::pool::rate::{MARGIN_MS, WaitWhy};
 use crate::pool::{PoolId, Pools, Reserve, Ticket};
 
 /// How many times one request is retried after a 429.
@@ -60,6 +60,11 @@ pub trait Sink: Send {
     /// The whole body has been given.
     fn end(&mut self) -> Result<()>;
 }
+/// The longest one wait for the rate limit may be (`--max-wait`): a store
+/// that asks for longer is an error, not a silent hour.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+/// A wait for requests not reported back is said once it is this long.
+const SAY_ANSWER_WAIT: Duration = Duration::from_secs(1);
 
 /// One request, as `bcconn api` builds it.
 #[derive(Debug, Clone)]
@@ -128,6 +133,8 @@ pub struct Client {
     notes: Option<UnboundedSender<String>>,
     /// The reset time last announced, so parallel waits say it once.
     announced: Mutex<Option<u64>>,
+    /// `--max-wait`: the longest one rate-limit wait may be.
+    max_wait: Duration,
 }
 
 impl Client {
@@ -142,6 +149,9 @@ impl Client {
     ) -> Result<Client> {
         let base = Url::parse(&format!("{api}/stores/{}/", store.as_str()))
             .with_context(|| format!("the API URL {api:?} is not a URL"))?;
+        if let Some(tx) = &notes {
+            pools.set_notes(tx.clone());
+        }
         Ok(Client {
             http,
             base,
@@ -151,7 +161,14 @@ impl Client {
             pool,
             notes,
             announced: Mutex::new(None),
+            max_wait: DEFAULT_MAX_WAIT,
         })
+    }
+
+    /// Sets `--max-wait`.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Client {
+        self.max_wait = max_wait;
+        self
     }
 
     pub fn level(&self) -> u8 {
@@ -167,31 +184,100 @@ impl Client {
         }
     }
 
-    /// Waits until the store's rate book lets one request go.
+    /// Waits until the store's rate book lets one request go. Every wait
+    /// is said (past a moment), and none may be longer than `--max-wait`.
     async fn reserve(&self) -> Result<Ticket> {
         let rates = self.pools.rates();
+        let store = self.store.as_str();
+        let mut for_answers = Duration::ZERO;
+        let mut said_answers = false;
         loop {
-            match rates.reserve(self.store.as_str()).await? {
+            match rates.reserve(store).await? {
                 Reserve::Go(t) => return Ok(t),
                 Reserve::Wait { wait, why } => {
-                    if let WaitWhy::Window { quota, reset_at } = why {
-                        let first = {
-                            let mut last = self.announced.lock().unwrap_or_else(|e| e.into_inner());
-                            let first = *last != Some(reset_at);
-                            *last = Some(reset_at);
-                            first
-                        };
-                        if first && wait >= Duration::from_millis(200) {
-                            self.note(format!(
-                                "rate limit: none of store {}'s {quota} requests per window left; waiting {} for the window to reset",
-                                self.store.as_str(),
-                                seconds(wait)
-                            ));
+                    match why {
+                        WaitWhy::Window { quota, reset_at } => {
+                            // (The book adds a few ms past the reset.)
+                            if wait > self.max_wait + Duration::from_millis(MARGIN_MS) {
+                                return Err(failure(format!(
+                                    "none of store {store}'s {quota} requests per window are left for {} more, longer than --max-wait {}: not waiting",
+                                    seconds(wait),
+                                    seconds(self.max_wait)
+                                ))
+                                .hint(format!(
+                                    "run it again later or give a longer --max-wait; if the wait looks wrong, clear the store's rate book: {}",
+                                    rates.clear_hint(store)
+                                ))
+                                .into());
+                            }
+                            let first = {
+                                let mut last =
+                                    self.announced.lock().unwrap_or_else(|e| e.into_inner());
+                                let first = *last != Some(reset_at);
+                                *last = Some(reset_at);
+                                first
+                            };
+                            if first && wait >= Duration::from_millis(200) {
+                                self.note(format!(
+                                    "rate limit: none of store {store}'s {quota} requests per window left; waiting {} for the window to reset (if that looks wrong: {})",
+                                    seconds(wait),
+                                    rates.clear_hint(store)
+                                ));
+                            }
+                        }
+                        WaitWhy::Answer { out, until } => {
+                            // Requests sent and never reported (their bcconn
+                            // was killed) count until their reservation ends.
+                            for_answers += wait;
+                            if !said_answers && for_answers >= SAY_ANSWER_WAIT {
+                                said_answers = true;
+                                let left = Duration::from_millis(
+                                    until.saturating_sub(crate::pool::local::now_ms()),
+                                );
+                                self.note(format!(
+                                    "rate limit: waiting for {out} earlier request{} to store {store} that {} not reported back (killed in flight?): at most {} more",
+                                    if out == 1 { "" } else { "s" },
+                                    if out == 1 { "has" } else { "have" },
+                                    seconds(left)
+                                ));
+                            }
                         }
                     }
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+    }
+
+    /// Reports an answer to the rate book. Once a request was sent, its
+    /// answer wins: a book that cannot be written is a warning.
+    async fn learn(
+        &self,
+        ticket: Ticket,
+        answered: bool,
+        seen: Option<crate::pool::Seen>,
+        wait: Option<Duration>,
+    ) {
+        let store = self.store.as_str();
+        if let Some(s) = &seen {
+            tracing::debug!(
+                "store {store}: rate limit {} of {} left, window resets in {} ms (window {} ms)",
+                s.left,
+                s.quota,
+                s.reset_ms,
+                s.window_ms
+            );
+        }
+        if let Err(e) = self
+            .pools
+            .rates()
+            .learn(store, ticket, answered, seen, wait)
+            .await
+        {
+            self.note(format!(
+                "warning: the answer stands, but recording store {store}'s rate limit failed: {}",
+                crate::error::report(&e).1
+            ));
         }
     }
 
@@ -234,8 +320,7 @@ impl Client {
 
     async fn exchange(&self, req: &Request, mut sink: Option<&mut dyn Sink>) -> Result<Answer> {
         let headers = self.headers_for(req)?;
-        let lease = self.pools.acquire(&self.pool).await?;
-        let rates = self.pools.rates();
+        let mut lease = self.pools.acquire(&self.pool).await?;
         let store = self.store.as_str();
         let mut attempt = 0;
         let answer = loop {
@@ -250,7 +335,7 @@ impl Client {
             let sent = match builder.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = rates.learn(store, ticket, false, None, None).await;
+                    self.learn(ticket, false, None, None).await;
                     return Err(anyhow!(
                         "{} {}: {}",
                         req.method,
@@ -266,9 +351,8 @@ impl Client {
                 ratelimit::retry_after(&resp_headers)
                     .unwrap_or(Duration::from_secs(1 << attempt.min(5)))
             });
-            rates
-                .learn(store, ticket, true, ratelimit::seen(&resp_headers), wait)
-                .await?;
+            self.learn(ticket, true, ratelimit::seen(&resp_headers), wait)
+                .await;
             if wait.is_none()
                 && status.is_success()
                 && let Some(sink) = sink.as_deref_mut()
@@ -286,12 +370,28 @@ impl Client {
             if let Some(wait) = wait
                 && attempt < RETRIES
             {
+                if wait > self.max_wait {
+                    return Err(failure(format!(
+                        "store {store} answered 429 Too Many Requests and asked to wait {}{}, longer than --max-wait {}: not waiting",
+                        seconds(wait),
+                        asked(&resp_headers),
+                        seconds(self.max_wait)
+                    ))
+                    .hint("run it again later, or give a longer --max-wait (e.g. --max-wait 10m)")
+                    .into());
+                }
                 attempt += 1;
                 self.note(format!(
-                    "store {store} answered 429 Too Many Requests: waiting {}, then retrying ({attempt} of {RETRIES})",
+                    "store {store} answered 429 Too Many Requests{}: waiting {}, then retrying ({attempt} of {RETRIES})",
+                    asked(&resp_headers),
                     seconds(wait)
                 ));
                 tokio::time::sleep(wait).await;
+                if lease.lost() {
+                    // Its shared slot went to another: take one again.
+                    let _ = lease.release().await;
+                    lease = self.pools.acquire(&self.pool).await?;
+                }
                 continue;
             }
             break Answer {
@@ -301,7 +401,12 @@ impl Client {
                 body,
             };
         };
-        lease.release().await;
+        if let Err(e) = lease.release().await {
+            self.note(format!(
+                "warning: the answer stands, but {}",
+                crate::error::report(&e).1
+            ));
+        }
         Ok(answer)
     }
 
@@ -680,6 +785,14 @@ async fn stream_body(
         }
     }
     sink.end()
+}
+
+/// What a 429 said it wanted, for the message: ` (X-Retry-After: 3600)`.
+fn asked(headers: &HeaderMap) -> String {
+    match headers.get("x-retry-after").and_then(|v| v.to_str().ok()) {
+        Some(v) => format!(" (X-Retry-After: {})", crate::text::outside(v.trim(), 24)),
+        None => String::new(),
+    }
 }
 
 /// `1.2 s`

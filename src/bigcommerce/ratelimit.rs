@@ -2,12 +2,17 @@
 //! `X-Rate-Limit-Requests-Left`, `-Requests-Quota`, `-Time-Reset-Ms` (ms
 //! left in the window) and `-Time-Window-Ms`; on a 429 also
 //! `X-Retry-After: <seconds>`. "If both are present, honor the longer."
+//!
+//! Outside input: a reset is bounded by the window it came with (two
+//! windows, [`reset_bound`]); how long `X-Retry-After` may make bcconn wait
+//! is the caller's `--max-wait`.
 
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
 use crate::pool::Seen;
+use crate::pool::rate::reset_bound;
 
 fn number(headers: &HeaderMap, name: &str) -> Option<f64> {
     headers
@@ -30,16 +35,19 @@ pub fn seen(headers: &HeaderMap) -> Option<Seen> {
     Some(Seen {
         left: left.min(u32::MAX as f64) as u32,
         quota: quota.min(u32::MAX as f64) as u32,
-        window_ms: window.min(86_400_000.0) as u64,
+        window_ms: window.min(crate::pool::rate::MAX_WINDOW_MS as f64) as u64,
         reset_ms: reset.min(86_400_000.0).ceil() as u64,
     })
 }
 
-/// How long a 429 asks to wait: the longer of `X-Retry-After` and the
-/// window's reset; `None` when it says neither.
+/// How long a 429 asks to wait: the longer of `X-Retry-After` (at most a
+/// day) and the window's reset (at most two windows); `None` when it says
+/// neither.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let retry = number(headers, "x-retry-after").map(|s| (s.min(3600.0) * 1000.0).ceil() as u64);
-    let reset = number(headers, "x-rate-limit-time-reset-ms").map(|m| m.min(3_600_000.0) as u64);
+    let retry = number(headers, "x-retry-after").map(|s| (s.min(86_400.0) * 1000.0).ceil() as u64);
+    let window = number(headers, "x-rate-limit-time-window-ms").map(|w| w.min(1e12) as u64);
+    let reset = number(headers, "x-rate-limit-time-reset-ms")
+        .map(|m| (m.min(1e12) as u64).min(reset_bound(window)));
     match (retry, reset) {
         (None, None) => None,
         (a, b) => Some(Duration::from_millis(a.unwrap_or(0).max(b.unwrap_or(0)))),
@@ -108,6 +116,12 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_millis(2500)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
         let h = headers(&[("x-retry-after", "1e300")]);
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3600)));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
+        // A day-long reset counts for two windows at most.
+        let h = headers(&[
+            ("x-rate-limit-time-reset-ms", "86400000"),
+            ("x-rate-limit-time-window-ms", "30000"),
+        ]);
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(60)));
     }
 }

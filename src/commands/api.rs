@@ -48,6 +48,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
             headers: args.headers,
             paginate: args.paginate,
             max_pages: Some(args.max_pages),
+            max_wait: Some(args.max_wait),
         },
         stream.then_some(&mut sink as &mut dyn Sink),
     )?;

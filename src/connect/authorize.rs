@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use super::commit::{Changes, Grant, Target, save_token};
 use super::rules;
 use super::runtime;
+use super::tokens::Verified;
 use crate::bigcommerce::api::{self, Check, StoreInfo};
 use crate::bigcommerce::oauth::callback::{Callback, Expect};
 use crate::bigcommerce::oauth::exchange::{self, Credentials, ExchangeError, Exchanged};
@@ -463,7 +464,6 @@ impl Request<'_> {
     /// Verifies a new token: issued for this store, and working there.
     async fn verify(&self, exchanged: Exchanged) -> Result<Grant> {
         let progress = self.ctx.progress.as_ref();
-        let http = api::http_client();
         let Exchanged {
             token,
             scopes: granted,
@@ -480,9 +480,10 @@ impl Request<'_> {
             ))
             .into());
         }
-        let store = verify_new_token(&http, &self.ctx.env.api_url, self.store, &token).await?;
+        let store = verify_new_token(self.ctx, self.store, &token).await?;
         match &store {
-            Some(info) => progress.step(&format!(
+            None => {}
+            Some(Some(info)) => progress.step(&format!(
                 "Token verified: store {}{}",
                 info.name.as_deref().unwrap_or(self.store.as_str()),
                 info.domain
@@ -490,7 +491,7 @@ impl Request<'_> {
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default()
             )),
-            None => progress.step(&format!("Token verified against store {}", self.store)),
+            Some(None) => progress.step(&format!("Token verified against store {}", self.store)),
         }
         for scope in scopes::missing(self.scopes, &granted) {
             progress.warn(&format!("BigCommerce did not grant {scope}; set it in the app's scopes in the Developer Portal, then authorize again"));
@@ -501,7 +502,8 @@ impl Request<'_> {
             user,
             owner,
             account_uuid,
-            store,
+            verified: store.is_some(),
+            store: store.flatten(),
         })
     }
 
@@ -556,36 +558,38 @@ impl Request<'_> {
 }
 
 /// Checks a new token against its store: it must work and be this store's.
+/// BigCommerce ended the connection's old token when it issued this one,
+/// so only a definite refusal throws it away: `Ok(None)` is a transient
+/// failure (429s past the retries, a 5xx, the network), said; the token is
+/// saved unverified and `status` checks it later.
 async fn verify_new_token(
-    http: &reqwest::Client,
-    api_url: &str,
+    ctx: &Context,
     store: &StoreHash,
     token: &SecretString,
-) -> Result<Option<StoreInfo>> {
-    match api::check(http, api_url, store, token).await {
-        Check::Ok { store: Some(info) }
-            if info.id.as_deref().is_some_and(|id| id != store.as_str()) =>
-        {
-            Err(failure(format!(
-                "the store API says the token belongs to store {:?}, not {store}; it was not saved",
-                info.id.unwrap_or_default(),
-            ))
-            .into())
+) -> Result<Option<Option<StoreInfo>>> {
+    match super::tokens::verify_new(ctx, store, token).await {
+        Verified::Yes(info) => Ok(Some(info)),
+        Verified::NotYet(why) => {
+            super::tokens::say_not_verified(ctx, "the new token", &why);
+            Ok(None)
         }
-        Check::Ok { store } => Ok(store),
-        Check::Invalid(why) => Err(failure(format!(
+        Verified::Refused(Check::Ok { store: info }) => Err(failure(format!(
+            "the store API says the token belongs to store {:?}, not {store}; it was not saved",
+            info.and_then(|i| i.id).unwrap_or_default(),
+        ))
+        .into()),
+        Verified::Refused(Check::Invalid(why)) => Err(failure(format!(
             "the store API refused the new token (401: {why}); it was not saved"
         ))
         .into()),
-        Check::Forbidden(why) => Err(failure(format!(
+        Verified::Refused(Check::Forbidden(why)) => Err(failure(format!(
             "the new token cannot reach store {store} (403: {why}); it was not saved"
         ))
         .into()),
-        Check::Unreachable(why) => Err(failure(format!(
-            "could not verify the new token: {why}; it was not saved"
-        ))
-        .hint("check your network, or BCCONN_API_URL if you set it")
-        .into()),
+        Verified::Refused(Check::Unreachable(why)) => {
+            super::tokens::say_not_verified(ctx, "the new token", &why);
+            Ok(None)
+        }
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Call {
     pub paginate: bool,
     /// `--max-pages`: `None` is [`DEFAULT_MAX_PAGES`], `Some(0)` no cap.
     pub max_pages: Option<u64>,
+    /// `--max-wait`: the longest one rate-limit wait (`None`: the default).
+    pub max_wait: Option<std::time::Duration>,
 }
 
 /// The most bcconn reads of a file or stdin for a body or a field: what is
@@ -172,7 +174,7 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     super::trust::before_request(ctx, &source, &req.method)?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     let (tx, rx) = using::notes();
-    let client = Arc::new(using::client(
+    let mut client = using::client(
         ctx,
         &using::http(),
         &file,
@@ -180,7 +182,11 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
         token,
         using::pools(ctx)?,
         Some(tx),
-    )?);
+    )?;
+    if let Some(max_wait) = call.max_wait {
+        client = client.with_max_wait(max_wait);
+    }
+    let client = Arc::new(client);
     let paginate = call.paginate;
     let max_pages = call.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
     let method = req.method.clone();

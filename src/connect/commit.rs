@@ -86,6 +86,10 @@ pub struct Grant {
     pub owner: Option<BcUser>,
     pub account_uuid: Option<String>,
     pub store: Option<StoreInfo>,
+    /// The token was checked against its store. `false`: a transient
+    /// failure (429s, 5xx, network) left it unchecked; it is saved
+    /// `authorized` without `last_verified_at`, and `status` checks it.
+    pub verified: bool,
 }
 
 /// Which connection a token is for.
@@ -222,7 +226,7 @@ fn record_grant(c: &mut Connection, grant: &Grant, kind: StoreKind) {
         c.store_domain = info.domain.clone();
     }
     c.authorized_at = Some(now.clone());
-    c.last_verified_at = Some(now.clone());
+    c.last_verified_at = grant.verified.then(|| now.clone());
     c.token_store = Some(kind);
     c.last_error = None;
     c.last_error_at = None;
@@ -356,6 +360,7 @@ mod tests {
             owner: None,
             account_uuid: None,
             store: None,
+            verified: true,
         }
     }
 

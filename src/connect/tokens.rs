@@ -8,11 +8,13 @@ use std::path::Path;
 use anyhow::Result;
 use secrecy::SecretString;
 
+use super::using;
+
 use super::commit::{Changes, Grant, Target, save_token};
 use super::intake::{SecretSource, read_secret};
 use super::plan::TokenSource;
 use super::runtime;
-use crate::bigcommerce::api::{self, Check, StoreInfo};
+use crate::bigcommerce::api::{Check, StoreInfo};
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
@@ -200,14 +202,105 @@ pub fn check_failure(
     }
 }
 
-/// Checks a token against its store; says so when it works.
-fn verify(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Result<Option<StoreInfo>> {
+/// What checking a token BigCommerce just gave found.
+pub enum Verified {
+    /// It works: the store's information, when the token may read it.
+    Yes(Option<StoreInfo>),
+    /// Not known yet (429s past the retries, a 5xx, the network): why.
+    NotYet(String),
+    /// The store refused it (401, 403) or it is another store's: the check
+    /// as it came.
+    Refused(Check),
+}
+
+/// Checks a new token against its store as `bcconn api` sends requests:
+/// within the store's rate limit, 429s waited out (up to `--max-wait`'s
+/// default) and retried, what it waits for said through `ctx.progress`.
+/// Only a definite refusal is [`Verified::Refused`]; a token must never be
+/// thrown away for a busy store.
+pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Verified {
+    let (tx, mut notes) = using::notes();
+    let client = using::pools(ctx).and_then(|pools| {
+        crate::bigcommerce::client::Client::new(
+            using::http(),
+            &ctx.env.api_url,
+            hash.clone(),
+            token.clone(),
+            pools,
+            // Its own pool of one: the connection may not be saved yet.
+            crate::pool::PoolId {
+                store: hash.as_str().to_string(),
+                owner: "new-token".into(),
+                owner_name: "(new token)".into(),
+                level: 1,
+            },
+            Some(tx),
+        )
+    });
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return Verified::NotYet(crate::error::report(&e).1),
+    };
+    let work = client.check();
+    tokio::pin!(work);
+    let check = loop {
+        tokio::select! {
+            check = &mut work => break check,
+            Some(note) = notes.recv() => ctx.progress.say(&note),
+        }
+    };
+    while let Ok(note) = notes.try_recv() {
+        ctx.progress.say(&note);
+    }
+    match check {
+        Check::Ok { store: Some(info) }
+            if info.id.as_deref().is_some_and(|id| id != hash.as_str()) =>
+        {
+            Verified::Refused(Check::Ok {
+                store: Some(info.safe()),
+            })
+        }
+        Check::Ok { store } => Verified::Yes(store.map(StoreInfo::safe)),
+        Check::Unreachable(why) => Verified::NotYet(crate::text::outside(&why, 300)),
+        refused => Verified::Refused(refused),
+    }
+}
+
+/// Says that a saved token is not verified yet, and how it will be.
+pub fn say_not_verified(ctx: &Context, what: &str, why: &str) {
+    ctx.progress.warn(&format!(
+        "could not verify {what} yet ({why}); it is saved and authorized, not verified yet: `bcconn status` checks it"
+    ));
+}
+
+/// Checks a token against its store; says so when it works. `Ok(None)`:
+/// not verified yet (a transient failure), said.
+fn verify(
+    ctx: &Context,
+    hash: &StoreHash,
+    token: &SecretString,
+) -> Result<Option<Option<StoreInfo>>> {
     crate::env::check_base_url("BCCONN_API_URL", &ctx.env.api_url)?;
-    let http = api::http_client();
-    let check = runtime()?.block_on(api::check(&http, &ctx.env.api_url, hash, token));
-    let store = check_failure(check, hash, "this token").map_err(|f| {
-        f.hint("copy the ACCESS TOKEN of a store-level API account of that store (Settings › API › Store-level API accounts)")
-    })?;
+    let store = match runtime()?.block_on(verify_new(ctx, hash, token)) {
+        Verified::Yes(store) => store,
+        Verified::NotYet(why) => {
+            say_not_verified(ctx, "this token", &why);
+            return Ok(None);
+        }
+        Verified::Refused(Check::Ok { store }) => {
+            return Err(failure(format!(
+                "the store API says this token belongs to store {:?}, not {hash}; it was not saved",
+                store.and_then(|s| s.id).unwrap_or_default()
+            ))
+            .hint("give the store hash of the token's store")
+            .into());
+        }
+        Verified::Refused(check) => {
+            check_failure(check, hash, "this token").map_err(|f| {
+                f.hint("copy the ACCESS TOKEN of a store-level API account of that store (Settings › API › Store-level API accounts)")
+            })?
+        }
+    };
     ctx.progress.step(&format!(
         "Token verified: store {}",
         store
@@ -215,7 +308,7 @@ fn verify(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Result<Optio
             .and_then(|s| s.name.as_deref())
             .unwrap_or(hash.as_str())
     ));
-    Ok(store)
+    Ok(Some(store))
 }
 
 /// Records what a 401 taught: the connection's token is dead. Only when the
@@ -280,15 +373,17 @@ pub fn replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -
     Ok(())
 }
 
-/// What a verified API-account token brings: the store's name, nothing else.
-fn token_grant(token: SecretString, store: Option<StoreInfo>) -> Grant {
+/// What an API-account token brings: the store's name when verified
+/// (`Some`), nothing else.
+fn token_grant(token: SecretString, store: Option<Option<StoreInfo>>) -> Grant {
     Grant {
         token,
         granted: None,
         user: None,
         owner: None,
         account_uuid: None,
-        store,
+        verified: store.is_some(),
+        store: store.flatten(),
     }
 }
 

@@ -9,6 +9,10 @@
 //! - A store's rate book is `rate/<store>.json`, read and written under an
 //!   exclusive lock on that same file (no rename, no fsync: it is a cache
 //!   that a crash may lose, and a lost or unreadable book starts afresh).
+//!
+//! Both are opened without following a link and without blocking (a FIFO
+//! put there would hang `api`), and refused unless regular; a book is read
+//! to at most [`MAX_BOOK`] bytes.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -22,7 +26,40 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::rate::Book;
 use super::{BoxFuture, Held, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket};
+use crate::error::failure;
 use crate::fsutil;
+
+/// A rate book is a few hundred bytes; more is not a book.
+const MAX_BOOK: u64 = 64 * 1024;
+
+/// Opens (creating) a slot or book file for reading and writing: never
+/// through a link, never blocking on a FIFO, and only a regular file.
+fn open_own(path: &Path, what: &str) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let refuse = || {
+        failure(format!("{} ({what}) is not a regular file", path.display())).hint(format!(
+            "delete it (`rm {}`): bcconn makes a new one",
+            crate::text::shell_word(&path.display().to_string())
+        ))
+    };
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(_) if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) => {
+            return Err(refuse().into());
+        }
+        Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(refuse().into());
+    }
+    Ok(file)
+}
 
 pub struct LocalPools {
     pools_dir: PathBuf,
@@ -56,8 +93,11 @@ struct Slot {
 }
 
 impl Held for Slot {
-    fn release(self: Box<Self>) -> BoxFuture<'static, ()> {
-        Box::pin(async move { drop(self) })
+    fn release(self: Box<Self>) -> BoxFuture<'static, Result<()>> {
+        Box::pin(async move {
+            drop(self);
+            Ok(())
+        })
     }
 }
 
@@ -75,12 +115,7 @@ impl Pools for LocalPools {
             loop {
                 for n in 0..pool.level.max(1) {
                     let path = dir.join(format!("slot-{n}.lock"));
-                    let file = OpenOptions::new()
-                        .create(true)
-                        .truncate(false)
-                        .write(true)
-                        .open(&path)
-                        .with_context(|| format!("opening {}", path.display()))?;
+                    let file = open_own(&path, "a pool slot")?;
                     match file.try_lock() {
                         Ok(()) => {
                             return Ok(Lease::new(Box::new(Slot {
@@ -111,24 +146,22 @@ struct FileRates {
 
 impl FileRates {
     /// Runs `step` on the store's book under its lock and writes it back.
-    fn with_book<T>(&self, store: &str, step: impl FnOnce(&mut Book, u64) -> T) -> Result<T> {
-        fsutil::ensure_private_dir(&self.dir)?;
+    fn path(&self, store: &str) -> PathBuf {
         let name: String = store
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let path = self.dir.join(format!("{name}.json"));
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        self.dir.join(format!("{name}.json"))
+    }
+
+    fn with_book<T>(&self, store: &str, step: impl FnOnce(&mut Book, u64) -> T) -> Result<T> {
+        fsutil::ensure_private_dir(&self.dir)?;
+        let path = self.path(store);
+        let mut file = open_own(&path, "a store's rate book")?;
         file.lock()
             .with_context(|| format!("locking {}", path.display()))?;
         let mut text = String::new();
-        let _ = file.read_to_string(&mut text);
+        let _ = (&mut file).take(MAX_BOOK).read_to_string(&mut text);
         let mut book: Book = serde_json::from_str(&text).unwrap_or_default();
         let out = step(&mut book, now_ms());
         let bytes = serde_json::to_vec(&book)?;
@@ -158,6 +191,13 @@ impl Rates for FileRates {
                 book.learn(now, ticket, answered, seen, retry_after)
             })
         })
+    }
+
+    fn clear_hint(&self, store: &str) -> String {
+        format!(
+            "delete {} (bcconn starts a new one)",
+            crate::text::shell_word(&self.path(store).display().to_string())
+        )
     }
 }
 
@@ -197,7 +237,7 @@ mod tests {
             .await
             .expect("a freed slot is taken")
             .unwrap();
-        l1.release().await;
+        l1.release().await.unwrap();
         drop(l3);
     }
 

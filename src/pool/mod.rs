@@ -85,6 +85,9 @@ pub trait Pools: Send + Sync {
     }
     /// Waits for a free slot of `pool`.
     fn acquire<'a>(&'a self, pool: &'a PoolId) -> BoxFuture<'a, anyhow::Result<Lease>>;
+    /// Where to say what happens to held slots between requests (a shared
+    /// backend's lease found gone on renewal): said without `-v`.
+    fn set_notes(&self, _notes: tokio::sync::mpsc::UnboundedSender<String>) {}
     /// The stores' rate books.
     fn rates(&self) -> &dyn Rates;
 }
@@ -104,6 +107,8 @@ pub trait Rates: Send + Sync {
         seen: Option<Seen>,
         retry_after: Option<Duration>,
     ) -> BoxFuture<'a, anyhow::Result<()>>;
+    /// How to clear a store's book by hand (for a wait that looks wrong).
+    fn clear_hint(&self, store: &str) -> String;
 }
 
 /// A held slot. Dropping it frees the slot; a backend that needs a round
@@ -114,8 +119,14 @@ pub struct Lease {
 
 /// What a backend keeps for a held slot.
 pub trait Held: Send {
-    /// Frees the slot.
-    fn release(self: Box<Self>) -> BoxFuture<'static, ()>;
+    /// Frees the slot; an error when the backend could not be told (the
+    /// slot then frees itself when its lease runs out).
+    fn release(self: Box<Self>) -> BoxFuture<'static, anyhow::Result<()>>;
+    /// The slot was lost while held (a shared lease found gone and taken
+    /// by another): the next request must take a slot again.
+    fn lost(&self) -> bool {
+        false
+    }
 }
 
 impl Lease {
@@ -124,10 +135,16 @@ impl Lease {
     }
 
     /// Frees the slot now.
-    pub async fn release(mut self) {
-        if let Some(h) = self.held.take() {
-            h.release().await;
+    pub async fn release(mut self) -> anyhow::Result<()> {
+        match self.held.take() {
+            Some(h) => h.release().await,
+            None => Ok(()),
         }
+    }
+
+    /// Whether the slot was lost while held (see [`Held::lost`]).
+    pub fn lost(&self) -> bool {
+        self.held.as_ref().is_some_and(|h| h.lost())
     }
 }
 

@@ -14,6 +14,11 @@
 //!   window the earliest such time is kept (still never early).
 //! - Once the reset time passes, a fresh window is assumed (`quota` less the
 //!   requests still out); its reset time is unknown until an answer tells.
+//! - What a server says is bounded (issue 14): a window is at most
+//!   [`MAX_WINDOW_MS`], a reset or a 429's wait is kept for at most two
+//!   windows ([`reset_bound`]), so one odd answer cannot stop a store for a
+//!   day in every process; a book that holds a later reset (an older bcconn
+//!   wrote it) is cut down when read.
 //! - A store never heard from gets a few requests ([`UNKNOWN_BURST`], well
 //!   under the smallest plan's 150 per 30 s) until one answers; a server
 //!   that sends no rate-limit headers is not limited.
@@ -31,6 +36,19 @@ pub const UNKNOWN_BURST: usize = 10;
 pub const POLL_MS: u64 = 20;
 /// Sent a little after the reset, not on it.
 pub const MARGIN_MS: u64 = 10;
+/// BigCommerce's window is 30 s; a window said to be longer than this is
+/// taken as this long.
+pub const MAX_WINDOW_MS: u64 = 5 * 60 * 1000;
+/// The window assumed when none was said.
+pub const DEFAULT_WINDOW_MS: u64 = 30_000;
+
+/// How far ahead a reset may lie: two windows (the window bounded to
+/// 1 s ..= [`MAX_WINDOW_MS`]; BigCommerce's 30 s when unknown).
+pub fn reset_bound(window_ms: Option<u64>) -> u64 {
+    2 * window_ms
+        .unwrap_or(DEFAULT_WINDOW_MS)
+        .clamp(1000, MAX_WINDOW_MS)
+}
 
 /// The four `X-Rate-Limit-*` headers of one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +79,10 @@ pub enum WaitWhy {
     /// None left in the window; `reset_at` (ms) is when it resets.
     Window { quota: u32, reset_at: u64 },
     /// An answer is due that will tell more (the first ever, or the first
-    /// of a new window once `quota` were sent).
-    Answer,
+    /// of a new window once `quota` were sent): `out` requests were sent
+    /// and not reported back, the last of which stops counting at `until`
+    /// (ms) if it never is (its process was killed).
+    Answer { out: u32, until: u64 },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -94,6 +114,14 @@ pub struct Book {
 impl Book {
     pub fn reserve(&mut self, now: u64) -> Reserve {
         self.out.retain(|o| o.until > now);
+        // A reset further ahead than the bound (a book an older bcconn
+        // wrote from an odd answer) is cut down.
+        let bound = now + reset_bound(self.window_ms);
+        if let Some(r) = self.reset_at
+            && r > bound
+        {
+            self.reset_at = Some(bound);
+        }
         if let (Some(reset), Some(quota)) = (self.reset_at, self.quota)
             && now >= reset
         {
@@ -123,7 +151,10 @@ impl Book {
         if !go {
             return Reserve::Wait {
                 wait: Duration::from_millis(POLL_MS),
-                why: WaitWhy::Answer,
+                why: WaitWhy::Answer {
+                    out: self.out.len() as u32,
+                    until: self.out.iter().map(|o| o.until).max().unwrap_or(now),
+                },
             };
         }
         self.next_id = self.next_id.wrapping_add(1);
@@ -147,9 +178,9 @@ impl Book {
         match seen {
             Some(s) => {
                 self.quota = Some(s.quota.max(1));
-                self.window_ms = Some(s.window_ms);
+                self.window_ms = Some(s.window_ms.min(MAX_WINDOW_MS));
                 self.headerless = false;
-                let reset = now + s.reset_ms;
+                let reset = now + s.reset_ms.min(reset_bound(Some(s.window_ms)));
                 let tolerance = (s.window_ms / 4).min(250);
                 let newer = match self.reset_at {
                     None => true,
@@ -169,7 +200,9 @@ impl Book {
             None => {}
         }
         if let Some(wait) = retry_after {
-            let until = now + wait.as_millis() as u64;
+            // However long a 429 asked for, the book (which every process
+            // and machine reads) keeps at most two windows of it.
+            let until = now + (wait.as_millis() as u64).min(reset_bound(self.window_ms));
             self.left = 0;
             self.reset_at = Some(self.reset_at.map_or(until, |r| r.max(until)));
             if self.quota.is_none() {
@@ -208,7 +241,7 @@ mod tests {
         assert!(matches!(
             b.reserve(1),
             Reserve::Wait {
-                why: WaitWhy::Answer,
+                why: WaitWhy::Answer { .. },
                 ..
             }
         ));
@@ -237,7 +270,7 @@ mod tests {
         assert!(matches!(
             b.reserve(1004),
             Reserve::Wait {
-                why: WaitWhy::Answer,
+                why: WaitWhy::Answer { .. },
                 ..
             }
         ));
@@ -296,10 +329,18 @@ mod tests {
     fn the_earliest_reset_of_a_window_is_kept() {
         let mut b = Book::default();
         let (t1, t2) = (go(&mut b, 0), go(&mut b, 0));
-        b.learn(300, t1, true, seen(140, 150, 29_900), None);
+        let seen = |left, reset_ms| {
+            Some(Seen {
+                left,
+                quota: 150,
+                window_ms: 30_000,
+                reset_ms,
+            })
+        };
+        b.learn(300, t1, true, seen(140, 29_900), None);
         assert_eq!(b.reset_at, Some(30_200));
         // A quicker answer tells the same window ends sooner.
-        b.learn(100, t2, true, seen(139, 150, 29_950), None);
+        b.learn(100, t2, true, seen(139, 29_950), None);
         assert_eq!(b.reset_at, Some(30_050));
         assert_eq!(b.left, 139);
     }
@@ -314,6 +355,70 @@ mod tests {
                 why: WaitWhy::Window { reset_at, .. },
                 ..
             } => assert_eq!(reset_at, 2010),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Issue 14: one answer cannot stop a store for a day.
+    #[test]
+    fn resets_and_retries_are_bounded_by_two_windows() {
+        let day = 86_400_000;
+        let mut b = Book::default();
+        let t = go(&mut b, 0);
+        let s = Seen {
+            left: 0,
+            quota: 150,
+            window_ms: 30_000,
+            reset_ms: day,
+        };
+        b.learn(10, t, true, Some(s), None);
+        assert_eq!(b.reset_at, Some(10 + 60_000));
+        // A window said to be a day counts as five minutes.
+        let mut b = Book::default();
+        let t = go(&mut b, 0);
+        b.learn(
+            0,
+            t,
+            true,
+            Some(Seen {
+                window_ms: day,
+                ..s
+            }),
+            None,
+        );
+        assert_eq!(b.window_ms, Some(MAX_WINDOW_MS));
+        assert_eq!(b.reset_at, Some(2 * MAX_WINDOW_MS));
+        // An hour's X-Retry-After is kept for two windows.
+        let mut b = Book::default();
+        let t = go(&mut b, 0);
+        let s = Seen { reset_ms: 100, ..s };
+        b.learn(0, t, true, Some(s), Some(Duration::from_secs(3600)));
+        assert_eq!(b.reset_at, Some(60_000));
+        // A book an older bcconn wrote with a day-long reset is cut down.
+        b.reset_at = Some(day);
+        match b.reserve(1000) {
+            Reserve::Wait {
+                why: WaitWhy::Window { reset_at, .. },
+                ..
+            } => assert_eq!(reset_at, 61_000),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wait_for_answers_says_how_many_and_until_when() {
+        let mut b = Book::default();
+        for i in 0..UNKNOWN_BURST {
+            go(&mut b, i as u64);
+        }
+        match b.reserve(100) {
+            Reserve::Wait {
+                why: WaitWhy::Answer { out, until },
+                ..
+            } => {
+                assert_eq!(out as usize, UNKNOWN_BURST);
+                assert_eq!(until, (UNKNOWN_BURST as u64 - 1) + OUT_FOR_MS);
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -61,10 +61,14 @@ use std::time::{Duration, Instant};
 use ::redis::aio::MultiplexedConnection;
 use ::redis::{AsyncConnectionConfig, RedisError, Script};
 use anyhow::Result;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
-use super::rate::{MARGIN_MS, OUT_FOR_MS, POLL_MS, UNKNOWN_BURST, WaitWhy};
+use super::rate::{
+    DEFAULT_WINDOW_MS, MARGIN_MS, MAX_WINDOW_MS, OUT_FOR_MS, POLL_MS, UNKNOWN_BURST, WaitWhy,
+};
 use super::{BoxFuture, Held, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket, key_part};
 use crate::env::PoolUrl;
 use crate::error::{Failure, failure, usage};
@@ -143,18 +147,27 @@ return got
 });
 
 /// Pushes a held lease's expiry to now + ttl. KEYS: as ACQUIRE. ARGV: id,
-/// ttl ms, key expiry ms. Returns 0 when the lease was already gone.
+/// ttl ms, key expiry ms, level. Returns 1 when renewed; when the lease was
+/// gone (its keys lost: FLUSHALL, a restart, eviction; or it expired), 2
+/// when it was taken again (the pool had room), 0 when it could not be.
 static RENEW: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{CLOCK}{}",
         r#"
 local now = clock(nil)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local got = 1
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  -- Gone: the request it covers is still in flight, so it takes its slot
+  -- again if no one else has (else the pool would run over its level).
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms(now))
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+  got = 2
+end
 -- Still listed means no acquire has swept it since it expired (each
 -- sweeps first), so the holders never outnumbered the level: safe to keep.
 redis.call('ZADD', KEYS[1], ms(now + tonumber(ARGV[2])), ARGV[1])
 for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end
-return 1
+return got
 "#
     ))
 });
@@ -169,6 +182,19 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return n
 "#,
+    )
+});
+
+/// `rate::reset_bound` in Lua: two windows, the window bounded.
+static BOUND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
+local MAX_WINDOW = {MAX_WINDOW_MS}
+local function reset_bound(w)
+  w = w or {DEFAULT_WINDOW_MS}
+  return 2 * math.min(math.max(w, 1000), MAX_WINDOW)
+end
+"#
     )
 });
 
@@ -203,10 +229,14 @@ end
 /// `{0, wait ms, 1, quota, reset_at}` (window) or `{0, wait ms, 0}` (answer).
 static RESERVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{CLOCK}{BOOK}{}",
+        "{CLOCK}{}{BOOK}{}",
+        *BOUND,
         r#"
 local burst, out_for, poll, margin = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = redis.call('ZCARD', outs)
+if reset_at and reset_at > now + reset_bound(window_ms) then
+  reset_at = now + reset_bound(window_ms)
+end
 if reset_at and quota and now >= reset_at then
   -- The window reset: a fresh one, less the requests still out.
   left = math.max(quota - out, 0)
@@ -229,7 +259,8 @@ else
 end
 if not go then
   save(ARGV[6])
-  return {0, poll, 0}
+  local last = redis.call('ZRANGE', outs, -1, -1, 'WITHSCORES')
+  return {0, poll, 0, out, tonumber(last[2]) or now}
 end
 next_id = next_id + 1
 redis.call('ZADD', outs, ms(now + out_for), ms(next_id))
@@ -243,7 +274,8 @@ return {1, next_id}
 /// quota, window ms, reset ms, retry-after ms ('' for none), idle ms.
 static LEARN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{CLOCK}{BOOK}{}",
+        "{CLOCK}{}{BOOK}{}",
+        *BOUND,
         r#"
 redis.call('ZREM', outs, ARGV[2])
 local out = redis.call('ZCARD', outs)
@@ -251,9 +283,9 @@ local retry_after = tonumber(ARGV[9])
 if ARGV[4] == '1' then
   local s_left, s_quota, s_window, s_reset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
   quota = math.max(s_quota, 1)
-  window_ms = s_window
+  window_ms = math.min(s_window, MAX_WINDOW)
   headerless = false
-  local reset = now + s_reset
+  local reset = now + math.min(s_reset, reset_bound(s_window))
   local tolerance = math.min(math.floor(s_window / 4), 250)
   local newer = (not reset_at) or now >= reset_at or reset > reset_at + tolerance
   if newer then
@@ -268,7 +300,7 @@ elseif ARGV[3] == '1' and not retry_after and not quota then
   headerless = true
 end
 if retry_after then
-  local until_ = now + retry_after
+  local until_ = now + math.min(retry_after, reset_bound(window_ms))
   left = 0
   reset_at = reset_at and math.max(reset_at, until_) or until_
   if not quota then quota = 1 end
@@ -306,6 +338,8 @@ pub struct RedisPools {
     local: Mutex<HashMap<(String, u8), Arc<Semaphore>>>,
     /// Per pool: whose turn it is to wait in Redis's queue.
     turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Where a renewal says that a lease was lost (see [`Pools::set_notes`]).
+    notes: Mutex<Option<UnboundedSender<String>>>,
 }
 
 impl RedisPools {
@@ -319,6 +353,7 @@ impl RedisPools {
             con: OnceCell::new(),
             local: Mutex::new(HashMap::new()),
             turns: Mutex::new(HashMap::new()),
+            notes: Mutex::new(None),
         })
     }
 
@@ -394,7 +429,10 @@ impl RedisPools {
             },
             _ => Reserve::Wait {
                 wait: Duration::from_millis(n(1)),
-                why: WaitWhy::Answer,
+                why: WaitWhy::Answer {
+                    out: n(3) as u32,
+                    until: n(4),
+                },
             },
         })
     }
@@ -577,12 +615,10 @@ fn describe(e: &RedisError) -> String {
     text.lines().next().unwrap_or_default().trim().to_string()
 }
 
-/// `text` without the URL's password, whatever a driver put in it.
+/// `text` without any part of the URL that may be a secret (the user info,
+/// the query's values), whatever a driver put in it.
 fn scrub(url: &PoolUrl, text: &str) -> String {
-    match url.password() {
-        Some(p) if p.len() >= 2 => text.replace(&p, "***"),
-        _ => text.to_string(),
-    }
+    url.scrub(text)
 }
 
 /// Round trip of one PING to the shared pools' Redis, connection included
@@ -608,14 +644,21 @@ pub async fn ping(url: &PoolUrl) -> Result<Duration> {
 /// A held slot: renewed by a task until released.
 struct RedisSlot {
     con: MultiplexedConnection,
+    url: PoolUrl,
     keys: [String; 4],
     id: String,
     renewal: Option<AbortHandle>,
     released: bool,
+    /// Set by the renewal when the lease was gone and could not be taken again.
+    lost: Arc<AtomicBool>,
     _permit: OwnedSemaphorePermit,
 }
 
-async fn release(mut con: MultiplexedConnection, keys: [String; 4], id: String) {
+async fn release(
+    mut con: MultiplexedConnection,
+    keys: [String; 4],
+    id: String,
+) -> std::result::Result<(), RedisError> {
     let freed = RELEASE
         .key(&keys[0])
         .key(&keys[1])
@@ -623,25 +666,39 @@ async fn release(mut con: MultiplexedConnection, keys: [String; 4], id: String) 
         .arg(&id)
         .invoke_async::<i64>(&mut con)
         .await;
-    if let Err(e) = freed {
+    if let Err(e) = &freed {
         // Its lease runs out by itself within the TTL.
         tracing::debug!("freeing shared pool slot {id}: {e}");
     }
+    freed.map(|_| ())
 }
 
 impl Held for RedisSlot {
-    fn release(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+    fn release(mut self: Box<Self>) -> BoxFuture<'static, Result<()>> {
         if let Some(r) = self.renewal.take() {
             r.abort();
         }
         self.released = true;
         let (con, keys, id) = (self.con.clone(), self.keys.clone(), self.id.clone());
         Box::pin(async move {
-            release(con, keys, id).await;
+            let freed = release(con, keys, id).await;
+            let url = self.url.clone();
             // The local permit goes last, so that a task of this process
             // woken by it finds the slot free in Redis too.
             drop(self);
+            freed.map_err(|e| {
+                failure(format!(
+                    "could not free a slot of the shared pools at {} (BCCONN_POOL_URL): {}; it frees itself when its lease runs out",
+                    url.redacted(),
+                    scrub(&url, &describe(&e))
+                ))
+                .into()
+            })
         })
+    }
+
+    fn lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
     }
 }
 
@@ -660,7 +717,10 @@ impl Drop for RedisSlot {
 /// early return, a cancelled task); otherwise the TTL frees it.
 fn spawn_release(con: &MultiplexedConnection, keys: &[String; 4], id: &str) {
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
-        rt.spawn(release(con.clone(), keys.clone(), id.to_string()));
+        let (con, keys, id) = (con.clone(), keys.clone(), id.to_string());
+        rt.spawn(async move {
+            let _ = release(con, keys, id).await;
+        });
     }
 }
 
@@ -681,32 +741,64 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// Renews a lease every TTL/3 until aborted: two renewals may fail (Redis
-/// busy, a slow network) before the lease runs out.
-async fn renew(
-    mut con: MultiplexedConnection,
+/// What a renewal needs besides the connection.
+struct Renewal {
     keys: [String; 4],
     id: String,
     ttl: Duration,
     idle_ms: u64,
-) {
-    let every = ttl / 3;
+    level: u8,
+    /// The pool as people know it: `store/connection`.
+    name: String,
+    lost: Arc<AtomicBool>,
+    notes: Option<UnboundedSender<String>>,
+}
+
+impl Renewal {
+    /// Said without `-v`: a lost lease means the pool's level may have
+    /// been run over.
+    fn say(&self, text: String) {
+        match &self.notes {
+            Some(tx) => {
+                let _ = tx.send(text);
+            }
+            None => tracing::warn!("{text}"),
+        }
+    }
+}
+
+/// Renews a lease every TTL/3 until aborted: two renewals may fail (Redis
+/// busy, a slow network) before the lease runs out. A lease found gone (its
+/// keys lost: FLUSHALL, a restart, eviction; or it ran out) is taken again
+/// when the pool has room; else the slot is marked lost, so that the
+/// holder takes a slot again before its next request.
+async fn renew(mut con: MultiplexedConnection, r: Renewal) {
+    let every = r.ttl / 3;
     loop {
         tokio::time::sleep(every).await;
         let mut call = RENEW.prepare_invoke();
-        for k in &keys {
+        for k in &r.keys {
             call.key(k);
         }
-        call.arg(&id).arg(ttl.as_millis() as u64).arg(idle_ms);
+        call.arg(&r.id)
+            .arg(r.ttl.as_millis() as u64)
+            .arg(r.idle_ms)
+            .arg(r.level.max(1));
         match call.invoke_async::<i64>(&mut con).await {
             Ok(1) => {}
+            Ok(2) => r.say(format!(
+                "note: the shared pool slot of {} was gone from Redis (its keys were lost: FLUSHALL, a restart or eviction?); taken again",
+                r.name
+            )),
             Ok(_) => {
-                // Expired before renewal (this process stalled for a whole
-                // TTL): the request goes on, but the slot may be taken.
-                tracing::warn!("shared pool slot {id} expired before it was renewed");
+                r.lost.store(true, Ordering::Relaxed);
+                r.say(format!(
+                    "warning: the shared pool slot of {} was gone from Redis (its keys were lost: FLUSHALL, a restart or eviction?) and others took the pool's {} slots: the request in flight finishes, the next one waits for a slot",
+                    r.name, r.level
+                ));
                 return;
             }
-            Err(e) => tracing::debug!("renewing shared pool slot {id}: {e}"),
+            Err(e) => tracing::debug!("renewing shared pool slot {}: {e}", r.id),
         }
     }
 }
@@ -761,19 +853,33 @@ impl Pools for RedisPools {
             waiting.done = true;
             drop(waiting);
             drop(my_turn);
+            let lost = Arc::new(AtomicBool::new(false));
+            let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let renewal = tokio::spawn(renew(
                 con.clone(),
-                keys.clone(),
-                id.clone(),
-                self.ttl,
-                idle_ms,
+                Renewal {
+                    keys: keys.clone(),
+                    id: id.clone(),
+                    ttl: self.ttl,
+                    idle_ms,
+                    level: pool.level,
+                    name: format!(
+                        "{}/{}",
+                        pool.store,
+                        crate::text::outside(&pool.owner_name, 60)
+                    ),
+                    lost: lost.clone(),
+                    notes,
+                },
             ));
             Ok(Lease::new(Box::new(RedisSlot {
                 con,
+                url: self.url.clone(),
                 keys,
                 id,
                 renewal: Some(renewal.abort_handle()),
                 released: false,
+                lost,
                 _permit: permit,
             })))
         })
@@ -781,6 +887,10 @@ impl Pools for RedisPools {
 
     fn rates(&self) -> &dyn Rates {
         self
+    }
+
+    fn set_notes(&self, notes: UnboundedSender<String>) {
+        *self.notes.lock().unwrap_or_else(|e| e.into_inner()) = Some(notes);
     }
 }
 
@@ -798,6 +908,11 @@ impl Rates for RedisPools {
         retry_after: Option<Duration>,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.learn_at(store, ticket, answered, seen, retry_after, None))
+    }
+
+    fn clear_hint(&self, store: &str) -> String {
+        let [book, outs] = rate_keys(store);
+        format!("delete the Redis keys {book} and {outs} (redis-cli DEL)")
     }
 }
 
@@ -1036,12 +1151,12 @@ mod tests {
             .query(&mut server.connection())
             .unwrap();
         assert_eq!(queued, 0, "the cancelled waiter withdrew");
-        l2.release().await;
+        l2.release().await.unwrap();
         let l3 = tokio::time::timeout(Duration::from_secs(2), c.acquire(&p))
             .await
             .expect("a freed slot is taken")
             .unwrap();
-        l1.release().await;
+        l1.release().await.unwrap();
         // A lease dropped without release() is freed too (on the runtime).
         drop(l3);
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1071,12 +1186,12 @@ mod tests {
                 let lease = pools.acquire(&p).await.unwrap();
                 order.lock().unwrap().push(name);
                 tokio::time::sleep(Duration::from_millis(30)).await;
-                lease.release().await;
+                lease.release().await.unwrap();
             }));
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        lease.release().await;
+        lease.release().await.unwrap();
         for t in tasks {
             t.await.unwrap();
         }
@@ -1121,7 +1236,7 @@ mod tests {
         let blocked =
             live.block_on(async { tokio::time::timeout(ttl * 5 / 2, third.acquire(&p)).await });
         assert!(blocked.is_err(), "a renewed lease was taken over");
-        live.block_on(lease.release());
+        live.block_on(lease.release()).unwrap();
         live.block_on(async {
             tokio::time::timeout(Duration::from_secs(1), third.acquire(&p))
                 .await
@@ -1129,6 +1244,7 @@ mod tests {
                 .unwrap()
                 .release()
                 .await
+                .unwrap()
         });
     }
 
@@ -1185,7 +1301,7 @@ mod tests {
         let mut rate = Vec::new();
         for _ in 0..2000 {
             let t = Instant::now();
-            pools.acquire(&p).await.unwrap().release().await;
+            pools.acquire(&p).await.unwrap().release().await.unwrap();
             slot.push(t.elapsed());
             let t = Instant::now();
             if let Reserve::Go(ticket) = pools.rates().reserve("unitbench").await.unwrap() {

@@ -329,3 +329,68 @@ fn exec_gives_its_command_no_secret_input_and_marks_what_it_removed() {
         assert!(!child.contains(gone), "{gone} reached CMD: {child}");
     }
 }
+
+/// Issue 14, item 16: `BCCONN_POOL_URL` in every form (one that does not
+/// parse, a bad port, a Unix socket URL with `?pass=`, user info, query,
+/// fragment, percent-encoded) never shows its password: not in errors, not
+/// with `-v` or `-vv`, not in `doctor`.
+#[test]
+fn no_form_of_bcconn_pool_url_shows_its_password() {
+    let (fake, mut env) = crate::api::setup("1");
+    // `doctor` probes the endpoints' roots.
+    fake.expect_unexpected();
+    let forms = [
+        (
+            "redis+unix:///tmp/bcconn-none.sock?db=0&pass=PWunixPass01",
+            "PWunixPass01",
+        ),
+        (
+            "unix:///tmp/bcconn-none.sock?password=PWunixPass02",
+            "PWunixPass02",
+        ),
+        (
+            "redis://127.0.0.1:99999/0?password=PWbadPort03",
+            "PWbadPort03",
+        ),
+        ("redis://127.0.0.1:1/0?password=PWquery04", "PWquery04"),
+        (
+            "redis://ops:PWuserInfo05@127.0.0.1:notaport/0",
+            "PWuserInfo05",
+        ),
+        ("redis://:PWrefused06@127.0.0.1:1/0", "PWrefused06"),
+        ("rediss://PWloneUser07@127.0.0.1:1/0", "PWloneUser07"),
+        ("redis://:PW%40pct08@127.0.0.1:1/0", "PW@pct08"),
+        ("redis://:PWfrag09@127.0.0.1:1/0#PWfrag10", "PWfrag10"),
+        ("http://:PWnotRedis11@127.0.0.1:1/0", "PWnotRedis11"),
+        (":PWnoScheme12@127.0.0.1:1", "PWnoScheme12"),
+        ("redis://:PW?quest13@127.0.0.1:1/0", "PW?quest13"),
+        ("redis://[::1:PWbadHost14@x/0", "PWbadHost14"),
+    ];
+    for (url, secret) in forms {
+        env.set("BCCONN_POOL_URL", url);
+        for args in [
+            &["api", "v2/time"][..],
+            &["-v", "api", "v2/time"],
+            &["-vv", "api", "v2/time"],
+            &["-vv", "doctor"],
+        ] {
+            let out = env
+                .cmd(args)
+                .current_dir(env.dir.path())
+                .timeout(std::time::Duration::from_secs(30))
+                .output()
+                .unwrap();
+            let all = all_output(&out);
+            if args[args.len() - 1] != "doctor" {
+                assert!(!out.status.success(), "{url} {args:?}: {all}");
+            }
+            for part in [secret, &secret[2..]] {
+                assert!(
+                    !all.contains(part),
+                    "BCCONN_POOL_URL={url}: `bcconn {}` printed {part}:\n{all}",
+                    args.join(" ")
+                );
+            }
+        }
+    }
+}
