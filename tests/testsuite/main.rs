@@ -43,6 +43,7 @@ mod flow;
 mod guard_api;
 mod guard_dotfile;
 mod guard_files;
+mod guard_review;
 mod harden;
 mod inprocess;
 mod layers;
