@@ -50,7 +50,7 @@ pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     if input.len() as u64 > INPUT_MAX {
         return Err(failed(too_big()));
     }
-    let exe = std::env::current_exe().map_err(|e| {
+    let exe = own_program().map_err(|e| {
         failed(format!(
             "cannot find bcconn's own program to run the filter: {e}"
         ))
@@ -108,6 +108,21 @@ pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
         return Err(failed(crate::text::outside(first, 300)));
     }
     Err(failed(death(&said, &status)))
+}
+
+/// The program this process runs. On Linux, `/proc/self/exe`: the running
+/// program itself, even when its file was replaced or removed since it
+/// started (an upgrade while a call waited), where the path
+/// `current_exe` names would then be missing or another version.
+fn own_program() -> std::io::Result<std::path::PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        let running = std::path::Path::new("/proc/self/exe");
+        if running.exists() {
+            return Ok(running.to_path_buf());
+        }
+    }
+    std::env::current_exe()
 }
 
 fn too_big() -> String {

@@ -289,3 +289,33 @@ fn a_trust_list_that_is_a_fifo_or_huge_trusts_nothing_and_never_hangs() {
         0
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn jq_works_when_the_program_file_was_replaced_while_bcconn_ran() {
+    // An upgrade (a package manager, `cargo install`) replaces the file
+    // bcconn runs from while a call waits for its answer: the filter's
+    // child is the running program, not whatever the path now holds.
+    let (fake, env) = setup("1");
+    fake.hostile("GET", "v2/orders", |_rec: Recorded, _n| async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        axum::Json(json!([{"id": 7}])).into_response()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("bcconn");
+    std::fs::copy(crate::common::BIN, &copy).unwrap();
+    let mut cmd = std::process::Command::new(&copy);
+    cmd.env_clear().envs(env.vars().iter().map(|(k, v)| (k, v)));
+    let child = cmd
+        .args(["api", "v2/orders", "--jq", ".[].id"])
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // spawn returns once the program runs: its file can go now.
+    std::fs::remove_file(&copy).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert_eq!(stdout(&out), "7\n");
+}
