@@ -319,3 +319,59 @@ fn jq_works_when_the_program_file_was_replaced_while_bcconn_ran() {
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     assert_eq!(stdout(&out), "7\n");
 }
+
+// ---- cursor lists ----------------------------------------------------------
+
+#[test]
+fn paginate_a_cursor_list_keeps_the_callers_filters_on_every_page() {
+    // links.next names the cursor (and limit), not the caller's filters:
+    // page 2 without them is another list, silently mixed into this one.
+    let (fake, env) = setup("1");
+    fake.hostile(
+        "GET",
+        "v3/channels/1/listings",
+        |rec: Recorded, _n| async move {
+            let after = rec.query_param("after");
+            let filtered = rec.query_param("product_id:in").as_deref() == Some("5");
+            let id = |i: u64| {
+                if filtered {
+                    json!({"id": i})
+                } else {
+                    json!({"id": i, "unfiltered": true})
+                }
+            };
+            let (data, next) = match after.as_deref() {
+                None => (vec![id(1)], json!("?after=c1&limit=1")),
+                Some("c1") => (vec![id(2)], json!("?limit=1&after=c2")),
+                _ => (vec![id(3)], Value::Null),
+            };
+            axum::Json(json!({"data": data, "meta": {"cursor_pagination": {
+                "count": 1, "per_page": 1, "links": {"next": next}
+            }}}))
+            .into_response()
+        },
+    );
+    let out = run(
+        &env,
+        &[
+            "api",
+            "v3/channels/1/listings?product_id:in=5&limit=1",
+            "--paginate",
+        ],
+    );
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(items, json!([{"id": 1}, {"id": 2}, {"id": 3}]));
+    // The cursor itself still comes from the answer, once per request.
+    let asked: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/v3/channels/1/listings"))
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(
+        asked.iter().all(|q| q.matches("limit=").count() == 1),
+        "{asked:?}"
+    );
+}
