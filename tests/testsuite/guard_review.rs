@@ -375,3 +375,28 @@ fn paginate_a_cursor_list_keeps_the_callers_filters_on_every_page() {
         "{asked:?}"
     );
 }
+
+#[test]
+fn a_deeply_nested_jq_filter_is_an_error_or_works_never_an_abort() {
+    // The filter is checked before anything is sent, in bcconn itself: a
+    // parser that recurses once per level overflowed its stack (exit 134)
+    // on a 2 KB filter.
+    let (fake, env) = setup("1");
+    fake.hostile("GET", "v2/orders", |_rec: Recorded, _n| async move {
+        axum::Json(json!([1])).into_response()
+    });
+    let deep = format!("{}1{}", "(".repeat(3000), ")".repeat(3000));
+    let out = run(&env, &["api", "v2/orders", "--jq", &deep]);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert_eq!(stdout(&out), "1\n");
+    let open = "[".repeat(10_000);
+    let out = run(&env, &["api", "v2/orders", "--jq", &open]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert!(stderr(&out).len() < 2000, "the filter is not echoed whole");
+    let chain = vec!["1"; 20_000].join("+");
+    let out = run(&env, &["api", "v2/orders", "--jq", &chain]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert!(stderr(&out).contains("KiB"), "{}", stderr(&out));
+    assert!(stderr(&out).len() < 2000, "the filter is not echoed whole");
+    assert_eq!(fake.hostile_hits("GET", "v2/orders"), 1);
+}
