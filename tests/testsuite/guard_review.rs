@@ -400,3 +400,49 @@ fn a_deeply_nested_jq_filter_is_an_error_or_works_never_an_abort() {
     assert!(stderr(&out).len() < 2000, "the filter is not echoed whole");
     assert_eq!(fake.hostile_hits("GET", "v2/orders"), 1);
 }
+
+// ---- completion scripts ----------------------------------------------------
+
+/// bcconn run from a directory whose name needs quoting (a space; `$(…)`
+/// in a repository's tool directory): the bash script calls it back
+/// correctly, and sourcing or using the script runs nothing from the name.
+#[cfg(unix)]
+#[test]
+fn the_bash_script_calls_back_a_bcconn_whose_path_needs_quoting() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let (_fake, env) = setup("1");
+    let dir = env
+        .dir
+        .path()
+        .join("my tools $(touch pwned) `touch pwned2`");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("bcconn");
+    std::fs::copy(crate::common::BIN, &copy).unwrap();
+    let mut cmd = std::process::Command::new(&copy);
+    cmd.env_clear().envs(env.vars().iter().map(|(k, v)| (k, v)));
+    let out = cmd.args(["completions", "bash"]).output().unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let script = stdout(&out);
+    let probe = format!(
+        "{script}\nCOMP_WORDS=(bcconn delete sh); COMP_CWORD=2; COMP_TYPE=9\n\
+         _clap_complete_bcconn bcconn sh delete\nprintf '[%s]\\n' \"${{COMPREPLY[@]}}\"\n"
+    );
+    let scratch = env.dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear().current_dir(&scratch).arg("-c").arg(probe);
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = bash.output().unwrap();
+    assert_eq!(stdout(&out), "[shop]\n", "{}", all_output(&out));
+    let made: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
+    assert!(made.is_empty(), "the path ran as code: {made:?}");
+}
