@@ -446,3 +446,47 @@ fn the_bash_script_calls_back_a_bcconn_whose_path_needs_quoting() {
     let made: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
     assert!(made.is_empty(), "the path ran as code: {made:?}");
 }
+
+#[test]
+fn a_cursor_never_takes_the_token_to_another_host_or_path() {
+    let (fake, env) = setup("1");
+    let elsewhere = FakeBc::start();
+    let other = elsewhere.url();
+    for (i, next) in [
+        format!("{other}/stores/{HASH}/v3/x?after=1"),
+        format!("//{}/v3/x?after=1", other.trim_start_matches("http://")),
+        "/stores/zzz999/v3/x?after=1".to_string(),
+        "?after=1#@evil.example/".to_string(),
+        "?page=2&after=".to_string(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = format!("v3/list{i}");
+        let n2 = next.clone();
+        fake.hostile("GET", &path, move |_rec: Recorded, n| {
+            let next = n2.clone();
+            async move {
+                let next = if n < 3 { json!(next) } else { Value::Null };
+                axum::Json(json!({"data": [{"id": n}], "meta": {"cursor_pagination": {
+                    "links": {"next": next}
+                }}}))
+                .into_response()
+            }
+        });
+        let out = run(&env, &["api", &path, "--paginate"]);
+        assert!(
+            matches!(code(&out), Some(0 | 1)),
+            "{next}: {}",
+            all_output(&out)
+        );
+        assert!(elsewhere.requests().is_empty(), "{next}");
+        for r in fake.requests() {
+            assert!(
+                r.path.starts_with(&format!("/stores/{HASH}/")),
+                "{next}: {}",
+                r.path
+            );
+        }
+    }
+}
