@@ -403,8 +403,13 @@ impl Client {
                             ));
                         };
                         // An empty page is past the end; the same items again
+                        // (equal, or the same ids with a live field changed)
                         // are a list that ignores `page` (it has one page).
-                        if items.is_empty() || list.last() == Some(&items) {
+                        if items.is_empty()
+                            || list
+                                .last()
+                                .is_some_and(|last| paginate::repeats(last, &items))
+                        {
                             tracing::debug!("page {n} of {path} ends the list");
                             ended = true;
                             return Ok(false);

@@ -149,6 +149,22 @@ pub fn with_query(url: &Url, next: &str) -> Url {
     out
 }
 
+/// Whether `page` is `before` again: the same items, or the same ids in the
+/// same order (a list that ignores `page` may still change a live field,
+/// such as a stock level, from one answer to the next).
+pub fn repeats(before: &[Value], page: &[Value]) -> bool {
+    if before == page {
+        return true;
+    }
+    let ids = |items: &[Value]| -> Option<Vec<Value>> {
+        items
+            .iter()
+            .map(|i| i.get("id").filter(|v| !v.is_null()).cloned())
+            .collect()
+    };
+    before.len() == page.len() && ids(before).is_some_and(|a| Some(a) == ids(page))
+}
+
 /// Every page's items, in page order, each once: an item whose `id` was
 /// already seen (a list that shifted between pages) is left out.
 pub fn merge(pages: impl IntoIterator<Item = Vec<Value>>) -> Vec<Value> {
@@ -218,6 +234,23 @@ mod tests {
             with_query(&paged, "?after=new").as_str(),
             "http://h/s/v3/x?after=new&f=1"
         );
+    }
+
+    #[test]
+    fn a_page_repeats_with_the_same_items_or_the_same_ids() {
+        let p = |v: Value| v.as_array().unwrap().clone();
+        let one = p(json!([{"id": 1, "stock": 5}, {"id": 2, "stock": 1}]));
+        assert!(repeats(&one, &one));
+        assert!(repeats(
+            &one,
+            &p(json!([{"id": 1, "stock": 4}, {"id": 2, "stock": 1}]))
+        ));
+        assert!(!repeats(&one, &p(json!([{"id": 2}, {"id": 1}]))));
+        assert!(!repeats(&one, &p(json!([{"id": 1}, {"id": 2}, {"id": 3}]))));
+        assert!(!repeats(&one, &p(json!([{"id": 3}, {"id": 4}]))));
+        // Without ids only equal items repeat.
+        assert!(!repeats(&p(json!([{"a": 1}])), &p(json!([{"a": 2}]))));
+        assert!(repeats(&p(json!(["x"])), &p(json!(["x"]))));
     }
 
     #[test]

@@ -490,3 +490,20 @@ fn a_cursor_never_takes_the_token_to_another_host_or_path() {
         }
     }
 }
+
+#[test]
+fn paginate_a_bare_array_that_ignores_page_ends_even_when_a_field_changes() {
+    // The same items (by id) again, with a live field that differs on each
+    // answer (a stock level, a timestamp): the list ignores `page` all the
+    // same. It cost the default cap, 1,000 requests of the store's quota.
+    let (fake, env) = setup("2");
+    fake.hostile("GET", "v2/shipping/zones", |_rec: Recorded, n| async move {
+        axum::Json(json!([{"id": 1, "seen": n}, {"id": 2, "seen": n}])).into_response()
+    });
+    let out = run(&env, &["api", "v2/shipping/zones", "--paginate"]);
+    let hits = fake.hostile_hits("GET", "v2/shipping/zones");
+    assert_eq!(code(&out), Some(0), "{hits} requests: {}", all_output(&out));
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(items, json!([{"id": 1, "seen": 0}, {"id": 2, "seen": 0}]));
+    assert!(hits <= 3, "{hits} requests for a one-page list");
+}
