@@ -36,21 +36,51 @@ const STACK: usize = 256 * 1024 * 1024;
 /// The hidden argument that makes bcconn the filter's child.
 pub const CHILD_ARG: &str = "__jq";
 
+/// The longest filter taken: far more than any `--jq` one-liner, and short
+/// enough that parsing it, which recurses once per level of nesting, stays
+/// within [`STACK`] however it nests.
+pub const FILTER_MAX: usize = 16 * 1024;
+
 /// Checks that `expr` parses and names only known filters, before anything
-/// is sent.
+/// is sent. Parsed on a thread with the child's [`STACK`]: on the main
+/// thread's few MiB, a 2 KB filter nested 1,000 deep aborted bcconn.
 pub fn check(expr: &str) -> Result<(), String> {
-    with_filter(expr, |_| ())
+    if expr.len() > FILTER_MAX {
+        return Err(too_long(expr));
+    }
+    let expr = expr.to_string();
+    std::thread::Builder::new()
+        .name("jq-check".into())
+        .stack_size(STACK)
+        .spawn(move || with_filter(&expr, |_| ()))
+        .map_err(|e| format!("--jq: cannot check the filter: {e}"))?
+        .join()
+        .unwrap_or_else(|_| Err("--jq: checking the filter stopped unexpectedly".into()))
+}
+
+/// The filter in a message: quoted, and cut short (a long one would bury
+/// the reason).
+fn shown(expr: &str) -> String {
+    crate::text::outside(&format!("{expr:?}"), 120)
+}
+
+fn too_long(expr: &str) -> String {
+    format!(
+        "--jq {}: the filter is longer than {} KiB",
+        shown(expr),
+        FILTER_MAX >> 10
+    )
 }
 
 /// Runs `expr` over the JSON text `input` in a child process (see the module
 /// doc); the lines to print, or one line saying why not.
 pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     use std::process::{Command, Stdio};
-    let failed = |why: String| format!("--jq {expr:?}: {why}");
+    let failed = |why: String| format!("--jq {}: {why}", shown(expr));
     if input.len() as u64 > INPUT_MAX {
         return Err(failed(too_big()));
     }
-    let exe = std::env::current_exe().map_err(|e| {
+    let exe = own_program().map_err(|e| {
         failed(format!(
             "cannot find bcconn's own program to run the filter: {e}"
         ))
@@ -110,6 +140,21 @@ pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     Err(failed(death(&said, &status)))
 }
 
+/// The program this process runs. On Linux, `/proc/self/exe`: the running
+/// program itself, even when its file was replaced or removed since it
+/// started (an upgrade while a call waited), where the path
+/// `current_exe` names would then be missing or another version.
+fn own_program() -> std::io::Result<std::path::PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        let running = std::path::Path::new("/proc/self/exe");
+        if running.exists() {
+            return Ok(running.to_path_buf());
+        }
+    }
+    std::env::current_exe()
+}
+
 fn too_big() -> String {
     format!(
         "the JSON to filter is larger than {} MiB, more than --jq takes",
@@ -159,6 +204,10 @@ pub fn child_entry() -> Option<u8> {
         return Some(2);
     };
     limit_self();
+    if expr.len() > FILTER_MAX {
+        eprintln!("{}", too_long(&expr));
+        return Some(1);
+    }
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().take(INPUT_MAX + 1).read_to_end(&mut input) {
         eprintln!("reading the answer: {e}");
@@ -294,7 +343,7 @@ fn with_filter<T>(
     };
     let modules = loader
         .load(&arena, program)
-        .map_err(|errs| format!("--jq {expr:?}: {}", load_errors(&errs)))?;
+        .map_err(|errs| format!("--jq {}: {}", shown(expr), load_errors(&errs)))?;
     let filter = Compiler::default()
         .with_funs(funs)
         .compile(modules)
@@ -303,7 +352,7 @@ fn with_filter<T>(
                 .iter()
                 .flat_map(|(_, es)| es.iter().map(|(name, _)| name.to_string()))
                 .collect();
-            format!("--jq {expr:?}: undefined {}", names.join(", "))
+            format!("--jq {}: undefined {}", shown(expr), names.join(", "))
         })?;
     Ok(then(&filter))
 }
@@ -331,6 +380,12 @@ fn load_errors(errs: &jaq_core::load::Errors<&str, ()>) -> String {
                     .map(|(expect, at)| format!("expected {} at {:?}", expect.as_str(), cut(at))),
             ),
         }
+    }
+    // One unclosed bracket per level gives one error each: the first few say it.
+    let more = parts.len().saturating_sub(3);
+    parts.truncate(3);
+    if more > 0 {
+        parts.push(format!("and {more} more"));
     }
     parts.join("; ")
 }

@@ -461,6 +461,29 @@ impl Client {
                                 &format!("page {n} has no data array like page {current}"),
                             ));
                         }
+                        // A page must be the page asked for, of the list page 1
+                        // described: a list that ignores `page` would give page
+                        // 1 again (its items merged away as repeats), and one
+                        // that grew would lose what moved past the last page.
+                        if let Shape::Numbered {
+                            current: said,
+                            total: now,
+                        } = paginate::shape(&value)
+                        {
+                            if said != n {
+                                return Err(unfollowable(
+                                    &path,
+                                    &format!("asked for page {n}, the answer says it is page {said}"),
+                                ));
+                            }
+                            if now != total {
+                                return Err(failure(format!(
+                                    "{path} changed while bcconn paged through it: page {current} said {total} pages, page {n} says {now}; nothing was printed"
+                                ))
+                                .hint("run it again; for a list that keeps changing, narrow it (filters, a sort) or page by hand")
+                                .into());
+                            }
+                        }
                         list.add(paginate::items(value), answer.body.len())?;
                         Ok(true)
                     })
@@ -485,8 +508,13 @@ impl Client {
                             ));
                         };
                         // An empty page is past the end; the same items again
+                        // (equal, or the same ids with a live field changed)
                         // are a list that ignores `page` (it has one page).
-                        if items.is_empty() || list.last() == Some(&items) {
+                        if items.is_empty()
+                            || list
+                                .last()
+                                .is_some_and(|last| paginate::repeats(last, &items))
+                        {
                             tracing::debug!("page {n} of {path} ends the list");
                             ended = true;
                             return Ok(false);
@@ -523,6 +551,8 @@ impl Client {
                     req.url = paginate::with_query(&first.url, &query);
                     let answer = self.send(&req).await?;
                     if !answer.status.is_success() {
+                        let which = format!("page {}", list.pages + 1);
+                        self.note(failed_page(&which, &first, &answer));
                         return Ok(Paged::Failed(answer));
                     }
                     if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
@@ -583,6 +613,7 @@ impl Client {
                 };
                 order.pop_front();
                 if !answer.status.is_success() {
+                    self.note(failed_page(&format!("page {n}"), first, &answer));
                     stop = Some(Ok(Some(answer)));
                     break;
                 }
@@ -717,6 +748,16 @@ impl<'a> List<'a> {
     fn merged(self) -> Vec<Value> {
         paginate::merge(self.items)
     }
+}
+
+/// Why a list already partly fetched is not printed: without it, a failed
+/// page 7 reads like a failed request.
+fn failed_page(which: &str, first: &Request, answer: &Answer) -> String {
+    format!(
+        "{which} of {} answered {}; the pages before it are not printed (the list is not whole)",
+        first.url.path(),
+        answer.status
+    )
 }
 
 fn unfollowable(path: &str, why: &str) -> anyhow::Error {

@@ -128,11 +128,41 @@ pub fn with_page(url: &Url, page: u64) -> Url {
 }
 
 /// A cursor page's `links.next` (a query string such as `?after=X&limit=50`)
-/// on `url`'s path.
+/// on `url`'s path. The caller's parameters that `next` does not name (its
+/// filters) are kept: the cursor says where in the list, not which list,
+/// and a page 2 without them would be another list mixed into this one.
+/// `url`'s own paging (`page`, `before`, `after`) is not kept.
 pub fn with_query(url: &Url, next: &str) -> Url {
     let mut out = url.clone();
     out.set_query(Some(next.trim_start_matches('?')));
+    let named: HashSet<String> = out.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| {
+            !named.contains(k.as_ref()) && !["page", "before", "after"].contains(&k.as_ref())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if !kept.is_empty() {
+        out.query_pairs_mut().extend_pairs(kept);
+    }
     out
+}
+
+/// Whether `page` is `before` again: the same items, or the same ids in the
+/// same order (a list that ignores `page` may still change a live field,
+/// such as a stock level, from one answer to the next).
+pub fn repeats(before: &[Value], page: &[Value]) -> bool {
+    if before == page {
+        return true;
+    }
+    let ids = |items: &[Value]| -> Option<Vec<Value>> {
+        items
+            .iter()
+            .map(|i| i.get("id").filter(|v| !v.is_null()).cloned())
+            .collect()
+    };
+    before.len() == page.len() && ids(before).is_some_and(|a| Some(a) == ids(page))
 }
 
 /// Every page's items, in page order, each once: an item whose `id` was
@@ -196,8 +226,31 @@ mod tests {
         assert_eq!(page_of(&with_page(&p, 6)), 6);
         assert_eq!(
             with_query(&u, "?after=abc&limit=3").as_str(),
-            "http://h/stores/x/v3/catalog/products?after=abc&limit=3"
+            "http://h/stores/x/v3/catalog/products?after=abc&limit=3&sort=name"
         );
+        // The cursor is the answer's; the caller's own paging is not kept.
+        let paged = Url::parse("http://h/s/v3/x?after=old&page=2&f=1").unwrap();
+        assert_eq!(
+            with_query(&paged, "?after=new").as_str(),
+            "http://h/s/v3/x?after=new&f=1"
+        );
+    }
+
+    #[test]
+    fn a_page_repeats_with_the_same_items_or_the_same_ids() {
+        let p = |v: Value| v.as_array().unwrap().clone();
+        let one = p(json!([{"id": 1, "stock": 5}, {"id": 2, "stock": 1}]));
+        assert!(repeats(&one, &one));
+        assert!(repeats(
+            &one,
+            &p(json!([{"id": 1, "stock": 4}, {"id": 2, "stock": 1}]))
+        ));
+        assert!(!repeats(&one, &p(json!([{"id": 2}, {"id": 1}]))));
+        assert!(!repeats(&one, &p(json!([{"id": 1}, {"id": 2}, {"id": 3}]))));
+        assert!(!repeats(&one, &p(json!([{"id": 3}, {"id": 4}]))));
+        // Without ids only equal items repeat.
+        assert!(!repeats(&p(json!([{"a": 1}])), &p(json!([{"a": 2}]))));
+        assert!(repeats(&p(json!(["x"])), &p(json!(["x"]))));
     }
 
     #[test]

@@ -137,8 +137,23 @@ impl EnvCompleter for Quoting {
         completer: &str,
         buf: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
+        if self.quote != Quote::Posix {
+            return self
+                .shell
+                .write_registration(var, name, bin, completer, buf);
+        }
+        // clap's bash script puts the program inside double quotes after
+        // quoting it for the shell: a path with a space was called with its
+        // quotes in the name (no completion), and `$(…)` or a backquote in
+        // it ran at every Tab. Written here for double quotes instead.
+        let mut script = Vec::new();
         self.shell
-            .write_registration(var, name, bin, completer, buf)
+            .write_registration(var, name, bin, PLACEHOLDER, &mut script)?;
+        let script = String::from_utf8_lossy(&script).replace(
+            &format!("\"{PLACEHOLDER}\""),
+            &format!("\"{}\"", in_double_quotes(completer)),
+        );
+        buf.write_all(script.as_bytes())
     }
 
     fn write_complete(
@@ -151,6 +166,22 @@ impl EnvCompleter for Quoting {
         QUOTE.with(|q| q.set(self.quote));
         self.shell.write_complete(cmd, args, current_dir, buf)
     }
+}
+
+/// Stands for the program in clap's bash script until it is quoted.
+const PLACEHOLDER: &str = "bcconn-completer-placeholder";
+
+/// `text` as it must be written between double quotes in bash: `\`, `"`,
+/// `$` and a backquote escaped.
+fn in_double_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 const SHELLS: Shells<'static> = Shells(&[

@@ -212,9 +212,15 @@ fn absurd_page_counts_are_errors_not_aborts() {
         (json!(1e12), vec![]),
     ] {
         let t = total.clone();
-        fake.hostile("GET", "v3/catalog/products", move |_r: Recorded, _n| {
+        fake.hostile("GET", "v3/catalog/products", move |r: Recorded, _n| {
             let t = t.clone();
-            async move { json_answer(numbered(json!(1), t)) }
+            // Each page says it is the page asked for (a list that answers
+            // page 1 to every ask is stopped at page 2, guard_review).
+            let page: u64 = r
+                .query_param("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            async move { json_answer(numbered(json!(page), t)) }
         });
         let mut argv = vec!["api", "v3/catalog/products", "--paginate"];
         argv.extend(args.iter().copied());

@@ -44,6 +44,7 @@ mod guard_api;
 mod guard_dotfile;
 mod guard_files;
 mod guard_rates;
+mod guard_review;
 mod harden;
 mod inprocess;
 mod layers;
