@@ -442,6 +442,18 @@ pub enum Links {
 /// than `max` bytes. `/proc` files claim a length of 0, so the bound is
 /// what is read, not what the file says.
 pub fn read_outside(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8>>> {
+    read_outside_checked(path, max, links, |_| Ok(()))
+}
+
+/// As [`read_outside`], with `check` run on the metadata of the file as
+/// opened (not of the path, which another process could swap between a
+/// check and the read) before anything is read from it.
+pub fn read_outside_checked(
+    path: &Path,
+    max: u64,
+    links: Links,
+    check: impl FnOnce(&std::fs::Metadata) -> Result<()>,
+) -> Result<Option<Vec<u8>>> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -487,6 +499,7 @@ pub fn read_outside(path: &Path, max: u64, links: Links) -> Result<Option<Vec<u8
         ))
         .into());
     }
+    check(&meta)?;
     let mut bytes = Vec::with_capacity(meta.len().min(max) as usize + 1);
     file.take(max + 1)
         .read_to_end(&mut bytes)

@@ -4,14 +4,22 @@
 use anyhow::Result;
 
 use crate::cli::{EnvArgs, ShellKind};
-use crate::connect::default;
 use crate::connect::vars::{self, Shell};
+use crate::connect::{default, trust};
 use crate::context::Context;
+use crate::text::shell_word;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<u8> {
     let file = ctx.records.load()?;
-    let (c, _) = default::resolve(ctx, args.name.as_deref(), &file)?;
+    let (c, source) = default::resolve(ctx, args.name.as_deref(), &file)?;
+    // Its lines are `eval`ed: the token goes wherever the shell goes next.
+    trust::before_handing_out(
+        ctx,
+        &source,
+        "print its variables",
+        &format!("bcconn env {}", shell_word(&c.name)),
+    )?;
     let shell = match args.shell {
         ShellKind::Sh => Shell::Sh,
         ShellKind::Fish => Shell::Fish,

@@ -19,6 +19,7 @@ use crate::connect::{default, trust, vars};
 use crate::context::Context;
 use crate::env::{EXEC_MARKER, EXEC_REMOVES_ALWAYS, EXEC_REMOVES_SETTINGS};
 use crate::error::Failure;
+use crate::text::shell_word;
 
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
     let file = ctx.records.load()?;
@@ -28,7 +29,12 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
         .split_first()
         .ok_or_else(|| crate::error::usage("give a command after --"))?;
     // CMD can do anything: a connection an untrusted .bcconn chose asks.
-    trust::before_exec(ctx, &source)?;
+    trust::before_handing_out(
+        ctx,
+        &source,
+        "run the command",
+        &format!("bcconn exec {} -- CMD", shell_word(&c.name)),
+    )?;
     let vars = vars::variables(ctx, &file, c)?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);

@@ -6,14 +6,21 @@ use anyhow::Result;
 use secrecy::ExposeSecret;
 
 use crate::cli::TokenArgs;
-use crate::connect::default;
 use crate::connect::tokens::token_for;
+use crate::connect::{default, trust};
 use crate::context::Context;
+use crate::text::shell_word;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
     let file = ctx.records.load()?;
-    let (c, _) = default::resolve(ctx, args.name.as_deref(), &file)?;
+    let (c, source) = default::resolve(ctx, args.name.as_deref(), &file)?;
+    trust::before_handing_out(
+        ctx,
+        &source,
+        "print its token",
+        &format!("bcconn token {}", shell_word(&c.name)),
+    )?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     ui::out(&format!("{}\n", token.expose_secret()))?;
     Ok(0)

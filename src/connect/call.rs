@@ -164,6 +164,22 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
     })
 }
 
+/// The method a server may act on: an `X-HTTP-Method-Override` (or its
+/// cousins) on a GET turns it into a write for servers that honour it.
+fn effective_method(req: &Request) -> Method {
+    const OVERRIDES: [&str; 3] = [
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ];
+    req.headers
+        .iter()
+        .filter(|(k, _)| OVERRIDES.iter().any(|o| k.trim().eq_ignore_ascii_case(o)))
+        .filter_map(|(_, v)| Method::from_bytes(v.trim().to_ascii_uppercase().as_bytes()).ok())
+        .find(|m| *m != Method::GET && *m != Method::HEAD)
+        .unwrap_or_else(|| req.method.clone())
+}
+
 /// Runs `bcconn api`. With a `sink` (and no `--paginate`), a 2xx answer's
 /// body goes there as it arrives instead of being held.
 pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Called> {
@@ -171,7 +187,7 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     let (c, source) = default::resolve(ctx, call.connection.as_deref(), &file)?;
     let req = build(ctx, call, c)?;
     // A write chosen by an untrusted .bcconn asks first (the method as sent).
-    super::trust::before_request(ctx, &source, &req.method)?;
+    super::trust::before_request(ctx, &source, &effective_method(&req))?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     let (tx, rx) = using::notes();
     let mut client = using::client(
@@ -228,4 +244,21 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
         source,
         marked_invalid,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_method_override_header_counts_as_the_method_sent() {
+        let url = url::Url::parse("http://h/stores/x/v3/catalog/products").unwrap();
+        let mut req = Request::get(url);
+        assert_eq!(effective_method(&req), Method::GET);
+        req.headers
+            .push(("X-HTTP-Method-Override".into(), " delete ".into()));
+        assert_eq!(effective_method(&req), Method::DELETE);
+        req.headers = vec![("x-http-method".into(), "GET".into())];
+        assert_eq!(effective_method(&req), Method::GET);
+    }
 }

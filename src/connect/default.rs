@@ -116,6 +116,34 @@ fn unusable(path: &Path, why: &str, hint: &str) -> Failure {
     ))
 }
 
+/// Why the `.bcconn` opened as `opened` (looked at as `before`) is not
+/// used: another file than the one looked at, another user's, or one that
+/// others can write.
+#[cfg(unix)]
+fn judge(path: &Path, before: &std::fs::Metadata, opened: &std::fs::Metadata) -> Option<Failure> {
+    use std::os::unix::fs::MetadataExt;
+    if (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
+        return Some(unusable(path, "changed while bcconn read it", "try again"));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let why = refusal(opened.uid(), me, opened.mode())?;
+    let hint = if opened.uid() == me {
+        format!(
+            "check what it names, then `chmod go-w {}`",
+            crate::text::shell_word(&shown_path(path))
+        )
+    } else {
+        "check what it names; to use it, remove it and run `bcconn use NAME` there".to_string()
+    };
+    Some(unusable(path, &why, &hint))
+}
+
+#[cfg(not(unix))]
+fn judge(_: &Path, _: &std::fs::Metadata, _: &std::fs::Metadata) -> Option<Failure> {
+    None
+}
+
 /// Reads the `.bcconn` at `path` when it may be used: a regular file (not
 /// a link, a FIFO, a device), at most [`MAX_DOTFILE`] bytes, owned by this
 /// user and writable by nobody else. `None` when there is none.
@@ -137,27 +165,21 @@ pub fn read_dotfile(path: &Path) -> Result<Option<String>> {
         )
         .into());
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if before.is_file()
-            && let Some(why) = refusal(before.uid(), me, before.mode())
-        {
-            let hint = if before.uid() == me {
-                format!(
-                    "check what it names, then `chmod go-w {}`",
-                    crate::text::shell_word(&shown_path(path))
-                )
-            } else {
-                "check what it names; to use it, remove it and run `bcconn use NAME` there"
-                    .to_string()
-            };
-            return Err(unusable(path, &why, &hint).into());
+    // Owner and mode are judged on the file as opened (fstat), and it must
+    // be the file looked at above: a swap in between is not read.
+    let mut refused: Option<Failure> = None;
+    let judged = |opened: &std::fs::Metadata| -> Result<()> {
+        refused = judge(path, &before, opened);
+        match refused {
+            Some(_) => Err(anyhow::anyhow!("refused")),
+            None => Ok(()),
         }
+    };
+    let read = fsutil::read_outside_checked(path, MAX_DOTFILE, Links::Refuse, judged);
+    if let Some(f) = refused {
+        return Err(f.into());
     }
-    let bytes = match fsutil::read_outside(path, MAX_DOTFILE, Links::Refuse) {
+    let bytes = match read {
         Ok(Some(b)) => b,
         Ok(None) => return Ok(None),
         Err(e) => {
@@ -171,15 +193,6 @@ pub fn read_dotfile(path: &Path) -> Result<Option<String>> {
                 .into());
         }
     };
-    #[cfg(unix)]
-    {
-        // The file checked above must be the file read.
-        use std::os::unix::fs::MetadataExt;
-        let after = std::fs::symlink_metadata(path).ok();
-        if after.is_none_or(|a| (a.dev(), a.ino()) != (before.dev(), before.ino())) {
-            return Err(unusable(path, "changed while bcconn read it", "try again").into());
-        }
-    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Some(text)),
         Err(_) => Err(unusable(

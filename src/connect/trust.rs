@@ -4,8 +4,9 @@
 //! (`bcconn use --trust`, or yes on a terminal), is trusted for its
 //! canonical path and its exact text: a `git pull` that turns `staging`
 //! into `prod` makes it untrusted again. Reads go either way (and say which
-//! `.bcconn` chose); a request that is not GET or HEAD, and `bcconn exec`
-//! (CMD can do anything), ask first, or exit 2 without a terminal.
+//! `.bcconn` chose); a request that is not GET or HEAD, and whatever hands
+//! the token on (`exec`, `env`, `token`), ask first, or exit 2 without a
+//! terminal.
 //!
 //! The list is personal: its own small 0600 file under `BCCONN_HOME`,
 //! never in the records (a team may share those).
@@ -156,17 +157,16 @@ pub fn before_request(ctx: &Context, source: &Source, method: &Method) -> Result
     )
 }
 
-/// Before `bcconn exec` runs CMD with a connection a `.bcconn` chose.
-pub fn before_exec(ctx: &Context, source: &Source) -> Result<()> {
+/// Before the connection's token leaves bcconn: `exec` (CMD can do
+/// anything), `env` (its lines are `eval`ed) and `token` (printed for a
+/// script). Each is as much as any write, so a connection an untrusted
+/// `.bcconn` chose asks first. `doing` says what would happen ("run the
+/// command"); `named` is the same command with the connection named.
+pub fn before_handing_out(ctx: &Context, source: &Source, doing: &str, named: &str) -> Result<()> {
     let Source::File(d) = source else {
         return Ok(());
     };
-    ask(
-        ctx,
-        d,
-        "run the command",
-        &format!("bcconn exec {} -- CMD", shell_word(&d.name)),
-    )
+    ask(ctx, d, doing, named)
 }
 
 /// Asks, when `d` is not trusted, whether to go on: yes trusts it as it is.
@@ -294,7 +294,13 @@ mod tests {
         before_request(&c, &source, &Method::GET).unwrap();
         before_request(&c, &source, &Method::HEAD).unwrap();
         before_request(&c, &Source::Env, &Method::DELETE).unwrap();
-        before_exec(&c, &Source::Global).unwrap();
+        before_handing_out(
+            &c,
+            &Source::Global,
+            "run the command",
+            "bcconn exec shop -- CMD",
+        )
+        .unwrap();
         // No terminal: exit 2, saying how.
         let e = before_request(&c, &source, &Method::POST).unwrap_err();
         let (code, message, hint) = crate::error::report(&e);
@@ -305,7 +311,8 @@ mod tests {
             hint.contains("bcconn use --trust") && hint.contains("-c shop"),
             "{hint}"
         );
-        let e = before_exec(&c, &source).unwrap_err();
+        let e = before_handing_out(&c, &source, "run the command", "bcconn exec shop -- CMD")
+            .unwrap_err();
         assert!(
             crate::error::report(&e)
                 .2
@@ -318,12 +325,13 @@ mod tests {
         assert!(!is_trusted(&c, &d.path, &d.text));
         // Esc or Ctrl-C: cancelled (130), nothing trusted.
         let (c, _) = ctx(&home, &[Reply::Cancel], true);
-        let e = before_exec(&c, &source).unwrap_err();
+        let e = before_handing_out(&c, &source, "run the command", "bcconn exec shop -- CMD")
+            .unwrap_err();
         assert_eq!(crate::error::report(&e).0, crate::error::exit::INTERRUPTED);
         assert!(!is_trusted(&c, &d.path, &d.text));
         // Yes: goes, and trusts the file as it is.
         let (c, rec) = ctx(&home, &[Reply::Yes], true);
-        before_exec(&c, &source).unwrap();
+        before_handing_out(&c, &source, "run the command", "bcconn exec shop -- CMD").unwrap();
         assert!(is_trusted(&c, &d.path, &d.text));
         assert!(rec.text().contains("is trusted"), "{}", rec.text());
         #[cfg(unix)]

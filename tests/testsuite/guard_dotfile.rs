@@ -64,6 +64,25 @@ fn set_mode(path: &Path, mode: u32) {
 fn a_dotfile_choice_is_said_on_stderr_and_stdout_stays_clean() {
     let (_fake, env, proj) = setup();
     ship(&proj, "a\n");
+    // Untrusted, it says so; what hands the token on (token, env, exec)
+    // waits for a yes, and without a terminal exits 2 saying how.
+    for (cmd, named) in [("token", "bcconn token a"), ("env", "bcconn env a")] {
+        let out = run_in(&env, &proj, &[cmd]);
+        assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+        assert!(out.stdout.is_empty(), "{cmd}: {}", all_output(&out));
+        let text = stderr(&out);
+        assert!(
+            text.contains("using \"a\" from ./.bcconn (not trusted yet)")
+                && text.contains("not trusted")
+                && text.contains("bcconn use --trust")
+                && text.contains(named),
+            "{cmd}: {text}"
+        );
+    }
+    env.cmd(&["use", "--trust"])
+        .current_dir(&proj)
+        .assert()
+        .success();
     let out = run_in(&env, &proj, &["token"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert_eq!(

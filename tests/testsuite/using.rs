@@ -97,6 +97,14 @@ fn the_default_connection_comes_from_env_then_dotfile_then_global() {
         let mode = std::fs::Permissions::from_mode(0o644);
         std::fs::set_permissions(deep.join(".bcconn"), mode).unwrap();
     }
+    // A hand-written one hands out its token only once trusted.
+    let out = token_in(&env, &deep, &[], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(out.stdout.is_empty());
+    env.cmd(&["use", "--trust"])
+        .current_dir(&deep)
+        .assert()
+        .success();
     let out = token_in(&env, &deep, &[], &[]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
