@@ -159,8 +159,14 @@ impl PoolUrl {
             }
         }
         for pair in query.split(['&', '#', ';', '?']) {
-            let value = pair.split_once('=').map_or(pair, |(_, v)| v);
-            out.push(value.to_string());
+            // A value under a key that names a credential, or with no key
+            // at all (a fragment), may be secret; `db=63` is not, and
+            // scrubbing it would turn port 6379 into `***79` in messages.
+            match pair.split_once('=') {
+                Some((key, value)) if credential_key(key) => out.push(value.to_string()),
+                Some(_) => {}
+                None => out.push(pair.to_string()),
+            }
         }
         let mut all: Vec<String> = out
             .iter()
@@ -232,6 +238,28 @@ impl PoolUrl {
         // Last: nothing secret may be left in it, whatever the form.
         crate::text::outside(&self.scrub(&shown), 200)
     }
+}
+
+/// Whether a URL query key may carry a credential: drivers take a password
+/// as `password`, `pass`, `auth`, and a user or token under many spellings;
+/// an unknown key is taken as one (only well-known settings are not).
+fn credential_key(key: &str) -> bool {
+    let key = percent_decoded(key).to_ascii_lowercase();
+    !matches!(
+        key.as_str(),
+        "db" | "database"
+            | "protocol"
+            | "timeout"
+            | "connect_timeout"
+            | "response_timeout"
+            | "insecure"
+            | "tls"
+            | "ssl"
+            | "sslmode"
+            | "readonly"
+            | "client_name"
+            | "clientname"
+    )
 }
 
 impl std::fmt::Debug for PoolUrl {
@@ -508,6 +536,18 @@ mod tests {
         assert_eq!(code, crate::error::exit::USAGE);
         assert!(message.contains("vault"), "{message}");
         assert!(hint.unwrap().contains("keyutils"));
+    }
+
+    #[test]
+    fn settings_in_a_pool_url_query_are_not_scrubbed_out_of_messages() {
+        let url = PoolUrl::new("redis://127.0.0.1:6379/0?db=63&timeout=30&pw=zz91");
+        let text = "cannot reach 127.0.0.1:6379 (timeout 30 s) with zz91";
+        assert_eq!(
+            url.scrub(text),
+            "cannot reach 127.0.0.1:6379 (timeout 30 s) with ***"
+        );
+        let url = PoolUrl::new("redis://h:6379/0?password=6379");
+        assert!(!url.scrub("h:6379").contains("6379"));
     }
 
     #[test]

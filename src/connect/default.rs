@@ -213,7 +213,20 @@ pub fn find_dotfile(dir: &Path) -> Result<Option<(PathBuf, String)>> {
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => continue,
             Ok(_) => {}
-            Err(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            #[cfg(unix)]
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => continue,
+            // One that may be there but cannot be looked at (no permission
+            // on its directory) stops the search: going on up could reach
+            // the global default, which may be production.
+            Err(e) => {
+                return Err(unusable(
+                    &path,
+                    &format!("cannot be looked at ({e})"),
+                    "make its directory readable",
+                )
+                .into());
+            }
         }
         if let Some(text) = read_dotfile(&path)? {
             return Ok(Some((path, text)));
@@ -444,6 +457,19 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join(DOTFILE), &near).unwrap();
         let e = find_dotfile(&deep).unwrap_err();
         assert!(crate::error::report(&e).1.contains("symbolic link"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dotfile_that_cannot_be_looked_at_stops_the_search() {
+        // (EACCES cannot be made as root; a name too long fails the same way.)
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DOTFILE), "top\n").unwrap();
+        let odd = dir.path().join("x".repeat(300));
+        let e = find_dotfile(&odd).unwrap_err();
+        let (code, message, _) = crate::error::report(&e);
+        assert_eq!(code, crate::error::exit::USAGE);
+        assert!(message.contains("cannot be looked at"), "{message}");
     }
 
     #[test]
