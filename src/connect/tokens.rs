@@ -195,6 +195,10 @@ pub fn check_failure(
             "{what} cannot reach store {store} (403: {why}); it was not saved"
         ))
         .hint("check that the token belongs to that store")),
+        Check::Rejected(why) => Err(failure(format!(
+            "the store API did not take {what} for store {store} ({why}); it was not saved"
+        ))
+        .hint("check the store hash (the part after /stores/ in the API path of the token's API account)")),
         Check::Unreachable(why) => Err(failure(format!(
             "could not verify {what}: {why}; it was not saved"
         ))
@@ -208,8 +212,8 @@ pub enum Verified {
     Yes(Option<StoreInfo>),
     /// Not known yet (429s past the retries, a 5xx, the network): why.
     NotYet(String),
-    /// The store refused it (401, 403) or it is another store's: the check
-    /// as it came.
+    /// The store refused it (401, 403, any other 4xx, a 200 that is not
+    /// store information) or it is another store's: the check as it came.
     Refused(Check),
 }
 
