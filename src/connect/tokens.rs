@@ -223,7 +223,7 @@ pub enum Verified {
 /// Only a definite refusal is [`Verified::Refused`]; a token must never be
 /// thrown away for a busy store.
 pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Verified {
-    let (tx, mut notes) = using::notes();
+    let (tx, notes) = using::notes();
     let client = using::pools(ctx).and_then(|pools| {
         crate::bigcommerce::client::Client::new(
             using::http(),
@@ -245,17 +245,7 @@ pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -
         Ok(c) => c,
         Err(e) => return Verified::NotYet(crate::error::report(&e).1),
     };
-    let work = client.check();
-    tokio::pin!(work);
-    let check = loop {
-        tokio::select! {
-            check = &mut work => break check,
-            Some(note) = notes.recv() => ctx.progress.say(&note),
-        }
-    };
-    while let Ok(note) = notes.try_recv() {
-        ctx.progress.say(&note);
-    }
+    let check = using::saying(ctx, notes, client.check()).await;
     match check {
         Check::Ok { store: Some(info) }
             if info.id.as_deref().is_some_and(|id| id != hash.as_str()) =>
