@@ -236,18 +236,22 @@ impl Client {
                             let left = Duration::from_millis(
                                 until.saturating_sub(crate::pool::local::now_ms()),
                             );
-                            // As any wait, at most --max-wait (from the first).
-                            if for_answers.saturating_add(left)
+                            // As any wait, at most --max-wait in all. Judged
+                            // on the time waited, not on `until`: requests
+                            // still running (this process's own pages, too)
+                            // count to the same end and are answered soon.
+                            if for_answers
                                 > self
                                     .max_wait
                                     .saturating_add(Duration::from_millis(MARGIN_MS))
                             {
                                 return Err(failure(format!(
-                                    "{out} earlier request{} to store {store} never reported back (killed in flight?) and still count{} for {}, longer than --max-wait {}: not waiting",
+                                    "waited {} for {out} earlier request{} to store {store} that {} not reported back (killed in flight?), longer than --max-wait {}: not waiting (they count for at most {} more)",
+                                    seconds(for_answers.saturating_sub(wait)),
                                     if out == 1 { "" } else { "s" },
-                                    if out == 1 { "s" } else { "" },
-                                    seconds(left),
-                                    seconds(self.max_wait)
+                                    if out == 1 { "has" } else { "have" },
+                                    seconds(self.max_wait),
+                                    seconds(left)
                                 ))
                                 .hint(format!(
                                     "run it again later or give a longer --max-wait; if no other bcconn is running, clear the store's rate book: {}",
