@@ -502,19 +502,28 @@ pub struct ApiArgs {
     #[arg(short = 'q', long = "jq", value_name = "EXPR")]
     pub jq: Option<String>,
 
-    /// The longest one wait for the store's rate limit may be (30s, 5m); a store that asks for longer is an error (exit 1)
+    /// The longest one wait for the store's rate limit may be (30s, 5m; at most 24h); a store that asks for longer is an error (exit 1)
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = max_wait)]
     pub max_wait: std::time::Duration,
 }
 
-/// `--max-wait`: a humantime duration (`90s`, `5m`), or plain seconds.
+/// The longest `--max-wait`: past a day it is not a wait but a hang (and a
+/// huge value would overflow the arithmetic on it).
+const MAX_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// `--max-wait`: a humantime duration (`90s`, `5m`), or plain seconds; at
+/// most [`MAX_WAIT_LIMIT`].
 fn max_wait(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+    let wait = match text.parse::<u64>() {
+        Ok(secs) => std::time::Duration::from_secs(secs),
         Err(_) => humantime::parse_duration(text)
-            .map_err(|e| format!("{e}; give a duration such as 30s, 5m or 1h")),
+            .map_err(|e| format!("{e}; give a duration such as 30s, 5m or 1h"))?,
+    };
+    if wait > MAX_WAIT_LIMIT {
+        return Err("longer than the limit of 24h; give at most 24h (e.g. 10m)".into());
     }
+    Ok(wait)
 }
 
 /// Which shell `bcconn env` writes for.

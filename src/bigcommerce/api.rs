@@ -23,6 +23,16 @@ pub struct StoreInfo {
 }
 
 impl StoreInfo {
+    /// A `v2/store` answer: a JSON object (serde would also take an array
+    /// for the struct's fields in order: `["x"]` is not a store).
+    pub fn parse(body: &[u8]) -> Result<StoreInfo, String> {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        if !value.is_object() {
+            return Err("not a JSON object".into());
+        }
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
     /// The store's words escaped and bounded: they are printed and stored.
     pub(crate) fn safe(self) -> StoreInfo {
         let clean = |v: Option<String>| v.map(|v| crate::text::outside(&v, 200));
@@ -43,8 +53,29 @@ pub enum Check {
     Invalid(String),
     /// 403 on every probe: the token exists but cannot reach this store.
     Forbidden(String),
-    /// No answer, or an answer that makes no sense.
+    /// A definite answer that is not a working token for this store: any
+    /// other 4xx (404: no such store, the hash is probably wrong; 400), or
+    /// a 200 that is not store information. The full message, escaped.
+    Rejected(String),
+    /// No answer yet that says anything: the network, a 5xx, 429s past the
+    /// retries, a wait longer than `--max-wait`. Transient.
     Unreachable(String),
+}
+
+/// Why a store answered `status` to `path`, for [`Check::Rejected`]; `why`
+/// is already escaped and bounded.
+pub fn rejected(path: &str, status: StatusCode, why: &str) -> Check {
+    let hint = if status == StatusCode::NOT_FOUND {
+        " (no such store: the store hash is probably wrong)"
+    } else {
+        ""
+    };
+    Check::Rejected(format!("{path} answered {status}: {why}{hint}"))
+}
+
+/// Whether an answer says nothing yet about the token (try again later).
+pub fn transient(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
 }
 
 /// An HTTP client for BigCommerce: rustls, no redirects, timeouts.
@@ -144,24 +175,27 @@ pub async fn check(
         Err(e) => return Check::Unreachable(format!("{api}: {e}")),
     };
     match status {
-        StatusCode::OK => match serde_json::from_str::<StoreInfo>(&body) {
+        StatusCode::OK => match StoreInfo::parse(body.as_bytes()) {
             Ok(info) => {
                 return Check::Ok {
                     store: Some(info.safe()),
                 };
             }
             Err(e) => {
-                return Check::Unreachable(format!("unexpected answer from {base}/v2/store: {e}"));
+                return Check::Rejected(format!(
+                    "{base}/v2/store answered 200 with something that is not store information ({e})"
+                ));
             }
         },
         StatusCode::UNAUTHORIZED => return Check::Invalid(title(&body)),
         StatusCode::FORBIDDEN => {}
-        other => {
+        other if transient(other) => {
             return Check::Unreachable(format!(
                 "{base}/v2/store answered {other}: {}",
                 title(&body)
             ));
         }
+        other => return rejected(&format!("{base}/v2/store"), other, &title(&body)),
     }
     let (status, body) = match get(http, &format!("{base}/v2/time"), token).await {
         Ok(r) => r,
@@ -171,6 +205,9 @@ pub async fn check(
         StatusCode::OK => Check::Ok { store: None },
         StatusCode::UNAUTHORIZED => Check::Invalid(title(&body)),
         StatusCode::FORBIDDEN => Check::Forbidden(title(&body)),
-        other => Check::Unreachable(format!("{base}/v2/time answered {other}: {}", title(&body))),
+        other if transient(other) => {
+            Check::Unreachable(format!("{base}/v2/time answered {other}: {}", title(&body)))
+        }
+        other => rejected(&format!("{base}/v2/time"), other, &title(&body)),
     }
 }

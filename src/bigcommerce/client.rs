@@ -27,7 +27,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use url::Url;
 
-use super::api::{Check, StoreInfo, describe_reqwest};
+use super::api::{self, Check, StoreInfo, describe_reqwest};
 use super::paginate::{self, Shape};
 use super::ratelimit;
 use super::store_hash::StoreHash;
@@ -198,7 +198,11 @@ impl Client {
                     match why {
                         WaitWhy::Window { quota, reset_at } => {
                             // (The book adds a few ms past the reset.)
-                            if wait > self.max_wait + Duration::from_millis(MARGIN_MS) {
+                            if wait
+                                > self
+                                    .max_wait
+                                    .saturating_add(Duration::from_millis(MARGIN_MS))
+                            {
                                 return Err(failure(format!(
                                     "none of store {store}'s {quota} requests per window are left for {} more, longer than --max-wait {}: not waiting",
                                     seconds(wait),
@@ -228,12 +232,35 @@ impl Client {
                         WaitWhy::Answer { out, until } => {
                             // Requests sent and never reported (their bcconn
                             // was killed) count until their reservation ends.
-                            for_answers += wait;
+                            for_answers = for_answers.saturating_add(wait);
+                            let left = Duration::from_millis(
+                                until.saturating_sub(crate::pool::local::now_ms()),
+                            );
+                            // As any wait, at most --max-wait in all. Judged
+                            // on the time waited, not on `until`: requests
+                            // still running (this process's own pages, too)
+                            // count to the same end and are answered soon.
+                            if for_answers
+                                > self
+                                    .max_wait
+                                    .saturating_add(Duration::from_millis(MARGIN_MS))
+                            {
+                                return Err(failure(format!(
+                                    "waited {} for {out} earlier request{} to store {store} that {} not reported back (killed in flight?), longer than --max-wait {}: not waiting (they count for at most {} more)",
+                                    seconds(for_answers.saturating_sub(wait)),
+                                    if out == 1 { "" } else { "s" },
+                                    if out == 1 { "has" } else { "have" },
+                                    seconds(self.max_wait),
+                                    seconds(left)
+                                ))
+                                .hint(format!(
+                                    "run it again later or give a longer --max-wait; if no other bcconn is running, clear the store's rate book: {}",
+                                    rates.clear_hint(store)
+                                ))
+                                .into());
+                            }
                             if !said_answers && for_answers >= SAY_ANSWER_WAIT {
                                 said_answers = true;
-                                let left = Duration::from_millis(
-                                    until.saturating_sub(crate::pool::local::now_ms()),
-                                );
                                 self.note(format!(
                                     "rate limit: waiting for {out} earlier request{} to store {store} that {} not reported back (killed in flight?): at most {} more",
                                     if out == 1 { "" } else { "s" },
@@ -325,6 +352,15 @@ impl Client {
         let mut attempt = 0;
         let answer = loop {
             let ticket = self.reserve().await?;
+            // The wait for the rate limit may be long: a shared slot lost
+            // meanwhile (Redis flushed, restarted) is taken again before
+            // sending, so the pool's level holds.
+            if lease.lost() {
+                self.learn(ticket, false, None, None).await;
+                let _ = lease.release().await;
+                lease = self.pools.acquire(&self.pool).await?;
+                continue;
+            }
             let mut builder = self
                 .http
                 .request(req.method.clone(), req.url.clone())
@@ -387,11 +423,8 @@ impl Client {
                     seconds(wait)
                 ));
                 tokio::time::sleep(wait).await;
-                if lease.lost() {
-                    // Its shared slot went to another: take one again.
-                    let _ = lease.release().await;
-                    lease = self.pools.acquire(&self.pool).await?;
-                }
+                // (A lease lost during the sleep is taken again after the
+                // next reservation, before sending.)
                 continue;
             }
             break Answer {
@@ -655,22 +688,29 @@ impl Client {
             Ok(a) => a,
             Err(e) => return Check::Unreachable(format!("{e:#}")),
         };
+        // From outside: escaped and bounded once, here, for every message.
         let why = |a: &Answer| {
-            a.title()
-                .unwrap_or_else(|| String::from_utf8_lossy(&a.body).chars().take(120).collect())
+            let said = a
+                .title()
+                .unwrap_or_else(|| String::from_utf8_lossy(&a.body).into_owned());
+            crate::text::outside(&said, 200)
         };
         match store.status {
             StatusCode::OK => {
-                return match serde_json::from_slice::<StoreInfo>(&store.body) {
+                return match StoreInfo::parse(&store.body) {
                     Ok(info) => Check::Ok { store: Some(info) },
-                    Err(e) => Check::Unreachable(format!("unexpected answer from v2/store: {e}")),
+                    Err(e) => Check::Rejected(format!(
+                        "v2/store answered 200 with something that is not store information ({})",
+                        crate::text::outside(&e, 200)
+                    )),
                 };
             }
             StatusCode::UNAUTHORIZED => return Check::Invalid(why(&store)),
             StatusCode::FORBIDDEN => {}
-            other => {
+            other if api::transient(other) => {
                 return Check::Unreachable(format!("v2/store answered {other}: {}", why(&store)));
             }
+            other => return api::rejected("v2/store", other, &why(&store)),
         }
         match self.send(&get("v2/time")).await {
             Err(e) => Check::Unreachable(format!("{e:#}")),
@@ -678,7 +718,10 @@ impl Client {
                 StatusCode::OK => Check::Ok { store: None },
                 StatusCode::UNAUTHORIZED => Check::Invalid(why(&a)),
                 StatusCode::FORBIDDEN => Check::Forbidden(why(&a)),
-                other => Check::Unreachable(format!("v2/time answered {other}: {}", why(&a))),
+                other if api::transient(other) => {
+                    Check::Unreachable(format!("v2/time answered {other}: {}", why(&a)))
+                }
+                other => api::rejected("v2/time", other, &why(&a)),
             },
         }
     }
@@ -839,4 +882,108 @@ fn asked(headers: &HeaderMap) -> String {
 /// `1.2 s`
 pub fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::pool::{BoxFuture, Held, Lease};
+
+    /// A slot that reports itself lost once `lost` is set.
+    struct Slot {
+        lost: Arc<AtomicBool>,
+    }
+
+    impl Held for Slot {
+        fn release(self: Box<Self>) -> BoxFuture<'static, anyhow::Result<()>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn lost(&self) -> bool {
+            self.lost.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Pools whose first slot is lost while its holder waits in `reserve`
+    /// (as a Redis FLUSHALL during a rate-window wait does).
+    #[derive(Default)]
+    struct Losing {
+        acquired: AtomicUsize,
+        first_lost: Arc<AtomicBool>,
+        /// How many slots were taken when each reservation was granted.
+        at_reserve: Mutex<Vec<usize>>,
+    }
+
+    impl Pools for Losing {
+        fn acquire<'a>(&'a self, _pool: &'a PoolId) -> BoxFuture<'a, Result<Lease>> {
+            let n = self.acquired.fetch_add(1, Ordering::SeqCst);
+            let lost = if n == 0 {
+                self.first_lost.clone()
+            } else {
+                Arc::new(AtomicBool::new(false))
+            };
+            Box::pin(async move { Ok(Lease::new(Box::new(Slot { lost }))) })
+        }
+        fn rates(&self) -> &dyn crate::pool::Rates {
+            self
+        }
+    }
+
+    impl crate::pool::Rates for Losing {
+        fn reserve<'a>(&'a self, _store: &'a str) -> BoxFuture<'a, Result<Reserve>> {
+            self.at_reserve
+                .lock()
+                .unwrap()
+                .push(self.acquired.load(Ordering::SeqCst));
+            // The wait for the window ran long: the shared slot is gone.
+            self.first_lost.store(true, Ordering::SeqCst);
+            Box::pin(async { Ok(Reserve::Go(Ticket(1))) })
+        }
+        fn learn<'a>(
+            &'a self,
+            _store: &'a str,
+            _ticket: Ticket,
+            _answered: bool,
+            _seen: Option<crate::pool::Seen>,
+            _retry_after: Option<Duration>,
+        ) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn clear_hint(&self, _store: &str) -> String {
+            String::new()
+        }
+    }
+
+    /// M2: a slot lost during `reserve` (which can wait up to --max-wait)
+    /// was only noticed after a 429; the request went out without a slot.
+    /// It is taken again before sending.
+    #[tokio::test]
+    async fn a_slot_lost_while_reserving_is_taken_again_before_sending() {
+        let pools = Arc::new(Losing::default());
+        let client = Client::new(
+            reqwest::Client::new(),
+            // Nothing listens on port 1: the request itself fails at once.
+            "http://127.0.0.1:1",
+            StoreHash::parse("abc123").unwrap(),
+            SecretString::from("t".to_string()),
+            pools.clone(),
+            PoolId {
+                store: "abc123".into(),
+                owner: "o".into(),
+                owner_name: "o".into(),
+                level: 1,
+            },
+            None,
+        )
+        .unwrap();
+        let url = client.base.join("v2/time").unwrap();
+        let _ = client.send(&Request::get(url)).await;
+        assert_eq!(
+            pools.acquired.load(Ordering::SeqCst),
+            2,
+            "the lost slot was not taken again before sending"
+        );
+        assert_eq!(*pools.at_reserve.lock().unwrap(), vec![1, 2]);
+    }
 }

@@ -22,7 +22,7 @@ use crate::ui;
 struct Row {
     name: String,
     store_hash: String,
-    /// ok | invalid | forbidden | unreachable | not_authorized | no_token
+    /// ok | invalid | forbidden | rejected | unreachable | not_authorized | no_token
     status: &'static str,
     detail: String,
     // Always present (null when unknown): the same keys for every entry.
@@ -151,9 +151,15 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 row.status = "forbidden";
                 row.detail = format!("403 {why}");
             }
+            // A definite answer (404: no such store) that is not a 401:
+            // the token is left as it is, and the row says what came back.
+            Check::Rejected(why) => {
+                row.status = "rejected";
+                row.detail = why;
+            }
             Check::Unreachable(why) => {
                 row.status = "unreachable";
-                row.detail = why;
+                row.detail = crate::text::outside(&why, 300);
             }
         }
     }

@@ -578,18 +578,17 @@ async fn verify_new_token(
             info.and_then(|i| i.id).unwrap_or_default(),
         ))
         .into()),
-        Verified::Refused(Check::Invalid(why)) => Err(failure(format!(
-            "the store API refused the new token (401: {why}); it was not saved"
-        ))
-        .into()),
-        Verified::Refused(Check::Forbidden(why)) => Err(failure(format!(
-            "the new token cannot reach store {store} (403: {why}); it was not saved"
-        ))
-        .into()),
         Verified::Refused(Check::Unreachable(why)) => {
             super::tokens::say_not_verified(ctx, "the new token", &why);
             Ok(None)
         }
+        // 401, 403, any other 4xx, a 200 that is not store information:
+        // said as `create --auth-type token` says it.
+        Verified::Refused(refused) => Ok(Some(super::tokens::check_failure(
+            refused,
+            store,
+            "the new token",
+        )?)),
     }
 }
 

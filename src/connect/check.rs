@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Result;
 use secrecy::SecretString;
 
-use super::runtime;
 use super::using;
 use crate::bigcommerce::api::Check;
 use crate::context::Context;
@@ -23,7 +22,7 @@ pub fn check_all<K: Send + 'static>(
 ) -> Result<Vec<(K, Check)>> {
     let pools = using::pools(ctx)?;
     let http = using::http();
-    let (tx, mut notes) = using::notes();
+    let (tx, notes) = using::notes();
     let total = items.len();
     let mut clients = Vec::new();
     for (key, c, token) in items {
@@ -31,7 +30,7 @@ pub fn check_all<K: Send + 'static>(
         clients.push((key, Arc::new(client)));
     }
     drop(tx);
-    runtime()?.block_on(async {
+    using::drive(ctx, notes, async {
         // Shared pools unreachable: one clear error, not one per connection.
         pools.ready().await?;
         let mut set = tokio::task::JoinSet::new();
@@ -39,19 +38,15 @@ pub fn check_all<K: Send + 'static>(
             set.spawn(async move { (key, client.check().await) });
         }
         let mut out = Vec::with_capacity(total);
-        loop {
-            tokio::select! {
-                joined = set.join_next() => match joined {
-                    Some(Ok(r)) => {
-                        out.push(r);
-                        on_done(out.len(), total);
-                    }
-                    Some(Err(e)) => return Err(anyhow::anyhow!("a check stopped: {e}")),
-                    None => break,
-                },
-                Some(note) = notes.recv() => ctx.progress.say(&note),
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(r) => {
+                    out.push(r);
+                    on_done(out.len(), total);
+                }
+                Err(e) => return Err(anyhow::anyhow!("a check stopped: {e}")),
             }
         }
         Ok(out)
-    })
+    })?
 }

@@ -195,6 +195,10 @@ pub fn check_failure(
             "{what} cannot reach store {store} (403: {why}); it was not saved"
         ))
         .hint("check that the token belongs to that store")),
+        Check::Rejected(why) => Err(failure(format!(
+            "the store API did not take {what} for store {store} ({why}); it was not saved"
+        ))
+        .hint("check the store hash (the part after /stores/ in the API path of the token's API account)")),
         Check::Unreachable(why) => Err(failure(format!(
             "could not verify {what}: {why}; it was not saved"
         ))
@@ -208,8 +212,8 @@ pub enum Verified {
     Yes(Option<StoreInfo>),
     /// Not known yet (429s past the retries, a 5xx, the network): why.
     NotYet(String),
-    /// The store refused it (401, 403) or it is another store's: the check
-    /// as it came.
+    /// The store refused it (401, 403, any other 4xx, a 200 that is not
+    /// store information) or it is another store's: the check as it came.
     Refused(Check),
 }
 
@@ -219,7 +223,7 @@ pub enum Verified {
 /// Only a definite refusal is [`Verified::Refused`]; a token must never be
 /// thrown away for a busy store.
 pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -> Verified {
-    let (tx, mut notes) = using::notes();
+    let (tx, notes) = using::notes();
     let client = using::pools(ctx).and_then(|pools| {
         crate::bigcommerce::client::Client::new(
             using::http(),
@@ -241,17 +245,7 @@ pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -
         Ok(c) => c,
         Err(e) => return Verified::NotYet(crate::error::report(&e).1),
     };
-    let work = client.check();
-    tokio::pin!(work);
-    let check = loop {
-        tokio::select! {
-            check = &mut work => break check,
-            Some(note) = notes.recv() => ctx.progress.say(&note),
-        }
-    };
-    while let Ok(note) = notes.try_recv() {
-        ctx.progress.say(&note);
-    }
+    let check = using::saying(ctx, notes, client.check()).await;
     match check {
         Check::Ok { store: Some(info) }
             if info.id.as_deref().is_some_and(|id| id != hash.as_str()) =>

@@ -92,23 +92,31 @@ pub fn client(
 /// Runs `work` to its end on a new runtime; notes are said as they come.
 pub fn drive<T>(
     ctx: &Context,
-    mut notes: UnboundedReceiver<String>,
+    notes: UnboundedReceiver<String>,
     work: impl Future<Output = T>,
 ) -> Result<T> {
-    Ok(runtime()?.block_on(async {
-        tokio::pin!(work);
-        loop {
-            tokio::select! {
-                out = &mut work => {
-                    while let Ok(note) = notes.try_recv() {
-                        ctx.progress.say(&note);
-                    }
-                    break out;
+    Ok(runtime()?.block_on(saying(ctx, notes, work)))
+}
+
+/// Runs `work` to its end, saying notes as they come (and those left when
+/// it ends), on the runtime it is awaited on.
+pub async fn saying<T>(
+    ctx: &Context,
+    mut notes: UnboundedReceiver<String>,
+    work: impl Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => {
+                while let Ok(note) = notes.try_recv() {
+                    ctx.progress.say(&note);
                 }
-                Some(note) = notes.recv() => ctx.progress.say(&note),
+                break out;
             }
+            Some(note) = notes.recv() => ctx.progress.say(&note),
         }
-    }))
+    }
 }
 
 #[cfg(test)]

@@ -762,7 +762,8 @@ impl Renewal {
             Some(tx) => {
                 let _ = tx.send(text);
             }
-            None => tracing::warn!("{text}"),
+            // No one to pass it to: straight to stderr, still without -v.
+            None => eprintln!("{text}"),
         }
     }
 }

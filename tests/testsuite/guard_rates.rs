@@ -156,7 +156,9 @@ fn a_wait_for_unreported_requests_is_said() {
     let (_fake, env) = setup("1");
     let dir = env.home().join("rate");
     std::fs::create_dir_all(&dir).unwrap();
-    let until = now_ms() + 3000;
+    // Far enough ahead that a slow start (a busy machine) still sees the
+    // wait said, which comes after 1 s of it.
+    let until = now_ms() + 15_000;
     let book = json!({
         "quota": 150, "window_ms": 30000, "left": 0, "headerless": false,
         "out": [{"id": 1, "until": until}, {"id": 2, "until": until}],

@@ -45,6 +45,7 @@ mod guard_dotfile;
 mod guard_files;
 mod guard_rates;
 mod guard_review;
+mod guard_verify;
 mod harden;
 mod inprocess;
 mod layers;

@@ -391,8 +391,29 @@ fn lost_leases_are_said_and_taken_again_before_others_get_them() {
     let _: String = redis::cmd("FLUSHALL")
         .query(&mut redis.connection())
         .unwrap();
-    // The renewals (every TTL/3) notice before the others start.
-    std::thread::sleep(Duration::from_millis(900));
+    // The renewals (every TTL/3) notice and take their three slots again
+    // before the others start: waited for, not guessed with a sleep.
+    let flushed = Instant::now();
+    loop {
+        let mut con = redis.connection();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("bcconn:pool:*:holders")
+            .query(&mut con)
+            .unwrap();
+        let mut held = 0;
+        for k in keys {
+            let n: u64 = redis::cmd("ZCARD").arg(&k).query(&mut con).unwrap();
+            held += n;
+        }
+        if held >= 3 {
+            break;
+        }
+        assert!(
+            flushed.elapsed() < Duration::from_secs(20),
+            "the lost leases were not taken again ({held} held)"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let second: Vec<Child> = (0..3).map(|_| spawn(&b, &["api", "v2/orders"])).collect();
     let mut said = 0;
     for child in first {
