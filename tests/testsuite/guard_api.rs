@@ -399,7 +399,11 @@ fn big_body(total: usize) -> Response {
 }
 
 /// Runs `args`, counts what reaches stdout, and returns (exit code, bytes,
-/// peak RSS in KiB) of the bcconn process itself (wait4).
+/// peak RSS in KiB) of the bcconn process itself. The peak is its VmHWM,
+/// read while it writes (it cannot exit before its output is read). Not
+/// wait4's ru_maxrss: Linux keeps in it the peak of the process that
+/// spawned it (this test binary, with every other test's buffers), which
+/// made a 115 MiB bcconn read as 470 MiB.
 #[cfg(target_os = "linux")]
 // The child is reaped by wait4 (for its own rusage), not by Child::wait.
 #[allow(clippy::zombie_processes)]
@@ -419,6 +423,13 @@ fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize,
         let _ = err.read_to_string(&mut s);
         s
     });
+    let pid = child.id() as libc::pid_t;
+    let hwm = || -> Option<i64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let mut peak = 0;
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0;
     loop {
@@ -427,15 +438,16 @@ fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize,
             Ok(n) => total += n,
             Err(e) => panic!("{e}"),
         }
+        peak = peak.max(hwm().unwrap_or(0));
     }
-    let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: a plain call on our own child; rusage is written by the kernel.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(got, pid);
     let code = std::process::ExitStatus::from_raw(status).code();
-    (code, total, usage.ru_maxrss, errs.join().unwrap())
+    assert!(peak > 0 || total == 0, "no VmHWM read for pid {pid}");
+    (code, total, peak, errs.join().unwrap())
 }
 
 #[test]
@@ -464,7 +476,8 @@ fn a_big_answer_to_buffer_is_refused_with_a_clear_error() {
     });
     let out = run(&env, &["api", "v2/big", "--jq", "."]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("64 MiB"), "{}", stderr(&out));
+    // --jq takes less than the held-answer cap (review M4).
+    assert!(stderr(&out).contains("32 MiB"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     // An error answer is held for its title: the same cap, and the status
     // is still said.
@@ -601,4 +614,152 @@ fn on_a_terminal_control_characters_are_escaped_and_piped_output_is_exact() {
     assert_eq!(out.stdout, BANNER.as_bytes());
     let out = run(&env, &["api", "v2/named", "--jq", ".name"]);
     assert_eq!(stdout(&out), "a\u{1b}[31mred\u{202e}\n");
+}
+
+// ---- review H1: a paged list is held as its text, not parsed --------------
+
+/// A v2 page of `n` small products (~100 bytes each), ids unique per page.
+fn small_items_page(page: u64, n: u64) -> String {
+    let mut s = String::with_capacity((n * 110) as usize);
+    s.push('[');
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        let id = page * 1_000_000 + i;
+        s.push_str(&format!(
+            r#"{{"id":{id},"name":"Product {id}","sku":"SKU-{id}","price":"12.50","inventory_level":7,"is_visible":true}}"#
+        ));
+    }
+    s.push(']');
+    s
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_paged_list_of_small_items_is_held_near_its_size() {
+    let (fake, env) = setup("1");
+    // 10 pages of ~4 MiB of ~100-byte items (~40 MiB in all), then an
+    // empty page. Held as parsed values this took ~35 times its size.
+    const PAGES: u64 = 10;
+    const PER_PAGE: u64 = 40_000;
+    let data: usize = (1..=PAGES)
+        .map(|p| small_items_page(p, PER_PAGE).len())
+        .sum();
+    fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
+        let body = if n < PAGES {
+            small_items_page(n + 1, PER_PAGE)
+        } else {
+            "[]".to_string()
+        };
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let (code, bytes, rss_kib, err) = run_counting(&env, &["api", "v2/products", "--paginate"]);
+    assert_eq!(code, Some(0), "{err}");
+    // One array: each page's brackets become a comma, plus a newline.
+    assert_eq!(bytes, data - 2 * PAGES as usize + (PAGES as usize - 1) + 3);
+    eprintln!(
+        "paged list of {} MiB: peak RSS {} MiB",
+        data / MIB,
+        rss_kib / 1024
+    );
+    assert!(
+        (rss_kib as usize) * 1024 < 3 * data,
+        "peak RSS {} MiB for a list of {} MiB",
+        rss_kib / 1024,
+        data / MIB
+    );
+}
+
+// ---- review M4: what --jq takes is what its child can filter ---------------
+
+/// `mib` MiB of small JSON objects, one array.
+fn small_objects(mib: usize) -> String {
+    let item = r#"{"id":1234567,"a":"x","b":[1,2],"c":{"d":true}}"#;
+    let n = mib * MIB / (item.len() + 1);
+    let mut s = String::with_capacity(mib * MIB + 2);
+    s.push('[');
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(item);
+    }
+    s.push(']');
+    s
+}
+
+#[test]
+fn jq_refuses_an_answer_its_child_cannot_hold_by_size_not_by_dying() {
+    let (fake, env) = setup("1");
+    // Below the 64 MiB held-answer cap: the 2 GiB child died on it (signal
+    // 6) and the message blamed the filter.
+    fake.hostile("GET", "v2/big-json", |_r: Recorded, _n| async move {
+        ([("content-type", "application/json")], small_objects(60)).into_response()
+    });
+    let out = run(&env, &["api", "v2/big-json", "--jq", "length"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("32 MiB") && err.contains("--jq takes") && !err.contains("signal"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // What it takes, it filters.
+    fake.hostile("GET", "v2/ok-json", |_r: Recorded, _n| async move {
+        ([("content-type", "application/json")], small_objects(30)).into_response()
+    });
+    let out = run(
+        &env,
+        &["api", "v2/ok-json", "--jq", "[.[] | . + {x: 1}] | length"],
+    );
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn paginate_with_jq_stops_at_what_jq_takes() {
+    let (fake, env) = setup("1");
+    // 10 MiB a page, each page new, 12 pages: --jq takes 32 MiB, so the
+    // fourth page ends it (not all twelve, which fit the 256 MiB list cap).
+    fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
+        let body = if n < 12 {
+            format!(r#"[{{"id":{},"blob":"{}"}}]"#, n + 1, "x".repeat(10 * MIB))
+        } else {
+            "[]".into()
+        };
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let out = run(
+        &env,
+        &["api", "v2/products", "--paginate", "--jq", "length"],
+    );
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("32 MiB") && err.contains("--jq"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(fake.hostile_hits("GET", "v2/products") <= 5);
+}
+
+#[test]
+fn a_write_whose_answer_jq_cannot_take_is_printed_unfiltered() {
+    let (fake, env) = setup("1");
+    fake.hostile("POST", "v2/big-write", |_r: Recorded, _n| async move {
+        ([("content-type", "application/json")], small_objects(40)).into_response()
+    });
+    let out = run(
+        &env,
+        &["api", "v2/big-write", "-X", "POST", "--jq", "length"],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(
+        out.stdout.len(),
+        small_objects(40).len(),
+        "{}",
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("32 MiB") && err.contains("unfiltered"),
+        "{err}"
+    );
 }
