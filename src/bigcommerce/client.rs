@@ -324,21 +324,34 @@ impl Client {
     /// waited out and retried up to [`RETRIES`] times. The body is read
     /// whole, up to [`ANSWER_MAX`].
     pub async fn send(&self, req: &Request) -> Result<Answer> {
-        self.exchange(req, None).await
+        self.exchange(req, None, false).await
     }
 
     /// As [`Client::send`], but a 2xx answer's body goes to `sink` as it
     /// arrives (the answer returned has an empty body); any other answer is
     /// read whole (bounded) and returned, for its error title.
     pub async fn send_to(&self, req: &Request, sink: &mut dyn Sink) -> Result<Answer> {
-        self.exchange(req, Some(sink)).await
+        self.exchange(req, Some(sink), false).await
     }
 
-    async fn exchange(&self, req: &Request, mut sink: Option<&mut dyn Sink>) -> Result<Answer> {
+    /// As [`Client::send`] for a write's answer that must not be lost: a 2xx
+    /// body larger than the held cap, or one that breaks off, goes to `sink`
+    /// raw (what was read, then the rest), and the call fails saying so.
+    pub async fn send_or_spill(&self, req: &Request, sink: &mut dyn Sink) -> Result<Answer> {
+        self.exchange(req, Some(sink), true).await
+    }
+
+    async fn exchange(
+        &self,
+        req: &Request,
+        mut sink: Option<&mut dyn Sink>,
+        spill: bool,
+    ) -> Result<Answer> {
         let headers = self.headers_for(req)?;
         let mut lease = self.pools.acquire(&self.pool).await?;
         let store = self.store.as_str();
         let mut attempt = 0;
+        let mut spilled = None;
         let answer = loop {
             let ticket = self.reserve().await?;
             let mut builder = self
@@ -379,8 +392,17 @@ impl Client {
                     headers: resp_headers,
                     body: Vec::new(),
                 };
-                stream_body(sent, &head, sink).await?;
-                break head;
+                if !spill {
+                    stream_body(sent, &head, sink).await?;
+                    break head;
+                }
+                match hold_or_spill(sent, &head, self.held_max, sink).await? {
+                    Ok(body) => break Answer { body, ..head },
+                    Err(why) => {
+                        spilled = Some(why);
+                        break head;
+                    }
+                }
             }
             let max = if status.is_success() {
                 self.held_max
@@ -427,6 +449,9 @@ impl Client {
                 "warning: the answer stands, but {}",
                 crate::error::report(&e).1
             ));
+        }
+        if let Some(why) = spilled {
+            return Err(why);
         }
         Ok(answer)
     }
@@ -853,6 +878,68 @@ async fn read_body(mut sent: reqwest::Response, status: StatusCode, max: u64) ->
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A 2xx body held whole up to `max`; past that, or when it breaks off,
+/// what came and the rest go to `sink` as they are (`Ok(Err(why))`).
+async fn hold_or_spill(
+    mut sent: reqwest::Response,
+    head: &Answer,
+    max: u64,
+    sink: &mut dyn Sink,
+) -> Result<std::result::Result<Vec<u8>, anyhow::Error>> {
+    let mut body = Vec::new();
+    let broke = |got: usize, e: &reqwest::Error| {
+        failure(format!(
+            "the answer broke off after {}: {}; what came is printed unfiltered",
+            human_bytes(got as u64),
+            describe_reqwest(e)
+        ))
+        .hint("the write may have been made: check before sending it again")
+        .into()
+    };
+    loop {
+        let chunk = match sent.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return Ok(Ok(body)),
+            Err(e) => {
+                sink.head(head)?;
+                sink.chunk(&body)?;
+                sink.end()?;
+                return Ok(Err(broke(body.len(), &e)));
+            }
+        };
+        if (body.len() + chunk.len()) as u64 <= max {
+            body.extend_from_slice(&chunk);
+            continue;
+        }
+        sink.head(head)?;
+        let mut got = body.len() + chunk.len();
+        let mut open = sink.chunk(&body)? && sink.chunk(&chunk)?;
+        drop(body);
+        while open {
+            match sent.chunk().await {
+                Ok(Some(chunk)) => {
+                    got += chunk.len();
+                    open = sink.chunk(&chunk)?;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    sink.end()?;
+                    return Ok(Err(broke(got, &e)));
+                }
+            }
+        }
+        if open {
+            sink.end()?;
+        }
+        return Ok(Err(failure(format!(
+            "the answer is printed unfiltered: it is larger than {} for --jq",
+            human_bytes(max)
+        ))
+        .hint("the write was answered with success; pipe its answer to jq instead of --jq")
+        .into()));
+    }
 }
 
 /// The body to `sink`, chunk by chunk as it arrives.

@@ -36,7 +36,6 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
         closed: false,
         ends_in_newline: true,
     };
-    let stream = args.jq.is_none() && !args.paginate;
     let called = call::api(
         ctx,
         &Call {
@@ -52,7 +51,8 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
             max_wait: Some(args.max_wait),
             held_max: args.jq.is_some().then_some(crate::jq::INPUT_MAX),
         },
-        stream.then_some(&mut sink as &mut dyn Sink),
+        // With --jq the sink takes only a write's answer too big to filter.
+        (!args.paginate).then_some(&mut sink as &mut dyn Sink),
     )?;
     let jq = args.jq.as_deref();
     let write = called.method != Method::GET && called.method != Method::HEAD;

@@ -43,7 +43,7 @@ pub struct Call {
     pub max_wait: Option<std::time::Duration>,
     /// The most of a 2xx answer (or of a `--paginate` list's pages) held
     /// whole: what `--jq` takes. `None`: [`ANSWER_MAX`] and [`PAGES_MAX`].
-    /// A write's single answer is still held up to [`ANSWER_MAX`].
+    /// A write's answer past it is given to the sink unfiltered, and fails.
     pub held_max: Option<u64>,
 }
 
@@ -209,12 +209,11 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     if let Some(max_wait) = call.max_wait {
         client = client.with_max_wait(max_wait);
     }
-    // A write's answer is held up to ANSWER_MAX even so: when `--jq` refuses
-    // it, it is printed unfiltered, not lost.
+    // A write's answer too big to hold (or cut off) is not lost: it goes to
+    // the sink unfiltered (`send_or_spill`).
     let read = req.method == reqwest::Method::GET || req.method == reqwest::Method::HEAD;
-    if let Some(held_max) = call.held_max
-        && read
-    {
+    let held = call.held_max.is_some();
+    if let Some(held_max) = call.held_max {
         client = client.with_held_max(held_max);
     }
     let pages_max = call.held_max.unwrap_or(PAGES_MAX);
@@ -229,6 +228,13 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
                 Paged::Single(a) | Paged::Failed(a) => Outcome::Answer(a),
             })
         } else if let Some(sink) = sink {
+            if held {
+                return Ok(Outcome::Answer(if read {
+                    client.send(&req).await?
+                } else {
+                    client.send_or_spill(&req, sink).await?
+                }));
+            }
             let a = client.send_to(&req, sink).await?;
             Ok(if a.status.is_success() {
                 Outcome::Streamed

@@ -763,3 +763,63 @@ fn a_write_whose_answer_jq_cannot_take_is_printed_unfiltered() {
         "{err}"
     );
 }
+
+// ---- review L3: a write's answer is never dropped for --jq ------------------
+
+#[test]
+fn a_write_whose_answer_is_over_every_cap_streams_unfiltered() {
+    let (fake, env) = setup("1");
+    // Over the 64 MiB held-answer cap too: the answer of a write is its only
+    // record, so it is printed as it comes, then the call fails.
+    fake.hostile("POST", "v2/huge-write", |_r: Recorded, _n| async move {
+        big_body(70 * MIB)
+    });
+    let out = run(&env, &["api", "v2/huge-write", "-X", "POST", "--jq", "."]);
+    assert_exit(&out, 1);
+    assert_eq!(out.stdout.len(), 70 * MIB, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("printed unfiltered") && err.contains("32 MiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_write_whose_answer_breaks_off_prints_what_came() {
+    use std::io::Write;
+    let (_fake, mut env) = setup("1");
+    // A store that says 2,000 bytes, sends 1,000 and hangs up (hyper will
+    // not send that, so a bare socket does).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).unwrap();
+            if n == 0 {
+                return;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let body = format!(r#"{{"id":77,"x":"{}"#, "y".repeat(990));
+        let head = "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2000\r\n\r\n";
+        let _ = conn.write_all(head.as_bytes());
+        let _ = conn.write_all(body.as_bytes());
+    });
+    env.set("BCCONN_API_URL", &url);
+    let out = run(&env, &["api", "v2/cut-write", "-X", "POST", "--jq", ".id"]);
+    server.join().unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).starts_with(r#"{"id":77,"#),
+        "{}",
+        all_output(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("broke off") && err.contains("unfiltered"),
+        "{err}"
+    );
+}
