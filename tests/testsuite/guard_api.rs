@@ -11,26 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::api::{run, setup};
-use crate::common::all_output;
 use crate::common::fake_bc::Recorded;
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_answer(v: Value) -> Response {
-    axum::Json(v).into_response()
-}
-
-/// A process that ended by itself with `code` (a signal, as an abort or a
-/// stack overflow gives, has no code).
-fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", all_output(out));
-}
+use crate::common::{all_output, assert_exit, json_answer, stderr, stdout};
 
 // ---- 1. a bare array that ignores `page` ----------------------------------
 
