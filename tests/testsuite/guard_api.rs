@@ -805,3 +805,31 @@ fn a_write_whose_answer_breaks_off_prints_what_came() {
         "{err}"
     );
 }
+
+/// A paged list is printed item by item (review H1): on a terminal each
+/// item pretty and escaped, laid out as one pretty array; piped, the items'
+/// own text joined into one array.
+#[test]
+fn a_paged_list_prints_as_one_array_on_a_terminal_and_piped() {
+    use crate::wizard::Pty;
+    let (fake, mut env) = setup("1");
+    env.set("NO_COLOR", "1");
+    fake.hostile("GET", "v2/things", |_r: Recorded, n| async move {
+        let body = match n % 3 {
+            0 => "[{\"id\": 1, \"name\": \"a\\u001b[31mred\"}, {\"id\":2}]",
+            1 => "[{\"id\":2}, [3]]",
+            _ => "[]",
+        };
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let out = run(&env, &["api", "v2/things", "--paginate"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "[{\"id\": 1, \"name\": \"a\\u001b[31mred\"},{\"id\":2},[3]]\n"
+    );
+    let mut t = Pty::spawn(&env, &["api", "v2/things", "--paginate"]);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    let want = "[\r\n  {\r\n    \"id\": 1,\r\n    \"name\": \"a\\u001b[31mred\"\r\n  },\r\n  {\r\n    \"id\": 2\r\n  },\r\n  [\r\n    3\r\n  ]\r\n]\r\n";
+    assert!(t.seen.contains(want), "{:?}", t.seen);
+}
