@@ -43,11 +43,16 @@ pub const RETRIES: u32 = 3;
 /// this many requests of the store's shared quota.
 pub const DEFAULT_MAX_PAGES: u64 = 1000;
 /// The most of one answer bcconn holds in memory when it must read it whole
-/// (`--jq`, a page of `--paginate`, an error answer). Without those the
-/// body streams to stdout and is not held at all.
+/// (a page of `--paginate`, an error answer, a write's answer with `--jq`;
+/// a read's answer with `--jq` is held up to what `--jq` takes, less).
+/// Without those the body streams to stdout and is not held at all.
 pub const ANSWER_MAX: u64 = 64 * 1024 * 1024;
-/// The most every page of one `--paginate` may add up to: the list is held
-/// to be printed as one array.
+/// The most the bodies of every page of one `--paginate` may add up to:
+/// the list is held to be printed as one array. Items are held as the
+/// text the store sent (not parsed), so this bounds memory to about this
+/// much plus a few dozen bytes an item. With `--jq` the cap is the filter's
+/// input limit instead (`jq::INPUT_MAX`), so a list `--jq` would refuse is
+/// not fetched to the end.
 pub const PAGES_MAX: u64 = 256 * 1024 * 1024;
 
 /// Where a streamed answer goes (`bcconn api` without `--jq`/`--paginate`).
@@ -114,8 +119,8 @@ impl Answer {
 /// [`PAGES_MAX`]) is an error, never a shorter list.
 #[derive(Debug)]
 pub enum Paged {
-    /// Every item of every page, in order, each once.
-    Items(Vec<Value>),
+    /// Every item of every page, in order, each once, as the store wrote it.
+    Items(Vec<paginate::Item>),
     /// The first answer was not a list: it stands as it is.
     Single(Answer),
     /// A page failed (non-2xx): its answer.
@@ -135,6 +140,9 @@ pub struct Client {
     announced: Mutex<Option<u64>>,
     /// `--max-wait`: the longest one rate-limit wait may be.
     max_wait: Duration,
+    /// The most of a 2xx answer held whole ([`ANSWER_MAX`], or what `--jq`
+    /// takes); an error answer is held up to [`ANSWER_MAX`].
+    held_max: u64,
 }
 
 impl Client {
@@ -162,12 +170,20 @@ impl Client {
             notes,
             announced: Mutex::new(None),
             max_wait: DEFAULT_MAX_WAIT,
+            held_max: ANSWER_MAX,
         })
     }
 
     /// Sets `--max-wait`.
     pub fn with_max_wait(mut self, max_wait: Duration) -> Client {
         self.max_wait = max_wait;
+        self
+    }
+
+    /// Sets the most of a 2xx answer held whole (`--jq` takes less than
+    /// [`ANSWER_MAX`]: a bigger answer is refused as it arrives).
+    pub fn with_held_max(mut self, held_max: u64) -> Client {
+        self.held_max = held_max.min(ANSWER_MAX);
         self
     }
 
@@ -335,21 +351,34 @@ impl Client {
     /// waited out and retried up to [`RETRIES`] times. The body is read
     /// whole, up to [`ANSWER_MAX`].
     pub async fn send(&self, req: &Request) -> Result<Answer> {
-        self.exchange(req, None).await
+        self.exchange(req, None, false).await
     }
 
     /// As [`Client::send`], but a 2xx answer's body goes to `sink` as it
     /// arrives (the answer returned has an empty body); any other answer is
     /// read whole (bounded) and returned, for its error title.
     pub async fn send_to(&self, req: &Request, sink: &mut dyn Sink) -> Result<Answer> {
-        self.exchange(req, Some(sink)).await
+        self.exchange(req, Some(sink), false).await
     }
 
-    async fn exchange(&self, req: &Request, mut sink: Option<&mut dyn Sink>) -> Result<Answer> {
+    /// As [`Client::send`] for a write's answer that must not be lost: a 2xx
+    /// body larger than the held cap, or one that breaks off, goes to `sink`
+    /// raw (what was read, then the rest), and the call fails saying so.
+    pub async fn send_or_spill(&self, req: &Request, sink: &mut dyn Sink) -> Result<Answer> {
+        self.exchange(req, Some(sink), true).await
+    }
+
+    async fn exchange(
+        &self,
+        req: &Request,
+        mut sink: Option<&mut dyn Sink>,
+        spill: bool,
+    ) -> Result<Answer> {
         let headers = self.headers_for(req)?;
         let mut lease = self.pools.acquire(&self.pool).await?;
         let store = self.store.as_str();
         let mut attempt = 0;
+        let mut spilled = None;
         let answer = loop {
             let ticket = self.reserve().await?;
             // The wait for the rate limit may be long: a shared slot lost
@@ -399,10 +428,24 @@ impl Client {
                     headers: resp_headers,
                     body: Vec::new(),
                 };
-                stream_body(sent, &head, sink).await?;
-                break head;
+                if !spill {
+                    stream_body(sent, &head, sink).await?;
+                    break head;
+                }
+                match hold_or_spill(sent, &head, self.held_max, sink).await? {
+                    Ok(body) => break Answer { body, ..head },
+                    Err(why) => {
+                        spilled = Some(why);
+                        break head;
+                    }
+                }
             }
-            let body = read_body(sent, status, ANSWER_MAX).await?;
+            let max = if status.is_success() {
+                self.held_max
+            } else {
+                ANSWER_MAX
+            };
+            let body = read_body(sent, status, max).await?;
             if let Some(wait) = wait
                 && attempt < RETRIES
             {
@@ -440,6 +483,9 @@ impl Client {
                 crate::error::report(&e).1
             ));
         }
+        if let Some(why) = spilled {
+            return Err(why);
+        }
         Ok(answer)
     }
 
@@ -447,7 +493,12 @@ impl Client {
     /// `max_pages` pages (0: no cap). Reaching the cap before the list is
     /// known to end is an error (the list may go on), as are a cursor that
     /// repeats, paging bcconn cannot follow, and absurd page numbers.
-    pub async fn paginate(self: &Arc<Self>, first: Request, max_pages: u64) -> Result<Paged> {
+    pub async fn paginate(
+        self: &Arc<Self>,
+        first: Request,
+        max_pages: u64,
+        bytes_max: u64,
+    ) -> Result<Paged> {
         let cap = if max_pages == 0 { u64::MAX } else { max_pages };
         let answer = self.send(&first).await?;
         if !answer.status.is_success() {
@@ -457,10 +508,10 @@ impl Client {
             return Ok(Paged::Items(Vec::new()));
         }
         let asked = paginate::page_of(&first.url);
-        let body = parse(&answer, asked)?;
+        let page = parse(&answer, asked)?;
         let path = first.url.path().to_string();
-        let mut list = List::new(cap, &path);
-        match paginate::shape(&body) {
+        let mut list = List::new(cap, bytes_max, &path);
+        match paginate::shape(&page.skeleton) {
             Shape::Single => Ok(Paged::Single(answer)),
             Shape::Unfollowable(why) => Err(unfollowable(&path, &why)),
             Shape::Numbered { current, total } => {
@@ -481,13 +532,14 @@ impl Client {
                     .hint("raise --max-pages, or 0 for no cap")
                     .into());
                 }
-                list.add(paginate::items(body), answer.body.len())?;
+                list.add(page.items, answer.body.len())?;
                 // Lazily: a page number is made only when a worker is free.
                 let numbers = std::iter::successors(current.checked_add(1), |n| n.checked_add(1))
                     .take_while(move |n| *n <= total);
                 let failed = self
                     .run_pages(&first, numbers, |n, answer| {
-                        let value = page_value(&answer, n)?;
+                        let page = page_value(&answer, n)?;
+                        let value = &page.skeleton;
                         if !value.is_array() && !value.get("data").is_some_and(Value::is_array) {
                             return Err(unfollowable(
                                 &path,
@@ -501,7 +553,7 @@ impl Client {
                         if let Shape::Numbered {
                             current: said,
                             total: now,
-                        } = paginate::shape(&value)
+                        } = paginate::shape(value)
                         {
                             if said != n {
                                 return Err(unfollowable(
@@ -517,7 +569,7 @@ impl Client {
                                 .into());
                             }
                         }
-                        list.add(paginate::items(value), answer.body.len())?;
+                        list.add(page.items, answer.body.len())?;
                         Ok(true)
                     })
                     .await?;
@@ -527,19 +579,20 @@ impl Client {
                 }
             }
             Shape::Array => {
-                list.add(paginate::items(body), answer.body.len())?;
+                list.add(page.items, answer.body.len())?;
                 let mut ended = false;
                 let more = usize::try_from(cap - 1).unwrap_or(usize::MAX);
                 let numbers =
                     std::iter::successors(asked.checked_add(1), |n| n.checked_add(1)).take(more);
                 let failed = self
                     .run_pages(&first, numbers, |n, answer| {
-                        let Value::Array(items) = page_value(&answer, n)? else {
+                        let paginate::Page { skeleton, items } = page_value(&answer, n)?;
+                        if !skeleton.is_array() {
                             return Err(unfollowable(
                                 &path,
                                 &format!("page {n} is not a JSON array like page {asked}"),
                             ));
-                        };
+                        }
                         // An empty page is past the end; the same items again
                         // (equal, or the same ids with a live field changed)
                         // are a list that ignores `page` (it has one page).
@@ -565,7 +618,7 @@ impl Client {
                 Ok(Paged::Items(list.merged()))
             }
             Shape::Cursor { mut next } => {
-                list.add(paginate::items(body), answer.body.len())?;
+                list.add(page.items, answer.body.len())?;
                 let mut seen = HashSet::new();
                 while let Some(query) = next.take() {
                     if list.pages >= cap {
@@ -591,8 +644,8 @@ impl Client {
                     if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
                         break;
                     }
-                    let body = parse(&answer, 0)?;
-                    next = match paginate::shape(&body) {
+                    let page = parse(&answer, 0)?;
+                    next = match paginate::shape(&page.skeleton) {
                         Shape::Cursor { next } => next,
                         Shape::Unfollowable(why) => return Err(unfollowable(&path, &why)),
                         _ => {
@@ -602,7 +655,7 @@ impl Client {
                             ));
                         }
                     };
-                    list.add(paginate::items(body), answer.body.len())?;
+                    list.add(page.items, answer.body.len())?;
                 }
                 Ok(Paged::Items(list.merged()))
             }
@@ -727,8 +780,8 @@ impl Client {
     }
 }
 
-fn parse(answer: &Answer, page: u64) -> Result<Value> {
-    serde_json::from_slice(&answer.body).map_err(|e| {
+fn parse(answer: &Answer, page: u64) -> Result<paginate::Page> {
+    paginate::read_page(&answer.body).map_err(|e| {
         if page > 0 {
             anyhow!("page {page} of the list is not JSON ({e})")
         } else {
@@ -737,45 +790,59 @@ fn parse(answer: &Answer, page: u64) -> Result<Value> {
     })
 }
 
-/// The pages of one `--paginate` so far, within the page cap and
-/// [`PAGES_MAX`].
+/// The pages of one `--paginate` so far, within the page cap and a cap on
+/// the bytes of their bodies (held as the items' text, so memory is about
+/// that many bytes).
 struct List<'a> {
     pages: u64,
     bytes: u64,
     cap: u64,
+    bytes_max: u64,
     path: &'a str,
-    items: Vec<Vec<Value>>,
+    items: Vec<Vec<paginate::Item>>,
 }
 
 impl<'a> List<'a> {
-    fn new(cap: u64, path: &'a str) -> List<'a> {
+    fn new(cap: u64, bytes_max: u64, path: &'a str) -> List<'a> {
         List {
             pages: 0,
             bytes: 0,
             cap,
+            bytes_max,
             path,
             items: Vec::new(),
         }
     }
 
-    fn add(&mut self, items: Vec<Value>, bytes: usize) -> Result<()> {
+    fn add(&mut self, items: Vec<paginate::Item>, bytes: usize) -> Result<()> {
         self.pages += 1;
         self.bytes = self.bytes.saturating_add(bytes as u64);
-        if self.bytes > PAGES_MAX {
+        if self.bytes > self.bytes_max {
+            let (why, hint) = if self.bytes_max < PAGES_MAX {
+                (
+                    "more than --jq takes",
+                    "ask for less (filters, fewer fields), or drop --jq and filter the printed list with jq",
+                )
+            } else {
+                (
+                    "more than bcconn holds to print one array",
+                    "ask for less (filters, fewer fields), or page by hand without --paginate",
+                )
+            };
             return Err(failure(format!(
-                "the pages of {} add up to more than {} after {} pages, more than bcconn holds to print one array",
+                "the pages of {} add up to more than {} after {} pages, {why}; nothing was printed",
                 self.path,
-                human_bytes(PAGES_MAX),
+                human_bytes(self.bytes_max),
                 self.pages
             ))
-            .hint("ask for less (filters, fewer fields), or page by hand without --paginate")
+            .hint(hint)
             .into());
         }
         self.items.push(items);
         Ok(())
     }
 
-    fn last(&self) -> Option<&Vec<Value>> {
+    fn last(&self) -> Option<&Vec<paginate::Item>> {
         self.items.last()
     }
 
@@ -788,7 +855,7 @@ impl<'a> List<'a> {
         .into()
     }
 
-    fn merged(self) -> Vec<Value> {
+    fn merged(self) -> Vec<paginate::Item> {
         paginate::merge(self.items)
     }
 }
@@ -810,9 +877,12 @@ fn unfollowable(path: &str, why: &str) -> anyhow::Error {
 }
 
 /// A numbered page's JSON: a 204 or an empty body is an empty page.
-fn page_value(answer: &Answer, page: u64) -> Result<Value> {
+fn page_value(answer: &Answer, page: u64) -> Result<paginate::Page> {
     if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
-        Ok(Value::Array(Vec::new()))
+        Ok(paginate::Page {
+            skeleton: Value::Array(Vec::new()),
+            items: Vec::new(),
+        })
     } else {
         parse(answer, page)
     }
@@ -821,6 +891,15 @@ fn page_value(answer: &Answer, page: u64) -> Result<Value> {
 /// The body, read whole but no more than `max` bytes.
 async fn read_body(mut sent: reqwest::Response, status: StatusCode, max: u64) -> Result<Vec<u8>> {
     let too_big = || {
+        if max < ANSWER_MAX {
+            return failure(format!(
+                "the answer ({status}) is larger than {}, more than --jq takes",
+                human_bytes(max)
+            ))
+            .hint(
+                "drop --jq (bcconn then streams the body) and filter it with jq, or ask for less",
+            );
+        }
         failure(format!(
             "the answer ({status}) is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
             human_bytes(max)
@@ -842,6 +921,68 @@ async fn read_body(mut sent: reqwest::Response, status: StatusCode, max: u64) ->
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A 2xx body held whole up to `max`; past that, or when it breaks off,
+/// what came and the rest go to `sink` as they are (`Ok(Err(why))`).
+async fn hold_or_spill(
+    mut sent: reqwest::Response,
+    head: &Answer,
+    max: u64,
+    sink: &mut dyn Sink,
+) -> Result<std::result::Result<Vec<u8>, anyhow::Error>> {
+    let mut body = Vec::new();
+    let broke = |got: usize, e: &reqwest::Error| {
+        failure(format!(
+            "the answer broke off after {}: {}; what came is printed unfiltered",
+            human_bytes(got as u64),
+            describe_reqwest(e)
+        ))
+        .hint("the write may have been made: check before sending it again")
+        .into()
+    };
+    loop {
+        let chunk = match sent.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return Ok(Ok(body)),
+            Err(e) => {
+                sink.head(head)?;
+                sink.chunk(&body)?;
+                sink.end()?;
+                return Ok(Err(broke(body.len(), &e)));
+            }
+        };
+        if (body.len() + chunk.len()) as u64 <= max {
+            body.extend_from_slice(&chunk);
+            continue;
+        }
+        sink.head(head)?;
+        let mut got = body.len() + chunk.len();
+        let mut open = sink.chunk(&body)? && sink.chunk(&chunk)?;
+        drop(body);
+        while open {
+            match sent.chunk().await {
+                Ok(Some(chunk)) => {
+                    got += chunk.len();
+                    open = sink.chunk(&chunk)?;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    sink.end()?;
+                    return Ok(Err(broke(got, &e)));
+                }
+            }
+        }
+        if open {
+            sink.end()?;
+        }
+        return Ok(Err(failure(format!(
+            "the answer is printed unfiltered: it is larger than {} for --jq",
+            human_bytes(max)
+        ))
+        .hint("the write was answered with success; pipe its answer to jq instead of --jq")
+        .into()));
+    }
 }
 
 /// The body to `sink`, chunk by chunk as it arrives.

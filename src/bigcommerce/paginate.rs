@@ -19,6 +19,7 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 use url::Url;
 
 /// What kind of page an answer is.
@@ -90,16 +91,72 @@ pub fn shown(v: &Value) -> String {
     crate::text::outside(&v.to_string(), 80)
 }
 
-/// The items of a page of any list shape.
-pub fn items(body: Value) -> Vec<Value> {
-    match body {
-        Value::Array(items) => items,
-        Value::Object(mut map) => match map.remove("data") {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
+/// One item of a list, as the store wrote it: held as its JSON text, not
+/// parsed (a parsed small object takes ~35 times its text).
+pub type Item = Box<RawValue>;
+
+/// A page of a list, read for paging: its items as text, and just enough
+/// of the rest (`meta`, and whether `data` is an array) for [`shape`].
+#[derive(Debug)]
+pub struct Page {
+    pub skeleton: Value,
+    pub items: Vec<Item>,
+}
+
+/// Reads a page's JSON text without parsing its items.
+pub fn read_page(body: &[u8]) -> serde_json::Result<Page> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        Some(b'[') => Ok(Page {
+            skeleton: Value::Array(Vec::new()),
+            items: serde_json::from_slice(body)?,
+        }),
+        Some(b'{') => {
+            // Last of a repeated key wins, as for a parsed Value.
+            let mut map: std::collections::BTreeMap<String, Item> = serde_json::from_slice(body)?;
+            let mut skeleton = serde_json::Map::new();
+            let mut items = Vec::new();
+            if let Some(data) = map.remove("data") {
+                match serde_json::from_str::<Vec<Item>>(data.get()) {
+                    Ok(list) => {
+                        items = list;
+                        skeleton.insert("data".into(), Value::Array(Vec::new()));
+                    }
+                    Err(_) => {
+                        skeleton.insert("data".into(), serde_json::from_str(data.get())?);
+                    }
+                }
+            }
+            if let Some(meta) = map.remove("meta") {
+                skeleton.insert("meta".into(), serde_json::from_str(meta.get())?);
+            }
+            Ok(Page {
+                skeleton: Value::Object(skeleton),
+                items,
+            })
+        }
+        _ => Ok(Page {
+            skeleton: serde_json::from_slice(body)?,
+            items: Vec::new(),
+        }),
     }
+}
+
+/// An item's `id` (not null), when it is an object that has one; only the
+/// id is parsed.
+pub fn id_of(item: &RawValue) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Option<Value>,
+    }
+    // A struct also reads from an array (`[5]` would be id 5): objects only.
+    if !item.get().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<Id>(item.get())
+        .ok()?
+        .id
+        .filter(|v| !v.is_null())
 }
 
 /// The page number `url` asks for (1 when it names none).
@@ -152,28 +209,28 @@ pub fn with_query(url: &Url, next: &str) -> Url {
 /// Whether `page` is `before` again: the same items, or the same ids in the
 /// same order (a list that ignores `page` may still change a live field,
 /// such as a stock level, from one answer to the next).
-pub fn repeats(before: &[Value], page: &[Value]) -> bool {
-    if before == page {
+pub fn repeats(before: &[Item], page: &[Item]) -> bool {
+    if before.len() != page.len() {
+        return false;
+    }
+    if before.iter().zip(page).all(|(a, b)| a.get() == b.get()) {
         return true;
     }
-    let ids = |items: &[Value]| -> Option<Vec<Value>> {
-        items
-            .iter()
-            .map(|i| i.get("id").filter(|v| !v.is_null()).cloned())
-            .collect()
-    };
-    before.len() == page.len() && ids(before).is_some_and(|a| Some(a) == ids(page))
+    let ids = |items: &[Item]| -> Option<Vec<Value>> { items.iter().map(|i| id_of(i)).collect() };
+    ids(before).is_some_and(|a| Some(a) == ids(page))
 }
 
 /// Every page's items, in page order, each once: an item whose `id` was
 /// already seen (a list that shifted between pages) is left out.
-pub fn merge(pages: impl IntoIterator<Item = Vec<Value>>) -> Vec<Value> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut out = Vec::new();
+pub fn merge(pages: Vec<Vec<Item>>) -> Vec<Item> {
+    // Sized once, and ids kept as short text: this runs with the whole
+    // list in memory.
+    let mut out = Vec::with_capacity(pages.iter().map(Vec::len).sum());
+    let mut seen: HashSet<Box<str>> = HashSet::new();
     for page in pages {
         for item in page {
-            if let Some(id) = item.get("id").filter(|v| !v.is_null())
-                && !seen.insert(id.to_string())
+            if let Some(id) = id_of(&item)
+                && !seen.insert(id.to_string().into_boxed_str())
             {
                 continue;
             }
@@ -236,9 +293,17 @@ mod tests {
         );
     }
 
+    fn raw(v: Value) -> Vec<Item> {
+        read_page(v.to_string().as_bytes()).unwrap().items
+    }
+
+    fn texts(items: &[Item]) -> Vec<String> {
+        items.iter().map(|i| i.get().to_string()).collect()
+    }
+
     #[test]
     fn a_page_repeats_with_the_same_items_or_the_same_ids() {
-        let p = |v: Value| v.as_array().unwrap().clone();
+        let p = raw;
         let one = p(json!([{"id": 1, "stock": 5}, {"id": 2, "stock": 1}]));
         assert!(repeats(&one, &one));
         assert!(repeats(
@@ -251,30 +316,39 @@ mod tests {
         // Without ids only equal items repeat.
         assert!(!repeats(&p(json!([{"a": 1}])), &p(json!([{"a": 2}]))));
         assert!(repeats(&p(json!(["x"])), &p(json!(["x"]))));
+        // An array is not an object with an id.
+        assert!(!repeats(&p(json!([[1]])), &p(json!([[1, 2]]))));
     }
 
     #[test]
     fn merged_in_order_each_once() {
         let pages = vec![
-            vec![json!({"id": 1}), json!({"id": 2})],
-            vec![json!({"id": 2}), json!({"id": 3})],
-            vec![json!("no id"), json!("no id")],
+            raw(json!([{"id": 1}, {"id": 2}])),
+            raw(json!([{"id": 2}, {"id": 3}])),
+            raw(json!(["no id", "no id", [1], [1], {"id": null}, {"id": null}])),
         ];
         assert_eq!(
-            merge(pages),
-            vec![
-                json!({"id": 1}),
-                json!({"id": 2}),
-                json!({"id": 3}),
-                json!("no id"),
-                json!("no id")
+            texts(&merge(pages)),
+            [
+                r#"{"id":1}"#,
+                r#"{"id":2}"#,
+                r#"{"id":3}"#,
+                r#""no id""#,
+                r#""no id""#,
+                "[1]",
+                "[1]",
+                r#"{"id":null}"#,
+                r#"{"id":null}"#
             ]
         );
-        assert_eq!(
-            items(json!({"data": [1, 2], "meta": {}})),
-            vec![json!(1), json!(2)]
-        );
-        assert_eq!(items(json!([3])), vec![json!(3)]);
+        let page = read_page(br#"{"data": [1, {"a": 2}], "meta": {"x": 1}, "other": 3}"#).unwrap();
+        assert_eq!(texts(&page.items), ["1", r#"{"a": 2}"#]);
+        assert_eq!(page.skeleton, json!({"data": [], "meta": {"x": 1}}));
+        assert_eq!(texts(&read_page(b" [3]").unwrap().items), ["3"]);
+        let single = read_page(br#"{"data": {"id": 1}}"#).unwrap();
+        assert!(single.items.is_empty());
+        assert_eq!(shape(&single.skeleton), Shape::Single);
+        assert!(read_page(b"[1,").is_err());
     }
 
     #[test]

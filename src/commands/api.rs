@@ -12,6 +12,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::bigcommerce::client::{Answer, Sink};
+use crate::bigcommerce::paginate::Item;
 use crate::cli::ApiArgs;
 use crate::connect::call::{self, Call, Outcome};
 use crate::context::Context;
@@ -35,7 +36,6 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
         closed: false,
         ends_in_newline: true,
     };
-    let stream = args.jq.is_none() && !args.paginate;
     let called = call::api(
         ctx,
         &Call {
@@ -49,17 +49,17 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
             paginate: args.paginate,
             max_pages: Some(args.max_pages),
             max_wait: Some(args.max_wait),
+            held_max: args.jq.is_some().then_some(crate::jq::INPUT_MAX),
         },
-        stream.then_some(&mut sink as &mut dyn Sink),
+        // With --jq the sink takes only a write's answer too big to filter.
+        (!args.paginate).then_some(&mut sink as &mut dyn Sink),
     )?;
     let jq = args.jq.as_deref();
     let write = called.method != Method::GET && called.method != Method::HEAD;
     match called.outcome {
-        Outcome::Streamed(_) => Ok(0),
+        Outcome::Streamed => Ok(0),
         Outcome::Items(items) => {
-            let mut text = serde_json::to_vec(&Value::Array(items))?;
-            text.push(b'\n');
-            print_body(&text, jq, false, terminal)?;
+            print_items(&items, jq, terminal)?;
             Ok(0)
         }
         Outcome::Answer(a) => {
@@ -140,6 +140,64 @@ fn print_body(body: &[u8], jq: Option<&str>, write: bool, terminal: bool) -> Res
         text.push('\n');
     }
     out(text.as_bytes())
+}
+
+/// A `--paginate` list as one JSON array, from the items' own text: written
+/// out item by item (piped: as sent; on a terminal: each pretty and
+/// escaped), never built whole a second time but for `--jq`, whose input
+/// is capped far lower.
+fn print_items(items: &[Item], jq: Option<&str>, terminal: bool) -> Result<()> {
+    if jq.is_some() {
+        let mut text =
+            Vec::with_capacity(items.iter().map(|i| i.get().len() + 1).sum::<usize>() + 2);
+        text.push(b'[');
+        for (n, item) in items.iter().enumerate() {
+            if n > 0 {
+                text.push(b',');
+            }
+            text.extend_from_slice(item.get().as_bytes());
+        }
+        text.extend_from_slice(b"]\n");
+        return print_body(&text, jq, false, terminal);
+    }
+    let mut stdout = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+    let written = (|| -> std::io::Result<()> {
+        if items.is_empty() {
+            return stdout.write_all(b"[]\n");
+        }
+        stdout.write_all(if terminal { b"[\n" } else { b"[" })?;
+        for (n, item) in items.iter().enumerate() {
+            if !terminal {
+                if n > 0 {
+                    stdout.write_all(b",")?;
+                }
+                stdout.write_all(item.get().as_bytes())?;
+                continue;
+            }
+            if n > 0 {
+                stdout.write_all(b",\n")?;
+            }
+            // Parsed one item at a time, as `to_string_pretty` of the whole
+            // array would lay it out (each line two deeper).
+            let pretty = serde_json::from_str::<Value>(item.get())
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| item.get().to_string());
+            let shown = Escaper::default().all(pretty.as_bytes());
+            for (i, line) in shown.split('\n').enumerate() {
+                if i > 0 {
+                    stdout.write_all(b"\n")?;
+                }
+                stdout.write_all(b"  ")?;
+                stdout.write_all(line.as_bytes())?;
+            }
+        }
+        stdout.write_all(if terminal { b"\n]\n" } else { b"]\n" })?;
+        stdout.flush()
+    })();
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Where a streamed answer goes: stdout, raw when piped; on a terminal held

@@ -13,7 +13,10 @@ use serde_json::Value;
 use super::default::{self, Source};
 use super::tokens::{mark_invalid, token_for};
 use super::using;
-use crate::bigcommerce::client::{ANSWER_MAX, Answer, DEFAULT_MAX_PAGES, Paged, Request, Sink};
+use crate::bigcommerce::client::{
+    ANSWER_MAX, Answer, DEFAULT_MAX_PAGES, PAGES_MAX, Paged, Request, Sink,
+};
+use crate::bigcommerce::paginate;
 use crate::bigcommerce::request;
 use crate::context::Context;
 use crate::error::usage;
@@ -38,6 +41,10 @@ pub struct Call {
     pub max_pages: Option<u64>,
     /// `--max-wait`: the longest one rate-limit wait (`None`: the default).
     pub max_wait: Option<std::time::Duration>,
+    /// The most of a 2xx answer (or of a `--paginate` list's pages) held
+    /// whole: what `--jq` takes. `None`: [`ANSWER_MAX`] and [`PAGES_MAX`].
+    /// A write's answer past it is given to the sink unfiltered, and fails.
+    pub held_max: Option<u64>,
 }
 
 /// The most bcconn reads of a file or stdin for a body or a field: what is
@@ -48,11 +55,11 @@ pub const INPUT_MAX: u64 = ANSWER_MAX;
 pub enum Outcome {
     /// One answer, whatever its status.
     Answer(Answer),
-    /// A 2xx answer whose body already went to the sink given to [`api`]
-    /// (its `body` is empty).
-    Streamed(Answer),
-    /// `--paginate`: every item, in order.
-    Items(Vec<Value>),
+    /// A 2xx answer whose head and body already went to the sink given to
+    /// [`api`]: nothing is left to print.
+    Streamed,
+    /// `--paginate`: every item, in order, as the store wrote it.
+    Items(Vec<paginate::Item>),
 }
 
 pub struct Called {
@@ -202,20 +209,35 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     if let Some(max_wait) = call.max_wait {
         client = client.with_max_wait(max_wait);
     }
+    // A write's answer too big to hold (or cut off) is not lost: it goes to
+    // the sink unfiltered (`send_or_spill`).
+    let read = req.method == reqwest::Method::GET || req.method == reqwest::Method::HEAD;
+    let held = call.held_max.is_some();
+    if let Some(held_max) = call.held_max {
+        client = client.with_held_max(held_max);
+    }
+    let pages_max = call.held_max.unwrap_or(PAGES_MAX);
     let client = Arc::new(client);
     let paginate = call.paginate;
     let max_pages = call.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
     let method = req.method.clone();
     let outcome = using::drive(ctx, rx, async move {
         if paginate {
-            Ok::<_, anyhow::Error>(match client.paginate(req, max_pages).await? {
+            Ok::<_, anyhow::Error>(match client.paginate(req, max_pages, pages_max).await? {
                 Paged::Items(items) => Outcome::Items(items),
                 Paged::Single(a) | Paged::Failed(a) => Outcome::Answer(a),
             })
         } else if let Some(sink) = sink {
+            if held {
+                return Ok(Outcome::Answer(if read {
+                    client.send(&req).await?
+                } else {
+                    client.send_or_spill(&req, sink).await?
+                }));
+            }
             let a = client.send_to(&req, sink).await?;
             Ok(if a.status.is_success() {
-                Outcome::Streamed(a)
+                Outcome::Streamed
             } else {
                 Outcome::Answer(a)
             })

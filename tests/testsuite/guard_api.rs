@@ -11,26 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::api::{run, setup};
-use crate::common::all_output;
 use crate::common::fake_bc::Recorded;
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_answer(v: Value) -> Response {
-    axum::Json(v).into_response()
-}
-
-/// A process that ended by itself with `code` (a signal, as an abort or a
-/// stack overflow gives, has no code).
-fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", all_output(out));
-}
+use crate::common::{all_output, assert_exit, json_answer, stderr, stdout};
 
 // ---- 1. a bare array that ignores `page` ----------------------------------
 
@@ -399,7 +381,11 @@ fn big_body(total: usize) -> Response {
 }
 
 /// Runs `args`, counts what reaches stdout, and returns (exit code, bytes,
-/// peak RSS in KiB) of the bcconn process itself (wait4).
+/// peak RSS in KiB) of the bcconn process itself. The peak is its VmHWM,
+/// read while it writes (it cannot exit before its output is read). Not
+/// wait4's ru_maxrss: Linux keeps in it the peak of the process that
+/// spawned it (this test binary, with every other test's buffers), which
+/// made a 115 MiB bcconn read as 470 MiB.
 #[cfg(target_os = "linux")]
 // The child is reaped by wait4 (for its own rusage), not by Child::wait.
 #[allow(clippy::zombie_processes)]
@@ -419,6 +405,13 @@ fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize,
         let _ = err.read_to_string(&mut s);
         s
     });
+    let pid = child.id() as libc::pid_t;
+    let hwm = || -> Option<i64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let mut peak = 0;
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0;
     loop {
@@ -427,15 +420,16 @@ fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize,
             Ok(n) => total += n,
             Err(e) => panic!("{e}"),
         }
+        peak = peak.max(hwm().unwrap_or(0));
     }
-    let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: a plain call on our own child; rusage is written by the kernel.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(got, pid);
     let code = std::process::ExitStatus::from_raw(status).code();
-    (code, total, usage.ru_maxrss, errs.join().unwrap())
+    assert!(peak > 0 || total == 0, "no VmHWM read for pid {pid}");
+    (code, total, peak, errs.join().unwrap())
 }
 
 #[test]
@@ -464,7 +458,8 @@ fn a_big_answer_to_buffer_is_refused_with_a_clear_error() {
     });
     let out = run(&env, &["api", "v2/big", "--jq", "."]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("64 MiB"), "{}", stderr(&out));
+    // --jq takes less than the held-answer cap (review M4).
+    assert!(stderr(&out).contains("32 MiB"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     // An error answer is held for its title: the same cap, and the status
     // is still said.
@@ -601,4 +596,240 @@ fn on_a_terminal_control_characters_are_escaped_and_piped_output_is_exact() {
     assert_eq!(out.stdout, BANNER.as_bytes());
     let out = run(&env, &["api", "v2/named", "--jq", ".name"]);
     assert_eq!(stdout(&out), "a\u{1b}[31mred\u{202e}\n");
+}
+
+// ---- review H1: a paged list is held as its text, not parsed --------------
+
+/// A v2 page of `n` small products (~100 bytes each), ids unique per page.
+fn small_items_page(page: u64, n: u64) -> String {
+    let mut s = String::with_capacity((n * 110) as usize);
+    s.push('[');
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        let id = page * 1_000_000 + i;
+        s.push_str(&format!(
+            r#"{{"id":{id},"name":"Product {id}","sku":"SKU-{id}","price":"12.50","inventory_level":7,"is_visible":true}}"#
+        ));
+    }
+    s.push(']');
+    s
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_paged_list_of_small_items_is_held_near_its_size() {
+    let (fake, env) = setup("1");
+    // 10 pages of ~4 MiB of ~100-byte items (~40 MiB in all), then an
+    // empty page. Held as parsed values this took ~35 times its size.
+    const PAGES: u64 = 10;
+    const PER_PAGE: u64 = 40_000;
+    let data: usize = (1..=PAGES)
+        .map(|p| small_items_page(p, PER_PAGE).len())
+        .sum();
+    fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
+        let body = if n < PAGES {
+            small_items_page(n + 1, PER_PAGE)
+        } else {
+            "[]".to_string()
+        };
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let (code, bytes, rss_kib, err) = run_counting(&env, &["api", "v2/products", "--paginate"]);
+    assert_eq!(code, Some(0), "{err}");
+    // One array: each page's brackets become a comma, plus a newline.
+    assert_eq!(bytes, data - 2 * PAGES as usize + (PAGES as usize - 1) + 3);
+    eprintln!(
+        "paged list of {} MiB: peak RSS {} MiB",
+        data / MIB,
+        rss_kib / 1024
+    );
+    assert!(
+        (rss_kib as usize) * 1024 < 3 * data,
+        "peak RSS {} MiB for a list of {} MiB",
+        rss_kib / 1024,
+        data / MIB
+    );
+}
+
+// ---- review M4: what --jq takes is what its child can filter ---------------
+
+/// `mib` MiB of small JSON objects, one array.
+fn small_objects(mib: usize) -> String {
+    let item = r#"{"id":1234567,"a":"x","b":[1,2],"c":{"d":true}}"#;
+    let n = mib * MIB / (item.len() + 1);
+    let mut s = String::with_capacity(mib * MIB + 2);
+    s.push('[');
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(item);
+    }
+    s.push(']');
+    s
+}
+
+#[test]
+fn jq_refuses_an_answer_its_child_cannot_hold_by_size_not_by_dying() {
+    let (fake, env) = setup("1");
+    // Below the 64 MiB held-answer cap: the 2 GiB child died on it (signal
+    // 6) and the message blamed the filter.
+    fake.hostile("GET", "v2/big-json", |_r: Recorded, _n| async move {
+        ([("content-type", "application/json")], small_objects(60)).into_response()
+    });
+    let out = run(&env, &["api", "v2/big-json", "--jq", "length"]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("32 MiB") && err.contains("--jq takes") && !err.contains("signal"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // What it takes, it filters.
+    fake.hostile("GET", "v2/ok-json", |_r: Recorded, _n| async move {
+        ([("content-type", "application/json")], small_objects(30)).into_response()
+    });
+    let out = run(
+        &env,
+        &["api", "v2/ok-json", "--jq", "[.[] | . + {x: 1}] | length"],
+    );
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn paginate_with_jq_stops_at_what_jq_takes() {
+    let (fake, env) = setup("1");
+    // 10 MiB a page, each page new, 12 pages: --jq takes 32 MiB, so the
+    // fourth page ends it (not all twelve, which fit the 256 MiB list cap).
+    fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
+        let body = if n < 12 {
+            format!(r#"[{{"id":{},"blob":"{}"}}]"#, n + 1, "x".repeat(10 * MIB))
+        } else {
+            "[]".into()
+        };
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let out = run(
+        &env,
+        &["api", "v2/products", "--paginate", "--jq", "length"],
+    );
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("32 MiB") && err.contains("--jq"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(fake.hostile_hits("GET", "v2/products") <= 5);
+}
+
+#[test]
+fn a_write_whose_answer_jq_cannot_take_is_printed_unfiltered() {
+    let (fake, env) = setup("1");
+    fake.hostile("POST", "v2/big-write", |_r: Recorded, _n| async move {
+        ([("content-type", "application/json")], small_objects(40)).into_response()
+    });
+    let out = run(
+        &env,
+        &["api", "v2/big-write", "-X", "POST", "--jq", "length"],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(
+        out.stdout.len(),
+        small_objects(40).len(),
+        "{}",
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("32 MiB") && err.contains("unfiltered"),
+        "{err}"
+    );
+}
+
+// ---- review L3: a write's answer is never dropped for --jq ------------------
+
+#[test]
+fn a_write_whose_answer_is_over_every_cap_streams_unfiltered() {
+    let (fake, env) = setup("1");
+    // Over the 64 MiB held-answer cap too: the answer of a write is its only
+    // record, so it is printed as it comes, then the call fails.
+    fake.hostile("POST", "v2/huge-write", |_r: Recorded, _n| async move {
+        big_body(70 * MIB)
+    });
+    let out = run(&env, &["api", "v2/huge-write", "-X", "POST", "--jq", "."]);
+    assert_exit(&out, 1);
+    assert_eq!(out.stdout.len(), 70 * MIB, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("printed unfiltered") && err.contains("32 MiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_write_whose_answer_breaks_off_prints_what_came() {
+    use std::io::Write;
+    let (_fake, mut env) = setup("1");
+    // A store that says 2,000 bytes, sends 1,000 and hangs up (hyper will
+    // not send that, so a bare socket does).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).unwrap();
+            if n == 0 {
+                return;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let body = format!(r#"{{"id":77,"x":"{}"#, "y".repeat(990));
+        let head = "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2000\r\n\r\n";
+        let _ = conn.write_all(head.as_bytes());
+        let _ = conn.write_all(body.as_bytes());
+    });
+    env.set("BCCONN_API_URL", &url);
+    let out = run(&env, &["api", "v2/cut-write", "-X", "POST", "--jq", ".id"]);
+    server.join().unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).starts_with(r#"{"id":77,"#),
+        "{}",
+        all_output(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("broke off") && err.contains("unfiltered"),
+        "{err}"
+    );
+}
+
+/// A paged list is printed item by item (review H1): on a terminal each
+/// item pretty and escaped, laid out as one pretty array; piped, the items'
+/// own text joined into one array.
+#[test]
+fn a_paged_list_prints_as_one_array_on_a_terminal_and_piped() {
+    use crate::wizard::Pty;
+    let (fake, mut env) = setup("1");
+    env.set("NO_COLOR", "1");
+    fake.hostile("GET", "v2/things", |_r: Recorded, n| async move {
+        let body = match n % 3 {
+            0 => "[{\"id\": 1, \"name\": \"a\\u001b[31mred\"}, {\"id\":2}]",
+            1 => "[{\"id\":2}, [3]]",
+            _ => "[]",
+        };
+        ([("content-type", "application/json")], body).into_response()
+    });
+    let out = run(&env, &["api", "v2/things", "--paginate"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "[{\"id\": 1, \"name\": \"a\\u001b[31mred\"},{\"id\":2},[3]]\n"
+    );
+    let mut t = Pty::spawn(&env, &["api", "v2/things", "--paginate"]);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    let want = "[\r\n  {\r\n    \"id\": 1,\r\n    \"name\": \"a\\u001b[31mred\"\r\n  },\r\n  {\r\n    \"id\": 2\r\n  },\r\n  [\r\n    3\r\n  ]\r\n]\r\n";
+    assert!(t.seen.contains(want), "{:?}", t.seen);
 }

@@ -11,16 +11,8 @@ use serde_json::{Value, json};
 
 use crate::api::{HASH, TOKEN, add_token_connection, run, setup};
 use crate::common::Env;
-use crate::common::all_output;
 use crate::common::fake_bc::{FakeBc, Recorded};
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::common::{all_output, stderr, stdout};
 
 fn code(out: &Output) -> Option<i32> {
     out.status.code()

@@ -142,6 +142,27 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// stdout, as text.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// stderr, as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A process that ended by itself with `code` (a signal, as an abort or a
+/// stack overflow gives, has no code).
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", all_output(out));
+}
+
+/// A JSON answer for the fake's hostile routes.
+pub fn json_answer(v: Value) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(axum::Json(v))
+}
+
 /// Both output streams as one string, for "no secret anywhere" checks.
 pub fn all_output(out: &std::process::Output) -> String {
     format!(
