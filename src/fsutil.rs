@@ -264,18 +264,41 @@ pub fn open_regular(path: &Path) -> Result<Option<(File, u64)>> {
     Ok(Some((file, meta.len())))
 }
 
+/// How much more than it states a data file may hold before bcconn stops
+/// reading it (a file rewritten in place while it is read may have grown).
+const READ_SLACK: u64 = 1 << 20;
+
 /// Reads a data file whole (see [`open_regular`]); `None` when it does not
-/// exist. At most [`MAX_READ`] bytes are read, even from a file that grows.
+/// exist. At most the length the file states plus [`READ_SLACK`] is read
+/// (and never more than [`MAX_READ`]): a `/proc` file, say
+/// `/proc/self/pagemap` behind a link, states 0 bytes and reads without end.
+/// Reads are 64 KiB, a multiple of 8, which such files require.
 pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
-    let Some((file, len)) = open_regular(path)? else {
+    let Some((mut file, len)) = open_regular(path)? else {
         return Ok(None);
     };
+    let limit = len.saturating_add(READ_SLACK).min(MAX_READ);
     let mut bytes = Vec::with_capacity(len as usize + 1);
-    file.take(MAX_READ + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if bytes.len() as u64 > MAX_READ {
-        return Err(too_large(path));
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > limit {
+            if limit == MAX_READ {
+                return Err(too_large(path));
+            }
+            return Err(failure(format!(
+                "{} holds more than the {len} bytes it states (a /proc or device file?); bcconn stopped reading it",
+                path.display()
+            ))
+            .hint("point it at a regular file, or move it away")
+            .into());
+        }
     }
     Ok(Some(bytes))
 }
@@ -591,6 +614,19 @@ mod tests {
         assert!(e.to_string().contains("a FIFO"), "{e}");
         let dev = read_outside(Path::new("/dev/zero"), 100, Links::Follow).unwrap_err();
         assert!(dev.to_string().contains("a device"), "{dev}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_data_file_is_read_no_further_than_it_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("secrets.json");
+        std::os::unix::fs::symlink("/proc/self/pagemap", &link).unwrap();
+        let e = read_regular(&link).unwrap_err();
+        assert!(e.to_string().contains("holds more than the 0 bytes"), "{e}");
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"{}").unwrap();
+        assert_eq!(read_regular(&plain).unwrap().unwrap(), b"{}");
     }
 
     #[cfg(unix)]
