@@ -109,6 +109,12 @@ pub struct Book {
     out: Vec<Out>,
     #[serde(default)]
     next_id: u64,
+    /// The first ticket of the current window (0: not known). An answer to
+    /// an earlier ticket may arrive after the window rolled over; its
+    /// headers tell of the window before and would pull this one's reset
+    /// early, so more would be sent than the store allows.
+    #[serde(default)]
+    window_from: u64,
 }
 
 impl Book {
@@ -127,6 +133,7 @@ impl Book {
         {
             self.left = quota.saturating_sub(self.out.len() as u32);
             self.reset_at = None;
+            self.window_from = self.next_id.wrapping_add(1);
         }
         let go = match self.quota {
             None => self.headerless || self.out.len() < UNKNOWN_BURST,
@@ -175,7 +182,11 @@ impl Book {
         retry_after: Option<Duration>,
     ) {
         self.out.retain(|o| o.id != ticket.0 && o.until > now);
+        // Headers of an answer reserved before this window began tell of an
+        // earlier one: its 429 still counts, its numbers do not.
+        let stale = ticket.0 < self.window_from;
         match seen {
+            Some(_) if stale => {}
             Some(s) => {
                 self.quota = Some(s.quota.max(1));
                 self.window_ms = Some(s.window_ms.min(MAX_WINDOW_MS));
@@ -357,6 +368,31 @@ mod tests {
             } => assert_eq!(reset_at, 2010),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// An answer reserved in the window before, learned after the book
+    /// rolled over, does not pull the new window's reset early.
+    #[test]
+    fn an_answer_from_the_window_before_does_not_move_this_one() {
+        let mut b = Book::default();
+        let seen = |left, reset_ms| Seen {
+            left,
+            quota: 5,
+            window_ms: 1_000,
+            reset_ms,
+        };
+        let early = go(&mut b, 0);
+        let t = go(&mut b, 0);
+        b.learn(5, t, true, Some(seen(0, 995)), None);
+        assert_eq!(b.reset_at, Some(1_000));
+        // The window rolls over; a request of the new one goes.
+        let now = go(&mut b, 1_020);
+        // The early request's answer (sent at the old window's end) comes now.
+        b.learn(1_030, early, true, Some(seen(0, 5)), None);
+        assert_eq!(b.reset_at, None, "the new window's end is not known yet");
+        assert_eq!(b.left, 4 - 1);
+        b.learn(1_040, now, true, Some(seen(4, 990)), None);
+        assert_eq!(b.reset_at, Some(2_030));
     }
 
     /// Issue 14: one answer cannot stop a store for a day.

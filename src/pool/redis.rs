@@ -204,12 +204,13 @@ const BOOK: &str = r#"
 local book, outs = KEYS[1], KEYS[2]
 local now = clock(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', outs, '-inf', ms(now))
-local h = redis.call('HMGET', book, 'quota', 'window_ms', 'left', 'reset_at', 'headerless', 'next_id')
+local h = redis.call('HMGET', book, 'quota', 'window_ms', 'left', 'reset_at', 'headerless', 'next_id', 'window_from')
 local quota, window_ms = tonumber(h[1]), tonumber(h[2])
 local left, reset_at = tonumber(h[3]) or 0, tonumber(h[4])
 local headerless, next_id = h[5] == '1', tonumber(h[6]) or 0
+local window_from = tonumber(h[7]) or 0
 local function save(idle)
-  local fields = {'left', ms(left), 'headerless', headerless and '1' or '0', 'next_id', ms(next_id)}
+  local fields = {'left', ms(left), 'headerless', headerless and '1' or '0', 'next_id', ms(next_id), 'window_from', ms(window_from)}
   if quota then table.insert(fields, 'quota'); table.insert(fields, ms(quota)) end
   if window_ms then table.insert(fields, 'window_ms'); table.insert(fields, ms(window_ms)) end
   if reset_at then
@@ -241,6 +242,7 @@ if reset_at and quota and now >= reset_at then
   -- The window reset: a fresh one, less the requests still out.
   left = math.max(quota - out, 0)
   reset_at = nil
+  window_from = next_id + 1
 end
 local go
 if not quota then
@@ -280,7 +282,8 @@ static LEARN: LazyLock<Script> = LazyLock::new(|| {
 redis.call('ZREM', outs, ARGV[2])
 local out = redis.call('ZCARD', outs)
 local retry_after = tonumber(ARGV[9])
-if ARGV[4] == '1' then
+-- An answer reserved before this window began tells of an earlier one.
+if ARGV[4] == '1' and tonumber(ARGV[2]) >= window_from then
   local s_left, s_quota, s_window, s_reset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
   quota = math.max(s_quota, 1)
   window_ms = math.min(s_window, MAX_WINDOW)
