@@ -1,6 +1,7 @@
 //! Small file-system primitives: a private directory, a lock that says who
-//! holds it, a bounded read of a regular file, and an atomic write that
-//! follows symlinks and leaves nothing behind.
+//! holds it, reads bounded by what a file states (bcconn's own data files)
+//! or by a limit (files from outside), an atomic write that follows
+//! symlinks and leaves nothing behind, and a replace that never does.
 //!
 //! The rules they keep (issue 10): data and lock files are 0600 whatever the
 //! directory's mode; data files are regular files (a symlink is followed and
@@ -264,43 +265,105 @@ pub fn open_regular(path: &Path) -> Result<Option<(File, u64)>> {
     Ok(Some((file, meta.len())))
 }
 
-/// How much more than it states a data file may hold before bcconn stops
-/// reading it (a file rewritten in place while it is read may have grown).
-const READ_SLACK: u64 = 1 << 20;
+/// How much more than its stated length a file may hold before bcconn stops
+/// reading it: an editor rewriting the file in place may have grown it
+/// since the length was read; a `/proc` file claiming 0 bytes has not.
+pub const SLACK: u64 = 1 << 20;
 
-/// Reads a data file whole (see [`open_regular`]); `None` when it does not
-/// exist. At most the length the file states plus [`READ_SLACK`] is read
-/// (and never more than [`MAX_READ`]): a `/proc` file, say
-/// `/proc/self/pagemap` behind a link, states 0 bytes and reads without end.
-/// Reads are 64 KiB, a multiple of 8, which such files require.
-pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
-    let Some((mut file, len)) = open_regular(path)? else {
-        return Ok(None);
-    };
-    let limit = len.saturating_add(READ_SLACK).min(MAX_READ);
-    let mut bytes = Vec::with_capacity(len as usize + 1);
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = match file.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+/// Chunks are read whole, a multiple of 8 bytes: `/proc/self/pagemap`
+/// refuses (EINVAL) reads of other sizes, and the error it should get is
+/// "holds more than it states", not "invalid argument".
+const CHUNK: usize = 64 * 1024;
+
+/// A data file opened for reading; a read past its bound fails with an
+/// error that [`over`] recognises.
+pub struct Bounded {
+    file: std::fs::File,
+    left: u64,
+    stated: u64,
+    path: PathBuf,
+}
+
+#[derive(Debug)]
+struct OverRead;
+
+impl std::fmt::Display for OverRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the file holds more than it states")
+    }
+}
+
+impl std::error::Error for OverRead {}
+
+impl Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n as u64 > self.left {
+            self.left = 0;
+            return Err(std::io::Error::other(OverRead));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+impl Bounded {
+    /// Opens `path` (following links): `None` when it does not exist; an
+    /// error, without blocking, for anything but a regular file.
+    pub fn open(path: &Path) -> Result<Option<Bounded>> {
+        let Some((file, stated)) = open_regular(path)? else {
+            return Ok(None);
         };
-        bytes.extend_from_slice(&chunk[..n]);
-        if bytes.len() as u64 > limit {
-            if limit == MAX_READ {
-                return Err(too_large(path));
-            }
-            return Err(failure(format!(
-                "{} holds more than the {len} bytes it states (a /proc or device file?); bcconn stopped reading it",
-                path.display()
+        Ok(Some(Bounded {
+            file,
+            left: stated.saturating_add(SLACK).min(MAX_READ),
+            stated,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// The error for a read that failed: a clear one when the file held
+    /// more than it states.
+    pub fn error(&self, e: std::io::Error) -> anyhow::Error {
+        if e.get_ref().is_some_and(|inner| inner.is::<OverRead>()) {
+            failure(format!(
+                "{} holds more than the {} it states (a /proc or device file?); bcconn stopped reading it",
+                self.path.display(),
+                human_bytes(self.stated)
             ))
-            .hint("point it at a regular file, or move it away")
-            .into());
+            .hint("point it at a regular file, or move it away (bcconn then starts a new one)")
+            .into()
+        } else {
+            anyhow::Error::new(e).context(format!("reading {}", self.path.display()))
         }
     }
-    Ok(Some(bytes))
+
+    /// Reads the rest of the file.
+    pub fn read_all(mut self) -> Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(self.left.min(self.stated + 1) as usize);
+        let mut chunk = vec![0u8; CHUNK];
+        loop {
+            match self.read(&mut chunk) {
+                Ok(0) => return Ok(bytes),
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+    }
+}
+
+/// Reads a data file whole (see [`open_regular`]); `None` when it does not
+/// exist. The record file may be a link the user made (a dotfile manager's),
+/// so links are followed; what one points at need not be honest: a `/proc`
+/// file states a length of 0 and then reads without end
+/// (`/proc/self/pagemap`). At most the stated length plus [`SLACK`] is read
+/// (never more than [`MAX_READ`]), in chunks such files accept.
+pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    match Bounded::open(path)? {
+        Some(b) => b.read_all().map(Some),
+        None => Ok(None),
+    }
 }
 
 fn too_large(path: &Path) -> anyhow::Error {
@@ -614,6 +677,16 @@ mod tests {
         assert!(e.to_string().contains("a FIFO"), "{e}");
         let dev = read_outside(Path::new("/dev/zero"), 100, Links::Follow).unwrap_err();
         assert!(dev.to_string().contains("a device"), "{dev}");
+    }
+
+    #[test]
+    fn reads_a_regular_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        let big = vec![b'x'; 3 * CHUNK + 5];
+        std::fs::write(&p, &big).unwrap();
+        assert_eq!(read_regular(&p).unwrap().unwrap(), big);
+        assert!(read_regular(&dir.path().join("none")).unwrap().is_none());
     }
 
     #[cfg(target_os = "linux")]

@@ -264,7 +264,7 @@ fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, String> {
         )),
         // Bounded by the length it states: a link to a `/proc` file
         // would read until memory runs out.
-        Ok(_) => store::bounded::read(path).map_err(|e| match e.downcast_ref::<Failure>() {
+        Ok(_) => crate::fsutil::read_regular(path).map_err(|e| match e.downcast_ref::<Failure>() {
             Some(f) => f.message.clone(),
             None => format!("cannot read {}: {e:#}", path.display()),
         }),

@@ -3,7 +3,6 @@
 //! graph). The rules a change must obey, with the hints a person gets, are
 //! the connection core's (`crate::connect::rules`).
 
-pub mod bounded;
 pub mod migrate;
 pub mod schema;
 pub mod summary;
@@ -94,7 +93,7 @@ impl Records {
     /// it states (a link to a `/proc` file reads without end).
     pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
         self.check_home()?;
-        bounded::read(&self.path())
+        crate::fsutil::read_regular(&self.path())
     }
 
     /// `list`'s table (`None`: no file yet), without reading the whole

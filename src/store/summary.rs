@@ -13,9 +13,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{AuthType, State, VERSION, bounded, parse};
+use super::{AuthType, State, VERSION, parse};
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::Failure;
+use crate::fsutil;
 
 #[derive(Deserialize)]
 pub struct Summary<'a> {
@@ -280,13 +281,13 @@ impl Table {
         // Bounded by what the file states: a link to a `/proc` file has no
         // newline to stop at and no end. A read past the bound ends the
         // line-by-line pass, and the whole read below says why.
-        let Some(file) = bounded::Bounded::open(path)? else {
+        let Some(file) = fsutil::Bounded::open(path)? else {
             return Ok(None);
         };
         if let Some(table) = by_lines(std::io::BufReader::with_capacity(1 << 20, file)) {
             return Ok(Some(table));
         }
-        let Some(bytes) = bounded::read(path)? else {
+        let Some(bytes) = fsutil::read_regular(path)? else {
             return Ok(None);
         };
         let summary = Summary::parse(&bytes, path)?;
