@@ -102,6 +102,54 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write a man page for each command into a directory
     Man(ManArgs),
+    /// Print the records (iClients and connections, no secrets) as one JSON document
+    #[command(after_help = "Examples:
+  bcconn export > records.json
+  bcconn export shop staging > two.json")]
+    Export(ExportArgs),
+    /// Add the records of an exported document (or an old bcconn.json); connections come in pending
+    #[command(after_help = "Examples:
+  bcconn import records.json
+  bcconn export | ssh other-host bcconn import -
+  bcconn import records.json --replace           # a name that exists is replaced")]
+    Import(ImportArgs),
+    /// Write a consistent copy of the record database (while bcconn is in use)
+    #[command(after_help = "Example:\n  bcconn backup ~/bcconn-$(date +%F).db")]
+    Backup(BackupArgs),
+    /// Put a backup in place of the record database (the current one is kept beside it)
+    #[command(after_help = "Example:\n  bcconn restore ~/bcconn-2026-12-01.db")]
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Connections to export (with the iClients they use); none: everything
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The document to read, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Replace a saved record that has the same name (otherwise a clash is an error)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist; created 0600)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup written by `bcconn backup`
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// What a connection is: shared by `create`, `authorize` and `edit`.

@@ -44,15 +44,23 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
     // The connection to update: by --name, else the one for this store and
     // app. Two of them would end each other's tokens: never guess which.
     let existing = match &args.name {
-        Some(n) => file.connection(n),
+        Some(n) => file.connection(n)?,
         None => {
-            let matches: Vec<&Connection> = file
-                .connections
+            // Connections on this store, through an app with this client id.
+            let apps: Vec<&str> = file
+                .iclients()?
                 .iter()
-                .filter(|c| {
-                    c.store_hash == hash && file.client_id_of(c) == Some(iclient.client_id.as_str())
-                })
+                .filter(|i| i.client_id == iclient.client_id)
+                .map(|i| i.id.as_str())
                 .collect();
+            let mut matches: Vec<&Connection> = Vec::new();
+            for c in file.connections_for_store(&hash)? {
+                if c.auth_type == crate::store::AuthType::Oauth2
+                    && c.iclient_id.as_deref().is_some_and(|i| apps.contains(&i))
+                {
+                    matches.push(c);
+                }
+            }
             if matches.len() > 1 {
                 let names: Vec<String> = matches.iter().map(|c| format!("{:?}", c.name)).collect();
                 return Err(usage(format!(

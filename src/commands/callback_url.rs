@@ -12,7 +12,7 @@ pub fn run(ctx: &Context, args: CallbackUrlArgs) -> Result<u8> {
     let records = ctx.records.load()?;
     let url = match &args.iclient {
         Some(name) => records.require_iclient(name)?.callback_url.clone(),
-        None => match records.iclients.as_slice() {
+        None => match records.iclients()? {
             [] => DEFAULT_CALLBACK_URL.to_string(),
             [only] => only.callback_url.clone(),
             many => {

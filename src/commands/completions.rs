@@ -6,14 +6,12 @@
 //! Completing reads the record file and nothing else: no secret store, no
 //! network, no lock, no write.
 
-use std::borrow::Cow;
 use std::ffi::OsStr;
 
 use anyhow::Result;
 use clap::CommandFactory;
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::env::{EnvCompleter, Shells};
-use serde::Deserialize;
 
 use crate::cli::{Cli, CompletionsArgs, Shell};
 use crate::context::Context;
@@ -271,42 +269,10 @@ fn completer_path() -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// The few fields completion shows, borrowed from the file's bytes. Unknown
-/// and newer fields are ignored: completing is best effort.
-#[derive(Deserialize)]
-struct Saved<'a> {
-    #[serde(borrow, default)]
-    connections: Vec<SavedConnection<'a>>,
-    #[serde(borrow, default)]
-    iclients: Vec<SavedIClient<'a>>,
-}
-
-#[derive(Deserialize)]
-struct SavedConnection<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    store_hash: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    state: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct SavedIClient<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    client_id: Option<Cow<'a, str>>,
-}
-
-/// The record file's bytes, if it is a regular file (a FIFO must not hang
-/// the shell), read no further than it states (a link to a `/proc` file
-/// must not read until memory runs out).
-fn record_bytes() -> Option<Vec<u8>> {
+/// The records of this user's home, for completion (best effort: any
+/// error completes nothing). Reads rows, never secrets.
+fn records() -> Records {
     Records::new(&Env::from_process().home)
-        .read_bytes()
-        .ok()
-        .flatten()
 }
 
 /// Names that start with what was typed (ignoring case, as names match).
@@ -327,37 +293,30 @@ fn matching<'a>(
 }
 
 fn connections(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(bytes) = record_bytes() else {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let listed = records().list_rows(&mut |r| {
+        let help = format!("store {}, {}", r.store_hash, r.state);
+        rows.push((r.name.to_string(), crate::text::outside(&help, 80)));
+        Ok(())
+    });
+    if listed.is_err() {
         return Vec::new();
-    };
-    let Ok(saved) = serde_json::from_slice::<Saved>(&bytes) else {
-        return Vec::new();
-    };
-    matching(
-        current,
-        saved.connections.iter().map(|c| {
-            let help = format!(
-                "store {}, {}",
-                c.store_hash.as_deref().unwrap_or("?"),
-                c.state.as_deref().unwrap_or("?")
-            );
-            (c.name.as_ref(), crate::text::outside(&help, 80))
-        }),
-    )
+    }
+    matching(current, rows.iter().map(|(n, h)| (n.as_str(), h.clone())))
 }
 
 fn iclients(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(bytes) = record_bytes() else {
+    let Ok(tx) = records().load() else {
         return Vec::new();
     };
-    let Ok(saved) = serde_json::from_slice::<Saved>(&bytes) else {
+    let Ok(list) = tx.iclients() else {
         return Vec::new();
     };
     matching(
         current,
-        saved.iclients.iter().map(|ic| {
-            let help = format!("client id {}", ic.client_id.as_deref().unwrap_or("?"));
-            (ic.name.as_ref(), crate::text::outside(&help, 80))
+        list.iter().map(|ic| {
+            let help = format!("client id {}", ic.client_id);
+            (ic.name.as_str(), crate::text::outside(&help, 80))
         }),
     )
 }

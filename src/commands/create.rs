@@ -81,7 +81,10 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8> {
     }
     let opts = args.flow.options();
     let (plan, opts) = if ctx.interactive && !args.yes {
-        match crate::wizard::run(ctx, draft, &records, &opts)? {
+        drop(records);
+        // The walk-through offers every iClient and lender: all records.
+        let all = ctx.records.document()?;
+        match crate::wizard::run(ctx, draft, &all, &opts)? {
             Some(done) => done,
             None => {
                 ctx.ui.say("Cancelled; nothing was saved.");

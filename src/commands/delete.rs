@@ -9,8 +9,7 @@ use crate::cli::DeleteArgs;
 use crate::connect::intake::confirm;
 use crate::context::Context;
 use crate::error::usage;
-use crate::secrets::connection_account;
-use crate::store::{AuthType, Connection, RecordFile, State};
+use crate::store::{AuthType, Connection, Tx, State};
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     let file = ctx.records.load()?;
@@ -32,13 +31,14 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     let removed = ctx.records.update(|file| {
         let conn = file.require_connection(&args.name)?.clone();
         refuse_if_lending(file, &conn)?;
-        file.connections.retain(|c| c.id != conn.id);
+        file.remove_connection(&conn.id)?;
         Ok(conn)
     })?;
     if let Some(kind) = removed.token_store
         && let Err(e) = ctx
             .secrets(kind)
-            .and_then(|s| s.delete(&connection_account(&removed.id)))
+            .and_then(|s| s.delete(&removed.token_account()))
+            .and_then(|()| ctx.records.ledger_forget(kind.as_str(), &removed.token_account()))
     {
         ctx.ui.warn(&format!(
             "the record is gone but its token could not be removed from {}: {}",
@@ -67,12 +67,9 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn refuse_if_lending(file: &RecordFile, conn: &Connection) -> Result<(), crate::error::Failure> {
-    let borrowers: Vec<&str> = file
-        .borrowers_of(&conn.id)
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+fn refuse_if_lending(file: &Tx, conn: &Connection) -> Result<()> {
+    let lenders = file.borrowers_of(&conn.id)?;
+    let borrowers: Vec<&str> = lenders.iter().map(|c| c.name.as_str()).collect();
     if borrowers.is_empty() {
         return Ok(());
     }
@@ -81,5 +78,6 @@ fn refuse_if_lending(file: &RecordFile, conn: &Connection) -> Result<(), crate::
         conn.name,
         borrowers.join(", ")
     ))
-    .hint("point those at another connection (`bcconn edit NAME --borrow-concurrency-from OTHER` or `--no-borrow`) first"))
+    .hint("point those at another connection (`bcconn edit NAME --borrow-concurrency-from OTHER` or `--no-borrow`) first")
+    .into())
 }

@@ -23,8 +23,10 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
     let changes = if changes.is_empty() && ctx.interactive {
         // On a terminal, no flags: walk through the connection's settings.
         let file = ctx.records.load()?;
-        let conn = file.require_connection(&args.name)?;
-        match crate::wizard::edit::run(ctx, conn, &file)? {
+        let conn = file.require_connection(&args.name)?.clone();
+        drop(file);
+        let all = ctx.records.document()?;
+        match crate::wizard::edit::run(ctx, &conn, &all)? {
             Some(c) if c.is_empty() => return Ok(0),
             Some(c) => c,
             None => {
@@ -44,8 +46,8 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
         let current = file.require_connection(&args.name)?.clone();
         let mut warnings = changes.apply(file, &current.id)?;
         if changes.iclient.is_some() {
-            let now = file.connection_by_id(&current.id).expect("just changed");
-            warnings.extend(file.sibling_warnings(now));
+            let now = file.connection_by_id(&current.id)?.expect("just changed");
+            warnings.extend(file.sibling_warnings(now)?);
         }
         Ok((current.name, warnings))
     })?;

@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::error::usage;
 use crate::seams::Ask;
 use crate::secrets::iclient_account;
-use crate::store::{IClient, RecordFile};
+use crate::store::{IClient, Tx};
 use crate::ui;
 
 pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<u8> {
@@ -156,31 +156,35 @@ struct IClientView<'a> {
     client_id: &'a str,
     callback_url: &'a str,
     secret_store: &'a str,
-    connections: Vec<&'a str>,
+    connections: Vec<String>,
     created_at: &'a str,
     updated_at: &'a str,
 }
 
-fn view<'a>(file: &'a RecordFile, ic: &'a IClient) -> IClientView<'a> {
-    IClientView {
+fn view<'a>(file: &Tx, ic: &'a IClient) -> Result<IClientView<'a>> {
+    Ok(IClientView {
         name: &ic.name,
         id: &ic.id,
         client_id: &ic.client_id,
         callback_url: &ic.callback_url,
         secret_store: ic.secret_store.as_str(),
         connections: file
-            .users_of_iclient(&ic.id)
+            .users_of_iclient(&ic.id)?
             .iter()
-            .map(|c| c.name.as_str())
+            .map(|c| c.name.clone())
             .collect(),
         created_at: &ic.created_at,
         updated_at: &ic.updated_at,
-    }
+    })
 }
 
 fn list(ctx: &Context, args: IclientListArgs) -> Result<u8> {
     let file = ctx.records.load()?;
-    let views: Vec<IClientView> = file.iclients.iter().map(|ic| view(&file, ic)).collect();
+    let views: Vec<IClientView> = file
+        .iclients()?
+        .iter()
+        .map(|ic| view(&file, ic))
+        .collect::<Result<_>>()?;
     if args.json {
         ui::out_json(&views)?;
         return Ok(0);
@@ -224,7 +228,7 @@ fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
         ),
         Err(e) => format!("unreadable ({})", crate::error::report(&e).1),
     };
-    let v = view(&file, ic);
+    let v = view(&file, ic)?;
     if args.json {
         #[derive(Serialize)]
         struct WithSecret<'a> {
@@ -269,7 +273,7 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
     ctx.records.update(|file| {
         let ic = file.require_iclient(&args.name)?.clone();
         refuse_if_used(file, &ic)?;
-        file.iclients.retain(|c| c.id != ic.id);
+        file.iclients_mut()?.retain(|c| c.id != ic.id);
         Ok(())
     })?;
     // The record is gone; a secret that cannot be removed now is reported
@@ -277,6 +281,10 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
     if let Err(e) = ctx
         .secrets(ic.secret_store)
         .and_then(|s| s.delete(&iclient_account(&ic.id)))
+        .and_then(|()| {
+            ctx.records
+                .ledger_forget(ic.secret_store.as_str(), &iclient_account(&ic.id))
+        })
     {
         ctx.ui.warn(&format!(
             "the iClient is removed but its secret (account {} under service bcconn) could not be deleted from {}: {}",
@@ -290,11 +298,11 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn refuse_if_used(file: &RecordFile, ic: &IClient) -> Result<(), crate::error::Failure> {
-    let users: Vec<&str> = file
-        .users_of_iclient(&ic.id)
+fn refuse_if_used(file: &Tx, ic: &IClient) -> Result<()> {
+    let users: Vec<String> = file
+        .users_of_iclient(&ic.id)?
         .iter()
-        .map(|c| c.name.as_str())
+        .map(|c| c.name.clone())
         .collect();
     if users.is_empty() {
         return Ok(());
@@ -303,9 +311,10 @@ fn refuse_if_used(file: &RecordFile, ic: &IClient) -> Result<(), crate::error::F
         "iClient {:?} is used by {}: {}",
         ic.name,
         if users.len() == 1 { "a connection" } else { "connections" },
-        users.join(", ")
+        crate::connect::rules::few_names(&users)
     ))
-    .hint("delete those connections or move them to another iClient with `bcconn edit NAME --iclient OTHER` first"))
+    .hint("delete those connections or move them to another iClient with `bcconn edit NAME --iclient OTHER` first")
+    .into())
 }
 
 /// A name as a table shows it: a hand-edited record may hold ESC (which

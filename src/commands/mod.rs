@@ -15,6 +15,7 @@ pub mod exec;
 pub mod iclient;
 pub mod list;
 pub mod man;
+pub mod records;
 pub mod rename;
 pub mod scopes;
 pub mod show;
@@ -28,6 +29,13 @@ use crate::cli::Command;
 use crate::context::Context;
 
 pub fn run(ctx: &Context, command: Command) -> Result<u8> {
+    let progress = ctx.progress.clone();
+    ctx.records
+        .on_notice(move |n| crate::connect::say_notice(progress.as_ref(), n));
+    dispatch(ctx, command).map_err(crate::connect::explain)
+}
+
+fn dispatch(ctx: &Context, command: Command) -> Result<u8> {
     match command {
         Command::Create(args) => create::run(ctx, args),
         Command::Authorize(args) => authorize::run(ctx, args),
@@ -48,5 +56,9 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8> {
         Command::Doctor(args) => doctor::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
+        Command::Export(args) => records::export(ctx, args),
+        Command::Import(args) => records::import(ctx, args),
+        Command::Backup(args) => records::backup(ctx, args),
+        Command::Restore(args) => records::restore(ctx, args),
     }
 }

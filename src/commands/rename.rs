@@ -10,7 +10,7 @@ pub fn run(ctx: &Context, args: RenameArgs) -> Result<u8> {
     let (old, new) = ctx.records.update(|file| {
         let id = file.require_connection(&args.old)?.id.clone();
         file.check_connection_name_free(&args.new, Some(&id))?;
-        let c = file.connection_mut(&args.old).expect("found above");
+        let c = file.connection_mut(&args.old)?.expect("found above");
         let old = std::mem::replace(&mut c.name, args.new.clone());
         c.updated_at = store::now();
         Ok((old, args.new.clone()))

@@ -10,7 +10,7 @@ use crate::ui;
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
     let file = ctx.records.load()?;
     let c = file.require_connection(&args.name)?;
-    let v = view(&file, c, &ctx.env.api_url);
+    let v = view(&file, c, &ctx.env.api_url)?;
     if args.json {
         ui::out_json(&v)?;
         return Ok(0);

@@ -32,12 +32,12 @@ struct Row {
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
     let file = ctx.records.load()?;
     let selected: Vec<&Connection> = if args.names.is_empty() {
-        file.connections.iter().collect()
+        file.connections()?
     } else {
         args.names
             .iter()
             .map(|n| file.require_connection(n))
-            .collect::<Result<_, _>>()?
+            .collect::<Result<_>>()?
     };
     if selected.is_empty() && args.json {
         ui::out_json(&Vec::<Row>::new())?;
@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
                 row.detail = match (state, c.superseded_by.as_deref()) {
                     (crate::store::State::Superseded, Some(by)) => format!(
                         "superseded by {}: run `bcconn authorize {}` (that ends the other's token)",
-                        file.connection_by_id(by)
+                        file.connection_by_id(by)?
                             .map(|s| s.name.as_str())
                             .unwrap_or("(deleted)"),
                         ui::shell_word(&c.name)
@@ -185,12 +185,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
         let now = store::now();
         // The results are out already; failing to note the time is a warning.
         let noted = ctx.records.update(|file| {
-            for c in file
-                .connections
-                .iter_mut()
-                .filter(|c| verified.contains(&c.id))
-            {
-                c.last_verified_at = Some(now.clone());
+            for id in &verified {
+                if let Some(c) = file.connection_by_id_mut(id)? {
+                    c.last_verified_at = Some(now.clone());
+                }
             }
             Ok(())
         });

@@ -60,10 +60,11 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
         (None, global) => {
             let file = ctx.records.load()?;
             let chosen = if global {
-                file.default_connection
-                    .as_deref()
-                    .and_then(|id| file.connection_by_id(id))
-                    .map(|c| (c.name.clone(), Source::Global))
+                match file.default_connection()? {
+                    Some(id) => file.connection_by_id(&id)?,
+                    None => None,
+                }
+                .map(|c| (c.name.clone(), Source::Global))
             } else {
                 default::choose(ctx, None, &file)?
             };
@@ -76,7 +77,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
                 .hint("set one: BCCONN_CONNECTION=NAME, `bcconn use NAME` (writes .bcconn here), or `bcconn use --global NAME`")
                 .into());
             };
-            let saved = if file.connection(&name).is_some() {
+            let saved = if file.connection(&name)?.is_some() {
                 String::new()
             } else {
                 " — not a saved connection (see `bcconn list`)".into()
@@ -113,7 +114,7 @@ fn trust_here(ctx: &Context) -> Result<u8> {
         d.shown_path(),
         shown(&d.name)
     ));
-    if ctx.records.load()?.connection(&d.name).is_none() {
+    if ctx.records.load()?.connection(&d.name)?.is_none() {
         ctx.ui.warn(&format!(
             "{} is not a saved connection (see `bcconn list`)",
             shown(&d.name)

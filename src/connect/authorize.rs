@@ -117,7 +117,7 @@ pub fn authorize_saved(
 ) -> Result<Connection> {
     let file = ctx.records.load()?;
     let conn = file
-        .connection_by_id(id)
+        .connection_by_id(id)?
         .ok_or_else(|| usage("the connection was deleted meanwhile"))?
         .clone();
     // Only a connection that never had a token becomes `failed`: an invalid
@@ -153,9 +153,8 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyh
     }
     let name = ctx.records.update(|file| {
         let Some(c) = file
-            .connections
-            .iter_mut()
-            .find(|c| c.id == id && matches!(c.state, State::Pending | State::Failed))
+            .connection_by_id_mut(id)?
+            .filter(|c| matches!(c.state, State::Pending | State::Failed))
         else {
             return Ok(None);
         };
@@ -208,12 +207,12 @@ fn try_authorize(
     let file = ctx.records.load().map_err(before)?;
     changes.check(&file, &conn.id).map_err(before)?;
     let iclient = match &changes.iclient {
-        Some(name) => file.require_iclient(name).map_err(|e| before(e.into()))?,
-        None => conn
-            .iclient_id
-            .as_deref()
-            .and_then(|id| file.iclient_by_id(id))
-            .ok_or_else(|| {
+        Some(name) => file.require_iclient(name).map_err(before)?,
+        None => match conn.iclient_id.as_deref() {
+            Some(id) => file.iclient_by_id(id).map_err(before)?,
+            None => None,
+        }
+        .ok_or_else(|| {
                 usage(format!("connection {:?} has no iClient", conn.name)).hint(format!(
                     "choose one with `bcconn edit {} --iclient NAME`",
                     shell_word(&conn.name)
@@ -223,13 +222,13 @@ fn try_authorize(
     };
     let app = App::from(iclient);
     preflight(ctx, &app, opts).map_err(before)?;
-    // Said before the browser opens: this ends the siblings' tokens.
-    let mut after = file.clone();
-    changes.apply(&mut after, &conn.id).map_err(before)?;
-    let me = after.connection_by_id(&conn.id).expect("checked above");
+    // Said before the browser opens: this ends the siblings' tokens (the
+    // siblings it will have, through the app it will use).
+    let mut me = conn.clone();
+    me.iclient_id = Some(iclient.id.clone());
+    let siblings = file.siblings_of(&me).map_err(before)?;
     // One line, however many siblings there are.
-    let ended: Vec<&str> = after
-        .siblings_of(me)
+    let ended: Vec<&str> = siblings
         .iter()
         .filter(|s| s.state == State::Authorized)
         .map(|s| s.name.as_str())

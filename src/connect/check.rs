@@ -10,13 +10,13 @@ use secrecy::SecretString;
 use super::using;
 use crate::bigcommerce::api::Check;
 use crate::context::Context;
-use crate::store::{Connection, RecordFile};
+use crate::store::{Connection, Tx};
 
 /// Checks each `(key, connection, token)`; returns `(key, outcome)` in the
 /// order they finished.
 pub fn check_all<K: Send + 'static>(
     ctx: &Context,
-    file: &RecordFile,
+    file: &Tx,
     items: Vec<(K, &Connection, SecretString)>,
     mut on_done: impl FnMut(usize, usize),
 ) -> Result<Vec<(K, Check)>> {

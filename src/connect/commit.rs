@@ -14,67 +14,107 @@ use crate::bigcommerce::oauth::BcUser;
 use crate::bigcommerce::scopes;
 use crate::context::Context;
 use crate::error::{failure, usage};
-use crate::secrets::{self, SecretStore, StoreKind, connection_account};
-use crate::store::{self, AuthType, Connection, RecordFile, State};
+use crate::secrets::{self, SecretStore, StoreKind};
+use crate::store::{self, AuthType, Connection, Tx, State};
 use crate::text::shell_word;
 
-/// Stores `secret` under `account` in `store` and changes the records with
-/// `write`, as one transaction under the records' lock: the secret first (a
-/// record whose secret is missing would be worse than a stray secret), then
-/// the record. If the change or the write fails, `account` is put back as it
-/// was. Holding the lock while the secret changes means two runs cannot
-/// interleave a snapshot and a restore. `recorded` is the store the record
-/// names today, if any; once the record names `store` instead, the copy in
-/// `recorded` is removed.
+/// Whether a secret's account is new or is overwritten in place.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Slot {
+    /// No record uses the account yet (a new iClient, a new token
+    /// generation): it is listed in the secret ledger first, so a killed
+    /// run's copy is found and removed later.
+    Fresh,
+    /// Like `Fresh`, already listed in the ledger by the caller.
+    Listed,
+    /// The record already uses it (a changed client secret): what it held
+    /// is put back if the record cannot be written.
+    InPlace,
+}
+
+/// Stores `secret` under `account` in `store`, then changes the records
+/// with `write` in one transaction: a record whose secret is missing would
+/// be worse than a stray secret. No database lock is held while the secret
+/// store works (a keyring may wait on an unlock prompt). A [`Slot::Fresh`]
+/// account is listed in the ledger first and goes live in the record's
+/// transaction; if the change or its commit fails, the secret is deleted
+/// (or, in place, put back as it was). `recorded` is the store the record
+/// names today; once the record names `store` instead, the copy there is
+/// removed.
+#[allow(clippy::too_many_arguments)]
 pub fn secret_then_record<T>(
     ctx: &Context,
     store: &dyn SecretStore,
     account: &str,
+    slot: Slot,
     recorded: Option<StoreKind>,
     secret: &SecretString,
-    write: impl FnOnce(&mut RecordFile) -> Result<T>,
+    write: impl FnOnce(&mut Tx) -> Result<T>,
 ) -> Result<T> {
-    let undo = |old: Option<&SecretString>| {
-        if let Err(e) = secrets::restore(store, account, old) {
+    let kind = store.kind();
+    let old = match slot {
+        Slot::Fresh => {
+            ctx.records.ledger_begin(kind.as_str(), account)?;
+            None
+        }
+        Slot::Listed => None,
+        Slot::InPlace => secrets::snapshot(store, account, recorded)?,
+    };
+    let undo = || {
+        if let Err(e) = secrets::restore(store, account, old.as_ref()) {
             ctx.progress.warn(&format!(
                 "could not put back the secret {account} (service bcconn) in {}: {}",
-                store.kind().describe(),
+                kind.describe(),
                 crate::error::report(&e).1
             ));
+        } else if slot != Slot::InPlace {
+            let _ = ctx.records.ledger_forget(kind.as_str(), account);
         }
     };
-    // Set once the secret is stored and the change accepted: if the write of
-    // the file itself then fails, the secret is put back after the lock.
-    let pending: std::cell::RefCell<Option<Option<SecretString>>> = Default::default();
-    let result = ctx.records.update(|file| {
-        let old = secrets::snapshot(store, account, recorded)?;
-        store.set(account, secret)?;
-        match write(file) {
-            Ok(v) => {
-                *pending.borrow_mut() = Some(old);
-                Ok(v)
-            }
-            Err(e) => {
-                undo(old.as_ref());
-                Err(e)
-            }
+    if let Err(e) = store.set(account, secret) {
+        undo();
+        return Err(e);
+    }
+    let result = ctx.records.update(|tx| {
+        let v = write(tx)?;
+        if slot != Slot::InPlace {
+            tx.secret_live(kind.as_str(), account)?;
         }
+        Ok(v)
     });
     let written = match result {
         Ok(v) => v,
         Err(e) => {
-            if let Some(old) = pending.borrow_mut().take() {
-                undo(old.as_ref());
-            }
+            undo();
             return Err(e);
         }
     };
-    if let Some(prev) = recorded.filter(|k| *k != store.kind()) {
+    if let Some(prev) = recorded.filter(|k| *k != kind && slot == Slot::InPlace) {
         // Moved to another store: do not leave the old copy behind. Best
         // effort: the record already points at the new one.
         let _ = ctx.secrets(prev).and_then(|s| s.delete(account));
     }
     Ok(written)
+}
+
+/// Removes what killed runs left: secrets listed in the ledger that never
+/// went live and whose process is gone, from every secret store. Best
+/// effort; returns how many were removed.
+pub fn tidy_secrets(ctx: &Context) -> usize {
+    let Ok(entries) = ctx.records.abandoned_secrets() else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries {
+        let Ok(kind) = e.store.parse::<StoreKind>() else {
+            continue;
+        };
+        let gone = ctx.secrets(kind).and_then(|s| s.delete(&e.account));
+        if gone.is_ok() && ctx.records.ledger_forget(&e.store, &e.account).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// A verified token and what BigCommerce said with it.
@@ -107,20 +147,25 @@ pub enum Target {
 }
 
 /// Saves a verified token and the record that points at it, in one
-/// transaction. Returns the connection as saved.
+/// transaction. The token goes under the connection's next generation, so
+/// the one in use is never overwritten; the previous generation's secret is
+/// removed once the record names the new one. Returns the connection as
+/// saved.
 pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connection> {
     let store = ctx.default_secrets()?;
     let kind = store.kind();
-    let (id, recorded) = match &target {
-        Target::Saved { conn, .. } => (conn.id.clone(), conn.token_store),
+    let (id, old) = match &target {
+        Target::Saved { conn, .. } => (conn.id.clone(), conn.token_store.map(|k| (k, conn.token_account()))),
         Target::New(conn) => (conn.id.clone(), None),
     };
-    let account = connection_account(&id);
+    let generation = ctx.records.reserve_token_generation(kind.as_str(), &id)?;
+    let account = secrets::token_account(&id, generation);
     let saved = secret_then_record(
         ctx,
         store.as_ref(),
         &account,
-        recorded,
+        Slot::Listed,
+        None,
         &grant.token,
         |file| {
             let id = match target {
@@ -135,9 +180,9 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
                     // The flow ran minutes ago: the token is for the app it
                     // ran with, and the record must still say that app.
                     let now = file
-                        .connection_by_id(&conn.id)
+                        .connection_by_id(&conn.id)?
                         .ok_or_else(|| failure("the connection was deleted while it was being authorized; the new token was dropped"))?;
-                    if file.client_id_of(now) != client_id.as_deref() {
+                    if file.client_id_of(now)? != client_id.as_deref() {
                         return Err(failure(format!(
                             "{:?} was moved to another app while it was being authorized; the new token was dropped",
                             now.name
@@ -148,37 +193,42 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
                     conn.id
                 }
             };
-            supersede_siblings(file, &id);
-            let c = file
-                .connections
-                .iter_mut()
-                .find(|c| c.id == id)
-                .expect("saved above");
+            supersede_siblings(file, &id)?;
+            let c = file.connection_by_id_mut(&id)?.expect("saved above");
             record_grant(c, &grant, kind);
+            c.token_generation = generation;
             Ok(c.clone())
         },
     )?;
+    // The previous generation is no longer named by any record.
+    if let Some((old_kind, old_account)) = old
+        && old_account != account
+    {
+        let gone = ctx.secrets(old_kind).and_then(|s| s.delete(&old_account));
+        if gone.is_ok() {
+            let _ = ctx.records.ledger_forget(old_kind.as_str(), &old_account);
+        }
+    }
     Ok(saved)
 }
 
 /// BigCommerce keeps one token per app and store: the new token of `id`
 /// ended its authorized siblings' tokens, and their records say so.
-fn supersede_siblings(file: &mut RecordFile, id: &str) {
-    let Some(conn) = file.connection_by_id(id) else {
-        return;
+fn supersede_siblings(file: &mut Tx, id: &str) -> Result<()> {
+    let Some(conn) = file.connection_by_id(id)? else {
+        return Ok(());
     };
     let siblings: Vec<String> = file
-        .siblings_of(conn)
+        .siblings_of(conn)?
         .iter()
         .filter(|s| s.state == State::Authorized)
         .map(|s| s.id.clone())
         .collect();
     let now = store::now();
-    for s in file
-        .connections
-        .iter_mut()
-        .filter(|c| siblings.contains(&c.id))
-    {
+    for sid in siblings {
+        let Some(s) = file.connection_by_id_mut(&sid)? else {
+            continue;
+        };
         s.state = State::Superseded;
         s.superseded_by = Some(id.to_string());
         s.last_error =
@@ -186,14 +236,15 @@ fn supersede_siblings(file: &mut RecordFile, id: &str) {
         s.last_error_at = Some(now.clone());
         s.updated_at = now.clone();
     }
+    Ok(())
 }
 
 /// Adds a new connection, checked again under the lock: another run may
 /// have taken its name or deleted its lender since the plan was checked.
-pub fn push_new(file: &mut RecordFile, conn: Connection) -> Result<&mut Connection> {
+pub fn push_new(file: &mut Tx, conn: Connection) -> Result<&mut Connection> {
     file.check_connection_name_free(&conn.name, None)?;
     if let Some(ic) = &conn.iclient_id
-        && file.iclient_by_id(ic).is_none()
+        && file.iclient_by_id(ic)?.is_none()
     {
         return Err(
             usage("the iClient this connection uses was removed meanwhile")
@@ -202,14 +253,13 @@ pub fn push_new(file: &mut RecordFile, conn: Connection) -> Result<&mut Connecti
         );
     }
     if let Some(lender) = &conn.borrow_concurrency_from
-        && file.connection_by_id(lender).is_none()
+        && file.connection_by_id(lender)?.is_none()
     {
         return Err(
             usage("the connection to borrow concurrency from was deleted meanwhile").into(),
         );
     }
-    file.connections.push(conn);
-    Ok(file.connections.last_mut().expect("just pushed"))
+    file.push_connection(conn)
 }
 
 fn record_grant(c: &mut Connection, grant: &Grant, kind: StoreKind) {
@@ -263,16 +313,14 @@ impl Changes {
 
     /// Checks the changes against the records without applying them, so a
     /// bad one fails before a browser opens.
-    pub fn check(&self, file: &RecordFile, id: &str) -> Result<()> {
-        let mut copy = file.clone();
-        self.apply(&mut copy, id).map(|_| ())
+    pub fn check(&self, file: &Tx, id: &str) -> Result<()> {
+        self.plan(file, id).map(|_| ())
     }
 
-    /// Applies the changes to the connection with this id, checking each
-    /// against the records as they are now. Returns warnings to show.
-    pub fn apply(&self, file: &mut RecordFile, id: &str) -> Result<Vec<String>> {
+    /// What the changes resolve to against the records as they are now.
+    fn plan(&self, file: &Tx, id: &str) -> Result<Planned> {
         let current = file
-            .connection_by_id(id)
+            .connection_by_id(id)?
             .ok_or_else(|| failure("the connection was deleted meanwhile"))?
             .clone();
         let mut warnings = Vec::new();
@@ -288,22 +336,35 @@ impl Changes {
         let lender = match &self.borrow {
             Some(Borrow::From(name)) => {
                 let lender = file.check_borrow(Some(id), &current.name, name)?;
-                warnings.extend(file.lender_store_warning(&current.store_hash, &lender));
+                warnings.extend(file.lender_store_warning(&current.store_hash, &lender)?);
                 Some(Some(lender))
             }
             Some(Borrow::Stop) => Some(None),
             None => None,
         };
-        let old_client = file.client_id_of(&current).map(str::to_string);
-        let new_client = iclient_id
-            .as_deref()
-            .and_then(|i| file.iclient_by_id(i))
-            .map(|ic| ic.client_id.clone());
-        let c = file
-            .connections
-            .iter_mut()
-            .find(|c| c.id == id)
-            .expect("found above");
+        let old_client = file.client_id_of(&current)?.map(str::to_string);
+        let new_client = match iclient_id.as_deref() {
+            Some(i) => file.iclient_by_id(i)?.map(|ic| ic.client_id.clone()),
+            None => None,
+        };
+        Ok(Planned {
+            warnings,
+            iclient_id,
+            lender,
+            app_changed: new_client != old_client,
+        })
+    }
+
+    /// Applies the changes to the connection with this id, checking each
+    /// against the records as they are now. Returns warnings to show.
+    pub fn apply(&self, file: &mut Tx, id: &str) -> Result<Vec<String>> {
+        let Planned {
+            mut warnings,
+            iclient_id,
+            lender,
+            app_changed,
+        } = self.plan(file, id)?;
+        let c = file.connection_by_id_mut(id)?.expect("found above");
         if let Some(s) = &self.scopes {
             if c.state == State::Authorized {
                 let missing = scopes::missing(s, c.granted_scopes.as_deref().unwrap_or(&[]));
@@ -321,7 +382,7 @@ impl Changes {
             c.iclient_id = Some(i);
             // A token came from the old app: through another app (another
             // client id) it must be authorized again before it counts.
-            if new_client != old_client && c.state != State::Pending && c.state != State::Failed {
+            if app_changed && c.state != State::Pending && c.state != State::Failed {
                 warnings.push(format!(
                     "{:?} now uses another iClient; its token came from the old app, so it is pending until you run `bcconn authorize {}`",
                     c.name,
@@ -342,6 +403,14 @@ impl Changes {
         c.updated_at = store::now();
         Ok(warnings)
     }
+}
+
+/// [`Changes`] resolved against the records.
+struct Planned {
+    warnings: Vec<String>,
+    iclient_id: Option<String>,
+    lender: Option<Option<String>>,
+    app_changed: bool,
 }
 
 #[cfg(test)]
@@ -371,9 +440,18 @@ mod tests {
         }
     }
 
+    /// The token of connection `id`, whatever its generation (a run keeps
+    /// one: the previous generation is removed once the new one is live).
     fn token_of(store: &MemoryStore, id: &str) -> Option<String> {
+        let prefix = format!("connection/{id}");
+        let accounts: Vec<String> = store
+            .accounts()
+            .into_iter()
+            .filter(|a| a == &prefix || a.starts_with(&format!("{prefix}/")))
+            .collect();
+        assert!(accounts.len() <= 1, "{accounts:?}");
         store
-            .get(&connection_account(id))
+            .get(accounts.first()?)
             .unwrap()
             .map(|t| t.expose_secret().to_string())
     }
@@ -390,7 +468,7 @@ mod tests {
         t.ctx
             .records
             .update(|f| {
-                f.connections.push(conn.clone());
+                f.push_connection(conn.clone())?;
                 Ok(())
             })
             .unwrap();
@@ -406,7 +484,7 @@ mod tests {
         assert_eq!(conn.token_store, Some(StoreKind::Os));
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("tok-1"));
         let file = t.ctx.records.load().unwrap();
-        assert_eq!(file.connections[0].state, State::Authorized);
+        assert_eq!(file.connections().unwrap()[0].state, State::Authorized);
     }
 
     #[test]
@@ -422,7 +500,7 @@ mod tests {
         // No orphan secret, no record.
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
         assert!(token_of(&t.store, &id).is_none());
-        assert!(t.ctx.records.load().unwrap().connections.is_empty());
+        assert!(t.ctx.records.load().unwrap().connections().unwrap().is_empty());
     }
 
     #[test]
@@ -430,7 +508,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = testing::ctx(dir.path(), &[]);
         let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
-        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        let before = serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap();
         let fix = break_records(&t);
         let changes = Changes {
             concurrency: Some(5),
@@ -444,7 +522,7 @@ mod tests {
         assert!(save_token(&t.ctx, target, grant("new")).is_err());
         fix();
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
-        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
     }
 
     #[test]
@@ -452,7 +530,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = testing::ctx(dir.path(), &[]);
         let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
-        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        let before = serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap();
         // The lender named in the change does not exist: the record change
         // fails after the new token was stored.
         let target = Target::Saved {
@@ -466,7 +544,7 @@ mod tests {
         let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
         assert!(err.to_string().contains("nobody"), "{err}");
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
-        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
     }
 
     #[test]
@@ -474,7 +552,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = testing::ctx(dir.path(), &[]);
         let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
-        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        let before = serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap();
         // The flow ran with app "cid-old"; meanwhile the record lost it.
         let target = Target::Saved {
             conn: conn.clone(),
@@ -484,7 +562,7 @@ mod tests {
         let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
         assert!(err.to_string().contains("moved to another app"), "{err}");
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
-        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
     }
 
     #[test]
@@ -492,7 +570,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = testing::ctx(dir.path(), &[]);
         let conn = save_token(&t.ctx, Target::New(pending("shop")), grant("old")).unwrap();
-        let before = std::fs::read(t.ctx.records.path()).unwrap();
+        let before = serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap();
         t.store.fail_set(true);
         let target = Target::Saved {
             conn: conn.clone(),
@@ -505,7 +583,7 @@ mod tests {
         t.store.fail_set(false);
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
         assert_eq!(t.store.len(), 1);
-        assert_eq!(std::fs::read(t.ctx.records.path()).unwrap(), before);
+        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
     }
 
     #[test]
@@ -528,7 +606,7 @@ mod tests {
             )),
             "{said}"
         );
-        assert!(t.ctx.records.load().unwrap().connections.is_empty());
+        assert!(t.ctx.records.load().unwrap().connections().unwrap().is_empty());
     }
 
     #[test]
@@ -567,59 +645,58 @@ mod tests {
             },
         );
         let me = saved(&t, pending("me"));
-        let mut file = t.ctx.records.load().unwrap();
-        let warnings = Changes {
-            borrow: Some(Borrow::From("LENDER".into())),
-            concurrency: Some(3),
-            ..Changes::default()
-        }
-        .apply(&mut file, &me.id)
-        .unwrap();
-        assert!(warnings.is_empty(), "{warnings:?}");
-        let c = file.connection_by_id(&me.id).unwrap();
-        assert_eq!(
-            c.borrow_concurrency_from.as_deref(),
-            Some(lender.id.as_str())
-        );
-        assert_eq!(c.concurrency, 3);
-        assert_eq!(file.effective_concurrency(c), 7);
-        // Another store's lender: allowed, with a warning.
-        let warnings = Changes {
-            borrow: Some(Borrow::From("far".into())),
-            ..Changes::default()
-        }
-        .apply(&mut file, &me.id)
-        .unwrap();
-        assert!(warnings[0].contains("zzz999"), "{warnings:?}");
-        assert_eq!(
-            file.connection_by_id(&me.id)
-                .unwrap()
-                .borrow_concurrency_from
-                .as_deref(),
-            Some(other_store.id.as_str())
-        );
-        // A cycle is refused by check() without changing anything.
-        let before = file.clone();
-        let cycle = Changes {
-            borrow: Some(Borrow::From("me".into())),
-            ..Changes::default()
-        };
-        assert!(cycle.check(&file, &other_store.id).is_err());
-        assert_eq!(
-            serde_json::to_string(&before).unwrap(),
-            serde_json::to_string(&file).unwrap()
-        );
-        Changes {
-            borrow: Some(Borrow::Stop),
-            ..Changes::default()
-        }
-        .apply(&mut file, &me.id)
-        .unwrap();
-        assert!(
-            file.connection_by_id(&me.id)
-                .unwrap()
-                .borrow_concurrency_from
-                .is_none()
-        );
+        t.ctx
+            .records
+            .update(|file| {
+                let warnings = Changes {
+                    borrow: Some(Borrow::From("LENDER".into())),
+                    concurrency: Some(3),
+                    ..Changes::default()
+                }
+                .apply(file, &me.id)?;
+                assert!(warnings.is_empty(), "{warnings:?}");
+                let c = file.connection_by_id(&me.id)?.unwrap();
+                assert_eq!(
+                    c.borrow_concurrency_from.as_deref(),
+                    Some(lender.id.as_str())
+                );
+                assert_eq!(c.concurrency, 3);
+                assert_eq!(file.effective_concurrency(c)?, 7);
+                // Another store's lender: allowed, with a warning.
+                let warnings = Changes {
+                    borrow: Some(Borrow::From("far".into())),
+                    ..Changes::default()
+                }
+                .apply(file, &me.id)?;
+                assert!(warnings[0].contains("zzz999"), "{warnings:?}");
+                assert_eq!(
+                    file.connection_by_id(&me.id)?
+                        .unwrap()
+                        .borrow_concurrency_from
+                        .as_deref(),
+                    Some(other_store.id.as_str())
+                );
+                // A cycle is refused by check() without changing anything.
+                let before = serde_json::to_string(&file.connections()?)?;
+                let cycle = Changes {
+                    borrow: Some(Borrow::From("me".into())),
+                    ..Changes::default()
+                };
+                assert!(cycle.check(file, &other_store.id).is_err());
+                assert_eq!(before, serde_json::to_string(&file.connections()?)?);
+                Changes {
+                    borrow: Some(Borrow::Stop),
+                    ..Changes::default()
+                }
+                .apply(file, &me.id)?;
+                assert!(
+                    file.connection_by_id(&me.id)?
+                        .unwrap()
+                        .borrow_concurrency_from
+                        .is_none()
+                );
+                Ok(())
+            })
+            .unwrap();
     }
 }

@@ -81,7 +81,7 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
         }
         IClientPick::Edited { name, edit } => {
             let current = file.require_iclient(&name)?;
-            let users = file.users_of_iclient(&current.id).len();
+            let users = file.users_of_iclient(&current.id)?.len();
             let updated = iclients::edit(ctx, current, edit)?;
             ctx.progress
                 .step(&format!("Updated iClient {:?}", updated.name));
@@ -100,10 +100,10 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
     let mut warnings = Vec::new();
     let saved = ctx.records.update(|file| {
         if let Some(id) = &conn.borrow_concurrency_from {
-            warnings.extend(file.lender_store_warning(&conn.store_hash, id));
+            warnings.extend(file.lender_store_warning(&conn.store_hash, id)?);
         }
         push_new(file, conn.clone())?;
-        warnings.extend(file.sibling_warnings(&conn));
+        warnings.extend(file.sibling_warnings(&conn)?);
         Ok(conn)
     });
     let conn = match saved {
@@ -153,9 +153,12 @@ pub enum Fault {
 /// walk-through can go back to the step at fault instead of losing the
 /// answers.
 pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault> {
-    let said = |f: crate::error::Failure| match f.hint {
-        Some(h) => format!("{}; {h}", f.message),
-        None => f.message,
+    let said = |e: anyhow::Error| {
+        let (_, message, hint) = crate::error::report(&e);
+        match hint {
+            Some(h) => format!("{message}; {h}"),
+            None => message,
+        }
     };
     let file = ctx.records.load().map_err(Fault::Other)?;
     file.check_connection_name_free(&plan.name, None)
@@ -190,7 +193,7 @@ pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault
         IClientPick::Existing(name) => {
             let ic = file
                 .require_iclient(name)
-                .map_err(|e| Fault::Other(e.into()))?;
+                .map_err(Fault::Other)?;
             (
                 ic.name.clone(),
                 ic.client_id.clone(),
@@ -200,7 +203,7 @@ pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault
         IClientPick::Edited { name, edit } => {
             let ic = file
                 .require_iclient(name)
-                .map_err(|e| Fault::Other(e.into()))?;
+                .map_err(Fault::Other)?;
             (
                 ic.name.clone(),
                 edit.client_id.clone().unwrap_or(ic.client_id.clone()),
@@ -213,13 +216,13 @@ pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault
         client_id: &client_id,
         callback_url: &callback_url,
     };
-    can_receive(&app, opts).map_err(|e| Fault::Callback(said(e)))
+    can_receive(&app, opts).map_err(|e| Fault::Callback(said(e.into())))
 }
 
 fn saved(ctx: &Context, id: &str) -> Result<Connection> {
     ctx.records
         .load()?
-        .connection_by_id(id)
+        .connection_by_id(id)?
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("the connection was deleted meanwhile"))
 }

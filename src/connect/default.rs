@@ -18,7 +18,7 @@ use super::trust;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
 use crate::fsutil::{self, Links};
-use crate::store::{Connection, RecordFile};
+use crate::store::{Connection, Tx};
 
 /// The file `bcconn use NAME` writes.
 pub const DOTFILE: &str = ".bcconn";
@@ -263,7 +263,7 @@ pub fn dotfile(ctx: &Context, dir: &Path) -> Result<Option<Dotfile>> {
 pub fn choose(
     ctx: &Context,
     given: Option<&str>,
-    file: &RecordFile,
+    file: &Tx,
 ) -> Result<Option<(String, Source)>> {
     if let Some(name) = given {
         return Ok(Some((name.to_string(), Source::Given)));
@@ -276,10 +276,10 @@ pub fn choose(
     {
         return Ok(Some((d.name.clone(), Source::File(d))));
     }
-    let global = file
-        .default_connection
-        .as_deref()
-        .and_then(|id| file.connection_by_id(id));
+    let global = match file.default_connection()? {
+        Some(id) => file.connection_by_id(&id)?,
+        None => None,
+    };
     Ok(global.map(|c| (c.name.clone(), Source::Global)))
 }
 
@@ -289,7 +289,7 @@ pub fn choose(
 pub fn resolve<'f>(
     ctx: &Context,
     given: Option<&str>,
-    file: &'f RecordFile,
+    file: &'f Tx,
 ) -> Result<(&'f Connection, Source)> {
     let Some((name, source)) = choose(ctx, given, file)? else {
         return Err(usage("no connection named, and no default connection is set")
@@ -310,13 +310,17 @@ pub fn resolve<'f>(
             }
             Ok((c, source))
         }
-        Err(e) if source == Source::Given => Err(e.into()),
+        Err(e) if source == Source::Given => Err(e),
         Err(e) => Err(usage(format!(
             "the default connection {} ({}) is not saved",
             shown(&name),
             source.describe()
         ))
-        .hint(e.hint.unwrap_or_else(|| "see `bcconn list`".into()))
+        .hint(
+            crate::error::report(&e)
+                .2
+                .unwrap_or_else(|| "see `bcconn list`".into()),
+        )
         .into()),
     }
 }
@@ -346,7 +350,7 @@ pub fn set_global(ctx: &Context, name: &str) -> Result<String> {
     ctx.records.update(|file| {
         let c = file.require_connection(name)?;
         let (id, name) = (c.id.clone(), c.name.clone());
-        file.default_connection = Some(id);
+        file.set_default_connection(Some(id))?;
         Ok(name)
     })
 }
@@ -355,14 +359,14 @@ pub fn set_global(ctx: &Context, name: &str) -> Result<String> {
 /// had, `None` when there was none.
 pub fn unset_global(ctx: &Context) -> Result<Option<String>> {
     ctx.records.update(|file| {
-        let name = file
-            .default_connection
-            .as_deref()
-            .map(|id| match file.connection_by_id(id) {
+        let name = match file.default_connection()? {
+            Some(id) => Some(match file.connection_by_id(&id)? {
                 Some(c) => c.name.clone(),
-                None => id.to_string(),
-            });
-        file.default_connection = None;
+                None => id,
+            }),
+            None => None,
+        };
+        file.set_default_connection(None)?;
         Ok(name)
     })
 }

@@ -23,7 +23,7 @@ use crate::env::Env;
 use crate::error::Failure;
 use crate::loopback::server::{self, BindError};
 use crate::secrets::{self, FileStore, StoreKind};
-use crate::store::{self, RecordFile, State};
+use crate::store::{self, Document, State};
 use crate::text::{outside, shell_word};
 
 /// How a check came out. Ordered: the worst verdict is the largest.
@@ -150,7 +150,6 @@ pub const ORPHAN_GRACE: Duration = Duration::from_secs(60);
 /// A secret store slower than this is reported.
 const SLOW_STORE: Duration = Duration::from_secs(1);
 
-const RECORDS_LOCK: &str = "bcconn.lock";
 const SECRETS_LOCK: &str = "secrets.lock";
 
 /// Runs every check, in the order they are shown.
@@ -279,48 +278,60 @@ fn symlink_note(path: &Path) -> String {
     }
 }
 
-fn records(ctx: &Context) -> (Finding, Option<RecordFile>) {
+fn records(ctx: &Context) -> (Finding, Option<Document>) {
     let path = ctx.records.path();
-    let bytes = match read_regular(&path) {
-        Ok(Some(bytes)) => bytes,
+    let subject = path.display().to_string();
+    let fail = |e: anyhow::Error| {
+        let e = crate::connect::explain(e);
+        let (_, message, hint) = crate::error::report(&e);
+        let mut finding = Finding::fail("records", message).subject(subject.clone());
+        finding.fix = Some(hint.unwrap_or_else(|| {
+            "move it away (bcconn then starts a new database), or restore a backup with `bcconn restore FILE`".into()
+        }));
+        (finding, None)
+    };
+    let (problems, schema) = match ctx.records.check() {
+        Ok(Some(found)) => found,
         Ok(None) => {
             return (
-                Finding::ok("records", "no record file yet (nothing saved)")
-                    .subject(path.display().to_string()),
-                Some(RecordFile::default()),
+                Finding::ok("records", "no database yet (nothing saved)").subject(subject.clone()),
+                Some(Document::default()),
             );
         }
-        Err(why) => {
-            return (
-                Finding::fail("records", why)
-                    .subject(path.display().to_string())
-                    .fix("move it away (bcconn then starts a new file), or point BCCONN_HOME elsewhere"),
-                None,
-            );
-        }
+        Err(e) => return fail(e),
     };
-    match store::parse(&bytes, &path) {
+    if let Some(first) = problems.first() {
+        let mut finding = Finding::fail(
+            "records",
+            format!(
+                "the integrity check found {} problem{}: {}",
+                problems.len(),
+                plural(problems.len()),
+                crate::text::outside(first, 200)
+            ),
+        )
+        .subject(subject.clone());
+        finding.fix = Some(
+            "restore a backup with `bcconn restore FILE`, or copy the records out with `bcconn export` and import them into a new home".into(),
+        );
+        return (finding, None);
+    }
+    match ctx.records.document() {
         Ok(file) => {
             let detail = format!(
-                "{} connection{}, {} iClient{} (format version {}){}",
+                "{} connection{}, {} iClient{} (schema version {schema}, integrity ok){}",
                 file.connections.len(),
                 plural(file.connections.len()),
                 file.iclients.len(),
                 plural(file.iclients.len()),
-                store::VERSION,
                 symlink_note(&path)
             );
             (
-                Finding::ok("records", detail).subject(path.display().to_string()),
+                Finding::ok("records", detail).subject(subject.clone()),
                 Some(file),
             )
         }
-        Err(f) => {
-            let mut finding =
-                Finding::fail("records", f.message).subject(path.display().to_string());
-            finding.fix = f.hint;
-            (finding, None)
-        }
+        Err(e) => fail(e),
     }
 }
 
@@ -331,9 +342,10 @@ fn plural(n: usize) -> &'static str {
 /// The files bcconn keeps under its home, and how private each must be.
 #[cfg(unix)]
 const FILES: &[(&str, Sensitivity)] = &[
-    ("bcconn.json", Sensitivity::Records),
+    ("bcconn.db", Sensitivity::Records),
+    ("bcconn.db-wal", Sensitivity::Records),
+    ("bcconn.db-shm", Sensitivity::Records),
     ("secrets.json", Sensitivity::Secrets),
-    (RECORDS_LOCK, Sensitivity::Lock),
     (SECRETS_LOCK, Sensitivity::Lock),
 ];
 
@@ -626,9 +638,8 @@ fn temp_files(home: &Path, fix: bool) -> Finding {
     }
     // While both locks are free no write runs, so every temp file is stale;
     // holding them keeps it so while they are removed.
-    let records = try_lock(&home.join(RECORDS_LOCK));
     let secrets = try_lock(&home.join(SECRETS_LOCK));
-    let idle = records.is_ok() && secrets.is_ok();
+    let idle = secrets.is_ok();
     let now = SystemTime::now();
     let stale: Vec<&(PathBuf, u64, SystemTime)> = temps
         .iter()
@@ -697,7 +708,7 @@ struct Named {
 }
 
 /// The secrets the records say live in `kind`, iClients first.
-fn named_in(file: &RecordFile, kind: StoreKind) -> Vec<Named> {
+fn named_in(file: &Document, kind: StoreKind) -> Vec<Named> {
     let iclients = file
         .iclients
         .iter()
@@ -711,13 +722,13 @@ fn named_in(file: &RecordFile, kind: StoreKind) -> Vec<Named> {
         .iter()
         .filter(|c| c.token_store == Some(kind))
         .map(|c| Named {
-            account: secrets::connection_account(&c.id),
+            account: c.token_account(),
             whose: format!("the token of {:?}", outside(&c.name, 64)),
         });
     iclients.chain(connections).collect()
 }
 
-fn secret_stores(ctx: &Context, file: Option<&RecordFile>) -> Vec<Finding> {
+fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut kinds: Vec<StoreKind> = Vec::new();
     let default = match ctx.env.secret_store_kind() {
@@ -887,11 +898,34 @@ fn list(items: &[&str], max: usize) -> String {
     text
 }
 
+/// File-store accounts the ledger lists as being written (not live yet).
+fn pending_secrets(ctx: &Context) -> HashSet<String> {
+    ctx.records
+        .ledger()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e.live && e.store == StoreKind::File.as_str())
+        .map(|e| e.account)
+        .collect()
+}
+
 /// Accounts in the secrets file that no record names as kept there.
-pub fn orphans<'a>(file: &RecordFile, accounts: impl Iterator<Item = &'a str>) -> Vec<String> {
+pub fn orphans<'a>(file: &Document, accounts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    orphans_except(file, accounts, &HashSet::new())
+}
+
+/// [`orphans`], leaving out `listed`: secrets the ledger says a write is
+/// saving (not live yet); the ledger's own cleanup removes those of killed
+/// runs.
+fn orphans_except<'a>(
+    file: &Document,
+    accounts: impl Iterator<Item = &'a str>,
+    listed: &HashSet<String>,
+) -> Vec<String> {
     let named: HashSet<String> = named_in(file, StoreKind::File)
         .into_iter()
         .map(|n| n.account)
+        .chain(listed.iter().cloned())
         .collect();
     accounts
         .filter(|a| !named.contains(*a))
@@ -899,7 +933,7 @@ pub fn orphans<'a>(file: &RecordFile, accounts: impl Iterator<Item = &'a str>) -
         .collect()
 }
 
-fn orphan_secrets(ctx: &Context, file: Option<&RecordFile>, fix: bool) -> Finding {
+fn orphan_secrets(ctx: &Context, file: Option<&Document>, fix: bool) -> Finding {
     const CHECK: &str = "orphan_secrets";
     let path = FileStore::new(&ctx.env.home).path();
     let subject = path.display().to_string();
@@ -928,7 +962,7 @@ fn orphan_secrets(ctx: &Context, file: Option<&RecordFile>, fix: bool) -> Findin
         )
         .subject(subject);
     };
-    let found = orphans(file, secrets.accounts());
+    let found = orphans_except(file, secrets.accounts(), &pending_secrets(ctx));
     if found.is_empty() {
         return Finding::ok(
             CHECK,
@@ -951,11 +985,8 @@ fn orphan_secrets(ctx: &Context, file: Option<&RecordFile>, fix: bool) -> Findin
     }
     let finding = Finding::warn(CHECK, detail).subject(subject);
     // A write saves a secret, then its record: a secret may look orphaned
-    // for a moment. No write may run (the records lock), and the secrets
-    // file must have been quiet for a while.
-    let Ok(_records_lock) = try_lock(&ctx.env.home.join(RECORDS_LOCK)) else {
-        return finding.fix("a bcconn command is writing the records; run `bcconn doctor --fix` again when it is done");
-    };
+    // for a moment. Such a secret is listed in the ledger by a live process
+    // (left out below), and the secrets file must have been quiet a while.
     let age = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .ok()
@@ -968,11 +999,11 @@ fn orphan_secrets(ctx: &Context, file: Option<&RecordFile>, fix: bool) -> Findin
         ));
     }
     // Again, from the records as they are now, under the lock.
-    let current = match ctx.records.load() {
+    let current = match ctx.records.document() {
         Ok(f) => f,
         Err(e) => return finding.fix(crate::error::report(&e).1),
     };
-    let found = orphans(&current, secrets.accounts());
+    let found = orphans_except(&current, secrets.accounts(), &pending_secrets(ctx));
     let store = match ctx.secrets(StoreKind::File) {
         Ok(s) => s,
         Err(e) => return finding.fix(crate::error::report(&e).1),
@@ -999,7 +1030,7 @@ fn orphan_secrets(ctx: &Context, file: Option<&RecordFile>, fix: bool) -> Findin
 
 // ---- the machine ------------------------------------------------------------
 
-fn callback_ports(file: Option<&RecordFile>) -> Vec<Finding> {
+fn callback_ports(file: Option<&Document>) -> Vec<Finding> {
     let Some(file) = file else {
         return vec![Finding::not_checked("callback_port")];
     };
@@ -1139,8 +1170,8 @@ fn is_executable(path: &Path) -> bool {
 // ---- the records --------------------------------------------------------------
 
 /// Groups of connections on the same app (client id) and store: the
-/// siblings of [`RecordFile::siblings_of`], found in one pass.
-pub fn sibling_groups(file: &RecordFile) -> Vec<Vec<&store::Connection>> {
+/// siblings of [`Document::siblings_of`], found in one pass.
+pub fn sibling_groups(file: &Document) -> Vec<Vec<&store::Connection>> {
     let mut groups: HashMap<(&str, &str), Vec<&store::Connection>> = HashMap::new();
     let mut order = Vec::new();
     let client_ids: HashMap<&str, &str> = file
@@ -1169,7 +1200,7 @@ pub fn sibling_groups(file: &RecordFile) -> Vec<Vec<&store::Connection>> {
         .collect()
 }
 
-fn siblings(file: &RecordFile) -> Vec<Finding> {
+fn siblings(file: &Document) -> Vec<Finding> {
     const CHECK: &str = "siblings";
     let groups = sibling_groups(file);
     if groups.is_empty() {
@@ -1194,7 +1225,12 @@ fn siblings(file: &RecordFile) -> Vec<Finding> {
                 }
                 _ => names.join(", "),
             };
-            let client_id = file.client_id_of(first).unwrap_or_default();
+            let client_id = first
+                .iclient_id
+                .as_deref()
+                .and_then(|id| file.iclients.iter().find(|i| i.id == id))
+                .map(|i| i.client_id.as_str())
+                .unwrap_or_default();
             Finding::warn(
                 CHECK,
                 format!(
@@ -1210,7 +1246,7 @@ fn siblings(file: &RecordFile) -> Vec<Finding> {
         .collect()
 }
 
-fn last_verified(file: &RecordFile, now: SystemTime) -> Finding {
+fn last_verified(file: &Document, now: SystemTime) -> Finding {
     const CHECK: &str = "last_verified";
     let authorized: Vec<&store::Connection> = file
         .connections
@@ -1475,7 +1511,7 @@ mod tests {
 
     #[test]
     fn sibling_groups_agree_with_siblings_of() {
-        let file = RecordFile {
+        let file = Document {
             iclients: vec![
                 iclient("i1", "cid", StoreKind::File),
                 iclient("i2", "cid", StoreKind::File),
@@ -1523,7 +1559,7 @@ mod tests {
         authorized.token_store = Some(StoreKind::File);
         let mut elsewhere = conn("b", Some("i1"), "abc123");
         elsewhere.token_store = Some(StoreKind::Os);
-        let file = RecordFile {
+        let file = Document {
             iclients: vec![
                 iclient("i1", "cid", StoreKind::File),
                 iclient("i2", "cid", StoreKind::Os),
@@ -1562,7 +1598,7 @@ mod tests {
         let mut never = conn("never", Some("i1"), "abc123");
         never.state = State::Authorized;
         let pending = conn("pending", Some("i1"), "abc123");
-        let file = RecordFile {
+        let file = Document {
             connections: vec![fresh.clone(), old, never, pending],
             ..Default::default()
         };
@@ -1571,7 +1607,7 @@ mod tests {
         assert!(f.detail.contains("\"old\" (61 days ago)"), "{}", f.detail);
         assert!(f.detail.contains("\"never\" (never)"), "{}", f.detail);
         assert!(!f.detail.contains("fresh") && !f.detail.contains("pending"));
-        let file = RecordFile {
+        let file = Document {
             connections: vec![fresh],
             ..Default::default()
         };

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use secrecy::SecretString;
 
-use super::commit::secret_then_record;
+use super::commit::{Slot, secret_then_record};
 use crate::context::Context;
 use crate::error::{Failure, usage};
 use crate::secrets::iclient_account;
@@ -91,19 +91,27 @@ pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
         extra: Default::default(),
     };
     let account = iclient_account(&iclient.id);
-    secret_then_record(ctx, secrets.as_ref(), &account, None, &new.secret, |file| {
-        // Checked again under the lock: another run may have taken the name.
-        file.check_iclient_name_free(&iclient.name, None)?;
-        file.iclients.push(iclient.clone());
-        Ok(iclient.clone())
-    })
+    secret_then_record(
+        ctx,
+        secrets.as_ref(),
+        &account,
+        Slot::Fresh,
+        None,
+        &new.secret,
+        |file| {
+            // Checked again under the lock: another run may have taken the name.
+            file.check_iclient_name_free(&iclient.name, None)?;
+            file.iclients_mut()?.push(iclient.clone());
+            Ok(iclient.clone())
+        },
+    )
 }
 
 /// Takes back an iClient this run saved (record, then secret), when what it
 /// was saved for failed. Best effort: it runs on an error path.
 pub fn take_back(ctx: &Context, ic: &IClient) {
     let _ = ctx.records.update(|file| {
-        file.iclients.retain(|c| c.id != ic.id);
+        file.iclients_mut()?.retain(|c| c.id != ic.id);
         Ok(())
     });
     let _ = ctx
@@ -134,13 +142,13 @@ impl IClientEdit {
 /// are authorized again.
 pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<IClient> {
     let id = current.id.clone();
-    let change_record = |file: &mut crate::store::RecordFile,
+    let change_record = |file: &mut crate::store::Tx,
                          secret_store: Option<crate::secrets::StoreKind>| {
         if let Some(new) = &change.rename {
             file.check_iclient_name_free(new, Some(&id))?;
         }
         let ic = file
-            .iclients
+            .iclients_mut()?
             .iter_mut()
             .find(|c| c.id == id)
             .ok_or_else(|| usage(format!("iClient {:?} was removed meanwhile", current.name)))?;
@@ -166,6 +174,7 @@ pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<ICl
                 ctx,
                 secrets.as_ref(),
                 &iclient_account(&current.id),
+                Slot::InPlace,
                 Some(current.secret_store),
                 secret,
                 |file| change_record(file, Some(secrets.kind())),
@@ -204,8 +213,12 @@ mod tests {
         let secret = store.get(&iclient_account(&saved.id)).unwrap().unwrap();
         assert_eq!(secret.expose_secret(), "s3cret");
         assert_eq!(saved.secret_store, StoreKind::Os);
-        let text = std::fs::read_to_string(ctx.records.path()).unwrap();
-        assert!(text.contains(&saved.id) && !text.contains("s3cret"));
+        // Nowhere in the database file (nor in its write-ahead log).
+        let mut bytes = std::fs::read(ctx.records.path()).unwrap();
+        bytes.extend(std::fs::read(ctx.records.path().with_extension("db-wal")).unwrap_or_default());
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains(&saved.id), "the record is saved");
+        assert!(!text.contains("s3cret"));
     }
 
     #[test]
@@ -216,7 +229,7 @@ mod tests {
         let err = save_new(&ctx, new("APP")).unwrap_err();
         assert!(err.to_string().contains("already exists"));
         let file = ctx.records.load().unwrap();
-        assert_eq!(file.iclients.len(), 1);
+        assert_eq!(file.iclients().unwrap().len(), 1);
         // Only the first iClient's secret is in the store.
         assert_eq!(store.len(), 1);
     }

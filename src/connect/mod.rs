@@ -39,3 +39,66 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()?)
 }
+
+/// A store error in a person's words: what happened, what to do, the exit
+/// code. Other errors pass through unchanged.
+pub fn explain(err: anyhow::Error) -> anyhow::Error {
+    use crate::error::{failure, usage};
+    use crate::store::StoreError;
+    let Some(e) = err.chain().find_map(|c| c.downcast_ref::<StoreError>()) else {
+        return err;
+    };
+    let msg = crate::text::outside(&e.to_string(), 400);
+    let f = match e {
+        StoreError::Busy { .. } => failure(format!("{msg}; nothing was changed")).hint(
+            "another bcconn is writing the records: try again; if it stays busy, `bcconn doctor` shows what holds it",
+        ),
+        StoreError::Newer { .. } => {
+            failure(msg).hint("upgrade bcconn; the database was left as it is")
+        }
+        StoreError::Unreadable { .. } | StoreError::BadRecord { .. } => failure(msg).hint(
+            "bcconn did not change it; restore a backup (`bcconn restore FILE`), move it away, or point BCCONN_HOME elsewhere",
+        ),
+        StoreError::Import { .. } => failure(msg).hint(
+            "the old record file was left as it is: fix it or move it away (the database is unchanged)",
+        ),
+        StoreError::NameTaken { name } => usage(format!(
+            "a record named {} already exists",
+            rules::shown(name)
+        ))
+        .hint("pick another name (names are unique ignoring case)"),
+        StoreError::NoHome => crate::fsutil::no_home(),
+        StoreError::Nested | StoreError::ReadOnly => failure(msg),
+        StoreError::Sqlite { .. } => {
+            failure(msg).hint("`bcconn doctor` checks the database")
+        }
+    };
+    f.into()
+}
+
+/// What the record store tells a person while it works.
+pub fn say_notice(progress: &dyn crate::seams::Progress, notice: crate::store::Notice) {
+    use crate::store::Notice;
+    match notice {
+        Notice::Waiting { holder } => progress.say(&format!(
+            "waiting for another bcconn to finish writing the records{} (up to {} s)…",
+            holder
+                .map(|p| format!(" (process {p})"))
+                .unwrap_or_default(),
+            crate::store::sqlite::BUSY_LIMIT.as_secs()
+        )),
+        Notice::RollbackJournal => progress.warn(
+            "the records are on a network filesystem, where SQLite's WAL mode does not work: using a rollback journal (readers may wait on writers)",
+        ),
+        Notice::Imported {
+            iclients,
+            connections,
+            kept_as,
+        } => progress.say(&format!(
+            "Moved the records into bcconn.db: {connections} connection{}, {iclients} iClient{}; the old file is kept as {}",
+            if connections == 1 { "" } else { "s" },
+            if iclients == 1 { "" } else { "s" },
+            kept_as.display()
+        )),
+    }
+}

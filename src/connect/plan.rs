@@ -12,7 +12,7 @@ use super::iclients::{IClientEdit, NewIClient};
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::usage;
-use crate::store::{AuthType, Connection, RecordFile};
+use crate::store::{AuthType, Connection, Tx};
 
 /// Which iClient a new connection uses.
 pub enum IClientPick {
@@ -114,7 +114,7 @@ impl Plan {
     }
 
     /// The record for this plan, checked against the current records.
-    pub fn connection(&self, iclient_id: Option<String>, file: &RecordFile) -> Result<Connection> {
+    pub fn connection(&self, iclient_id: Option<String>, file: &Tx) -> Result<Connection> {
         file.check_connection_name_free(&self.name, None)?;
         let borrow = match &self.borrow_from {
             Some(lender) => Some(file.check_borrow(None, &self.name, lender)?),

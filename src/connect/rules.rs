@@ -2,13 +2,15 @@
 //! gets when it does not: names are valid and unique ignoring case, names
 //! that do not exist get a suggestion, borrowing concurrency never cycles.
 //!
-//! These are methods of [`RecordFile`] (so call sites read
+//! These are methods of [`Tx`] (so call sites read
 //! `file.require_connection(name)`), written here rather than in `store/`
 //! because their hints name bcconn's commands and flags.
 
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::{Failure, usage};
-use crate::store::{Connection, IClient, MAX_NAME, RecordFile, same_name};
+use anyhow::Result;
+
+use crate::store::{Connection, Document, IClient, MAX_NAME, Tx, same_name};
 
 /// A name as shown in a message: quoted, unsafe characters escaped, and cut
 /// short, so a 10,000-character name (or one holding ESC) cannot flood or
@@ -105,28 +107,27 @@ pub fn validate_name(kind: &str, name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-impl RecordFile {
+impl Tx {
     /// The connection called `name`, or an error that lists what exists.
-    pub fn require_connection(&self, name: &str) -> Result<&Connection, Failure> {
-        self.connection(name).ok_or_else(|| {
-            not_found(
-                "connection",
-                name,
-                self.connections.iter().map(|c| c.name.as_str()),
-                "bcconn list",
-            )
-        })
+    pub fn require_connection(&self, name: &str) -> Result<&Connection> {
+        if let Some(c) = self.connection(name)? {
+            return Ok(c);
+        }
+        let names = self.connection_names()?;
+        Err(not_found("connection", name, names.iter().map(String::as_str), "bcconn list").into())
     }
 
-    pub fn require_iclient(&self, name: &str) -> Result<&IClient, Failure> {
-        self.iclient(name).ok_or_else(|| {
-            not_found(
-                "iClient",
-                name,
-                self.iclients.iter().map(|c| c.name.as_str()),
-                "bcconn iclient list",
-            )
-        })
+    pub fn require_iclient(&self, name: &str) -> Result<&IClient> {
+        if let Some(i) = self.iclient(name)? {
+            return Ok(i);
+        }
+        Err(not_found(
+            "iClient",
+            name,
+            self.iclients()?.iter().map(|c| c.name.as_str()),
+            "bcconn iclient list",
+        )
+        .into())
     }
 
     /// Refuses a connection name that is taken (case-insensitively), unless it
@@ -135,28 +136,16 @@ impl RecordFile {
         &self,
         name: &str,
         except: Option<&str>,
-    ) -> Result<(), Failure> {
+    ) -> Result<()> {
         validate_name("connection", name)?;
-        match self.connection(name) {
-            Some(c) if Some(c.id.as_str()) != except => Err(usage(format!(
-                "a connection named {:?} already exists",
-                c.name
-            ))
-            .hint("pick another name, or change that one with `bcconn edit` / `bcconn authorize`")),
-            _ => Ok(()),
-        }
+        let found = self.connection(name)?.map(|c| (c.id.as_str(), c.name.as_str()));
+        Ok(connection_name_free(found, except)?)
     }
 
-    pub fn check_iclient_name_free(&self, name: &str, except: Option<&str>) -> Result<(), Failure> {
+    pub fn check_iclient_name_free(&self, name: &str, except: Option<&str>) -> Result<()> {
         validate_name("iClient", name)?;
-        match self.iclient(name) {
-            Some(c) if Some(c.id.as_str()) != except => Err(usage(format!(
-                "an iClient named {:?} already exists",
-                c.name
-            ))
-            .hint("pick another name, or change that one with `bcconn iclient edit`")),
-            _ => Ok(()),
-        }
+        let found = self.iclient(name)?.map(|c| (c.id.as_str(), c.name.as_str()));
+        Ok(iclient_name_free(found, except)?)
     }
 
     /// Checks that the connection `borrower_id` (None: not saved yet) may
@@ -166,7 +155,7 @@ impl RecordFile {
         borrower_id: Option<&str>,
         borrower_name: &str,
         lender: &str,
-    ) -> Result<String, Failure> {
+    ) -> Result<String> {
         let itself = || {
             usage(format!(
                 "connection {} cannot borrow concurrency from itself",
@@ -177,33 +166,36 @@ impl RecordFile {
         // Checked before the lookup: a connection being created is not saved
         // yet, and "no connection named X" would hide the real mistake.
         if !borrower_name.is_empty() && same_name(lender, borrower_name) {
-            return Err(itself());
+            return Err(itself().into());
         }
-        let Some(lend) = self.connection(lender) else {
-            return Err(not_found("connection", lender, self.connections.iter().map(|c| c.name.as_str()), "bcconn list")
-                .hint("--borrow-concurrency-from takes the name of a saved connection (see `bcconn list`)"));
+        let Some(lend) = self.connection(lender)? else {
+            let names = self.connection_names()?;
+            return Err(not_found("connection", lender, names.iter().map(String::as_str), "bcconn list")
+                .hint("--borrow-concurrency-from takes the name of a saved connection (see `bcconn list`)")
+                .into());
         };
         if Some(lend.id.as_str()) == borrower_id {
-            return Err(itself());
+            return Err(itself().into());
         }
         // Walk the lender's chain; reaching the borrower means a cycle.
         if let Some(me) = borrower_id {
             let mut chain = vec![lend.name.clone()];
             let mut current = lend;
-            while let Some(next) = current
-                .borrow_concurrency_from
-                .as_deref()
-                .and_then(|id| self.connection_by_id(id))
-            {
+            while let Some(next) = match current.borrow_concurrency_from.as_deref() {
+                Some(id) => self.connection_by_id(id)?,
+                None => None,
+            } {
                 if next.id == me {
                     return Err(usage(format!(
                         "borrowing from {:?} would make a cycle: {borrower_name} -> {} -> {borrower_name}",
                         lend.name,
                         chain.join(" -> ")
                     ))
-                    .hint("borrow from a connection that does not itself borrow from this one"));
+                    .hint("borrow from a connection that does not itself borrow from this one")
+                    .into());
                 }
-                if chain.len() > self.connections.len() {
+                // A hand-made cycle that does not pass the borrower.
+                if chain.iter().any(|n| n == &next.name) || chain.len() > 10_000 {
                     break;
                 }
                 chain.push(next.name.clone());
@@ -216,13 +208,13 @@ impl RecordFile {
     /// The warning for a connection that shares its app and store with
     /// others (BigCommerce keeps one token per app and store): one line,
     /// however many there are.
-    pub fn sibling_warnings(&self, c: &Connection) -> Option<String> {
+    pub fn sibling_warnings(&self, c: &Connection) -> Result<Option<String>> {
         let siblings: Vec<&str> = self
-            .siblings_of(c)
+            .siblings_of(c)?
             .iter()
             .map(|s| s.name.as_str())
             .collect();
-        match siblings.len() {
+        Ok(match siblings.len() {
             0 => None,
             1 => Some(format!(
                 "{} uses the same app and store as {}: BigCommerce keeps one token per app and store, so authorizing either ends the other's token",
@@ -234,18 +226,60 @@ impl RecordFile {
                 few_names(&siblings),
                 shown(&c.name)
             )),
-        }
+        })
     }
 
     /// A warning when a connection for `hash` borrows from one for another store.
-    pub fn lender_store_warning(&self, hash: &StoreHash, lender_id: &str) -> Option<String> {
-        let lender = self.connection_by_id(lender_id)?;
-        (&lender.store_hash != hash).then(|| {
+    pub fn lender_store_warning(&self, hash: &StoreHash, lender_id: &str) -> Result<Option<String>> {
+        let Some(lender) = self.connection_by_id(lender_id)? else {
+            return Ok(None);
+        };
+        Ok((&lender.store_hash != hash).then(|| {
             format!(
                 "{:?} is for store {}, not {hash}: the two will share one concurrency pool",
                 lender.name, lender.store_hash
             )
-        })
+        }))
+    }
+}
+
+/// The walk-through checks names against every record in memory.
+impl Document {
+    pub fn check_connection_name_free(&self, name: &str, except: Option<&str>) -> Result<(), Failure> {
+        validate_name("connection", name)?;
+        connection_name_free(
+            self.connection(name).map(|c| (c.id.as_str(), c.name.as_str())),
+            except,
+        )
+    }
+
+    pub fn check_iclient_name_free(&self, name: &str, except: Option<&str>) -> Result<(), Failure> {
+        validate_name("iClient", name)?;
+        iclient_name_free(
+            self.iclient(name).map(|c| (c.id.as_str(), c.name.as_str())),
+            except,
+        )
+    }
+}
+
+/// `found` is the (id, name) holding the name; `except` an id allowed to.
+fn connection_name_free(found: Option<(&str, &str)>, except: Option<&str>) -> Result<(), Failure> {
+    match found {
+        Some((id, name)) if Some(id) != except => Err(usage(format!(
+            "a connection named {name:?} already exists"
+        ))
+        .hint("pick another name, or change that one with `bcconn edit` / `bcconn authorize`")),
+        _ => Ok(()),
+    }
+}
+
+fn iclient_name_free(found: Option<(&str, &str)>, except: Option<&str>) -> Result<(), Failure> {
+    match found {
+        Some((id, name)) if Some(id) != except => Err(usage(format!(
+            "an iClient named {name:?} already exists"
+        ))
+        .hint("pick another name, or change that one with `bcconn iclient edit`")),
+        _ => Ok(()),
     }
 }
 
@@ -293,11 +327,11 @@ mod tests {
         }
     }
 
-    fn file(conns: Vec<Connection>) -> RecordFile {
-        RecordFile {
+    fn file(conns: Vec<Connection>) -> Tx {
+        Tx::from_document(crate::store::Document {
             connections: conns,
             ..Default::default()
-        }
+        })
     }
 
     #[test]
@@ -310,7 +344,7 @@ mod tests {
         assert!(
             f.check_borrow(Some("id-a"), "a", "A")
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("itself")
         );
         // A connection not saved yet is told it names itself, not that the
@@ -318,20 +352,20 @@ mod tests {
         assert!(
             f.check_borrow(None, "new", "NEW")
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("itself")
         );
         assert!(
             f.check_borrow(None, "new", "zzz")
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("no connection named")
         );
-        let cyc = f.check_borrow(Some("id-a"), "a", "c").unwrap_err();
+        let cyc = f.check_borrow(Some("id-a"), "a", "c").unwrap_err().to_string();
         assert!(
-            cyc.message.contains("cycle") && cyc.message.contains("c -> b"),
+            cyc.contains("cycle") && cyc.contains("c -> b"),
             "{}",
-            cyc.message
+            cyc
         );
         assert_eq!(f.check_borrow(None, "new", "c").unwrap(), "id-c");
     }
@@ -365,12 +399,12 @@ mod tests {
         let e = validate_name("connection", &huge).unwrap_err();
         assert!(e.message.len() < 200, "{}", e.message);
         let f = file(vec![conn("a", 1, None)]);
-        let e = f.require_connection(&huge).unwrap_err();
-        assert!(e.message.len() < 200, "{}", e.message);
+        let e = f.require_connection(&huge).unwrap_err().to_string();
+        assert!(e.len() < 200, "{e}");
         assert!(
             !f.require_connection("\u{1b}[31m")
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains('\u{1b}')
         );
         let f = file(vec![conn("Acme", 1, None)]);

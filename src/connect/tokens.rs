@@ -19,7 +19,7 @@ use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
 use crate::secrets::connection_account;
-use crate::store::{self, Connection, RecordFile, State};
+use crate::store::{self, Connection, Tx, State};
 use crate::text::shell_word;
 
 /// Why a connection's token cannot be had.
@@ -57,7 +57,7 @@ pub fn token_for(ctx: &Context, c: &Connection) -> Result<SecretString, NoToken>
 
 impl NoToken {
     /// The error a command that needs the token reports.
-    pub fn into_error(self, c: &Connection, file: &RecordFile) -> anyhow::Error {
+    pub fn into_error(self, c: &Connection, file: &Tx) -> anyhow::Error {
         let again = format!(
             "authorize it again with `bcconn authorize {}`",
             shell_word(&c.name)
@@ -67,7 +67,7 @@ impl NoToken {
                 let by = c
                     .superseded_by
                     .as_deref()
-                    .and_then(|id| file.connection_by_id(id))
+                    .and_then(|id| file.connection_by_id(id).ok().flatten())
                     .map(|s| format!(" by {:?}", s.name))
                     .unwrap_or_default();
                 failure(format!(
@@ -306,16 +306,15 @@ fn verify(
 }
 
 /// Records what a 401 taught: the connection's token is dead. Only when the
-/// token that got the 401 is still the one on record (`authorized_at` as the
+/// token that got the 401 is still the one on record (its generation as the
 /// caller saw it): a re-authorization meanwhile has a new, good token.
 /// Returns whether it was recorded.
 pub fn mark_invalid(ctx: &Context, seen: &Connection, why: &str) -> Result<bool> {
     let why = crate::text::outside(why, 200);
     ctx.records.update(|file| {
         let Some(c) = file
-            .connections
-            .iter_mut()
-            .find(|c| c.id == seen.id && c.authorized_at == seen.authorized_at)
+            .connection_by_id_mut(&seen.id)?
+            .filter(|c| c.token_generation == seen.token_generation)
         else {
             return Ok(false);
         };

@@ -13,28 +13,29 @@ use super::runtime;
 use crate::bigcommerce::client::Client;
 use crate::context::Context;
 use crate::pool::{self, PoolId, Pools};
-use crate::store::{Connection, RecordFile};
+use crate::store::{Connection, Tx};
 
 /// A connection's pool: its lender chain's root (the pool owner), at the
 /// level the connection really runs with.
-pub fn pool_of(file: &RecordFile, c: &Connection) -> PoolId {
+pub fn pool_of(file: &Tx, c: &Connection) -> Result<PoolId> {
     let mut owner = c;
-    for _ in 0..file.connections.len() {
-        match owner
-            .borrow_concurrency_from
-            .as_deref()
-            .and_then(|id| file.connection_by_id(id))
-        {
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = owner.borrow_concurrency_from.as_deref() {
+        // A hand-made cycle stops the walk.
+        if !seen.insert(id.to_string()) {
+            break;
+        }
+        match file.connection_by_id(id)? {
             Some(lender) if lender.id != c.id => owner = lender,
             _ => break,
         }
     }
-    PoolId {
+    Ok(PoolId {
         store: owner.store_hash.as_str().to_string(),
         owner: owner.id.clone(),
         owner_name: owner.name.clone(),
-        level: file.effective_concurrency(c).max(1),
-    }
+        level: file.effective_concurrency(c)?.max(1),
+    })
 }
 
 /// The HTTP client for the store API.
@@ -71,7 +72,7 @@ pub fn notes() -> (UnboundedSender<String>, UnboundedReceiver<String>) {
 pub fn client(
     ctx: &Context,
     http: &reqwest::Client,
-    file: &RecordFile,
+    file: &Tx,
     c: &Connection,
     token: SecretString,
     pools: Arc<dyn Pools>,
@@ -84,7 +85,7 @@ pub fn client(
         c.store_hash.clone(),
         token,
         pools,
-        pool_of(file, c),
+        pool_of(file, c)?,
         notes,
     )
 }
@@ -135,7 +136,7 @@ mod tests {
 
     #[test]
     fn borrowers_share_the_owners_pool() {
-        let file = RecordFile {
+        let file = Tx::from_document(crate::store::Document {
             connections: vec![
                 conn("a", 2, None),
                 conn("b", 5, Some("a")),
@@ -143,8 +144,8 @@ mod tests {
                 conn("d", 3, None),
             ],
             ..Default::default()
-        };
-        let p = |n: &str| pool_of(&file, file.connection(n).unwrap());
+        });
+        let p = |n: &str| pool_of(&file, file.connection(n).unwrap().unwrap()).unwrap();
         assert_eq!(p("a"), p("b"));
         assert_eq!(p("a"), p("c"));
         assert_eq!(p("c").level, 2);
@@ -154,10 +155,10 @@ mod tests {
 
     #[test]
     fn a_hand_made_cycle_ends() {
-        let file = RecordFile {
+        let file = Tx::from_document(crate::store::Document {
             connections: vec![conn("a", 2, Some("b")), conn("b", 4, Some("a"))],
             ..Default::default()
-        };
-        let _ = pool_of(&file, file.connection("a").unwrap());
+        });
+        let _ = pool_of(&file, file.connection("a").unwrap().unwrap()).unwrap();
     }
 }

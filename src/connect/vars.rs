@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::tokens::token_for;
 use crate::context::Context;
-use crate::store::{Connection, RecordFile};
+use crate::store::{Connection, Tx};
 
 /// Which shell `bcconn env` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum Shell {
 /// `BIGCOMMERCE_CLIENT_ID`.
 pub fn variables(
     ctx: &Context,
-    file: &RecordFile,
+    file: &Tx,
     c: &Connection,
 ) -> Result<Vec<(&'static str, SecretString)>> {
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, file))?;
@@ -37,7 +37,7 @@ pub fn variables(
             SecretString::from(format!("{}/stores/{hash}", ctx.env.api_url)),
         ),
     ];
-    if let Some(id) = file.client_id_of(c) {
+    if let Some(id) = file.client_id_of(c)? {
         vars.push(("BIGCOMMERCE_CLIENT_ID", SecretString::from(id.to_string())));
     }
     Ok(vars)

@@ -92,9 +92,19 @@ pub fn iclient_account(id: &str) -> String {
     format!("iclient/{id}")
 }
 
-/// The account name of a connection's access token.
+/// The account name of a connection's access token of generation 0 (the
+/// key of versions before token generations).
 pub fn connection_account(id: &str) -> String {
     format!("connection/{id}")
+}
+
+/// The account name of a connection's access token of generation `generation`:
+/// `connection/<id>/g<N>`, and `connection/<id>` for generation 0.
+pub fn token_account(id: &str, generation: u64) -> String {
+    match generation {
+        0 => connection_account(id),
+        n => format!("connection/{id}/g{n}"),
+    }
 }
 
 /// What `account` holds in `store` now, if the record says its secret lives

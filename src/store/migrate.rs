@@ -1,12 +1,20 @@
-//! Reading record files written by older versions of bcconn.
+//! Documents written by older versions of bcconn, and the move of the old
+//! record file into the database.
 //!
-//! Each step takes the file from version N to N+1 as JSON, so a step only
-//! knows two neighbouring shapes. Files are migrated in memory as they are
-//! read; the next write saves the current version.
+//! Each step takes a document from version N to N+1 as JSON, so a step only
+//! knows two neighbouring shapes. The record file of versions before the
+//! database (`bcconn.json`) is imported once, in one transaction, kept as
+//! `bcconn.json.imported`, and replaced by a stub that older versions refuse.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{RecordFile, VERSION};
+use super::{
+    BackendTx, Connection, Document, Filter, Notice, OLD_FILE, Records, State,
+    StoreError, VERSION, name_key,
+};
 
 /// One step: the file as version N (the index + 1) becomes version N+1.
 type Step = fn(&mut Value);
@@ -21,7 +29,7 @@ const STEPS: [Step; (VERSION - 1) as usize] = [v1_to_v2];
 fn v1_to_v2(_file: &mut Value) {}
 
 /// Migrates a file of version `from` (1 <= from < VERSION) to the current shape.
-pub fn to_current(bytes: &[u8], from: u64) -> Result<RecordFile, serde_json::Error> {
+pub fn to_current(bytes: &[u8], from: u64) -> Result<Document, serde_json::Error> {
     let mut value: Value = serde_json::from_slice(bytes)?;
     // Steps index into the file as an object; anything else would panic
     // there (found by fuzzing).
@@ -33,6 +41,221 @@ pub fn to_current(bytes: &[u8], from: u64) -> Result<RecordFile, serde_json::Err
     }
     value["version"] = Value::from(VERSION);
     serde_json::from_value(value)
+}
+
+/// The stub left where `bcconn.json` was: a format version older builds
+/// do not read, so they say "written by a newer bcconn" instead of showing
+/// no connections.
+pub const STUB: &str = "{\n  \"version\": 3,\n  \"iclients\": [],\n  \"connections\": [],\n  \"moved_to\": \"bcconn.db\"\n}\n";
+
+/// FNV-1a over the bytes: marks which old file an import came from, so a
+/// run killed after the import's commit finishes the move without
+/// importing twice.
+fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{}:{h:016x}", bytes.len())
+}
+
+/// Imports `bcconn.json` into the database when it is there and is not the
+/// stub. The import is one transaction; the file is then kept as
+/// `bcconn.json.imported` and the stub written in its place.
+pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
+    let old = records.dir().join(OLD_FILE);
+    let bytes = match crate::fsutil::read_regular(&old) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            return Err(StoreError::Import {
+                path: old,
+                detail: format!("{e:#}"),
+            });
+        }
+    };
+    if bytes == STUB.as_bytes() || is_stub(&bytes) {
+        return Ok(());
+    }
+    let doc = super::parse(&bytes, &old).map_err(|f| StoreError::Import {
+        path: old.clone(),
+        detail: f.message,
+    })?;
+    let mark = fingerprint(&bytes);
+    let backend = records.begin(true)?.expect("a write transaction has a database");
+    let done = backend.local("imported_from")?;
+    let (iclients, connections) = (doc.iclients.len(), doc.connections.len());
+    if done.as_deref() != Some(mark.as_str()) {
+        let (_, existing) = backend.count()?;
+        if existing > 0 || done.is_some() {
+            return Err(StoreError::Import {
+                path: old,
+                detail: "the database already holds records; merge it with `bcconn import` or move it away".into(),
+            });
+        }
+        let default = doc.default_connection.clone();
+        apply(backend.as_ref(), doc, Mode::Exact)?;
+        backend.set_local("default_connection", default.as_deref())?;
+        backend.set_local("imported_from", Some(&mark))?;
+        backend.commit()?;
+    } else {
+        drop(backend);
+    }
+    let kept = free_name(&old);
+    let moved = std::fs::rename(&old, &kept)
+        .and_then(|()| crate::fsutil::write_atomic(&old, STUB.as_bytes()).map_err(std::io::Error::other));
+    if let Err(e) = moved {
+        return Err(StoreError::Import {
+            path: old,
+            detail: format!("imported, but the old file could not be moved aside: {e}"),
+        });
+    }
+    (records.sink.borrow())(Notice::Imported {
+        iclients,
+        connections,
+        kept_as: kept,
+    });
+    Ok(())
+}
+
+fn is_stub(bytes: &[u8]) -> bool {
+    bytes.len() < 4096
+        && serde_json::from_slice::<Value>(bytes)
+            .ok()
+            .is_some_and(|v| v.get("moved_to").is_some())
+}
+
+/// `bcconn.json.imported`, or `.imported.2`, ... when that exists.
+fn free_name(old: &Path) -> PathBuf {
+    let base = format!("{}.imported", old.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = PathBuf::from(format!("{base}.{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// How a document's records are taken in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// As they are (the old record file: its secrets are in place).
+    Exact,
+    /// Without secrets: connections come in `pending`; a name taken
+    /// already is refused, or its record replaced when `replace`.
+    Fresh { replace: bool },
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub iclients_added: Vec<String>,
+    pub iclients_replaced: Vec<String>,
+    pub connections_added: Vec<String>,
+    pub connections_replaced: Vec<String>,
+}
+
+/// Takes in a document's records in the caller's transaction. Ids are
+/// kept; one that another record holds is replaced by a fresh one (and
+/// references to it follow). A name clash is refused unless replacing, and
+/// a replaced record keeps its id, so what refers to it still does.
+pub fn apply(b: &dyn BackendTx, doc: Document, mode: Mode) -> Result<Report, StoreError> {
+    let replace = matches!(mode, Mode::Fresh { replace: true });
+    let mut report = Report::default();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut seen_names: HashMap<String, String> = HashMap::new();
+    // Two records of one kind with one name inside the document itself.
+    let mut once = |kind: &str, name: &str| -> Result<(), StoreError> {
+        if let Some(first) = seen_names.insert(format!("{kind}/{}", name_key(name)), name.to_string()) {
+            return Err(StoreError::Import {
+                path: PathBuf::new(),
+                detail: format!("it holds two {kind}s named {first:?} and {name:?} (names are unique ignoring case)"),
+            });
+        }
+        Ok(())
+    };
+    let existing_iclients = b.iclients(Filter::All)?;
+    for mut ic in doc.iclients {
+        once("iClient", &ic.name)?;
+        let key = name_key(&ic.name);
+        let clash = existing_iclients.iter().find(|e| name_key(&e.name) == key);
+        let taken_id = existing_iclients.iter().any(|e| e.id == ic.id);
+        let new_id = match clash {
+            Some(e) if mode == Mode::Exact || !replace => {
+                return Err(StoreError::NameTaken { name: e.name.clone() });
+            }
+            Some(e) => {
+                report.iclients_replaced.push(ic.name.clone());
+                e.id.clone()
+            }
+            None if taken_id => super::new_id(),
+            None => {
+                report.iclients_added.push(ic.name.clone());
+                ic.id.clone()
+            }
+        };
+        ids.insert(ic.id.clone(), new_id.clone());
+        ic.id = new_id;
+        b.put_iclient(&ic, &key)?;
+    }
+    let mut conns: Vec<Connection> = doc.connections;
+    for c in &conns {
+        once("connection", &c.name)?;
+    }
+    let mut replaced_ids: HashMap<String, String> = HashMap::new();
+    for c in &conns {
+        let key = name_key(&c.name);
+        let by_name = b.connections(Filter::NameKey(&key))?;
+        if let Some(e) = by_name.first() {
+            if mode == Mode::Exact || !replace {
+                return Err(StoreError::NameTaken { name: e.name.clone() });
+            }
+            replaced_ids.insert(c.id.clone(), e.id.clone());
+            report.connections_replaced.push(c.name.clone());
+        } else {
+            if !b.connections(Filter::Id(&c.id))?.is_empty() {
+                replaced_ids.insert(c.id.clone(), super::new_id());
+            }
+            report.connections_added.push(c.name.clone());
+        }
+    }
+    let map = |id: &str| replaced_ids.get(id).cloned().unwrap_or_else(|| id.to_string());
+    for c in &mut conns {
+        c.id = map(&c.id);
+        c.borrow_concurrency_from = c.borrow_concurrency_from.as_deref().map(map);
+        c.superseded_by = c.superseded_by.as_deref().map(map);
+        c.iclient_id = c
+            .iclient_id
+            .as_deref()
+            .map(|i| ids.get(i).cloned().unwrap_or_else(|| i.to_string()));
+        if matches!(mode, Mode::Fresh { .. }) {
+            forget_token(c);
+        }
+        b.put_connection(c, &name_key(&c.name))?;
+    }
+    if mode == Mode::Exact || !doc.extra.is_empty() {
+        let mut extra = b.document_extra()?;
+        extra.extend(doc.extra);
+        b.set_document_extra(&extra)?;
+    }
+    Ok(report)
+}
+
+/// What a connection imported without its token cannot keep.
+fn forget_token(c: &mut Connection) {
+    c.state = State::Pending;
+    c.token_store = None;
+    c.authorized_at = None;
+    c.last_verified_at = None;
+    c.granted_scopes = None;
+    c.user = None;
+    c.owner = None;
+    c.superseded_by = None;
+    c.last_error = None;
+    c.last_error_at = None;
+    c.token_generation = 0;
 }
 
 #[cfg(test)]

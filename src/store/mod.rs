@@ -1,344 +1,934 @@
-//! The record file: loading, locking, atomic saving, migrating older
-//! versions, and lookups (names match ignoring case; the concurrency-borrowing
-//! graph). The rules a change must obey, with the hints a person gets, are
-//! the connection core's (`crate::connect::rules`).
+//! The records: iClients and connections, behind one small interface.
+//!
+//! [`Records`] opens the store (SQLite by default, [`sqlite::Sqlite`]) and
+//! hands out [`Tx`], a lazy view of the records: it reads the rows a command
+//! asks for (by name through an index, by id, by lender, by store) and keeps
+//! them, so `show` or `rename` touch a few rows whatever the number of
+//! connections. A [`Records::update`] is one write transaction: the rows it
+//! changed are written when the closure returns `Ok`, nothing otherwise.
+//! The rules a change must obey, with the hints a person gets, are the
+//! connection core's (`crate::connect::rules`).
 
+pub mod error;
+pub mod ledger;
 pub mod migrate;
 pub mod schema;
-pub mod summary;
+pub mod sqlite;
 pub mod view;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::Result;
+use elsa::FrozenMap;
+use serde_json::{Map, Value};
 
 use crate::error::{Failure, failure};
-use crate::fsutil;
-use crate::secrets::{FileStore, StoreKind, connection_account, iclient_account};
+pub use error::StoreError;
+pub use ledger::LedgerEntry;
 pub use schema::*;
 
-const FILE_NAME: &str = "bcconn.json";
-const LOCK_NAME: &str = "bcconn.lock";
+/// The database's file name under the home.
+pub const DB_NAME: &str = "bcconn.db";
+/// The record file of versions before the database.
+pub const OLD_FILE: &str = "bcconn.json";
 /// The longest name a record may have, in characters.
 pub const MAX_NAME: usize = 64;
 
-/// The record file under one home directory.
-pub struct Records {
-    dir: PathBuf,
-    /// Unit tests: make the file write fail after the change was accepted.
-    #[cfg(test)]
-    fail_writes: std::cell::Cell<bool>,
-    /// The records lock while this process holds it; `depth` counts the
-    /// nested holders (a transaction, and the update inside it).
-    held: RefCell<Option<File>>,
-    depth: Cell<usize>,
+/// Which rows a query wants.
+#[derive(Clone, Copy, Debug)]
+pub enum Filter<'a> {
+    All,
+    Id(&'a str),
+    /// A name folded with [`name_key`].
+    NameKey(&'a str),
+    /// Connections that use this iClient id.
+    IClient(&'a str),
+    /// Connections for this store hash.
+    Store(&'a str),
+    /// Connections that borrow concurrency from this connection id.
+    BorrowingFrom(&'a str),
+    /// iClients holding this client id.
+    ClientId(&'a str),
 }
 
-/// Keeps the records lock held; the last one dropped releases it.
-pub struct Held<'a>(&'a Records);
+/// What `list` shows of one connection, borrowed from the database's row.
+pub struct ListRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub store_hash: &'a str,
+    pub auth_type: &'a str,
+    pub state: &'a str,
+    pub iclient_id: Option<&'a str>,
+    pub iclient_name: Option<&'a str>,
+    pub first_scope: Option<&'a str>,
+    pub scope_count: usize,
+    pub concurrency: u8,
+    pub borrow_from: Option<&'a str>,
+}
 
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        let depth = self.0.depth.get() - 1;
-        self.0.depth.set(depth);
-        if depth == 0 {
-            self.0.held.borrow_mut().take();
-        }
-    }
+/// Things the store tells the person, in words the caller chooses.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// Waiting on another process's write (its pid when known).
+    Waiting { holder: Option<u32> },
+    /// WAL does not work here; a rollback journal is used (said once).
+    RollbackJournal,
+    /// The old record file was imported.
+    Imported {
+        iclients: usize,
+        connections: usize,
+        kept_as: PathBuf,
+    },
+}
+
+/// A record store: SQLite now, a shared engine later.
+pub trait Backend {
+    fn path(&self) -> &Path;
+    fn exists(&self) -> bool;
+    /// A transaction: `write` takes the write lock at once (`BEGIN
+    /// IMMEDIATE`); a read sees each query's latest committed state. `None`
+    /// for a read when there is no database yet.
+    fn begin(&self, write: bool, sink: &Rc<dyn Fn(Notice)>)
+    -> Result<Option<Box<dyn BackendTx>>, StoreError>;
+}
+
+/// One transaction's queries and writes.
+pub trait BackendTx {
+    fn connections(&self, filter: Filter<'_>) -> Result<Vec<Connection>, StoreError>;
+    fn iclients(&self, filter: Filter<'_>) -> Result<Vec<IClient>, StoreError>;
+    fn connection_names(&self) -> Result<Vec<String>, StoreError>;
+    /// (iClients, connections).
+    fn count(&self) -> Result<(u64, u64), StoreError>;
+    fn list_rows(
+        &self,
+        each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>,
+    ) -> Result<(), StoreError>;
+    /// Every connection in order, one at a time (never all in memory).
+    fn each_connection(
+        &self,
+        each: &mut dyn FnMut(Connection) -> std::io::Result<()>,
+    ) -> Result<(), StoreError>;
+    fn put_connection(&self, c: &Connection, name_key: &str) -> Result<(), StoreError>;
+    fn delete_connection(&self, id: &str) -> Result<(), StoreError>;
+    fn put_iclient(&self, i: &IClient, name_key: &str) -> Result<(), StoreError>;
+    fn delete_iclient(&self, id: &str) -> Result<(), StoreError>;
+    /// Personal settings (never exported, never shared).
+    fn local(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_local(&self, key: &str, value: Option<&str>) -> Result<(), StoreError>;
+    /// Top-level fields of an imported document this version does not know.
+    fn document_extra(&self) -> Result<Map<String, Value>, StoreError>;
+    fn set_document_extra(&self, extra: &Map<String, Value>) -> Result<(), StoreError>;
+    fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError>;
+    fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError>;
+    fn ledger_remove(&self, store: &str, account: &str) -> Result<(), StoreError>;
+    /// Problems an integrity check found (empty: none).
+    fn check(&self) -> Result<Vec<String>, StoreError>;
+    fn schema(&self) -> Result<i64, StoreError>;
+    /// A consistent copy of the whole database.
+    fn backup_to(&self, to: &Path) -> Result<(), StoreError>;
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// The key names are unique by: Unicode lowercase, so "Acme" and "acme"
+/// are one name (computed here, so every engine agrees).
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The records under one home directory.
+pub struct Records {
+    dir: PathBuf,
+    backend: Box<dyn Backend>,
+    sink: RefCell<Rc<dyn Fn(Notice)>>,
+    /// A write transaction of this store is open in this process.
+    writing: Cell<bool>,
+    /// The old record file was looked at in this process.
+    imported: Cell<bool>,
+    /// Unit tests: make the commit fail after the change was accepted.
+    #[cfg(test)]
+    fail_writes: Cell<bool>,
 }
 
 impl Records {
     pub fn new(dir: &Path) -> Self {
         Records {
             dir: dir.to_path_buf(),
+            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME))),
+            sink: RefCell::new(Rc::new(|_| {})),
+            writing: Cell::new(false),
+            imported: Cell::new(false),
             #[cfg(test)]
-            fail_writes: std::cell::Cell::new(false),
-            held: RefCell::new(None),
-            depth: Cell::new(0),
+            fail_writes: Cell::new(false),
         }
     }
 
-    /// Unit tests: from now on, writes fail after the change (or work again).
+    /// Where notices go (the caller words them).
+    pub fn on_notice(&self, sink: impl Fn(Notice) + 'static) {
+        *self.sink.borrow_mut() = Rc::new(sink);
+    }
+
+    /// Unit tests: from now on, commits fail after the change (or work again).
     #[cfg(test)]
     pub fn fail_writes(&self, fail: bool) {
         self.fail_writes.set(fail);
     }
 
+    /// The database file.
     pub fn path(&self) -> PathBuf {
-        self.dir.join(FILE_NAME)
+        self.backend.path().to_path_buf()
     }
 
-    fn check_home(&self) -> Result<(), Failure> {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn check_home(&self) -> Result<(), StoreError> {
         if self.dir.is_absolute() {
             Ok(())
         } else {
-            Err(fsutil::no_home())
+            Err(StoreError::NoHome)
         }
     }
 
-    /// Reads the records without locking: writers replace the file by rename,
-    /// so a reader always sees a whole file. A missing file is an empty one.
-    pub fn load(&self) -> Result<RecordFile> {
-        match self.read_bytes()? {
-            Some(bytes) => parse(&bytes, &self.path()).map_err(Into::into),
-            None => Ok(RecordFile::default()),
-        }
-    }
-
-    /// The record file's bytes; `None` when there is no file yet. Only a
-    /// regular file (or a symlink to one) is read, and no more of it than
-    /// it states (a link to a `/proc` file reads without end).
-    pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
+    fn begin(&self, write: bool) -> Result<Option<Box<dyn BackendTx>>, StoreError> {
         self.check_home()?;
-        crate::fsutil::read_regular(&self.path())
-    }
-
-    /// `list`'s table (`None`: no file yet), without reading the whole
-    /// file when it is in bcconn's own layout.
-    pub fn table(&self) -> Result<Option<summary::Table>> {
-        self.check_home()?;
-        summary::Table::read(&self.path())
-    }
-
-    /// Holds the records lock until the guard is dropped. Updates inside
-    /// (in this process) reuse it, so a secret and the record that names it
-    /// are written under one lock: the orphan cleanup of a concurrent
-    /// writer never sees the secret without its record.
-    pub fn hold(&self) -> Result<Held<'_>> {
-        self.check_home()?;
-        if self.depth.get() == 0 {
-            fsutil::ensure_private_dir(&self.dir)?;
-            let lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
-            *self.held.borrow_mut() = Some(lock);
+        if write {
+            crate::fsutil::ensure_private_dir(&self.dir).map_err(|e| StoreError::Unreadable {
+                path: self.dir.clone(),
+                detail: format!("{e:#}"),
+            })?;
         }
-        self.depth.set(self.depth.get() + 1);
-        Ok(Held(self))
+        let sink = self.sink.borrow().clone();
+        self.backend.begin(write, &sink)
     }
 
-    /// Runs `f` with the records lock held (see [`Records::hold`]).
-    pub fn locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        let _held = self.hold()?;
-        f()
-    }
-
-    /// Read-modify-write under an exclusive lock. `change` sees the current
-    /// records; if it returns an error nothing is written. Under the lock,
-    /// what crashed writes left behind goes too: temp files, and secrets in
-    /// the plain-text store that no record names.
-    pub fn update<T>(&self, change: impl FnOnce(&mut RecordFile) -> Result<T>) -> Result<T> {
-        let _held = self.hold()?;
-        let path = self.path();
-        fsutil::check_writable(&path)?;
-        let mut file = self.load()?;
-        let out = change(&mut file)?;
-        #[cfg(test)]
-        if self.fail_writes.get() {
-            anyhow::bail!("the test records were told to fail at write");
+    /// The old record file, imported once (see [`migrate::import_old_file`]).
+    fn import_old(&self) -> Result<(), StoreError> {
+        if self.imported.replace(true) || !self.dir.is_absolute() {
+            return Ok(());
         }
-        let bytes = to_bytes(&file)?;
-        fsutil::write_atomic(&path, &bytes)?;
-        self.remove_orphan_secrets(&file);
+        migrate::import_old_file(self)
+    }
+
+    /// A read-only view of the records. Each query sees what is committed
+    /// when it runs; rows once read are kept for the view's life.
+    pub fn load(&self) -> Result<Tx> {
+        self.import_old()?;
+        Ok(Tx::new(self.begin(false)?, false))
+    }
+
+    /// One write transaction: `change` sees the records; the rows it
+    /// changed are written if it returns `Ok`, nothing otherwise. Another
+    /// change inside it is refused (its write would be lost).
+    pub fn update<T>(&self, change: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
+        self.import_old()?;
+        if self.writing.replace(true) {
+            return Err(StoreError::Nested.into());
+        }
+        let result = (|| {
+            let backend = self.begin(true)?;
+            let mut tx = Tx::new(backend, true);
+            let out = change(&mut tx)?;
+            #[cfg(test)]
+            if self.fail_writes.get() {
+                anyhow::bail!("the test records were told to fail at write");
+            }
+            tx.commit()?;
+            Ok(out)
+        })();
+        self.writing.set(false);
+        result
+    }
+
+    /// Streams `list`'s rows in order (no full record is parsed).
+    pub fn list_rows(
+        &self,
+        each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>,
+    ) -> Result<()> {
+        self.import_old()?;
+        if let Some(tx) = self.begin(false)? {
+            tx.list_rows(each)?;
+        }
+        Ok(())
+    }
+
+    /// Every connection in order, one at a time (`list --json`).
+    pub fn each_connection(
+        &self,
+        each: &mut dyn FnMut(Connection) -> std::io::Result<()>,
+    ) -> Result<()> {
+        self.import_old()?;
+        if let Some(tx) = self.begin(false)? {
+            tx.each_connection(each)?;
+        }
+        Ok(())
+    }
+
+    /// Every iClient (a few).
+    pub fn iclients(&self) -> Result<Vec<IClient>> {
+        Ok(self.load()?.iclients()?.to_vec())
+    }
+
+    /// Puts the database in `from` in place of the current one, in one
+    /// rename; the current one is kept beside it (returned). `from` is
+    /// checked first; nothing changes when it is not a good database.
+    pub fn restore(&self, from: &Path) -> Result<Option<PathBuf>> {
+        self.check_home()?;
+        sqlite::check_file(from)?;
+        crate::fsutil::ensure_private_dir(&self.dir)?;
+        let db = self.path();
+        let staged = self.dir.join(format!("{DB_NAME}.restoring"));
+        let _ = std::fs::remove_file(&staged);
+        let copied = (|| -> std::io::Result<()> {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut out = options.open(&staged)?;
+            std::io::copy(&mut std::fs::File::open(from)?, &mut out)?;
+            out.sync_all()
+        })();
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&staged);
+            return Err(StoreError::Unreadable {
+                path: from.to_path_buf(),
+                detail: format!("cannot copy it: {e}"),
+            }
+            .into());
+        }
+        // The current database as one complete file before it is moved.
+        let kept = if db.exists() {
+            if let Some(tx) = self.begin(true)? {
+                tx.commit()?;
+            }
+            let kept = self
+                .dir
+                .join(format!("{DB_NAME}.before-restore-{}", now().replace(':', "")));
+            std::fs::rename(&db, &kept)?;
+            for side in ["-wal", "-shm"] {
+                let side = self.dir.join(format!("{DB_NAME}{side}"));
+                if side.exists() {
+                    let mut to = kept.as_os_str().to_owned();
+                    to.push(side.file_name().map(|n| n.to_string_lossy().replace(DB_NAME, "")).unwrap_or_default());
+                    let _ = std::fs::rename(&side, PathBuf::from(to));
+                }
+            }
+            Some(kept)
+        } else {
+            None
+        };
+        std::fs::rename(&staged, &db)?;
+        Ok(kept)
+    }
+
+    /// Takes in a document's records in one transaction (see
+    /// [`migrate::apply`]).
+    pub fn import(&self, doc: Document, mode: migrate::Mode) -> Result<migrate::Report> {
+        self.import_old()?;
+        if self.writing.replace(true) {
+            return Err(StoreError::Nested.into());
+        }
+        let result = (|| {
+            let tx = self
+                .begin(true)?
+                .expect("a write transaction always has a database");
+            let report = migrate::apply(tx.as_ref(), doc, mode)?;
+            tx.commit()?;
+            Ok(report)
+        })();
+        self.writing.set(false);
+        result
+    }
+
+    /// Every record at once, as a document (with the personal default):
+    /// for checks over the whole set (`doctor`) and `export`.
+    pub fn document(&self) -> Result<Document> {
+        let tx = self.load()?;
+        Ok(Document {
+            version: VERSION,
+            iclients: tx.iclients()?.to_vec(),
+            connections: tx.connections()?.into_iter().cloned().collect(),
+            default_connection: tx.default_connection()?,
+            extra: tx.document_extra()?,
+        })
+    }
+
+    /// Every secret-ledger row.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
+        match self.begin(false)? {
+            Some(tx) => Ok(tx.ledger()?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Secret-ledger rows not live whose process is gone, and the row
+    /// removal once their secret is deleted.
+    pub fn abandoned_secrets(&self) -> Result<Vec<LedgerEntry>> {
+        let Some(tx) = self.begin(false)? else {
+            return Ok(Vec::new());
+        };
+        Ok(tx.ledger()?.into_iter().filter(|e| e.abandoned()).collect())
+    }
+
+    /// Lists a secret about to be written (in its own short transaction,
+    /// so no lock is held while the secret store works).
+    pub fn ledger_begin(&self, store: &str, account: &str) -> Result<()> {
+        self.import_old()?;
+        let tx = self
+            .begin(true)?
+            .expect("a write transaction always has a database");
+        tx.ledger_put(&LedgerEntry::mine(store, account))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The next token generation of connection `id`, listed in the ledger
+    /// under `store` in the same transaction, so two runs never pick one
+    /// generation.
+    pub fn reserve_token_generation(&self, store: &str, id: &str) -> Result<u64> {
+        self.import_old()?;
+        let tx = self
+            .begin(true)?
+            .expect("a write transaction always has a database");
+        let current = tx
+            .connections(Filter::Id(id))?
+            .first()
+            .map(|c| c.token_generation)
+            .unwrap_or(0);
+        let prefix = format!("connection/{id}/g");
+        let listed = tx
+            .ledger()?
+            .iter()
+            .filter_map(|e| e.account.strip_prefix(&prefix)?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        let next = current.max(listed) + 1;
+        tx.ledger_put(&LedgerEntry::mine(
+            store,
+            &crate::secrets::token_account(id, next),
+        ))?;
+        tx.commit()?;
+        Ok(next)
+    }
+
+    /// Forgets a ledger row (its secret was deleted, or went live and was
+    /// then replaced).
+    pub fn ledger_forget(&self, store: &str, account: &str) -> Result<()> {
+        let Some(tx) = self.begin(true)? else {
+            return Ok(());
+        };
+        tx.ledger_remove(store, account)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Integrity problems (`PRAGMA quick_check`), and the schema version;
+    /// `None` when there is no database yet.
+    pub fn check(&self) -> Result<Option<(Vec<String>, i64)>> {
+        let Some(tx) = self.begin(false)? else {
+            return Ok(None);
+        };
+        Ok(Some((tx.check()?, tx.schema()?)))
+    }
+
+    /// A consistent copy of the database at `to` (which must not exist),
+    /// created 0600.
+    pub fn backup(&self, to: &Path) -> Result<()> {
+        self.import_old()?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(to).map_err(|e| StoreError::Unreadable {
+            path: to.to_path_buf(),
+            detail: format!("cannot create it: {e}"),
+        })?;
+        let tx = self.begin(true)?.expect("a write transaction always has a database");
+        // Written by SQLite after this transaction ends would not see it; a
+        // read inside the write lock is the consistent state.
+        tx.backup_to(to)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// A view of the records inside one transaction. Lookups read the rows
+/// they need and keep them; changes are kept until the commit.
+pub struct Tx {
+    backend: Option<Box<dyn BackendTx>>,
+    write: bool,
+    /// Connections read or changed, by id.
+    conns: FrozenMap<String, Box<Connection>>,
+    /// Name keys looked up: the id found, or `None` (no such name).
+    by_name: RefCell<HashMap<String, Option<String>>>,
+    /// Every connection in order, once [`Tx::connections`] ran.
+    order: RefCell<Option<Vec<String>>>,
+    /// Changed or added in this transaction; removed in it.
+    touched: Vec<String>,
+    removed: HashSet<String>,
+    /// All iClients (few), and the JSON each had when read.
+    iclients: std::cell::OnceCell<Vec<IClient>>,
+    iclients_before: RefCell<HashMap<String, String>>,
+    iclients_changed: bool,
+    default: RefCell<Option<Option<String>>>,
+    default_changed: bool,
+}
+
+impl Tx {
+    fn new(backend: Option<Box<dyn BackendTx>>, write: bool) -> Tx {
+        Tx {
+            backend,
+            write,
+            conns: FrozenMap::new(),
+            by_name: RefCell::new(HashMap::new()),
+            order: RefCell::new(None),
+            touched: Vec::new(),
+            removed: HashSet::new(),
+            iclients: std::cell::OnceCell::new(),
+            iclients_before: RefCell::new(HashMap::new()),
+            iclients_changed: false,
+            default: RefCell::new(None),
+            default_changed: false,
+        }
+    }
+
+    /// An empty view, for tests and for code given records in memory.
+    pub fn empty() -> Tx {
+        Tx::new(None, true)
+    }
+
+    /// A writable view holding `doc`'s records, not backed by a database
+    /// (tests; checking a document before import).
+    pub fn from_document(doc: Document) -> Tx {
+        let mut tx = Tx::empty();
+        for c in doc.connections {
+            let id = c.id.clone();
+            tx.conns.insert(id.clone(), Box::new(c));
+            tx.touched.push(id);
+        }
+        let _ = tx.iclients.set(doc.iclients);
+        *tx.default.borrow_mut() = Some(doc.default_connection);
+        tx.order = RefCell::new(Some(tx.touched.clone()));
+        tx
+    }
+
+    fn keep(&self, c: Connection) -> &Connection {
+        let id = c.id.clone();
+        self.by_name
+            .borrow_mut()
+            .insert(name_key(&c.name), Some(id.clone()));
+        self.conns.insert(id, Box::new(c))
+    }
+
+    fn gone(&self, id: &str) -> bool {
+        self.removed.contains(id)
+    }
+
+    fn query(&self, filter: Filter<'_>) -> Result<Vec<&Connection>> {
+        let Some(b) = &self.backend else {
+            return Ok(Vec::new());
+        };
+        let rows = b.connections(filter)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for c in rows {
+            // A row changed in this transaction is seen as changed.
+            let kept = match self.conns.get(&c.id) {
+                Some(k) => k,
+                None => self.keep(c),
+            };
+            if !self.gone(&kept.id) {
+                out.push(kept);
+            }
+        }
         Ok(out)
     }
 
-    /// Removes secrets in the plain-text store that no record names (a crash
-    /// between a secret's write and its record's, or between a record's
-    /// removal and its secret's). Runs under the records lock, which every
-    /// secret-then-record transaction holds throughout. Best effort.
-    ///
-    /// The OS keyrings cannot be listed cheaply, so an orphan there stays.
-    fn remove_orphan_secrets(&self, file: &RecordFile) {
-        let store = FileStore::new(&self.dir);
-        let named: HashSet<String> = file
-            .iclients
-            .iter()
-            .filter(|i| i.secret_store == StoreKind::File)
-            .map(|i| iclient_account(&i.id))
-            .chain(
-                file.connections
-                    .iter()
-                    .filter(|c| c.token_store == Some(StoreKind::File))
-                    .map(|c| connection_account(&c.id)),
-            )
-            .collect();
-        if let Err(e) = store.tidy(|account| named.contains(account)) {
-            tracing::debug!("orphan secret cleanup skipped: {e:#}");
-        }
-    }
-}
-
-/// The record file as written: one line per record (pretty at the top two
-/// levels, compact inside a record). Diffs stay one line per change, and the
-/// file is a third smaller than fully pretty JSON, which matters at 100,000
-/// connections (every command reads it).
-pub fn to_bytes(file: &RecordFile) -> Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(file.connections.len() * 640 + 256);
-    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, RecordFormatter::default());
-    serde::Serialize::serialize(file, &mut ser)?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
-
-/// serde_json's pretty formatter, down to [`RecordFormatter::PRETTY_DEPTH`]
-/// levels of nesting; compact below.
-#[derive(Default)]
-struct RecordFormatter {
-    depth: usize,
-    has_value: bool,
-}
-
-impl RecordFormatter {
-    const PRETTY_DEPTH: usize = 2;
-
-    fn pretty(&self) -> bool {
-        self.depth <= Self::PRETTY_DEPTH
-    }
-
-    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, depth: usize) -> std::io::Result<()> {
-        w.write_all(b"\n")?;
-        for _ in 0..depth {
-            w.write_all(b"  ")?;
-        }
-        Ok(())
-    }
-
-    fn begin<W: ?Sized + std::io::Write>(&mut self, w: &mut W, open: &[u8]) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(open)
-    }
-
-    fn end<W: ?Sized + std::io::Write>(&mut self, w: &mut W, close: &[u8]) -> std::io::Result<()> {
-        let pretty = self.pretty();
-        self.depth -= 1;
-        if pretty && self.has_value {
-            self.newline(w, self.depth)?;
-        }
-        w.write_all(close)
-    }
-
-    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-        if !first {
-            w.write_all(b",")?;
-        }
-        if self.pretty() {
-            self.newline(w, self.depth)?;
-        }
-        Ok(())
-    }
-}
-
-impl serde_json::ser::Formatter for RecordFormatter {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.begin(w, b"[")
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.end(w, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.item(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.begin(w, b"{")
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.end(w, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.item(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(if self.pretty() { b": " } else { b":" })
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-}
-
-/// Parses the record file, refusing what this build cannot safely rewrite.
-pub fn parse(bytes: &[u8], path: &Path) -> Result<RecordFile, Failure> {
-    let keep = "bcconn did not change it; fix or move it away, or point BCCONN_HOME elsewhere";
-    // One pass in the common case: `list` reads this file on every run.
-    let full = serde_json::from_slice::<RecordFile>(bytes);
-    let version = match &full {
-        Ok(file) => Some(u64::from(file.version)),
-        Err(_) => {
-            // Say *why* it failed: bad JSON, a newer format, or no version.
-            #[derive(serde::Deserialize)]
-            struct Probe {
-                version: Option<serde_json::Value>,
+    /// The connection called `name` (ignoring case).
+    pub fn connection(&self, name: &str) -> Result<Option<&Connection>> {
+        let key = name_key(name);
+        // Changed in this transaction: its name may differ from the row's.
+        for id in &self.touched {
+            if let Some(c) = self.conns.get(id)
+                && !self.gone(id)
+                && name_key(&c.name) == key
+            {
+                return Ok(Some(c));
             }
-            let probe: Probe = serde_json::from_slice(bytes).map_err(|e| {
-                failure(format!(
-                    "cannot read {}: not valid JSON ({e})",
-                    path.display()
-                ))
-                .hint(keep)
-            })?;
-            probe.version.as_ref().and_then(|v| v.as_u64())
         }
-    };
-    match version {
-        Some(v) if v == u64::from(VERSION) => {
-            full.map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep))
+        let known = self.by_name.borrow().get(&key).cloned();
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let found = self.query(Filter::NameKey(&key))?.first().map(|c| c.id.clone());
+                self.by_name.borrow_mut().insert(key.clone(), found.clone());
+                found
+            }
+        };
+        Ok(id
+            .filter(|id| !self.gone(id) && !self.touched.contains(id))
+            .and_then(|id| self.conns.get(&id))
+            .filter(|c| name_key(&c.name) == key))
+    }
+
+    pub fn connection_by_id(&self, id: &str) -> Result<Option<&Connection>> {
+        if self.gone(id) {
+            return Ok(None);
         }
-        Some(v) if v >= 1 && v < u64::from(VERSION) => migrate::to_current(bytes, v)
-            .map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep)),
-        Some(v) if v > u64::from(VERSION) => Err(failure(format!(
-            "{} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
-            path.display()
-        ))
-        .hint("upgrade bcconn; the file was left as it is")),
-        _ => Err(failure(format!(
-            "cannot read {}: it has no format version bcconn knows",
-            path.display()
-        ))
-        .hint(keep)),
+        if let Some(c) = self.conns.get(id) {
+            return Ok(Some(c));
+        }
+        if self.order.borrow().is_some() {
+            return Ok(None);
+        }
+        Ok(self.query(Filter::Id(id))?.into_iter().next())
+    }
+
+    /// The connection called `name`, to change in this transaction.
+    pub fn connection_mut(&mut self, name: &str) -> Result<Option<&mut Connection>> {
+        let Some(id) = self.connection(name)?.map(|c| c.id.clone()) else {
+            return Ok(None);
+        };
+        self.connection_by_id_mut(&id)
+    }
+
+    pub fn connection_by_id_mut(&mut self, id: &str) -> Result<Option<&mut Connection>> {
+        self.writable()?;
+        if self.connection_by_id(id)?.is_none() {
+            return Ok(None);
+        }
+        if !self.touched.iter().any(|t| t == id) {
+            self.touched.push(id.to_string());
+        }
+        Ok(self.conns.as_mut().get_mut(id).map(|b| &mut **b))
+    }
+
+    /// Every connection, in the order they were added.
+    pub fn connections(&self) -> Result<Vec<&Connection>> {
+        if self.order.borrow().is_none() {
+            let all: Vec<String> = self
+                .query(Filter::All)?
+                .iter()
+                .map(|c| c.id.clone())
+                .collect();
+            let mut order = all;
+            for id in &self.touched {
+                if !order.contains(id) {
+                    order.push(id.clone());
+                }
+            }
+            *self.order.borrow_mut() = Some(order);
+        }
+        let order = self.order.borrow();
+        Ok(order
+            .as_ref()
+            .into_iter()
+            .flatten()
+            .filter(|id| !self.gone(id))
+            .filter_map(|id| self.conns.get(id))
+            .collect())
+    }
+
+    /// Every connection's name, in order (for "did you mean").
+    pub fn connection_names(&self) -> Result<Vec<String>> {
+        if self.order.borrow().is_some() || self.backend.is_none() {
+            return Ok(self.connections()?.iter().map(|c| c.name.clone()).collect());
+        }
+        let mut names = self
+            .backend
+            .as_ref()
+            .map(|b| b.connection_names())
+            .transpose()?
+            .unwrap_or_default();
+        // What this transaction changed.
+        names.retain(|n| {
+            !self.touched.iter().chain(self.removed.iter()).any(|id| {
+                self.conns.get(id).is_some_and(|c| same_name(&c.name, n))
+            })
+        });
+        for id in &self.touched {
+            if let Some(c) = self.conns.get(id)
+                && !self.gone(id)
+            {
+                names.push(c.name.clone());
+            }
+        }
+        Ok(names)
+    }
+
+    /// How many connections there are.
+    pub fn connection_count(&self) -> Result<usize> {
+        if self.order.borrow().is_some() || self.backend.is_none() {
+            return Ok(self.connections()?.len());
+        }
+        Ok(self.connection_names()?.len())
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.write {
+            Ok(())
+        } else {
+            Err(StoreError::ReadOnly)
+        }
+    }
+
+    /// Adds a connection (its name and id must be free: checked by the
+    /// caller, and by the store at commit).
+    pub fn push_connection(&mut self, c: Connection) -> Result<&mut Connection> {
+        self.writable()?;
+        let id = c.id.clone();
+        self.removed.remove(&id);
+        self.conns.as_mut().insert(id.clone(), Box::new(c));
+        if !self.touched.contains(&id) {
+            self.touched.push(id.clone());
+        }
+        if let Some(order) = self.order.borrow_mut().as_mut()
+            && !order.contains(&id)
+        {
+            order.push(id.clone());
+        }
+        Ok(self.conns.as_mut().get_mut(&id).map(|b| &mut **b).expect("just added"))
+    }
+
+    /// Removes the connection with this id.
+    pub fn remove_connection(&mut self, id: &str) -> Result<()> {
+        self.writable()?;
+        self.removed.insert(id.to_string());
+        Ok(())
+    }
+
+    /// All iClients (there are few), in the order they were added.
+    pub fn iclients(&self) -> Result<&[IClient]> {
+        if let Some(v) = self.iclients.get() {
+            return Ok(v);
+        }
+        let list = match &self.backend {
+            Some(b) => b.iclients(Filter::All)?,
+            None => Vec::new(),
+        };
+        let mut before = self.iclients_before.borrow_mut();
+        for i in &list {
+            before.insert(i.id.clone(), serde_json::to_string(i)?);
+        }
+        Ok(self.iclients.get_or_init(|| list))
+    }
+
+    /// The iClients, to change in this transaction.
+    pub fn iclients_mut(&mut self) -> Result<&mut Vec<IClient>> {
+        self.writable()?;
+        self.iclients()?;
+        self.iclients_changed = true;
+        Ok(self.iclients.get_mut().expect("loaded above"))
+    }
+
+    pub fn iclient(&self, name: &str) -> Result<Option<&IClient>> {
+        Ok(self.iclients()?.iter().find(|i| same_name(&i.name, name)))
+    }
+
+    pub fn iclient_mut(&mut self, name: &str) -> Result<Option<&mut IClient>> {
+        Ok(self
+            .iclients_mut()?
+            .iter_mut()
+            .find(|i| same_name(&i.name, name)))
+    }
+
+    pub fn iclient_by_id(&self, id: &str) -> Result<Option<&IClient>> {
+        Ok(self.iclients()?.iter().find(|i| i.id == id))
+    }
+
+    /// Connections that use the iClient with this id.
+    pub fn users_of_iclient(&self, iclient_id: &str) -> Result<Vec<&Connection>> {
+        let mut out = self.query(Filter::IClient(iclient_id))?;
+        self.with_touched(&mut out, |c| c.iclient_id.as_deref() == Some(iclient_id));
+        Ok(out)
+    }
+
+    /// Rows this transaction changed or added replace what the query saw.
+    fn with_touched<'a>(&'a self, out: &mut Vec<&'a Connection>, keep: impl Fn(&Connection) -> bool) {
+        out.retain(|c| keep(c));
+        for id in &self.touched {
+            if let Some(c) = self.conns.get(id)
+                && !self.gone(id)
+                && keep(c)
+                && !out.iter().any(|o| o.id == c.id)
+            {
+                out.push(c);
+            }
+        }
+    }
+
+    /// Connections for one store.
+    pub fn connections_for_store(&self, hash: &crate::bigcommerce::store_hash::StoreHash) -> Result<Vec<&Connection>> {
+        let mut out = self.query(Filter::Store(hash.as_str()))?;
+        self.with_touched(&mut out, |c| &c.store_hash == hash);
+        Ok(out)
+    }
+
+    /// The siblings of a connection: other OAuth connections for the same
+    /// store through an app with the same client id. BigCommerce keeps one
+    /// token per app and store, so authorizing one ends the others' tokens.
+    pub fn siblings_of(&self, c: &Connection) -> Result<Vec<&Connection>> {
+        let Some(client_id) = self.client_id_of(c)? else {
+            return Ok(Vec::new());
+        };
+        let apps: HashSet<&str> = self
+            .iclients()?
+            .iter()
+            .filter(|i| i.client_id == client_id)
+            .map(|i| i.id.as_str())
+            .collect();
+        let mut out = self.query(Filter::Store(c.store_hash.as_str()))?;
+        let same = |o: &Connection| {
+            o.id != c.id
+                && o.store_hash == c.store_hash
+                && o.auth_type == AuthType::Oauth2
+                && o.iclient_id.as_deref().is_some_and(|i| apps.contains(i))
+        };
+        self.with_touched(&mut out, same);
+        Ok(out)
+    }
+
+    /// The client id of an OAuth connection's iClient.
+    pub fn client_id_of(&self, c: &Connection) -> Result<Option<&str>> {
+        if c.auth_type != AuthType::Oauth2 {
+            return Ok(None);
+        }
+        Ok(match c.iclient_id.as_deref() {
+            Some(id) => self.iclient_by_id(id)?.map(|ic| ic.client_id.as_str()),
+            None => None,
+        })
+    }
+
+    /// Connections that borrow concurrency from the connection with this id.
+    pub fn borrowers_of(&self, id: &str) -> Result<Vec<&Connection>> {
+        let mut out = self.query(Filter::BorrowingFrom(id))?;
+        self.with_touched(&mut out, |c| c.borrow_concurrency_from.as_deref() == Some(id));
+        Ok(out)
+    }
+
+    /// The concurrency level a connection really runs with: its own, or,
+    /// when it borrows, its lender's (following chains; a hand-made cycle
+    /// stops the walk).
+    pub fn effective_concurrency(&self, conn: &Connection) -> Result<u8> {
+        let (mut level, mut next) = (conn.concurrency, conn.borrow_concurrency_from.clone());
+        let mut seen = HashSet::new();
+        while let Some(id) = next {
+            if !seen.insert(id.clone()) || seen.len() > 10_000 {
+                break;
+            }
+            match self.connection_by_id(&id)? {
+                Some(l) => {
+                    level = l.concurrency;
+                    next = l.borrow_concurrency_from.clone();
+                }
+                None => break,
+            }
+        }
+        Ok(level)
+    }
+
+    /// The id of the global default connection (`bcconn use --global`): a
+    /// personal setting, kept apart from the records.
+    pub fn default_connection(&self) -> Result<Option<String>> {
+        if let Some(d) = self.default.borrow().as_ref() {
+            return Ok(d.clone());
+        }
+        let d = match &self.backend {
+            Some(b) => b.local("default_connection")?,
+            None => None,
+        };
+        *self.default.borrow_mut() = Some(d.clone());
+        Ok(d)
+    }
+
+    pub fn set_default_connection(&mut self, id: Option<String>) -> Result<()> {
+        self.writable()?;
+        *self.default.borrow_mut() = Some(id);
+        self.default_changed = true;
+        Ok(())
+    }
+
+    /// Top-level fields of an imported document this version does not know.
+    pub fn document_extra(&self) -> Result<Map<String, Value>> {
+        Ok(match &self.backend {
+            Some(b) => b.document_extra()?,
+            None => Map::new(),
+        })
+    }
+
+    /// Marks a listed secret live (in this transaction, with its record).
+    pub fn secret_live(&mut self, store: &str, account: &str) -> Result<()> {
+        self.writable()?;
+        if let Some(b) = &self.backend {
+            let mut e = LedgerEntry::mine(store, account);
+            e.live = true;
+            b.ledger_put(&e)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a ledger row in this transaction.
+    pub fn secret_forget(&mut self, store: &str, account: &str) -> Result<()> {
+        self.writable()?;
+        if let Some(b) = &self.backend {
+            b.ledger_remove(store, account)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what changed and ends the transaction.
+    fn commit(self) -> Result<(), StoreError> {
+        let Some(b) = self.backend else {
+            return Ok(());
+        };
+        if !self.write {
+            return b.commit();
+        }
+        // Removals first, so a name freed in this transaction can be reused.
+        for id in &self.removed {
+            b.delete_connection(id)?;
+        }
+        for id in &self.touched {
+            if self.removed.contains(id) {
+                continue;
+            }
+            if let Some(c) = self.conns.get(id) {
+                b.put_connection(c, &name_key(&c.name))?;
+            }
+        }
+        if self.iclients_changed
+            && let Some(list) = self.iclients.get()
+        {
+            let before = self.iclients_before.borrow();
+            let now: HashSet<&str> = list.iter().map(|i| i.id.as_str()).collect();
+            for id in before.keys() {
+                if !now.contains(id.as_str()) {
+                    b.delete_iclient(id)?;
+                }
+            }
+            for i in list {
+                let text = serde_json::to_string(i).map_err(|e| StoreError::BadRecord {
+                    path: PathBuf::new(),
+                    detail: e.to_string(),
+                })?;
+                if before.get(&i.id) != Some(&text) {
+                    b.put_iclient(i, &name_key(&i.name))?;
+                }
+            }
+        }
+        if self.default_changed {
+            let d = self.default.borrow().clone().flatten();
+            b.set_local("default_connection", d.as_deref())?;
+        }
+        b.commit()
     }
 }
 
-/// A new random record id: 16 hex digits from the OS's CSPRNG.
-pub fn new_id() -> String {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Now, as RFC 3339 UTC with seconds.
-pub fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
-/// Case-insensitive name match, so "Acme" and "acme" are one name.
-pub fn same_name(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
-}
-
-impl RecordFile {
+/// In-memory lookups over a whole document (the walk-through and `doctor`
+/// work on every record at once).
+impl Document {
     pub fn connection(&self, name: &str) -> Option<&Connection> {
         self.connections.iter().find(|c| same_name(&c.name, name))
     }
@@ -420,6 +1010,64 @@ impl RecordFile {
     }
 }
 
+/// Parses an interchange document (or an old record file), refusing what
+/// this build cannot read; `what` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Document, Failure> {
+    let keep = "bcconn did not change it; fix or move it away";
+    let full = serde_json::from_slice::<Document>(bytes);
+    let version = match &full {
+        Ok(file) => Some(u64::from(file.version)),
+        Err(_) => {
+            #[derive(serde::Deserialize)]
+            struct Probe {
+                version: Option<serde_json::Value>,
+            }
+            let probe: Probe = serde_json::from_slice(bytes).map_err(|e| {
+                failure(format!(
+                    "cannot read {}: not valid JSON ({e})",
+                    path.display()
+                ))
+                .hint(keep)
+            })?;
+            probe.version.as_ref().and_then(|v| v.as_u64())
+        }
+    };
+    match version {
+        Some(v) if v == u64::from(VERSION) => {
+            full.map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep))
+        }
+        Some(v) if v >= 1 && v < u64::from(VERSION) => migrate::to_current(bytes, v)
+            .map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep)),
+        Some(v) if v > u64::from(VERSION) => Err(failure(format!(
+            "{} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
+            path.display()
+        ))
+        .hint("upgrade bcconn; the file was left as it is")),
+        _ => Err(failure(format!(
+            "cannot read {}: it has no format version bcconn knows",
+            path.display()
+        ))
+        .hint(keep)),
+    }
+}
+
+/// A new random record id: 16 hex digits from the OS's CSPRNG.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Now, as RFC 3339 UTC with seconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Case-insensitive name match, so "Acme" and "acme" are one name.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 /// Follows a borrowing chain from a connection (its own `level` and lender
 /// id) to the level it really runs with. `lookup` gives a connection's level
 /// and lender by id. Cycles cannot be saved, but a hand-edited file might hold
@@ -441,59 +1089,54 @@ pub fn effective_concurrency<'a>(
     level
 }
 
-/// Lookups by id over a whole record file, built once: constant-time
-/// lookups, and every connection's effective concurrency computed in one
-/// pass (so `list --json` stays linear over long borrowing chains).
+/// Lookups by id over every record, built once: constant-time lookups, and
+/// every connection's effective concurrency computed in one pass.
 pub struct Index<'a> {
-    pub file: &'a RecordFile,
-    connections: HashMap<&'a str, usize>,
-    iclients: HashMap<&'a str, usize>,
+    pub connections: Vec<&'a Connection>,
+    pub iclients: &'a [IClient],
+    by_id: HashMap<&'a str, usize>,
     levels: Vec<u8>,
 }
 
 impl<'a> Index<'a> {
-    pub fn new(file: &'a RecordFile) -> Index<'a> {
-        let connections: HashMap<&str, usize> = file
-            .connections
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), i))
-            .collect();
-        let iclients = file
-            .iclients
+    /// Reads every connection of `tx` once.
+    pub fn new(tx: &'a Tx) -> Result<Index<'a>> {
+        let connections = tx.connections()?;
+        let iclients = tx.iclients()?;
+        let by_id: HashMap<&str, usize> = connections
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id.as_str(), i))
             .collect();
         let levels = effective_levels(
-            file.connections.len(),
-            |i| file.connections[i].concurrency,
+            connections.len(),
+            |i| connections[i].concurrency,
             |i| {
-                file.connections[i]
+                connections[i]
                     .borrow_concurrency_from
                     .as_deref()
-                    .and_then(|id| connections.get(id).copied())
+                    .and_then(|id| by_id.get(id).copied())
             },
         );
-        Index {
-            file,
+        Ok(Index {
             connections,
             iclients,
+            by_id,
             levels,
-        }
+        })
     }
 
     pub fn connection_by_id(&self, id: &str) -> Option<&'a Connection> {
-        self.connections.get(id).map(|&i| &self.file.connections[i])
+        self.by_id.get(id).map(|&i| self.connections[i])
     }
 
     pub fn iclient_by_id(&self, id: &str) -> Option<&'a IClient> {
-        self.iclients.get(id).map(|&i| &self.file.iclients[i])
+        self.iclients.iter().find(|i| i.id == id)
     }
 
-    /// The level a connection of this file really runs with.
+    /// The level a connection really runs with.
     pub fn effective_concurrency(&self, c: &Connection) -> u8 {
-        match self.connections.get(c.id.as_str()) {
+        match self.by_id.get(c.id.as_str()) {
             Some(&i) => self.levels[i],
             None => c.concurrency,
         }
@@ -542,183 +1185,6 @@ pub fn effective_levels(
     out
 }
 
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn conn(name: &str, level: u8, borrow: Option<&str>) -> Connection {
-        Connection {
-            id: format!("id-{name}"),
-            concurrency: level,
-            borrow_concurrency_from: borrow.map(|b| format!("id-{b}")),
-            ..Connection::pending(name, AuthType::Oauth2, "abc123".parse().unwrap())
-        }
-    }
-
-    fn file(conns: Vec<Connection>) -> RecordFile {
-        RecordFile {
-            connections: conns,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn effective_concurrency_follows_chains() {
-        let f = file(vec![
-            conn("a", 7, None),
-            conn("b", 1, Some("a")),
-            conn("c", 3, Some("b")),
-        ]);
-        assert_eq!(f.effective_concurrency(f.connection("c").unwrap()), 7);
-        assert_eq!(f.effective_concurrency(f.connection("a").unwrap()), 7);
-    }
-
-    #[test]
-    fn effective_concurrency_survives_a_hand_made_cycle() {
-        let f = file(vec![conn("a", 2, Some("b")), conn("b", 5, Some("a"))]);
-        let level = f.effective_concurrency(f.connection("a").unwrap());
-        assert!(level == 2 || level == 5);
-    }
-
-    #[test]
-    fn siblings_share_client_id_and_store() {
-        let ic = |id: &str, client: &str| IClient {
-            id: id.into(),
-            name: id.into(),
-            client_id: client.into(),
-            callback_url: "http://localhost:8765/auth".into(),
-            secret_store: crate::secrets::StoreKind::File,
-            created_at: String::new(),
-            updated_at: String::new(),
-            extra: Default::default(),
-        };
-        let with = |name: &str, iclient: &str, hash: &str| Connection {
-            id: format!("id-{name}"),
-            iclient_id: Some(iclient.into()),
-            ..Connection::pending(name, AuthType::Oauth2, hash.parse().unwrap())
-        };
-        let f = RecordFile {
-            // Two iClients holding the same app's client id are one app.
-            iclients: vec![ic("i1", "cid"), ic("i2", "cid"), ic("i3", "other")],
-            connections: vec![
-                with("a", "i1", "abc123"),
-                with("b", "i2", "abc123"),
-                with("c", "i3", "abc123"),
-                with("d", "i1", "zzz999"),
-                Connection::pending("t", AuthType::Token, "abc123".parse().unwrap()),
-            ],
-            ..Default::default()
-        };
-        let names = |c: &str| -> Vec<String> {
-            f.siblings_of(f.connection(c).unwrap())
-                .iter()
-                .map(|s| s.name.clone())
-                .collect()
-        };
-        assert_eq!(names("a"), ["b"]);
-        assert_eq!(names("b"), ["a"]);
-        assert!(names("c").is_empty() && names("d").is_empty() && names("t").is_empty());
-    }
-
-    #[test]
-    fn unknown_and_newer_files_are_refused() {
-        let p = Path::new("/x/bcconn.json");
-        assert!(
-            parse(b"{", p)
-                .unwrap_err()
-                .message
-                .contains("not valid JSON")
-        );
-        assert!(
-            parse(b"{\"version\": 3}", p)
-                .unwrap_err()
-                .message
-                .contains("newer bcconn")
-        );
-        assert!(parse(b"[]", p).is_err());
-        assert!(
-            parse(b"{\"connections\": []}", p)
-                .unwrap_err()
-                .message
-                .contains("format version")
-        );
-        assert!(
-            parse(b"{\"version\": 1}", p)
-                .unwrap()
-                .connections
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn update_writes_private_file_and_failed_change_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        let records = Records::new(&home);
-        records
-            .update(|f| {
-                f.connections.push(conn("a", 1, None));
-                Ok(())
-            })
-            .unwrap();
-        let before = std::fs::read(records.path()).unwrap();
-        let err: Result<()> = records.update(|f| {
-            f.connections.clear();
-            anyhow::bail!("no")
-        });
-        assert!(err.is_err());
-        assert_eq!(std::fs::read(records.path()).unwrap(), before);
-        assert_eq!(records.load().unwrap().connections.len(), 1);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let file_mode = std::fs::metadata(records.path())
-                .unwrap()
-                .permissions()
-                .mode();
-            let dir_mode = std::fs::metadata(&home).unwrap().permissions().mode();
-            assert_eq!(file_mode & 0o777, 0o600);
-            assert_eq!(dir_mode & 0o777, 0o700);
-        }
-    }
-
-    #[test]
-    fn the_file_is_one_line_per_record_and_reads_back() {
-        let mut f = file(vec![conn("a", 1, None), conn("b", 2, Some("a"))]);
-        f.extra
-            .insert("future".into(), serde_json::json!({"x": [1, {"y": 2}]}));
-        let bytes = to_bytes(&f).unwrap();
-        let text = String::from_utf8(bytes.clone()).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "{");
-        assert_eq!(lines[1], "  \"version\": 2,");
-        assert!(
-            lines.iter().any(|l| l.starts_with("    {\"id\":\"id-a\",")),
-            "{text}"
-        );
-        assert_eq!(
-            text.lines().filter(|l| l.contains("\"id\":\"id-")).count(),
-            2
-        );
-        assert!(text.ends_with("}\n"));
-        let back = parse(&bytes, Path::new("x")).unwrap();
-        assert_eq!(back.connections.len(), 2);
-        assert_eq!(
-            back.extra["future"],
-            serde_json::json!({"x": [1, {"y": 2}]})
-        );
-        let empty = String::from_utf8(to_bytes(&RecordFile::default()).unwrap()).unwrap();
-        assert_eq!(
-            empty,
-            "{\n  \"version\": 2,\n  \"iclients\": [],\n  \"connections\": []\n}\n"
-        );
-    }
-
-    #[test]
-    fn ids_are_random_hex() {
-        let (a, b) = (new_id(), new_id());
-        assert_eq!(a.len(), 16);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
-    }
-}
+mod tests;

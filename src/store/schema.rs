@@ -1,4 +1,6 @@
-//! The record file's shape: `{"version": 2, "iclients": [...], "connections": [...]}`.
+//! The records' shape, and the interchange document `bcconn export` prints
+//! and `bcconn import` reads (the shape of the old record file, `bcconn.json`):
+//! `{"version": 2, "iclients": [...], "connections": [...]}`.
 //!
 //! No secret is ever a field here; records name the store that holds theirs.
 //! Older versions are read through `super::migrate`.
@@ -16,7 +18,7 @@ use crate::secrets::StoreKind;
 pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecordFile {
+pub struct Document {
     pub version: u32,
     #[serde(default)]
     pub iclients: Vec<IClient>,
@@ -31,9 +33,9 @@ pub struct RecordFile {
     pub extra: Map<String, Value>,
 }
 
-impl Default for RecordFile {
+impl Default for Document {
     fn default() -> Self {
-        RecordFile {
+        Document {
             version: VERSION,
             iclients: Vec::new(),
             connections: Vec::new(),
@@ -152,6 +154,11 @@ pub struct Connection {
     /// State `superseded`: the id of the sibling whose token replaced this one's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// Raised by every commit of a new token; the token's secret is keyed
+    /// by it (`connection/<id>/g<N>`), so a new token never overwrites the
+    /// one in use. 0: the key of versions before generations.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub token_generation: u64,
     /// Fields this version does not know, kept as they are.
     #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
@@ -186,7 +193,17 @@ impl Connection {
             last_error: None,
             last_error_at: None,
             superseded_by: None,
+            token_generation: 0,
             extra: Map::new(),
         }
     }
+
+    /// The account its token is kept under (service `bcconn`).
+    pub fn token_account(&self) -> String {
+        crate::secrets::token_account(&self.id, self.token_generation)
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

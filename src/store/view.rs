@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use super::{BcUser, Connection, Index, RecordFile};
+use anyhow::Result;
+
+use super::{BcUser, Connection, Index, Tx};
 
 /// A connection as printed (`list --json`, `show --json`): ids resolved to names.
 #[derive(Serialize)]
@@ -19,9 +21,9 @@ pub struct ConnView<'a> {
     pub api_url: String,
     pub state: &'a str,
     pub scopes: &'a [String],
-    pub iclient: Option<&'a str>,
+    pub iclient: Option<String>,
     pub concurrency: u8,
-    pub borrow_concurrency_from: Option<&'a str>,
+    pub borrow_concurrency_from: Option<String>,
     pub effective_concurrency: u8,
     pub granted_scopes: Option<&'a [String]>,
     pub store_name: Option<&'a str>,
@@ -35,20 +37,71 @@ pub struct ConnView<'a> {
     pub last_error: Option<&'a str>,
     pub last_error_at: Option<&'a str>,
     /// The sibling whose newer token ended this one's (state `superseded`).
-    pub superseded_by: Option<&'a str>,
+    pub superseded_by: Option<String>,
     pub created_at: &'a str,
     pub updated_at: &'a str,
 }
 
-/// One connection's view. Builds an index of the whole file: to view many,
-/// build one [`Index`] and use [`view_in`]. `api_base` is the API host
-/// (`BCCONN_API_URL`), without a trailing slash.
-pub fn view<'a>(file: &'a RecordFile, c: &'a Connection, api_base: &str) -> ConnView<'a> {
-    view_in(&Index::new(file), c, api_base)
+/// One connection's view, with the few lookups it needs made through the
+/// transaction (to view many, build one [`Index`] and use [`view_in`]).
+/// `api_base` is the API host (`BCCONN_API_URL`), without a trailing slash.
+pub fn view<'a>(tx: &Tx, c: &'a Connection, api_base: &str) -> Result<ConnView<'a>> {
+    let name_of = |id: &str, missing: &str| -> Result<String> {
+        Ok(tx
+            .connection_by_id(id)?
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| missing.to_string()))
+    };
+    let iclient = match c.iclient_id.as_deref() {
+        Some(id) => Some(
+            tx.iclient_by_id(id)?
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| "(removed)".into()),
+        ),
+        None => None,
+    };
+    let lender = match c.borrow_concurrency_from.as_deref() {
+        Some(id) => Some(name_of(id, "(removed)")?),
+        None => None,
+    };
+    let superseded_by = match c.superseded_by.as_deref() {
+        Some(id) => Some(name_of(id, "(deleted)")?),
+        None => None,
+    };
+    Ok(view_with(c, api_base, iclient, lender, tx.effective_concurrency(c)?, superseded_by))
 }
 
 /// A connection's view, with lookups through an index built once.
-pub fn view_in<'a>(idx: &Index<'a>, c: &'a Connection, api_base: &str) -> ConnView<'a> {
+pub fn view_in<'a>(idx: &Index<'_>, c: &'a Connection, api_base: &str) -> ConnView<'a> {
+    let name_of = |id: &str, missing: &str| {
+        idx.connection_by_id(id)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| missing.to_string())
+    };
+    view_with(
+        c,
+        api_base,
+        c.iclient_id.as_deref().map(|id| {
+            idx.iclient_by_id(id)
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| "(removed)".into())
+        }),
+        c.borrow_concurrency_from
+            .as_deref()
+            .map(|id| name_of(id, "(removed)")),
+        idx.effective_concurrency(c),
+        c.superseded_by.as_deref().map(|id| name_of(id, "(deleted)")),
+    )
+}
+
+pub fn view_with<'a>(
+    c: &'a Connection,
+    api_base: &str,
+    iclient: Option<String>,
+    lender: Option<String>,
+    effective: u8,
+    superseded_by: Option<String>,
+) -> ConnView<'a> {
     ConnView {
         name: &c.name,
         id: &c.id,
@@ -57,18 +110,10 @@ pub fn view_in<'a>(idx: &Index<'a>, c: &'a Connection, api_base: &str) -> ConnVi
         api_url: format!("{api_base}/stores/{}", c.store_hash),
         state: c.state.as_str(),
         scopes: &c.scopes,
-        iclient: c.iclient_id.as_deref().map(|id| {
-            idx.iclient_by_id(id)
-                .map(|i| i.name.as_str())
-                .unwrap_or("(removed)")
-        }),
+        iclient,
         concurrency: c.concurrency,
-        borrow_concurrency_from: c.borrow_concurrency_from.as_deref().map(|id| {
-            idx.connection_by_id(id)
-                .map(|l| l.name.as_str())
-                .unwrap_or("(removed)")
-        }),
-        effective_concurrency: idx.effective_concurrency(c),
+        borrow_concurrency_from: lender,
+        effective_concurrency: effective,
         granted_scopes: c.granted_scopes.as_deref(),
         store_name: c.store_name.as_deref(),
         store_domain: c.store_domain.as_deref(),
@@ -80,11 +125,7 @@ pub fn view_in<'a>(idx: &Index<'a>, c: &'a Connection, api_base: &str) -> ConnVi
         token_store: c.token_store.map(|k| k.as_str()),
         last_error: c.last_error.as_deref(),
         last_error_at: c.last_error_at.as_deref(),
-        superseded_by: c.superseded_by.as_deref().map(|id| {
-            idx.connection_by_id(id)
-                .map(|l| l.name.as_str())
-                .unwrap_or("(deleted)")
-        }),
+        superseded_by,
         created_at: &c.created_at,
         updated_at: &c.updated_at,
     }

@@ -8,10 +8,10 @@ use super::{ask_lender, ask_level, pick_scopes};
 use crate::connect::commit::{Borrow, Changes};
 use crate::context::Context;
 use crate::seams::{Prompter, Step, Stop};
-use crate::store::{AuthType, Connection, RecordFile};
+use crate::store::{AuthType, Connection, Document};
 
 /// Asks what to change; `None` when the person cancelled.
-pub fn run(ctx: &Context, conn: &Connection, records: &RecordFile) -> Result<Option<Changes>> {
+pub fn run(ctx: &Context, conn: &Connection, records: &Document) -> Result<Option<Changes>> {
     let mut prompter = ctx.prompter();
     match walk(prompter.as_mut(), conn, records) {
         Ok(changes) => Ok(Some(changes)),
@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, conn: &Connection, records: &RecordFile) -> Result<Opt
     }
 }
 
-pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &RecordFile) -> Step<Changes> {
+pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &Document) -> Step<Changes> {
     p.say(&format!(
         "Editing {:?} (store {}). The first choice keeps each value; Esc cancels, nothing is saved before the last step.",
         c.name, c.store_hash
@@ -135,7 +135,7 @@ mod tests {
     use crate::secrets::StoreKind;
     use crate::store::IClient;
 
-    fn records() -> RecordFile {
+    fn records() -> Document {
         let ic = |id: &str, client: &str| IClient {
             id: id.into(),
             name: format!("app-{id}"),
@@ -155,10 +155,10 @@ mod tests {
         let mut other = Connection::pending("other", AuthType::Oauth2, "abc123".parse().unwrap());
         other.id = "c2".into();
         other.concurrency = 9;
-        RecordFile {
+        Document {
             iclients: vec![ic("i1", "cid-1"), ic("i2", "cid-2")],
             connections: vec![shop, other],
-            ..RecordFile::default()
+            ..Document::default()
         }
     }
 

@@ -32,7 +32,7 @@ use crate::connect::tokens::read_credentials_file;
 use crate::context::Context;
 use crate::error::Failure;
 use crate::seams::{Ask, Prompter, Step, Stop};
-use crate::store::{AuthType, RecordFile};
+use crate::store::{AuthType, Document};
 
 /// Concurrency levels, the same range `--concurrency` accepts.
 const CONCURRENCY: std::ops::RangeInclusive<u8> = 1..=25;
@@ -70,7 +70,7 @@ impl Here for Machine<'_> {
 pub fn run(
     ctx: &Context,
     draft: Draft,
-    records: &RecordFile,
+    records: &Document,
     opts: &FlowOptions,
 ) -> Result<Option<(Plan, FlowOptions)>> {
     let env_token = ctx.env.access_token.is_some();
@@ -101,7 +101,7 @@ fn walk(
     p: &mut dyn Prompter,
     here: &dyn Here,
     draft: Draft,
-    records: &RecordFile,
+    records: &Document,
     env_token: bool,
     mut opts: FlowOptions,
 ) -> Step<(Plan, FlowOptions)> {
@@ -223,7 +223,7 @@ fn walk(
     }
 }
 
-fn ask_name(p: &mut dyn Prompter, records: &RecordFile, hash: Option<&StoreHash>) -> Step<String> {
+fn ask_name(p: &mut dyn Prompter, records: &Document, hash: Option<&StoreHash>) -> Step<String> {
     let suggestion = hash.map(|h| view::suggest_name(h.as_str(), records));
     let check = |input: &str| {
         records
@@ -400,7 +400,7 @@ pub(crate) fn pick_scopes(p: &mut dyn Prompter, ticked: &[String]) -> Step<Vec<S
     Ok(kept)
 }
 
-fn ask_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
+fn ask_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
     if records.iclients.is_empty() {
         p.say("No iClient saved yet: add your app's client id and secret (devtools.bigcommerce.com › My Apps › View Client ID).");
         return add_iclient(p, records);
@@ -428,7 +428,7 @@ fn ask_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> 
 
 /// The form's pencil button: changes to a saved iClient, kept in the plan
 /// and saved with the connection.
-fn edit_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
+fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
     let ic = match records.iclients.as_slice() {
         [only] => only,
         all => {
@@ -493,7 +493,7 @@ fn edit_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick>
 
 /// Connections already on this app and store: BigCommerce keeps one token
 /// per app and store, so the person hears it before choosing to save.
-fn warn_siblings(p: &mut dyn Prompter, pick: &IClientPick, hash: &StoreHash, records: &RecordFile) {
+fn warn_siblings(p: &mut dyn Prompter, pick: &IClientPick, hash: &StoreHash, records: &Document) {
     let client_id = match pick {
         IClientPick::New(new) => Some(new.client_id.as_str()),
         IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.client_id.as_str()),
@@ -535,7 +535,7 @@ fn settle_callback(
     p: &mut dyn Prompter,
     here: &dyn Here,
     pick: &mut IClientPick,
-    records: &RecordFile,
+    records: &Document,
     opts: &mut FlowOptions,
 ) -> Step<()> {
     loop {
@@ -615,7 +615,7 @@ fn settle_callback(
 
 /// A new iClient, kept in the plan: `execute` saves it (secret first) only
 /// once the person chose to save.
-fn add_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> {
+fn add_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
     let name = ask_iclient_name(p, records)?;
     let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
     let client_id = p.text(&Ask {
@@ -638,7 +638,7 @@ fn add_iclient(p: &mut dyn Prompter, records: &RecordFile) -> Step<IClientPick> 
     }))
 }
 
-fn ask_iclient_name(p: &mut dyn Prompter, records: &RecordFile) -> Step<String> {
+fn ask_iclient_name(p: &mut dyn Prompter, records: &Document) -> Step<String> {
     let check = |input: &str| {
         records
             .check_iclient_name_free(input.trim(), None)
@@ -668,7 +668,7 @@ fn ask_callback_url(p: &mut dyn Prompter, default: Option<&str>) -> Step<String>
     Ok(url.trim().to_string())
 }
 
-fn callback_url_of(pick: &IClientPick, records: &RecordFile) -> Option<String> {
+fn callback_url_of(pick: &IClientPick, records: &Document) -> Option<String> {
     match pick {
         IClientPick::New(new) => Some(new.callback_url.clone()),
         IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.callback_url.clone()),
@@ -696,7 +696,7 @@ fn show_callback_url(p: &mut dyn Prompter, url: Option<String>, scope_count: usi
 
 fn ask_advanced(
     p: &mut dyn Prompter,
-    records: &RecordFile,
+    records: &Document,
     hash: &StoreHash,
 ) -> Step<(u8, Option<String>)> {
     if !p.confirm(
@@ -725,7 +725,7 @@ fn ask_advanced(
 /// A connection to borrow concurrency from (never `except`), same store first.
 pub(crate) fn ask_lender(
     p: &mut dyn Prompter,
-    records: &RecordFile,
+    records: &Document,
     hash: &StoreHash,
     except: Option<&str>,
 ) -> Step<String> {
@@ -810,7 +810,7 @@ mod tests {
         StoreHash::parse(h).unwrap()
     }
 
-    fn saved() -> RecordFile {
+    fn saved() -> Document {
         let conn = |name: &str, h: &str| Connection {
             id: format!("id-{name}"),
             scopes: vec!["store_v2_products".into()],
@@ -819,7 +819,7 @@ mod tests {
             state: State::Authorized,
             ..Connection::pending(name, AuthType::Oauth2, hash(h))
         };
-        RecordFile {
+        Document {
             iclients: vec![IClient {
                 id: "ic1".into(),
                 name: "main-app".into(),
@@ -831,7 +831,7 @@ mod tests {
                 extra: Default::default(),
             }],
             connections: vec![conn("Acme-Prod", "zzz999"), conn("acme-stage", "abc123")],
-            ..RecordFile::default()
+            ..Document::default()
         }
     }
 

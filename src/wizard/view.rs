@@ -3,7 +3,7 @@
 
 use crate::bigcommerce::scopes::{self, Group, Scope};
 use crate::connect::plan::{Auth, IClientPick, Plan, TokenSource};
-use crate::store::{AuthType, Connection, RecordFile};
+use crate::store::{AuthType, Connection, Document};
 
 /// The scopes the picker offers: store and token-creation scopes, in catalog
 /// order. Account-level scopes never go on an app's token, and the implicit
@@ -58,7 +58,7 @@ pub fn indexes_of(options: &[&Scope], names: &[String]) -> Vec<usize> {
 
 /// A free connection name for a store: the hash, else `hash-2`, `hash-3`…
 /// Offered as the default, which inquire accepts unchecked, so it must be free.
-pub fn suggest_name(hash: &str, records: &RecordFile) -> String {
+pub fn suggest_name(hash: &str, records: &Document) -> String {
     let free = |n: &str| records.connection(n).is_none();
     if free(hash) {
         return hash.to_string();
@@ -72,7 +72,7 @@ pub fn suggest_name(hash: &str, records: &RecordFile) -> String {
 /// Connections one may borrow concurrency from: the same store's first (the
 /// usual reason to share a pool is that BigCommerce limits per store), then
 /// the rest; each group keeps the record file's order.
-pub fn borrow_order<'a>(records: &'a RecordFile, hash: &str) -> Vec<&'a Connection> {
+pub fn borrow_order<'a>(records: &'a Document, hash: &str) -> Vec<&'a Connection> {
     let (mut same, other): (Vec<&Connection>, Vec<&Connection>) = records
         .connections
         .iter()
@@ -82,7 +82,7 @@ pub fn borrow_order<'a>(records: &'a RecordFile, hash: &str) -> Vec<&'a Connecti
 }
 
 /// How a lender is shown in the borrow picker.
-pub fn lender_option(records: &RecordFile, c: &Connection, hash: &str) -> String {
+pub fn lender_option(records: &Document, c: &Connection, hash: &str) -> String {
     let level = records.effective_concurrency(c);
     let store = if c.store_hash.as_str() == hash {
         "same store".to_string()
@@ -93,7 +93,7 @@ pub fn lender_option(records: &RecordFile, c: &Connection, hash: &str) -> String
 }
 
 /// The summary printed before "Save & authorize". Never holds a secret.
-pub fn summary(plan: &Plan, records: &RecordFile) -> String {
+pub fn summary(plan: &Plan, records: &Document) -> String {
     let mut rows: Vec<(&str, String)> = vec![
         ("name", plan.name.clone()),
         (
@@ -135,7 +135,7 @@ fn scope_summary(names: &[String]) -> String {
     format!("{}\n{}", count(names.len(), "scope"), wrap_list(names, 72))
 }
 
-fn iclient_summary(pick: &IClientPick, records: &RecordFile) -> (String, String) {
+fn iclient_summary(pick: &IClientPick, records: &Document) -> (String, String) {
     match pick {
         IClientPick::New(new) => (
             format!(
@@ -174,7 +174,7 @@ fn token_summary(source: &TokenSource) -> String {
     }
 }
 
-fn concurrency_summary(plan: &Plan, records: &RecordFile) -> String {
+fn concurrency_summary(plan: &Plan, records: &Document) -> String {
     match &plan.borrow_from {
         Some(lender) => match records.connection(lender) {
             Some(c) => format!(
@@ -230,8 +230,8 @@ mod tests {
         }
     }
 
-    fn records(conns: Vec<Connection>) -> RecordFile {
-        RecordFile {
+    fn records(conns: Vec<Connection>) -> Document {
+        Document {
             connections: conns,
             iclients: vec![IClient {
                 id: "ic1".into(),
@@ -243,7 +243,7 @@ mod tests {
                 updated_at: String::new(),
                 extra: Default::default(),
             }],
-            ..RecordFile::default()
+            ..Document::default()
         }
     }
 

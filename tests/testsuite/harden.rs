@@ -294,7 +294,7 @@ fn a_secrets_file_of_a_newer_version_is_refused_not_rewritten() {
 fn a_connection_never_names_an_iclient_removed_meanwhile() {
     // The check under the lock, deterministically: the plan was made while
     // the iClient existed; by the time of the write it is gone.
-    let mut file = bcconn::store::RecordFile::default();
+    let mut file = bcconn::store::Tx::empty();
     let conn = bcconn::store::Connection {
         iclient_id: Some("gone0000gone0000".into()),
         ..bcconn::store::Connection::pending(
@@ -305,7 +305,7 @@ fn a_connection_never_names_an_iclient_removed_meanwhile() {
     };
     let err = bcconn::connect::commit::push_new(&mut file, conn).unwrap_err();
     assert!(err.to_string().contains("removed meanwhile"), "{err}");
-    assert!(file.connections.is_empty());
+    assert!(file.connections().unwrap().is_empty());
 
     // And the race itself, a few rounds: never both.
     let env = Env::new();

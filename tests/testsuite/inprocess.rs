@@ -145,7 +145,7 @@ fn a_denied_consent_marks_a_new_connection_failed_and_stores_nothing() {
     let said = format!("{err:#}");
     assert!(said.contains("access_denied"), "{said}");
     let file = s.ctx.records.load().unwrap();
-    let conn = file.connection("shop").unwrap();
+    let conn = file.connection("shop").unwrap().unwrap();
     assert_eq!(conn.state, State::Failed);
     assert!(
         conn.last_error
@@ -156,7 +156,7 @@ fn a_denied_consent_marks_a_new_connection_failed_and_stores_nothing() {
     // Only the iClient's secret: no token.
     assert_eq!(
         s.store.accounts(),
-        vec![format!("iclient/{}", file.iclients[0].id)]
+        vec![format!("iclient/{}", file.iclients().unwrap()[0].id)]
     );
 }
 

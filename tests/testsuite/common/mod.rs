@@ -86,18 +86,61 @@ impl Env {
         cmd
     }
 
+    /// The record database.
     pub fn record_path(&self) -> PathBuf {
+        self.home().join("bcconn.db")
+    }
+
+    /// The record file of versions before the database: a test that writes
+    /// one gets it imported by the next command.
+    pub fn old_record_path(&self) -> PathBuf {
         self.home().join("bcconn.json")
     }
 
+    /// The records as a canonical dump (every row of every table, in
+    /// order), read without changing the database: equal dumps mean equal
+    /// records. Empty when there is no database.
     pub fn record_bytes(&self) -> Vec<u8> {
-        std::fs::read(self.record_path()).unwrap_or_default()
+        let path = self.record_path();
+        if !path.is_file() {
+            return Vec::new();
+        }
+        let db = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        for (table, order) in [
+            ("iclients", "seq"),
+            ("connections", "seq"),
+            ("connection_records", "id"),
+            ("local", "key"),
+            ("document", "key"),
+        ] {
+            let Ok(mut stmt) = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")) else {
+                continue;
+            };
+            let cols = stmt.column_count();
+            let mut rows = stmt.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                out.extend_from_slice(table.as_bytes());
+                for i in 0..cols {
+                    let v: rusqlite::types::Value = r.get(i).unwrap();
+                    out.extend_from_slice(format!("\t{v:?}").as_bytes());
+                }
+                out.push(b'\n');
+            }
+        }
+        out
     }
 
-    /// The record file, parsed (only the Unix-only wizard suite reads it).
+    /// The records as `bcconn export` prints them, parsed.
     #[cfg(unix)]
     pub fn records(&self) -> Value {
-        serde_json::from_slice(&self.record_bytes()).unwrap()
+        let out = self.cmd(&["export"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     pub fn secrets_text(&self) -> String {

@@ -1,0 +1,51 @@
+//! What can go wrong with the record store, as types. The words a person
+//! reads, the hint and the exit code are chosen by the connection core
+//! (`crate::connect::explain`), not here.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process held the write lock for the whole bounded wait.
+    #[error("the record database {} stayed busy for {waited_s} s{}", path.display(), holder.map(|p| format!(" (held by process {p})")).unwrap_or_default())]
+    Busy {
+        path: PathBuf,
+        waited_s: u64,
+        holder: Option<u32>,
+    },
+    /// A database written by a newer bcconn: never written by this one.
+    #[error("{} was written by a newer bcconn (schema version {found}; this one knows up to {known})", path.display())]
+    Newer {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    /// Not a database, a damaged one, or not a regular file.
+    #[error("cannot read {}: {detail}", path.display())]
+    Unreadable { path: PathBuf, detail: String },
+    /// The old record file could not be imported.
+    #[error("cannot import {}: {detail}", path.display())]
+    Import { path: PathBuf, detail: String },
+    /// A change was started inside another change of the same store.
+    #[error("a change to the records was started inside another one (a bug in bcconn)")]
+    Nested,
+    /// A write to a read-only view of the records (a bug in bcconn).
+    #[error("the records were changed outside a transaction (a bug in bcconn)")]
+    ReadOnly,
+    /// A name that another record of the same kind holds (ignoring case).
+    #[error("the name {name:?} is taken")]
+    NameTaken { name: String },
+    /// The home directory is not usable.
+    #[error("bcconn has no home directory for its records")]
+    NoHome,
+    /// Anything else SQLite said, with the file it was about.
+    #[error("the record database {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A stored record that does not parse (edited by hand, or damaged).
+    #[error("a record in {} cannot be read: {detail}", path.display())]
+    BadRecord { path: PathBuf, detail: String },
+}

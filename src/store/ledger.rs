@@ -1,0 +1,91 @@
+//! The secret ledger: every secret bcconn is about to write is listed first,
+//! and goes live in the transaction of the record that uses it. An entry
+//! that never went live and whose process is gone is a killed run's
+//! leftover, which the next write removes from its secret store.
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The secret store's name (`os`, `keyutils`, `file`).
+    pub store: String,
+    /// The account under service `bcconn` (`connection/<id>/g<N>`, ...).
+    pub account: String,
+    pub pid: u32,
+    /// When that process started (Linux: clock ticks after boot), so a
+    /// reused pid is not taken for the writer.
+    pub started: String,
+    pub live: bool,
+}
+
+impl LedgerEntry {
+    /// An entry for a secret this process is about to write.
+    pub fn mine(store: &str, account: &str) -> LedgerEntry {
+        let pid = std::process::id();
+        LedgerEntry {
+            store: store.to_string(),
+            account: account.to_string(),
+            pid,
+            started: start_time(pid).unwrap_or_default(),
+            live: false,
+        }
+    }
+
+    /// Not live, and the process that wrote it is gone.
+    pub fn abandoned(&self) -> bool {
+        !self.live && !alive(self.pid, Some(&self.started))
+    }
+}
+
+/// The start time of a process, from `/proc/PID/stat` (field 22).
+#[cfg(target_os = "linux")]
+pub fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19).map(str::to_string)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn start_time(_pid: u32) -> Option<String> {
+    None
+}
+
+/// Whether process `pid` runs (and, when `started` is known, is the same
+/// process, not a later one given the same pid).
+pub fn alive(pid: u32, started: Option<&str>) -> bool {
+    if pid == 0 || pid > i32::MAX as u32 {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        if r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+            return false;
+        }
+        match (started, start_time(pid)) {
+            (Some(want), Some(now)) if !want.is_empty() => want == now,
+            _ => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = started;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_wrong_start_time_is_not() {
+        let me = LedgerEntry::mine("file", "connection/x/g1");
+        assert!(alive(me.pid, Some(&me.started)));
+        assert!(!me.abandoned());
+        #[cfg(target_os = "linux")]
+        assert!(!alive(me.pid, Some("1")));
+        assert!(!alive(0, None));
+    }
+}

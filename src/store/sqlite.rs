@@ -1,0 +1,802 @@
+//! The embedded store: one SQLite database, `$BCCONN_HOME/bcconn.db`.
+//!
+//! WAL with `synchronous=FULL` (a committed change survives power loss),
+//! one connection per transaction (a CLI run makes one or two), every change
+//! a `BEGIN IMMEDIATE` transaction, a bounded wait on another writer. Each
+//! record's full JSON sits in a table of its own beside the indexed columns,
+//! so `list` scans only the narrow table.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::{OpenFlags, OptionalExtension, params};
+use serde_json::{Map, Value};
+
+use super::error::StoreError;
+use super::{Backend, BackendTx, Connection, Filter, IClient, LedgerEntry, ListRow, Notice};
+
+/// The schema this build writes. Migrations only go forward.
+pub const SCHEMA: i64 = 1;
+
+/// How long a change waits on another process's write before giving up.
+pub const BUSY_LIMIT: Duration = Duration::from_secs(10);
+/// When a waiting change says so.
+const BUSY_SAY: Duration = Duration::from_secs(1);
+
+/// `MIGRATIONS[n]` takes a database at schema `n` to `n + 1`.
+const MIGRATIONS: [&str; SCHEMA as usize] = [r#"
+CREATE TABLE iclients (
+    seq       INTEGER PRIMARY KEY,
+    id        TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL,
+    name_key  TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL,
+    record    TEXT NOT NULL
+);
+CREATE INDEX iclients_client_id ON iclients(client_id);
+CREATE TABLE connections (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    name_key    TEXT NOT NULL UNIQUE,
+    auth_type   TEXT NOT NULL,
+    store_hash  TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    iclient_id  TEXT,
+    concurrency INTEGER NOT NULL,
+    borrow_from TEXT,
+    first_scope TEXT,
+    scope_count INTEGER NOT NULL
+);
+CREATE INDEX connections_iclient ON connections(iclient_id);
+CREATE INDEX connections_store ON connections(store_hash);
+CREATE INDEX connections_borrow ON connections(borrow_from);
+CREATE TABLE connection_records (
+    id     TEXT PRIMARY KEY,
+    record TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE document (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE local (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE secret_ledger (
+    store      TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    started    TEXT NOT NULL,
+    live       INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (store, account)
+) WITHOUT ROWID;
+"#];
+
+pub struct Sqlite {
+    path: PathBuf,
+}
+
+thread_local! {
+    /// The wait on a busy database: when it began, whether it was said,
+    /// and to whom (the store's notice sink, set for each transaction).
+    static WAIT: Cell<Option<Instant>> = const { Cell::new(None) };
+    static SAID: Cell<bool> = const { Cell::new(false) };
+    static SINK: std::cell::RefCell<Option<(PathBuf, std::rc::Rc<dyn Fn(Notice)>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// SQLite calls this while another connection holds the lock: sleep a
+/// little, say so after a second, give up after [`BUSY_LIMIT`].
+fn busy(count: i32) -> bool {
+    let start = WAIT.with(|w| {
+        if count == 0 || w.get().is_none() {
+            w.set(Some(Instant::now()));
+            SAID.with(|s| s.set(false));
+        }
+        w.get().unwrap_or_else(Instant::now)
+    });
+    let waited = start.elapsed();
+    if waited >= BUSY_LIMIT {
+        return false;
+    }
+    if waited >= BUSY_SAY && !SAID.with(|s| s.replace(true)) {
+        SINK.with(|s| {
+            if let Some((path, sink)) = s.borrow().as_ref() {
+                sink(Notice::Waiting {
+                    holder: holder(path),
+                });
+            }
+        });
+    }
+    std::thread::sleep(Duration::from_millis(match count {
+        0..=2 => 1,
+        3..=5 => 5,
+        _ => 20,
+    }));
+    true
+}
+
+/// The writer's pid note beside the database, if that process still runs.
+fn holder(db: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(note_path(db)).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    super::ledger::alive(pid, None).then_some(pid)
+}
+
+fn note_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".writer");
+    PathBuf::from(p)
+}
+
+impl Sqlite {
+    pub fn new(path: PathBuf) -> Sqlite {
+        Sqlite { path }
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        sqlite_error(&self.path, source)
+    }
+
+    /// Opens the database, creating it (0600) when `create`; `None` when
+    /// there is none and `create` is false.
+    fn open(
+        &self,
+        create: bool,
+        sink: &std::rc::Rc<dyn Fn(Notice)>,
+    ) -> Result<Option<rusqlite::Connection>, StoreError> {
+        match std::fs::metadata(&self.path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => {
+                return Err(StoreError::Unreadable {
+                    path: self.path.clone(),
+                    detail: "it is not a regular file".into(),
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
+                create_private(&self.path).map_err(|e| StoreError::Unreadable {
+                    path: self.path.clone(),
+                    detail: format!("cannot create it: {e}"),
+                })?;
+            }
+            Err(e) => {
+                return Err(StoreError::Unreadable {
+                    path: self.path.clone(),
+                    detail: e.to_string(),
+                });
+            }
+        }
+        let mut conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.err(e))?;
+        conn.busy_handler(Some(busy)).map_err(|e| self.err(e))?;
+        SINK.with(|s| *s.borrow_mut() = Some((self.path.clone(), sink.clone())));
+        // Read before anything is written: a newer database stays as it is.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if version > SCHEMA {
+            return Err(StoreError::Newer {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA,
+            });
+        }
+        self.journal(&conn, sink)?;
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
+            .map_err(|e| self.err(e))?;
+        if version < SCHEMA {
+            self.migrate(&conn)?;
+        }
+        Ok(Some(conn))
+    }
+
+    /// WAL where it works; a rollback journal on a network filesystem
+    /// (WAL needs shared memory between the processes of one host).
+    fn journal(
+        &self,
+        conn: &rusqlite::Connection,
+        sink: &std::rc::Rc<dyn Fn(Notice)>,
+    ) -> Result<(), StoreError> {
+        let want = if on_network_fs(&self.path) {
+            "delete"
+        } else {
+            "wal"
+        };
+        let mode: String = conn
+            .query_row(&format!("PRAGMA journal_mode={want}"), [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            let said: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM local WHERE key = 'journal_note'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .unwrap_or(None);
+            if said.is_none() {
+                sink(Notice::RollbackJournal);
+                let _ = conn.execute(
+                    "INSERT OR REPLACE INTO local(key, value) VALUES ('journal_note', '1')",
+                    [],
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn migrate(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let result = (|| {
+            // Another run may have migrated while this one waited.
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            for step in &MIGRATIONS[version.clamp(0, SCHEMA) as usize..] {
+                conn.execute_batch(step)?;
+            }
+            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA}"))?;
+            conn.execute_batch("COMMIT")
+        })();
+        if let Err(e) = result {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(self.err(e));
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `path` is a bcconn database this build can read: it opens
+/// read-only, passes `PRAGMA quick_check`, and has a known schema.
+pub fn check_file(path: &Path) -> Result<i64, StoreError> {
+    let bad = |detail: String| StoreError::Unreadable {
+        path: path.to_path_buf(),
+        detail,
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(bad("it is not a regular file".into())),
+        Err(e) => return Err(bad(e.to_string())),
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_error(path, e))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| sqlite_error(path, e))?;
+    if version > SCHEMA {
+        return Err(StoreError::Newer {
+            path: path.to_path_buf(),
+            found: version,
+            known: SCHEMA,
+        });
+    }
+    if version < 1 {
+        return Err(bad("it is not a bcconn database".into()));
+    }
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check")
+        .and_then(|mut st| {
+            st.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| sqlite_error(path, e))?;
+    if problems.iter().any(|p| p != "ok") {
+        return Err(bad(format!(
+            "its integrity check failed: {}",
+            problems.first().cloned().unwrap_or_default()
+        )));
+    }
+    Ok(version)
+}
+
+impl Backend for Sqlite {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    fn begin(
+        &self,
+        write: bool,
+        sink: &std::rc::Rc<dyn Fn(Notice)>,
+    ) -> Result<Option<Box<dyn BackendTx>>, StoreError> {
+        let Some(conn) = self.open(write, sink)? else {
+            return Ok(None);
+        };
+        if write {
+            WAIT.with(|w| w.set(None));
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+                if is_busy(&e) {
+                    StoreError::Busy {
+                        path: self.path.clone(),
+                        waited_s: BUSY_LIMIT.as_secs(),
+                        holder: holder(&self.path),
+                    }
+                } else {
+                    self.err(e)
+                }
+            })?;
+            // Who holds the write lock, for anyone who waits on it.
+            let _ = std::fs::write(note_path(&self.path), format!("{}\n", std::process::id()));
+        }
+        Ok(Some(Box::new(SqliteTx {
+            conn,
+            path: self.path.clone(),
+            write,
+            done: false,
+        })))
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+pub(super) fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::Unreadable {
+                path: path.to_path_buf(),
+                detail: "it is not a bcconn database, or it is damaged".into(),
+            }
+        }
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Busy {
+                path: path.to_path_buf(),
+                waited_s: BUSY_LIMIT.as_secs(),
+                holder: holder(path),
+            }
+        }
+        _ => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// Creates an empty file readable by its owner only, so the `-wal` and
+/// `-shm` files SQLite makes beside it get the same mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// NFS, SMB/CIFS, 9p (WSL's Windows drives), AFS, Ceph: filesystems where
+/// WAL's shared memory does not work across hosts.
+#[cfg(target_os = "linux")]
+fn on_network_fs(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid C string and `st` a writable statfs.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    const NETWORK: [i64; 7] = [
+        0x6969,      // NFS
+        0x517B,      // SMB
+        0xFF53_4D42, // CIFS
+        0xFE53_4D42, // SMB2
+        0x0102_1997, // 9p
+        0x5346_414F, // AFS
+        0x00C3_6400, // Ceph
+    ];
+    #[allow(clippy::unnecessary_cast)]
+    let kind = st.f_type as i64;
+    NETWORK.contains(&kind)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn on_network_fs(_path: &Path) -> bool {
+    false
+}
+
+struct SqliteTx {
+    conn: rusqlite::Connection,
+    path: PathBuf,
+    write: bool,
+    done: bool,
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.write && !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        // Closing the last connection checkpoints and removes the WAL when
+        // no other process has the database open (it never waits for one).
+    }
+}
+
+const CONN_COLS: &str = "r.record";
+
+impl SqliteTx {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        sqlite_error(&self.path, source)
+    }
+
+    fn bad(&self, detail: impl std::fmt::Display) -> StoreError {
+        StoreError::BadRecord {
+            path: self.path.clone(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn connections_sql(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Connection>, StoreError> {
+        let sql = format!(
+            "SELECT {CONN_COLS} FROM connections c JOIN connection_records r ON r.id = c.id {filter} ORDER BY c.seq"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(args, |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row.map_err(|e| self.err(e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| self.bad(e))?);
+        }
+        Ok(out)
+    }
+
+    fn iclients_sql(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<IClient>, StoreError> {
+        let sql = format!("SELECT record FROM iclients {filter} ORDER BY seq");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(args, |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row.map_err(|e| self.err(e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| self.bad(e))?);
+        }
+        Ok(out)
+    }
+
+    fn taken(&self, e: rusqlite::Error, name: &str) -> StoreError {
+        if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
+            && f.code == rusqlite::ErrorCode::ConstraintViolation
+            && msg.contains("name_key")
+        {
+            return StoreError::NameTaken {
+                name: name.to_string(),
+            };
+        }
+        self.err(e)
+    }
+}
+
+impl BackendTx for SqliteTx {
+    fn connections(&self, filter: Filter<'_>) -> Result<Vec<Connection>, StoreError> {
+        match filter {
+            Filter::All => self.connections_sql("", &[]),
+            Filter::Id(id) => self.connections_sql("WHERE c.id = ?1", &[&id]),
+            Filter::NameKey(key) => self.connections_sql("WHERE c.name_key = ?1", &[&key]),
+            Filter::IClient(id) => self.connections_sql("WHERE c.iclient_id = ?1", &[&id]),
+            Filter::Store(hash) => self.connections_sql("WHERE c.store_hash = ?1", &[&hash]),
+            Filter::BorrowingFrom(id) => {
+                self.connections_sql("WHERE c.borrow_from = ?1", &[&id])
+            }
+            Filter::ClientId(_) => Ok(Vec::new()),
+        }
+    }
+
+    fn iclients(&self, filter: Filter<'_>) -> Result<Vec<IClient>, StoreError> {
+        match filter {
+            Filter::All => self.iclients_sql("", &[]),
+            Filter::Id(id) => self.iclients_sql("WHERE id = ?1", &[&id]),
+            Filter::NameKey(key) => self.iclients_sql("WHERE name_key = ?1", &[&key]),
+            Filter::ClientId(cid) => self.iclients_sql("WHERE client_id = ?1", &[&cid]),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn connection_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name FROM connections ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn count(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM iclients), (SELECT count(*) FROM connections)",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    fn list_rows(&self, each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.id, c.name, c.store_hash, c.auth_type, c.state, c.iclient_id, i.name, \
+                 c.first_scope, c.scope_count, c.concurrency, c.borrow_from \
+                 FROM connections c LEFT JOIN iclients i ON i.id = c.iclient_id ORDER BY c.seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let text = |i: usize| -> Result<&str, StoreError> {
+                match r.get_ref(i).map_err(|e| self.err(e))? {
+                    rusqlite::types::ValueRef::Text(t) => {
+                        std::str::from_utf8(t).map_err(|e| self.bad(e))
+                    }
+                    _ => Err(self.bad(format!("column {i} is not text"))),
+                }
+            };
+            let opt = |i: usize| -> Result<Option<&str>, StoreError> {
+                match r.get_ref(i).map_err(|e| self.err(e))? {
+                    rusqlite::types::ValueRef::Null => Ok(None),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        std::str::from_utf8(t).map(Some).map_err(|e| self.bad(e))
+                    }
+                    _ => Err(self.bad(format!("column {i} is not text"))),
+                }
+            };
+            let row = ListRow {
+                id: text(0)?,
+                name: text(1)?,
+                store_hash: text(2)?,
+                auth_type: text(3)?,
+                state: text(4)?,
+                iclient_id: opt(5)?,
+                iclient_name: opt(6)?,
+                first_scope: opt(7)?,
+                scope_count: r.get::<_, i64>(8).map_err(|e| self.err(e))? as usize,
+                concurrency: r.get::<_, i64>(9).map_err(|e| self.err(e))?.clamp(0, 255) as u8,
+                borrow_from: opt(10)?,
+            };
+            each(row).map_err(|e| StoreError::Unreadable {
+                path: self.path.clone(),
+                detail: format!("writing the list: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn each_connection(
+        &self,
+        each: &mut dyn FnMut(Connection) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT r.record FROM connections c JOIN connection_records r ON r.id = c.id ORDER BY c.seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let c: Connection = match r.get_ref(0).map_err(|e| self.err(e))? {
+                rusqlite::types::ValueRef::Text(t) => {
+                    serde_json::from_slice(t).map_err(|e| self.bad(e))?
+                }
+                _ => return Err(self.bad("a record is not text")),
+            };
+            each(c).map_err(|e| StoreError::Unreadable {
+                path: self.path.clone(),
+                detail: format!("writing the list: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn put_connection(&self, c: &Connection, name_key: &str) -> Result<(), StoreError> {
+        let record = serde_json::to_string(c).map_err(|e| self.bad(e))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO connections(id, name, name_key, auth_type, store_hash, state, iclient_id, \
+                 concurrency, borrow_from, first_scope, scope_count) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT(id) DO UPDATE SET name = ?2, name_key = ?3, auth_type = ?4, \
+                 store_hash = ?5, state = ?6, iclient_id = ?7, concurrency = ?8, borrow_from = ?9, \
+                 first_scope = ?10, scope_count = ?11",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    c.id,
+                    c.name,
+                    name_key,
+                    c.auth_type.as_str(),
+                    c.store_hash.as_str(),
+                    c.state.as_str(),
+                    c.iclient_id,
+                    c.concurrency,
+                    c.borrow_concurrency_from,
+                    c.scopes.first(),
+                    c.scopes.len() as i64,
+                ])
+            })
+            .map_err(|e| self.taken(e, &c.name))?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO connection_records(id, record) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![c.id, record]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn delete_connection(&self, id: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM connections WHERE id = ?1", [id])
+            .and_then(|_| self.conn.execute("DELETE FROM connection_records WHERE id = ?1", [id]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn put_iclient(&self, i: &IClient, name_key: &str) -> Result<(), StoreError> {
+        let record = serde_json::to_string(i).map_err(|e| self.bad(e))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO iclients(id, name, name_key, client_id, record) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(id) DO UPDATE SET name = ?2, name_key = ?3, client_id = ?4, record = ?5",
+            )
+            .and_then(|mut s| s.execute(params![i.id, i.name, name_key, i.client_id, record]))
+            .map_err(|e| self.taken(e, &i.name))?;
+        Ok(())
+    }
+
+    fn delete_iclient(&self, id: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM iclients WHERE id = ?1", [id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn local(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM local WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn set_local(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self
+                .conn
+                .execute(
+                    "INSERT OR REPLACE INTO local(key, value) VALUES (?1, ?2)",
+                    [key, v],
+                )
+                .map(drop),
+            None => self
+                .conn
+                .execute("DELETE FROM local WHERE key = ?1", [key])
+                .map(drop),
+        }
+        .map_err(|e| self.err(e))
+    }
+
+    fn document_extra(&self) -> Result<Map<String, Value>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM document WHERE key = 'extra'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match text {
+            Some(t) => serde_json::from_str(&t).map_err(|e| self.bad(e)),
+            None => Ok(Map::new()),
+        }
+    }
+
+    fn set_document_extra(&self, extra: &Map<String, Value>) -> Result<(), StoreError> {
+        let text = serde_json::to_string(extra).map_err(|e| self.bad(e))?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO document(key, value) VALUES ('extra', ?1)",
+                [text],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT store, account, pid, started, live FROM secret_ledger")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(LedgerEntry {
+                    store: r.get(0)?,
+                    account: r.get(1)?,
+                    pid: r.get::<_, i64>(2)? as u32,
+                    started: r.get(3)?,
+                    live: r.get::<_, i64>(4)? != 0,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO secret_ledger(store, account, pid, started, live, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![e.store, e.account, e.pid as i64, e.started, e.live as i64, super::now()],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn ledger_remove(&self, store: &str, account: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM secret_ledger WHERE store = ?1 AND account = ?2",
+                [store, account],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn check(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA quick_check")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        let lines: Vec<String> = rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
+        Ok(lines.into_iter().filter(|l| l != "ok").collect())
+    }
+
+    fn schema(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    fn backup_to(&self, to: &Path) -> Result<(), StoreError> {
+        let to = to.to_str().ok_or_else(|| StoreError::Unreadable {
+            path: to.to_path_buf(),
+            detail: "the path is not UTF-8".into(),
+        })?;
+        self.conn
+            .execute("VACUUM INTO ?1", [to])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if self.write {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| sqlite_error(&self.path, e))?;
+        }
+        self.done = true;
+        Ok(())
+    }
+}

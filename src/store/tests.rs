@@ -1,0 +1,239 @@
+//! The store against a real SQLite database in a temporary home.
+
+use super::*;
+
+fn conn(name: &str, level: u8, borrow: Option<&str>) -> Connection {
+    Connection {
+        id: format!("id-{name}"),
+        concurrency: level,
+        borrow_concurrency_from: borrow.map(|b| format!("id-{b}")),
+        ..Connection::pending(name, AuthType::Oauth2, "abc123".parse().unwrap())
+    }
+}
+
+fn home() -> (tempfile::TempDir, Records) {
+    let dir = tempfile::tempdir().unwrap();
+    let records = Records::new(&dir.path().join("home"));
+    (dir, records)
+}
+
+fn add(records: &Records, c: Connection) {
+    records
+        .update(|tx| {
+            tx.push_connection(c)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_change_is_written_private_and_a_failed_one_writes_nothing() {
+    let (_d, records) = home();
+    // Reading an empty home creates nothing.
+    assert!(records.load().unwrap().connections().unwrap().is_empty());
+    assert!(!records.path().exists());
+    add(&records, conn("a", 1, None));
+    let err: Result<()> = records.update(|tx| {
+        tx.remove_connection("id-a")?;
+        anyhow::bail!("no")
+    });
+    assert!(err.is_err());
+    assert_eq!(records.load().unwrap().connections().unwrap().len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&records.path()), 0o600);
+        assert_eq!(mode(records.dir()), 0o700);
+    }
+}
+
+#[test]
+fn a_nested_change_is_refused_and_loses_nothing() {
+    let (_d, records) = home();
+    let out = records.update(|tx| {
+        tx.push_connection(conn("outer", 1, None))?;
+        let inner = records.update(|t| {
+            t.push_connection(conn("inner", 1, None))?;
+            Ok(())
+        });
+        assert!(matches!(
+            inner.unwrap_err().downcast_ref::<StoreError>(),
+            Some(StoreError::Nested)
+        ));
+        Ok(())
+    });
+    out.unwrap();
+    let tx = records.load().unwrap();
+    let names: Vec<&str> = tx.connections().unwrap().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["outer"]);
+}
+
+#[test]
+fn names_are_unique_ignoring_case_in_the_schema() {
+    let (_d, records) = home();
+    add(&records, conn("Acme", 1, None));
+    let err = records
+        .update(|tx| {
+            tx.push_connection(Connection {
+                id: "other".into(),
+                ..conn("ACME", 1, None)
+            })?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err.downcast_ref::<StoreError>(), Some(StoreError::NameTaken { .. })),
+        "{err:#}"
+    );
+    // Lookups ignore case too, through the index.
+    let tx = records.load().unwrap();
+    assert_eq!(tx.connection("aCmE").unwrap().unwrap().id, "id-Acme");
+}
+
+#[test]
+fn rename_delete_and_lookups_see_the_transaction_s_own_changes() {
+    let (_d, records) = home();
+    add(&records, conn("a", 7, None));
+    add(&records, conn("b", 1, Some("a")));
+    records
+        .update(|tx| {
+            tx.connection_mut("a")?.unwrap().name = "z".into();
+            assert!(tx.connection("a")?.is_none());
+            assert_eq!(tx.connection("Z")?.unwrap().id, "id-a");
+            assert_eq!(tx.borrowers_of("id-a")?.len(), 1);
+            let b = tx.connection("b")?.unwrap().clone();
+            assert_eq!(tx.effective_concurrency(&b)?, 7);
+            tx.remove_connection("id-b")?;
+            assert!(tx.connection("b")?.is_none());
+            assert!(tx.borrowers_of("id-a")?.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    let tx = records.load().unwrap();
+    assert_eq!(tx.connection_names().unwrap(), ["z"]);
+}
+
+#[test]
+fn an_old_record_file_is_imported_once_and_left_as_a_stub() {
+    let (_d, records) = home();
+    std::fs::create_dir_all(records.dir()).unwrap();
+    let old = records.dir().join(OLD_FILE);
+    let v1 = br#"{"version":1,"future":{"x":1},"default_connection":"b1","iclients":[{"id":"i1","name":"app","client_id":"cid","callback_url":"http://localhost:8765/auth","secret_store":"file","created_at":"t","updated_at":"t","later":true}],"connections":[{"id":"a1","name":"shop","auth_type":"oauth2","store_hash":"abc123","scopes":["store_v2_orders"],"iclient_id":"i1","concurrency":3,"state":"authorized","token_store":"file","created_at":"t","updated_at":"t","unknown":[1,2]},{"id":"b1","name":"borrower","auth_type":"token","store_hash":"abc123","scopes":[],"concurrency":1,"borrow_concurrency_from":"a1","state":"pending","created_at":"t","updated_at":"t"}]}"#;
+    std::fs::write(&old, v1).unwrap();
+    let said = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = said.clone();
+    records.on_notice(move |n| sink.borrow_mut().push(format!("{n:?}")));
+    let tx = records.load().unwrap();
+    let shop = tx.connection("shop").unwrap().unwrap();
+    assert_eq!(shop.state, State::Authorized);
+    assert_eq!(shop.extra["unknown"], serde_json::json!([1, 2]));
+    let b = tx.connection("borrower").unwrap().unwrap().clone();
+    assert_eq!(tx.effective_concurrency(&b).unwrap(), 3);
+    assert_eq!(tx.default_connection().unwrap().as_deref(), Some("b1"));
+    assert_eq!(tx.iclients().unwrap()[0].extra["later"], serde_json::json!(true));
+    assert_eq!(tx.document_extra().unwrap()["future"], serde_json::json!({"x": 1}));
+    drop(tx);
+    assert_eq!(std::fs::read(records.dir().join("bcconn.json.imported")).unwrap(), v1);
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), migrate::STUB);
+    // An older bcconn refuses the stub as "newer", never as empty.
+    let stub = parse(migrate::STUB.as_bytes(), &old).unwrap_err();
+    assert!(stub.message.contains("newer bcconn"), "{}", stub.message);
+    assert_eq!(said.borrow().len(), 1, "{:?}", said.borrow());
+    // A second run imports nothing again.
+    let again = Records::new(records.dir());
+    assert_eq!(again.load().unwrap().connections().unwrap().len(), 2);
+}
+
+#[test]
+fn an_import_killed_after_its_commit_is_finished_not_repeated() {
+    let (_d, records) = home();
+    std::fs::create_dir_all(records.dir()).unwrap();
+    let old = records.dir().join(OLD_FILE);
+    let v2 = br#"{"version":2,"iclients":[],"connections":[{"id":"a1","name":"shop","auth_type":"token","store_hash":"abc123","scopes":[],"concurrency":1,"state":"pending","created_at":"t","updated_at":"t"}]}"#;
+    std::fs::write(&old, v2).unwrap();
+    records.load().unwrap();
+    // As if killed between the commit and the move: the file is back.
+    std::fs::rename(records.dir().join("bcconn.json.imported"), &old).unwrap();
+    let again = Records::new(records.dir());
+    assert_eq!(again.load().unwrap().connections().unwrap().len(), 1);
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), migrate::STUB);
+}
+
+#[test]
+fn a_bad_old_file_is_refused_and_left_as_it_is() {
+    let (_d, records) = home();
+    std::fs::create_dir_all(records.dir()).unwrap();
+    let old = records.dir().join(OLD_FILE);
+    std::fs::write(&old, b"{\"version\": 1, \"connections\": [{").unwrap();
+    let err = records.load().err().unwrap();
+    assert!(matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Import { .. })));
+    assert_eq!(std::fs::read(&old).unwrap(), b"{\"version\": 1, \"connections\": [{");
+    assert!(!records.path().exists() || records.load().is_err());
+}
+
+#[test]
+fn a_newer_database_is_refused_and_never_written() {
+    let (_d, records) = home();
+    add(&records, conn("a", 1, None));
+    {
+        let db = rusqlite::Connection::open(records.path()).unwrap();
+        db.execute_batch("PRAGMA user_version = 99").unwrap();
+    }
+    let before = std::fs::read(records.path()).unwrap();
+    let err = records.update(|_| Ok(())).unwrap_err();
+    assert!(matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Newer { found: 99, .. })), "{err:#}");
+    assert!(records.load().is_err());
+    assert_eq!(std::fs::read(records.path()).unwrap(), before);
+}
+
+#[test]
+fn a_corrupt_database_is_one_error_and_untouched() {
+    let (_d, records) = home();
+    std::fs::create_dir_all(records.dir()).unwrap();
+    let junk = b"this is not an SQLite database, it is text written by hand\n".repeat(100);
+    std::fs::write(records.path(), &junk).unwrap();
+    let err = records.update(|_| Ok(())).unwrap_err();
+    assert!(matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Unreadable { .. })), "{err:#}");
+    assert_eq!(std::fs::read(records.path()).unwrap(), junk);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_place_of_the_database_does_not_hang() {
+    let (_d, records) = home();
+    std::fs::create_dir_all(records.dir()).unwrap();
+    let c = std::ffi::CString::new(records.path().to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let err = records.load().err().unwrap();
+    assert!(err.to_string().contains("not a regular file"), "{err:#}");
+}
+
+#[test]
+fn token_generations_are_reserved_once_each() {
+    let (_d, records) = home();
+    add(&records, conn("a", 1, None));
+    let g1 = records.reserve_token_generation("file", "id-a").unwrap();
+    let g2 = records.reserve_token_generation("file", "id-a").unwrap();
+    assert_eq!((g1, g2), (1, 2));
+    let listed: Vec<String> = records.ledger().unwrap().into_iter().map(|e| e.account).collect();
+    assert!(listed.contains(&"connection/id-a/g2".to_string()), "{listed:?}");
+    // This process is alive: nothing is abandoned yet.
+    assert!(records.abandoned_secrets().unwrap().is_empty());
+}
+
+#[test]
+fn backup_and_restore_round_trip() {
+    let (d, records) = home();
+    add(&records, conn("a", 1, None));
+    let copy = d.path().join("copy.db");
+    records.backup(&copy).unwrap();
+    add(&records, conn("b", 1, None));
+    let kept = records.restore(&copy).unwrap();
+    assert!(kept.is_some_and(|k| k.exists()));
+    assert_eq!(records.load().unwrap().connection_names().unwrap(), ["a"]);
+    // Not a database: refused, nothing changed.
+    std::fs::write(d.path().join("junk"), b"junk").unwrap();
+    assert!(records.restore(&d.path().join("junk")).is_err());
+    assert_eq!(records.load().unwrap().connection_names().unwrap(), ["a"]);
+}
