@@ -32,6 +32,9 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         let conn = file.require_connection(&args.name)?.clone();
         refuse_if_lending(file, &conn)?;
         file.remove_connection(&conn.id)?;
+        if let Some(kind) = conn.token_store {
+            file.secret_retire(kind.as_str(), &conn.token_account())?;
+        }
         Ok(conn)
     })?;
     if let Some(kind) = removed.token_store

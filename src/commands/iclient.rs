@@ -274,6 +274,7 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
         let ic = file.require_iclient(&args.name)?.clone();
         refuse_if_used(file, &ic)?;
         file.iclients_mut()?.retain(|c| c.id != ic.id);
+        file.secret_retire(ic.secret_store.as_str(), &iclient_account(&ic.id))?;
         Ok(())
     })?;
     // The record is gone; a secret that cannot be removed now is reported

@@ -32,7 +32,12 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8> {
     let progress = ctx.progress.clone();
     ctx.records
         .on_notice(move |n| crate::connect::say_notice(progress.as_ref(), n));
-    dispatch(ctx, command).map_err(crate::connect::explain)
+    let result = dispatch(ctx, command).map_err(crate::connect::explain);
+    // What killed runs left in the secret stores goes with the next write.
+    if ctx.records.wrote() {
+        crate::connect::commit::tidy_secrets(ctx);
+    }
+    result
 }
 
 fn dispatch(ctx: &Context, command: Command) -> Result<u8> {

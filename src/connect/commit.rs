@@ -97,15 +97,17 @@ pub fn secret_then_record<T>(
     Ok(written)
 }
 
-/// Removes what killed runs left: secrets listed in the ledger that never
-/// went live and whose process is gone, from every secret store. Best
-/// effort; returns how many were removed.
+/// Removes what killed runs left, from every secret store: secrets listed
+/// in the ledger as being written or removed whose process is gone (a run
+/// killed between the ledger and the record, or between the record and
+/// deleting the secret it stopped using). Best effort; returns how many
+/// were removed.
 pub fn tidy_secrets(ctx: &Context) -> usize {
-    let Ok(entries) = ctx.records.abandoned_secrets() else {
+    let Ok(stale) = ctx.records.abandoned_secrets() else {
         return 0;
     };
     let mut removed = 0;
-    for e in entries {
+    for e in stale {
         let Ok(kind) = e.store.parse::<StoreKind>() else {
             continue;
         };
@@ -194,6 +196,11 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
                 }
             };
             supersede_siblings(file, &id)?;
+            if let Some((old_kind, old_account)) = &old
+                && old_account != &account
+            {
+                file.secret_retire(old_kind.as_str(), old_account)?;
+            }
             let c = file.connection_by_id_mut(&id)?.expect("saved above");
             record_grant(c, &grant, kind);
             c.token_generation = generation;

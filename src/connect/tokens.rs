@@ -18,7 +18,6 @@ use crate::bigcommerce::api::{Check, StoreInfo};
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
-use crate::secrets::connection_account;
 use crate::store::{self, Connection, Tx, State};
 use crate::text::shell_word;
 
@@ -47,7 +46,7 @@ pub fn token_for(ctx: &Context, c: &Connection) -> Result<SecretString, NoToken>
     let kind = c.token_store.ok_or(NoToken::NotAuthorized)?;
     match ctx
         .secrets(kind)
-        .and_then(|s| s.get(&connection_account(&c.id)))
+        .and_then(|s| s.get(&c.token_account()))
     {
         Ok(Some(token)) => Ok(token),
         Ok(None) => Err(NoToken::Missing(kind)),

@@ -121,6 +121,7 @@ pub trait BackendTx {
     /// Top-level fields of an imported document this version does not know.
     fn document_extra(&self) -> Result<Map<String, Value>, StoreError>;
     fn set_document_extra(&self, extra: &Map<String, Value>) -> Result<(), StoreError>;
+    /// The ledger rows not live (being written, or being removed).
     fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError>;
     fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError>;
     fn ledger_remove(&self, store: &str, account: &str) -> Result<(), StoreError>;
@@ -147,6 +148,8 @@ pub struct Records {
     writing: Cell<bool>,
     /// The old record file was looked at in this process.
     imported: Cell<bool>,
+    /// A change was committed in this process.
+    wrote: Cell<bool>,
     /// Unit tests: make the commit fail after the change was accepted.
     #[cfg(test)]
     fail_writes: Cell<bool>,
@@ -160,6 +163,7 @@ impl Records {
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
             imported: Cell::new(false),
+            wrote: Cell::new(false),
             #[cfg(test)]
             fail_writes: Cell::new(false),
         }
@@ -237,10 +241,16 @@ impl Records {
                 anyhow::bail!("the test records were told to fail at write");
             }
             tx.commit()?;
+            self.wrote.set(true);
             Ok(out)
         })();
         self.writing.set(false);
         result
+    }
+
+    /// Whether this process committed a change.
+    pub fn wrote(&self) -> bool {
+        self.wrote.get()
     }
 
     /// Streams `list`'s rows in order (no full record is parsed).
@@ -356,7 +366,7 @@ impl Records {
         })
     }
 
-    /// Every secret-ledger row.
+    /// The secret-ledger rows not live: secrets being written or removed.
     pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
         match self.begin(false)? {
             Some(tx) => Ok(tx.ledger()?),
@@ -446,11 +456,15 @@ impl Records {
             path: to.to_path_buf(),
             detail: format!("cannot create it: {e}"),
         })?;
-        let tx = self.begin(true)?.expect("a write transaction always has a database");
-        // Written by SQLite after this transaction ends would not see it; a
-        // read inside the write lock is the consistent state.
+        // VACUUM INTO reads one snapshot: a consistent copy while others
+        // write (it cannot run inside a transaction).
+        if let Some(created) = self.begin(true)? {
+            created.commit()?;
+        }
+        let tx = self
+            .begin(false)?
+            .expect("the database was created above");
         tx.backup_to(to)?;
-        tx.commit()?;
         Ok(())
     }
 }
@@ -865,6 +879,17 @@ impl Tx {
             let mut e = LedgerEntry::mine(store, account);
             e.live = true;
             b.ledger_put(&e)?;
+        }
+        Ok(())
+    }
+
+    /// Lists a secret the record that used it stops using in this
+    /// transaction: once committed, the caller deletes it and forgets the
+    /// row; a run killed in between leaves a row the next write finds.
+    pub fn secret_retire(&mut self, store: &str, account: &str) -> Result<()> {
+        self.writable()?;
+        if let Some(b) = &self.backend {
+            b.ledger_put(&LedgerEntry::mine(store, account))?;
         }
         Ok(())
     }

@@ -724,7 +724,7 @@ impl BackendTx for SqliteTx {
     fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT store, account, pid, started, live FROM secret_ledger")
+            .prepare_cached("SELECT store, account, pid, started, live FROM secret_ledger WHERE live = 0")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {

@@ -74,12 +74,7 @@ fn parse_file(bytes: &[u8], what: &str) -> Value {
 /// Reads both files, checks they parse and that every secret a record
 /// names is there. Returns the state and the orphan secrets.
 fn observe(env: &Env) -> (State, Vec<String>) {
-    let records = std::fs::read(env.record_path()).unwrap_or_default();
-    let records = if records.is_empty() {
-        serde_json::json!({"iclients": [], "connections": []})
-    } else {
-        parse_file(&records, "bcconn.json")
-    };
+    let records = read_db(env);
     let secrets_text = env.secrets_text();
     let secrets: BTreeMap<String, Value> = if secrets_text.is_empty() {
         BTreeMap::new()
@@ -107,7 +102,11 @@ fn observe(env: &Env) -> (State, Vec<String>) {
             .connections
             .insert(c["name"].as_str().unwrap().to_string());
         if c["token_store"] == "file" {
-            named.insert(format!("connection/{}", c["id"].as_str().unwrap()));
+            let id = c["id"].as_str().unwrap();
+            named.insert(match c["token_generation"].as_u64().unwrap_or(0) {
+                0 => format!("connection/{id}"),
+                g => format!("connection/{id}/g{g}"),
+            });
         }
     }
     for account in &named {
@@ -122,6 +121,35 @@ fn observe(env: &Env) -> (State, Vec<String>) {
         .cloned()
         .collect();
     (state, orphans)
+}
+
+/// The records in the database, as the old file's shape, after checking
+/// the database's integrity. An absent database is an empty one.
+fn read_db(env: &Env) -> Value {
+    let path = env.record_path();
+    if !path.exists() {
+        return serde_json::json!({"iclients": [], "connections": []});
+    }
+    let db = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("the database opens after a kill");
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("the integrity check runs");
+    assert_eq!(check, "ok", "the database is damaged after a kill");
+    let read = |sql: &str| -> Vec<Value> {
+        let Ok(mut stmt) = db.prepare(sql) else {
+            return Vec::new(); // no tables yet: killed while creating them
+        };
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|t| parse_file(t.unwrap().as_bytes(), "a record"))
+            .collect()
+    };
+    serde_json::json!({
+        "iclients": read("SELECT record FROM iclients ORDER BY seq"),
+        "connections": read("SELECT r.record FROM connections c JOIN connection_records r ON r.id = c.id ORDER BY c.seq"),
+    })
 }
 
 fn temp_files(env: &Env) -> Vec<String> {

@@ -24,6 +24,9 @@
 //! * `completions`: shell completions (names from the records) and man pages.
 //! * `guard_files`: files read bounded and never acted on through a link,
 //!   names escaped and quoted (issue 14).
+//! * `store_db`: the record database (issue 15): migration of old record
+//!   files, export and import, damaged and newer databases, concurrency,
+//!   backup and restore.
 //!
 //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
@@ -51,6 +54,8 @@ mod inprocess;
 mod layers;
 mod real;
 mod shared_pools;
+#[cfg(unix)]
+mod store_db;
 mod truth;
 mod using;
 #[cfg(unix)]

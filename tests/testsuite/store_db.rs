@@ -1,0 +1,1 @@
+//! The record database (issue 15). Filled in by its own change.
