@@ -9,7 +9,7 @@ use crate::cli::DeleteArgs;
 use crate::connect::intake::confirm;
 use crate::context::Context;
 use crate::error::usage;
-use crate::store::{AuthType, Connection, Tx, State};
+use crate::store::{AuthType, Connection, State, Tx};
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     let file = ctx.records.load()?;
@@ -41,7 +41,10 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         && let Err(e) = ctx
             .secrets(kind)
             .and_then(|s| s.delete(&removed.token_account()))
-            .and_then(|()| ctx.records.ledger_forget(kind.as_str(), &removed.token_account()))
+            .and_then(|()| {
+                ctx.records
+                    .ledger_forget(kind.as_str(), &removed.token_account())
+            })
     {
         ctx.ui.warn(&format!(
             "the record is gone but its token could not be removed from {}: {}",

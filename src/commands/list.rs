@@ -222,7 +222,9 @@ fn json(ctx: &Context) -> Result<u8> {
                         .as_deref()
                         .map(|id| name_of(id, "(removed)")),
                     level,
-                    c.superseded_by.as_deref().map(|id| name_of(id, "(deleted)")),
+                    c.superseded_by
+                        .as_deref()
+                        .map(|id| name_of(id, "(deleted)")),
                 );
                 out.write_all(if first { b"\n  " } else { b",\n  " })?;
                 first = false;

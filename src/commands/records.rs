@@ -53,7 +53,10 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
             &mut buf,
         )?;
         if buf.len() as u64 > IMPORT_MAX {
-            return Err(usage("standard input holds more than 512 MiB; that is not a bcconn document").into());
+            return Err(usage(
+                "standard input holds more than 512 MiB; that is not a bcconn document",
+            )
+            .into());
         }
         buf
     } else {
@@ -74,6 +77,7 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
         Mode::Fresh {
             replace: args.replace,
         },
+        &shown,
     )?;
     let line = |verb: &str, kind: &str, names: &[String]| {
         if !names.is_empty() {
@@ -90,7 +94,8 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
     line("Added", "connection", &report.connections_added);
     line("Replaced", "connection", &report.connections_replaced);
     if report == Default::default() {
-        ctx.ui.say("Nothing to import: the document holds no records.");
+        ctx.ui
+            .say("Nothing to import: the document holds no records.");
     }
     if !report.connections_added.is_empty() || !report.connections_replaced.is_empty() {
         ctx.ui.say(
@@ -119,8 +124,10 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> Result<u8> {
         }
         return Err(e);
     }
-    ctx.ui
-        .step(&format!("Wrote a backup of the records to {}", args.file.display()));
+    ctx.ui.step(&format!(
+        "Wrote a backup of the records to {}",
+        args.file.display()
+    ));
     Ok(0)
 }
 
@@ -131,8 +138,10 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> Result<u8> {
         args.file.display()
     ));
     if let Some(kept) = kept {
-        ctx.ui
-            .say(&format!("The database it replaced is kept as {}", kept.display()));
+        ctx.ui.say(&format!(
+            "The database it replaced is kept as {}",
+            kept.display()
+        ));
     }
     Ok(0)
 }

@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
             rows.push(vec![key.into(), value]);
         }
     };
-    opt("iclient", v.iclient.map(Into::into));
+    opt("iclient", v.iclient);
     opt("granted scopes", v.granted_scopes.map(join));
     opt("store name", v.store_name.map(Into::into));
     opt("store domain", v.store_domain.map(Into::into));
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
             ),
         }),
     );
-    opt("superseded by", v.superseded_by.map(Into::into));
+    opt("superseded by", v.superseded_by);
     opt(
         "last error",
         v.last_error.map(|e| match v.last_error_at {

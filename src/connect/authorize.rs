@@ -213,12 +213,12 @@ fn try_authorize(
             None => None,
         }
         .ok_or_else(|| {
-                usage(format!("connection {:?} has no iClient", conn.name)).hint(format!(
-                    "choose one with `bcconn edit {} --iclient NAME`",
-                    shell_word(&conn.name)
-                ))
-            })
-            .map_err(|e| before(e.into()))?,
+            usage(format!("connection {:?} has no iClient", conn.name)).hint(format!(
+                "choose one with `bcconn edit {} --iclient NAME`",
+                shell_word(&conn.name)
+            ))
+        })
+        .map_err(|e| before(e.into()))?,
     };
     let app = App::from(iclient);
     preflight(ctx, &app, opts).map_err(before)?;

@@ -15,7 +15,7 @@ use crate::bigcommerce::scopes;
 use crate::context::Context;
 use crate::error::{failure, usage};
 use crate::secrets::{self, SecretStore, StoreKind};
-use crate::store::{self, AuthType, Connection, Tx, State};
+use crate::store::{self, AuthType, Connection, State, Tx};
 use crate::text::shell_word;
 
 /// Whether a secret's account is new or is overwritten in place.
@@ -103,6 +103,9 @@ pub fn secret_then_record<T>(
 /// deleting the secret it stopped using). Best effort; returns how many
 /// were removed.
 pub fn tidy_secrets(ctx: &Context) -> usize {
+    if ctx.env.home.is_absolute() {
+        secrets::FileStore::new(&ctx.env.home).remove_stale_temps();
+    }
     let Ok(stale) = ctx.records.abandoned_secrets() else {
         return 0;
     };
@@ -157,7 +160,10 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
     let store = ctx.default_secrets()?;
     let kind = store.kind();
     let (id, old) = match &target {
-        Target::Saved { conn, .. } => (conn.id.clone(), conn.token_store.map(|k| (k, conn.token_account()))),
+        Target::Saved { conn, .. } => (
+            conn.id.clone(),
+            conn.token_store.map(|k| (k, conn.token_account())),
+        ),
         Target::New(conn) => (conn.id.clone(), None),
     };
     let generation = ctx.records.reserve_token_generation(kind.as_str(), &id)?;
@@ -507,7 +513,15 @@ mod tests {
         // No orphan secret, no record.
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
         assert!(token_of(&t.store, &id).is_none());
-        assert!(t.ctx.records.load().unwrap().connections().unwrap().is_empty());
+        assert!(
+            t.ctx
+                .records
+                .load()
+                .unwrap()
+                .connections()
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -529,7 +543,10 @@ mod tests {
         assert!(save_token(&t.ctx, target, grant("new")).is_err());
         fix();
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
-        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
+        assert_eq!(
+            serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(),
+            before
+        );
     }
 
     #[test]
@@ -551,7 +568,10 @@ mod tests {
         let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
         assert!(err.to_string().contains("nobody"), "{err}");
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
-        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
+        assert_eq!(
+            serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(),
+            before
+        );
     }
 
     #[test]
@@ -569,7 +589,10 @@ mod tests {
         let err = save_token(&t.ctx, target, grant("new")).unwrap_err();
         assert!(err.to_string().contains("moved to another app"), "{err}");
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
-        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
+        assert_eq!(
+            serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(),
+            before
+        );
     }
 
     #[test]
@@ -590,7 +613,10 @@ mod tests {
         t.store.fail_set(false);
         assert_eq!(token_of(&t.store, &conn.id).as_deref(), Some("old"));
         assert_eq!(t.store.len(), 1);
-        assert_eq!(serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(), before);
+        assert_eq!(
+            serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap(),
+            before
+        );
     }
 
     #[test]
@@ -613,7 +639,15 @@ mod tests {
             )),
             "{said}"
         );
-        assert!(t.ctx.records.load().unwrap().connections().unwrap().is_empty());
+        assert!(
+            t.ctx
+                .records
+                .load()
+                .unwrap()
+                .connections()
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

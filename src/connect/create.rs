@@ -191,9 +191,7 @@ pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault
             new.callback_url.clone(),
         ),
         IClientPick::Existing(name) => {
-            let ic = file
-                .require_iclient(name)
-                .map_err(Fault::Other)?;
+            let ic = file.require_iclient(name).map_err(Fault::Other)?;
             (
                 ic.name.clone(),
                 ic.client_id.clone(),
@@ -201,9 +199,7 @@ pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault
             )
         }
         IClientPick::Edited { name, edit } => {
-            let ic = file
-                .require_iclient(name)
-                .map_err(Fault::Other)?;
+            let ic = file.require_iclient(name).map_err(Fault::Other)?;
             (
                 ic.name.clone(),
                 edit.client_id.clone().unwrap_or(ic.client_id.clone()),

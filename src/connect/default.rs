@@ -260,11 +260,7 @@ pub fn dotfile(ctx: &Context, dir: &Path) -> Result<Option<Dotfile>> {
 
 /// The connection's name and where it came from, without checking that it
 /// is saved; `None` when no way names one.
-pub fn choose(
-    ctx: &Context,
-    given: Option<&str>,
-    file: &Tx,
-) -> Result<Option<(String, Source)>> {
+pub fn choose(ctx: &Context, given: Option<&str>, file: &Tx) -> Result<Option<(String, Source)>> {
     if let Some(name) = given {
         return Ok(Some((name.to_string(), Source::Given)));
     }

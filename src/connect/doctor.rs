@@ -345,6 +345,11 @@ const FILES: &[(&str, Sensitivity)] = &[
     ("bcconn.db", Sensitivity::Records),
     ("bcconn.db-wal", Sensitivity::Records),
     ("bcconn.db-shm", Sensitivity::Records),
+    ("bcconn.db.writer", Sensitivity::Lock),
+    // The record file of versions before the database: kept after the
+    // move, and the stub in its place.
+    ("bcconn.json.imported", Sensitivity::Records),
+    ("bcconn.json", Sensitivity::Records),
     ("secrets.json", Sensitivity::Secrets),
     (SECRETS_LOCK, Sensitivity::Lock),
 ];
@@ -508,6 +513,9 @@ fn permissions(home: &Path, fix: bool) -> Finding {
         for p in problems.iter().filter(|p| p.want != 0 && p.link.is_none()) {
             let allowed = p.path != home || only_bcconn_files(home);
             dir_left_alone |= !allowed;
+            if !allowed {
+                continue;
+            }
             let changed = if p.path == home {
                 std::fs::set_permissions(&p.path, std::fs::Permissions::from_mode(p.want))
             } else {

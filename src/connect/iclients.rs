@@ -215,7 +215,8 @@ mod tests {
         assert_eq!(saved.secret_store, StoreKind::Os);
         // Nowhere in the database file (nor in its write-ahead log).
         let mut bytes = std::fs::read(ctx.records.path()).unwrap();
-        bytes.extend(std::fs::read(ctx.records.path().with_extension("db-wal")).unwrap_or_default());
+        bytes
+            .extend(std::fs::read(ctx.records.path().with_extension("db-wal")).unwrap_or_default());
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains(&saved.id), "the record is saved");
         assert!(!text.contains("s3cret"));

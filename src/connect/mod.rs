@@ -60,7 +60,7 @@ pub fn explain(err: anyhow::Error) -> anyhow::Error {
             "bcconn did not change it; restore a backup (`bcconn restore FILE`), move it away, or point BCCONN_HOME elsewhere",
         ),
         StoreError::Import { .. } => failure(msg).hint(
-            "the old record file was left as it is: fix it or move it away (the database is unchanged)",
+            "nothing was imported and the file was left as it is: fix it, or move it away",
         ),
         StoreError::NameTaken { name } => usage(format!(
             "a record named {} already exists",
@@ -68,6 +68,10 @@ pub fn explain(err: anyhow::Error) -> anyhow::Error {
         ))
         .hint("pick another name (names are unique ignoring case)"),
         StoreError::NoHome => crate::fsutil::no_home(),
+        StoreError::ReadOnlyFile { path } => failure(msg).hint(format!(
+            "to let bcconn change it, make it writable (chmod u+w {})",
+            crate::text::outside(&path.display().to_string(), 300)
+        )),
         StoreError::Nested | StoreError::ReadOnly => failure(msg),
         StoreError::Sqlite { .. } => {
             failure(msg).hint("`bcconn doctor` checks the database")

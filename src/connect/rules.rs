@@ -114,7 +114,13 @@ impl Tx {
             return Ok(c);
         }
         let names = self.connection_names()?;
-        Err(not_found("connection", name, names.iter().map(String::as_str), "bcconn list").into())
+        Err(not_found(
+            "connection",
+            name,
+            names.iter().map(String::as_str),
+            "bcconn list",
+        )
+        .into())
     }
 
     pub fn require_iclient(&self, name: &str) -> Result<&IClient> {
@@ -132,19 +138,19 @@ impl Tx {
 
     /// Refuses a connection name that is taken (case-insensitively), unless it
     /// is taken by `except` (a rename to a different case of itself).
-    pub fn check_connection_name_free(
-        &self,
-        name: &str,
-        except: Option<&str>,
-    ) -> Result<()> {
+    pub fn check_connection_name_free(&self, name: &str, except: Option<&str>) -> Result<()> {
         validate_name("connection", name)?;
-        let found = self.connection(name)?.map(|c| (c.id.as_str(), c.name.as_str()));
+        let found = self
+            .connection(name)?
+            .map(|c| (c.id.as_str(), c.name.as_str()));
         Ok(connection_name_free(found, except)?)
     }
 
     pub fn check_iclient_name_free(&self, name: &str, except: Option<&str>) -> Result<()> {
         validate_name("iClient", name)?;
-        let found = self.iclient(name)?.map(|c| (c.id.as_str(), c.name.as_str()));
+        let found = self
+            .iclient(name)?
+            .map(|c| (c.id.as_str(), c.name.as_str()));
         Ok(iclient_name_free(found, except)?)
     }
 
@@ -230,7 +236,11 @@ impl Tx {
     }
 
     /// A warning when a connection for `hash` borrows from one for another store.
-    pub fn lender_store_warning(&self, hash: &StoreHash, lender_id: &str) -> Result<Option<String>> {
+    pub fn lender_store_warning(
+        &self,
+        hash: &StoreHash,
+        lender_id: &str,
+    ) -> Result<Option<String>> {
         let Some(lender) = self.connection_by_id(lender_id)? else {
             return Ok(None);
         };
@@ -245,10 +255,15 @@ impl Tx {
 
 /// The walk-through checks names against every record in memory.
 impl Document {
-    pub fn check_connection_name_free(&self, name: &str, except: Option<&str>) -> Result<(), Failure> {
+    pub fn check_connection_name_free(
+        &self,
+        name: &str,
+        except: Option<&str>,
+    ) -> Result<(), Failure> {
         validate_name("connection", name)?;
         connection_name_free(
-            self.connection(name).map(|c| (c.id.as_str(), c.name.as_str())),
+            self.connection(name)
+                .map(|c| (c.id.as_str(), c.name.as_str())),
             except,
         )
     }
@@ -275,10 +290,10 @@ fn connection_name_free(found: Option<(&str, &str)>, except: Option<&str>) -> Re
 
 fn iclient_name_free(found: Option<(&str, &str)>, except: Option<&str>) -> Result<(), Failure> {
     match found {
-        Some((id, name)) if Some(id) != except => Err(usage(format!(
-            "an iClient named {name:?} already exists"
-        ))
-        .hint("pick another name, or change that one with `bcconn iclient edit`")),
+        Some((id, name)) if Some(id) != except => {
+            Err(usage(format!("an iClient named {name:?} already exists"))
+                .hint("pick another name, or change that one with `bcconn iclient edit`"))
+        }
         _ => Ok(()),
     }
 }
@@ -361,12 +376,11 @@ mod tests {
                 .to_string()
                 .contains("no connection named")
         );
-        let cyc = f.check_borrow(Some("id-a"), "a", "c").unwrap_err().to_string();
-        assert!(
-            cyc.contains("cycle") && cyc.contains("c -> b"),
-            "{}",
-            cyc
-        );
+        let cyc = f
+            .check_borrow(Some("id-a"), "a", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(cyc.contains("cycle") && cyc.contains("c -> b"), "{}", cyc);
         assert_eq!(f.check_borrow(None, "new", "c").unwrap(), "id-c");
     }
 

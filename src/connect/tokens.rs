@@ -18,7 +18,7 @@ use crate::bigcommerce::api::{Check, StoreInfo};
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
-use crate::store::{self, Connection, Tx, State};
+use crate::store::{self, Connection, State, Tx};
 use crate::text::shell_word;
 
 /// Why a connection's token cannot be had.
@@ -44,10 +44,7 @@ pub fn token_for(ctx: &Context, c: &Connection) -> Result<SecretString, NoToken>
         State::Pending | State::Failed => return Err(NoToken::NotAuthorized),
     }
     let kind = c.token_store.ok_or(NoToken::NotAuthorized)?;
-    match ctx
-        .secrets(kind)
-        .and_then(|s| s.get(&c.token_account()))
-    {
+    match ctx.secrets(kind).and_then(|s| s.get(&c.token_account())) {
         Ok(Some(token)) => Ok(token),
         Ok(None) => Err(NoToken::Missing(kind)),
         Err(e) => Err(NoToken::Unreadable(e)),

@@ -123,6 +123,32 @@ impl FileStore {
         self.modify_locked(change)
     }
 
+    /// Removes the temp files crashed writes of the secrets file left (and
+    /// of the record file of versions before the database). Cheap when
+    /// there are none: one directory listing, no lock.
+    pub fn remove_stale_temps(&self) -> usize {
+        let Ok(target) = fsutil::write_target(&self.path()) else {
+            return 0;
+        };
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let any = std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(".bcconn-") && n.ends_with(".tmp"))
+            })
+        });
+        if !any {
+            return 0;
+        }
+        // A write holding the lock is running: its temp file is live.
+        let wait = std::time::Duration::from_millis(100);
+        let Ok(_lock) = fsutil::lock_with(&self.dir.join(LOCK_NAME), wait) else {
+            return 0;
+        };
+        fsutil::remove_stale_tmp(&target) + fsutil::remove_stale_tmp(&dir.join("bcconn.json"))
+    }
+
     /// Removes what crashed writes left: temp files of the secrets file, and
     /// the secrets of records that do not exist (`named` says which
     /// accounts a record names). Only `iclient/…` and `connection/…`

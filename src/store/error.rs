@@ -23,6 +23,10 @@ pub enum StoreError {
     /// Not a database, a damaged one, or not a regular file.
     #[error("cannot read {}: {detail}", path.display())]
     Unreadable { path: PathBuf, detail: String },
+    /// The database file is read-only (its mode says so): never written,
+    /// even by a user the system would let write it.
+    #[error("{} is read-only; bcconn will not change it", path.display())]
+    ReadOnlyFile { path: PathBuf },
     /// The old record file could not be imported.
     #[error("cannot import {}: {detail}", path.display())]
     Import { path: PathBuf, detail: String },

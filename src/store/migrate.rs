@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{
-    BackendTx, Connection, Document, Filter, Notice, OLD_FILE, Records, State,
-    StoreError, VERSION, name_key,
+    BackendTx, Connection, Document, Filter, Notice, OLD_FILE, Records, State, StoreError, VERSION,
+    name_key,
 };
 
 /// One step: the file as version N (the index + 1) becomes version N+1.
@@ -83,7 +83,9 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
         detail: f.message,
     })?;
     let mark = fingerprint(&bytes);
-    let backend = records.begin(true)?.expect("a write transaction has a database");
+    let backend = records
+        .begin(true)?
+        .expect("a write transaction has a database");
     let done = backend.local("imported_from")?;
     let (iclients, connections) = (doc.iclients.len(), doc.connections.len());
     if done.as_deref() != Some(mark.as_str()) {
@@ -95,7 +97,7 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
             });
         }
         let default = doc.default_connection.clone();
-        apply(backend.as_ref(), doc, Mode::Exact)?;
+        apply(backend.as_ref(), doc, Mode::Exact, &old)?;
         backend.set_local("default_connection", default.as_deref())?;
         backend.set_local("imported_from", Some(&mark))?;
         backend.commit()?;
@@ -103,8 +105,9 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
         drop(backend);
     }
     let kept = free_name(&old);
-    let moved = std::fs::rename(&old, &kept)
-        .and_then(|()| crate::fsutil::write_atomic(&old, STUB.as_bytes()).map_err(std::io::Error::other));
+    let moved = std::fs::rename(&old, &kept).and_then(|()| {
+        crate::fsutil::write_atomic(&old, STUB.as_bytes()).map_err(std::io::Error::other)
+    });
     if let Err(e) = moved {
         return Err(StoreError::Import {
             path: old,
@@ -161,17 +164,26 @@ pub struct Report {
 /// kept; one that another record holds is replaced by a fresh one (and
 /// references to it follow). A name clash is refused unless replacing, and
 /// a replaced record keeps its id, so what refers to it still does.
-pub fn apply(b: &dyn BackendTx, doc: Document, mode: Mode) -> Result<Report, StoreError> {
+pub fn apply(
+    b: &dyn BackendTx,
+    doc: Document,
+    mode: Mode,
+    source: &Path,
+) -> Result<Report, StoreError> {
     let replace = matches!(mode, Mode::Fresh { replace: true });
     let mut report = Report::default();
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut seen_names: HashMap<String, String> = HashMap::new();
     // Two records of one kind with one name inside the document itself.
     let mut once = |kind: &str, name: &str| -> Result<(), StoreError> {
-        if let Some(first) = seen_names.insert(format!("{kind}/{}", name_key(name)), name.to_string()) {
+        if let Some(first) =
+            seen_names.insert(format!("{kind}/{}", name_key(name)), name.to_string())
+        {
             return Err(StoreError::Import {
-                path: PathBuf::new(),
-                detail: format!("it holds two {kind}s named {first:?} and {name:?} (names are unique ignoring case)"),
+                path: source.to_path_buf(),
+                detail: format!(
+                    "it holds two {kind}s named {first:?} and {name:?} (names are unique ignoring case)"
+                ),
             });
         }
         Ok(())
@@ -184,7 +196,9 @@ pub fn apply(b: &dyn BackendTx, doc: Document, mode: Mode) -> Result<Report, Sto
         let taken_id = existing_iclients.iter().any(|e| e.id == ic.id);
         let new_id = match clash {
             Some(e) if mode == Mode::Exact || !replace => {
-                return Err(StoreError::NameTaken { name: e.name.clone() });
+                return Err(StoreError::NameTaken {
+                    name: e.name.clone(),
+                });
             }
             Some(e) => {
                 report.iclients_replaced.push(ic.name.clone());
@@ -210,7 +224,9 @@ pub fn apply(b: &dyn BackendTx, doc: Document, mode: Mode) -> Result<Report, Sto
         let by_name = b.connections(Filter::NameKey(&key))?;
         if let Some(e) = by_name.first() {
             if mode == Mode::Exact || !replace {
-                return Err(StoreError::NameTaken { name: e.name.clone() });
+                return Err(StoreError::NameTaken {
+                    name: e.name.clone(),
+                });
             }
             replaced_ids.insert(c.id.clone(), e.id.clone());
             report.connections_replaced.push(c.name.clone());
@@ -221,7 +237,12 @@ pub fn apply(b: &dyn BackendTx, doc: Document, mode: Mode) -> Result<Report, Sto
             report.connections_added.push(c.name.clone());
         }
     }
-    let map = |id: &str| replaced_ids.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let map = |id: &str| {
+        replaced_ids
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
     for c in &mut conns {
         c.id = map(&c.id);
         c.borrow_concurrency_from = c.borrow_concurrency_from.as_deref().map(map);

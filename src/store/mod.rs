@@ -91,8 +91,11 @@ pub trait Backend {
     /// A transaction: `write` takes the write lock at once (`BEGIN
     /// IMMEDIATE`); a read sees each query's latest committed state. `None`
     /// for a read when there is no database yet.
-    fn begin(&self, write: bool, sink: &Rc<dyn Fn(Notice)>)
-    -> Result<Option<Box<dyn BackendTx>>, StoreError>;
+    fn begin(
+        &self,
+        write: bool,
+        sink: &Rc<dyn Fn(Notice)>,
+    ) -> Result<Option<Box<dyn BackendTx>>, StoreError>;
 }
 
 /// One transaction's queries and writes.
@@ -314,15 +317,20 @@ impl Records {
             if let Some(tx) = self.begin(true)? {
                 tx.commit()?;
             }
-            let kept = self
-                .dir
-                .join(format!("{DB_NAME}.before-restore-{}", now().replace(':', "")));
+            let kept = self.dir.join(format!(
+                "{DB_NAME}.before-restore-{}",
+                now().replace(':', "")
+            ));
             std::fs::rename(&db, &kept)?;
             for side in ["-wal", "-shm"] {
                 let side = self.dir.join(format!("{DB_NAME}{side}"));
                 if side.exists() {
                     let mut to = kept.as_os_str().to_owned();
-                    to.push(side.file_name().map(|n| n.to_string_lossy().replace(DB_NAME, "")).unwrap_or_default());
+                    to.push(
+                        side.file_name()
+                            .map(|n| n.to_string_lossy().replace(DB_NAME, ""))
+                            .unwrap_or_default(),
+                    );
                     let _ = std::fs::rename(&side, PathBuf::from(to));
                 }
             }
@@ -336,7 +344,13 @@ impl Records {
 
     /// Takes in a document's records in one transaction (see
     /// [`migrate::apply`]).
-    pub fn import(&self, doc: Document, mode: migrate::Mode) -> Result<migrate::Report> {
+    /// `source` names the document in messages.
+    pub fn import(
+        &self,
+        doc: Document,
+        mode: migrate::Mode,
+        source: &Path,
+    ) -> Result<migrate::Report> {
         self.import_old()?;
         if self.writing.replace(true) {
             return Err(StoreError::Nested.into());
@@ -345,7 +359,7 @@ impl Records {
             let tx = self
                 .begin(true)?
                 .expect("a write transaction always has a database");
-            let report = migrate::apply(tx.as_ref(), doc, mode)?;
+            let report = migrate::apply(tx.as_ref(), doc, mode, source)?;
             tx.commit()?;
             Ok(report)
         })();
@@ -461,9 +475,7 @@ impl Records {
         if let Some(created) = self.begin(true)? {
             created.commit()?;
         }
-        let tx = self
-            .begin(false)?
-            .expect("the database was created above");
+        let tx = self.begin(false)?.expect("the database was created above");
         tx.backup_to(to)?;
         Ok(())
     }
@@ -576,7 +588,10 @@ impl Tx {
         let id = match known {
             Some(id) => id,
             None => {
-                let found = self.query(Filter::NameKey(&key))?.first().map(|c| c.id.clone());
+                let found = self
+                    .query(Filter::NameKey(&key))?
+                    .first()
+                    .map(|c| c.id.clone());
                 self.by_name.borrow_mut().insert(key.clone(), found.clone());
                 found
             }
@@ -658,9 +673,11 @@ impl Tx {
             .unwrap_or_default();
         // What this transaction changed.
         names.retain(|n| {
-            !self.touched.iter().chain(self.removed.iter()).any(|id| {
-                self.conns.get(id).is_some_and(|c| same_name(&c.name, n))
-            })
+            !self
+                .touched
+                .iter()
+                .chain(self.removed.iter())
+                .any(|id| self.conns.get(id).is_some_and(|c| same_name(&c.name, n)))
         });
         for id in &self.touched {
             if let Some(c) = self.conns.get(id)
@@ -703,7 +720,12 @@ impl Tx {
         {
             order.push(id.clone());
         }
-        Ok(self.conns.as_mut().get_mut(&id).map(|b| &mut **b).expect("just added"))
+        Ok(self
+            .conns
+            .as_mut()
+            .get_mut(&id)
+            .map(|b| &mut **b)
+            .expect("just added"))
     }
 
     /// Removes the connection with this id.
@@ -760,7 +782,11 @@ impl Tx {
     }
 
     /// Rows this transaction changed or added replace what the query saw.
-    fn with_touched<'a>(&'a self, out: &mut Vec<&'a Connection>, keep: impl Fn(&Connection) -> bool) {
+    fn with_touched<'a>(
+        &'a self,
+        out: &mut Vec<&'a Connection>,
+        keep: impl Fn(&Connection) -> bool,
+    ) {
         out.retain(|c| keep(c));
         for id in &self.touched {
             if let Some(c) = self.conns.get(id)
@@ -774,7 +800,10 @@ impl Tx {
     }
 
     /// Connections for one store.
-    pub fn connections_for_store(&self, hash: &crate::bigcommerce::store_hash::StoreHash) -> Result<Vec<&Connection>> {
+    pub fn connections_for_store(
+        &self,
+        hash: &crate::bigcommerce::store_hash::StoreHash,
+    ) -> Result<Vec<&Connection>> {
         let mut out = self.query(Filter::Store(hash.as_str()))?;
         self.with_touched(&mut out, |c| &c.store_hash == hash);
         Ok(out)
@@ -818,7 +847,9 @@ impl Tx {
     /// Connections that borrow concurrency from the connection with this id.
     pub fn borrowers_of(&self, id: &str) -> Result<Vec<&Connection>> {
         let mut out = self.query(Filter::BorrowingFrom(id))?;
-        self.with_touched(&mut out, |c| c.borrow_concurrency_from.as_deref() == Some(id));
+        self.with_touched(&mut out, |c| {
+            c.borrow_concurrency_from.as_deref() == Some(id)
+        });
         Ok(out)
     }
 
@@ -1209,7 +1240,6 @@ pub fn effective_levels(
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -79,13 +79,15 @@ pub struct Sqlite {
     path: PathBuf,
 }
 
+/// Where a waiting change's notice goes: the database, and the store's sink.
+type Sink = (PathBuf, std::rc::Rc<dyn Fn(Notice)>);
+
 thread_local! {
     /// The wait on a busy database: when it began, whether it was said,
     /// and to whom (the store's notice sink, set for each transaction).
     static WAIT: Cell<Option<Instant>> = const { Cell::new(None) };
     static SAID: Cell<bool> = const { Cell::new(false) };
-    static SINK: std::cell::RefCell<Option<(PathBuf, std::rc::Rc<dyn Fn(Notice)>)>> =
-        const { std::cell::RefCell::new(None) };
+    static SINK: std::cell::RefCell<Option<Sink>> = const { std::cell::RefCell::new(None) };
 }
 
 /// SQLite calls this while another connection holds the lock: sleep a
@@ -126,6 +128,17 @@ fn holder(db: &Path) -> Option<u32> {
     super::ledger::alive(pid, None).then_some(pid)
 }
 
+/// Writes this process's pid into the note (0600, like the database).
+fn write_note(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Ok(mut f) = options.open(path) {
+        let _ = std::io::Write::write_all(&mut f, format!("{}\n", std::process::id()).as_bytes());
+    }
+}
+
 fn note_path(db: &Path) -> PathBuf {
     let mut p = db.as_os_str().to_owned();
     p.push(".writer");
@@ -149,6 +162,11 @@ impl Sqlite {
         sink: &std::rc::Rc<dyn Fn(Notice)>,
     ) -> Result<Option<rusqlite::Connection>, StoreError> {
         match std::fs::metadata(&self.path) {
+            Ok(m) if m.is_file() && create && m.permissions().readonly() => {
+                return Err(StoreError::ReadOnlyFile {
+                    path: self.path.clone(),
+                });
+            }
             Ok(m) if m.is_file() => {}
             Ok(_) => {
                 return Err(StoreError::Unreadable {
@@ -331,7 +349,7 @@ impl Backend for Sqlite {
                 }
             })?;
             // Who holds the write lock, for anyone who waits on it.
-            let _ = std::fs::write(note_path(&self.path), format!("{}\n", std::process::id()));
+            write_note(&note_path(&self.path));
         }
         Ok(Some(Box::new(SqliteTx {
             conn,
@@ -357,6 +375,10 @@ pub(super) fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
                 detail: "it is not a bcconn database, or it is damaged".into(),
             }
         }
+        Some(rusqlite::ErrorCode::SystemIoFailure) => StoreError::Unreadable {
+            path: path.to_path_buf(),
+            detail: "the system could not read or write it (disk I/O error)".into(),
+        },
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             StoreError::Busy {
                 path: path.to_path_buf(),
@@ -449,7 +471,11 @@ impl SqliteTx {
         }
     }
 
-    fn connections_sql(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Connection>, StoreError> {
+    fn connections_sql(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Connection>, StoreError> {
         let sql = format!(
             "SELECT {CONN_COLS} FROM connections c JOIN connection_records r ON r.id = c.id {filter} ORDER BY c.seq"
         );
@@ -465,7 +491,11 @@ impl SqliteTx {
         Ok(out)
     }
 
-    fn iclients_sql(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<IClient>, StoreError> {
+    fn iclients_sql(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<IClient>, StoreError> {
         let sql = format!("SELECT record FROM iclients {filter} ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -500,9 +530,7 @@ impl BackendTx for SqliteTx {
             Filter::NameKey(key) => self.connections_sql("WHERE c.name_key = ?1", &[&key]),
             Filter::IClient(id) => self.connections_sql("WHERE c.iclient_id = ?1", &[&id]),
             Filter::Store(hash) => self.connections_sql("WHERE c.store_hash = ?1", &[&hash]),
-            Filter::BorrowingFrom(id) => {
-                self.connections_sql("WHERE c.borrow_from = ?1", &[&id])
-            }
+            Filter::BorrowingFrom(id) => self.connections_sql("WHERE c.borrow_from = ?1", &[&id]),
             Filter::ClientId(_) => Ok(Vec::new()),
         }
     }
@@ -538,7 +566,10 @@ impl BackendTx for SqliteTx {
             .map_err(|e| self.err(e))
     }
 
-    fn list_rows(&self, each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>) -> Result<(), StoreError> {
+    fn list_rows(
+        &self,
+        each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -650,7 +681,10 @@ impl BackendTx for SqliteTx {
     fn delete_connection(&self, id: &str) -> Result<(), StoreError> {
         self.conn
             .execute("DELETE FROM connections WHERE id = ?1", [id])
-            .and_then(|_| self.conn.execute("DELETE FROM connection_records WHERE id = ?1", [id]))
+            .and_then(|_| {
+                self.conn
+                    .execute("DELETE FROM connection_records WHERE id = ?1", [id])
+            })
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -676,7 +710,9 @@ impl BackendTx for SqliteTx {
 
     fn local(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row("SELECT value FROM local WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM local WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -701,7 +737,9 @@ impl BackendTx for SqliteTx {
     fn document_extra(&self) -> Result<Map<String, Value>, StoreError> {
         let text: Option<String> = self
             .conn
-            .query_row("SELECT value FROM document WHERE key = 'extra'", [], |r| r.get(0))
+            .query_row("SELECT value FROM document WHERE key = 'extra'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))?;
         match text {
@@ -724,7 +762,9 @@ impl BackendTx for SqliteTx {
     fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT store, account, pid, started, live FROM secret_ledger WHERE live = 0")
+            .prepare_cached(
+                "SELECT store, account, pid, started, live FROM secret_ledger WHERE live = 0",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {

@@ -65,7 +65,12 @@ fn a_nested_change_is_refused_and_loses_nothing() {
     });
     out.unwrap();
     let tx = records.load().unwrap();
-    let names: Vec<&str> = tx.connections().unwrap().iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = tx
+        .connections()
+        .unwrap()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(names, ["outer"]);
 }
 
@@ -83,7 +88,10 @@ fn names_are_unique_ignoring_case_in_the_schema() {
         })
         .unwrap_err();
     assert!(
-        matches!(err.downcast_ref::<StoreError>(), Some(StoreError::NameTaken { .. })),
+        matches!(
+            err.downcast_ref::<StoreError>(),
+            Some(StoreError::NameTaken { .. })
+        ),
         "{err:#}"
     );
     // Lookups ignore case too, through the index.
@@ -131,10 +139,19 @@ fn an_old_record_file_is_imported_once_and_left_as_a_stub() {
     let b = tx.connection("borrower").unwrap().unwrap().clone();
     assert_eq!(tx.effective_concurrency(&b).unwrap(), 3);
     assert_eq!(tx.default_connection().unwrap().as_deref(), Some("b1"));
-    assert_eq!(tx.iclients().unwrap()[0].extra["later"], serde_json::json!(true));
-    assert_eq!(tx.document_extra().unwrap()["future"], serde_json::json!({"x": 1}));
+    assert_eq!(
+        tx.iclients().unwrap()[0].extra["later"],
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        tx.document_extra().unwrap()["future"],
+        serde_json::json!({"x": 1})
+    );
     drop(tx);
-    assert_eq!(std::fs::read(records.dir().join("bcconn.json.imported")).unwrap(), v1);
+    assert_eq!(
+        std::fs::read(records.dir().join("bcconn.json.imported")).unwrap(),
+        v1
+    );
     assert_eq!(std::fs::read_to_string(&old).unwrap(), migrate::STUB);
     // An older bcconn refuses the stub as "newer", never as empty.
     let stub = parse(migrate::STUB.as_bytes(), &old).unwrap_err();
@@ -167,8 +184,14 @@ fn a_bad_old_file_is_refused_and_left_as_it_is() {
     let old = records.dir().join(OLD_FILE);
     std::fs::write(&old, b"{\"version\": 1, \"connections\": [{").unwrap();
     let err = records.load().err().unwrap();
-    assert!(matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Import { .. })));
-    assert_eq!(std::fs::read(&old).unwrap(), b"{\"version\": 1, \"connections\": [{");
+    assert!(matches!(
+        err.downcast_ref::<StoreError>(),
+        Some(StoreError::Import { .. })
+    ));
+    assert_eq!(
+        std::fs::read(&old).unwrap(),
+        b"{\"version\": 1, \"connections\": [{"
+    );
     assert!(!records.path().exists() || records.load().is_err());
 }
 
@@ -182,7 +205,13 @@ fn a_newer_database_is_refused_and_never_written() {
     }
     let before = std::fs::read(records.path()).unwrap();
     let err = records.update(|_| Ok(())).unwrap_err();
-    assert!(matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Newer { found: 99, .. })), "{err:#}");
+    assert!(
+        matches!(
+            err.downcast_ref::<StoreError>(),
+            Some(StoreError::Newer { found: 99, .. })
+        ),
+        "{err:#}"
+    );
     assert!(records.load().is_err());
     assert_eq!(std::fs::read(records.path()).unwrap(), before);
 }
@@ -194,7 +223,13 @@ fn a_corrupt_database_is_one_error_and_untouched() {
     let junk = b"this is not an SQLite database, it is text written by hand\n".repeat(100);
     std::fs::write(records.path(), &junk).unwrap();
     let err = records.update(|_| Ok(())).unwrap_err();
-    assert!(matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Unreadable { .. })), "{err:#}");
+    assert!(
+        matches!(
+            err.downcast_ref::<StoreError>(),
+            Some(StoreError::Unreadable { .. })
+        ),
+        "{err:#}"
+    );
     assert_eq!(std::fs::read(records.path()).unwrap(), junk);
 }
 
@@ -216,8 +251,16 @@ fn token_generations_are_reserved_once_each() {
     let g1 = records.reserve_token_generation("file", "id-a").unwrap();
     let g2 = records.reserve_token_generation("file", "id-a").unwrap();
     assert_eq!((g1, g2), (1, 2));
-    let listed: Vec<String> = records.ledger().unwrap().into_iter().map(|e| e.account).collect();
-    assert!(listed.contains(&"connection/id-a/g2".to_string()), "{listed:?}");
+    let listed: Vec<String> = records
+        .ledger()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.account)
+        .collect();
+    assert!(
+        listed.contains(&"connection/id-a/g2".to_string()),
+        "{listed:?}"
+    );
     // This process is alive: nothing is abandoned yet.
     assert!(records.abandoned_secrets().unwrap().is_empty());
 }

@@ -68,7 +68,14 @@ pub fn view<'a>(tx: &Tx, c: &'a Connection, api_base: &str) -> Result<ConnView<'
         Some(id) => Some(name_of(id, "(deleted)")?),
         None => None,
     };
-    Ok(view_with(c, api_base, iclient, lender, tx.effective_concurrency(c)?, superseded_by))
+    Ok(view_with(
+        c,
+        api_base,
+        iclient,
+        lender,
+        tx.effective_concurrency(c)?,
+        superseded_by,
+    ))
 }
 
 /// A connection's view, with lookups through an index built once.
@@ -90,7 +97,9 @@ pub fn view_in<'a>(idx: &Index<'_>, c: &'a Connection, api_base: &str) -> ConnVi
             .as_deref()
             .map(|id| name_of(id, "(removed)")),
         idx.effective_concurrency(c),
-        c.superseded_by.as_deref().map(|id| name_of(id, "(deleted)")),
+        c.superseded_by
+            .as_deref()
+            .map(|id| name_of(id, "(deleted)")),
     )
 }
 

@@ -1335,9 +1335,26 @@ fn delete_of_an_unknown_name_suggests_the_close_one() {
 
 // ------------------------------------------------------- record file refusals
 
-fn refuses_the_record_file(content: &[u8], why: &str) {
-    let env = with_app();
-    let path = env.record_path();
+/// Which file holds the bad bytes: the database, or the record file of
+/// versions before it (imported by the first command that runs).
+#[derive(Clone, Copy, PartialEq)]
+enum Bad {
+    Database,
+    OldFile,
+}
+
+fn refuses_the_record_file(bad: Bad, content: &[u8], why: &str) {
+    let env = match bad {
+        Bad::Database => with_app(),
+        Bad::OldFile => Env::new(),
+    };
+    let path = match bad {
+        Bad::Database => env.record_path(),
+        Bad::OldFile => {
+            std::fs::create_dir_all(env.home()).unwrap();
+            env.old_record_path()
+        }
+    };
     std::fs::write(&path, content).unwrap();
     let secrets_before = env.secrets_text();
     let shown = path.display().to_string();
@@ -1366,18 +1383,31 @@ fn refuses_the_record_file(content: &[u8], why: &str) {
         assert_eq!(std::fs::read(&path).unwrap(), content, "the file changed");
     }
     assert_eq!(env.secrets_text(), secrets_before, "a secret was written");
+    if bad == Bad::OldFile {
+        assert!(!env.record_path().exists(), "no database was made from it");
+    }
 }
 
 #[test]
 fn a_corrupt_record_file_is_refused_and_left_alone() {
-    refuses_the_record_file(b"{not json", "not valid JSON");
+    refuses_the_record_file(Bad::OldFile, b"{not json", "not valid JSON");
 }
 
 #[test]
 fn a_record_file_from_a_newer_bcconn_is_refused_and_left_alone() {
     refuses_the_record_file(
+        Bad::OldFile,
         br#"{"version": 99, "iclients": [], "connections": [{"future": true}]}"#,
         "newer bcconn",
+    );
+}
+
+#[test]
+fn a_corrupt_database_is_refused_and_left_alone() {
+    refuses_the_record_file(
+        Bad::Database,
+        &b"not a database, just text where one should be\n".repeat(200),
+        "not a bcconn database",
     );
 }
 
@@ -1490,7 +1520,7 @@ fn twenty_concurrent_creates_lose_nothing() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let file: Value = serde_json::from_slice(&env.record_bytes()).expect("valid JSON");
+    let file: Value = env.records();
     assert_eq!(file["connections"].as_array().unwrap().len(), 20);
     let list = env.list();
     assert_eq!(list.len(), 20);

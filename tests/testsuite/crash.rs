@@ -130,8 +130,9 @@ fn read_db(env: &Env) -> Value {
     if !path.exists() {
         return serde_json::json!({"iclients": [], "connections": []});
     }
-    let db = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("the database opens after a kill");
+    let db =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the database opens after a kill");
     db.busy_timeout(Duration::from_secs(10)).unwrap();
     let check: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))

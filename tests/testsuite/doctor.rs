@@ -203,18 +203,15 @@ fn a_broken_home_is_found_and_fixed() {
     }
     // "shop" authorized long ago and never checked since: its token is in
     // the secrets file, and so is a token no record names (an orphan).
-    let mut records: Value = serde_json::from_slice(&env.record_bytes()).unwrap();
+    let mut records: Value = env.records();
     let shop = &mut records["connections"][0];
     shop["state"] = "authorized".into();
     shop["token_store"] = "file".into();
     shop["authorized_at"] = "2020-01-01T00:00:00Z".into();
     shop["last_verified_at"] = "2020-01-01T00:00:00Z".into();
     let shop_account = format!("connection/{}", shop["id"].as_str().unwrap());
-    std::fs::write(
-        env.record_path(),
-        serde_json::to_vec_pretty(&records).unwrap(),
-    )
-    .unwrap();
+    env.replace_records(&records);
+    env.cmd(&["list"]).assert().success();
     let secrets_path = home.join("secrets.json");
     let mut secrets: Value = serde_json::from_str(&env.secrets_text()).unwrap();
     secrets["secrets"][&shop_account] = "token-of-shop-1234567890".into();
@@ -243,7 +240,7 @@ fn a_broken_home_is_found_and_fixed() {
         detail.contains("secrets.json is 0644: other users can read the plain-text secrets"),
         "{detail}"
     );
-    assert!(detail.contains("bcconn.json is 0644"), "{detail}");
+    assert!(detail.contains("bcconn.db is 0644"), "{detail}");
     assert!(text(perms, "fix").contains("chmod 600"), "{perms}");
     let temps = verdict(&findings, "temp_files", "warn");
     assert!(text(temps, "detail").starts_with("1 temp file "), "{temps}");
@@ -359,7 +356,7 @@ fn a_fifo_record_file_fails_without_hanging() {
 #[test]
 fn a_held_lock_does_not_hang_doctor_and_keeps_a_live_temp_file() {
     let (fake, env, _) = setup();
-    let lock = std::fs::File::open(env.home().join("bcconn.lock")).unwrap();
+    let lock = std::fs::File::open(env.home().join("secrets.lock")).unwrap();
     lock.lock().unwrap();
     let temp = env.home().join(".bcconn-live01.tmp");
     std::fs::write(&temp, "{}").unwrap();

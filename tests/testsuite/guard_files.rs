@@ -61,9 +61,9 @@ fn limited(env: &Env, args: &[&str], extra: &[(&str, &str)]) -> Output {
 
 // ---- the record file ------------------------------------------------------
 
-/// A record file linked to `/proc/self/pagemap` (a regular file stating 0
-/// bytes that reads hundreds of gigabytes): every reader stops with a clear
-/// error instead of reading until memory runs out.
+/// A record database linked to `/proc/self/pagemap` (a regular file stating
+/// 0 bytes that reads hundreds of gigabytes): every reader stops with a
+/// clear error instead of reading until memory runs out.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_record_file_linked_to_proc_pagemap_is_read_bounded_by_every_reader() {
@@ -76,7 +76,7 @@ fn a_record_file_linked_to_proc_pagemap_is_read_bounded_by_every_reader() {
         let text = all_output(&out);
         assert_eq!(code(&out), Some(1), "{args:?}: {text}");
         assert!(
-            text.contains("holds more than the 0 bytes it states"),
+            text.contains("bcconn.db") && text.contains("disk I/O error"),
             "{args:?}: {text}"
         );
         assert!(text.contains("hint: "), "{text}");
@@ -92,7 +92,7 @@ fn a_record_file_linked_to_proc_pagemap_is_read_bounded_by_every_reader() {
         records["detail"]
             .as_str()
             .unwrap()
-            .contains("holds more than the 0 bytes it states"),
+            .contains("disk I/O error"),
         "{records}"
     );
     // Completion is best effort: no names, no abort, no wait.
@@ -146,7 +146,7 @@ fn doctor_fix_never_changes_the_target_of_a_link_and_says_so() {
     std::fs::create_dir(&elsewhere).unwrap();
     let home = env.home();
     let mut targets = Vec::new();
-    for name in ["bcconn.json", "secrets.json", "bcconn.lock"] {
+    for name in ["bcconn.db", "secrets.json", "secrets.lock"] {
         let target = elsewhere.join(name);
         std::fs::rename(home.join(name), &target).unwrap();
         set_mode(&target, 0o666);
@@ -229,15 +229,29 @@ fn man_dir_replaces_a_linked_page_instead_of_writing_through_it() {
 
 // ---- names ------------------------------------------------------------------
 
-/// Renames the saved connection `from` to `to` by editing the record file
+/// Renames the saved connection or iClient `from` to `to` by editing the records
 /// (a name bcconn would no longer accept, made by hand or by an older
 /// version).
 fn hand_rename(env: &Env, from: &str, to: &str) {
-    let text = String::from_utf8(env.record_bytes()).unwrap();
-    let old = format!("\"name\":{}", serde_json::to_string(from).unwrap());
-    assert!(text.contains(&old), "{text}");
-    let new = format!("\"name\":{}", serde_json::to_string(to).unwrap());
-    std::fs::write(env.record_path(), text.replace(&old, &new)).unwrap();
+    let mut doc = env.records();
+    let kind = ["connections", "iclients"]
+        .into_iter()
+        .find(|k| {
+            doc[*k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == from)
+        })
+        .expect("the record to rename");
+    let record = doc[kind]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == from)
+        .unwrap();
+    record["name"] = Value::from(to);
+    env.replace_records(&doc);
 }
 
 /// New names may not hold a character a shell treats specially; the error
@@ -506,7 +520,7 @@ fn an_unknown_scope_is_echoed_bounded_and_escaped() {
 /// A record file with `n` pending connections named `sib0`.. on the app
 /// `app` (client id clientid1) and store abc123.
 fn with_siblings(env: &Env, n: usize) {
-    let mut file: Value = serde_json::from_slice(&env.record_bytes()).unwrap();
+    let mut file: Value = env.records();
     let iclient = file["iclients"][0]["id"].as_str().unwrap().to_string();
     let conns: Vec<Value> = (0..n)
         .map(|i| {
@@ -525,7 +539,7 @@ fn with_siblings(env: &Env, n: usize) {
         })
         .collect();
     file["connections"] = Value::Array(conns);
-    std::fs::write(env.record_path(), serde_json::to_vec(&file).unwrap()).unwrap();
+    env.replace_records(&file);
 }
 
 /// Lines of `text` that warn about siblings (name the shared app and store).

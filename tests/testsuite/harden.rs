@@ -73,14 +73,21 @@ fn mode(path: &Path) -> u32 {
 
 // ---- 1. crash leftovers ----------------------------------------------------
 
+/// A process that has exited: its pid, which no process has now.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
 #[test]
 fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     let env = Env::new();
     add_app(&env);
     let home = env.home();
-    // What SIGKILLs left: temp files of both files (the older name too), a
-    // secret whose record was never written, and a token whose connection
-    // was deleted.
+    // What SIGKILLs left: temp files of the secrets file (the older name
+    // too, and the record file of versions before the database) ...
     for name in [
         ".bcconn-AbC123.tmp",
         ".bcconn-bcconn.json-QwE456.tmp",
@@ -88,14 +95,32 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     ] {
         std::fs::write(home.join(name), SECRET).unwrap();
     }
+    // ... and secrets a run had listed in the ledger and written, then
+    // died before its record went live (or after its record went away).
     let mut secrets: Value = serde_json::from_str(&env.secrets_text()).unwrap();
     let map = secrets["secrets"].as_object_mut().unwrap();
     let kept: Vec<String> = map.keys().cloned().collect();
     map.insert("iclient/00000000deadbeef".into(), json!("orphan-1"));
-    map.insert("connection/00000000feedface".into(), json!("orphan-2"));
-    // Not bcconn's to judge: kept.
+    map.insert("connection/00000000feedface/g1".into(), json!("orphan-2"));
+    // Not listed, not bcconn's to judge by a write: kept.
     map.insert("other/thing".into(), json!("x"));
     std::fs::write(home.join("secrets.json"), secrets.to_string()).unwrap();
+    let db = rusqlite::Connection::open(env.record_path()).unwrap();
+    let dead = dead_pid();
+    for account in ["iclient/00000000deadbeef", "connection/00000000feedface/g1"] {
+        db.execute(
+            "INSERT INTO secret_ledger(store, account, pid, started, live, created_at) VALUES ('file', ?1, ?2, '', 0, 'then')",
+            rusqlite::params![account, dead],
+        )
+        .unwrap();
+    }
+    // A run that is still alive (this test) is never cleaned up after.
+    db.execute(
+        "INSERT INTO secret_ledger(store, account, pid, started, live, created_at) VALUES ('file', 'connection/00000000cafecafe/g1', ?1, '', 0, 'now')",
+        [std::process::id()],
+    )
+    .unwrap();
+    drop(db);
 
     let out = create_pending(&env, "shop");
     assert!(out.status.success(), "{}", all_output(&out));
@@ -105,6 +130,15 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     want.push("other/thing".into());
     want.sort();
     assert_eq!(now, want);
+    let db = rusqlite::Connection::open(env.record_path()).unwrap();
+    let listed: Vec<String> = db
+        .prepare("SELECT account FROM secret_ledger WHERE live = 0")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(listed, ["connection/00000000cafecafe/g1"]);
 }
 
 // ---- 2. a held lock --------------------------------------------------------
@@ -114,12 +148,15 @@ fn a_held_lock_says_who_holds_it_within_a_second_and_gives_up() {
     let env = Env::new();
     add_app(&env);
     let before = env.record_bytes();
-    let lock = std::fs::OpenOptions::new()
-        .read(true)
-        .open(env.home().join("bcconn.lock"))
-        .unwrap();
-    // Held by this process, as `flock bcconn.lock sleep 30` would.
-    lock.lock().unwrap();
+    // Held by this process, as another bcconn in the middle of a write
+    // would: the write lock, and the pid note beside the database.
+    let lock = rusqlite::Connection::open(env.record_path()).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    std::fs::write(
+        env.home().join("bcconn.db.writer"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
     let start = Instant::now();
     let mut child = env
         .std_cmd(&[
@@ -170,14 +207,18 @@ fn a_held_lock_says_who_holds_it_within_a_second_and_gives_up() {
         first.contains(&format!("process {}", std::process::id())),
         "names the holder: {text}"
     );
-    assert!(first.contains("bcconn.lock"), "{text}");
+    assert!(first.contains("waiting for another bcconn"), "{text}");
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(
         took >= Duration::from_secs(9) && took < Duration::from_secs(20),
         "{took:?}"
     );
-    assert!(text.contains("error: gave up after 10 s"), "{text}");
-    assert!(text.contains("hint: "), "{text}");
+    assert!(text.contains("stayed busy for 10 s"), "{text}");
+    assert!(text.contains("nothing was changed"), "{text}");
+    assert!(
+        text.contains("hint: ") && text.contains("bcconn doctor"),
+        "{text}"
+    );
     assert_eq!(env.record_bytes(), before);
 }
 
@@ -189,15 +230,8 @@ fn lock_and_data_files_are_private_in_a_home_that_is_not() {
     let home = env.home();
     std::fs::create_dir(&home).unwrap();
     std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
-    // A lock file an older bcconn left world-readable (anyone can flock it).
-    std::fs::write(home.join("bcconn.lock"), b"").unwrap();
-    std::fs::set_permissions(
-        home.join("bcconn.lock"),
-        std::fs::Permissions::from_mode(0o644),
-    )
-    .unwrap();
     add_app(&env);
-    for f in ["bcconn.lock", "secrets.lock", "bcconn.json", "secrets.json"] {
+    for f in ["secrets.lock", "bcconn.db", "secrets.json"] {
         assert_eq!(mode(&home.join(f)), 0o600, "{f}");
     }
     // The directory is left as the person made it.
@@ -240,17 +274,16 @@ fn fields_this_version_does_not_know_survive_a_write() {
     let env = Env::new();
     add_app(&env);
     assert!(create_pending(&env, "shop").status.success());
-    let path = env.record_path();
-    let mut file: Value = serde_json::from_slice(&env.record_bytes()).unwrap();
+    let mut file: Value = env.records();
     file["future_top"] = json!({"a": [1, 2]});
     file["iclients"][0]["future_iclient"] = json!("kept");
     file["connections"][0]["future_conn"] = json!(42);
-    std::fs::write(&path, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
+    env.replace_records(&file);
     let out = run(&env, &["rename", "shop", "shop2"]);
     assert!(out.status.success(), "{}", all_output(&out));
     let out = create_pending(&env, "other");
     assert!(out.status.success(), "{}", all_output(&out));
-    let after: Value = serde_json::from_slice(&env.record_bytes()).unwrap();
+    let after: Value = env.records();
     assert_eq!(after["future_top"], json!({"a": [1, 2]}));
     assert_eq!(after["iclients"][0]["future_iclient"], "kept");
     assert_eq!(after["connections"][0]["name"], "shop2");
@@ -489,15 +522,22 @@ fn a_symlinked_record_file_is_written_through() {
     add_app(&env);
     let dotfiles = env.dir.path().join("dotfiles");
     std::fs::create_dir(&dotfiles).unwrap();
-    let real = dotfiles.join("bcconn.json");
+    let real = dotfiles.join("bcconn.db");
     std::fs::rename(env.record_path(), &real).unwrap();
-    std::os::unix::fs::symlink("../dotfiles/bcconn.json", env.record_path()).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/bcconn.db", env.record_path()).unwrap();
     let out = create_pending(&env, "shop");
     assert!(out.status.success(), "{}", all_output(&out));
     let link = std::fs::symlink_metadata(env.record_path()).unwrap();
     assert!(link.file_type().is_symlink(), "the link was replaced");
-    let file: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
-    assert_eq!(file["connections"][0]["name"], "shop");
+    // Written into the file the link names.
+    let db =
+        rusqlite::Connection::open_with_flags(&real, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let name: String = db
+        .query_row("SELECT name FROM connections", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(name, "shop");
+    assert_eq!(env.list()[0]["name"], "shop");
     assert_eq!(mode(&real), 0o600);
     assert!(temp_files(&dotfiles).is_empty() && temp_files(&env.home()).is_empty());
 }
@@ -734,11 +774,16 @@ pub fn chain_file(n: usize) -> Value {
 fn list_json_is_linear_over_a_long_borrowing_chain() {
     let env = Env::new();
     std::fs::create_dir_all(env.home()).unwrap();
+    // Written as the old record file: the first command imports it.
     std::fs::write(
-        env.record_path(),
+        env.old_record_path(),
         serde_json::to_vec(&chain_file(10_000)).unwrap(),
     )
     .unwrap();
+    env.cmd(&["list"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
     let start = Instant::now();
     let out = env
         .cmd(&["list", "--json"])

@@ -14,7 +14,7 @@ use bcconn::context::Context;
 use bcconn::env::Env;
 use bcconn::seams::Recorder;
 use bcconn::seams::script::Script;
-use bcconn::secrets::{MemoryStore, SecretStore, StoreKind, connection_account};
+use bcconn::secrets::{MemoryStore, SecretStore, StoreKind};
 use bcconn::store::State;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -109,9 +109,12 @@ fn the_whole_flow_runs_in_process_and_reports_each_step() {
     // The token in the store is the one BigCommerce issued, and only there.
     let issued = s.fake.issued_tokens();
     assert_eq!(issued.len(), 1);
-    let kept = s.store.get(&connection_account(&conn.id)).unwrap().unwrap();
+    let kept = s.store.get(&conn.token_account()).unwrap().unwrap();
     assert_eq!(kept.expose_secret(), issued[0]);
-    let records = std::fs::read_to_string(s.ctx.records.path()).unwrap();
+    // Neither secret anywhere in the database (nor its write-ahead log).
+    let mut bytes = std::fs::read(s.ctx.records.path()).unwrap();
+    bytes.extend(std::fs::read(s.ctx.records.path().with_extension("db-wal")).unwrap_or_default());
+    let records = String::from_utf8_lossy(&bytes);
     assert!(!records.contains(&issued[0]) && !records.contains(SECRET));
     // What the terminal would have shown, in order.
     let lines = s.progress.lines();
@@ -164,7 +167,7 @@ fn a_denied_consent_marks_a_new_connection_failed_and_stores_nothing() {
 fn a_store_that_fails_at_set_keeps_the_old_token_through_a_reauthorization() {
     let s = setup();
     let conn = create::execute(&s.ctx, plan(IClientPick::New(new_iclient(&s))), &opts()).unwrap();
-    let account = connection_account(&conn.id);
+    let account = conn.token_account();
     let first = s
         .store
         .get(&account)
@@ -172,7 +175,7 @@ fn a_store_that_fails_at_set_keeps_the_old_token_through_a_reauthorization() {
         .unwrap()
         .expose_secret()
         .to_string();
-    let before = std::fs::read(s.ctx.records.path()).unwrap();
+    let before = serde_json::to_string(&s.ctx.records.document().unwrap()).unwrap();
     s.store.fail_set(true);
     let err = authorize::authorize_saved(&s.ctx, &conn.id, &opts(), Changes::default(), None)
         .unwrap_err();
@@ -184,5 +187,8 @@ fn a_store_that_fails_at_set_keeps_the_old_token_through_a_reauthorization() {
         s.store.get(&account).unwrap().unwrap().expose_secret(),
         first
     );
-    assert_eq!(std::fs::read(s.ctx.records.path()).unwrap(), before);
+    assert_eq!(
+        serde_json::to_string(&s.ctx.records.document().unwrap()).unwrap(),
+        before
+    );
 }

@@ -71,7 +71,7 @@ fn roundtrip(env: &Env, what: &str) {
     let file = json!({"version": 1, "iclients": [{"id": id, "name": "probe", "client_id": "cid",
         "callback_url": "http://localhost:8765/auth", "secret_store": env.vars().iter().find(|(k, _)| k == "BCCONN_SECRET_STORE").unwrap().1,
         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}], "connections": []});
-    std::fs::write(env.record_path(), serde_json::to_vec(&file).unwrap()).unwrap();
+    env.replace_records(&file);
     let probe = env.cmd(&["iclient", "show", "probe"]).output().unwrap();
     assert!(
         all_output(&probe).contains("missing from"),

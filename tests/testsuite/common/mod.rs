@@ -118,7 +118,8 @@ impl Env {
             ("local", "key"),
             ("document", "key"),
         ] {
-            let Ok(mut stmt) = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")) else {
+            let Ok(mut stmt) = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
+            else {
                 continue;
             };
             let cols = stmt.column_count();
@@ -135,11 +136,35 @@ impl Env {
         out
     }
 
+    /// Puts `doc` (the old record file's shape, as `records()` returns)
+    /// in place of the records: the database goes, and the next command
+    /// imports the document as it is, so a test can hand-edit records.
+    pub fn replace_records(&self, doc: &Value) {
+        for name in [
+            "bcconn.db",
+            "bcconn.db-wal",
+            "bcconn.db-shm",
+            "bcconn.json",
+            "bcconn.json.imported",
+        ] {
+            let _ = std::fs::remove_file(self.home().join(name));
+        }
+        std::fs::create_dir_all(self.home()).unwrap();
+        std::fs::write(
+            self.old_record_path(),
+            serde_json::to_vec_pretty(doc).unwrap(),
+        )
+        .unwrap();
+    }
+
     /// The records as `bcconn export` prints them, parsed.
-    #[cfg(unix)]
     pub fn records(&self) -> Value {
         let out = self.cmd(&["export"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
