@@ -48,6 +48,7 @@ fn text(findings: &[Finding]) -> String {
                     f.check,
                     "home"
                         | "records"
+                        | "writer"
                         | "permissions"
                         | "temp_files"
                         | "orphan_secrets"

@@ -158,6 +158,9 @@ pub fn run(ctx: &Context, opts: &Options) -> Vec<Finding> {
     let mut out = vec![home(env)];
     let (found, file) = records(ctx);
     out.push(found);
+    if file.is_some() {
+        out.push(writer(ctx));
+    }
     out.push(permissions(&env.home, opts.fix));
     out.push(temp_files(&env.home, opts.fix));
     out.extend(secret_stores(ctx, file.as_ref()));
@@ -332,6 +335,58 @@ fn records(ctx: &Context) -> (Finding, Option<Document>) {
             )
         }
         Err(e) => fail(e),
+    }
+}
+
+/// A write that holds the records' lock for more than a second: every
+/// other change waits on it, and gives up after 10 s.
+fn writer(ctx: &Context) -> Finding {
+    let subject = ctx.records.path().display().to_string();
+    match ctx.records.writer(Duration::from_secs(1)) {
+        Ok(None) => Finding::ok("writer", "no write is holding the records").subject(subject),
+        Ok(Some(holder)) => {
+            let who = match holder {
+                Some(pid) => format!("process {pid}{}", command_of(pid)),
+                None => "another process".to_string(),
+            };
+            Finding::warn(
+                "writer",
+                format!("{who} has held the records' write lock for over a second; other changes wait on it"),
+            )
+            .subject(subject)
+            .fix(match holder {
+                Some(pid) => format!(
+                    "if it is stuck, end it (`kill {pid}`): each change is one transaction, so nothing half-written is left"
+                ),
+                None => "if a bcconn is stuck, end it: each change is one transaction, so nothing half-written is left".to_string(),
+            })
+        }
+        Err(e) => {
+            let e = crate::connect::explain(e);
+            Finding::warn(
+                "writer",
+                format!("not checked: {}", crate::error::report(&e).1),
+            )
+            .subject(subject)
+        }
+    }
+}
+
+/// ` (bcconn create x ...)`: a process's command line, shown escaped and
+/// bounded; empty where it cannot be read.
+fn command_of(pid: u32) -> String {
+    let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return String::new();
+    };
+    let text: String = String::from_utf8_lossy(&raw[..raw.len().min(400)])
+        .split('\0')
+        .filter(|a| !a.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", outside(&text, 120))
     }
 }
 

@@ -78,10 +78,7 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
     if bytes == STUB.as_bytes() || is_stub(&bytes) {
         return Ok(());
     }
-    let doc = super::parse(&bytes, &old).map_err(|f| StoreError::Import {
-        path: old.clone(),
-        detail: f.message,
-    })?;
+    let doc = super::parse(&bytes, &old)?;
     let mark = fingerprint(&bytes);
     let backend = records
         .begin(true)?
@@ -288,6 +285,22 @@ mod tests {
         for bytes in [&b"\"secret_store\""[..], b"[]", b"1", b"null"] {
             assert!(to_current(bytes, 1).is_err());
         }
+    }
+
+    #[test]
+    fn unknown_and_newer_documents_are_refused_saying_why() {
+        let p = std::path::Path::new("/x/bcconn.json");
+        let said = |b: &[u8]| super::super::parse(b, p).unwrap_err().to_string();
+        assert!(said(b"{").contains("not valid JSON"));
+        assert!(said(b"{\"version\": 3}").contains("newer bcconn"));
+        assert!(said(b"{\"connections\": []}").contains("format version"));
+        assert!(said(b"[]").contains("/x/bcconn.json"));
+        assert!(
+            super::super::parse(b"{\"version\": 1}", p)
+                .unwrap()
+                .connections
+                .is_empty()
+        );
     }
 
     #[test]

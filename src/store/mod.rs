@@ -25,7 +25,6 @@ use anyhow::Result;
 use elsa::FrozenMap;
 use serde_json::{Map, Value};
 
-use crate::error::{Failure, failure};
 pub use error::StoreError;
 pub use ledger::LedgerEntry;
 pub use schema::*;
@@ -96,6 +95,9 @@ pub trait Backend {
         write: bool,
         sink: &Rc<dyn Fn(Notice)>,
     ) -> Result<Option<Box<dyn BackendTx>>, StoreError>;
+    /// Whether another process holds the write lock for longer than
+    /// `wait`: `Some(holder pid when known)`, or `None` when it is free.
+    fn writer(&self, wait: std::time::Duration) -> Result<Option<Option<u32>>, StoreError>;
 }
 
 /// One transaction's queries and writes.
@@ -456,6 +458,17 @@ impl Records {
             return Ok(None);
         };
         Ok(Some((tx.check()?, tx.schema()?)))
+    }
+
+    /// Another process holding the write lock past `wait` (its pid when
+    /// known), for `doctor`; `None` when the lock is free or there is no
+    /// database.
+    pub fn writer(&self, wait: std::time::Duration) -> Result<Option<Option<u32>>> {
+        self.check_home()?;
+        if !self.backend.exists() {
+            return Ok(None);
+        }
+        Ok(self.backend.writer(wait)?)
     }
 
     /// A consistent copy of the database at `to` (which must not exist),
@@ -1067,9 +1080,12 @@ impl Document {
 }
 
 /// Parses an interchange document (or an old record file), refusing what
-/// this build cannot read; `what` names it in messages.
-pub fn parse(bytes: &[u8], path: &Path) -> Result<Document, Failure> {
-    let keep = "bcconn did not change it; fix or move it away";
+/// this build cannot read. `path` names it in the error.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Document, StoreError> {
+    let refuse = |detail: String| StoreError::Import {
+        path: path.to_path_buf(),
+        detail,
+    };
     let full = serde_json::from_slice::<Document>(bytes);
     let version = match &full {
         Ok(file) => Some(u64::from(file.version)),
@@ -1078,32 +1094,20 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Document, Failure> {
             struct Probe {
                 version: Option<serde_json::Value>,
             }
-            let probe: Probe = serde_json::from_slice(bytes).map_err(|e| {
-                failure(format!(
-                    "cannot read {}: not valid JSON ({e})",
-                    path.display()
-                ))
-                .hint(keep)
-            })?;
+            let probe: Probe = serde_json::from_slice(bytes)
+                .map_err(|e| refuse(format!("it is not valid JSON ({e})")))?;
             probe.version.as_ref().and_then(|v| v.as_u64())
         }
     };
     match version {
-        Some(v) if v == u64::from(VERSION) => {
-            full.map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep))
+        Some(v) if v == u64::from(VERSION) => full.map_err(|e| refuse(e.to_string())),
+        Some(v) if v >= 1 && v < u64::from(VERSION) => {
+            migrate::to_current(bytes, v).map_err(|e| refuse(e.to_string()))
         }
-        Some(v) if v >= 1 && v < u64::from(VERSION) => migrate::to_current(bytes, v)
-            .map_err(|e| failure(format!("cannot read {}: {e}", path.display())).hint(keep)),
-        Some(v) if v > u64::from(VERSION) => Err(failure(format!(
-            "{} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
-            path.display()
-        ))
-        .hint("upgrade bcconn; the file was left as it is")),
-        _ => Err(failure(format!(
-            "cannot read {}: it has no format version bcconn knows",
-            path.display()
-        ))
-        .hint(keep)),
+        Some(v) if v > u64::from(VERSION) => Err(refuse(format!(
+            "it was written by a newer bcconn (format version {v}; this one reads {VERSION}); upgrade bcconn"
+        ))),
+        _ => Err(refuse("it has no format version bcconn knows".into())),
     }
 }
 

@@ -323,6 +323,23 @@ impl Backend for Sqlite {
         &self.path
     }
 
+    fn writer(&self, wait: Duration) -> Result<Option<Option<u32>>, StoreError> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.err(e))?;
+        conn.busy_timeout(wait).map_err(|e| self.err(e))?;
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Ok(None)
+            }
+            Err(e) if is_busy(&e) => Ok(Some(holder(&self.path))),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
     fn exists(&self) -> bool {
         self.path.exists()
     }

@@ -155,7 +155,7 @@ fn an_old_record_file_is_imported_once_and_left_as_a_stub() {
     assert_eq!(std::fs::read_to_string(&old).unwrap(), migrate::STUB);
     // An older bcconn refuses the stub as "newer", never as empty.
     let stub = parse(migrate::STUB.as_bytes(), &old).unwrap_err();
-    assert!(stub.message.contains("newer bcconn"), "{}", stub.message);
+    assert!(stub.to_string().contains("newer bcconn"), "{stub}");
     assert_eq!(said.borrow().len(), 1, "{:?}", said.borrow());
     // A second run imports nothing again.
     let again = Records::new(records.dir());

@@ -116,6 +116,7 @@ fn a_healthy_home_passes_every_check() {
         [
             "home",
             "records",
+            "writer",
             "permissions",
             "temp_files",
             "secret_store",
@@ -153,12 +154,12 @@ fn a_healthy_home_passes_every_check() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok ")).count(),
-        13,
+        14,
         "{stdout}"
     );
     assert!(stdout.contains("ok    secret store (file): "), "{stdout}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("13 checks: 13 ok, 0 warnings, 0 failures")
+        String::from_utf8_lossy(&out.stderr).contains("14 checks: 14 ok, 0 warnings, 0 failures")
     );
 }
 
@@ -476,4 +477,32 @@ fn doctor_reads_a_secret_from_the_secret_service() {
 #[ignore = "needs a session keyring this process owns (`keyctl session -`); .ci/run provides one"]
 fn doctor_reads_a_secret_from_the_kernel_keyring() {
     real_keyring("keyutils", "the Linux kernel keyring");
+}
+
+/// A write that holds the records' lock is named, with how to end it, and
+/// doctor itself does not wait on it for long.
+#[cfg(unix)]
+#[test]
+fn a_stuck_writer_is_named_and_doctor_does_not_wait_on_it() {
+    let (fake, env, _) = setup();
+    let lock = rusqlite::Connection::open(env.record_path()).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    std::fs::write(
+        env.home().join("bcconn.db.writer"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let (_, findings) = doctor(&env, &[]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let w = verdict(&findings, "writer", "warn");
+    assert!(
+        text(w, "detail").contains(&format!("process {}", std::process::id())),
+        "{w}"
+    );
+    assert!(text(w, "fix").contains("kill"), "{w}");
+    lock.execute_batch("ROLLBACK").unwrap();
+    let (_, findings) = doctor(&env, &[]);
+    verdict(&findings, "writer", "ok");
+    allow_probes(&fake);
 }
