@@ -49,6 +49,7 @@ fn text(findings: &[Finding]) -> String {
                     "home"
                         | "records"
                         | "writer"
+                        | "killed_writes"
                         | "permissions"
                         | "temp_files"
                         | "orphan_secrets"

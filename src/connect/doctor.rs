@@ -165,6 +165,9 @@ pub fn run(ctx: &Context, opts: &Options) -> Vec<Finding> {
     out.push(temp_files(&env.home, opts.fix));
     out.extend(secret_stores(ctx, file.as_ref()));
     out.push(orphan_secrets(ctx, file.as_ref(), opts.fix));
+    if file.is_some() {
+        out.push(killed_writes(ctx, opts.fix));
+    }
     out.extend(callback_ports(file.as_ref()));
     out.push(browser(env));
     match &file {
@@ -336,6 +339,50 @@ fn records(ctx: &Context) -> (Finding, Option<Document>) {
         }
         Err(e) => fail(e),
     }
+}
+
+/// Secrets the ledger lists for a run that was killed before its record
+/// went live (or before it deleted a secret it stopped using): in any
+/// secret store, the OS keyring included. The next change removes them too.
+fn killed_writes(ctx: &Context, fix: bool) -> Finding {
+    const CHECK: &str = "killed_writes";
+    let subject = ctx.records.path().display().to_string();
+    let left = match ctx.records.abandoned_secrets() {
+        Ok(l) => l,
+        Err(e) => {
+            let e = crate::connect::explain(e);
+            return Finding::warn(CHECK, format!("not checked: {}", crate::error::report(&e).1))
+                .subject(subject);
+        }
+    };
+    if left.is_empty() {
+        return Finding::ok(CHECK, "no secret of a killed run is left in a secret store")
+            .subject(subject);
+    }
+    let mut stores: Vec<&str> = left.iter().map(|e| e.store.as_str()).collect();
+    stores.sort_unstable();
+    stores.dedup();
+    let detail = format!(
+        "{} secret{} that killed runs wrote or were removing {} still listed (stores: {})",
+        left.len(),
+        plural(left.len()),
+        if left.len() == 1 { "is" } else { "are" },
+        stores.join(", ")
+    );
+    if !fix {
+        return Finding::warn(CHECK, detail)
+            .subject(subject)
+            .fix("`bcconn doctor --fix` removes them (so does the next change)");
+    }
+    let removed = super::commit::tidy_secrets(ctx);
+    let mut f = if removed == left.len() {
+        Finding::ok(CHECK, "no secret of a killed run is left in a secret store")
+    } else {
+        Finding::warn(CHECK, detail).fix("check that the secret store answers (see secret_store above), then run `bcconn doctor --fix` again")
+    }
+    .subject(subject);
+    f.fixed = Some(format!("removed {removed} secret{}", plural(removed)));
+    f
 }
 
 /// A write that holds the records' lock for more than a second: every

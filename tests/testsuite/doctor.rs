@@ -121,6 +121,7 @@ fn a_healthy_home_passes_every_check() {
             "temp_files",
             "secret_store",
             "orphan_secrets",
+            "killed_writes",
             "callback_port",
             "browser",
             "siblings",
@@ -154,12 +155,12 @@ fn a_healthy_home_passes_every_check() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok ")).count(),
-        14,
+        15,
         "{stdout}"
     );
     assert!(stdout.contains("ok    secret store (file): "), "{stdout}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("14 checks: 14 ok, 0 warnings, 0 failures")
+        String::from_utf8_lossy(&out.stderr).contains("15 checks: 15 ok, 0 warnings, 0 failures")
     );
 }
 
@@ -504,5 +505,37 @@ fn a_stuck_writer_is_named_and_doctor_does_not_wait_on_it() {
     lock.execute_batch("ROLLBACK").unwrap();
     let (_, findings) = doctor(&env, &[]);
     verdict(&findings, "writer", "ok");
+    allow_probes(&fake);
+}
+
+/// A secret a killed run wrote (listed in the ledger by a process that is
+/// gone) is reported, and `--fix` removes it from its secret store.
+#[cfg(unix)]
+#[test]
+fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
+    let (fake, env, _) = setup();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let account = "connection/00000000deadbeef/g1";
+    let secrets_path = env.home().join("secrets.json");
+    let mut secrets: Value = serde_json::from_str(&env.secrets_text()).unwrap();
+    secrets["secrets"][account] = "left-by-a-killed-run".into();
+    std::fs::write(&secrets_path, serde_json::to_vec(&secrets).unwrap()).unwrap();
+    let db = rusqlite::Connection::open(env.record_path()).unwrap();
+    db.execute(
+        "INSERT INTO secret_ledger(store, account, pid, started, live, created_at) VALUES ('file', ?1, ?2, '', 0, 'then')",
+        rusqlite::params![account, dead],
+    )
+    .unwrap();
+    drop(db);
+    let (_, findings) = doctor(&env, &[]);
+    let k = verdict(&findings, "killed_writes", "warn");
+    assert!(text(k, "detail").starts_with("1 secret "), "{k}");
+    assert!(env.secrets_text().contains("left-by-a-killed-run"), "reporting removes nothing");
+    let (_, findings) = doctor(&env, &["--fix"]);
+    let k = verdict(&findings, "killed_writes", "ok");
+    assert_eq!(k["fixed"], "removed 1 secret", "{k}");
+    assert!(!env.secrets_text().contains("left-by-a-killed-run"));
     allow_probes(&fake);
 }
