@@ -95,7 +95,7 @@ fi
 cd "$work" # no .bcconn above us picks a default
 
 echo "== binary: $bin ($(stat -c %s "$bin") bytes) | $("$bin" --version) | $(hyperfine --version)"
-echo "   source: $(git -C "$root" log -1 --format='%h %s' 2>/dev/null | cut -c1-100)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
+echo "   source tree now (BIN may be older): $(git -C "$root" log -1 --format='%h %s' 2>/dev/null | cut -c1-100)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
 echo "== work directory $work: filesystem $fstype (stat -f: $(stat -f -c %T "$work"))"
 df -T "$work" | sed 's/^/   /'
 # What one durable write costs on this disk: every change to the records pays it.
@@ -111,7 +111,7 @@ print("%.2f" % statistics.median(t))
 PY
 )
 echo "   fsync of a 4 KiB write: median $fsync_ms ms (30 runs)"
-echo "   $(nproc) cores; runs=$runs import_runs=$import_runs rss_runs=$rss_runs"
+echo "   $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); runs=$runs import_runs=$import_runs rss_runs=$rss_runs"
 
 unset BCCONN_CONNECTION BCCONN_POOL_URL BCCONN_ACCESS_TOKEN BCCONN_CLIENT_SECRET BCCONN_LOGIN_URL
 export BCCONN_SECRET_STORE=file
@@ -165,7 +165,8 @@ prep() { # prep NAME COMMAND...: write $work/prep-NAME.sh
   echo "$f"
 }
 
-# hf LABEL PREP SHELL CMD: hyperfine; prints the median in ms. PREP "" for none;
+# hf LABEL PREP SHELL CMD: hyperfine; prints "median_ms cpu_ms" (cpu: mean user +
+# system time; "nan" when the command failed). PREP "" for none;
 # SHELL "none" (-N, no shell) or "sh" (CMD needs a redirection; hyperfine
 # subtracts the shell's start-up).
 hf() {
@@ -182,7 +183,7 @@ hf() {
     echo nan
     return 0
   fi
-  python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$json"
+  python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f" % (r["median"] * 1000, (r["user"] + r["system"]) * 1000))' "$json"
 }
 
 # rss PREP STDIN CMD...: the largest max RSS (KiB) of RSS_RUNS runs (0: it failed).
@@ -205,7 +206,7 @@ rss() {
 }
 
 # pty_bench.py RUNS WARMUP RSS_RUNS CMD...: run CMD on a pseudo-terminal (80x24,
-# COLUMNS=80, colour on), draining its output; prints "median_ms max_rss_kib".
+# COLUMNS=80, colour on), draining its output; prints "median_ms cpu_ms max_rss_kib".
 # Times are fork to exit of CMD itself; the RSS comes from separate runs under
 # GNU time (a child forked from python would count python's pages).
 cat >"$work/pty_bench.py" <<'PY'
@@ -240,10 +241,11 @@ def once(cmd=cmd):
         out += len(chunk)
     _, status, usage = os.wait4(pid, 0)
     t1 = time.perf_counter()
+    cpu = (usage.ru_utime + usage.ru_stime) * 1000
     os.close(master)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("pty run failed: %s exited %d" % (" ".join(cmd), os.waitstatus_to_exitcode(status)))
-    return (t1 - t0) * 1000, usage.ru_maxrss, out
+    return (t1 - t0) * 1000, cpu, out
 
 for _ in range(warmup):
     once()
@@ -253,7 +255,7 @@ kib = 0
 for _ in range(rss_runs):
     once(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd)
     kib = max(kib, int(open(rss_file).read().split()[-1]))
-print("%.3f %d" % (statistics.median(r[0] for r in res), kib))
+print("%.3f %.3f %d" % (statistics.median(r[0] for r in res), statistics.mean(r[1] for r in res), kib))
 print("pty: %d runs, median %.1f ms, min %.1f, max %.1f, %d bytes of output" % (
     runs, statistics.median(r[0] for r in res), min(r[0] for r in res),
     max(r[0] for r in res), res[0][2]), file=sys.stderr)
@@ -263,7 +265,7 @@ PY
 pty_true=$(python3 "$work/pty_bench.py" 20 3 0 /bin/true 2>/dev/null | cut -d' ' -f1)
 echo "== pty harness: /bin/true takes $pty_true ms (median), included in the pty figures"
 
-results="$work/results.tsv" # N, label, median ms, max RSS KiB, target ms, target MiB
+results="$work/results.tsv" # N, label, "median_ms cpu_ms", max RSS KiB, target ms, target MiB
 : >"$results"
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
 
@@ -369,7 +371,8 @@ for n in $sizes; do
   record "$n" "list (piped)" "$ms" "$kib" 100 32
   echo "-- list on a pty, COLUMNS=80 ($n)" >&2
   if out=$(python3 "$work/pty_bench.py" "$runs" 3 "$rss_runs" "$bin" list); then
-    read -r ms kib <<<"$out"
+    read -r ms cpu kib <<<"$out"
+    ms="$ms $cpu"
   else
     ms=nan kib=0
     echo "list on a pty" >>"$work/failed"
@@ -430,17 +433,19 @@ done
 # ---- summary -------------------------------------------------------------------------------------
 
 echo
-echo "== summary: median wall time (hyperfine, $runs runs; import $import_runs), max RSS (of $rss_runs runs)"
+echo "== summary: median wall time (hyperfine, $runs runs; import $import_runs), mean CPU time (user + system),"
+echo "   max RSS (GNU time, of $rss_runs runs); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   filesystem $fstype ($work), fsync $fsync_ms ms; binary $(stat -c %s "$bin") bytes;"
 echo "   pty figures include $pty_true ms of harness; targets apply at N=100000"
 python3 - "$results" <<'PY'
 import sys
 
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
-print("%8s  %-26s %11s %10s   %-22s %s" % ("N", "command", "median", "max RSS", "target", "result"))
+print("%8s  %-26s %10s %10s %10s   %-22s %s" % ("N", "command", "median", "cpu", "max RSS", "target", "result"))
 fails = 0
 for n, label, ms, kib, tms, tmib in rows:
-    ms, mib = float(ms), int(kib) / 1024  # ms is nan when the command failed
+    ms, cpu = (ms.split() + ["nan"])[:2]
+    ms, cpu, mib = float(ms), float(cpu), int(kib) / 1024  # nan: the command failed
     target, result = [], ""
     if tms:
         target.append(("<= %g s" % (float(tms) / 1000)) if float(tms) >= 1000 else "<= %s ms" % tms)
@@ -450,9 +455,10 @@ for n, label, ms, kib, tms, tmib in rows:
         ok = (not tms or ms <= float(tms)) and (not tmib or mib <= float(tmib))
         result = "pass" if ok else "FAIL"
         fails += not ok
-    shown = "failed" if ms != ms else ("%.2f s" % (ms / 1000)) if ms >= 1000 else "%.1f ms" % ms
-    print("%8s  %-26s %11s %7.1f MiB   %-22s %s" % (n, label, shown, mib, ", ".join(target), result))
-by = {(n, label): float(ms) for n, label, ms, *_ in rows}
+    fmt = lambda t: "failed" if t != t else ("%.2f s" % (t / 1000)) if t >= 1000 else "%.1f ms" % t
+    print("%8s  %-26s %10s %10s %6.1f MiB   %-22s %s"
+          % (n, label, fmt(ms), fmt(cpu), mib, ", ".join(target), result))
+by = {(n, label): float(ms.split()[0]) for n, label, ms, *_ in rows}
 if ("1000", "rclone listremotes") in by:
     r = by[("1000", "list (piped)")] / by[("1000", "rclone listremotes")]
     print("  N=1000: bcconn list (piped) / rclone listremotes = %.3fx (target <= 0.1x): %s"

@@ -27,25 +27,43 @@ const STATE: usize = 3;
 const NAME_CELL: usize = store::MAX_NAME + 16;
 const OTHER_CELL: usize = 200;
 
-/// What the table needs to know about lenders: each connection's name and
-/// effective level, by id, computed in one pass.
+/// What one pass over the rows learns, so the second can write each line
+/// at once: every connection's name and effective level by id (lenders are
+/// named, chains followed), and each column's natural width.
 struct Lenders {
     index: HashMap<String, usize>,
     names: Vec<String>,
     levels: Vec<u8>,
+    iclients: HashMap<String, String>,
+    widths: [usize; 7],
 }
 
 impl Lenders {
-    fn read(ctx: &Context) -> Result<Lenders> {
+    /// `measure`: also the column widths (the table; `--json` needs none).
+    fn read(ctx: &Context, measure: bool) -> Result<Lenders> {
+        let iclients: HashMap<String, String> = ctx
+            .records
+            .iclients()?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
         let mut index = HashMap::new();
         let mut names = Vec::new();
         let mut own = Vec::new();
         let mut lender_ids: Vec<Option<String>> = Vec::new();
+        let mut widths = HEADER.map(ui::display_width);
         ctx.records.list_rows(&mut |r| {
             index.insert(r.id.to_string(), names.len());
             names.push(r.name.to_string());
             own.push(r.concurrency);
             lender_ids.push(r.borrow_from.map(str::to_string));
+            if measure {
+                // All but the last column: it needs the lenders, known after.
+                let cells = cells(&iclients, &r, Cow::Borrowed(""));
+                for (w, cell) in widths.iter_mut().zip(cells.iter()).take(6) {
+                    *w = (*w).max(ui::display_width(cell));
+                }
+            }
             Ok(())
         })?;
         let lenders: Vec<Option<usize>> = lender_ids
@@ -53,50 +71,66 @@ impl Lenders {
             .map(|l| l.as_deref().and_then(|id| index.get(id).copied()))
             .collect();
         let levels = store::effective_levels(names.len(), |i| own[i], |i| lenders[i]);
-        Ok(Lenders {
+        let mut me = Lenders {
             index,
             names,
             levels,
-        })
+            iclients,
+            widths,
+        };
+        if measure {
+            for (i, lender) in lender_ids.iter().enumerate() {
+                let cell = me.concurrency(i, own[i], lender.as_deref());
+                me.widths[6] = me.widths[6].max(ui::display_width(&cell));
+            }
+        }
+        Ok(me)
     }
 
-    fn cells<'r>(&self, r: &ListRow<'r>) -> [Cow<'r, str>; 7] {
-        let iclient = match (r.iclient_id, r.iclient_name) {
-            (Some(_), Some(name)) => safe(name, NAME_CELL),
-            (Some(_), None) => Cow::Borrowed("(removed)"),
-            (None, _) => Cow::Borrowed("-"),
-        };
-        let scopes = match (r.first_scope, r.scope_count) {
-            (None, _) => Cow::Borrowed("-"),
-            (Some(s), 0 | 1) => safe(s, OTHER_CELL),
-            (Some(s), n) => Cow::Owned(format!("{} +{}", safe(s, OTHER_CELL), n - 1)),
-        };
-        let me = self.index.get(r.id).copied();
-        let concurrency = match r.borrow_from {
+    /// `3`, or `7 (from lender)` for a connection that borrows.
+    fn concurrency(&self, i: usize, own: u8, lender: Option<&str>) -> String {
+        match lender {
             Some(id) => {
-                let lender = self
+                let name = self
                     .index
                     .get(id)
                     .map(|&l| self.names[l].as_str())
                     .unwrap_or("(removed)");
-                Cow::Owned(format!(
-                    "{} (from {})",
-                    me.map(|i| self.levels[i]).unwrap_or(r.concurrency),
-                    safe(lender, NAME_CELL)
-                ))
+                format!("{} (from {})", self.levels[i], safe(name, NAME_CELL))
             }
-            None => Cow::Owned(r.concurrency.to_string()),
-        };
-        [
-            safe(r.name, NAME_CELL),
-            Cow::Borrowed(r.store_hash),
-            Cow::Borrowed(r.auth_type),
-            Cow::Borrowed(r.state),
-            iclient,
-            scopes,
-            concurrency,
-        ]
+            None => own.to_string(),
+        }
     }
+}
+
+/// A row's cells, as shown: every column as stored is outside text (a
+/// hand-edited database), so each is escaped and bounded.
+fn cells<'r>(
+    iclients: &'r HashMap<String, String>,
+    r: &ListRow<'r>,
+    concurrency: Cow<'r, str>,
+) -> [Cow<'r, str>; 7] {
+    let iclient = match r.iclient_id {
+        Some(id) => match iclients.get(id) {
+            Some(name) => safe(name, NAME_CELL),
+            None => Cow::Borrowed("(removed)"),
+        },
+        None => Cow::Borrowed("-"),
+    };
+    let scopes = match (r.first_scope, r.scope_count) {
+        (None, _) => Cow::Borrowed("-"),
+        (Some(s), 0 | 1) => safe(s, OTHER_CELL),
+        (Some(s), n) => Cow::Owned(format!("{} +{}", safe(s, OTHER_CELL), n - 1)),
+    };
+    [
+        safe(r.name, NAME_CELL),
+        safe(r.store_hash, OTHER_CELL),
+        safe(r.auth_type, OTHER_CELL),
+        safe(r.state, OTHER_CELL),
+        iclient,
+        scopes,
+        concurrency,
+    ]
 }
 
 /// A cell as shown: escaped and cut when it holds what a terminal would
@@ -113,59 +147,42 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     if args.json {
         return json(ctx);
     }
-    let lenders = Lenders::read(ctx)?;
+    let mut lenders = Lenders::read(ctx, true)?;
     if lenders.names.is_empty() {
         ctx.ui
             .say("No connections yet. Create one with `bcconn create`.");
         return Ok(0);
     }
+    // For a person: fit the terminal, colour the states that need
+    // attention. Piped: every column whole. Either way one measuring pass
+    // and one writing pass: 100,000 connections never become 700,000
+    // strings held at once.
     let width = ctx.ui.table_width(ctx.env.columns, args.wide);
     let color = ui::Ui::stdout_color(ctx.env.no_color);
-    if width.is_some() || color {
-        // For a person: fit the terminal, colour the states that need
-        // attention.
-        let mut rows: Vec<Vec<String>> = Vec::with_capacity(lenders.names.len());
-        ctx.records.list_rows(&mut |r| {
-            rows.push(lenders.cells(&r).iter().map(|c| c.to_string()).collect());
-            Ok(())
-        })?;
-        let paint =
-            |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
-        let mut t = ui::Table::new(&HEADER, &rows).fit(width);
-        if color {
-            t = t.paint(&paint);
-        }
-        ui::out(&t.render())?;
-        return Ok(0);
-    }
-    // Streamed: widths in a first pass, then each line straight to stdout.
-    let mut widths = HEADER.map(ui::display_width);
-    ctx.records.list_rows(&mut |r| {
-        for (w, cell) in widths.iter_mut().zip(lenders.cells(&r).iter()) {
-            *w = (*w).max(ui::display_width(cell));
-        }
-        Ok(())
-    })?;
+    ui::fit_widths(&HEADER, &mut lenders.widths, width);
+    let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
+    let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let mut line = String::new();
-    let mut write = |row: &[&str]| -> std::io::Result<()> {
-        line.clear();
-        for (i, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                let pad = widths[i].saturating_sub(ui::display_width(cell)) + 2;
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.write_all(line.trim_end().as_bytes())?;
-        out.write_all(b"\n")
-    };
-    let written = write(&HEADER).map_err(anyhow::Error::from).and_then(|()| {
-        ctx.records.list_rows(&mut |r| {
-            let cells = lenders.cells(&r);
-            write(&cells.each_ref().map(|s| s.as_ref()))
-        })
-    });
+    let written = out
+        .write_all(ui::table_line(&HEADER, &lenders.widths, None).as_bytes())
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            ctx.records.list_rows(&mut |r| {
+                // Rows are read in the same order as the measuring pass; a
+                // row added meanwhile is shown with its own level.
+                let level = match lenders.index.get(r.id) {
+                    Some(&at) => lenders.concurrency(at, r.concurrency, r.borrow_from),
+                    None => r.concurrency.to_string(),
+                };
+                let cells = cells(&lenders.iclients, &r, Cow::Owned(level));
+                let line = ui::table_line(
+                    &cells.each_ref().map(|s| s.as_ref()),
+                    &lenders.widths,
+                    paint,
+                );
+                out.write_all(line.as_bytes())
+            })
+        });
     match written.and_then(|()| out.flush().map_err(Into::into)) {
         Err(e) if !broken_pipe(&e) => Err(e),
         _ => Ok(0),
@@ -183,13 +200,8 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 /// `list --json`: one array, each connection as `show --json` prints it,
 /// written as it is read.
 fn json(ctx: &Context) -> Result<u8> {
-    let lenders = Lenders::read(ctx)?;
-    let iclients: HashMap<String, String> = ctx
-        .records
-        .iclients()?
-        .into_iter()
-        .map(|i| (i.id, i.name))
-        .collect();
+    let lenders = Lenders::read(ctx, false)?;
+    let iclients = &lenders.iclients;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut first = true;
     let name_of = |id: &str, missing: &str| {

@@ -79,6 +79,12 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
         },
         &shown,
     )?;
+    // The tokens of replaced connections are no longer named by a record.
+    for (kind, account) in &report.retired {
+        if ctx.secrets(*kind).and_then(|s| s.delete(account)).is_ok() {
+            let _ = ctx.records.ledger_forget(kind.as_str(), account);
+        }
+    }
     let line = |verb: &str, kind: &str, names: &[String]| {
         if !names.is_empty() {
             ctx.ui.step(&format!(

@@ -52,6 +52,14 @@ pub fn secret_then_record<T>(
     write: impl FnOnce(&mut Tx) -> Result<T>,
 ) -> Result<T> {
     let kind = store.kind();
+    // Moving to another store: the account is new there (listed like a
+    // fresh one), and the copy in the old store stops being used.
+    let moved_from = recorded.filter(|k| *k != kind && slot == Slot::InPlace);
+    let slot = if moved_from.is_some() {
+        Slot::Fresh
+    } else {
+        slot
+    };
     let old = match slot {
         Slot::Fresh => {
             ctx.records.ledger_begin(kind.as_str(), account)?;
@@ -80,6 +88,9 @@ pub fn secret_then_record<T>(
         if slot != Slot::InPlace {
             tx.secret_live(kind.as_str(), account)?;
         }
+        if let Some(prev) = moved_from {
+            tx.secret_retire(prev.as_str(), account)?;
+        }
         Ok(v)
     });
     let written = match result {
@@ -89,10 +100,13 @@ pub fn secret_then_record<T>(
             return Err(e);
         }
     };
-    if let Some(prev) = recorded.filter(|k| *k != kind && slot == Slot::InPlace) {
+    if let Some(prev) = moved_from {
         // Moved to another store: do not leave the old copy behind. Best
-        // effort: the record already points at the new one.
-        let _ = ctx.secrets(prev).and_then(|s| s.delete(account));
+        // effort: the record already points at the new one, and the ledger
+        // lists the old copy until it is gone.
+        if ctx.secrets(prev).and_then(|s| s.delete(account)).is_ok() {
+            let _ = ctx.records.ledger_forget(prev.as_str(), account);
+        }
     }
     Ok(written)
 }
@@ -114,8 +128,13 @@ pub fn tidy_secrets(ctx: &Context) -> usize {
         let Ok(kind) = e.store.parse::<StoreKind>() else {
             continue;
         };
+        // Taken over first: another cleanup that read the same row, or a
+        // run that listed the account again since, keeps it otherwise.
+        let Ok(Some(mine)) = ctx.records.ledger_claim(&e) else {
+            continue;
+        };
         let gone = ctx.secrets(kind).and_then(|s| s.delete(&e.account));
-        if gone.is_ok() && ctx.records.ledger_forget(&e.store, &e.account).is_ok() {
+        if gone.is_ok() && ctx.records.ledger_release(&mine).is_ok() {
             removed += 1;
         }
     }
@@ -159,16 +178,13 @@ pub enum Target {
 pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connection> {
     let store = ctx.default_secrets()?;
     let kind = store.kind();
-    let (id, old) = match &target {
-        Target::Saved { conn, .. } => (
-            conn.id.clone(),
-            conn.token_store.map(|k| (k, conn.token_account())),
-        ),
-        Target::New(conn) => (conn.id.clone(), None),
+    let id = match &target {
+        Target::Saved { conn, .. } => conn.id.clone(),
+        Target::New(conn) => conn.id.clone(),
     };
     let generation = ctx.records.reserve_token_generation(kind.as_str(), &id)?;
     let account = secrets::token_account(&id, generation);
-    let saved = secret_then_record(
+    let (saved, old) = secret_then_record(
         ctx,
         store.as_ref(),
         &account,
@@ -202,21 +218,25 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
                 }
             };
             supersede_siblings(file, &id)?;
-            if let Some((old_kind, old_account)) = &old
-                && old_account != &account
-            {
+            // The token the record names now (read in this transaction: a
+            // run that committed meanwhile may have changed it) stops
+            // being used; listed, so a kill before its deletion is found.
+            let c = file.connection_by_id(&id)?.expect("saved above");
+            let old = c
+                .token_store
+                .map(|k| (k, c.token_account()))
+                .filter(|(_, a)| a != &account);
+            if let Some((old_kind, old_account)) = &old {
                 file.secret_retire(old_kind.as_str(), old_account)?;
             }
             let c = file.connection_by_id_mut(&id)?.expect("saved above");
             record_grant(c, &grant, kind);
             c.token_generation = generation;
-            Ok(c.clone())
+            Ok((c.clone(), old))
         },
     )?;
     // The previous generation is no longer named by any record.
-    if let Some((old_kind, old_account)) = old
-        && old_account != account
-    {
+    if let Some((old_kind, old_account)) = old {
         let gone = ctx.secrets(old_kind).and_then(|s| s.delete(&old_account));
         if gone.is_ok() {
             let _ = ctx.records.ledger_forget(old_kind.as_str(), &old_account);

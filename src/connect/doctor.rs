@@ -351,8 +351,11 @@ fn killed_writes(ctx: &Context, fix: bool) -> Finding {
         Ok(l) => l,
         Err(e) => {
             let e = crate::connect::explain(e);
-            return Finding::warn(CHECK, format!("not checked: {}", crate::error::report(&e).1))
-                .subject(subject);
+            return Finding::warn(
+                CHECK,
+                format!("not checked: {}", crate::error::report(&e).1),
+            )
+            .subject(subject);
         }
     };
     if left.is_empty() {
@@ -452,6 +455,8 @@ const FILES: &[(&str, Sensitivity)] = &[
     // move, and the stub in its place.
     ("bcconn.json.imported", Sensitivity::Records),
     ("bcconn.json", Sensitivity::Records),
+    // The records lock of versions before the database (no longer used).
+    ("bcconn.lock", Sensitivity::Lock),
     ("secrets.json", Sensitivity::Secrets),
     (SECRETS_LOCK, Sensitivity::Lock),
 ];

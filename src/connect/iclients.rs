@@ -110,13 +110,23 @@ pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
 /// Takes back an iClient this run saved (record, then secret), when what it
 /// was saved for failed. Best effort: it runs on an error path.
 pub fn take_back(ctx: &Context, ic: &IClient) {
-    let _ = ctx.records.update(|file| {
+    let account = iclient_account(&ic.id);
+    let removed = ctx.records.update(|file| {
         file.iclients_mut()?.retain(|c| c.id != ic.id);
+        // Listed until its secret is gone, so a kill in between is found.
+        file.secret_retire(ic.secret_store.as_str(), &account)?;
         Ok(())
     });
-    let _ = ctx
-        .secrets(ic.secret_store)
-        .and_then(|s| s.delete(&iclient_account(&ic.id)));
+    if removed.is_ok()
+        && ctx
+            .secrets(ic.secret_store)
+            .and_then(|s| s.delete(&account))
+            .is_ok()
+    {
+        let _ = ctx
+            .records
+            .ledger_forget(ic.secret_store.as_str(), &account);
+    }
 }
 
 /// Changes to a saved iClient; `None` keeps what is there.

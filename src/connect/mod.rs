@@ -94,6 +94,11 @@ pub fn say_notice(progress: &dyn crate::seams::Progress, notice: crate::store::N
         Notice::RollbackJournal => progress.warn(
             "the records are on a network filesystem, where SQLite's WAL mode does not work: using a rollback journal (readers may wait on writers)",
         ),
+        Notice::OldFileIgnored { path } => progress.warn(&format!(
+            "{} is not read: the records are in bcconn.db. Merge it with `bcconn import {}`, or move it away",
+            crate::text::outside(&path.display().to_string(), 300),
+            crate::text::shell_word(&path.display().to_string())
+        )),
         Notice::Imported {
             iclients,
             connections,

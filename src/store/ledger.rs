@@ -10,6 +10,9 @@ pub struct LedgerEntry {
     pub store: String,
     /// The account under service `bcconn` (`connection/<id>/g<N>`, ...).
     pub account: String,
+    /// The host the process ran on: a pid means nothing on another one (a
+    /// home shared over NFS), so only this host's rows are judged.
+    pub host: String,
     pub pid: u32,
     /// When that process started (Linux: clock ticks after boot), so a
     /// reused pid is not taken for the writer.
@@ -24,16 +27,32 @@ impl LedgerEntry {
         LedgerEntry {
             store: store.to_string(),
             account: account.to_string(),
+            host: host(),
             pid,
             started: start_time(pid).unwrap_or_default(),
             live: false,
         }
     }
 
-    /// Not live, and the process that wrote it is gone.
+    /// Not live, written on this host, and the process that wrote it is
+    /// gone.
     pub fn abandoned(&self) -> bool {
-        !self.live && !alive(self.pid, Some(&self.started))
+        !self.live && self.host == host() && !alive(self.pid, Some(&self.started))
     }
+}
+
+/// This host's name (empty where it cannot be read).
+pub fn host() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is writable and its length is passed.
+        if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            return String::from_utf8_lossy(&buf[..end]).into_owned();
+        }
+    }
+    String::new()
 }
 
 /// The start time of a process, from `/proc/PID/stat` (field 22).

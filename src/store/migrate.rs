@@ -65,46 +65,78 @@ fn fingerprint(bytes: &[u8]) -> String {
 /// `bcconn.json.imported` and the stub written in its place.
 pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
     let old = records.dir().join(OLD_FILE);
-    let bytes = match crate::fsutil::read_regular(&old) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Ok(()),
-        Err(e) => {
-            return Err(StoreError::Import {
-                path: old,
-                detail: format!("{e:#}"),
-            });
-        }
-    };
-    if bytes == STUB.as_bytes() || is_stub(&bytes) {
+    if !is_old_file(&old)? {
         return Ok(());
     }
-    let doc = super::parse(&bytes, &old)?;
+    // The lock older versions take for their writes: they wait while the
+    // file moves, and so does another run of this version.
+    let _lock =
+        crate::fsutil::lock(&records.dir().join(OLD_LOCK)).map_err(|e| StoreError::Import {
+            path: old.clone(),
+            detail: format!("{e:#}"),
+        })?;
+    // Again under the lock: another run may have moved it meanwhile.
+    let Some(bytes) = read_old(&old)? else {
+        return Ok(());
+    };
+    if is_stub(&bytes) {
+        return Ok(());
+    }
     let mark = fingerprint(&bytes);
+    let parsed = super::parse(&bytes, &old);
+    if let Err(e) = parsed {
+        if !records.path().exists() {
+            // Refused before a database exists: nothing is made from it.
+            return Err(e);
+        }
+        // Checked below: with records in the database it is only ignored.
+        let backend = records
+            .begin(true)?
+            .expect("a write transaction has a database");
+        let (_, existing) = backend.count()?;
+        drop(backend);
+        if existing > 0 {
+            (records.sink.borrow())(Notice::OldFileIgnored { path: old });
+            return Ok(());
+        }
+        return Err(e);
+    }
     let backend = records
         .begin(true)?
         .expect("a write transaction has a database");
     let done = backend.local("imported_from")?;
-    let (iclients, connections) = (doc.iclients.len(), doc.connections.len());
+    let mut counts = (0, 0);
     if done.as_deref() != Some(mark.as_str()) {
         let (_, existing) = backend.count()?;
         if existing > 0 || done.is_some() {
-            return Err(StoreError::Import {
-                path: old,
-                detail: "the database already holds records; merge it with `bcconn import` or move it away".into(),
-            });
+            // The database is what bcconn uses; this file came back (a
+            // restore, a sync, an older bcconn). Never a reason to stop.
+            drop(backend);
+            (records.sink.borrow())(Notice::OldFileIgnored { path: old });
+            return Ok(());
         }
+        let doc = parsed?;
+        counts = (doc.iclients.len(), doc.connections.len());
         let default = doc.default_connection.clone();
         apply(backend.as_ref(), doc, Mode::Exact, &old)?;
         backend.set_local("default_connection", default.as_deref())?;
         backend.set_local("imported_from", Some(&mark))?;
         backend.commit()?;
     } else {
+        // Imported by a run killed before it moved the file: finish that.
         drop(backend);
+        if let Ok(doc) = &parsed {
+            counts = (doc.iclients.len(), doc.connections.len());
+        }
     }
+    // A second name for the file, then the stub in its place: there is
+    // never a moment without one or the other.
     let kept = free_name(&old);
-    let moved = std::fs::rename(&old, &kept).and_then(|()| {
-        crate::fsutil::write_atomic(&old, STUB.as_bytes()).map_err(std::io::Error::other)
-    });
+    let moved = std::fs::hard_link(&old, &kept)
+        .or_else(|_| std::fs::copy(&old, &kept).map(drop))
+        .and_then(|()| {
+            crate::fsutil::write_atomic(&old, STUB.as_bytes()).map_err(std::io::Error::other)
+        });
     if let Err(e) = moved {
         return Err(StoreError::Import {
             path: old,
@@ -112,18 +144,34 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
         });
     }
     (records.sink.borrow())(Notice::Imported {
-        iclients,
-        connections,
+        iclients: counts.0,
+        connections: counts.1,
         kept_as: kept,
     });
     Ok(())
 }
 
+/// The records lock of versions before the database.
+const OLD_LOCK: &str = "bcconn.lock";
+
+/// Whether `path` is an old record file still to import (not the stub).
+fn is_old_file(path: &Path) -> Result<bool, StoreError> {
+    Ok(read_old(path)?.is_some_and(|b| !is_stub(&b)))
+}
+
+fn read_old(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    crate::fsutil::read_regular(path).map_err(|e| StoreError::Import {
+        path: path.to_path_buf(),
+        detail: format!("{e:#}"),
+    })
+}
+
 fn is_stub(bytes: &[u8]) -> bool {
-    bytes.len() < 4096
-        && serde_json::from_slice::<Value>(bytes)
-            .ok()
-            .is_some_and(|v| v.get("moved_to").is_some())
+    bytes == STUB.as_bytes()
+        || bytes.len() < 4096
+            && serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .is_some_and(|v| v.get("moved_to").is_some())
 }
 
 /// `bcconn.json.imported`, or `.imported.2`, ... when that exists.
@@ -155,6 +203,9 @@ pub struct Report {
     pub iclients_replaced: Vec<String>,
     pub connections_added: Vec<String>,
     pub connections_replaced: Vec<String>,
+    /// Secrets the replaced connections used: (store, account), listed in
+    /// the ledger, for the caller to delete.
+    pub retired: Vec<(crate::secrets::StoreKind, String)>,
 }
 
 /// Takes in a document's records in the caller's transaction. Ids are
@@ -185,6 +236,29 @@ pub fn apply(
         }
         Ok(())
     };
+    // Two records of one kind with one id: a copied block. Which one the
+    // references meant cannot be known, so the document is refused.
+    for (kind, list) in [
+        (
+            "iClient",
+            doc.iclients.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        ),
+        (
+            "connection",
+            doc.connections.iter().map(|c| &c.id).collect(),
+        ),
+    ] {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = list.into_iter().find(|id| !seen.insert(*id)) {
+            return Err(StoreError::Import {
+                path: source.to_path_buf(),
+                detail: format!(
+                    "it holds two {kind}s with the id {:?} (a copied record?); give one a new id or remove it",
+                    crate::text::outside(dup, 40)
+                ),
+            });
+        }
+    }
     let existing_iclients = b.iclients(Filter::All)?;
     for mut ic in doc.iclients {
         once("iClient", &ic.name)?;
@@ -227,6 +301,12 @@ pub fn apply(
             }
             replaced_ids.insert(c.id.clone(), e.id.clone());
             report.connections_replaced.push(c.name.clone());
+            // Its token stops being used: listed until the caller deletes it.
+            if let Some(kind) = e.token_store {
+                let account = e.token_account();
+                b.ledger_put(&super::LedgerEntry::mine(kind.as_str(), &account))?;
+                report.retired.push((kind, account));
+            }
         } else {
             if !b.connections(Filter::Id(&c.id))?.is_empty() {
                 replaced_ids.insert(c.id.clone(), super::new_id());

@@ -61,7 +61,6 @@ pub struct ListRow<'a> {
     pub auth_type: &'a str,
     pub state: &'a str,
     pub iclient_id: Option<&'a str>,
-    pub iclient_name: Option<&'a str>,
     pub first_scope: Option<&'a str>,
     pub scope_count: usize,
     pub concurrency: u8,
@@ -75,6 +74,9 @@ pub enum Notice {
     Waiting { holder: Option<u32> },
     /// WAL does not work here; a rollback journal is used (said once).
     RollbackJournal,
+    /// The old record file is there again, but the database already holds
+    /// records: it is left alone (said on every run while it is there).
+    OldFileIgnored { path: PathBuf },
     /// The old record file was imported.
     Imported {
         iclients: usize,
@@ -104,7 +106,8 @@ pub trait Backend {
 pub trait BackendTx {
     fn connections(&self, filter: Filter<'_>) -> Result<Vec<Connection>, StoreError>;
     fn iclients(&self, filter: Filter<'_>) -> Result<Vec<IClient>, StoreError>;
-    fn connection_names(&self) -> Result<Vec<String>, StoreError>;
+    /// Every connection's (id, name), in order.
+    fn connection_names(&self) -> Result<Vec<(String, String)>, StoreError>;
     /// (iClients, connections).
     fn count(&self) -> Result<(u64, u64), StoreError>;
     fn list_rows(
@@ -130,6 +133,14 @@ pub trait BackendTx {
     fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError>;
     fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError>;
     fn ledger_remove(&self, store: &str, account: &str) -> Result<(), StoreError>;
+    /// Takes over row `e` for `by` if it is still as read (so two
+    /// cleanups never both act on it); whether it was taken.
+    fn ledger_claim(&self, e: &LedgerEntry, by: &LedgerEntry) -> Result<bool, StoreError>;
+    /// Removes row `e` if it is still held by the same process.
+    fn ledger_release(&self, e: &LedgerEntry) -> Result<(), StoreError>;
+    /// The next token generation of a connection: above `at_least` and
+    /// above every generation ever handed out for it (never reused).
+    fn next_generation(&self, id: &str, at_least: u64) -> Result<u64, StoreError>;
     /// Problems an integrity check found (empty: none).
     fn check(&self) -> Result<Vec<String>, StoreError>;
     fn schema(&self) -> Result<i64, StoreError>;
@@ -287,15 +298,28 @@ impl Records {
         Ok(self.load()?.iclients()?.to_vec())
     }
 
-    /// Puts the database in `from` in place of the current one, in one
-    /// rename; the current one is kept beside it (returned). `from` is
-    /// checked first; nothing changes when it is not a good database.
+    /// Puts the database in `from` in place of the current one: `from` is
+    /// checked first (nothing changes when it is not a good database), the
+    /// current one keeps a second name beside it (returned), and one rename
+    /// swaps the checked copy in, so there is always a database at the
+    /// path. A damaged current database is kept as it is. A symlinked
+    /// database is restored into the file the link names.
     pub fn restore(&self, from: &Path) -> Result<Option<PathBuf>> {
         self.check_home()?;
         sqlite::check_file(from)?;
         crate::fsutil::ensure_private_dir(&self.dir)?;
-        let db = self.path();
-        let staged = self.dir.join(format!("{DB_NAME}.restoring"));
+        let db = crate::fsutil::write_target(&self.path())?;
+        let dir = db.parent().unwrap_or(&self.dir).to_path_buf();
+        let name = db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| DB_NAME.to_string());
+        let side = |base: &Path, suffix: &str| {
+            let mut p = base.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p)
+        };
+        let staged = dir.join(format!("{name}.restoring"));
         let _ = std::fs::remove_file(&staged);
         let copied = (|| -> std::io::Result<()> {
             let mut options = std::fs::OpenOptions::new();
@@ -314,38 +338,43 @@ impl Records {
             }
             .into());
         }
-        // The current database as one complete file before it is moved.
-        let kept = if db.exists() {
-            if let Some(tx) = self.begin(true)? {
-                tx.commit()?;
-            }
-            let kept = self.dir.join(format!(
-                "{DB_NAME}.before-restore-{}",
-                now().replace(':', "")
-            ));
-            std::fs::rename(&db, &kept)?;
-            for side in ["-wal", "-shm"] {
-                let side = self.dir.join(format!("{DB_NAME}{side}"));
-                if side.exists() {
-                    let mut to = kept.as_os_str().to_owned();
-                    to.push(
-                        side.file_name()
-                            .map(|n| n.to_string_lossy().replace(DB_NAME, ""))
-                            .unwrap_or_default(),
-                    );
-                    let _ = std::fs::rename(&side, PathBuf::from(to));
+        let swapped = (|| -> Result<Option<PathBuf>> {
+            let kept = if db.exists() {
+                // A healthy database first becomes one complete file; a
+                // damaged one is kept as it is, write-ahead log and all.
+                sqlite::checkpoint(&db);
+                let stamp = now().replace(':', "");
+                let mut kept = dir.join(format!("{name}.before-restore-{stamp}"));
+                let mut n = 2;
+                while kept.exists() {
+                    kept = dir.join(format!("{name}.before-restore-{stamp}-{n}"));
+                    n += 1;
                 }
-            }
-            Some(kept)
-        } else {
-            None
-        };
-        std::fs::rename(&staged, &db)?;
-        Ok(kept)
+                std::fs::hard_link(&db, &kept).or_else(|_| std::fs::copy(&db, &kept).map(drop))?;
+                for suffix in ["-wal", "-shm"] {
+                    let from = side(&db, suffix);
+                    if from.exists() {
+                        if suffix == "-wal" {
+                            let _ = std::fs::hard_link(&from, side(&kept, suffix));
+                        }
+                        // The log of the old database must never meet the
+                        // restored one.
+                        std::fs::remove_file(&from)?;
+                    }
+                }
+                Some(kept)
+            } else {
+                None
+            };
+            std::fs::rename(&staged, &db)?;
+            Ok(kept)
+        })();
+        if swapped.is_err() {
+            let _ = std::fs::remove_file(&staged);
+        }
+        swapped
     }
 
-    /// Takes in a document's records in one transaction (see
-    /// [`migrate::apply`]).
     /// `source` names the document in messages.
     pub fn import(
         &self,
@@ -390,8 +419,30 @@ impl Records {
         }
     }
 
-    /// Secret-ledger rows not live whose process is gone, and the row
-    /// removal once their secret is deleted.
+    /// Takes over an abandoned ledger row for this process, if no other
+    /// cleanup did first: then its secret may be deleted, and the row
+    /// released with [`Records::ledger_release`].
+    pub fn ledger_claim(&self, e: &LedgerEntry) -> Result<Option<LedgerEntry>> {
+        let Some(tx) = self.begin(true)? else {
+            return Ok(None);
+        };
+        let mine = LedgerEntry::mine(&e.store, &e.account);
+        let taken = tx.ledger_claim(e, &mine)?;
+        tx.commit()?;
+        Ok(taken.then_some(mine))
+    }
+
+    /// Removes a row this process holds (see [`Records::ledger_claim`]).
+    pub fn ledger_release(&self, e: &LedgerEntry) -> Result<()> {
+        let Some(tx) = self.begin(true)? else {
+            return Ok(());
+        };
+        tx.ledger_release(e)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Secret-ledger rows not live whose process is gone (on this host).
     pub fn abandoned_secrets(&self) -> Result<Vec<LedgerEntry>> {
         let Some(tx) = self.begin(false)? else {
             return Ok(Vec::new());
@@ -424,14 +475,7 @@ impl Records {
             .first()
             .map(|c| c.token_generation)
             .unwrap_or(0);
-        let prefix = format!("connection/{id}/g");
-        let listed = tx
-            .ledger()?
-            .iter()
-            .filter_map(|e| e.account.strip_prefix(&prefix)?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
-        let next = current.max(listed) + 1;
+        let next = tx.next_generation(id, current)?;
         tx.ledger_put(&LedgerEntry::mine(
             store,
             &crate::secrets::token_account(id, next),
@@ -678,20 +722,18 @@ impl Tx {
         if self.order.borrow().is_some() || self.backend.is_none() {
             return Ok(self.connections()?.iter().map(|c| c.name.clone()).collect());
         }
-        let mut names = self
+        let rows = self
             .backend
             .as_ref()
             .map(|b| b.connection_names())
             .transpose()?
             .unwrap_or_default();
-        // What this transaction changed.
-        names.retain(|n| {
-            !self
-                .touched
-                .iter()
-                .chain(self.removed.iter())
-                .any(|id| self.conns.get(id).is_some_and(|c| same_name(&c.name, n)))
-        });
+        // What this transaction changed or removed is as it is now.
+        let mut names: Vec<String> = rows
+            .into_iter()
+            .filter(|(id, _)| !self.removed.contains(id) && !self.touched.contains(id))
+            .map(|(_, name)| name)
+            .collect();
         for id in &self.touched {
             if let Some(c) = self.conns.get(id)
                 && !self.gone(id)
@@ -916,13 +958,12 @@ impl Tx {
         })
     }
 
-    /// Marks a listed secret live (in this transaction, with its record).
+    /// A listed secret goes live with its record, in this transaction: its
+    /// pending row goes (the record is what names it from now on).
     pub fn secret_live(&mut self, store: &str, account: &str) -> Result<()> {
         self.writable()?;
         if let Some(b) = &self.backend {
-            let mut e = LedgerEntry::mine(store, account);
-            e.live = true;
-            b.ledger_put(&e)?;
+            b.ledger_remove(store, account)?;
         }
         Ok(())
     }

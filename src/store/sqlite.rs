@@ -53,9 +53,9 @@ CREATE INDEX connections_iclient ON connections(iclient_id);
 CREATE INDEX connections_store ON connections(store_hash);
 CREATE INDEX connections_borrow ON connections(borrow_from);
 CREATE TABLE connection_records (
-    id     TEXT PRIMARY KEY,
+    seq    INTEGER PRIMARY KEY,
     record TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE document (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -67,11 +67,16 @@ CREATE TABLE local (
 CREATE TABLE secret_ledger (
     store      TEXT NOT NULL,
     account    TEXT NOT NULL,
+    host       TEXT NOT NULL,
     pid        INTEGER NOT NULL,
     started    TEXT NOT NULL,
     live       INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     PRIMARY KEY (store, account)
+) WITHOUT ROWID;
+CREATE TABLE token_generations (
+    connection_id TEXT PRIMARY KEY,
+    last          INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#];
 
@@ -124,8 +129,10 @@ fn busy(count: i32) -> bool {
 /// The writer's pid note beside the database, if that process still runs.
 fn holder(db: &Path) -> Option<u32> {
     let text = std::fs::read_to_string(note_path(db)).ok()?;
-    let pid: u32 = text.trim().parse().ok()?;
-    super::ledger::alive(pid, None).then_some(pid)
+    let mut words = text.split_whitespace();
+    let pid: u32 = words.next()?.parse().ok()?;
+    // With its start time, a pid reused by another process is not named.
+    super::ledger::alive(pid, words.next()).then_some(pid)
 }
 
 /// Writes this process's pid into the note (0600, like the database).
@@ -135,7 +142,9 @@ fn write_note(path: &Path) {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     if let Ok(mut f) = options.open(path) {
-        let _ = std::io::Write::write_all(&mut f, format!("{}\n", std::process::id()).as_bytes());
+        let pid = std::process::id();
+        let started = super::ledger::start_time(pid).unwrap_or_default();
+        let _ = std::io::Write::write_all(&mut f, format!("{pid} {started}\n").as_bytes());
     }
 }
 
@@ -269,6 +278,18 @@ impl Sqlite {
             return Err(self.err(e));
         }
         Ok(())
+    }
+}
+
+/// Folds the write-ahead log into the database file (best effort: a
+/// damaged database is left as it is).
+pub fn checkpoint(path: &Path) {
+    if let Ok(conn) = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) {
+        let _ = conn.busy_timeout(BUSY_LIMIT);
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
 }
 
@@ -467,6 +488,9 @@ struct SqliteTx {
 impl Drop for SqliteTx {
     fn drop(&mut self) {
         if self.write && !self.done {
+            // The note goes while the lock is still held: never another
+            // writer's.
+            let _ = std::fs::remove_file(note_path(&self.path));
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         // Closing the last connection checkpoints and removes the WAL when
@@ -474,7 +498,7 @@ impl Drop for SqliteTx {
     }
 }
 
-const CONN_COLS: &str = "r.record";
+const CONN_COLS: &str = "c.id, c.name, r.record";
 
 impl SqliteTx {
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -494,18 +518,33 @@ impl SqliteTx {
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<Connection>, StoreError> {
         let sql = format!(
-            "SELECT {CONN_COLS} FROM connections c JOIN connection_records r ON r.id = c.id {filter} ORDER BY c.seq"
+            "SELECT {CONN_COLS} FROM connections c JOIN connection_records r ON r.seq = c.seq {filter} ORDER BY c.seq"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(args, |r| r.get::<_, String>(0))
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let text = row.map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(&text).map_err(|e| self.bad(e))?);
+            let (id, name, text) = row.map_err(|e| self.err(e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| self.bad_record(&id, &name, e))?);
         }
         Ok(out)
+    }
+
+    /// A stored record that does not parse, named by its indexed columns.
+    fn bad_record(&self, id: &str, name: &str, e: impl std::fmt::Display) -> StoreError {
+        self.bad(format!(
+            "connection {} (id {}): {e}",
+            crate::text::outside(name, 80),
+            crate::text::outside(id, 40)
+        ))
     }
 
     fn iclients_sql(
@@ -513,15 +552,27 @@ impl SqliteTx {
         filter: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<IClient>, StoreError> {
-        let sql = format!("SELECT record FROM iclients {filter} ORDER BY seq");
+        let sql = format!("SELECT id, name, record FROM iclients {filter} ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(args, |r| r.get::<_, String>(0))
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let text = row.map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(&text).map_err(|e| self.bad(e))?);
+            let (id, name, text) = row.map_err(|e| self.err(e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| {
+                self.bad(format!(
+                    "iClient {} (id {}): {e}",
+                    crate::text::outside(&name, 80),
+                    crate::text::outside(&id, 40)
+                ))
+            })?);
         }
         Ok(out)
     }
@@ -562,13 +613,13 @@ impl BackendTx for SqliteTx {
         }
     }
 
-    fn connection_names(&self) -> Result<Vec<String>, StoreError> {
+    fn connection_names(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT name FROM connections ORDER BY seq")
+            .prepare_cached("SELECT id, name FROM connections ORDER BY seq")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
@@ -590,9 +641,9 @@ impl BackendTx for SqliteTx {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT c.id, c.name, c.store_hash, c.auth_type, c.state, c.iclient_id, i.name, \
-                 c.first_scope, c.scope_count, c.concurrency, c.borrow_from \
-                 FROM connections c LEFT JOIN iclients i ON i.id = c.iclient_id ORDER BY c.seq",
+                "SELECT id, name, store_hash, auth_type, state, iclient_id, \
+                 first_scope, scope_count, concurrency, borrow_from \
+                 FROM connections ORDER BY seq",
             )
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
@@ -621,11 +672,10 @@ impl BackendTx for SqliteTx {
                 auth_type: text(3)?,
                 state: text(4)?,
                 iclient_id: opt(5)?,
-                iclient_name: opt(6)?,
-                first_scope: opt(7)?,
-                scope_count: r.get::<_, i64>(8).map_err(|e| self.err(e))? as usize,
-                concurrency: r.get::<_, i64>(9).map_err(|e| self.err(e))?.clamp(0, 255) as u8,
-                borrow_from: opt(10)?,
+                first_scope: opt(6)?,
+                scope_count: r.get::<_, i64>(7).map_err(|e| self.err(e))?.max(0) as usize,
+                concurrency: r.get::<_, i64>(8).map_err(|e| self.err(e))?.clamp(0, 255) as u8,
+                borrow_from: opt(9)?,
             };
             each(row).map_err(|e| StoreError::Unreadable {
                 path: self.path.clone(),
@@ -642,16 +692,18 @@ impl BackendTx for SqliteTx {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT r.record FROM connections c JOIN connection_records r ON r.id = c.id ORDER BY c.seq",
+                "SELECT c.id, c.name, r.record FROM connections c JOIN connection_records r ON r.seq = c.seq ORDER BY c.seq",
             )
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let c: Connection = match r.get_ref(0).map_err(|e| self.err(e))? {
+            let id: String = r.get(0).map_err(|e| self.err(e))?;
+            let name: String = r.get(1).map_err(|e| self.err(e))?;
+            let c: Connection = match r.get_ref(2).map_err(|e| self.err(e))? {
                 rusqlite::types::ValueRef::Text(t) => {
-                    serde_json::from_slice(t).map_err(|e| self.bad(e))?
+                    serde_json::from_slice(t).map_err(|e| self.bad_record(&id, &name, e))?
                 }
-                _ => return Err(self.bad("a record is not text")),
+                _ => return Err(self.bad_record(&id, &name, "the record is not text")),
             };
             each(c).map_err(|e| StoreError::Unreadable {
                 path: self.path.clone(),
@@ -663,17 +715,18 @@ impl BackendTx for SqliteTx {
 
     fn put_connection(&self, c: &Connection, name_key: &str) -> Result<(), StoreError> {
         let record = serde_json::to_string(c).map_err(|e| self.bad(e))?;
-        self.conn
+        let seq = self
+            .conn
             .prepare_cached(
                 "INSERT INTO connections(id, name, name_key, auth_type, store_hash, state, iclient_id, \
                  concurrency, borrow_from, first_scope, scope_count) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
                  ON CONFLICT(id) DO UPDATE SET name = ?2, name_key = ?3, auth_type = ?4, \
                  store_hash = ?5, state = ?6, iclient_id = ?7, concurrency = ?8, borrow_from = ?9, \
-                 first_scope = ?10, scope_count = ?11",
+                 first_scope = ?10, scope_count = ?11 RETURNING seq",
             )
             .and_then(|mut s| {
-                s.execute(params![
+                s.query_row(params![
                     c.id,
                     c.name,
                     name_key,
@@ -685,23 +738,28 @@ impl BackendTx for SqliteTx {
                     c.borrow_concurrency_from,
                     c.scopes.first(),
                     c.scopes.len() as i64,
-                ])
+                ], |r| r.get::<_, i64>(0))
             })
             .map_err(|e| self.taken(e, &c.name))?;
+        // Keyed by the same sequence number: read in list order, the full
+        // records are one sequential scan.
+        let seq = seq;
         self.conn
-            .prepare_cached("INSERT OR REPLACE INTO connection_records(id, record) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![c.id, record]))
+            .prepare_cached(
+                "INSERT OR REPLACE INTO connection_records(seq, record) VALUES (?1, ?2)",
+            )
+            .and_then(|mut s| s.execute(params![seq, record]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     fn delete_connection(&self, id: &str) -> Result<(), StoreError> {
         self.conn
-            .execute("DELETE FROM connections WHERE id = ?1", [id])
-            .and_then(|_| {
-                self.conn
-                    .execute("DELETE FROM connection_records WHERE id = ?1", [id])
-            })
+            .execute(
+                "DELETE FROM connection_records WHERE seq = (SELECT seq FROM connections WHERE id = ?1)",
+                [id],
+            )
+            .and_then(|_| self.conn.execute("DELETE FROM connections WHERE id = ?1", [id]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -780,7 +838,7 @@ impl BackendTx for SqliteTx {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT store, account, pid, started, live FROM secret_ledger WHERE live = 0",
+                "SELECT store, account, host, pid, started, live FROM secret_ledger WHERE live = 0",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -788,9 +846,10 @@ impl BackendTx for SqliteTx {
                 Ok(LedgerEntry {
                     store: r.get(0)?,
                     account: r.get(1)?,
-                    pid: r.get::<_, i64>(2)? as u32,
-                    started: r.get(3)?,
-                    live: r.get::<_, i64>(4)? != 0,
+                    host: r.get(2)?,
+                    pid: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                    started: r.get(4)?,
+                    live: r.get::<_, i64>(5)? != 0,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -800,11 +859,46 @@ impl BackendTx for SqliteTx {
     fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO secret_ledger(store, account, pid, started, live, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![e.store, e.account, e.pid as i64, e.started, e.live as i64, super::now()],
+                "INSERT OR REPLACE INTO secret_ledger(store, account, host, pid, started, live, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![e.store, e.account, e.host, e.pid as i64, e.started, e.live as i64, super::now()],
             )
             .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn ledger_claim(&self, e: &LedgerEntry, by: &LedgerEntry) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE secret_ledger SET host = ?1, pid = ?2, started = ?3 \
+                 WHERE store = ?4 AND account = ?5 AND host = ?6 AND pid = ?7 AND started = ?8 AND live = 0",
+                params![by.host, by.pid as i64, by.started, e.store, e.account, e.host, e.pid as i64, e.started],
+            )
+            .map_err(|err| self.err(err))?;
+        Ok(n == 1)
+    }
+
+    fn ledger_release(&self, e: &LedgerEntry) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM secret_ledger WHERE store = ?1 AND account = ?2 AND host = ?3 AND pid = ?4 AND started = ?5",
+                params![e.store, e.account, e.host, e.pid as i64, e.started],
+            )
+            .map(drop)
+            .map_err(|err| self.err(err))
+    }
+
+    fn next_generation(&self, id: &str, at_least: u64) -> Result<u64, StoreError> {
+        let at_least = i64::try_from(at_least).unwrap_or(i64::MAX - 1);
+        self.conn
+            .query_row(
+                "INSERT INTO token_generations(connection_id, last) VALUES (?1, ?2 + 1) \
+                 ON CONFLICT(connection_id) DO UPDATE SET last = max(last, ?2) + 1 RETURNING last",
+                params![id, at_least],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(1) as u64)
             .map_err(|e| self.err(e))
     }
 
@@ -849,6 +943,9 @@ impl BackendTx for SqliteTx {
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         if self.write {
+            // The note goes while the lock is still held: never another
+            // writer's.
+            let _ = std::fs::remove_file(note_path(&self.path));
             self.conn
                 .execute_batch("COMMIT")
                 .map_err(|e| sqlite_error(&self.path, e))?;

@@ -280,3 +280,87 @@ fn backup_and_restore_round_trip() {
     assert!(records.restore(&d.path().join("junk")).is_err());
     assert_eq!(records.load().unwrap().connection_names().unwrap(), ["a"]);
 }
+
+#[test]
+fn restore_puts_a_backup_in_place_of_a_damaged_database() {
+    let (d, records) = home();
+    add(&records, conn("a", 1, None));
+    let copy = d.path().join("copy.db");
+    records.backup(&copy).unwrap();
+    // Damaged: its header overwritten.
+    let mut bytes = std::fs::read(records.path()).unwrap();
+    bytes[..16].copy_from_slice(b"garbage garbage!");
+    std::fs::write(records.path(), &bytes).unwrap();
+    assert!(records.load().is_err());
+    let kept = records.restore(&copy).unwrap().unwrap();
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        bytes,
+        "the damaged one is kept as it was"
+    );
+    assert_eq!(records.load().unwrap().connection_names().unwrap(), ["a"]);
+    assert!(!records.dir().join("bcconn.db.restoring").exists());
+}
+
+#[test]
+fn a_document_with_two_records_of_one_id_is_refused() {
+    let (_d, records) = home();
+    let doc = Document {
+        connections: vec![
+            Connection {
+                id: "same".into(),
+                ..conn("one", 1, None)
+            },
+            Connection {
+                id: "same".into(),
+                ..conn("two", 1, None)
+            },
+        ],
+        ..Document::default()
+    };
+    let err = records
+        .import(
+            doc,
+            migrate::Mode::Fresh { replace: false },
+            Path::new("doc.json"),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("two connections with the id"),
+        "{err:#}"
+    );
+    assert!(records.load().unwrap().connections().unwrap().is_empty());
+}
+
+#[test]
+fn an_old_file_that_comes_back_is_ignored_and_said_not_a_lockout() {
+    let (_d, records) = home();
+    add(&records, conn("a", 1, None));
+    let old = records.dir().join(OLD_FILE);
+    std::fs::write(&old, br#"{"version":2,"iclients":[],"connections":[]}"#).unwrap();
+    let said = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = said.clone();
+    let again = Records::new(records.dir());
+    again.on_notice(move |n| sink.borrow_mut().push(format!("{n:?}")));
+    assert_eq!(again.load().unwrap().connection_names().unwrap(), ["a"]);
+    add(&again, conn("b", 1, None));
+    assert!(
+        said.borrow()[0].contains("OldFileIgnored"),
+        "{:?}",
+        said.borrow()
+    );
+    assert!(old.exists(), "left where it is");
+}
+
+#[test]
+fn a_token_generation_is_never_handed_out_twice() {
+    let (_d, records) = home();
+    add(&records, conn("a", 1, None));
+    let g1 = records.reserve_token_generation("file", "id-a").unwrap();
+    // Its row goes (a killed run's leftover, cleaned up): the number stays used.
+    records
+        .ledger_forget("file", &crate::secrets::token_account("id-a", g1))
+        .unwrap();
+    let g2 = records.reserve_token_generation("file", "id-a").unwrap();
+    assert!(g2 > g1, "{g1} then {g2}");
+}

@@ -222,56 +222,67 @@ impl<'a> Table<'a> {
     }
 
     pub fn render(&self) -> String {
-        let n = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|h| display_width(h)).collect();
         for row in self.rows {
             for (i, cell) in row.iter().enumerate() {
                 widths[i] = widths[i].max(display_width(cell));
             }
         }
-        if let Some(limit) = self.width {
-            let floor: Vec<usize> = self
-                .header
-                .iter()
-                .map(|h| display_width(h).max(6))
-                .collect();
-            let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * n.saturating_sub(1);
-            while total(&widths) > limit {
-                let widest = (0..n)
-                    .filter(|&i| widths[i] > floor[i])
-                    .max_by_key(|&i| (widths[i], i));
-                match widest {
-                    Some(i) => widths[i] -= 1,
-                    None => break,
-                }
-            }
-        }
-        let mut text = String::new();
-        let mut line = |cells: &mut dyn Iterator<Item = &str>, body: bool| {
-            let mut l = String::new();
-            for (i, cell) in cells.enumerate() {
-                let cell = ellipsize(cell, widths[i]);
-                let pad = widths[i].saturating_sub(display_width(&cell));
-                match self
-                    .paint
-                    .and_then(|p| if body { p(i, &cell) } else { None })
-                {
-                    Some(style) => l.push_str(&format!("{style}{cell}{RESET}")),
-                    None => l.push_str(&cell),
-                }
-                if i + 1 < n {
-                    l.extend(std::iter::repeat_n(' ', pad + 2));
-                }
-            }
-            text.push_str(l.trim_end());
-            text.push('\n');
-        };
-        line(&mut self.header.iter().copied(), false);
+        fit_widths(self.header, &mut widths, self.width);
+        let mut text = table_line(self.header, &widths, None);
         for row in self.rows {
-            line(&mut row.iter().map(String::as_str), true);
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            text.push_str(&table_line(&cells, &widths, self.paint));
         }
         text
     }
+}
+
+/// Shortens the widest of `widths` (the columns' natural widths, header
+/// included) until the row fits `limit` columns, never below a header
+/// (or 6). A table streamed row by row measures in one pass, fits, then
+/// writes each [`table_line`].
+pub fn fit_widths(header: &[&str], widths: &mut [usize], limit: Option<usize>) {
+    let Some(limit) = limit else {
+        return;
+    };
+    let n = header.len();
+    let floor: Vec<usize> = header.iter().map(|h| display_width(h).max(6)).collect();
+    let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+    while total(widths) > limit {
+        let widest = (0..n)
+            .filter(|&i| widths[i] > floor[i])
+            .max_by_key(|&i| (widths[i], i));
+        match widest {
+            Some(i) => widths[i] -= 1,
+            None => break,
+        }
+    }
+}
+
+/// One line of a table: each cell cut to its width, padded, and painted
+/// (`paint`: body rows only), ending in a newline.
+pub fn table_line(cells: &[&str], widths: &[usize], paint: Option<Paint<'_>>) -> String {
+    let n = cells.len();
+    let mut l = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let cell = ellipsize(cell, widths[i]);
+        let pad = widths[i].saturating_sub(display_width(&cell));
+        match paint.and_then(|p| p(i, &cell)) {
+            Some(style) => {
+                l.push_str(style);
+                l.push_str(&cell);
+                l.push_str(RESET);
+            }
+            None => l.push_str(&cell),
+        }
+        if i + 1 < n {
+            l.extend(std::iter::repeat_n(' ', pad + 2));
+        }
+    }
+    let mut line = l.trim_end().to_string();
+    line.push('\n');
+    line
 }
 
 impl Ui {

@@ -149,7 +149,7 @@ fn read_db(env: &Env) -> Value {
     };
     serde_json::json!({
         "iclients": read("SELECT record FROM iclients ORDER BY seq"),
-        "connections": read("SELECT r.record FROM connections c JOIN connection_records r ON r.id = c.id ORDER BY c.seq"),
+        "connections": read("SELECT r.record FROM connections c JOIN connection_records r ON r.seq = c.seq ORDER BY c.seq"),
     })
 }
 

@@ -524,15 +524,18 @@ fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
     std::fs::write(&secrets_path, serde_json::to_vec(&secrets).unwrap()).unwrap();
     let db = rusqlite::Connection::open(env.record_path()).unwrap();
     db.execute(
-        "INSERT INTO secret_ledger(store, account, pid, started, live, created_at) VALUES ('file', ?1, ?2, '', 0, 'then')",
-        rusqlite::params![account, dead],
+        "INSERT INTO secret_ledger(store, account, host, pid, started, live, created_at) VALUES ('file', ?1, ?3, ?2, '', 0, 'then')",
+        rusqlite::params![account, dead, bcconn::store::ledger::host()],
     )
     .unwrap();
     drop(db);
     let (_, findings) = doctor(&env, &[]);
     let k = verdict(&findings, "killed_writes", "warn");
     assert!(text(k, "detail").starts_with("1 secret "), "{k}");
-    assert!(env.secrets_text().contains("left-by-a-killed-run"), "reporting removes nothing");
+    assert!(
+        env.secrets_text().contains("left-by-a-killed-run"),
+        "reporting removes nothing"
+    );
     let (_, findings) = doctor(&env, &["--fix"]);
     let k = verdict(&findings, "killed_writes", "ok");
     assert_eq!(k["fixed"], "removed 1 secret", "{k}");

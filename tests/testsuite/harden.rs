@@ -109,15 +109,15 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     let dead = dead_pid();
     for account in ["iclient/00000000deadbeef", "connection/00000000feedface/g1"] {
         db.execute(
-            "INSERT INTO secret_ledger(store, account, pid, started, live, created_at) VALUES ('file', ?1, ?2, '', 0, 'then')",
-            rusqlite::params![account, dead],
+            "INSERT INTO secret_ledger(store, account, host, pid, started, live, created_at) VALUES ('file', ?1, ?3, ?2, '', 0, 'then')",
+            rusqlite::params![account, dead, bcconn::store::ledger::host()],
         )
         .unwrap();
     }
     // A run that is still alive (this test) is never cleaned up after.
     db.execute(
-        "INSERT INTO secret_ledger(store, account, pid, started, live, created_at) VALUES ('file', 'connection/00000000cafecafe/g1', ?1, '', 0, 'now')",
-        [std::process::id()],
+        "INSERT INTO secret_ledger(store, account, host, pid, started, live, created_at) VALUES ('file', 'connection/00000000cafecafe/g1', ?2, ?1, '', 0, 'now')",
+        rusqlite::params![std::process::id(), bcconn::store::ledger::host()],
     )
     .unwrap();
     drop(db);

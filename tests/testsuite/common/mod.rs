@@ -114,7 +114,7 @@ impl Env {
         for (table, order) in [
             ("iclients", "seq"),
             ("connections", "seq"),
-            ("connection_records", "id"),
+            ("connection_records", "seq"),
             ("local", "key"),
             ("document", "key"),
         ] {
