@@ -27,79 +27,120 @@ const STATE: usize = 3;
 const NAME_CELL: usize = store::MAX_NAME + 16;
 const OTHER_CELL: usize = 200;
 
-/// What one pass over the rows learns, so the second can write each line
-/// at once: every connection's name and effective level by id (lenders are
-/// named, chains followed), and each column's natural width.
+/// What the table needs beyond each row: iClient names, and for the few
+/// connections that borrow, their effective level and lender's name (read
+/// once, chains followed). Every other row runs at its own level.
 struct Lenders {
-    index: HashMap<String, usize>,
-    names: Vec<String>,
-    levels: Vec<u8>,
     iclients: HashMap<String, String>,
-    widths: [usize; 7],
+    /// Borrowers and lenders by id: (name, effective level, lender id).
+    borrowing: HashMap<String, (String, u8, Option<String>)>,
 }
 
 impl Lenders {
-    /// `measure`: also the column widths (the table; `--json` needs none).
-    fn read(ctx: &Context, measure: bool) -> Result<Lenders> {
-        let iclients: HashMap<String, String> = ctx
-            .records
+    fn read(reader: &store::Reader) -> Result<Lenders> {
+        let iclients = reader
             .iclients()?
             .into_iter()
             .map(|i| (i.id, i.name))
             .collect();
-        let mut index = HashMap::new();
-        let mut names = Vec::new();
-        let mut own = Vec::new();
-        let mut lender_ids: Vec<Option<String>> = Vec::new();
-        let mut widths = HEADER.map(ui::display_width);
-        ctx.records.list_rows(&mut |r| {
-            index.insert(r.id.to_string(), names.len());
-            names.push(r.name.to_string());
-            own.push(r.concurrency);
-            lender_ids.push(r.borrow_from.map(str::to_string));
-            if measure {
-                // All but the last column: it needs the lenders, known after.
-                let cells = cells(&iclients, &r, Cow::Borrowed(""));
-                for (w, cell) in widths.iter_mut().zip(cells.iter()).take(6) {
-                    *w = (*w).max(ui::display_width(cell));
-                }
-            }
-            Ok(())
-        })?;
-        let lenders: Vec<Option<usize>> = lender_ids
+        let rows = reader.borrowing()?;
+        let index: HashMap<&str, usize> = rows
             .iter()
-            .map(|l| l.as_deref().and_then(|id| index.get(id).copied()))
+            .enumerate()
+            .map(|(i, r)| (r.0.as_str(), i))
             .collect();
-        let levels = store::effective_levels(names.len(), |i| own[i], |i| lenders[i]);
-        let mut me = Lenders {
-            index,
-            names,
-            levels,
+        let levels = store::effective_levels(
+            rows.len(),
+            |i| rows[i].2,
+            |i| rows[i].3.as_deref().and_then(|l| index.get(l).copied()),
+        );
+        let borrowing = rows
+            .iter()
+            .zip(levels)
+            .map(|(r, level)| (r.0.clone(), (r.1.clone(), level, r.3.clone())))
+            .collect();
+        Ok(Lenders {
             iclients,
-            widths,
-        };
-        if measure {
-            for (i, lender) in lender_ids.iter().enumerate() {
-                let cell = me.concurrency(i, own[i], lender.as_deref());
-                me.widths[6] = me.widths[6].max(ui::display_width(&cell));
-            }
+            borrowing,
+        })
+    }
+
+    /// The widths of `q` (every row plain ASCII), with the iClient and
+    /// concurrency cells as [`cells`] shows them.
+    fn widths_of(&self, q: &store::ListWidths, widths: &mut [usize; 7]) {
+        let iclient = q.iclient_ids.iter().map(|id| match id {
+            Some(id) => match self.iclients.get(id) {
+                Some(name) => ui::display_width(&safe(name, NAME_CELL)),
+                None => ui::display_width("(removed)"),
+            },
+            None => 1,
+        });
+        let borrowed = self.borrowing.values().filter_map(|(_, level, lender)| {
+            let name = self
+                .borrowing
+                .get(lender.as_deref()?)
+                .map(|b| b.0.as_str())
+                .unwrap_or("(removed)");
+            Some(ui::display_width(&format!(
+                "{level} (from {})",
+                safe(name, NAME_CELL)
+            )))
+        });
+        let columns = [
+            q.name,
+            q.store_hash,
+            q.auth_type,
+            q.state,
+            iclient.max().unwrap_or(0),
+            q.scopes,
+            borrowed.max().unwrap_or(0).max(q.own_level),
+        ];
+        for (w, c) in widths.iter_mut().zip(columns) {
+            *w = (*w).max(c);
         }
-        Ok(me)
+    }
+
+    /// The level a row really runs with.
+    fn level(&self, r: &ListRow<'_>) -> u8 {
+        self.borrowing
+            .get(r.id)
+            .map(|b| b.1)
+            .unwrap_or(r.concurrency)
+    }
+
+    /// The lender's name, for a row that borrows.
+    fn lender(&self, r: &ListRow<'_>) -> Option<&str> {
+        let id = r.borrow_from?;
+        Some(
+            self.borrowing
+                .get(id)
+                .map(|b| b.0.as_str())
+                .unwrap_or("(removed)"),
+        )
     }
 
     /// `3`, or `7 (from lender)` for a connection that borrows.
-    fn concurrency(&self, i: usize, own: u8, lender: Option<&str>) -> String {
-        match lender {
-            Some(id) => {
-                let name = self
-                    .index
-                    .get(id)
-                    .map(|&l| self.names[l].as_str())
-                    .unwrap_or("(removed)");
-                format!("{} (from {})", self.levels[i], safe(name, NAME_CELL))
-            }
-            None => own.to_string(),
+    fn concurrency<'r>(&self, r: &ListRow<'r>) -> Cow<'r, str> {
+        match self.lender(r) {
+            Some(name) => Cow::Owned(format!(
+                "{} (from {})",
+                self.level(r),
+                safe(name, NAME_CELL)
+            )),
+            None => level_text(r.concurrency),
         }
+    }
+}
+
+/// A level as text, without an allocation for the levels bcconn allows.
+fn level_text<'r>(level: u8) -> Cow<'r, str> {
+    const LEVELS: [&str; 26] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+        "17", "18", "19", "20", "21", "22", "23", "24", "25",
+    ];
+    match LEVELS.get(usize::from(level)) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(level.to_string()),
     }
 }
 
@@ -136,6 +177,10 @@ fn cells<'r>(
 /// A cell as shown: escaped and cut when it holds what a terminal would
 /// act on, or is very long (a hand-edited record).
 fn safe(s: &str, max: usize) -> Cow<'_, str> {
+    // Printable ASCII within bounds is shown as it is, checked bytewise.
+    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     if s.chars().any(crate::text::is_unsafe) || s.len() > max {
         Cow::Owned(crate::text::outside(s, max))
     } else {
@@ -147,37 +192,57 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     if args.json {
         return json(ctx);
     }
-    let mut lenders = Lenders::read(ctx, true)?;
-    if lenders.names.is_empty() {
-        ctx.ui
-            .say("No connections yet. Create one with `bcconn create`.");
-        return Ok(0);
-    }
+    // One snapshot for every pass: the widths fit the rows written.
+    let Some(reader) = ctx.records.reader()? else {
+        return none_yet(ctx);
+    };
+    let lenders = Lenders::read(&reader)?;
     // For a person: fit the terminal, colour the states that need
     // attention. Piped: every column whole. Either way one measuring pass
-    // and one writing pass: 100,000 connections never become 700,000
-    // strings held at once.
+    // and one writing pass, nothing kept per row: 100,000 connections never
+    // become 700,000 strings held at once.
+    let mut widths = HEADER.map(ui::display_width);
+    let rows = match reader.list_widths(NAME_CELL, OTHER_CELL)? {
+        // Plain text everywhere: the engine measures in one aggregate.
+        Some(q) => {
+            lenders.widths_of(&q, &mut widths);
+            q.rows
+        }
+        // Something to escape or cut: each row is measured as shown.
+        None => {
+            let mut rows = 0u64;
+            reader.list_rows(&mut |r| {
+                rows += 1;
+                let cells = cells(&lenders.iclients, &r, lenders.concurrency(&r));
+                for (w, cell) in widths.iter_mut().zip(cells.iter()) {
+                    *w = (*w).max(ui::display_width(cell));
+                }
+                Ok(())
+            })?;
+            rows
+        }
+    };
+    if rows == 0 {
+        return none_yet(ctx);
+    }
     let width = ctx.ui.table_width(ctx.env.columns, args.wide);
     let color = ui::Ui::stdout_color(ctx.env.no_color);
-    ui::fit_widths(&HEADER, &mut lenders.widths, width);
+    ui::fit_widths(&HEADER, &mut widths, width);
     let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
     let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut line = ui::table_line(&HEADER, &widths, None);
     let written = out
-        .write_all(ui::table_line(&HEADER, &lenders.widths, None).as_bytes())
+        .write_all(line.as_bytes())
         .map_err(anyhow::Error::from)
         .and_then(|()| {
-            ctx.records.list_rows(&mut |r| {
-                // Rows are read in the same order as the measuring pass; a
-                // row added meanwhile is shown with its own level.
-                let level = match lenders.index.get(r.id) {
-                    Some(&at) => lenders.concurrency(at, r.concurrency, r.borrow_from),
-                    None => r.concurrency.to_string(),
-                };
-                let cells = cells(&lenders.iclients, &r, Cow::Owned(level));
-                let line = ui::table_line(
+            reader.list_rows(&mut |r| {
+                let cells = cells(&lenders.iclients, &r, lenders.concurrency(&r));
+                line.clear();
+                ui::push_table_line(
+                    &mut line,
                     &cells.each_ref().map(|s| s.as_ref()),
-                    &lenders.widths,
+                    &widths,
                     paint,
                 );
                 out.write_all(line.as_bytes())
@@ -187,6 +252,12 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
         Err(e) if !broken_pipe(&e) => Err(e),
         _ => Ok(0),
     }
+}
+
+fn none_yet(ctx: &Context) -> Result<u8> {
+    ctx.ui
+        .say("No connections yet. Create one with `bcconn create`.");
+    Ok(0)
 }
 
 fn broken_pipe(e: &anyhow::Error) -> bool {
@@ -200,32 +271,46 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 /// `list --json`: one array, each connection as `show --json` prints it,
 /// written as it is read.
 fn json(ctx: &Context) -> Result<u8> {
-    let lenders = Lenders::read(ctx, false)?;
-    let iclients = &lenders.iclients;
+    let Some(reader) = ctx.records.reader()? else {
+        ui::out("[]\n")?;
+        return Ok(0);
+    };
+    let lenders = Lenders::read(&reader)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut first = true;
-    let name_of = |id: &str, missing: &str| {
+    let name_of = |id: &str, missing: &str| -> String {
         lenders
-            .index
+            .borrowing
             .get(id)
-            .map(|&i| lenders.names[i].clone())
+            .map(|b| b.0.clone())
             .unwrap_or_else(|| missing.to_string())
     };
     let written = out
         .write_all(b"[")
         .map_err(anyhow::Error::from)
         .and_then(|()| {
-            ctx.records.each_connection(&mut |c| {
+            reader.each_connection(&mut |c| {
                 let level = lenders
-                    .index
+                    .borrowing
                     .get(&c.id)
-                    .map(|&i| lenders.levels[i])
+                    .map(|b| b.1)
                     .unwrap_or(c.concurrency);
+                // `superseded_by` may name any connection, not only one
+                // in a borrowing chain: looked up by id when set (rare).
+                let superseded = c.superseded_by.as_deref().map(|id| {
+                    lenders
+                        .borrowing
+                        .get(id)
+                        .map(|b| b.0.clone())
+                        .or_else(|| reader.name_of(id).ok().flatten())
+                        .unwrap_or_else(|| "(deleted)".into())
+                });
                 let v = store::view::view_with(
                     &c,
                     &ctx.env.api_url,
                     c.iclient_id.as_deref().map(|id| {
-                        iclients
+                        lenders
+                            .iclients
                             .get(id)
                             .cloned()
                             .unwrap_or_else(|| "(removed)".into())
@@ -234,9 +319,7 @@ fn json(ctx: &Context) -> Result<u8> {
                         .as_deref()
                         .map(|id| name_of(id, "(removed)")),
                     level,
-                    c.superseded_by
-                        .as_deref()
-                        .map(|id| name_of(id, "(deleted)")),
+                    superseded,
                 );
                 out.write_all(if first { b"\n  " } else { b",\n  " })?;
                 first = false;

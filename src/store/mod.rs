@@ -67,6 +67,23 @@ pub struct ListRow<'a> {
     pub borrow_from: Option<&'a str>,
 }
 
+/// A connection in a borrowing chain: (id, name, own level, lender id).
+pub type Borrowing = (String, String, u8, Option<String>);
+
+/// The widest value of each of `list`'s columns (see
+/// [`BackendTx::list_widths`]), and the iClient ids in use.
+#[derive(Debug, Default)]
+pub struct ListWidths {
+    pub rows: u64,
+    pub name: usize,
+    pub store_hash: usize,
+    pub auth_type: usize,
+    pub state: usize,
+    pub scopes: usize,
+    pub own_level: usize,
+    pub iclient_ids: Vec<Option<String>>,
+}
+
 /// Things the store tells the person, in words the caller chooses.
 #[derive(Debug, Clone)]
 pub enum Notice {
@@ -110,6 +127,22 @@ pub trait BackendTx {
     fn connection_names(&self) -> Result<Vec<(String, String)>, StoreError>;
     /// (iClients, connections).
     fn count(&self) -> Result<(u64, u64), StoreError>;
+    /// Every connection that borrows concurrency, and every lender up
+    /// their chains: (id, name, own level, lender id). Usually a few rows.
+    fn borrowing(&self) -> Result<Vec<Borrowing>, StoreError>;
+    /// `list`'s column widths computed by the engine in one aggregate,
+    /// when every row's text is printable ASCII within `max_name` /
+    /// `max_other` bytes (then width is length); `None` otherwise (a row
+    /// needs escaping or cutting: the caller measures each). The
+    /// concurrency column is measured for rows that do not borrow only.
+    fn list_widths(
+        &self,
+        max_name: usize,
+        max_other: usize,
+    ) -> Result<Option<ListWidths>, StoreError>;
+    /// Makes a read view one snapshot: every later query sees the same
+    /// committed state (until the view is dropped).
+    fn snapshot(&self) -> Result<(), StoreError>;
     fn list_rows(
         &self,
         each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>,
@@ -267,6 +300,17 @@ impl Records {
     /// Whether this process committed a change.
     pub fn wrote(&self) -> bool {
         self.wrote.get()
+    }
+
+    /// A read view that is one snapshot: several passes over the rows see
+    /// the same records. `None` when there is no database yet.
+    pub fn reader(&self) -> Result<Option<Reader>> {
+        self.import_old()?;
+        let Some(tx) = self.begin(false)? else {
+            return Ok(None);
+        };
+        tx.snapshot()?;
+        Ok(Some(Reader { tx }))
     }
 
     /// Streams `list`'s rows in order (no full record is parsed).
@@ -535,6 +579,52 @@ impl Records {
         let tx = self.begin(false)?.expect("the database was created above");
         tx.backup_to(to)?;
         Ok(())
+    }
+}
+
+/// One read snapshot of the records, for commands that pass over every
+/// row more than once (`list`).
+pub struct Reader {
+    tx: Box<dyn BackendTx>,
+}
+
+impl Reader {
+    pub fn list_rows(
+        &self,
+        each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>,
+    ) -> Result<()> {
+        Ok(self.tx.list_rows(each)?)
+    }
+
+    pub fn each_connection(
+        &self,
+        each: &mut dyn FnMut(Connection) -> std::io::Result<()>,
+    ) -> Result<()> {
+        Ok(self.tx.each_connection(each)?)
+    }
+
+    pub fn iclients(&self) -> Result<Vec<IClient>> {
+        Ok(self.tx.iclients(Filter::All)?)
+    }
+
+    /// The name of the connection with this id.
+    pub fn name_of(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .connections(Filter::Id(id))?
+            .into_iter()
+            .next()
+            .map(|c| c.name))
+    }
+
+    /// See [`BackendTx::list_widths`].
+    pub fn list_widths(&self, max_name: usize, max_other: usize) -> Result<Option<ListWidths>> {
+        Ok(self.tx.list_widths(max_name, max_other)?)
+    }
+
+    /// See [`BackendTx::borrowing`].
+    pub fn borrowing(&self) -> Result<Vec<Borrowing>> {
+        Ok(self.tx.borrowing()?)
     }
 }
 

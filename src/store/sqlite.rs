@@ -14,7 +14,9 @@ use rusqlite::{OpenFlags, OptionalExtension, params};
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
-use super::{Backend, BackendTx, Connection, Filter, IClient, LedgerEntry, ListRow, Notice};
+use super::{
+    Backend, BackendTx, Connection, Filter, IClient, LedgerEntry, ListRow, ListWidths, Notice,
+};
 
 /// The schema this build writes. Migrations only go forward.
 pub const SCHEMA: i64 = 1;
@@ -47,7 +49,8 @@ CREATE TABLE connections (
     concurrency INTEGER NOT NULL,
     borrow_from TEXT,
     first_scope TEXT,
-    scope_count INTEGER NOT NULL
+    scope_count INTEGER NOT NULL,
+    plain       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX connections_iclient ON connections(iclient_id);
 CREATE INDEX connections_store ON connections(store_hash);
@@ -431,6 +434,13 @@ pub(super) fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Whether every column `list` shows of `c` is printable ASCII (auth type
+/// and state are bcconn's own words).
+fn plain(c: &Connection) -> bool {
+    let ascii = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    ascii(&c.name) && ascii(c.store_hash.as_str()) && c.scopes.first().is_none_or(|s| ascii(s))
+}
+
 /// Creates an empty file readable by its owner only, so the `-wal` and
 /// `-shm` files SQLite makes beside it get the same mode.
 fn create_private(path: &Path) -> std::io::Result<()> {
@@ -491,6 +501,9 @@ impl Drop for SqliteTx {
             // The note goes while the lock is still held: never another
             // writer's.
             let _ = std::fs::remove_file(note_path(&self.path));
+            let _ = self.conn.execute_batch("ROLLBACK");
+        } else if !self.write && !self.conn.is_autocommit() {
+            // A read snapshot ends.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         // Closing the last connection checkpoints and removes the WAL when
@@ -634,6 +647,124 @@ impl BackendTx for SqliteTx {
             .map_err(|e| self.err(e))
     }
 
+    fn borrowing(&self) -> Result<Vec<super::Borrowing>, StoreError> {
+        type Row = super::Borrowing;
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get::<_, i64>(2)?.clamp(0, 255) as u8,
+                r.get(3)?,
+            ))
+        };
+        // The borrowers, through their index; then their lenders up the
+        // chains, one indexed lookup each (a few, however many rows).
+        let mut out: Vec<Row> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, concurrency, borrow_from FROM connections \
+                 WHERE borrow_from IS NOT NULL ORDER BY seq",
+            )
+            .and_then(|mut s| s.query_map([], row)?.collect())
+            .map_err(|e| self.err(e))?;
+        let mut known: std::collections::HashSet<String> =
+            out.iter().map(|r| r.0.clone()).collect();
+        let mut wanted: Vec<String> = out.iter().filter_map(|r| r.3.clone()).collect();
+        let mut lookup = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, concurrency, borrow_from FROM connections WHERE id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        while let Some(id) = wanted.pop() {
+            if !known.insert(id.clone()) {
+                continue;
+            }
+            if let Some(r) = lookup
+                .query_row([&id], row)
+                .optional()
+                .map_err(|e| self.err(e))?
+            {
+                wanted.extend(r.3.clone());
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_widths(
+        &self,
+        max_name: usize,
+        max_other: usize,
+    ) -> Result<Option<ListWidths>, StoreError> {
+        // `plain`: set at write time when every shown column is printable
+        // ASCII (then a character is a byte and a column).
+        let (rows, odd, name, hash, auth, state, scopes, level): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = self
+            .conn
+            .query_row(
+                "SELECT count(*), \
+                 total(plain = 0 OR length(name) > ?1 OR length(store_hash) > ?2 \
+                   OR length(auth_type) > ?2 OR length(state) > ?2 \
+                   OR length(ifnull(first_scope, '')) > ?2), \
+                 ifnull(max(length(name)), 0), ifnull(max(length(store_hash)), 0), \
+                 ifnull(max(length(auth_type)), 0), ifnull(max(length(state)), 0), \
+                 ifnull(max(CASE WHEN first_scope IS NULL THEN 1 \
+                   WHEN scope_count > 1 THEN length(first_scope) + 2 + length(scope_count - 1) \
+                   ELSE length(first_scope) END), 0), \
+                 ifnull(max(CASE WHEN borrow_from IS NULL THEN length(concurrency) ELSE 0 END), 0) \
+                 FROM connections",
+                params![max_name as i64, max_other as i64],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, f64>(1)? as i64,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        if odd > 0 {
+            return Ok(None);
+        }
+        let iclient_ids: Vec<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT DISTINCT iclient_id FROM connections")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| self.err(e))?;
+        let w = |n: i64| n.max(0) as usize;
+        Ok(Some(ListWidths {
+            rows: rows.max(0) as u64,
+            name: w(name),
+            store_hash: w(hash),
+            auth_type: w(auth),
+            state: w(state),
+            scopes: w(scopes),
+            own_level: w(level),
+            iclient_ids,
+        }))
+    }
+
+    fn snapshot(&self) -> Result<(), StoreError> {
+        if !self.write {
+            self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
     fn list_rows(
         &self,
         each: &mut dyn FnMut(ListRow<'_>) -> std::io::Result<()>,
@@ -719,11 +850,11 @@ impl BackendTx for SqliteTx {
             .conn
             .prepare_cached(
                 "INSERT INTO connections(id, name, name_key, auth_type, store_hash, state, iclient_id, \
-                 concurrency, borrow_from, first_scope, scope_count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 concurrency, borrow_from, first_scope, scope_count, plain) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
                  ON CONFLICT(id) DO UPDATE SET name = ?2, name_key = ?3, auth_type = ?4, \
                  store_hash = ?5, state = ?6, iclient_id = ?7, concurrency = ?8, borrow_from = ?9, \
-                 first_scope = ?10, scope_count = ?11 RETURNING seq",
+                 first_scope = ?10, scope_count = ?11, plain = ?12 RETURNING seq",
             )
             .and_then(|mut s| {
                 s.query_row(params![
@@ -738,12 +869,12 @@ impl BackendTx for SqliteTx {
                     c.borrow_concurrency_from,
                     c.scopes.first(),
                     c.scopes.len() as i64,
+                    plain(c),
                 ], |r| r.get::<_, i64>(0))
             })
             .map_err(|e| self.taken(e, &c.name))?;
         // Keyed by the same sequence number: read in list order, the full
         // records are one sequential scan.
-        let seq = seq;
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO connection_records(seq, record) VALUES (?1, ?2)",

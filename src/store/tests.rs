@@ -364,3 +364,50 @@ fn a_token_generation_is_never_handed_out_twice() {
     let g2 = records.reserve_token_generation("file", "id-a").unwrap();
     assert!(g2 > g1, "{g1} then {g2}");
 }
+
+#[test]
+fn list_widths_from_the_engine_match_the_rows_and_give_way_to_odd_text() {
+    let (_d, records) = home();
+    for (name, scopes, level) in [
+        ("a", vec![], 1u8),
+        (
+            "a-much-longer-name",
+            vec!["store_v2_orders".to_string()],
+            25,
+        ),
+        ("mid", (0..12).map(|i| format!("scope_{i}")).collect(), 3),
+    ] {
+        add(
+            &records,
+            Connection {
+                scopes,
+                ..conn(name, level, None)
+            },
+        );
+    }
+    let reader = records.reader().unwrap().unwrap();
+    let q = reader.list_widths(80, 200).unwrap().expect("plain text");
+    let (mut name, mut scopes, mut level) = (0, 0, 0);
+    reader
+        .list_rows(&mut |r| {
+            name = name.max(r.name.len());
+            let cell = match (r.first_scope, r.scope_count) {
+                (None, _) => "-".to_string(),
+                (Some(s), 0 | 1) => s.to_string(),
+                (Some(s), n) => format!("{s} +{}", n - 1),
+            };
+            scopes = scopes.max(cell.len());
+            level = level.max(r.concurrency.to_string().len());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        (q.rows, q.name, q.scopes, q.own_level),
+        (3, name, scopes, level)
+    );
+    assert_eq!((q.store_hash, q.auth_type, q.state), (6, 6, 7));
+    drop(reader);
+    add(&records, conn("東京", 1, None));
+    let reader = records.reader().unwrap().unwrap();
+    assert!(reader.list_widths(80, 200).unwrap().is_none());
+}
