@@ -118,10 +118,23 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
 }
 
 pub fn backup(ctx: &Context, args: BackupArgs) -> Result<u8> {
-    if args.file.exists() {
-        return Err(usage(format!("{} exists", args.file.display()))
+    let shown = crate::text::outside(&args.file.display().to_string(), 300);
+    if std::fs::symlink_metadata(&args.file).is_ok() {
+        return Err(usage(format!("{shown} exists"))
             .hint("name a new file; a backup never overwrites one")
             .into());
+    }
+    let parent = match args.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(usage(format!(
+            "cannot write {shown}: the directory {} does not exist",
+            crate::text::outside(&parent.display().to_string(), 300)
+        ))
+        .hint("create it first, or name a file in a directory that exists")
+        .into());
     }
     if let Err(e) = ctx.records.backup(&args.file) {
         // An empty file made for the copy is not a backup.
@@ -138,7 +151,15 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> Result<u8> {
 }
 
 pub fn restore(ctx: &Context, args: RestoreArgs) -> Result<u8> {
-    let kept = ctx.records.restore(&args.file)?;
+    let kept =
+        ctx.records.restore(&args.file).map_err(|e| {
+            // About the file given: the current records were not touched.
+            let e = crate::connect::explain(e);
+            let (_, message, _) = crate::error::report(&e);
+            anyhow::Error::from(crate::error::failure(message).hint(
+                "name a file written by `bcconn backup`; the current records were not changed",
+            ))
+        })?;
     ctx.ui.step(&format!(
         "Restored the records from {}",
         args.file.display()
