@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use bcconn::store::{self, Index, Tx, VERSION, migrate};
+use std::collections::HashMap;
+
+use bcconn::store::{self, Tx, VERSION, migrate};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,14 +27,29 @@ fuzz_target!(|data: &[u8]| {
     ids.sort_unstable();
     let unique = ids.windows(2).all(|w| w[0] != w[1]);
     // The three ways bcconn follows a borrowing chain agree, and end on a
-    // hand-made cycle: the whole-document walk, the one-pass index (`list`),
-    // and a transaction's walk by id (`show`, `api`).
+    // hand-made cycle: the whole-document walk, the one pass over every
+    // chain at once (`list`), and a transaction's walk by id (`show`, `api`).
     let tx = Tx::from_document(file.clone());
-    let index = Index::new(&tx).unwrap();
-    for c in &file.connections {
+    let at: HashMap<&str, usize> = file
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let levels = store::effective_levels(
+        file.connections.len(),
+        |i| file.connections[i].concurrency,
+        |i| {
+            file.connections[i]
+                .borrow_concurrency_from
+                .as_deref()
+                .and_then(|id| at.get(id).copied())
+        },
+    );
+    for (i, c) in file.connections.iter().enumerate() {
         let level = file.effective_concurrency(c);
         if unique {
-            assert_eq!(index.effective_concurrency(c), level);
+            assert_eq!(levels[i], level);
             assert_eq!(tx.effective_concurrency(c).unwrap(), level);
         }
         // Siblings are symmetric and never the connection itself.

@@ -497,6 +497,12 @@ mod tests {
         move || t.ctx.records.fail_writes(false)
     }
 
+    /// Nothing was saved.
+    fn no_connections(t: &TestCtx) -> bool {
+        let tx = t.ctx.records.load().unwrap();
+        tx.connections().unwrap().is_empty()
+    }
+
     fn saved(t: &TestCtx, conn: Connection) -> Connection {
         t.ctx
             .records
@@ -533,15 +539,7 @@ mod tests {
         // No orphan secret, no record.
         assert!(t.store.is_empty(), "{:?}", t.store.accounts());
         assert!(token_of(&t.store, &id).is_none());
-        assert!(
-            t.ctx
-                .records
-                .load()
-                .unwrap()
-                .connections()
-                .unwrap()
-                .is_empty()
-        );
+        assert!(no_connections(&t));
     }
 
     #[test]
@@ -659,15 +657,7 @@ mod tests {
             )),
             "{said}"
         );
-        assert!(
-            t.ctx
-                .records
-                .load()
-                .unwrap()
-                .connections()
-                .unwrap()
-                .is_empty()
-        );
+        assert!(no_connections(&t));
     }
 
     #[test]

@@ -1019,7 +1019,7 @@ fn pending_secrets(ctx: &Context) -> HashSet<String> {
         .ledger()
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| !e.live && e.store == StoreKind::File.as_str())
+        .filter(|e| e.store == StoreKind::File.as_str())
         .map(|e| e.account)
         .collect()
 }

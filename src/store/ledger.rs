@@ -1,7 +1,8 @@
-//! The secret ledger: every secret bcconn is about to write is listed first,
-//! and goes live in the transaction of the record that uses it. An entry
-//! that never went live and whose process is gone is a killed run's
-//! leftover, which the next write removes from its secret store.
+//! The secret ledger: every secret bcconn is about to write (or stops
+//! using) is listed first, and its row goes in the transaction of the
+//! record that uses it (or once the secret is deleted). A row still there
+//! whose process is gone is a killed run's leftover, which the next write
+//! removes from its secret store.
 
 /// One ledger row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +18,6 @@ pub struct LedgerEntry {
     /// When that process started (Linux: clock ticks after boot), so a
     /// reused pid is not taken for the writer.
     pub started: String,
-    pub live: bool,
 }
 
 impl LedgerEntry {
@@ -30,14 +30,12 @@ impl LedgerEntry {
             host: host(),
             pid,
             started: start_time(pid).unwrap_or_default(),
-            live: false,
         }
     }
 
-    /// Not live, written on this host, and the process that wrote it is
-    /// gone.
+    /// Written on this host by a process that is gone.
     pub fn abandoned(&self) -> bool {
-        !self.live && self.host == host() && !alive(self.pid, Some(&self.started))
+        self.host == host() && !alive(self.pid, Some(&self.started))
     }
 }
 

@@ -162,7 +162,7 @@ pub trait BackendTx {
     /// Top-level fields of an imported document this version does not know.
     fn document_extra(&self) -> Result<Map<String, Value>, StoreError>;
     fn set_document_extra(&self, extra: &Map<String, Value>) -> Result<(), StoreError>;
-    /// The ledger rows not live (being written, or being removed).
+    /// The ledger's rows: secrets being written, or being removed.
     fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError>;
     fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError>;
     fn ledger_remove(&self, store: &str, account: &str) -> Result<(), StoreError>;
@@ -325,23 +325,6 @@ impl Records {
         Ok(())
     }
 
-    /// Every connection in order, one at a time (`list --json`).
-    pub fn each_connection(
-        &self,
-        each: &mut dyn FnMut(Connection) -> std::io::Result<()>,
-    ) -> Result<()> {
-        self.import_old()?;
-        if let Some(tx) = self.begin(false)? {
-            tx.each_connection(each)?;
-        }
-        Ok(())
-    }
-
-    /// Every iClient (a few).
-    pub fn iclients(&self) -> Result<Vec<IClient>> {
-        Ok(self.load()?.iclients()?.to_vec())
-    }
-
     /// Puts the database in `from` in place of the current one: `from` is
     /// checked first (nothing changes when it is not a good database), the
     /// current one keeps a second name beside it (returned), and one rename
@@ -455,7 +438,7 @@ impl Records {
         })
     }
 
-    /// The secret-ledger rows not live: secrets being written or removed.
+    /// The secret-ledger rows: secrets being written or removed.
     pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
         match self.begin(false)? {
             Some(tx) => Ok(tx.ledger()?),
@@ -834,14 +817,6 @@ impl Tx {
         Ok(names)
     }
 
-    /// How many connections there are.
-    pub fn connection_count(&self) -> Result<usize> {
-        if self.order.borrow().is_some() || self.backend.is_none() {
-            return Ok(self.connections()?.len());
-        }
-        Ok(self.connection_names()?.len())
-    }
-
     fn writable(&self) -> Result<(), StoreError> {
         if self.write {
             Ok(())
@@ -1069,15 +1044,6 @@ impl Tx {
         Ok(())
     }
 
-    /// Forgets a ledger row in this transaction.
-    pub fn secret_forget(&mut self, store: &str, account: &str) -> Result<()> {
-        self.writable()?;
-        if let Some(b) = &self.backend {
-            b.ledger_remove(store, account)?;
-        }
-        Ok(())
-    }
-
     /// Writes what changed and ends the transaction.
     fn commit(self) -> Result<(), StoreError> {
         let Some(b) = self.backend else {
@@ -1278,60 +1244,6 @@ pub fn effective_concurrency<'a>(
         (level, next) = (l, n);
     }
     level
-}
-
-/// Lookups by id over every record, built once: constant-time lookups, and
-/// every connection's effective concurrency computed in one pass.
-pub struct Index<'a> {
-    pub connections: Vec<&'a Connection>,
-    pub iclients: &'a [IClient],
-    by_id: HashMap<&'a str, usize>,
-    levels: Vec<u8>,
-}
-
-impl<'a> Index<'a> {
-    /// Reads every connection of `tx` once.
-    pub fn new(tx: &'a Tx) -> Result<Index<'a>> {
-        let connections = tx.connections()?;
-        let iclients = tx.iclients()?;
-        let by_id: HashMap<&str, usize> = connections
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), i))
-            .collect();
-        let levels = effective_levels(
-            connections.len(),
-            |i| connections[i].concurrency,
-            |i| {
-                connections[i]
-                    .borrow_concurrency_from
-                    .as_deref()
-                    .and_then(|id| by_id.get(id).copied())
-            },
-        );
-        Ok(Index {
-            connections,
-            iclients,
-            by_id,
-            levels,
-        })
-    }
-
-    pub fn connection_by_id(&self, id: &str) -> Option<&'a Connection> {
-        self.by_id.get(id).map(|&i| self.connections[i])
-    }
-
-    pub fn iclient_by_id(&self, id: &str) -> Option<&'a IClient> {
-        self.iclients.iter().find(|i| i.id == id)
-    }
-
-    /// The level a connection really runs with.
-    pub fn effective_concurrency(&self, c: &Connection) -> u8 {
-        match self.by_id.get(c.id.as_str()) {
-            Some(&i) => self.levels[i],
-            None => c.concurrency,
-        }
-    }
 }
 
 /// Every connection's effective level at once, in time linear in the number

@@ -73,7 +73,6 @@ CREATE TABLE secret_ledger (
     host       TEXT NOT NULL,
     pid        INTEGER NOT NULL,
     started    TEXT NOT NULL,
-    live       INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     PRIMARY KEY (store, account)
 ) WITHOUT ROWID;
@@ -511,8 +510,6 @@ impl Drop for SqliteTx {
     }
 }
 
-const CONN_COLS: &str = "c.id, c.name, r.record";
-
 impl SqliteTx {
     fn err(&self, source: rusqlite::Error) -> StoreError {
         sqlite_error(&self.path, source)
@@ -530,34 +527,14 @@ impl SqliteTx {
         filter: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<Connection>, StoreError> {
-        let sql = format!(
-            "SELECT {CONN_COLS} FROM connections c JOIN connection_records r ON r.seq = c.seq {filter} ORDER BY c.seq"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, name, text) = row.map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(&text).map_err(|e| self.bad_record(&id, &name, e))?);
-        }
-        Ok(out)
-    }
-
-    /// A stored record that does not parse, named by its indexed columns.
-    fn bad_record(&self, id: &str, name: &str, e: impl std::fmt::Display) -> StoreError {
-        self.bad(format!(
-            "connection {} (id {}): {e}",
-            crate::text::outside(name, 80),
-            crate::text::outside(id, 40)
-        ))
+        self.records_sql(
+            &format!(
+                "SELECT c.id, c.name, r.record FROM connections c \
+                 JOIN connection_records r ON r.seq = c.seq {filter} ORDER BY c.seq"
+            ),
+            args,
+            "connection",
+        )
     }
 
     fn iclients_sql(
@@ -565,8 +542,22 @@ impl SqliteTx {
         filter: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<IClient>, StoreError> {
-        let sql = format!("SELECT id, name, record FROM iclients {filter} ORDER BY seq");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        self.records_sql(
+            &format!("SELECT id, name, record FROM iclients {filter} ORDER BY seq"),
+            args,
+            "iClient",
+        )
+    }
+
+    /// Rows of (id, name, record JSON), each record parsed; one that does
+    /// not parse is named by its indexed columns.
+    fn records_sql<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+        kind: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(args, |r| {
                 Ok((
@@ -579,15 +570,26 @@ impl SqliteTx {
         let mut out = Vec::new();
         for row in rows {
             let (id, name, text) = row.map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(&text).map_err(|e| {
-                self.bad(format!(
-                    "iClient {} (id {}): {e}",
-                    crate::text::outside(&name, 80),
-                    crate::text::outside(&id, 40)
-                ))
-            })?);
+            out.push(
+                serde_json::from_str(&text).map_err(|e| self.bad_record(kind, &id, &name, e))?,
+            );
         }
         Ok(out)
+    }
+
+    /// A stored record that does not parse, named by its indexed columns.
+    fn bad_record(
+        &self,
+        kind: &str,
+        id: &str,
+        name: &str,
+        e: impl std::fmt::Display,
+    ) -> StoreError {
+        self.bad(format!(
+            "{kind} {} (id {}): {e}",
+            crate::text::outside(name, 80),
+            crate::text::outside(id, 40)
+        ))
     }
 
     fn taken(&self, e: rusqlite::Error, name: &str) -> StoreError {
@@ -831,10 +833,11 @@ impl BackendTx for SqliteTx {
             let id: String = r.get(0).map_err(|e| self.err(e))?;
             let name: String = r.get(1).map_err(|e| self.err(e))?;
             let c: Connection = match r.get_ref(2).map_err(|e| self.err(e))? {
-                rusqlite::types::ValueRef::Text(t) => {
-                    serde_json::from_slice(t).map_err(|e| self.bad_record(&id, &name, e))?
+                rusqlite::types::ValueRef::Text(t) => serde_json::from_slice(t)
+                    .map_err(|e| self.bad_record("connection", &id, &name, e))?,
+                _ => {
+                    return Err(self.bad_record("connection", &id, &name, "the record is not text"));
                 }
-                _ => return Err(self.bad_record(&id, &name, "the record is not text")),
             };
             each(c).map_err(|e| StoreError::Unreadable {
                 path: self.path.clone(),
@@ -968,9 +971,7 @@ impl BackendTx for SqliteTx {
     fn ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT store, account, host, pid, started, live FROM secret_ledger WHERE live = 0",
-            )
+            .prepare_cached("SELECT store, account, host, pid, started FROM secret_ledger")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -980,7 +981,6 @@ impl BackendTx for SqliteTx {
                     host: r.get(2)?,
                     pid: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
                     started: r.get(4)?,
-                    live: r.get::<_, i64>(5)? != 0,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -990,9 +990,9 @@ impl BackendTx for SqliteTx {
     fn ledger_put(&self, e: &LedgerEntry) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO secret_ledger(store, account, host, pid, started, live, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![e.store, e.account, e.host, e.pid as i64, e.started, e.live as i64, super::now()],
+                "INSERT OR REPLACE INTO secret_ledger(store, account, host, pid, started, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![e.store, e.account, e.host, e.pid as i64, e.started, super::now()],
             )
             .map(drop)
             .map_err(|e| self.err(e))
@@ -1003,8 +1003,17 @@ impl BackendTx for SqliteTx {
             .conn
             .execute(
                 "UPDATE secret_ledger SET host = ?1, pid = ?2, started = ?3 \
-                 WHERE store = ?4 AND account = ?5 AND host = ?6 AND pid = ?7 AND started = ?8 AND live = 0",
-                params![by.host, by.pid as i64, by.started, e.store, e.account, e.host, e.pid as i64, e.started],
+                 WHERE store = ?4 AND account = ?5 AND host = ?6 AND pid = ?7 AND started = ?8",
+                params![
+                    by.host,
+                    by.pid as i64,
+                    by.started,
+                    e.store,
+                    e.account,
+                    e.host,
+                    e.pid as i64,
+                    e.started
+                ],
             )
             .map_err(|err| self.err(err))?;
         Ok(n == 1)

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use anyhow::Result;
 
-use super::{BcUser, Connection, Index, Tx};
+use super::{BcUser, Connection, Tx};
 
 /// A connection as printed (`list --json`, `show --json`): ids resolved to names.
 #[derive(Serialize)]
@@ -43,7 +43,7 @@ pub struct ConnView<'a> {
 }
 
 /// One connection's view, with the few lookups it needs made through the
-/// transaction (to view many, build one [`Index`] and use [`view_in`]).
+/// transaction (to view many, look names up once and use [`view_with`]).
 /// `api_base` is the API host (`BCCONN_API_URL`), without a trailing slash.
 pub fn view<'a>(tx: &Tx, c: &'a Connection, api_base: &str) -> Result<ConnView<'a>> {
     let name_of = |id: &str, missing: &str| -> Result<String> {
@@ -78,31 +78,8 @@ pub fn view<'a>(tx: &Tx, c: &'a Connection, api_base: &str) -> Result<ConnView<'
     ))
 }
 
-/// A connection's view, with lookups through an index built once.
-pub fn view_in<'a>(idx: &Index<'_>, c: &'a Connection, api_base: &str) -> ConnView<'a> {
-    let name_of = |id: &str, missing: &str| {
-        idx.connection_by_id(id)
-            .map(|l| l.name.clone())
-            .unwrap_or_else(|| missing.to_string())
-    };
-    view_with(
-        c,
-        api_base,
-        c.iclient_id.as_deref().map(|id| {
-            idx.iclient_by_id(id)
-                .map(|i| i.name.clone())
-                .unwrap_or_else(|| "(removed)".into())
-        }),
-        c.borrow_concurrency_from
-            .as_deref()
-            .map(|id| name_of(id, "(removed)")),
-        idx.effective_concurrency(c),
-        c.superseded_by
-            .as_deref()
-            .map(|id| name_of(id, "(deleted)")),
-    )
-}
-
+/// A connection's view from lookups already made (`list --json` makes them
+/// once for every row).
 pub fn view_with<'a>(
     c: &'a Connection,
     api_base: &str,

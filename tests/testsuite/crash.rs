@@ -331,9 +331,7 @@ fn pending_in_ledger(env: &Env) -> Vec<String> {
     ) else {
         return Vec::new();
     };
-    let Ok(mut stmt) =
-        db.prepare("SELECT store || ' ' || account FROM secret_ledger WHERE live = 0")
-    else {
+    let Ok(mut stmt) = db.prepare("SELECT store || ' ' || account FROM secret_ledger") else {
         return Vec::new();
     };
     stmt.query_map([], |r| r.get(0))

@@ -486,13 +486,7 @@ fn doctor_reads_a_secret_from_the_kernel_keyring() {
 #[test]
 fn a_stuck_writer_is_named_and_doctor_does_not_wait_on_it() {
     let (fake, env, _) = setup();
-    let lock = rusqlite::Connection::open(env.record_path()).unwrap();
-    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-    std::fs::write(
-        env.home().join("bcconn.db.writer"),
-        format!("{}\n", std::process::id()),
-    )
-    .unwrap();
+    let lock = env.hold_write_lock();
     let start = Instant::now();
     let (_, findings) = doctor(&env, &[]);
     assert!(start.elapsed() < Duration::from_secs(30));
@@ -514,9 +508,7 @@ fn a_stuck_writer_is_named_and_doctor_does_not_wait_on_it() {
 #[test]
 fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
     let (fake, env, _) = setup();
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let dead = child.id();
-    child.wait().unwrap();
+    let dead = crate::common::dead_pid();
     let account = "connection/00000000deadbeef/g1";
     let secrets_path = env.home().join("secrets.json");
     let mut secrets: Value = serde_json::from_str(&env.secrets_text()).unwrap();
@@ -524,7 +516,7 @@ fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
     std::fs::write(&secrets_path, serde_json::to_vec(&secrets).unwrap()).unwrap();
     let db = rusqlite::Connection::open(env.record_path()).unwrap();
     db.execute(
-        "INSERT INTO secret_ledger(store, account, host, pid, started, live, created_at) VALUES ('file', ?1, ?3, ?2, '', 0, 'then')",
+        "INSERT INTO secret_ledger(store, account, host, pid, started, created_at) VALUES ('file', ?1, ?3, ?2, '', 'then')",
         rusqlite::params![account, dead, bcconn::store::ledger::host()],
     )
     .unwrap();

@@ -73,14 +73,6 @@ fn mode(path: &Path) -> u32 {
 
 // ---- 1. crash leftovers ----------------------------------------------------
 
-/// A process that has exited: its pid, which no process has now.
-fn dead_pid() -> u32 {
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    pid
-}
-
 #[test]
 fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     let env = Env::new();
@@ -106,17 +98,17 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     map.insert("other/thing".into(), json!("x"));
     std::fs::write(home.join("secrets.json"), secrets.to_string()).unwrap();
     let db = rusqlite::Connection::open(env.record_path()).unwrap();
-    let dead = dead_pid();
+    let dead = crate::common::dead_pid();
     for account in ["iclient/00000000deadbeef", "connection/00000000feedface/g1"] {
         db.execute(
-            "INSERT INTO secret_ledger(store, account, host, pid, started, live, created_at) VALUES ('file', ?1, ?3, ?2, '', 0, 'then')",
+            "INSERT INTO secret_ledger(store, account, host, pid, started, created_at) VALUES ('file', ?1, ?3, ?2, '', 'then')",
             rusqlite::params![account, dead, bcconn::store::ledger::host()],
         )
         .unwrap();
     }
     // A run that is still alive (this test) is never cleaned up after.
     db.execute(
-        "INSERT INTO secret_ledger(store, account, host, pid, started, live, created_at) VALUES ('file', 'connection/00000000cafecafe/g1', ?2, ?1, '', 0, 'now')",
+        "INSERT INTO secret_ledger(store, account, host, pid, started, created_at) VALUES ('file', 'connection/00000000cafecafe/g1', ?2, ?1, '', 'now')",
         rusqlite::params![std::process::id(), bcconn::store::ledger::host()],
     )
     .unwrap();
@@ -132,7 +124,7 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     assert_eq!(now, want);
     let db = rusqlite::Connection::open(env.record_path()).unwrap();
     let listed: Vec<String> = db
-        .prepare("SELECT account FROM secret_ledger WHERE live = 0")
+        .prepare("SELECT account FROM secret_ledger")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -150,13 +142,7 @@ fn a_held_lock_says_who_holds_it_within_a_second_and_gives_up() {
     let before = env.record_bytes();
     // Held by this process, as another bcconn in the middle of a write
     // would: the write lock, and the pid note beside the database.
-    let lock = rusqlite::Connection::open(env.record_path()).unwrap();
-    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-    std::fs::write(
-        env.home().join("bcconn.db.writer"),
-        format!("{}\n", std::process::id()),
-    )
-    .unwrap();
+    let lock = env.hold_write_lock();
     let start = Instant::now();
     let mut child = env
         .std_cmd(&[

@@ -1020,14 +1020,9 @@ struct Holder {
 
 impl Holder {
     fn take(env: &Env) -> Holder {
-        let db = rusqlite::Connection::open(env.record_path()).unwrap();
-        db.execute_batch("BEGIN IMMEDIATE").unwrap();
-        std::fs::write(
-            env.home().join("bcconn.db.writer"),
-            format!("{}\n", std::process::id()),
-        )
-        .unwrap();
-        Holder { db }
+        Holder {
+            db: env.hold_write_lock(),
+        }
     }
 
     fn release(self) {

@@ -136,6 +136,21 @@ impl Env {
         out
     }
 
+    /// Holds the record database's write lock from this test process, as
+    /// another bcconn in the middle of a write would: the lock, and this
+    /// process's pid in the note beside the database. Dropping the
+    /// connection (or `ROLLBACK`) lets it go.
+    pub fn hold_write_lock(&self) -> rusqlite::Connection {
+        let db = rusqlite::Connection::open(self.record_path()).unwrap();
+        db.execute_batch("BEGIN IMMEDIATE").unwrap();
+        std::fs::write(
+            self.home().join("bcconn.db.writer"),
+            format!("{}\n", std::process::id()),
+        )
+        .unwrap();
+        db
+    }
+
     /// Puts `doc` (the old record file's shape, as `records()` returns)
     /// in place of the records: the database goes, and the next command
     /// imports the document as it is, so a test can hand-edit records.
@@ -199,6 +214,15 @@ impl Env {
         .assert()
         .success();
     }
+}
+
+/// The pid of a process that has exited: no process has it now.
+#[cfg(unix)]
+pub fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
 }
 
 /// A port that was free a moment ago, for callback URLs.
