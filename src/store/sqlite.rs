@@ -836,7 +836,12 @@ impl BackendTx for SqliteTx {
                 rusqlite::types::ValueRef::Text(t) => serde_json::from_slice(t)
                     .map_err(|e| self.bad_record("connection", &id, &name, e))?,
                 _ => {
-                    return Err(self.bad_record("connection", &id, &name, "the record is not text"));
+                    return Err(self.bad_record(
+                        "connection",
+                        &id,
+                        &name,
+                        "the record is not text",
+                    ));
                 }
             };
             each(c).map_err(|e| StoreError::Unreadable {
