@@ -26,8 +26,8 @@ const LOCK_SAY_AFTER: Duration = Duration::from_millis(300);
 /// connections is about 90 MB).
 pub const MAX_READ: u64 = 512 * 1024 * 1024;
 /// Temp files are named `.bcconn-<target file name>-<random>.tmp`.
-const TMP_PREFIX: &str = ".bcconn-";
-const TMP_SUFFIX: &str = ".tmp";
+pub const TMP_PREFIX: &str = ".bcconn-";
+pub const TMP_SUFFIX: &str = ".tmp";
 
 /// The error for a home directory that is not an absolute path: bcconn
 /// never falls back to the current directory.

@@ -16,8 +16,8 @@ use super::{SecretStore, StoreKind};
 use crate::error::failure;
 use crate::fsutil;
 
-const FILE_NAME: &str = "secrets.json";
-const LOCK_NAME: &str = "secrets.lock";
+pub const FILE_NAME: &str = "secrets.json";
+pub const LOCK_NAME: &str = "secrets.lock";
 /// The format version this build reads and writes.
 const VERSION: u64 = 1;
 

@@ -4,7 +4,7 @@
 //! are keyed by the record's immutable id (`iclient/<id>`, `connection/<id>`)
 //! under the service name `bcconn`, so renaming a record moves nothing.
 
-mod file;
+pub mod file;
 mod keyring;
 mod memory;
 

@@ -3,6 +3,24 @@
 //! record that uses it (or once the secret is deleted). A row still there
 //! whose process is gone is a killed run's leftover, which the next write
 //! removes from its secret store.
+//!
+//! The same rules say which secrets are orphans (`bcconn doctor`): a
+//! secret no record names and no row lists ([`listed`], [`ORPHAN_GRACE`]).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// How long a store must have been quiet before a secret in it that no
+/// record names and no row lists is taken for an orphan and removed.
+///
+/// For this version's writes the ledger alone is enough, if the rows are
+/// read before the records: a secret is listed before it is written, and
+/// its row goes in the transaction that makes its record name it. The
+/// grace is for secrets the ledger cannot know of, those of a bcconn from
+/// before the ledger (still running on another machine that shares the
+/// home, or mid-write across the upgrade), which saves a secret first and
+/// its record after with nothing listed in between.
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(60);
 
 /// One ledger row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +55,17 @@ impl LedgerEntry {
     pub fn abandoned(&self) -> bool {
         self.host == host() && !alive(self.pid, Some(&self.started))
     }
+}
+
+/// The accounts the ledger lists in `store`: never orphans, whatever
+/// became of the run that listed them (a live run is still writing or
+/// removing; a killed run's are the ledger's cleanup's, which claims the
+/// row first), and whichever host it ran on.
+pub fn listed(rows: impl IntoIterator<Item = LedgerEntry>, store: &str) -> HashSet<String> {
+    rows.into_iter()
+        .filter(|e| e.store == store)
+        .map(|e| e.account)
+        .collect()
 }
 
 /// This host's name (empty where it cannot be read).
@@ -104,5 +133,22 @@ mod tests {
         #[cfg(target_os = "linux")]
         assert!(!alive(me.pid, Some("1")));
         assert!(!alive(0, None));
+    }
+
+    #[test]
+    fn listed_accounts_are_those_of_one_store_whoever_wrote_them() {
+        let mut gone = LedgerEntry::mine("file", "connection/b/g1");
+        gone.pid = 0;
+        let mut elsewhere = LedgerEntry::mine("file", "iclient/c");
+        elsewhere.host = "another-host".into();
+        let rows = [
+            LedgerEntry::mine("file", "connection/a/g2"),
+            gone,
+            elsewhere,
+            LedgerEntry::mine("os", "connection/d/g1"),
+        ];
+        let mut got: Vec<String> = listed(rows, "file").into_iter().collect();
+        got.sort();
+        assert_eq!(got, ["connection/a/g2", "connection/b/g1", "iclient/c"]);
     }
 }

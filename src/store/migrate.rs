@@ -152,7 +152,7 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
 }
 
 /// The records lock of versions before the database.
-const OLD_LOCK: &str = "bcconn.lock";
+pub const OLD_LOCK: &str = "bcconn.lock";
 
 /// Whether `path` is an old record file still to import (not the stub).
 fn is_old_file(path: &Path) -> Result<bool, StoreError> {

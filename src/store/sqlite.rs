@@ -150,7 +150,7 @@ fn write_note(path: &Path) {
     }
 }
 
-fn note_path(db: &Path) -> PathBuf {
+pub fn note_path(db: &Path) -> PathBuf {
     let mut p = db.as_os_str().to_owned();
     p.push(".writer");
     PathBuf::from(p)
