@@ -168,13 +168,13 @@ fn command_of(pid: u32) -> String {
 #[cfg(unix)]
 fn files() -> [(String, Sensitivity); 9] {
     use crate::store::{DB_NAME, OLD_FILE};
-    let db = crate::store::sqlite::note_path(Path::new(DB_NAME));
+    let writer_note = crate::store::sqlite::note_path(Path::new(DB_NAME));
     [
         (DB_NAME.to_string(), Sensitivity::Records),
         // SQLite's own files beside the database (write-ahead log, shared memory).
         (format!("{DB_NAME}-wal"), Sensitivity::Records),
         (format!("{DB_NAME}-shm"), Sensitivity::Records),
-        (db.display().to_string(), Sensitivity::Lock),
+        (writer_note.display().to_string(), Sensitivity::Lock),
         // The record file of versions before the database: kept after the
         // move, and the stub in its place.
         (format!("{OLD_FILE}.imported"), Sensitivity::Records),
@@ -488,8 +488,10 @@ pub(super) fn temp_files(home: &Path, fix: bool) -> Finding {
         return Finding::ok("temp_files", "no temp files left by interrupted writes")
             .subject(subject);
     }
-    // While the secrets file's lock is free no write of it runs, so every
-    // temp file is stale; holding it keeps it so while they are removed.
+    // While the secrets file's lock is free no write of it runs, so its
+    // temp files are stale; holding the lock keeps it so while they are
+    // removed. (A write of the trust list, under its own lock, is not
+    // looked for: it lasts a moment.)
     let secrets = try_lock(&home.join(crate::secrets::file::LOCK_NAME));
     let idle = secrets.is_ok();
     let now = SystemTime::now();

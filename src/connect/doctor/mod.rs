@@ -2,19 +2,19 @@
 //! (ok, warn, fail), what was found, and what to do about it.
 //!
 //! The checks, in the order they are shown, by subject:
-//! - [`files`]: the home directory; the records database (integrity,
+//! - `files`: the home directory; the records database (integrity,
 //!   schema, what it holds) and a write holding its lock; the modes and
 //!   owners of bcconn's files (links followed and named); temp files left
 //!   by interrupted writes.
-//! - [`secrets`]: each secret store in use answers (and, for the OS and
+//! - `secrets`: each secret store in use answers (and, for the OS and
 //!   kernel keyrings, is unlocked), and holds what the records name in it;
 //!   orphan secrets in the secrets file; secrets of killed runs the ledger
 //!   still lists.
-//! - [`network`]: the callback port of each iClient can be listened on; a
+//! - `network`: the callback port of each iClient can be listened on; a
 //!   browser can be opened; the login and API endpoints resolve and answer;
 //!   the clock agrees with theirs (HTTP `Date`); the shared pools
 //!   (`BCCONN_POOL_URL`) answer, when set.
-//! - [`records`]: connections that authorize the same app on the same store
+//! - `records`: connections that authorize the same app on the same store
 //!   (siblings); authorized connections not verified for 30 days.
 //!
 //! Doctor never waits on a lock and never reads a file that is not a
