@@ -551,3 +551,45 @@ fn size(bytes: u64) -> String {
         b => format!("{} MiB", b / (1024 * 1024)),
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::secrets::{FileStore, SecretStore};
+    use crate::store::{AuthType, Connection, Records};
+
+    #[test]
+    fn every_file_the_store_leaves_in_the_home_is_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let records = Records::new(&home);
+        records
+            .update(|tx| {
+                tx.push_connection(Connection::pending(
+                    "shop",
+                    AuthType::Token,
+                    "abc123".parse().unwrap(),
+                ))?;
+                Ok(())
+            })
+            .unwrap();
+        FileStore::new(&home)
+            .set("connection/x", &"s3cret".to_string().into())
+            .unwrap();
+        let known = files();
+        for entry in std::fs::read_dir(&home).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(known.iter().any(|(n, _)| *n == name), "{name}");
+        }
+        assert!(only_bcconn_files(&home));
+    }
+
+    #[test]
+    fn a_fifo_as_a_lock_file_is_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("secrets.lock");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(matches!(try_lock(&fifo), Ok(None)));
+    }
+}
