@@ -8,10 +8,48 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::bigcommerce::oauth::Flow;
+use crate::bigcommerce::oauth::{Flow, FlowOptions};
 use crate::bigcommerce::store_hash::StoreHash;
-use crate::connect::authorize::FlowOptions;
 use crate::store::AuthType;
+
+/// `--flow`: the command line's names for [`Flow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlowArg {
+    /// Open BigCommerce's consent page (login.bigcommerce.com/oauth2/authorize)
+    Authorize,
+    /// Open the app's external install link (login.bigcommerce.com/app/ID/install)
+    Install,
+    /// Print the URL and read back the address the browser landed on (SSH, headless)
+    Manual,
+}
+
+impl From<FlowArg> for Flow {
+    fn from(f: FlowArg) -> Self {
+        match f {
+            FlowArg::Authorize => Flow::Authorize,
+            FlowArg::Install => Flow::Install,
+            FlowArg::Manual => Flow::Manual,
+        }
+    }
+}
+
+/// `--auth-type`: the command line's names for [`AuthType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthTypeArg {
+    /// OAuth 2.0 through a BigCommerce app (an iClient).
+    Oauth2,
+    /// A store-level API account's access token.
+    Token,
+}
+
+impl From<AuthTypeArg> for AuthType {
+    fn from(a: AuthTypeArg) -> Self {
+        match a {
+            AuthTypeArg::Oauth2 => AuthType::Oauth2,
+            AuthTypeArg::Token => AuthType::Token,
+        }
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -205,8 +243,8 @@ impl StoreFlag {
 #[command(next_help_heading = "Authorization")]
 pub struct FlowFlags {
     /// Which authorization flow to use
-    #[arg(long, value_enum, default_value_t = Flow::Authorize)]
-    pub flow: Flow,
+    #[arg(long, value_enum, default_value_t = FlowArg::Authorize)]
+    pub flow: FlowArg,
 
     /// Print the URL instead of opening a browser
     #[arg(long)]
@@ -224,7 +262,7 @@ pub struct FlowFlags {
 impl FlowFlags {
     pub fn options(&self) -> FlowOptions {
         FlowOptions {
-            flow: self.flow,
+            flow: self.flow.into(),
             no_browser: self.no_browser,
             timeout: std::time::Duration::from_secs(self.timeout),
             listen: self.listen,
@@ -239,7 +277,7 @@ pub struct CreateArgs {
 
     /// OAuth 2.0 through an app (default), or a store-level API account token
     #[arg(long, value_enum)]
-    pub auth_type: Option<AuthType>,
+    pub auth_type: Option<AuthTypeArg>,
 
     /// Do not ask; fail if something is missing
     #[arg(long, short = 'y')]

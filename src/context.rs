@@ -8,11 +8,13 @@
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use anyhow::Result;
 
+use crate::clock::Clock;
 use crate::env::Env;
 use crate::seams::{Progress, Prompter};
 use crate::secrets::{self, SecretStore, StoreKind};
@@ -30,6 +32,47 @@ pub struct Context {
     stores: RefCell<HashMap<StoreKind, Rc<dyn SecretStore>>>,
     /// stdin and stderr are both terminals: prompts are possible.
     pub interactive: bool,
+    /// What waits and timestamps read.
+    pub clock: Arc<dyn Clock>,
+    /// Standard input: piped secrets, `--input -`, `import -`.
+    pub stdin: Stdin,
+}
+
+/// Standard input as a seam: the process's, or bytes a test gives.
+pub struct Stdin {
+    terminal: bool,
+    reader: RefCell<Box<dyn Read>>,
+}
+
+impl Stdin {
+    /// The process's standard input.
+    pub fn real() -> Stdin {
+        Stdin {
+            terminal: std::io::stdin().is_terminal(),
+            reader: RefCell::new(Box::new(std::io::stdin())),
+        }
+    }
+
+    /// Piped bytes (tests).
+    pub fn bytes(bytes: impl Into<Vec<u8>>) -> Stdin {
+        Stdin {
+            terminal: false,
+            reader: RefCell::new(Box::new(std::io::Cursor::new(bytes.into()))),
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Everything up to `max` bytes, and one more when there is more: a
+    /// caller can tell "too much" from "exactly `max`".
+    pub fn read_bounded(&self, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        let mut reader = self.reader.borrow_mut();
+        (&mut *reader).take(max + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
 }
 
 impl Context {
@@ -67,7 +110,21 @@ impl Context {
             stores: RefCell::new(HashMap::new()),
             interactive,
             env,
+            clock: crate::clock::system(),
+            stdin: Stdin::real(),
         }
+    }
+
+    /// Another clock (in-process tests: a fake one).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Context {
+        self.clock = clock;
+        self
+    }
+
+    /// Another standard input (in-process tests).
+    pub fn with_stdin(mut self, stdin: Stdin) -> Context {
+        self.stdin = stdin;
+        self
     }
 
     /// Seams without a terminal (tests, the in-process flow): plain output
@@ -98,7 +155,13 @@ impl Context {
             return Ok(store.clone());
         }
         tracing::debug!("opening secret store {kind}");
-        let store: Rc<dyn SecretStore> = Rc::from(secrets::open(kind, &self.env.home)?);
+        let progress = self.progress.clone();
+        let store: Rc<dyn SecretStore> = Rc::from(secrets::open(
+            kind,
+            &self.env.home,
+            self.clock.clone(),
+            Rc::new(move |text: &str| progress.say(text)),
+        )?);
         self.stores.borrow_mut().insert(kind, store.clone());
         Ok(store)
     }

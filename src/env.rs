@@ -53,6 +53,9 @@ pub struct Env {
     /// [`Env::pool_ttl`] when shared pools are used, so a typo there does
     /// not break commands that never take a slot.
     pub pool_ttl: Option<String>,
+    /// `BCCONN_JQ_CPU_LIMIT` as given; parsed by [`Env::jq_cpu_limit`] when
+    /// `--jq` runs.
+    pub jq_cpu_limit: Option<String>,
     /// `DISPLAY` or `WAYLAND_DISPLAY` is set: a graphical session (`doctor`).
     pub display: bool,
     /// `SSH_CONNECTION` or `SSH_TTY` is set: an SSH session (`doctor`).
@@ -314,6 +317,7 @@ impl Env {
             connection: text("BCCONN_CONNECTION"),
             pool_url: text("BCCONN_POOL_URL").map(PoolUrl::new),
             pool_ttl: text("BCCONN_POOL_TTL"),
+            jq_cpu_limit: text("BCCONN_JQ_CPU_LIMIT"),
             display: text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
             ssh: text("SSH_CONNECTION").is_some() || text("SSH_TTY").is_some(),
             path: get("PATH").filter(|v| !v.is_empty()),
@@ -337,16 +341,13 @@ impl Env {
     /// Refuses to go on without `var` when an outer `bcconn exec` removed
     /// it: silently using this machine's own pools (or records) instead of
     /// the shared ones would break the limits everyone else keeps.
-    pub fn check_not_removed(&self, var: &str) -> Result<(), crate::error::Failure> {
+    pub fn check_not_removed(&self, var: &str) -> Result<(), SettingError> {
         if !self.exec_removed.contains(&var) {
             return Ok(());
         }
-        Err(crate::error::usage(format!(
-            "{var} was removed by `bcconn exec`; run it with --pass-bcconn-env to keep it"
-        ))
-        .hint(format!(
-            "`bcconn exec --pass-bcconn-env NAME -- CMD` passes {var} on to CMD (never the secret inputs); or set {var} inside CMD, or unset {EXEC_MARKER} to use this machine's own"
-        )))
+        Err(SettingError::RemovedByExec {
+            var: var.to_string(),
+        })
     }
 
     /// What `bcconn exec` marks CMD's environment with: what an outer exec
@@ -365,7 +366,7 @@ impl Env {
     }
 
     /// `BCCONN_POOL_TTL`: `30s`, `1m`, `1500ms` or plain seconds, 1 s to 1 h.
-    pub fn pool_ttl(&self) -> Result<Duration, crate::error::Failure> {
+    pub fn pool_ttl(&self) -> Result<Duration, SettingError> {
         let Some(text) = &self.pool_ttl else {
             return Ok(DEFAULT_POOL_TTL);
         };
@@ -375,10 +376,24 @@ impl Env {
         };
         match parsed {
             Some(d) if (MIN_POOL_TTL..=MAX_POOL_TTL).contains(&d) => Ok(d),
-            _ => Err(crate::error::usage(format!(
-                "BCCONN_POOL_TTL={text:?} is not a time between 1s and 1h"
-            ))
-            .hint("set it to e.g. 30s, or unset it for the default of 30 s")),
+            _ => Err(SettingError::PoolTtl { text: text.clone() }),
+        }
+    }
+
+    /// `BCCONN_JQ_CPU_LIMIT`: the CPU time a `--jq` filter may use, 1 s to
+    /// 1 h (default 20 s).
+    pub fn jq_cpu_limit(&self) -> Result<Duration, SettingError> {
+        let Some(text) = &self.jq_cpu_limit else {
+            return Ok(DEFAULT_JQ_CPU_LIMIT);
+        };
+        match duration(text) {
+            Some(d) if (Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&d) => Ok(d),
+            _ => Err(SettingError::Duration {
+                var: "BCCONN_JQ_CPU_LIMIT",
+                text: text.clone(),
+                range: "1s and 1h",
+                default: "20 s",
+            }),
         }
     }
 
@@ -396,31 +411,62 @@ impl Env {
 /// variable, not a failure somewhere deep in a request. Paths are appended
 /// to it, so a query or a fragment would end up in the middle of every URL
 /// built from it: refused.
-pub fn check_base_url(name: &str, value: &str) -> Result<(), crate::error::Failure> {
-    let shown = crate::text::outside(value, 100);
-    let hint = format!("set it to e.g. https://… or unset {name} to use BigCommerce");
+pub fn check_base_url(name: &str, value: &str) -> Result<(), SettingError> {
+    let bad = |why: &'static str| SettingError::BaseUrl {
+        name: name.to_string(),
+        shown: crate::text::outside(value, 100),
+        why,
+    };
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
             if u.query().is_some() || u.fragment().is_some() || value.contains(['?', '#']) {
-                return Err(crate::error::usage(format!(
-                    "{name}=\"{shown}\" has a query or a fragment; it must be a base URL"
-                ))
-                .hint(hint));
+                return Err(bad("has a query or a fragment; it must be a base URL"));
             }
             if value
                 .chars()
                 .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
             {
-                return Err(crate::error::usage(format!(
-                    "{name}=\"{shown}\" holds a space or a control character"
-                ))
-                .hint(hint));
+                return Err(bad("holds a space or a control character"));
             }
             Ok(())
         }
-        _ => {
-            Err(crate::error::usage(format!("{name}=\"{shown}\" is not an http(s) URL")).hint(hint))
-        }
+        _ => Err(bad("is not an http(s) URL")),
+    }
+}
+
+/// A setting from the environment that bcconn cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingError {
+    /// An outer `bcconn exec` removed it from this environment.
+    #[error("{var} was removed by `bcconn exec`; run it with --pass-bcconn-env to keep it")]
+    RemovedByExec { var: String },
+    #[error("BCCONN_POOL_TTL={text:?} is not a time between 1s and 1h")]
+    PoolTtl { text: String },
+    #[error("{var}={text:?} is not a time between {range}")]
+    Duration {
+        var: &'static str,
+        text: String,
+        range: &'static str,
+        default: &'static str,
+    },
+    #[error("{name}=\"{shown}\" {why}")]
+    BaseUrl {
+        name: String,
+        shown: String,
+        why: &'static str,
+    },
+}
+
+/// The CPU time a `--jq` filter's child gets by default: far more than a
+/// filter over the largest answer it takes needs, so a filter that never
+/// ends is stopped within a minute even on a busy machine.
+const DEFAULT_JQ_CPU_LIMIT: Duration = Duration::from_secs(20);
+
+/// `30s`, `1m`, `1500ms` or plain seconds.
+fn duration(text: &str) -> Option<Duration> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text.trim()).ok(),
     }
 }
 
@@ -492,7 +538,7 @@ mod tests {
         assert!(check_base_url("BCCONN_LOGIN_URL", "https://login.bigcommerce.com").is_ok());
         assert!(check_base_url("BCCONN_LOGIN_URL", "http://127.0.0.1:9").is_ok());
         let e = check_base_url("BCCONN_LOGIN_URL", "login.bigcommerce.com").unwrap_err();
-        assert!(e.message.contains("BCCONN_LOGIN_URL"));
+        assert!(e.to_string().contains("BCCONN_LOGIN_URL"));
         assert!(check_base_url("X", "ftp://x").is_err());
         // Paths are appended to a base URL: a query or fragment would break them.
         for bad in [
@@ -502,7 +548,7 @@ mod tests {
             "https://login.big commerce.com",
         ] {
             let e = check_base_url("BCCONN_LOGIN_URL", bad).unwrap_err();
-            assert!(e.message.contains("BCCONN_LOGIN_URL"), "{}", e.message);
+            assert!(e.to_string().contains("BCCONN_LOGIN_URL"), "{e}");
         }
         assert!(check_base_url("X", "https://proxy.example/bc").is_ok());
     }
@@ -532,8 +578,8 @@ mod tests {
         let err = env(&[("BCCONN_SECRET_STORE", "vault")])
             .secret_store_kind()
             .unwrap_err();
-        let (code, message, hint) = crate::error::report(&err);
-        assert_eq!(code, crate::error::exit::USAGE);
+        let (code, message, hint) = crate::error::report(&err).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Usage);
         assert!(message.contains("vault"), "{message}");
         assert!(hint.unwrap().contains("keyutils"));
     }
@@ -623,8 +669,9 @@ mod tests {
         let inner = env(&[(EXEC_MARKER, "BCCONN_POOL_URL,\x1b[31mjunk,BCCONN_STORE_URL")]);
         assert_eq!(inner.exec_removed, ["BCCONN_POOL_URL", "BCCONN_STORE_URL"]);
         let err = inner.check_not_removed("BCCONN_POOL_URL").unwrap_err();
-        assert_eq!(err.code, crate::error::exit::USAGE);
-        assert!(err.message.contains("--pass-bcconn-env"), "{}", err.message);
+        let r = crate::error::report(&err.into());
+        assert_eq!(r.status, crate::error::ExitStatus::Usage);
+        assert!(r.message.contains("--pass-bcconn-env"), "{}", r.message);
         // A nested exec keeps the outer marker, with or without removing.
         assert_eq!(
             inner.exec_marker(false).as_deref(),
@@ -640,7 +687,7 @@ mod tests {
         assert_eq!(ttl("1500ms").unwrap(), Duration::from_millis(1500));
         assert_eq!(ttl("2m").unwrap(), Duration::from_secs(120));
         let e = ttl("0").unwrap_err();
-        assert!(e.message.contains("BCCONN_POOL_TTL"), "{}", e.message);
+        assert!(e.to_string().contains("BCCONN_POOL_TTL"), "{e}");
         assert!(ttl("soon").is_err());
         assert!(ttl("2h").is_err());
     }

@@ -12,11 +12,9 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-
-use crate::error::failure;
 
 /// How long a write waits for the lock before giving up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -29,13 +27,42 @@ pub const MAX_READ: u64 = 512 * 1024 * 1024;
 pub const TMP_PREFIX: &str = ".bcconn-";
 pub const TMP_SUFFIX: &str = ".tmp";
 
-/// The error for a home directory that is not an absolute path: bcconn
-/// never falls back to the current directory.
-pub fn no_home() -> crate::error::Failure {
-    crate::error::usage(
-        "bcconn has no home directory for its records: HOME is not an absolute path, or this user has none",
-    )
-    .hint("set BCCONN_HOME to an absolute directory, e.g. BCCONN_HOME=/srv/me/bcconn")
+/// What went wrong with a file, in words; what to do about it is said
+/// where errors are reported (`crate::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum FsError {
+    /// A home directory that is not an absolute path: bcconn never falls
+    /// back to the current directory.
+    #[error(
+        "bcconn has no home directory for its records: HOME is not an absolute path, or this user has none"
+    )]
+    NoHome,
+    #[error("gave up after {} s waiting for {holder} to release {}", .waited.as_secs(), .path.display())]
+    LockTimeout {
+        path: PathBuf,
+        waited: Duration,
+        holder: String,
+    },
+    /// A FIFO, device, directory or socket where a data file should be.
+    #[error("{} is {kind}, not a regular file; bcconn will not {}", .path.display(), if *.replace { "read or replace it" } else { "read it" })]
+    NotRegular {
+        path: PathBuf,
+        kind: &'static str,
+        /// bcconn's own data file (read and replaced), not an outside one.
+        replace: bool,
+    },
+    #[error("{} holds more than the {} it states (a /proc or device file?); bcconn stopped reading it", .path.display(), human_bytes(*.stated))]
+    OverRead { path: PathBuf, stated: u64 },
+    #[error("{} is larger than {} MiB, more than bcconn reads", .path.display(), MAX_READ / (1024 * 1024))]
+    TooLarge { path: PathBuf },
+    #[error("{} is larger than {}, more than bcconn reads from it", .path.display(), human_bytes(*.max))]
+    OverLimit { path: PathBuf, max: u64 },
+    #[error("{} is a chain of too many symlinks (or a loop)", .path.display())]
+    LinkLoop { path: PathBuf },
+    #[error("{} is read-only; bcconn will not overwrite it", .path.display())]
+    ReadOnly { path: PathBuf },
+    #[error("{} is a symbolic link; bcconn reads it only as a regular file", .path.display())]
+    Symlink { path: PathBuf },
 }
 
 /// Creates `dir` (and parents) with mode 0700 on Unix. An existing directory
@@ -73,18 +100,18 @@ fn make_private(file: &File) {
     let _ = file;
 }
 
-/// Holds an exclusive lock on `path` (created 0600 if missing) until dropped.
-///
-/// `File::lock` is advisory and released by the OS if the process dies, so a
-/// crash never leaves a stale lock behind. When another process holds it,
-/// this says so on stderr within a second (naming the process when the
-/// system tells) and gives up with an error after [`LOCK_WAIT`].
-pub fn lock(path: &Path) -> Result<File> {
-    lock_with(path, LOCK_WAIT)
+/// How a lock is waited for: on which clock, how long at most, and who is
+/// told (after a moment) what it waits for.
+pub struct Waiting<'a> {
+    pub clock: &'a dyn crate::clock::Clock,
+    pub limit: Duration,
+    pub say: &'a dyn Fn(&str),
 }
 
-/// [`lock`] with another wait (tests).
-pub fn lock_with(path: &Path, wait: Duration) -> Result<File> {
+/// Takes an exclusive lock on `path` (created 0600), waiting as `waiting`
+/// says; the lock file then names this process for the next one who waits.
+pub fn lock(path: &Path, waiting: &Waiting<'_>) -> Result<File> {
+    let Waiting { clock, limit, say } = waiting;
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).read(true).write(true);
     #[cfg(unix)]
@@ -96,7 +123,7 @@ pub fn lock_with(path: &Path, wait: Duration) -> Result<File> {
         .open(path)
         .with_context(|| format!("opening lock file {}", path.display()))?;
     make_private(&file);
-    let start = Instant::now();
+    let start = clock.instant();
     let mut said = false;
     loop {
         match file.try_lock() {
@@ -106,30 +133,25 @@ pub fn lock_with(path: &Path, wait: Duration) -> Result<File> {
                 return Err(e).with_context(|| format!("locking {}", path.display()));
             }
         }
-        let waited = start.elapsed();
-        if waited >= wait {
-            return Err(failure(format!(
-                "gave up after {} s waiting for {} to release {}",
-                wait.as_secs(),
-                holder(&file),
-                path.display()
-            ))
-            .hint(format!(
-                "try again once it has finished; if no bcconn is running, see what holds the lock with `fuser -v {}`",
-                path.display()
-            ))
+        let waited = clock.instant().saturating_duration_since(start);
+        if waited >= *limit {
+            return Err(FsError::LockTimeout {
+                path: path.to_path_buf(),
+                waited: *limit,
+                holder: holder(&file),
+            }
             .into());
         }
         if !said && waited >= LOCK_SAY_AFTER {
             said = true;
-            eprintln!(
+            say(&format!(
                 "waiting for {} to release {} (giving up after {} s)",
                 holder(&file),
                 path.display(),
-                wait.as_secs()
-            );
+                limit.as_secs()
+            ));
         }
-        std::thread::sleep(Duration::from_millis(25));
+        clock.sleep(Duration::from_millis(25));
     }
     // Say who holds it, for the next one who waits (where the system cannot
     // tell). Best effort: the lock is what matters.
@@ -226,12 +248,11 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
 }
 
 fn not_regular(path: &Path, meta: &std::fs::Metadata) -> anyhow::Error {
-    failure(format!(
-        "{} is {}, not a regular file; bcconn will not read or replace it",
-        path.display(),
-        kind_of(meta)
-    ))
-    .hint("move it away, or point BCCONN_HOME at another directory")
+    FsError::NotRegular {
+        path: path.to_path_buf(),
+        kind: kind_of(meta),
+        replace: true,
+    }
     .into()
 }
 
@@ -326,12 +347,10 @@ impl Bounded {
     /// more than it states.
     pub fn error(&self, e: std::io::Error) -> anyhow::Error {
         if e.get_ref().is_some_and(|inner| inner.is::<OverRead>()) {
-            failure(format!(
-                "{} holds more than the {} it states (a /proc or device file?); bcconn stopped reading it",
-                self.path.display(),
-                human_bytes(self.stated)
-            ))
-            .hint("point it at a regular file, or move it away (bcconn then starts a new one)")
+            FsError::OverRead {
+                path: self.path.clone(),
+                stated: self.stated,
+            }
             .into()
         } else {
             anyhow::Error::new(e).context(format!("reading {}", self.path.display()))
@@ -367,12 +386,9 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 fn too_large(path: &Path) -> anyhow::Error {
-    failure(format!(
-        "{} is larger than {} MiB, more than bcconn reads",
-        path.display(),
-        MAX_READ / (1024 * 1024)
-    ))
-    .hint("move it away, or point BCCONN_HOME at another directory")
+    FsError::TooLarge {
+        path: path.to_path_buf(),
+    }
     .into()
 }
 
@@ -394,11 +410,9 @@ pub fn write_target(path: &Path) -> Result<PathBuf> {
             _ => return Ok(p),
         }
     }
-    Err(failure(format!(
-        "{} is a chain of too many symlinks (or a loop)",
-        path.display()
-    ))
-    .hint("point it at a regular file, or point BCCONN_HOME at another directory")
+    Err(FsError::LinkLoop {
+        path: path.to_path_buf(),
+    }
     .into())
 }
 
@@ -415,15 +429,7 @@ pub fn check_writable(path: &Path) -> Result<()> {
         return Err(not_regular(&target, &meta));
     }
     if meta.permissions().readonly() {
-        return Err(failure(format!(
-            "{} is read-only; bcconn will not overwrite it",
-            target.display()
-        ))
-        .hint(format!(
-            "to let bcconn change it, make it writable (chmod u+w {})",
-            target.display()
-        ))
-        .into());
+        return Err(FsError::ReadOnly { path: target }.into());
     }
     Ok(())
 }
@@ -555,10 +561,9 @@ pub fn read_outside_checked(
     if links == Links::Refuse
         && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
     {
-        return Err(failure(format!(
-            "{} is a symbolic link; bcconn reads it only as a regular file",
-            path.display()
-        ))
+        return Err(FsError::Symlink {
+            path: path.to_path_buf(),
+        }
         .into());
     }
     let file = match options.open(path) {
@@ -566,10 +571,9 @@ pub fn read_outside_checked(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         #[cfg(unix)]
         Err(e) if links == Links::Refuse && e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(failure(format!(
-                "{} is a symbolic link; bcconn reads it only as a regular file",
-                path.display()
-            ))
+            return Err(FsError::Symlink {
+                path: path.to_path_buf(),
+            }
             .into());
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
@@ -578,11 +582,11 @@ pub fn read_outside_checked(
         .metadata()
         .with_context(|| format!("reading {}", path.display()))?;
     if !meta.is_file() {
-        return Err(failure(format!(
-            "{} is {}, not a regular file; bcconn will not read it",
-            path.display(),
-            kind_of(&meta)
-        ))
+        return Err(FsError::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(&meta),
+            replace: false,
+        }
         .into());
     }
     check(&meta)?;
@@ -591,11 +595,10 @@ pub fn read_outside_checked(
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
     if bytes.len() as u64 > max {
-        return Err(failure(format!(
-            "{} is larger than {}, more than bcconn reads from it",
-            path.display(),
-            human_bytes(max)
-        ))
+        return Err(FsError::OverLimit {
+            path: path.to_path_buf(),
+            max,
+        }
         .into());
     }
     Ok(Some(bytes))

@@ -31,9 +31,6 @@ pub const INPUT_MAX: u64 = 32 * 1024 * 1024;
 /// The child's address space: room for an [`INPUT_MAX`] answer parsed and a
 /// filter's copy of it, far below the machine.
 const MEMORY_MAX: u64 = 2 * 1024 * 1024 * 1024;
-/// The child's CPU time: far more than a filter over an [`INPUT_MAX`] answer takes,
-/// so a filter that never ends is stopped within a minute even on a busy machine.
-const CPU_SECONDS: u64 = 20;
 /// The filter thread's stack: deep enough for any sane filter; a recursion
 /// without end overflows it and ends the child, not bcconn.
 const STACK: usize = 256 * 1024 * 1024;
@@ -77,8 +74,9 @@ fn too_long(expr: &str) -> String {
 }
 
 /// Runs `expr` over the JSON text `input` in a child process (see the module
-/// doc); the lines to print, or one line saying why not.
-pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
+/// doc) given `cpu` of CPU time; the lines to print, or one line saying why not.
+pub fn run(expr: &str, input: &[u8], cpu: std::time::Duration) -> Result<Vec<u8>, String> {
+    let cpu_seconds = cpu.as_secs().max(1);
     use std::process::{Command, Stdio};
     let failed = |why: String| format!("--jq {}: {why}", shown(expr));
     if input.len() as u64 > INPUT_MAX {
@@ -91,6 +89,7 @@ pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     })?;
     let mut child = Command::new(exe)
         .arg(CHILD_ARG)
+        .arg(cpu_seconds.to_string())
         .arg(expr)
         .env_clear()
         .stdin(Stdio::piped())
@@ -141,7 +140,7 @@ pub fn run(expr: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     if status.code() == Some(1) && !first.is_empty() {
         return Err(failed(crate::text::outside(first, 300)));
     }
-    Err(failed(death(&said, &status)))
+    Err(failed(death(&said, &status, cpu_seconds)))
 }
 
 /// The program this process runs. On Linux, `/proc/self/exe`: the running
@@ -167,7 +166,7 @@ fn too_big() -> String {
 }
 
 /// Why the child died, from what the runtime said and its signal.
-fn death(said: &str, status: &std::process::ExitStatus) -> String {
+fn death(said: &str, status: &std::process::ExitStatus, cpu_seconds: u64) -> String {
     if said.contains("overflowed its stack") {
         return format!(
             "the filter recursed too deep (it ran out of its {} MiB stack)",
@@ -185,7 +184,7 @@ fn death(said: &str, status: &std::process::ExitStatus) -> String {
         use std::os::unix::process::ExitStatusExt;
         if let Some(sig) = status.signal() {
             if sig == libc::SIGXCPU || sig == libc::SIGKILL {
-                return format!("the filter ran longer than {CPU_SECONDS} s of CPU time");
+                return format!("the filter ran longer than {cpu_seconds} s of CPU time");
             }
             if sig == libc::SIGSEGV || sig == libc::SIGBUS {
                 return "the filter recursed too deep (it ran out of stack)".into();
@@ -196,18 +195,24 @@ fn death(said: &str, status: &std::process::ExitStatus) -> String {
     format!("the filter's process ended with {status}")
 }
 
-/// When this process is the filter's child (`bcconn __jq EXPR`, input on
-/// stdin, lines on stdout, one line on stderr when it fails): its exit code.
+/// When this process is the filter's child (`bcconn __jq CPU_SECONDS EXPR`,
+/// input on stdin, lines on stdout, one line on stderr when it fails): its
+/// exit code. This is the child's own `main`, so it prints for itself.
+#[allow(clippy::print_stderr, clippy::disallowed_methods)]
 pub fn child_entry() -> Option<u8> {
     let mut args = std::env::args_os().skip(1);
     if args.next()? != CHILD_ARG {
         return None;
     }
-    let Some(expr) = args.next().and_then(|a| a.into_string().ok()) else {
-        eprintln!("bcconn {CHILD_ARG} takes one filter");
+    let cpu_seconds = args
+        .next()
+        .and_then(|a| a.into_string().ok()?.parse::<u64>().ok());
+    let expr = args.next().and_then(|a| a.into_string().ok());
+    let (Some(cpu_seconds), Some(expr)) = (cpu_seconds, expr) else {
+        eprintln!("bcconn {CHILD_ARG} takes CPU seconds and one filter");
         return Some(2);
     };
-    limit_self();
+    limit_self(cpu_seconds);
     if expr.len() > FILTER_MAX {
         eprintln!("{}", too_long(&expr));
         return Some(1);
@@ -248,7 +253,7 @@ pub fn child_entry() -> Option<u8> {
 
 /// The child's own limits, set before it reads anything: memory, CPU time,
 /// and no core file when it dies.
-fn limit_self() {
+fn limit_self(cpu_seconds: u64) {
     #[cfg(unix)]
     {
         let set = |what, soft: u64, hard: u64| {
@@ -260,7 +265,7 @@ fn limit_self() {
             unsafe { libc::setrlimit(what, &lim) };
         };
         set(libc::RLIMIT_AS, MEMORY_MAX, MEMORY_MAX);
-        set(libc::RLIMIT_CPU, CPU_SECONDS, CPU_SECONDS + 1);
+        set(libc::RLIMIT_CPU, cpu_seconds, cpu_seconds + 1);
         set(libc::RLIMIT_CORE, 0, 0);
     }
 }

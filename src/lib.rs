@@ -12,6 +12,7 @@
 
 pub mod bigcommerce;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod connect;
 pub mod context;

@@ -23,14 +23,17 @@ fn main() -> ExitCode {
     let env = env::Env::from_process();
     init_tracing(cli.verbose);
     let ctx = context::Context::new(env);
-    match commands::run(&ctx, cli.command) {
-        Ok(code) => ExitCode::from(code),
+    let status = match commands::run(&ctx, cli.command) {
+        Ok(status) => status,
         Err(err) => {
-            let (code, message, hint) = error::report(&err);
-            ctx.ui.error(&message, hint.as_deref());
-            ExitCode::from(code)
+            let report = error::report(&err);
+            if !report.message.is_empty() {
+                ctx.ui.error(&report.message, &report.hints);
+            }
+            report.status
         }
-    }
+    };
+    ExitCode::from(status.code())
 }
 
 /// `-v` shows bcconn's own diagnostics, `-vv` also its libraries'. Secrets

@@ -319,7 +319,7 @@ impl Client {
         {
             self.note(format!(
                 "warning: the answer stands, but recording store {store}'s rate limit failed: {}",
-                crate::error::report(&e).1
+                crate::error::message(&e)
             ));
         }
     }
@@ -480,7 +480,7 @@ impl Client {
         if let Err(e) = lease.release().await {
             self.note(format!(
                 "warning: the answer stands, but {}",
-                crate::error::report(&e).1
+                crate::error::message(&e)
             ));
         }
         if let Some(why) = spilled {

@@ -16,14 +16,18 @@ use crate::bigcommerce::paginate::Item;
 use crate::cli::ApiArgs;
 use crate::connect::call::{self, Call, Outcome};
 use crate::context::Context;
-use crate::error::{exit, failure, usage};
+use crate::error::ExitStatus;
+use crate::error::{failure, usage};
 use crate::text::{is_unsafe, outside, shell_word};
+use crate::ui;
 
 /// The most of a streamed JSON answer held to pretty-print it on a
 /// terminal; past this it is shown as it comes (escaped).
 const PRETTY_MAX: usize = 8 * 1024 * 1024;
 
-pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
+    // Read before anything is sent: a bad setting must not follow a write.
+    let cpu = ctx.env.jq_cpu_limit()?;
     if let Some(expr) = &args.jq {
         crate::jq::check(expr).map_err(usage)?;
     }
@@ -54,13 +58,13 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
         // With --jq the sink takes only a write's answer too big to filter.
         (!args.paginate).then_some(&mut sink as &mut dyn Sink),
     )?;
-    let jq = args.jq.as_deref();
+    let jq = args.jq.as_deref().map(|expr| Jq { expr, cpu });
     let write = called.method != Method::GET && called.method != Method::HEAD;
     match called.outcome {
-        Outcome::Streamed => Ok(0),
+        Outcome::Streamed => Ok(ExitStatus::Success),
         Outcome::Items(items) => {
             print_items(&items, jq, terminal)?;
-            Ok(0)
+            Ok(ExitStatus::Success)
         }
         Outcome::Answer(a) => {
             if args.include {
@@ -70,15 +74,16 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
                 if !a.body.is_empty() {
                     print_body(&a.body, jq, write, terminal)?;
                 }
-                return Ok(0);
+                return Ok(ExitStatus::Success);
             }
             print_body(&a.body, None, false, terminal)?;
             let title = a
                 .title()
                 .map(|t| format!(": {}", outside(&t, 200)))
                 .unwrap_or_default();
-            let hint = (a.status.as_u16() == 401).then(|| {
-                format!(
+            let mut f = failure(format!("{}{title}", a.status));
+            if a.status.as_u16() == 401 {
+                f = f.hint(format!(
                     "BigCommerce refused the token{}; authorize it again with `bcconn authorize {}`",
                     if called.marked_invalid {
                         " (the connection is now marked invalid)"
@@ -86,11 +91,9 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<u8> {
                         ""
                     },
                     shell_word(&called.connection.name)
-                )
-            });
-            ctx.ui
-                .error(&format!("{}{title}", a.status), hint.as_deref());
-            Ok(exit::FAILURE)
+                ));
+            }
+            Err(f.into())
         }
     }
 }
@@ -113,9 +116,9 @@ fn head(a: &Answer) -> String {
 /// as received (escaped on a terminal). When `--jq` fails on the answer of
 /// a write, the answer is printed first, unfiltered: it may hold the only
 /// record of what the write made.
-fn print_body(body: &[u8], jq: Option<&str>, write: bool, terminal: bool) -> Result<()> {
-    if let Some(expr) = jq {
-        return match crate::jq::run(expr, body) {
+fn print_body(body: &[u8], jq: Option<Jq>, write: bool, terminal: bool) -> Result<()> {
+    if let Some(Jq { expr, cpu }) = jq {
+        return match crate::jq::run(expr, body, cpu) {
             Ok(lines) if terminal => out(Escaper::default().all(&lines).as_bytes()),
             Ok(lines) => out(&lines),
             Err(why) if write => {
@@ -146,7 +149,14 @@ fn print_body(body: &[u8], jq: Option<&str>, write: bool, terminal: bool) -> Res
 /// out item by item (piped: as sent; on a terminal: each pretty and
 /// escaped), never built whole a second time but for `--jq`, whose input
 /// is capped far lower.
-fn print_items(items: &[Item], jq: Option<&str>, terminal: bool) -> Result<()> {
+/// `--jq`'s filter and the CPU time it may take.
+#[derive(Clone, Copy)]
+struct Jq<'a> {
+    expr: &'a str,
+    cpu: std::time::Duration,
+}
+
+fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Result<()> {
     if jq.is_some() {
         let mut text =
             Vec::with_capacity(items.iter().map(|i| i.get().len() + 1).sum::<usize>() + 2);
@@ -160,7 +170,7 @@ fn print_items(items: &[Item], jq: Option<&str>, terminal: bool) -> Result<()> {
         text.extend_from_slice(b"]\n");
         return print_body(&text, jq, false, terminal);
     }
-    let mut stdout = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+    let mut stdout = ui::Stdout::new(256 * 1024);
     let written = (|| -> std::io::Result<()> {
         if items.is_empty() {
             return stdout.write_all(b"[]\n");
@@ -191,13 +201,9 @@ fn print_items(items: &[Item], jq: Option<&str>, terminal: bool) -> Result<()> {
                 stdout.write_all(line.as_bytes())?;
             }
         }
-        stdout.write_all(if terminal { b"\n]\n" } else { b"]\n" })?;
-        stdout.flush()
+        stdout.write_all(if terminal { b"\n]\n" } else { b"]\n" })
     })();
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+    stdout.finish(written.map_err(Into::into))
 }
 
 /// Where a streamed answer goes: stdout, raw when piped; on a terminal held
@@ -352,10 +358,9 @@ fn out(bytes: &[u8]) -> Result<()> {
 
 /// Bytes on stdout; `true` when the reader has gone (a closed pipe).
 fn write_out(bytes: &[u8]) -> Result<bool> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
-        Err(e) => Err(e.into()),
+    match ui::out_bytes(bytes) {
+        Err(e) if e.is::<crate::error::StdoutClosed>() => Ok(true),
+        Err(e) => Err(e),
         Ok(()) => Ok(false),
     }
 }

@@ -9,10 +9,11 @@ use crate::connect::commit::{Borrow, Changes};
 use crate::connect::plan::{After, Auth, IClientPick, Plan, TokenSource, requested_scopes};
 use crate::connect::{create, tokens};
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::{AuthType, Connection};
 
-pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
     let f = &args.conn;
     let opts = args.flow.options();
     let file = ctx.records.load()?;
@@ -27,10 +28,10 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
         let conn = file.require_connection(name)?;
         if conn.auth_type == AuthType::Token {
             tokens::replace(ctx, conn, token_source(ctx, &args).as_ref())?;
-            return Ok(0);
+            return Ok(ExitStatus::Success);
         }
         authorize_saved(ctx, &conn.id, &opts, changes(&args, &conn.name)?, None)?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let Some(hash) = args.store.parsed_store_hash()? else {
         return Err(usage("which connection?")
@@ -90,7 +91,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
             ..changes(&args, &conn.name)?
         };
         authorize_saved(ctx, &conn.id, &opts, changes, None)?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let Some(scopes) = requested_scopes(f.scopes.as_deref(), f.all_scopes)? else {
         return Err(usage("a new connection needs --scopes a,b or --all-scopes").into());
@@ -107,7 +108,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<u8> {
         },
     };
     create::execute(ctx, plan, &opts)?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn token_source(ctx: &Context, args: &AuthorizeArgs) -> Option<TokenSource> {

@@ -5,10 +5,11 @@ use anyhow::Result;
 use crate::cli::CallbackUrlArgs;
 use crate::connect::iclients::DEFAULT_CALLBACK_URL;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: CallbackUrlArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: CallbackUrlArgs) -> Result<ExitStatus> {
     let records = ctx.records.load()?;
     let url = match &args.iclient {
         Some(name) => records.require_iclient(name)?.callback_url.clone(),
@@ -34,5 +35,5 @@ pub fn run(ctx: &Context, args: CallbackUrlArgs) -> Result<u8> {
         "Paste this URL into the Auth, Load and Uninstall callback fields of your app \
          (devtools.bigcommerce.com › My Apps › Edit App › Technical).",
     );
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

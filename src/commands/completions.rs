@@ -16,6 +16,7 @@ use clap_complete::env::{EnvCompleter, Shells};
 use crate::cli::{Cli, CompletionsArgs, Shell};
 use crate::context::Context;
 use crate::env::Env;
+use crate::error::ExitStatus;
 use crate::store::Records;
 use crate::ui;
 
@@ -237,7 +238,7 @@ fn unquoted(typed: &str) -> String {
     out
 }
 
-pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<u8> {
+pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
     let name = match args.shell {
         Shell::Bash => "bash",
         Shell::Zsh => "zsh",
@@ -250,7 +251,7 @@ pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<u8> {
     let mut script = Vec::new();
     shell.write_registration(VAR, "bcconn", "bcconn", &completer_path(), &mut script)?;
     ui::out(&String::from_utf8_lossy(&script))?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// How the shell code calls bcconn back: as it was called now (`bcconn`

@@ -8,6 +8,7 @@ use crate::cli::CreateArgs;
 use crate::connect::plan::{After, Draft, IClientPick, TokenSource, requested_scopes};
 use crate::connect::{create, tokens};
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::AuthType;
 
@@ -18,13 +19,18 @@ fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
         Some(TokenSource::Stdin)
     } else if let Some(p) = &args.api_credentials_file {
         Some(TokenSource::File(p.clone()))
-    } else if ctx.env.access_token.is_some() && args.auth_type == Some(AuthType::Token) {
+    } else if ctx.env.access_token.is_some()
+        && args.auth_type.map(AuthType::from) == Some(AuthType::Token)
+    {
         Some(TokenSource::Env)
     } else {
         None
     };
     // A token source implies the token auth type.
-    let auth_type = args.auth_type.or(token.as_ref().map(|_| AuthType::Token));
+    let auth_type = args
+        .auth_type
+        .map(AuthType::from)
+        .or(token.as_ref().map(|_| AuthType::Token));
     if auth_type == Some(AuthType::Token) && args.no_authorize {
         return Err(usage("--no-authorize is for OAuth connections: a token connection is verified as it is saved")
             .hint("drop --no-authorize")
@@ -49,7 +55,7 @@ fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
     })
 }
 
-pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
     let mut draft = draft(ctx, &args)?;
     // Token connections carry the store hash in the credentials file; read it
     // before deciding what is missing.
@@ -88,12 +94,12 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<u8> {
             Some(done) => done,
             None => {
                 ctx.ui.say("Cancelled; nothing was saved.");
-                return Ok(crate::error::exit::INTERRUPTED);
+                return Ok(ExitStatus::Interrupted);
             }
         }
     } else {
         (draft.complete()?, opts)
     };
     create::execute(ctx, plan, &opts)?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

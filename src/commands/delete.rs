@@ -8,10 +8,11 @@ use anyhow::Result;
 use crate::cli::DeleteArgs;
 use crate::connect::intake::confirm;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::{AuthType, Connection, State, Tx};
 
-pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let conn = file.require_connection(&args.name)?.clone();
     refuse_if_lending(&file, &conn)?;
@@ -26,7 +27,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         )?
     {
         ctx.ui.say("Nothing deleted.");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let removed = ctx.records.update(|file| {
         let conn = file.require_connection(&args.name)?.clone();
@@ -49,7 +50,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         ctx.ui.warn(&format!(
             "the record is gone but its token could not be removed from {}: {}",
             kind.describe(),
-            crate::error::report(&e).1
+            crate::error::message(&e)
         ));
     }
     ctx.ui
@@ -57,7 +58,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
     // Nothing to revoke for a connection that never had a token, or whose
     // token BigCommerce already ended.
     if removed.state != State::Authorized {
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let revoke = match removed.auth_type {
         AuthType::Oauth2 => format!(
@@ -70,7 +71,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<u8> {
         ),
     };
     ctx.ui.say(&revoke);
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn refuse_if_lending(file: &Tx, conn: &Connection) -> Result<()> {

@@ -6,10 +6,10 @@ use anyhow::Result;
 use crate::cli::DoctorArgs;
 use crate::connect::doctor::{self, Finding, Options, Verdict};
 use crate::context::Context;
-use crate::error::exit;
+use crate::error::ExitStatus;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: DoctorArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     let findings = doctor::run(
         ctx,
         &Options {
@@ -32,8 +32,8 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<u8> {
         if fail == 1 { "" } else { "s" },
     ));
     Ok(match doctor::worst(&findings) {
-        Verdict::Fail => exit::NOT_OK,
-        _ => 0,
+        Verdict::Fail => ExitStatus::NotOk,
+        _ => ExitStatus::Success,
     })
 }
 

@@ -6,9 +6,10 @@ use crate::cli::EditArgs;
 use crate::connect::commit::{Borrow, Changes};
 use crate::connect::plan::requested_scopes;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 
-pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: EditArgs) -> Result<ExitStatus> {
     let f = &args.conn;
     let changes = Changes {
         scopes: requested_scopes(f.scopes.as_deref(), f.all_scopes)?,
@@ -27,11 +28,11 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
         drop(file);
         let all = ctx.records.document()?;
         match crate::wizard::edit::run(ctx, &conn, &all)? {
-            Some(c) if c.is_empty() => return Ok(0),
+            Some(c) if c.is_empty() => return Ok(ExitStatus::Success),
             Some(c) => c,
             None => {
                 ctx.ui.say("Cancelled; nothing was changed.");
-                return Ok(crate::error::exit::INTERRUPTED);
+                return Ok(ExitStatus::Interrupted);
             }
         }
     } else {
@@ -55,5 +56,5 @@ pub fn run(ctx: &Context, args: EditArgs) -> Result<u8> {
         ctx.ui.warn(&w);
     }
     ctx.ui.step(&format!("Updated connection {name:?}"));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

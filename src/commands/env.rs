@@ -7,10 +7,11 @@ use crate::cli::{EnvArgs, ShellKind};
 use crate::connect::vars::{self, Shell};
 use crate::connect::{default, trust};
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::text::shell_word;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: EnvArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, args.name.as_deref(), &file)?;
     // Its lines are `eval`ed: the token goes wherever the shell goes next.
@@ -30,5 +31,5 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<u8> {
         .map(|(name, value)| vars::export_line(shell, name, value))
         .collect();
     ui::out(&text)?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -18,10 +18,11 @@ use crate::cli::ExecArgs;
 use crate::connect::{default, trust, vars};
 use crate::context::Context;
 use crate::env::{EXEC_MARKER, EXEC_REMOVES_ALWAYS, EXEC_REMOVES_SETTINGS};
+use crate::error::ExitStatus;
 use crate::error::Failure;
 use crate::text::shell_word;
 
-pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, args.name.as_deref(), &file)?;
     let (program, rest) = args
@@ -53,19 +54,18 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
         cmd.env(name, value.expose_secret());
     }
     let cannot = |e: std::io::Error| -> anyhow::Error {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            127
+        let status = if e.kind() == std::io::ErrorKind::NotFound {
+            ExitStatus::NotFound
         } else {
-            126
+            ExitStatus::CannotRun
         };
-        Failure {
-            message: format!(
+        Failure::new(
+            status,
+            format!(
                 "cannot run {}: {e}",
                 crate::text::outside(&program.to_string_lossy(), 200)
             ),
-            hint: None,
-            code,
-        }
+        )
         .into()
     };
     #[cfg(unix)]
@@ -77,6 +77,8 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<u8> {
     #[cfg(not(unix))]
     {
         let status = cmd.status().map_err(cannot)?;
-        Ok(status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(1))
+        Ok(ExitStatus::Child(
+            status.code().map(|c| c.clamp(0, 255) as u8).unwrap_or(1),
+        ))
     }
 }

@@ -13,13 +13,14 @@ use crate::connect::iclients::{
 };
 use crate::connect::intake::{SecretSource, confirm, read_secret, stopped};
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::seams::Ask;
 use crate::secrets::iclient_account;
 use crate::store::{IClient, Tx};
 use crate::ui;
 
-pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<u8> {
+pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<ExitStatus> {
     match cmd {
         IclientCommand::Add(args) => add(ctx, args),
         IclientCommand::Edit(args) => edit(ctx, args),
@@ -29,7 +30,7 @@ pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<u8> {
     }
 }
 
-fn add(ctx: &Context, args: IclientAddArgs) -> Result<u8> {
+fn add(ctx: &Context, args: IclientAddArgs) -> Result<ExitStatus> {
     ctx.records
         .load()?
         .check_iclient_name_free(&args.name, None)?;
@@ -85,10 +86,10 @@ fn add(ctx: &Context, args: IclientAddArgs) -> Result<u8> {
         "Register {} as the Auth, Load and Uninstall callback URL of the app.",
         ctx.ui.bold(&saved.callback_url)
     ));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
+fn edit(ctx: &Context, args: IclientEditArgs) -> Result<ExitStatus> {
     let current = ctx.records.load()?.require_iclient(&args.name)?.clone();
     if args.client_id.is_none()
         && args.callback_url.is_none()
@@ -146,7 +147,7 @@ fn edit(ctx: &Context, args: IclientEditArgs) -> Result<u8> {
             ctx.ui.bold(&updated.callback_url)
         ));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 #[derive(Serialize)]
@@ -178,7 +179,7 @@ fn view<'a>(file: &Tx, ic: &'a IClient) -> Result<IClientView<'a>> {
     })
 }
 
-fn list(ctx: &Context, args: IclientListArgs) -> Result<u8> {
+fn list(ctx: &Context, args: IclientListArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let views: Vec<IClientView> = file
         .iclients()?
@@ -187,12 +188,12 @@ fn list(ctx: &Context, args: IclientListArgs) -> Result<u8> {
         .collect::<Result<_>>()?;
     if args.json {
         ui::out_json(&views)?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if views.is_empty() {
         ctx.ui
             .say("No iClients yet. Add one with `bcconn iclient add NAME --client-id ID`.");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let rows: Vec<Vec<String>> = views
         .iter()
@@ -209,10 +210,10 @@ fn list(ctx: &Context, args: IclientListArgs) -> Result<u8> {
         &["NAME", "CLIENT ID", "CALLBACK URL", "CONNECTIONS"],
         &rows,
     ))?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
+fn show(ctx: &Context, args: IclientShowArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let ic = file.require_iclient(&args.name)?;
     // Reading the secret tells whether it is really there; only a mask is shown.
@@ -226,7 +227,7 @@ fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
             ic.secret_store.describe(),
             ui::shell_word(&ic.name)
         ),
-        Err(e) => format!("unreadable ({})", crate::error::report(&e).1),
+        Err(e) => format!("unreadable ({})", crate::error::message(&e)),
     };
     let v = view(&file, ic)?;
     if args.json {
@@ -237,7 +238,7 @@ fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
             secret: String,
         }
         ui::out_json(&WithSecret { view: v, secret })?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let conns = names(&v.connections);
     let rows = vec![
@@ -254,10 +255,10 @@ fn show(ctx: &Context, args: IclientShowArgs) -> Result<u8> {
         vec!["updated".into(), v.updated_at.to_string()],
     ];
     ui::out(&ui::kv(&rows))?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
+fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let ic = file.require_iclient(&args.name)?.clone();
     refuse_if_used(&file, &ic)?;
@@ -268,7 +269,7 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
         )?
     {
         ctx.ui.say("Nothing removed.");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     ctx.records.update(|file| {
         let ic = file.require_iclient(&args.name)?.clone();
@@ -291,12 +292,12 @@ fn remove(ctx: &Context, args: IclientRemoveArgs) -> Result<u8> {
             "the iClient is removed but its secret (account {} under service bcconn) could not be deleted from {}: {}",
             iclient_account(&ic.id),
             ic.secret_store.describe(),
-            crate::error::report(&e).1
+            crate::error::message(&e)
         ));
     }
     ctx.ui
         .step(&format!("Removed iClient {:?} and its secret", ic.name));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn refuse_if_used(file: &Tx, ic: &IClient) -> Result<()> {

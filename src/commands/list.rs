@@ -11,6 +11,7 @@ use anyhow::Result;
 
 use crate::cli::ListArgs;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::store::{self, ListRow};
 use crate::ui;
 
@@ -188,7 +189,7 @@ fn safe(s: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
-pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     if args.json {
         return json(ctx);
     }
@@ -230,7 +231,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
     ui::fit_widths(&HEADER, &mut widths, width);
     let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
     let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = ui::Stdout::new(1 << 16);
     let mut line = ui::table_line(&HEADER, &widths, None);
     let written = out
         .write_all(line.as_bytes())
@@ -248,35 +249,25 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<u8> {
                 out.write_all(line.as_bytes())
             })
         });
-    match written.and_then(|()| out.flush().map_err(Into::into)) {
-        Err(e) if !broken_pipe(&e) => Err(e),
-        _ => Ok(0),
-    }
+    out.finish(written)?;
+    Ok(ExitStatus::Success)
 }
 
-fn none_yet(ctx: &Context) -> Result<u8> {
+fn none_yet(ctx: &Context) -> Result<ExitStatus> {
     ctx.ui
         .say("No connections yet. Create one with `bcconn create`.");
-    Ok(0)
-}
-
-fn broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.to_string().contains("Broken pipe")
-    })
+    Ok(ExitStatus::Success)
 }
 
 /// `list --json`: one array, each connection as `show --json` prints it,
 /// written as it is read.
-fn json(ctx: &Context) -> Result<u8> {
+fn json(ctx: &Context) -> Result<ExitStatus> {
     let Some(reader) = ctx.records.reader()? else {
         ui::out("[]\n")?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     };
     let lenders = Lenders::read(&reader)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = ui::Stdout::new(1 << 16);
     let mut first = true;
     let name_of = |id: &str, missing: &str| -> String {
         lenders
@@ -327,13 +318,7 @@ fn json(ctx: &Context) -> Result<u8> {
                 Ok(())
             })
         })
-        .and_then(|()| {
-            out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-            out.flush()?;
-            Ok(())
-        });
-    match written {
-        Err(e) if !broken_pipe(&e) => Err(e),
-        _ => Ok(0),
-    }
+        .and_then(|()| Ok(out.write_all(if first { b"]\n" } else { b"\n]\n" })?));
+    out.finish(written)?;
+    Ok(ExitStatus::Success)
 }

@@ -6,8 +6,9 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, ManArgs};
 use crate::context::Context;
+use crate::error::ExitStatus;
 
-pub fn run(ctx: &Context, args: ManArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: ManArgs) -> Result<ExitStatus> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
     let pages = write_pages(&args.dir)?;
@@ -20,7 +21,7 @@ pub fn run(ctx: &Context, args: ManArgs) -> Result<u8> {
         "Read one with `man bcconn-create` once DIR's parent is on the manual path \
          (~/.local/share/man usually is), or `man -l DIR/bcconn-create.1`.",
     );
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// Writes `bcconn.1` and `bcconn-<command>[-<sub>].1` for every visible

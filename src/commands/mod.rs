@@ -1,5 +1,4 @@
-//! One module per verb. Each exposes `run(ctx, args) -> Result<u8>` (the exit
-//! code): it reads its arguments, calls the connection core (`crate::connect`),
+//! One module per verb. Each exposes `run(ctx, args) -> Result<ExitStatus>`: it reads its arguments, calls the connection core (`crate::connect`),
 //! and prints. No command imports another.
 
 pub mod api;
@@ -27,12 +26,13 @@ use anyhow::Result;
 
 use crate::cli::Command;
 use crate::context::Context;
+use crate::error::ExitStatus;
 
-pub fn run(ctx: &Context, command: Command) -> Result<u8> {
+pub fn run(ctx: &Context, command: Command) -> Result<ExitStatus> {
     let progress = ctx.progress.clone();
     ctx.records
         .on_notice(move |n| crate::connect::say_notice(progress.as_ref(), n));
-    let result = dispatch(ctx, command).map_err(crate::connect::explain);
+    let result = dispatch(ctx, command);
     // What killed runs left in the secret stores goes with the next write.
     if ctx.records.wrote() {
         crate::connect::commit::tidy_secrets(ctx);
@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<u8> {
     result
 }
 
-fn dispatch(ctx: &Context, command: Command) -> Result<u8> {
+fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
     match command {
         Command::Create(args) => create::run(ctx, args),
         Command::Authorize(args) => authorize::run(ctx, args),

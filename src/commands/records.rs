@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::cli::{BackupArgs, ExportArgs, ImportArgs, RestoreArgs};
 use crate::connect::rules::few_names;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::migrate::Mode;
 use crate::store::{self, Document};
@@ -16,7 +17,7 @@ use crate::ui;
 /// The largest document `import` reads (100,000 connections take ~70 MB).
 const IMPORT_MAX: u64 = 512 << 20;
 
-pub fn export(ctx: &Context, args: ExportArgs) -> Result<u8> {
+pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitStatus> {
     let mut doc = ctx.records.document()?;
     // Personal, never exported.
     doc.default_connection = None;
@@ -41,17 +42,13 @@ pub fn export(ctx: &Context, args: ExportArgs) -> Result<u8> {
         doc.iclients = keep;
     }
     ui::out_json(&doc)?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
+pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
     let from_stdin = args.file.as_os_str() == "-";
     let bytes = if from_stdin {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(std::io::stdin().lock(), IMPORT_MAX + 1),
-            &mut buf,
-        )?;
+        let buf = ctx.stdin.read_bounded(IMPORT_MAX)?;
         if buf.len() as u64 > IMPORT_MAX {
             return Err(usage(
                 "standard input holds more than 512 MiB; that is not a bcconn document",
@@ -114,10 +111,10 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<u8> {
             few_names(&secrets_needed)
         ));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-pub fn backup(ctx: &Context, args: BackupArgs) -> Result<u8> {
+pub fn backup(ctx: &Context, args: BackupArgs) -> Result<ExitStatus> {
     let shown = crate::text::outside(&args.file.display().to_string(), 300);
     if std::fs::symlink_metadata(&args.file).is_ok() {
         return Err(usage(format!("{shown} exists"))
@@ -147,15 +144,14 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> Result<u8> {
         "Wrote a backup of the records to {}",
         args.file.display()
     ));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-pub fn restore(ctx: &Context, args: RestoreArgs) -> Result<u8> {
+pub fn restore(ctx: &Context, args: RestoreArgs) -> Result<ExitStatus> {
     let kept =
         ctx.records.restore(&args.file).map_err(|e| {
             // About the file given: the current records were not touched.
-            let e = crate::connect::explain(e);
-            let (_, message, _) = crate::error::report(&e);
+            let (_, message, _) = crate::error::report(&e).into_parts();
             anyhow::Error::from(crate::error::failure(message).hint(
                 "name a file written by `bcconn backup`; the current records were not changed",
             ))
@@ -170,5 +166,5 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> Result<u8> {
             kept.display()
         ));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

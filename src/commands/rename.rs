@@ -4,9 +4,10 @@ use anyhow::Result;
 
 use crate::cli::RenameArgs;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::store;
 
-pub fn run(ctx: &Context, args: RenameArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: RenameArgs) -> Result<ExitStatus> {
     let (old, new) = ctx.records.update(|file| {
         let id = file.require_connection(&args.old)?.id.clone();
         file.check_connection_name_free(&args.new, Some(&id))?;
@@ -16,5 +17,5 @@ pub fn run(ctx: &Context, args: RenameArgs) -> Result<u8> {
         Ok((old, args.new.clone()))
     })?;
     ctx.ui.step(&format!("Renamed {old:?} to {new:?}"));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

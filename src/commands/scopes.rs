@@ -5,12 +5,13 @@ use anyhow::Result;
 use crate::bigcommerce::scopes::{CATALOG, IMPLICIT};
 use crate::cli::ScopesArgs;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: ScopesArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: ScopesArgs) -> Result<ExitStatus> {
     if args.json {
         ui::out_json(&CATALOG)?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let rows: Vec<Vec<String>> = CATALOG
         .iter()
@@ -23,5 +24,5 @@ pub fn run(ctx: &Context, args: ScopesArgs) -> Result<u8> {
         "A modify scope includes its read-only twin. BigCommerce adds {} to every grant.",
         IMPLICIT.join(" and ")
     ));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -4,16 +4,17 @@ use anyhow::Result;
 
 use crate::cli::ShowArgs;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::store::view::view;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let c = file.require_connection(&args.name)?;
     let v = view(&file, c, &ctx.env.api_url)?;
     if args.json {
         ui::out_json(&v)?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let user = |u: Option<&crate::store::BcUser>| {
         u.map(|u| {
@@ -84,7 +85,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<u8> {
         row[1] = crate::text::outside(&row[1], max);
     }
     ui::out(&ui::kv(&rows))?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// Scopes as a line: the granted ones are BigCommerce's words, and either

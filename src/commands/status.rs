@@ -14,7 +14,7 @@ use crate::cli::StatusArgs;
 use crate::connect::check::check_all;
 use crate::connect::tokens::{NoToken, token_for};
 use crate::context::Context;
-use crate::error::exit;
+use crate::error::ExitStatus;
 use crate::store::{self, Connection};
 use crate::ui;
 
@@ -29,7 +29,7 @@ struct Row {
     store_name: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let selected: Vec<&Connection> = if args.names.is_empty() {
         file.connections()?
@@ -41,12 +41,12 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
     };
     if selected.is_empty() && args.json {
         ui::out_json(&Vec::<Row>::new())?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if selected.is_empty() {
         ctx.ui
             .say("No connections yet. Create one with `bcconn create`.");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     // Read the tokens first (keyring calls are blocking), then check them all at once.
     let mut rows = Vec::new();
@@ -97,7 +97,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
             }
             Err(NoToken::Unreadable(e)) => {
                 row.status = "no_token";
-                row.detail = crate::error::report(&e).1;
+                row.detail = crate::error::message(&e);
             }
         }
         rows.push(row);
@@ -195,7 +195,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
         if let Err(e) = noted {
             ctx.ui.warn(&format!(
                 "could not record the check times: {}",
-                crate::error::report(&e).1
+                crate::error::message(&e)
             ));
         }
     }
@@ -205,14 +205,14 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<u8> {
             ctx.ui.warn(&format!(
                 "could not record that {:?} is invalid: {}",
                 c.name,
-                crate::error::report(&e).1
+                crate::error::message(&e)
             ));
         }
     }
     Ok(if rows.iter().all(|r| r.status == "ok") {
-        0
+        ExitStatus::Success
     } else {
-        exit::NOT_OK
+        ExitStatus::NotOk
     })
 }
 

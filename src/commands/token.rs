@@ -9,10 +9,11 @@ use crate::cli::TokenArgs;
 use crate::connect::tokens::token_for;
 use crate::connect::{default, trust};
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::text::shell_word;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: TokenArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, args.name.as_deref(), &file)?;
     trust::before_handing_out(
@@ -23,5 +24,5 @@ pub fn run(ctx: &Context, args: TokenArgs) -> Result<u8> {
     )?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     ui::out(&format!("{}\n", token.expose_secret()))?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

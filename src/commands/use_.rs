@@ -12,12 +12,13 @@ use crate::connect::default::{self, Source};
 use crate::connect::rules::shown;
 use crate::connect::trust;
 use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::MAX_NAME;
 use crate::text::outside;
 use crate::ui;
 
-pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
+pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
     if args.trust {
         return trust_here(ctx);
     }
@@ -29,7 +30,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
                         "{} is no longer the global default connection",
                         shown(&name)
                     ));
-                    Ok(0)
+                    Ok(ExitStatus::Success)
                 }
                 None => Err(usage("no global default connection is set").into()),
             };
@@ -37,7 +38,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
         let path = default::unset_here(ctx, &std::env::current_dir()?)?;
         ctx.ui
             .step(&format!("removed {}", default::shown_path(&path)));
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     match (args.name, args.global) {
         (Some(name), false) => {
@@ -94,15 +95,15 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<u8> {
                 source.describe()
             ));
             if !saved.is_empty() {
-                return Ok(crate::error::exit::USAGE);
+                return Ok(ExitStatus::Usage);
             }
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// `bcconn use --trust`: trusts the `.bcconn` that applies here, as it is.
-fn trust_here(ctx: &Context) -> Result<u8> {
+fn trust_here(ctx: &Context) -> Result<ExitStatus> {
     let Some(d) = default::dotfile(ctx, &std::env::current_dir()?)? else {
         return Err(usage("no .bcconn applies here: there is nothing to trust")
             .hint("`bcconn use NAME` writes one (and trusts it)")
@@ -120,5 +121,5 @@ fn trust_here(ctx: &Context) -> Result<u8> {
             shown(&d.name)
         ));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -3,9 +3,6 @@
 //! token against the store, then the one commit. It reports through
 //! `ctx.progress` only, so it runs the same in-process under a test.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use anyhow::Result;
 use secrecy::SecretString;
 
@@ -20,7 +17,7 @@ use crate::bigcommerce::oauth::{Flow, urls};
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
-use crate::error::{Failure, exit, failure, usage};
+use crate::error::{ExitStatus, Failure, failure, usage};
 use crate::loopback::browser;
 use crate::loopback::server::{self, BindError, Reply, Server};
 use crate::loopback::wait::{self, Handled, Paste, Wait, WaitError};
@@ -28,26 +25,7 @@ use crate::secrets::iclient_account;
 use crate::store::{self, AuthType, Connection, IClient, State};
 use crate::text::shell_word;
 
-/// How to run one authorization (the command line's `--flow`, `--no-browser`,
-/// `--timeout`, `--listen`).
-#[derive(Debug, Clone)]
-pub struct FlowOptions {
-    pub flow: Flow,
-    pub no_browser: bool,
-    pub timeout: Duration,
-    pub listen: Option<SocketAddr>,
-}
-
-impl Default for FlowOptions {
-    fn default() -> Self {
-        FlowOptions {
-            flow: Flow::Authorize,
-            no_browser: false,
-            timeout: Duration::from_secs(300),
-            listen: None,
-        }
-    }
-}
+pub use crate::bigcommerce::oauth::FlowOptions;
 
 /// The iClient a flow runs with: saved, or about to be saved by `create`.
 pub struct App<'a> {
@@ -147,10 +125,11 @@ pub fn authorize_saved(
 /// another run of the same connection still waiting): those leave the
 /// state as it was.
 fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyhow::Error {
-    let (code, message, hint) = crate::error::report(&e);
-    if code == exit::USAGE {
+    let report = crate::error::report(&e);
+    if report.status == ExitStatus::Usage {
         return e;
     }
+    let interrupted = report.status == ExitStatus::Interrupted;
     let name = ctx.records.update(|file| {
         let Some(c) = file
             .connection_by_id_mut(id)?
@@ -158,10 +137,10 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyh
         else {
             return Ok(None);
         };
-        if code != exit::INTERRUPTED && started {
+        if !interrupted && started {
             c.state = State::Failed;
             let now = store::now();
-            c.last_error = Some(message.clone());
+            c.last_error = Some(report.message.clone());
             c.last_error_at = Some(now.clone());
             c.updated_at = now;
         }
@@ -169,7 +148,7 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyh
     });
     // The connection stays saved: say how to finish it.
     let Ok(Some(name)) = name else { return e };
-    let retry = if code == exit::INTERRUPTED {
+    let retry = if interrupted {
         format!(
             "the connection is saved; authorize it later with `bcconn authorize {}`",
             shell_word(&name)
@@ -180,15 +159,9 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyh
             shell_word(&name)
         )
     };
-    Failure {
-        message,
-        hint: Some(match hint {
-            Some(h) => format!("{h}\n      {retry}"),
-            None => retry,
-        }),
-        code,
-    }
-    .into()
+    let mut f = Failure::new(report.status, report.message);
+    f.hints = report.hints;
+    f.hint(retry).into()
 }
 
 fn try_authorize(
@@ -393,7 +366,7 @@ impl Request<'_> {
         };
         let reply = match &handled {
             Handled::Done(Ok(grant)) => self.success_reply(grant),
-            Handled::Done(Err(e)) => self.failed_reply(&crate::error::report(e).1),
+            Handled::Done(Err(e)) => self.failed_reply(&crate::error::message(e)),
             Handled::Refused(why) => self.failed_reply(why),
         };
         (handled, reply)
@@ -551,6 +524,7 @@ impl Request<'_> {
             Ok(e @ WaitError::TooManyRefused(..)) => failure(format!("{e}; no token was saved"))
                 .hint("if you installed the app yourself, check the iClient's client id and secret (`bcconn iclient show`), or use --flow authorize")
                 .into(),
+            Ok(other) => other.into(),
             Err(e) => e,
         }
     }

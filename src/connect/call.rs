@@ -2,7 +2,6 @@
 //! page through the list) within the connection's pool and the store's rate
 //! limit, and record a 401 (the connection becomes `invalid`).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -74,12 +73,10 @@ pub struct Called {
 
 /// Reads `path` (`-` is stdin), bounded by [`INPUT_MAX`]; a file only when
 /// it is a regular file (a FIFO or `/dev/zero` is refused, without blocking).
-fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
+fn read_input(stdin: &crate::context::Stdin, path: &Path, what: &str) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .take(INPUT_MAX + 1)
-            .read_to_end(&mut bytes)
+        let bytes = stdin
+            .read_bounded(INPUT_MAX)
             .map_err(|e| usage(format!("{what}: cannot read stdin: {e}")))?;
         if bytes.len() as u64 > INPUT_MAX {
             return Err(usage(format!(
@@ -94,7 +91,7 @@ fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
         Ok(Some(bytes)) => Ok(bytes),
         Ok(None) => Err(usage(format!("{what}: {} does not exist", path.display())).into()),
         Err(e) => {
-            let (_, why, hint) = crate::error::report(&e);
+            let (_, why, hint) = crate::error::report(&e).into_parts();
             let refused = usage(format!("{what}: {why}"));
             Err(match hint {
                 Some(h) => refused.hint(h),
@@ -120,7 +117,7 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         let (k, v) = request::split_field(arg).map_err(|e| usage(format!("-F {e}")))?;
         let value = match v.strip_prefix('@') {
             Some(file) => {
-                let bytes = read_input(Path::new(file), &format!("-F {k}"))?;
+                let bytes = read_input(&ctx.stdin, Path::new(file), &format!("-F {k}"))?;
                 Value::String(String::from_utf8_lossy(&bytes).into_owned())
             }
             None => request::typed(&v),
@@ -128,7 +125,7 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         fields.push((k, value));
     }
     let input = match &call.input {
-        Some(p) => Some(read_input(p, "--input")?),
+        Some(p) => Some(read_input(&ctx.stdin, p, "--input")?),
         None => None,
     };
     let method = match &call.method {
@@ -255,7 +252,7 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
             Err(e) => ctx.progress.warn(&format!(
                 "could not record that {:?} is invalid: {}",
                 c.name,
-                crate::error::report(&e).1
+                crate::error::message(&e)
             )),
         }
     }

@@ -73,7 +73,7 @@ pub fn secret_then_record<T>(
             ctx.progress.warn(&format!(
                 "could not put back the secret {account} (service bcconn) in {}: {}",
                 kind.describe(),
-                crate::error::report(&e).1
+                crate::error::message(&e)
             ));
         } else if slot != Slot::InPlace {
             let _ = ctx.records.ledger_forget(kind.as_str(), account);

@@ -154,7 +154,7 @@ pub enum Fault {
 /// answers.
 pub fn check(ctx: &Context, plan: &Plan, opts: &FlowOptions) -> Result<(), Fault> {
     let said = |e: anyhow::Error| {
-        let (_, message, hint) = crate::error::report(&e);
+        let (_, message, hint) = crate::error::report(&e).into_parts();
         match hint {
             Some(h) => format!("{message}; {h}"),
             None => message,

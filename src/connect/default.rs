@@ -183,7 +183,7 @@ pub fn read_dotfile(path: &Path) -> Result<Option<String>> {
         Ok(Some(b)) => b,
         Ok(None) => return Ok(None),
         Err(e) => {
-            let (_, message, _) = crate::error::report(&e);
+            let (_, message, _) = crate::error::report(&e).into_parts();
             let message = message.replace(&path.display().to_string(), &shown_path(path));
             return Err(usage(crate::text::outside(&message, 400))
                 .hint(format!(
@@ -314,6 +314,7 @@ pub fn resolve<'f>(
         ))
         .hint(
             crate::error::report(&e)
+                .into_parts()
                 .2
                 .unwrap_or_else(|| "see `bcconn list`".into()),
         )
@@ -334,7 +335,7 @@ pub fn set_here(ctx: &Context, name: &str, dir: &Path) -> Result<(String, PathBu
         ctx.progress.warn(&format!(
             "wrote {}, but could not trust it ({}); writes and exec will ask",
             shown_path(&path),
-            crate::error::report(&e).1
+            crate::error::message(&e)
         ));
     }
     Ok((c.name.clone(), path))
@@ -391,7 +392,7 @@ pub fn unset_here(ctx: &Context, dir: &Path) -> Result<PathBuf> {
         ctx.progress.warn(&format!(
             "removed {}, but could not update the trust list: {}",
             shown_path(&path),
-            crate::error::report(&e).1
+            crate::error::message(&e)
         ));
     }
     Ok(path)
@@ -449,14 +450,14 @@ mod tests {
         std::fs::write(&near, "near\n").unwrap();
         std::fs::set_permissions(&near, std::fs::Permissions::from_mode(0o666)).unwrap();
         let e = find_dotfile(&deep).unwrap_err();
-        let (code, message, hint) = crate::error::report(&e);
-        assert_eq!(code, crate::error::exit::USAGE);
+        let (code, message, hint) = crate::error::report(&e).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Usage);
         assert!(message.contains("writable by group or others"), "{message}");
         assert!(hint.unwrap().contains("chmod go-w"));
         std::fs::remove_file(&near).unwrap();
         std::os::unix::fs::symlink(dir.path().join(DOTFILE), &near).unwrap();
         let e = find_dotfile(&deep).unwrap_err();
-        assert!(crate::error::report(&e).1.contains("symbolic link"));
+        assert!(crate::error::message(&e).contains("symbolic link"));
     }
 
     #[cfg(unix)]
@@ -467,8 +468,8 @@ mod tests {
         std::fs::write(dir.path().join(DOTFILE), "top\n").unwrap();
         let odd = dir.path().join("x".repeat(300));
         let e = find_dotfile(&odd).unwrap_err();
-        let (code, message, _) = crate::error::report(&e);
-        assert_eq!(code, crate::error::exit::USAGE);
+        let (code, message, _) = crate::error::report(&e).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Usage);
         assert!(message.contains("cannot be looked at"), "{message}");
     }
 

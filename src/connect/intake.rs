@@ -2,14 +2,15 @@
 //! (so `NO_COLOR` holds and tests can script them). Secrets never come from
 //! argv: stdin, an environment variable, or a hidden prompt.
 
-use std::io::Read;
-
 use anyhow::Result;
 use secrecy::SecretString;
 
 use crate::context::Context;
 use crate::error::{Failure, cancelled, usage};
 use crate::seams::Stop;
+
+/// The most a piped secret may be: far more than any client secret or token.
+const SECRET_MAX: u64 = 64 * 1024;
 
 /// Where a secret may come from, in order of precedence.
 pub struct SecretSource<'a> {
@@ -26,9 +27,21 @@ pub struct SecretSource<'a> {
 pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
     // On a terminal, reading "stdin" would echo the secret as it is typed:
     // ask with the hidden prompt instead.
-    if src.stdin && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
+    if src.stdin && !ctx.stdin.is_terminal() {
+        let bytes = ctx.stdin.read_bounded(SECRET_MAX)?;
+        if bytes.len() as u64 > SECRET_MAX {
+            return Err(usage(format!(
+                "{} read more than {SECRET_MAX} bytes from stdin; that is not a {}",
+                src.stdin_flag, src.what
+            ))
+            .into());
+        }
+        let text = String::from_utf8(bytes).map_err(|_| {
+            usage(format!(
+                "{} read a {} from stdin that is not UTF-8 text",
+                src.stdin_flag, src.what
+            ))
+        })?;
         let text = text.trim_end_matches(['\r', '\n']).trim();
         if text.is_empty() {
             return Err(usage(format!(

@@ -40,46 +40,6 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// A store error in a person's words: what happened, what to do, the exit
-/// code. Other errors pass through unchanged.
-pub fn explain(err: anyhow::Error) -> anyhow::Error {
-    use crate::error::{failure, usage};
-    use crate::store::StoreError;
-    let Some(e) = err.chain().find_map(|c| c.downcast_ref::<StoreError>()) else {
-        return err;
-    };
-    let msg = crate::text::outside(&e.to_string(), 400);
-    let f = match e {
-        StoreError::Busy { .. } => failure(format!("{msg}; nothing was changed")).hint(
-            "another bcconn is writing the records: try again; if it stays busy, `bcconn doctor` shows what holds it",
-        ),
-        StoreError::Newer { .. } => {
-            failure(msg).hint("upgrade bcconn; the database was left as it is")
-        }
-        StoreError::Unreadable { .. } | StoreError::BadRecord { .. } => failure(msg).hint(
-            "bcconn did not change it; restore a backup (`bcconn restore FILE`), move it away, or point BCCONN_HOME elsewhere",
-        ),
-        StoreError::Import { .. } => failure(msg).hint(
-            "nothing was imported and the file was left as it is: fix it, or move it away",
-        ),
-        StoreError::NameTaken { name } => usage(format!(
-            "a record named {} already exists",
-            rules::shown(name)
-        ))
-        .hint("pick another name (names are unique ignoring case)"),
-        StoreError::NoHome => crate::fsutil::no_home(),
-        StoreError::ReadOnlyFile { path } => failure(msg).hint(format!(
-            "to let bcconn change it, make it writable (chmod u+w {})",
-            crate::text::outside(&path.display().to_string(), 300)
-        )),
-        StoreError::Nested | StoreError::ReadOnly => failure(msg),
-        StoreError::Sqlite { .. } => {
-            failure(msg).hint("`bcconn doctor` checks the database")
-        }
-    };
-    f.into()
-}
-
 /// What the record store tells a person while it works.
 pub fn say_notice(progress: &dyn crate::seams::Progress, notice: crate::store::Notice) {
     use crate::store::Notice;

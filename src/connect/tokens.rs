@@ -239,7 +239,7 @@ pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -
     });
     let client = match client {
         Ok(c) => c,
-        Err(e) => return Verified::NotYet(crate::error::report(&e).1),
+        Err(e) => return Verified::NotYet(crate::error::message(&e)),
     };
     let check = using::saying(ctx, notes, client.check()).await;
     match check {

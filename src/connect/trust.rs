@@ -52,7 +52,7 @@ struct Entry {
 
 fn list_path(ctx: &Context) -> Result<PathBuf> {
     if !ctx.env.home.is_absolute() {
-        return Err(fsutil::no_home().into());
+        return Err(fsutil::FsError::NoHome.into());
     }
     Ok(ctx.env.home.join(FILE))
 }
@@ -84,7 +84,7 @@ pub fn is_trusted(ctx: &Context, path: &Path, text: &str) -> bool {
         Err(e) => {
             ctx.progress.warn(&format!(
                 "cannot read the trust list ({}); every .bcconn counts as untrusted",
-                crate::text::outside(&crate::error::report(&e).1, 300)
+                crate::text::outside(&crate::error::message(&e), 300)
             ));
             false
         }
@@ -95,7 +95,15 @@ pub fn is_trusted(ctx: &Context, path: &Path, text: &str) -> bool {
 fn change(ctx: &Context, edit: impl FnOnce(&mut Vec<Entry>)) -> Result<()> {
     let path = list_path(ctx)?;
     fsutil::ensure_private_dir(&ctx.env.home)?;
-    let _lock = fsutil::lock(&ctx.env.home.join(LOCK))?;
+    let say = |text: &str| ctx.progress.say(text);
+    let _lock = fsutil::lock(
+        &ctx.env.home.join(LOCK),
+        &fsutil::Waiting {
+            clock: ctx.clock.as_ref(),
+            limit: fsutil::LOCK_WAIT,
+            say: &say,
+        },
+    )?;
     // A damaged list is started afresh: trust is asked for again, never
     // assumed.
     let mut list = load(ctx).unwrap_or_default();
@@ -303,8 +311,8 @@ mod tests {
         .unwrap();
         // No terminal: exit 2, saying how.
         let e = before_request(&c, &source, &Method::POST).unwrap_err();
-        let (code, message, hint) = crate::error::report(&e);
-        assert_eq!(code, crate::error::exit::USAGE);
+        let (code, message, hint) = crate::error::report(&e).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Usage);
         assert!(message.contains("not trusted"), "{message}");
         let hint = hint.unwrap();
         assert!(
@@ -315,6 +323,7 @@ mod tests {
             .unwrap_err();
         assert!(
             crate::error::report(&e)
+                .into_parts()
                 .2
                 .unwrap()
                 .contains("bcconn exec shop -- CMD")
@@ -327,7 +336,10 @@ mod tests {
         let (c, _) = ctx(&home, &[Reply::Cancel], true);
         let e = before_handing_out(&c, &source, "run the command", "bcconn exec shop -- CMD")
             .unwrap_err();
-        assert_eq!(crate::error::report(&e).0, crate::error::exit::INTERRUPTED);
+        assert_eq!(
+            crate::error::report(&e).status,
+            crate::error::ExitStatus::Interrupted
+        );
         assert!(!is_trusted(&c, &d.path, &d.text));
         // Yes: goes, and trusts the file as it is.
         let (c, rec) = ctx(&home, &[Reply::Yes], true);

@@ -11,7 +11,6 @@ use tokio::sync::mpsc;
 
 use super::server::{Hit, Reply};
 use crate::bigcommerce::oauth::callback::{self, Callback, CallbackError, Expect};
-use crate::error::{cancelled, failure};
 use crate::seams::{LineReader, Progress, Step, Stop};
 use crate::text::outside;
 
@@ -65,6 +64,16 @@ pub enum WaitError {
     /// Too many codes refused in the install flow.
     #[error("BigCommerce refused the code of {0} callbacks in a row; the last said: {1}")]
     TooManyRefused(usize, String),
+    #[error("the callback server stopped; no token was saved")]
+    ServerStopped,
+    /// The person cancelled at the paste prompt.
+    #[error("cancelled; no token was saved")]
+    Cancelled,
+    /// Ctrl-C during the flow.
+    #[error("interrupted; no token was saved")]
+    Interrupted,
+    #[error("standard input ended before a good address was pasted; no token was saved")]
+    InputEnded,
 }
 
 impl Wait<'_> {
@@ -125,7 +134,7 @@ pub async fn first_good<T>(
         let incoming = tokio::select! {
             hit = hits.recv() => match hit {
                 Some(hit) => Incoming::Hit(hit),
-                None => break Err(failure("the callback server stopped; no token was saved").into()),
+                None => break Err(WaitError::ServerStopped.into()),
             },
             line = pasted.recv(), if reading => {
                 reading = false;
@@ -141,12 +150,12 @@ pub async fn first_good<T>(
                         }
                     }
                     Some(Err(Stop::Cancelled)) => {
-                        break Err(cancelled("cancelled; no token was saved").into());
+                        break Err(WaitError::Cancelled.into());
                     }
                     // End of input: keep waiting for the browser alone, if
                     // one can still answer.
                     Some(Err(Stop::Failed(_))) | None if !w.listening => {
-                        break Err(failure("standard input ended before a good address was pasted; no token was saved").into());
+                        break Err(WaitError::InputEnded.into());
                     }
                     Some(Err(Stop::Failed(e))) => {
                         tracing::debug!("no more pasted input: {e:#}");
@@ -255,6 +264,6 @@ pub async fn until_interrupted<T>(flow: impl std::future::Future<Output = Result
     let interrupted = on_interrupt()?;
     tokio::select! {
         r = flow => r,
-        _ = interrupted => Err(cancelled("interrupted; no token was saved").into()),
+        _ = interrupted => Err(WaitError::Interrupted.into()),
     }
 }

@@ -971,7 +971,7 @@ mod tests {
             let err = RedisPools::new(&PoolUrl::new(bad), DEFAULT_TTL)
                 .err()
                 .unwrap();
-            assert_eq!(err.code, crate::error::exit::USAGE, "{bad}");
+            assert_eq!(err.status, crate::error::ExitStatus::Usage, "{bad}");
             assert!(err.message.contains("BCCONN_POOL_URL"), "{}", err.message);
             assert!(!err.message.contains("pw1234"), "{}", err.message);
         }
@@ -990,8 +990,8 @@ mod tests {
         let pools = backend(&url, DEFAULT_TTL);
         let started = Instant::now();
         let err = pools.ready().await.unwrap_err();
-        let (code, message, hint) = crate::error::report(&err);
-        assert_eq!(code, crate::error::exit::FAILURE);
+        let (code, message, hint) = crate::error::report(&err).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Failure);
         assert!(
             message.contains(&format!("redis://:***@127.0.0.1:{port}/0")),
             "{message}"
@@ -1001,7 +1001,7 @@ mod tests {
         assert!(hint.unwrap().contains("BCCONN_POOL_URL"));
         // Every later use says the same, without trying again.
         let again = pools.acquire(&pool("unit00", 1)).await.err().unwrap();
-        assert_eq!(crate::error::report(&again).1, message);
+        assert_eq!(crate::error::message(&again), message);
         assert!(pools.rates().reserve("unit00").await.is_err());
         assert!(ping(&PoolUrl::new(url)).await.is_err());
         assert!(started.elapsed() < Duration::from_secs(2));
@@ -1017,8 +1017,8 @@ mod tests {
         let started = Instant::now();
         let err = pools.ready().await.unwrap_err();
         let took = started.elapsed();
-        let (code, message, _) = crate::error::report(&err);
-        assert_eq!(code, crate::error::exit::FAILURE);
+        let (code, message, _) = crate::error::report(&err).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Failure);
         assert!(message.contains("no answer"), "{message}");
         assert!(
             took < CONNECT_TIMEOUT + Duration::from_millis(1500),
@@ -1046,8 +1046,8 @@ mod tests {
         });
         let url = format!("rediss://:tlspass99@127.0.0.1:{port}/0");
         let err = backend(&url, DEFAULT_TTL).ready().await.unwrap_err();
-        let (code, message, _) = crate::error::report(&err);
-        assert_eq!(code, crate::error::exit::FAILURE);
+        let (code, message, _) = crate::error::report(&err).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Failure);
         assert!(
             message.contains(&format!("rediss://:***@127.0.0.1:{port}/0")),
             "{message}"
@@ -1280,8 +1280,8 @@ mod tests {
             ),
         ] {
             let err = backend(&url, DEFAULT_TTL).ready().await.unwrap_err();
-            let (code, message, h) = crate::error::report(&err);
-            assert_eq!(code, crate::error::exit::FAILURE, "{message}");
+            let (code, message, h) = crate::error::report(&err).into_parts();
+            assert_eq!(code, crate::error::ExitStatus::Failure, "{message}");
             assert!(message.contains(says), "{url}: {message}");
             assert!(!message.contains("pass@"), "{message}");
             assert!(h.unwrap().contains(hint), "{url}: {message}");

@@ -12,8 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{SecretStore, StoreKind};
-use crate::error::failure;
+use super::{SecretError, SecretStore, StoreKind};
 use crate::fsutil;
 
 pub const FILE_NAME: &str = "secrets.json";
@@ -40,13 +39,43 @@ impl SecretsFile {
 
 pub struct FileStore {
     dir: PathBuf,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// Where the store says what a person must hear: a wait for its lock,
+    /// and each secret that lands in plain text.
+    say: Notes,
 }
 
+/// Lines for a person, passed up to whoever holds the terminal.
+pub type Notes = std::rc::Rc<dyn Fn(&str)>;
+
 impl FileStore {
+    /// The store's file (`doctor`, cleanup): nothing to say, the real clock.
     pub fn new(home: &Path) -> Self {
+        FileStore::with_seams(home, crate::clock::system(), std::rc::Rc::new(|_: &str| {}))
+    }
+
+    pub fn with_seams(
+        home: &Path,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+        say: Notes,
+    ) -> Self {
         FileStore {
             dir: home.to_path_buf(),
+            clock,
+            say,
         }
+    }
+
+    /// The file's lock, waited for at most `limit`.
+    fn lock(&self, limit: std::time::Duration) -> Result<std::fs::File> {
+        fsutil::lock(
+            &self.dir.join(LOCK_NAME),
+            &fsutil::Waiting {
+                clock: self.clock.as_ref(),
+                limit,
+                say: &*self.say,
+            },
+        )
     }
 
     pub fn path(&self) -> PathBuf {
@@ -61,10 +90,9 @@ impl FileStore {
 
     fn read(&self) -> Result<SecretsFile> {
         if !self.dir.is_absolute() {
-            return Err(fsutil::no_home().into());
+            return Err(fsutil::FsError::NoHome.into());
         }
         let path = self.path();
-        let keep = "fix or move the file away; bcconn will not overwrite it";
         let Some(bytes) = fsutil::read_regular(&path)? else {
             return Ok(SecretsFile {
                 version: VERSION,
@@ -76,50 +104,37 @@ impl FileStore {
         struct Probe {
             version: Option<Value>,
         }
-        let probe: Probe = serde_json::from_slice(&bytes).map_err(|e| {
-            failure(format!(
-                "cannot read the secrets file {}: not valid JSON ({e})",
-                path.display()
-            ))
-            .hint(keep)
-        })?;
+        let unreadable = |why: String| SecretError::FileUnreadable {
+            path: path.clone(),
+            why,
+        };
+        let probe: Probe = serde_json::from_slice(&bytes)
+            .map_err(|e| unreadable(format!("not valid JSON ({e})")))?;
         match probe.version.as_ref().and_then(Value::as_u64) {
             Some(VERSION) => {}
             Some(v) if v > VERSION => {
-                return Err(failure(format!(
-                    "the secrets file {} was written by a newer bcconn (format version {v}; this one reads {VERSION})",
-                    path.display()
-                ))
-                .hint("upgrade bcconn; the file was left as it is")
+                return Err(SecretError::FileNewer {
+                    path,
+                    version: v,
+                    reads: VERSION,
+                }
                 .into());
             }
             _ => {
-                return Err(failure(format!(
-                    "cannot read the secrets file {}: it has no format version bcconn knows",
-                    path.display()
-                ))
-                .hint(keep)
-                .into());
+                return Err(unreadable("it has no format version bcconn knows".to_string()).into());
             }
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            failure(format!(
-                "cannot read the secrets file {}: {e}",
-                path.display()
-            ))
-            .hint(keep)
-            .into()
-        })
+        serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()).into())
     }
 
     /// Read-modify-write under the lock. `change` returns whether it changed
     /// anything; nothing is written when it did not.
     fn modify(&self, change: impl FnOnce(&mut BTreeMap<String, String>) -> bool) -> Result<bool> {
         if !self.dir.is_absolute() {
-            return Err(fsutil::no_home().into());
+            return Err(fsutil::FsError::NoHome.into());
         }
         fsutil::ensure_private_dir(&self.dir)?;
-        let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+        let _lock = self.lock(fsutil::LOCK_WAIT)?;
         self.modify_locked(change)
     }
 
@@ -143,7 +158,7 @@ impl FileStore {
         }
         // A write holding the lock is running: its temp file is live.
         let wait = std::time::Duration::from_millis(100);
-        let Ok(_lock) = fsutil::lock_with(&self.dir.join(LOCK_NAME), wait) else {
+        let Ok(_lock) = self.lock(wait) else {
             return 0;
         };
         fsutil::remove_stale_tmp(&target) + fsutil::remove_stale_tmp(&dir.join("bcconn.json"))
@@ -170,7 +185,7 @@ impl FileStore {
             return Ok(0);
         }
         fsutil::ensure_private_dir(&self.dir)?;
-        let _lock = fsutil::lock(&self.dir.join(LOCK_NAME))?;
+        let _lock = self.lock(fsutil::LOCK_WAIT)?;
         fsutil::remove_stale_tmp(&target);
         if !target.exists() {
             return Ok(0);
@@ -224,10 +239,10 @@ impl SecretStore for FileStore {
             true
         })?;
         // Opt-in is not enough: say it each time a secret lands in plain text.
-        eprintln!(
+        (self.say)(&format!(
             "note: secret saved in plain text in {} (BCCONN_SECRET_STORE=file)",
             self.path().display()
-        );
+        ));
         Ok(())
     }
 

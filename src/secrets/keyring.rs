@@ -13,13 +13,10 @@ use anyhow::Result;
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{SERVICE, SecretStore, StoreKind};
-use crate::error::{Failure, failure};
+use super::{SERVICE, SecretError, SecretStore, StoreKind};
 
 /// How long one keyring call may take.
 const TIMEOUT: Duration = Duration::from_secs(3);
-
-const OTHER_STORES: &str = "choose another secret store: BCCONN_SECRET_STORE=keyutils (Linux kernel keyring, cleared at reboot) or BCCONN_SECRET_STORE=file (plain-text file, 0600)";
 
 pub struct KeyringStore {
     kind: StoreKind,
@@ -56,11 +53,7 @@ impl KeyringStore {
                 }
                 #[cfg(not(target_os = "linux"))]
                 {
-                    Err(
-                        crate::error::usage("the keyutils secret store exists only on Linux")
-                            .hint("unset BCCONN_SECRET_STORE to use the OS keyring")
-                            .into(),
-                    )
+                    Err(SecretError::KeyutilsNotHere.into())
                 }
             }
             StoreKind::File => unreachable!("the file store is not a keyring"),
@@ -93,33 +86,31 @@ fn with_timeout<T: Send + 'static>(
         let _ = tx.send(op());
     });
     rx.recv_timeout(TIMEOUT).map_err(|_| {
-        failure(format!(
-            "{} did not answer within {} s (it may be locked and waiting for an unlock prompt)",
-            kind.describe(),
-            TIMEOUT.as_secs()
-        ))
-        .hint(format!("unlock it and try again, or {OTHER_STORES}"))
+        SecretError::TimedOut {
+            kind,
+            after: TIMEOUT,
+        }
         .into()
     })
 }
 
-/// Turns a keyring error into one a person can act on. Keyring errors never
-/// contain the secret itself, only platform detail.
-fn keyring_failure(kind: StoreKind, e: &KeyringError) -> Failure {
-    let what = kind.describe();
+/// A keyring error as ours. Keyring errors never contain the secret itself,
+/// only platform detail.
+fn keyring_failure(kind: StoreKind, e: &KeyringError) -> SecretError {
     match e {
-        KeyringError::NoStorageAccess(detail) => {
-            failure(format!("{what} is locked or refused access: {detail}"))
-                .hint(format!("unlock it and try again, or {OTHER_STORES}"))
-        }
-        KeyringError::PlatformFailure(detail) => {
-            failure(format!("{what} is not reachable: {detail}")).hint(format!(
-                "start a keyring service (e.g. gnome-keyring or KeePassXC with Secret Service), or {OTHER_STORES}"
-            ))
-        }
-        KeyringError::NoDefaultStore => failure(format!("{what} is not available on this machine"))
-            .hint(OTHER_STORES.to_string()),
-        other => failure(format!("{what} failed: {other}")).hint(OTHER_STORES.to_string()),
+        KeyringError::NoStorageAccess(detail) => SecretError::Locked {
+            kind,
+            detail: detail.to_string(),
+        },
+        KeyringError::PlatformFailure(detail) => SecretError::Unreachable {
+            kind,
+            detail: detail.to_string(),
+        },
+        KeyringError::NoDefaultStore => SecretError::NotAvailable { kind },
+        other => SecretError::Other {
+            kind,
+            detail: other.to_string(),
+        },
     }
 }
 

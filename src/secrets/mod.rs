@@ -67,13 +67,45 @@ impl FromStr for StoreKind {
             "os" => Ok(StoreKind::Os),
             "keyutils" => Ok(StoreKind::Keyutils),
             "file" => Ok(StoreKind::File),
-            other => Err(crate::error::usage(format!(
-                "BCCONN_SECRET_STORE={other:?} is not a secret store bcconn knows"
-            ))
-            .hint("use one of: os (the default), keyutils, file")
-            .into()),
+            other => Err(SecretError::UnknownStore(other.to_string()).into()),
         }
     }
+}
+
+/// What went wrong with a secret store, in words; what to do about it is
+/// said where errors are reported (`crate::error`). Never holds a secret:
+/// keyring errors carry only platform detail.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("BCCONN_SECRET_STORE={0:?} is not a secret store bcconn knows")]
+    UnknownStore(String),
+    #[error("the keyutils secret store exists only on Linux")]
+    KeyutilsNotHere,
+    #[error("{} did not answer within {} s (it may be locked and waiting for an unlock prompt)", .kind.describe(), .after.as_secs())]
+    TimedOut {
+        kind: StoreKind,
+        after: std::time::Duration,
+    },
+    #[error("{} is locked or refused access: {detail}", .kind.describe())]
+    Locked { kind: StoreKind, detail: String },
+    #[error("{} is not reachable: {detail}", .kind.describe())]
+    Unreachable { kind: StoreKind, detail: String },
+    #[error("{} is not available on this machine", .kind.describe())]
+    NotAvailable { kind: StoreKind },
+    #[error("{} failed: {detail}", .kind.describe())]
+    Other { kind: StoreKind, detail: String },
+    /// The plain-text secrets file cannot be read (`why` says how).
+    #[error("cannot read the secrets file {}: {why}", .path.display())]
+    FileUnreadable {
+        path: std::path::PathBuf,
+        why: String,
+    },
+    #[error("the secrets file {} was written by a newer bcconn (format version {version}; this one reads {reads})", .path.display())]
+    FileNewer {
+        path: std::path::PathBuf,
+        version: u64,
+        reads: u64,
+    },
 }
 
 /// A place to keep secrets. Implementations must never put a secret in an
@@ -134,9 +166,14 @@ pub fn restore(
 }
 
 /// Opens the store of the given kind.
-pub fn open(kind: StoreKind, home: &std::path::Path) -> Result<Box<dyn SecretStore>> {
+pub fn open(
+    kind: StoreKind,
+    home: &std::path::Path,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    say: file::Notes,
+) -> Result<Box<dyn SecretStore>> {
     Ok(match kind {
-        StoreKind::File => Box::new(FileStore::new(home)),
+        StoreKind::File => Box::new(FileStore::with_seams(home, clock, say)),
         StoreKind::Os | StoreKind::Keyutils => Box::new(KeyringStore::open(kind)?),
     })
 }

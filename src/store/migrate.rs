@@ -70,11 +70,20 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
     }
     // The lock older versions take for their writes: they wait while the
     // file moves, and so does another run of this version.
-    let _lock =
-        crate::fsutil::lock(&records.dir().join(OLD_LOCK)).map_err(|e| StoreError::Import {
-            path: old.clone(),
-            detail: format!("{e:#}"),
-        })?;
+    let sink = records.sink.borrow().clone();
+    let say = |_: &str| sink(super::Notice::Waiting { holder: None });
+    let _lock = crate::fsutil::lock(
+        &records.dir().join(OLD_LOCK),
+        &crate::fsutil::Waiting {
+            clock: &crate::clock::SystemClock,
+            limit: crate::fsutil::LOCK_WAIT,
+            say: &say,
+        },
+    )
+    .map_err(|e| StoreError::Import {
+        path: old.clone(),
+        detail: format!("{e:#}"),
+    })?;
     // Again under the lock: another run may have moved it meanwhile.
     let Some(bytes) = read_old(&old)? else {
         return Ok(());

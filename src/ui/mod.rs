@@ -73,11 +73,17 @@ impl Ui {
         }
     }
 
-    pub fn error(&self, message: &str, hint: Option<&str>) {
+    /// `error: message`, then the hints: the first after `hint:`, the
+    /// others aligned under it.
+    pub fn error(&self, message: &str, hints: &[String]) {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{} {message}", self.paint(RED, "error:"));
-        if let Some(hint) = hint {
-            let _ = writeln!(err, "{} {hint}", self.paint(DIM, "hint:"));
+        for (i, hint) in hints.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(err, "{} {hint}", self.paint(DIM, "hint:"));
+            } else {
+                let _ = writeln!(err, "{:width$} {hint}", "", width = "hint:".len());
+            }
         }
     }
 }
@@ -128,15 +134,70 @@ impl Progress for Ui {
     }
 }
 
-/// Writes data to stdout; a closed pipe (`bcconn list | head -1`) is not an error.
+/// Writes data to stdout; a closed pipe (`bcconn list | head -1`) ends the
+/// run quietly (see [`stdout_error`]).
 pub fn out(text: &str) -> anyhow::Result<()> {
+    out_bytes(text.as_bytes())
+}
+
+/// [`out`] for bytes that need not be text.
+pub fn out_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
+    stdout
+        .write_all(bytes)
         .and_then(|_| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
+        .map_err(stdout_error)
+}
+
+/// Buffered stdout for a command that writes much. It remembers whether
+/// the reader went away, so whatever wraps a write error on its way up (the
+/// store's row walk does) the run ends as [`stdout_error`] says.
+pub struct Stdout {
+    inner: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Stdout {
+    pub fn new(capacity: usize) -> Self {
+        Stdout {
+            inner: std::io::BufWriter::with_capacity(capacity, std::io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    /// The result of writing, with the buffer flushed.
+    pub fn finish(mut self, written: anyhow::Result<()>) -> anyhow::Result<()> {
+        let written = written.and_then(|()| self.flush().map_err(stdout_error));
+        if self.closed {
+            return Err(crate::error::StdoutClosed.into());
+        }
+        written
+    }
+
+    fn seen(&mut self, e: std::io::Error) -> std::io::Error {
+        self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        e
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.seen(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| self.seen(e))
+    }
+}
+
+/// The one place a failed write to stdout is judged: a closed pipe is not
+/// bcconn's failure ([`crate::error::StdoutClosed`], exit status 0), any
+/// other error is.
+pub fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        crate::error::StdoutClosed.into()
+    } else {
+        e.into()
     }
 }
 

@@ -322,7 +322,7 @@ fn credentials_path(input: &str) -> PathBuf {
 
 /// An error as one line, with its hint when it has one.
 fn plain(e: &anyhow::Error) -> String {
-    match crate::error::report(e) {
+    match crate::error::report(e).into_parts() {
         (_, message, Some(hint)) => format!("{message}; {hint}"),
         (_, message, None) => message,
     }

@@ -1,25 +1,123 @@
-//! The module graph runs one way (DESIGN.md §5): no import circles, no
-//! command file importing another, and no lower layer (bigcommerce,
-//! loopback, store, secrets and the leaves) importing cli, ui, commands,
-//! wizard, connect or context. Read from the sources: every `crate::<module>`
-//! path outside comments and test-only code.
+//! The module graph, as a table of allowed edges (DESIGN.md §5), checked
+//! against what the sources name. Every file under `src/` is parsed with
+//! `syn`: `use` trees (`pub use` re-exports too), paths in code, types and
+//! attributes (`#[derive(clap::ValueEnum)]`), and `crate::…` inside macro
+//! calls. Test-only code (`#[cfg(test)]`) is left out: tests may reach
+//! anywhere.
+//!
+//! The table is the architecture's picture. Reading it from the bottom:
+//! `text` and `fsutil` are leaves; `secrets` is the secret-store trait and
+//! the keyring/file stores; `store` holds the records and, in a later
+//! version, the sealed secret store (secrets in the database, behind the
+//! `secrets` trait): so `store -> secrets`, never the other way. `error` is
+//! the one place errors become messages, hints and exit statuses, so it
+//! names the lower modules' typed errors and none of them names it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LOWER: &[&str] = &[
-    "bigcommerce",
-    "loopback",
-    "store",
-    "secrets",
-    "pool",
-    "jq",
-    "fsutil",
-    "error",
-    "text",
-    "seams",
+use syn::visit::Visit;
+
+/// Module -> the modules it may name. A module may always name itself.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("text", &[]),
+    ("fsutil", &["text"]),
+    ("seams", &["text"]),
+    ("jq", &["text", "fsutil"]),
+    ("env", &["text", "secrets"]),
+    ("secrets", &["text", "fsutil"]),
+    ("store", &["text", "fsutil", "secrets", "bigcommerce"]),
+    ("pool", &["text", "fsutil", "env"]),
+    (
+        "bigcommerce",
+        &["text", "fsutil", "seams", "pool", "jq", "env"],
+    ),
+    ("loopback", &["text", "fsutil", "seams", "bigcommerce"]),
+    (
+        "error",
+        &[
+            "text",
+            "fsutil",
+            "secrets",
+            "store",
+            "pool",
+            "bigcommerce",
+            "loopback",
+            "env",
+        ],
+    ),
+    (
+        "context",
+        &[
+            "text", "fsutil", "seams", "env", "secrets", "store", "pool", "ui",
+        ],
+    ),
+    (
+        "connect",
+        &[
+            "text",
+            "fsutil",
+            "seams",
+            "jq",
+            "env",
+            "secrets",
+            "store",
+            "pool",
+            "bigcommerce",
+            "loopback",
+            "error",
+            "context",
+        ],
+    ),
+    ("ui", &["text", "seams", "error"]),
+    (
+        "wizard",
+        &[
+            "text",
+            "seams",
+            "env",
+            "secrets",
+            "store",
+            "bigcommerce",
+            "error",
+            "context",
+            "connect",
+            "ui",
+        ],
+    ),
+    ("cli", &["text", "env", "secrets", "store", "bigcommerce"]),
+    (
+        "commands",
+        &[
+            "text",
+            "fsutil",
+            "seams",
+            "jq",
+            "env",
+            "secrets",
+            "store",
+            "pool",
+            "bigcommerce",
+            "loopback",
+            "error",
+            "context",
+            "connect",
+            "ui",
+            "wizard",
+            "cli",
+        ],
+    ),
 ];
-const ABOVE: &[&str] = &["cli", "ui", "commands", "wizard", "connect", "context"];
+
+/// Outside crates that belong to one layer: the command line's.
+const CLI_CRATES: &[(&str, &[&str])] = &[
+    ("clap", &["cli", "commands"]),
+    ("clap_complete", &["cli", "commands"]),
+    ("clap_mangen", &["commands"]),
+];
+
+/// Modules the table does not constrain: the crate root and the binary.
+const ROOTS: &[&str] = &["lib", "main"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -32,150 +130,403 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The code of a file without comments and without its `mod tests`.
-fn code_of(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(cut) => &text[..cut],
-        None => &text[..],
-    };
-    text.lines()
-        .map(|l| l.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The module path of a file: `src/connect/doctor/mod.rs` -> [connect, doctor].
+fn module_of(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_str().unwrap().trim_end_matches(".rs").to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
 }
 
-/// `crate::a::b` paths in `code`, as (a, b); a group `crate::{a, b::c}`
-/// gives each of its members.
-fn crate_paths(code: &str) -> Vec<(String, String)> {
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-            .collect()
-    };
-    let path = |rest: &str| {
-        let first = ident(rest);
-        let second = rest[first.len()..]
-            .strip_prefix("::")
-            .map(ident)
-            .unwrap_or_default();
-        (first, second)
-    };
-    let mut out = Vec::new();
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + 7..];
-        match rest.strip_prefix('{') {
-            Some(group) => {
-                // Members at depth 0 of the group, up to its closing brace.
-                let (mut depth, mut start) = (0, 0);
-                for (j, c) in group.char_indices() {
-                    match c {
-                        '{' => depth += 1,
-                        '}' if depth == 0 => {
-                            out.push(path(group[start..j].trim_start()));
-                            break;
+/// What one file names: top-level crate modules, and outside crates.
+#[derive(Default, Debug)]
+struct Names {
+    modules: BTreeSet<String>,
+    crates: BTreeSet<String>,
+    /// `commands::<verb>` named, for the one-verb-per-file rule.
+    verbs: BTreeSet<String>,
+}
+
+struct Reader {
+    /// The module path being read (the file's, then any inline `mod`'s),
+    /// for `super::` and `self::`.
+    here: Vec<String>,
+    names: Names,
+}
+
+impl Reader {
+    /// Records a path given as its segments (`crate`, `super`, a crate name…).
+    fn path(&mut self, segments: &[String]) {
+        let Some(first) = segments.first() else {
+            return;
+        };
+        let resolved: Vec<String> = match first.as_str() {
+            "crate" => segments[1..].to_vec(),
+            "super" | "self" => {
+                let mut base = self.here.clone();
+                let mut rest = segments;
+                while let Some(s) = rest.first() {
+                    match s.as_str() {
+                        "super" => {
+                            base.pop();
                         }
-                        '}' => depth -= 1,
-                        ',' if depth == 0 => {
-                            out.push(path(group[start..j].trim_start()));
-                            start = j + 1;
-                        }
-                        _ => {}
+                        "self" => {}
+                        _ => break,
                     }
+                    rest = &rest[1..];
                 }
+                base.extend(rest.iter().cloned());
+                base
             }
-            None => out.push(path(rest)),
+            _ => {
+                if segments.len() > 1 {
+                    self.names.crates.insert(first.clone());
+                }
+                return;
+            }
+        };
+        if let Some(top) = resolved.first() {
+            self.names.modules.insert(top.clone());
+            if top == "commands"
+                && let Some(verb) = resolved.get(1)
+            {
+                self.names.verbs.insert(verb.clone());
+            }
         }
     }
-    out.retain(|(first, _)| !first.is_empty());
-    out
-}
 
-#[test]
-fn grouped_imports_are_read_member_by_member() {
-    let paths = crate_paths("use crate::{ui as _, store::{self, Records}, env};");
-    let firsts: Vec<&str> = paths.iter().map(|(a, _)| a.as_str()).collect();
-    assert_eq!(firsts, ["ui", "store", "env"]);
-}
-
-#[test]
-fn modules_depend_one_way() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for path in &files {
-        let rel = path.strip_prefix(&src).unwrap();
-        let top = rel
-            .iter()
-            .next()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .trim_end_matches(".rs");
-        if top == "main" || top == "lib" || rel.ends_with("connect/testing.rs") {
-            continue;
+    fn use_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.use_tree(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                prefix.push(n.ident.to_string());
+                self.path(&prefix.clone());
+                prefix.pop();
+            }
+            syn::UseTree::Rename(r) => {
+                prefix.push(r.ident.to_string());
+                self.path(&prefix.clone());
+                prefix.pop();
+            }
+            syn::UseTree::Glob(_) => {
+                // `use crate::ui::*` names `ui`; a bare `use super::*`
+                // names this module's parent.
+                prefix.push("*".into());
+                self.path(&prefix.clone());
+                prefix.pop();
+            }
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.use_tree(prefix, t);
+                }
+            }
         }
-        let code = code_of(path);
-        for (module, sub) in crate_paths(&code) {
-            if module == top {
+    }
+
+    /// `crate :: x`, `super :: x` and `clap :: x` in tokens syn does not
+    /// parse as paths (macro calls, attribute arguments).
+    fn tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        let flat: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        let mut i = 0;
+        while i < flat.len() {
+            if let proc_macro2::TokenTree::Group(g) = &flat[i] {
+                self.tokens(g.stream());
+                i += 1;
                 continue;
             }
-            if top == "commands" && module == "commands" && !sub.is_empty() {
-                problems.push(format!("{} imports crate::commands::{sub}", rel.display()));
+            let mut segments = Vec::new();
+            let mut j = i;
+            while let Some(proc_macro2::TokenTree::Ident(id)) = flat.get(j) {
+                segments.push(id.to_string());
+                let colons = matches!(
+                    (flat.get(j + 1), flat.get(j + 2)),
+                    (Some(proc_macro2::TokenTree::Punct(a)), Some(proc_macro2::TokenTree::Punct(b)))
+                        if a.as_char() == ':' && b.as_char() == ':'
+                );
+                if !colons {
+                    break;
+                }
+                j += 3;
             }
-            if LOWER.contains(&top) && ABOVE.contains(&module.as_str()) {
+            if segments.len() > 1 {
+                self.path(&segments);
+                i = j.max(i + 1);
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
+fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg") && {
+            let text = a.meta.to_token_stream_string();
+            text.contains("test") && !text.contains("not")
+        }
+    })
+}
+
+trait MetaText {
+    fn to_token_stream_string(&self) -> String;
+}
+
+impl MetaText for syn::Meta {
+    fn to_token_stream_string(&self) -> String {
+        quote_free(self)
+    }
+}
+
+/// A meta's tokens as text, without the `quote` crate.
+fn quote_free(meta: &syn::Meta) -> String {
+    match meta {
+        syn::Meta::List(l) => l.tokens.to_string(),
+        syn::Meta::NameValue(_) | syn::Meta::Path(_) => String::new(),
+    }
+}
+
+impl<'ast> Visit<'ast> for Reader {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        self.here.push(m.ident.to_string());
+        syn::visit::visit_item_mod(self, m);
+        self.here.pop();
+    }
+
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        let attrs: &[syn::Attribute] = match item {
+            syn::Item::Mod(m) => &m.attrs,
+            syn::Item::Fn(f) => &f.attrs,
+            syn::Item::Impl(i) => &i.attrs,
+            syn::Item::Use(u) => &u.attrs,
+            syn::Item::Struct(s) => &s.attrs,
+            syn::Item::Enum(e) => &e.attrs,
+            syn::Item::Const(c) => &c.attrs,
+            syn::Item::Static(s) => &s.attrs,
+            syn::Item::Trait(t) => &t.attrs,
+            _ => &[],
+        };
+        if is_test_only(attrs) {
+            return;
+        }
+        syn::visit::visit_item(self, item);
+    }
+
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        self.use_tree(&mut Vec::new(), &u.tree);
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        let segments: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.path(&segments);
+        syn::visit::visit_path(self, p);
+    }
+
+    fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
+        if let syn::Meta::List(l) = &a.meta {
+            self.tokens(l.tokens.clone());
+        }
+        syn::visit::visit_attribute(self, a);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        self.tokens(m.tokens.clone());
+        syn::visit::visit_macro(self, m);
+    }
+}
+
+/// What a source text names, read as the module `here`.
+fn names_in(source: &str, here: &[String]) -> Names {
+    let file = syn::parse_file(source).expect("a source file that parses");
+    let mut reader = Reader {
+        here: here.to_vec(),
+        names: Names::default(),
+    };
+    reader.visit_file(&file);
+    reader.names
+}
+
+/// Every rule broken by the sources under `src`.
+fn problems_in(src: &Path) -> (BTreeMap<String, BTreeSet<String>>, Vec<String>) {
+    let allowed: BTreeMap<&str, BTreeSet<&str>> = ALLOWED
+        .iter()
+        .map(|(m, to)| (*m, to.iter().copied().collect()))
+        .collect();
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for path in &files {
+        let rel = path.strip_prefix(src).unwrap();
+        let here = module_of(rel);
+        let top = here[0].as_str();
+        if ROOTS.contains(&top) {
+            continue;
+        }
+        let Some(may) = allowed.get(top) else {
+            problems.push(format!(
+                "{}: module `{top}` is not in the table of allowed edges (tests/testsuite/layers.rs)",
+                rel.display()
+            ));
+            continue;
+        };
+        let names = names_in(&std::fs::read_to_string(path).unwrap(), &here);
+        for m in &names.modules {
+            if m == top {
+                continue;
+            }
+            graph.entry(top.to_string()).or_default().insert(m.clone());
+            if !may.contains(m.as_str()) {
                 problems.push(format!(
-                    "{} (a lower layer) imports crate::{module}",
+                    "{}: `{top}` may not name `crate::{m}`",
                     rel.display()
                 ));
             }
-            deps.entry(top.to_string()).or_default().insert(module);
         }
-        if top == "commands" && code.contains("super::") {
-            problems.push(format!(
-                "{} imports a sibling through super::",
-                rel.display()
-            ));
+        for (krate, homes) in CLI_CRATES {
+            if names.crates.contains(*krate) && !homes.contains(&top) {
+                problems.push(format!(
+                    "{}: `{top}` may not use `{krate}` (the command line's crate lives in {})",
+                    rel.display(),
+                    homes.join(", ")
+                ));
+            }
+        }
+        // A command is one verb: it never names another (mod.rs dispatches).
+        if top == "commands" && here.len() > 1 {
+            for other in names.verbs.iter().filter(|v| **v != here[1]) {
+                problems.push(format!(
+                    "{}: a command names commands::{other}",
+                    rel.display()
+                ));
+            }
         }
     }
-    // Depth-first search for a circle.
-    fn visit(
-        node: &str,
-        deps: &BTreeMap<String, BTreeSet<String>>,
-        stack: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-        problems: &mut Vec<String>,
-    ) {
-        if let Some(at) = stack.iter().position(|n| n == node) {
-            let mut circle = stack[at..].to_vec();
-            circle.push(node.to_string());
-            problems.push(format!("import circle: {}", circle.join(" -> ")));
-            return;
-        }
-        if !done.insert(node.to_string()) {
-            return;
-        }
-        stack.push(node.to_string());
-        for next in deps.get(node).into_iter().flatten() {
-            visit(next, deps, stack, done, problems);
-        }
-        stack.pop();
-    }
-    let mut done = BTreeSet::new();
-    for node in deps.keys() {
-        visit(node, &deps, &mut Vec::new(), &mut done, &mut problems);
-    }
-    // The graph must be there at all (a broken reader finds nothing).
+    (graph, problems)
+}
+
+#[test]
+fn modules_name_only_what_the_table_allows() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let (graph, problems) = problems_in(&src);
+    // The reader must see the graph at all (a broken one finds nothing).
     assert!(
-        deps.get("commands").is_some_and(|d| d.contains("connect")),
-        "{deps:?}"
+        graph.get("commands").is_some_and(|d| d.contains("connect")),
+        "{graph:?}"
     );
     assert!(
-        deps.get("loopback")
-            .is_some_and(|d| d.contains("bigcommerce")),
-        "{deps:?}"
+        graph.get("error").is_some_and(|d| d.contains("store")),
+        "{graph:?}"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_table_has_no_circle() {
+    fn visit<'a>(
+        node: &'a str,
+        table: &BTreeMap<&'a str, &'a [&'a str]>,
+        stack: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<String> {
+        if let Some(at) = stack.iter().position(|n| *n == node) {
+            let mut circle = stack[at..].to_vec();
+            circle.push(node);
+            return Some(circle.join(" -> "));
+        }
+        if !done.insert(node) {
+            return None;
+        }
+        stack.push(node);
+        for next in table.get(node).copied().unwrap_or_default() {
+            if let Some(c) = visit(next, table, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let table: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    let mut done = BTreeSet::new();
+    for node in table.keys() {
+        assert_eq!(visit(node, &table, &mut Vec::new(), &mut done), None);
+    }
+    // The rule that matters most, spelled out: below commands/ and wizard/,
+    // nothing names the terminal or the command line.
+    for (module, may) in ALLOWED {
+        if ["commands", "wizard", "ui", "cli", "context"].contains(module) {
+            continue;
+        }
+        for top in ["ui", "cli", "commands", "wizard"] {
+            assert!(!may.contains(&top), "{module} may name {top}");
+        }
+    }
+}
+
+/// The reader itself, on the ways a file can name a module.
+#[test]
+fn every_way_of_naming_a_module_is_seen() {
+    let here = vec!["connect".to_string(), "check".to_string()];
+    let cases = [
+        ("use crate::ui::Ui;", "ui"),
+        ("pub use crate::ui::Ui;", "ui"),
+        ("use crate::{text, ui::{self, Ui}};", "ui"),
+        ("use super::super::ui;", "ui"),
+        ("fn f() { let _ = crate::ui::out(\"http://x\"); }", "ui"),
+        (
+            "fn f() { let _ = \"http://x\"; crate::ui::out(\"\"); }",
+            "ui",
+        ),
+        ("fn f() { println!(\"{}\", crate::ui::WIDTH); }", "ui"),
+        ("#[derive(crate::ui::Thing)] struct S;", "ui"),
+        ("type T = crate::cli::Cli;", "cli"),
+        ("use crate::ui as terminal;", "ui"),
+    ];
+    for (source, module) in cases {
+        let names = names_in(source, &here);
+        assert!(names.modules.contains(module), "{source}: {names:?}");
+    }
+    let derive = names_in("#[derive(clap::ValueEnum)] enum E { A }", &here);
+    assert!(derive.crates.contains("clap"), "{derive:?}");
+    let test_only = names_in("#[cfg(test)] mod tests { use crate::ui::Ui; }", &here);
+    assert!(!test_only.modules.contains("ui"), "{test_only:?}");
+    // `super` from a module's own file stays in its module.
+    assert_eq!(
+        names_in(
+            "use super::Finding;",
+            &["connect".into(), "doctor".into(), "files".into()]
+        )
+        .modules,
+        BTreeSet::from(["connect".to_string()])
+    );
+}
+
+/// The planted violations the issue names, each caught.
+#[test]
+fn planted_violations_are_caught() {
+    for (here, source) in [
+        (&["connect", "check"][..], "use crate::ui::Ui;"),
+        (&["store"][..], "use crate::cli::Cli;"),
+        (&["store"][..], "use crate::pool::PoolId;"),
+    ] {
+        let here: Vec<String> = here.iter().map(|s| s.to_string()).collect();
+        let names = names_in(source, &here);
+        let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+        let may = allowed[here[0].as_str()];
+        assert!(
+            names
+                .modules
+                .iter()
+                .any(|m| m != &here[0] && !may.contains(&m.as_str())),
+            "{source} in {here:?} passes"
+        );
+    }
 }

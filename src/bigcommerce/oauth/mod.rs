@@ -10,15 +10,36 @@ use serde::{Deserialize, Serialize};
 
 /// How the person reaches BigCommerce's consent page and how its answer
 /// comes back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flow {
-    /// Open BigCommerce's consent page (login.bigcommerce.com/oauth2/authorize)
+    /// BigCommerce's consent page (login.bigcommerce.com/oauth2/authorize).
     #[default]
     Authorize,
-    /// Open the app's external install link (login.bigcommerce.com/app/ID/install)
+    /// The app's external install link (login.bigcommerce.com/app/ID/install).
     Install,
-    /// Print the URL and read back the address the browser landed on (SSH, headless)
+    /// The URL printed, and the address the browser landed on read back.
     Manual,
+}
+
+/// How to run one authorization (the command line's `--flow`, `--no-browser`,
+/// `--timeout`, `--listen`).
+#[derive(Debug, Clone)]
+pub struct FlowOptions {
+    pub flow: Flow,
+    pub no_browser: bool,
+    pub timeout: std::time::Duration,
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+impl Default for FlowOptions {
+    fn default() -> Self {
+        FlowOptions {
+            flow: Flow::Authorize,
+            no_browser: false,
+            timeout: std::time::Duration::from_secs(300),
+            listen: None,
+        }
+    }
 }
 
 /// A BigCommerce user as the token response names it.

@@ -58,8 +58,7 @@ pub(super) fn records(ctx: &Context) -> (Finding, Option<Document>) {
     let path = ctx.records.path();
     let subject = path.display().to_string();
     let fail = |e: anyhow::Error| {
-        let e = crate::connect::explain(e);
-        let (_, message, hint) = crate::error::report(&e);
+        let (_, message, hint) = crate::error::report(&e).into_parts();
         let mut finding = Finding::fail("records", message).subject(subject.clone());
         finding.fix = Some(hint.unwrap_or_else(|| {
             "move it away (bcconn then starts a new database), or restore a backup with `bcconn restore FILE`".into()
@@ -134,14 +133,11 @@ pub(super) fn writer(ctx: &Context) -> Finding {
                 None => "if a bcconn is stuck, end it: each change is one transaction, so nothing half-written is left".to_string(),
             })
         }
-        Err(e) => {
-            let e = crate::connect::explain(e);
-            Finding::warn(
-                "writer",
-                format!("not checked: {}", crate::error::report(&e).1),
-            )
-            .subject(subject)
-        }
+        Err(e) => Finding::warn(
+            "writer",
+            format!("not checked: {}", crate::error::message(&e)),
+        )
+        .subject(subject),
     }
 }
 

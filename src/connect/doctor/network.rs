@@ -211,9 +211,10 @@ async fn probe(
         date: None,
     };
     let start = Instant::now();
-    if let Err(f) = crate::env::check_base_url(var, base) {
-        let mut finding = Finding::fail(check, f.message);
-        finding.fix = f.hint;
+    if let Err(e) = crate::env::check_base_url(var, base) {
+        let (_, message, hint) = crate::error::report(&e.into()).into_parts();
+        let mut finding = Finding::fail(check, message);
+        finding.fix = hint;
         return failed(finding);
     }
     let url = url::Url::parse(base).expect("checked above");
@@ -322,7 +323,7 @@ pub(super) fn pool_url(env: &Env) -> Option<Finding> {
         )
         .subject(url.redacted())
         .took(since),
-        Err(e) => Finding::fail("pool_url", crate::error::report(&e).1)
+        Err(e) => Finding::fail("pool_url", crate::error::message(&e))
             .subject(url.redacted())
             .fix("start Redis, or fix or unset BCCONN_POOL_URL (then pools are this machine's files)")
             .took(since),

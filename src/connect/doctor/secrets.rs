@@ -53,7 +53,7 @@ pub(super) fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Findi
             Some(kind)
         }
         Err(e) => {
-            let (_, message, hint) = crate::error::report(&e);
+            let (_, message, hint) = crate::error::report(&e).into_parts();
             let mut f = Finding::fail("secret_store", message)
                 .subject(ctx.env.secret_store.clone().unwrap_or_default());
             f.fix = hint;
@@ -97,7 +97,7 @@ fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) ->
     let store = match ctx.secrets(kind) {
         Ok(store) => store,
         Err(e) => {
-            let (_, message, hint) = crate::error::report(&e);
+            let (_, message, hint) = crate::error::report(&e).into_parts();
             return Finding::fail("secret_store", message)
                 .subject(kind.as_str())
                 .fix(hint.unwrap_or_else(|| other_stores.to_string()))
@@ -128,7 +128,7 @@ fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) ->
             ),
         },
         Err(e) => {
-            let (_, message, hint) = crate::error::report(&e);
+            let (_, message, hint) = crate::error::report(&e).into_parts();
             Finding::fail("secret_store", message).fix(hint.unwrap_or_else(|| {
                 format!("unlock {describe} (log in to the desktop session), or {other_stores}")
             }))
@@ -296,19 +296,19 @@ pub(super) fn orphan_secrets(ctx: &Context, file: Option<&Document>, fix: bool) 
     let listed = listed_in_file(ctx);
     let current = match ctx.records.document() {
         Ok(f) => f,
-        Err(e) => return finding.fix(crate::error::report(&e).1),
+        Err(e) => return finding.fix(crate::error::message(&e)),
     };
     let found = orphans(&current, secrets.accounts(), &listed);
     let store = match ctx.secrets(StoreKind::File) {
         Ok(s) => s,
-        Err(e) => return finding.fix(crate::error::report(&e).1),
+        Err(e) => return finding.fix(crate::error::message(&e)),
     };
     let mut removed = 0;
     let mut failed = Vec::new();
     for account in &found {
         match store.delete(account) {
             Ok(()) => removed += 1,
-            Err(e) => failed.push(format!("{account}: {}", crate::error::report(&e).1)),
+            Err(e) => failed.push(format!("{account}: {}", crate::error::message(&e))),
         }
     }
     let mut finding = finding.fixed(format!(
@@ -332,12 +332,8 @@ pub(super) fn killed_writes(ctx: &Context, fix: bool) -> Finding {
     let left = match ctx.records.abandoned_secrets() {
         Ok(l) => l,
         Err(e) => {
-            let e = crate::connect::explain(e);
-            return Finding::warn(
-                CHECK,
-                format!("not checked: {}", crate::error::report(&e).1),
-            )
-            .subject(subject);
+            return Finding::warn(CHECK, format!("not checked: {}", crate::error::message(&e)))
+                .subject(subject);
         }
     };
     if left.is_empty() {
