@@ -34,7 +34,7 @@ use super::store_hash::StoreHash;
 use crate::error::failure;
 use crate::fsutil::human_bytes;
 use crate::pool::rate::{MARGIN_MS, WaitWhy};
-use crate::pool::{PoolId, Pools, Reserve, Ticket};
+use crate::pool::{Learned, PoolId, Pools, Reserve, Ticket};
 
 /// How many times one request is retried after a 429.
 pub const RETRIES: u32 = 3;
@@ -294,15 +294,9 @@ impl Client {
 
     /// Reports an answer to the rate book. Once a request was sent, its
     /// answer wins: a book that cannot be written is a warning.
-    async fn learn(
-        &self,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<crate::pool::Seen>,
-        wait: Option<Duration>,
-    ) {
+    async fn learn(&self, learned: Learned) {
         let store = self.store.as_str();
-        if let Some(s) = &seen {
+        if let Some(s) = &learned.seen {
             tracing::debug!(
                 "store {store}: rate limit {} of {} left, window resets in {} ms (window {} ms)",
                 s.left,
@@ -311,12 +305,7 @@ impl Client {
                 s.window_ms
             );
         }
-        if let Err(e) = self
-            .pools
-            .rates()
-            .learn(store, ticket, answered, seen, wait)
-            .await
-        {
+        if let Err(e) = self.pools.rates().learn(store, learned).await {
             self.note(format!(
                 "warning: the answer stands, but recording store {store}'s rate limit failed: {}",
                 crate::error::report(&e).1
@@ -385,7 +374,7 @@ impl Client {
             // meanwhile (Redis flushed, restarted) is taken again before
             // sending, so the pool's level holds.
             if lease.lost() {
-                self.learn(ticket, false, None, None).await;
+                self.learn(Learned::unanswered(ticket)).await;
                 let _ = lease.release().await;
                 lease = self.pools.acquire(&self.pool).await?;
                 continue;
@@ -400,7 +389,7 @@ impl Client {
             let sent = match builder.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    self.learn(ticket, false, None, None).await;
+                    self.learn(Learned::unanswered(ticket)).await;
                     return Err(anyhow!(
                         "{} {}: {}",
                         req.method,
@@ -416,8 +405,12 @@ impl Client {
                 ratelimit::retry_after(&resp_headers)
                     .unwrap_or(Duration::from_secs(1 << attempt.min(5)))
             });
-            self.learn(ticket, true, ratelimit::seen(&resp_headers), wait)
-                .await;
+            self.learn(Learned::answered(
+                ticket,
+                ratelimit::seen(&resp_headers),
+                wait,
+            ))
+            .await;
             if wait.is_none()
                 && status.is_success()
                 && let Some(sink) = sink.as_deref_mut()
@@ -1081,14 +1074,7 @@ mod tests {
             self.first_lost.store(true, Ordering::SeqCst);
             Box::pin(async { Ok(Reserve::Go(Ticket(1))) })
         }
-        fn learn<'a>(
-            &'a self,
-            _store: &'a str,
-            _ticket: Ticket,
-            _answered: bool,
-            _seen: Option<crate::pool::Seen>,
-            _retry_after: Option<Duration>,
-        ) -> BoxFuture<'a, Result<()>> {
+        fn learn<'a>(&'a self, _store: &'a str, _learned: Learned) -> BoxFuture<'a, Result<()>> {
             Box::pin(async { Ok(()) })
         }
         fn clear_hint(&self, _store: &str) -> String {

@@ -25,7 +25,7 @@ use anyhow::{Context as _, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::rate::Book;
-use super::{BoxFuture, Held, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket};
+use super::{BoxFuture, Held, Learned, Lease, PoolId, Pools, Rates, Reserve};
 use crate::error::failure;
 use crate::fsutil;
 
@@ -178,19 +178,8 @@ impl Rates for FileRates {
         Box::pin(async move { self.with_book(store, |book, now| book.reserve(now)) })
     }
 
-    fn learn<'a>(
-        &'a self,
-        store: &'a str,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<Seen>,
-        retry_after: Option<Duration>,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            self.with_book(store, |book, now| {
-                book.learn(now, ticket, answered, seen, retry_after)
-            })
-        })
+    fn learn<'a>(&'a self, store: &'a str, learned: Learned) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move { self.with_book(store, |book, now| book.learn(now, learned)) })
     }
 
     fn clear_hint(&self, store: &str) -> String {
@@ -211,6 +200,7 @@ pub fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Seen;
     use super::*;
 
     fn pool(level: u8) -> PoolId {
@@ -267,7 +257,7 @@ mod tests {
             reset_ms: 20_000,
         };
         a.rates()
-            .learn("abc123", t, true, Some(seen), None)
+            .learn("abc123", Learned::answered(t, Some(seen), None))
             .await
             .unwrap();
         assert!(matches!(

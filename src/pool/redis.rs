@@ -66,7 +66,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::rate::{MARGIN_MS, OUT_FOR_MS, POLL_MS, UNKNOWN_BURST, WaitWhy};
-use super::{BoxFuture, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket, key_part};
+use super::{BoxFuture, Learned, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket, key_part};
 use crate::env::PoolUrl;
 use crate::error::{Failure, failure};
 use connection::{Refusal, connect, describe, open, scrub};
@@ -209,15 +209,13 @@ impl RedisPools {
     }
 
     /// `learn` with a given clock (`None`: Redis's own).
-    async fn learn_at(
-        &self,
-        store: &str,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<Seen>,
-        retry_after: Option<Duration>,
-        now: Option<u64>,
-    ) -> Result<()> {
+    async fn learn_at(&self, store: &str, learned: Learned, now: Option<u64>) -> Result<()> {
+        let Learned {
+            ticket,
+            answered,
+            seen,
+            retry_after,
+        } = learned;
         let mut con = self.con().await?;
         let [book, outs] = rate_keys(store);
         let s = seen.unwrap_or(Seen {
@@ -373,15 +371,8 @@ impl Rates for RedisPools {
         Box::pin(self.reserve_at(store, None))
     }
 
-    fn learn<'a>(
-        &'a self,
-        store: &'a str,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<Seen>,
-        retry_after: Option<Duration>,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.learn_at(store, ticket, answered, seen, retry_after, None))
+    fn learn<'a>(&'a self, store: &'a str, learned: Learned) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.learn_at(store, learned, None))
     }
 
     fn clear_hint(&self, store: &str) -> String {

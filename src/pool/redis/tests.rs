@@ -189,11 +189,14 @@ async fn the_lua_rate_book_agrees_with_the_rust_one() {
                 });
                 let answered = rng.next(8) > 0;
                 let retry = (rng.next(10) == 0).then(|| Duration::from_millis(rng.next(3000)));
-                book.learn(now, t, answered, seen, retry);
-                pools
-                    .learn_at(&store, t, answered, seen, retry, Some(now))
-                    .await
-                    .unwrap();
+                let learned = Learned {
+                    ticket: t,
+                    answered,
+                    seen,
+                    retry_after: retry,
+                };
+                book.learn(now, learned);
+                pools.learn_at(&store, learned, Some(now)).await.unwrap();
             }
         }
         server.forget_store(&store);
@@ -383,7 +386,7 @@ async fn bench_slot_round_trip() {
         if let Reserve::Go(ticket) = pools.rates().reserve("unitbench").await.unwrap() {
             pools
                 .rates()
-                .learn("unitbench", ticket, true, None, None)
+                .learn("unitbench", Learned::answered(ticket, None, None))
                 .await
                 .unwrap();
         }
