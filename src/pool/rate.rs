@@ -2,7 +2,8 @@
 //! requests sent but not yet answered. Pure logic over a clock in
 //! milliseconds; a backend keeps the book (a file, Redis) and runs these
 //! steps under its lock. The Redis backend runs a Lua port of these two
-//! steps (`pool/redis.rs`); a test there checks that both agree.
+//! steps (`pool/redis/reserve.lua`, `learn.lua`); a test in
+//! `pool/redis/tests.rs` checks that both agree.
 //!
 //! The rules, all on the cautious side:
 //! - A request is sent only when the book says one is left in the window;

@@ -55,7 +55,7 @@ pub fn matches(option: &str, filter: &str) -> bool {
     shown_by(&words(option), &words(filter))
 }
 
-/// What a key asks of the picker (crossterm's events mapped by [`key_of`]).
+/// What a key asks of the picker (crossterm's events mapped by [`term::key_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Up,

@@ -40,7 +40,7 @@ static BOUND: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Reads the book (KEYS[1] hash, KEYS[2] out ZSET) into locals, sweeping
+/// Reads the book (`KEYS[1]` hash, `KEYS[2]` out ZSET) into locals, sweeping
 /// the requests out for too long; `save()` writes it back with its expiry.
 const BOOK: &str = include_str!("book.lua");
 
