@@ -189,9 +189,7 @@ impl FileRates {
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(out)
     }
-}
 
-impl FileRates {
     /// Takes the book's lock. A blocking `lock()` here would hold one of the
     /// runtime's threads for as long as another process keeps the book (a
     /// stopped or stuck one: for ever), so it is tried, and between tries
