@@ -15,7 +15,11 @@
 //! What it has to say while it waits goes to `notes` (a channel the caller
 //! drains onto stderr), so it can run on any task.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+mod body;
+mod pages;
+
+use body::{hold_or_spill, read_body, stream_body};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,13 +32,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use url::Url;
 
 use super::api::{self, Check, StoreInfo, describe_reqwest};
-use super::paginate::{self, Shape};
+use super::paginate;
 use super::ratelimit;
 use super::store_hash::StoreHash;
 use crate::error::failure;
-use crate::fsutil::human_bytes;
 use crate::pool::rate::{MARGIN_MS, WaitWhy};
-use crate::pool::{PoolId, Pools, Reserve, Ticket};
+use crate::pool::{Learned, PoolId, Pools, Reserve, Ticket};
 
 /// How many times one request is retried after a 429.
 pub const RETRIES: u32 = 3;
@@ -294,15 +297,9 @@ impl Client {
 
     /// Reports an answer to the rate book. Once a request was sent, its
     /// answer wins: a book that cannot be written is a warning.
-    async fn learn(
-        &self,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<crate::pool::Seen>,
-        wait: Option<Duration>,
-    ) {
+    async fn learn(&self, learned: Learned) {
         let store = self.store.as_str();
-        if let Some(s) = &seen {
+        if let Some(s) = &learned.seen {
             tracing::debug!(
                 "store {store}: rate limit {} of {} left, window resets in {} ms (window {} ms)",
                 s.left,
@@ -311,12 +308,7 @@ impl Client {
                 s.window_ms
             );
         }
-        if let Err(e) = self
-            .pools
-            .rates()
-            .learn(store, ticket, answered, seen, wait)
-            .await
-        {
+        if let Err(e) = self.pools.rates().learn(store, learned).await {
             self.note(format!(
                 "warning: the answer stands, but recording store {store}'s rate limit failed: {}",
                 crate::error::message(&e)
@@ -385,7 +377,7 @@ impl Client {
             // meanwhile (Redis flushed, restarted) is taken again before
             // sending, so the pool's level holds.
             if lease.lost() {
-                self.learn(ticket, false, None, None).await;
+                self.learn(Learned::unanswered(ticket)).await;
                 let _ = lease.release().await;
                 lease = self.pools.acquire(&self.pool).await?;
                 continue;
@@ -400,7 +392,7 @@ impl Client {
             let sent = match builder.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    self.learn(ticket, false, None, None).await;
+                    self.learn(Learned::unanswered(ticket)).await;
                     return Err(anyhow!(
                         "{} {}: {}",
                         req.method,
@@ -416,8 +408,12 @@ impl Client {
                 ratelimit::retry_after(&resp_headers)
                     .unwrap_or(Duration::from_secs(1 << attempt.min(5)))
             });
-            self.learn(ticket, true, ratelimit::seen(&resp_headers), wait)
-                .await;
+            self.learn(Learned::answered(
+                ticket,
+                ratelimit::seen(&resp_headers),
+                wait,
+            ))
+            .await;
             if wait.is_none()
                 && status.is_success()
                 && let Some(sink) = sink.as_deref_mut()
@@ -489,250 +485,6 @@ impl Client {
         Ok(answer)
     }
 
-    /// Every item of the list at `first` (GET), in order, fetching at most
-    /// `max_pages` pages (0: no cap). Reaching the cap before the list is
-    /// known to end is an error (the list may go on), as are a cursor that
-    /// repeats, paging bcconn cannot follow, and absurd page numbers.
-    pub async fn paginate(
-        self: &Arc<Self>,
-        first: Request,
-        max_pages: u64,
-        bytes_max: u64,
-    ) -> Result<Paged> {
-        let cap = if max_pages == 0 { u64::MAX } else { max_pages };
-        let answer = self.send(&first).await?;
-        if !answer.status.is_success() {
-            return Ok(Paged::Failed(answer));
-        }
-        if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
-            return Ok(Paged::Items(Vec::new()));
-        }
-        let asked = paginate::page_of(&first.url);
-        let page = parse(&answer, asked)?;
-        let path = first.url.path().to_string();
-        let mut list = List::new(cap, bytes_max, &path);
-        match paginate::shape(&page.skeleton) {
-            Shape::Single => Ok(Paged::Single(answer)),
-            Shape::Unfollowable(why) => Err(unfollowable(&path, &why)),
-            Shape::Numbered { current, total } => {
-                if current != asked {
-                    return Err(failure(format!(
-                        "asked for page {asked} of {path}, the answer says it is page {current}; bcconn cannot page through it"
-                    ))
-                    .hint("call it without --paginate and ask for each page with ?page=N")
-                    .into());
-                }
-                // Known up front: no request of the store's quota is spent
-                // on a list that could not be printed whole.
-                let pages = total.saturating_sub(current).saturating_add(1);
-                if pages > cap {
-                    return Err(failure(format!(
-                        "{path} says it has {total} pages (total_pages), more than --max-pages {cap}"
-                    ))
-                    .hint("raise --max-pages, or 0 for no cap")
-                    .into());
-                }
-                list.add(page.items, answer.body.len())?;
-                // Lazily: a page number is made only when a worker is free.
-                let numbers = std::iter::successors(current.checked_add(1), |n| n.checked_add(1))
-                    .take_while(move |n| *n <= total);
-                let failed = self
-                    .run_pages(&first, numbers, |n, answer| {
-                        let page = page_value(&answer, n)?;
-                        let value = &page.skeleton;
-                        if !value.is_array() && !value.get("data").is_some_and(Value::is_array) {
-                            return Err(unfollowable(
-                                &path,
-                                &format!("page {n} has no data array like page {current}"),
-                            ));
-                        }
-                        // A page must be the page asked for, of the list page 1
-                        // described: a list that ignores `page` would give page
-                        // 1 again (its items merged away as repeats), and one
-                        // that grew would lose what moved past the last page.
-                        if let Shape::Numbered {
-                            current: said,
-                            total: now,
-                        } = paginate::shape(value)
-                        {
-                            if said != n {
-                                return Err(unfollowable(
-                                    &path,
-                                    &format!("asked for page {n}, the answer says it is page {said}"),
-                                ));
-                            }
-                            if now != total {
-                                return Err(failure(format!(
-                                    "{path} changed while bcconn paged through it: page {current} said {total} pages, page {n} says {now}; nothing was printed"
-                                ))
-                                .hint("run it again; for a list that keeps changing, narrow it (filters, a sort) or page by hand")
-                                .into());
-                            }
-                        }
-                        list.add(page.items, answer.body.len())?;
-                        Ok(true)
-                    })
-                    .await?;
-                match failed {
-                    Some(a) => Ok(Paged::Failed(a)),
-                    None => Ok(Paged::Items(list.merged())),
-                }
-            }
-            Shape::Array => {
-                list.add(page.items, answer.body.len())?;
-                let mut ended = false;
-                let more = usize::try_from(cap - 1).unwrap_or(usize::MAX);
-                let numbers =
-                    std::iter::successors(asked.checked_add(1), |n| n.checked_add(1)).take(more);
-                let failed = self
-                    .run_pages(&first, numbers, |n, answer| {
-                        let paginate::Page { skeleton, items } = page_value(&answer, n)?;
-                        if !skeleton.is_array() {
-                            return Err(unfollowable(
-                                &path,
-                                &format!("page {n} is not a JSON array like page {asked}"),
-                            ));
-                        }
-                        // An empty page is past the end; the same items again
-                        // (equal, or the same ids with a live field changed)
-                        // are a list that ignores `page` (it has one page).
-                        if items.is_empty()
-                            || list
-                                .last()
-                                .is_some_and(|last| paginate::repeats(last, &items))
-                        {
-                            tracing::debug!("page {n} of {path} ends the list");
-                            ended = true;
-                            return Ok(false);
-                        }
-                        list.add(items, answer.body.len())?;
-                        Ok(true)
-                    })
-                    .await?;
-                if let Some(a) = failed {
-                    return Ok(Paged::Failed(a));
-                }
-                if !ended {
-                    return Err(list.capped());
-                }
-                Ok(Paged::Items(list.merged()))
-            }
-            Shape::Cursor { mut next } => {
-                list.add(page.items, answer.body.len())?;
-                let mut seen = HashSet::new();
-                while let Some(query) = next.take() {
-                    if list.pages >= cap {
-                        return Err(list.capped());
-                    }
-                    if !seen.insert(query.clone()) {
-                        return Err(failure(format!(
-                            "{path} gave the cursor {} a second time after {} pages: the server is going round in a loop",
-                            crate::text::outside(&query, 80),
-                            list.pages
-                        ))
-                        .hint("call it without --paginate and follow its pages by hand")
-                        .into());
-                    }
-                    let mut req = first.clone();
-                    req.url = paginate::with_query(&first.url, &query);
-                    let answer = self.send(&req).await?;
-                    if !answer.status.is_success() {
-                        let which = format!("page {}", list.pages + 1);
-                        self.note(failed_page(&which, &first, &answer));
-                        return Ok(Paged::Failed(answer));
-                    }
-                    if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
-                        break;
-                    }
-                    let page = parse(&answer, 0)?;
-                    next = match paginate::shape(&page.skeleton) {
-                        Shape::Cursor { next } => next,
-                        Shape::Unfollowable(why) => return Err(unfollowable(&path, &why)),
-                        _ => {
-                            return Err(unfollowable(
-                                &path,
-                                "a later page is not a cursor page like the first",
-                            ));
-                        }
-                    };
-                    list.add(page.items, answer.body.len())?;
-                }
-                Ok(Paged::Items(list.merged()))
-            }
-        }
-    }
-
-    /// Fetches the pages `numbers` of `first`, at most the pool's level in
-    /// flight (numbers are drawn only as workers free up), and hands each
-    /// answer to `take` in page order; `take` returns `false` to stop. The
-    /// first failed (non-2xx) page, in page order, when one failed. Requests
-    /// already in flight when it stops are waited for, not abandoned, so
-    /// their slots and rate-limit reservations are given back.
-    async fn run_pages(
-        self: &Arc<Self>,
-        first: &Request,
-        mut numbers: impl Iterator<Item = u64>,
-        mut take: impl FnMut(u64, Answer) -> Result<bool>,
-    ) -> Result<Option<Answer>> {
-        let level = usize::from(self.level());
-        let mut set = tokio::task::JoinSet::new();
-        // Drawn and not yet taken, in page order; `ready` holds the ones that
-        // came back before an earlier page did.
-        let mut order: VecDeque<u64> = VecDeque::new();
-        let mut ready: BTreeMap<u64, Answer> = BTreeMap::new();
-        let mut drawing = true;
-        let outcome = loop {
-            while drawing && order.len() < level {
-                let Some(n) = numbers.next() else {
-                    drawing = false;
-                    break;
-                };
-                let (me, mut req) = (self.clone(), first.clone());
-                req.url = paginate::with_page(&first.url, n);
-                set.spawn(async move { (n, me.send(&req).await) });
-                order.push_back(n);
-            }
-            let mut stop = None;
-            while let Some(n) = order.front().copied() {
-                let Some(answer) = ready.remove(&n) else {
-                    break;
-                };
-                order.pop_front();
-                if !answer.status.is_success() {
-                    self.note(failed_page(&format!("page {n}"), first, &answer));
-                    stop = Some(Ok(Some(answer)));
-                    break;
-                }
-                match take(n, answer) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        stop = Some(Ok(None));
-                        break;
-                    }
-                    Err(e) => {
-                        stop = Some(Err(e));
-                        break;
-                    }
-                }
-            }
-            if let Some(out) = stop {
-                break out;
-            }
-            match set.join_next().await {
-                Some(joined) => match joined.context("a page request stopped") {
-                    Ok((n, Ok(answer))) => {
-                        ready.insert(n, answer);
-                    }
-                    Ok((_, Err(e))) | Err(e) => break Err(e),
-                },
-                // Nothing in flight: draw more, unless the numbers ran out.
-                None if drawing => {}
-                None => break Ok(None),
-            }
-        };
-        while set.join_next().await.is_some() {}
-        outcome
-    }
     /// Checks the token: `v2/store`, then `v2/time` when the token may not
     /// read store information (as `api::check`, within pool and rate limit).
     pub async fn check(&self) -> Check {
@@ -780,238 +532,6 @@ impl Client {
     }
 }
 
-fn parse(answer: &Answer, page: u64) -> Result<paginate::Page> {
-    paginate::read_page(&answer.body).map_err(|e| {
-        if page > 0 {
-            anyhow!("page {page} of the list is not JSON ({e})")
-        } else {
-            anyhow!("a page of the list is not JSON ({e})")
-        }
-    })
-}
-
-/// The pages of one `--paginate` so far, within the page cap and a cap on
-/// the bytes of their bodies (held as the items' text, so memory is about
-/// that many bytes).
-struct List<'a> {
-    pages: u64,
-    bytes: u64,
-    cap: u64,
-    bytes_max: u64,
-    path: &'a str,
-    items: Vec<Vec<paginate::Item>>,
-}
-
-impl<'a> List<'a> {
-    fn new(cap: u64, bytes_max: u64, path: &'a str) -> List<'a> {
-        List {
-            pages: 0,
-            bytes: 0,
-            cap,
-            bytes_max,
-            path,
-            items: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, items: Vec<paginate::Item>, bytes: usize) -> Result<()> {
-        self.pages += 1;
-        self.bytes = self.bytes.saturating_add(bytes as u64);
-        if self.bytes > self.bytes_max {
-            let (why, hint) = if self.bytes_max < PAGES_MAX {
-                (
-                    "more than --jq takes",
-                    "ask for less (filters, fewer fields), or drop --jq and filter the printed list with jq",
-                )
-            } else {
-                (
-                    "more than bcconn holds to print one array",
-                    "ask for less (filters, fewer fields), or page by hand without --paginate",
-                )
-            };
-            return Err(failure(format!(
-                "the pages of {} add up to more than {} after {} pages, {why}; nothing was printed",
-                self.path,
-                human_bytes(self.bytes_max),
-                self.pages
-            ))
-            .hint(hint)
-            .into());
-        }
-        self.items.push(items);
-        Ok(())
-    }
-
-    fn last(&self) -> Option<&Vec<paginate::Item>> {
-        self.items.last()
-    }
-
-    fn capped(&self) -> anyhow::Error {
-        failure(format!(
-            "stopped after {} pages (--max-pages) of {}; the list may go on, so nothing was printed",
-            self.cap, self.path
-        ))
-        .hint("raise --max-pages, or 0 for no cap")
-        .into()
-    }
-
-    fn merged(self) -> Vec<paginate::Item> {
-        paginate::merge(self.items)
-    }
-}
-
-/// Why a list already partly fetched is not printed: without it, a failed
-/// page 7 reads like a failed request.
-fn failed_page(which: &str, first: &Request, answer: &Answer) -> String {
-    format!(
-        "{which} of {} answered {}; the pages before it are not printed (the list is not whole)",
-        first.url.path(),
-        answer.status
-    )
-}
-
-fn unfollowable(path: &str, why: &str) -> anyhow::Error {
-    failure(format!("bcconn cannot follow the paging of {path}: {why}"))
-        .hint("call it without --paginate and follow its pages by hand")
-        .into()
-}
-
-/// A numbered page's JSON: a 204 or an empty body is an empty page.
-fn page_value(answer: &Answer, page: u64) -> Result<paginate::Page> {
-    if answer.status == StatusCode::NO_CONTENT || answer.body.is_empty() {
-        Ok(paginate::Page {
-            skeleton: Value::Array(Vec::new()),
-            items: Vec::new(),
-        })
-    } else {
-        parse(answer, page)
-    }
-}
-
-/// The body, read whole but no more than `max` bytes.
-async fn read_body(mut sent: reqwest::Response, status: StatusCode, max: u64) -> Result<Vec<u8>> {
-    let too_big = || {
-        if max < ANSWER_MAX {
-            return failure(format!(
-                "the answer ({status}) is larger than {}, more than --jq takes",
-                human_bytes(max)
-            ))
-            .hint(
-                "drop --jq (bcconn then streams the body) and filter it with jq, or ask for less",
-            );
-        }
-        failure(format!(
-            "the answer ({status}) is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
-            human_bytes(max)
-        ))
-        .hint("without --jq and --paginate, bcconn streams the body to stdout")
-    };
-    if sent.content_length().is_some_and(|n| n > max) {
-        return Err(too_big().into());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = sent
-        .chunk()
-        .await
-        .map_err(|e| anyhow!("reading the answer: {}", describe_reqwest(&e)))?
-    {
-        if (body.len() + chunk.len()) as u64 > max {
-            return Err(too_big().into());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// A 2xx body held whole up to `max`; past that, or when it breaks off,
-/// what came and the rest go to `sink` as they are (`Ok(Err(why))`).
-async fn hold_or_spill(
-    mut sent: reqwest::Response,
-    head: &Answer,
-    max: u64,
-    sink: &mut dyn Sink,
-) -> Result<std::result::Result<Vec<u8>, anyhow::Error>> {
-    let mut body = Vec::new();
-    let broke = |got: usize, e: &reqwest::Error| {
-        failure(format!(
-            "the answer broke off after {}: {}; what came is printed unfiltered",
-            human_bytes(got as u64),
-            describe_reqwest(e)
-        ))
-        .hint("the write may have been made: check before sending it again")
-        .into()
-    };
-    loop {
-        let chunk = match sent.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => return Ok(Ok(body)),
-            Err(e) => {
-                sink.head(head)?;
-                sink.chunk(&body)?;
-                sink.end()?;
-                return Ok(Err(broke(body.len(), &e)));
-            }
-        };
-        if (body.len() + chunk.len()) as u64 <= max {
-            body.extend_from_slice(&chunk);
-            continue;
-        }
-        sink.head(head)?;
-        let mut got = body.len() + chunk.len();
-        let mut open = sink.chunk(&body)? && sink.chunk(&chunk)?;
-        drop(body);
-        while open {
-            match sent.chunk().await {
-                Ok(Some(chunk)) => {
-                    got += chunk.len();
-                    open = sink.chunk(&chunk)?;
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    sink.end()?;
-                    return Ok(Err(broke(got, &e)));
-                }
-            }
-        }
-        if open {
-            sink.end()?;
-        }
-        return Ok(Err(failure(format!(
-            "the answer is printed unfiltered: it is larger than {} for --jq",
-            human_bytes(max)
-        ))
-        .hint("the write was answered with success; pipe its answer to jq instead of --jq")
-        .into()));
-    }
-}
-
-/// The body to `sink`, chunk by chunk as it arrives.
-async fn stream_body(
-    mut sent: reqwest::Response,
-    head: &Answer,
-    sink: &mut dyn Sink,
-) -> Result<()> {
-    sink.head(head)?;
-    let mut got: u64 = 0;
-    loop {
-        let chunk = sent.chunk().await.map_err(|e| {
-            anyhow!(
-                "the answer broke off after {}: {}",
-                human_bytes(got),
-                describe_reqwest(&e)
-            )
-        })?;
-        let Some(chunk) = chunk else {
-            break;
-        };
-        got += chunk.len() as u64;
-        if !sink.chunk(&chunk)? {
-            return Ok(());
-        }
-    }
-    sink.end()
-}
-
 /// What a 429 said it wanted, for the message: ` (X-Retry-After: 3600)`.
 fn asked(headers: &HeaderMap) -> String {
     match headers.get("x-retry-after").and_then(|v| v.to_str().ok()) {
@@ -1026,105 +546,4 @@ pub fn seconds(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-    use super::*;
-    use crate::pool::{BoxFuture, Held, Lease};
-
-    /// A slot that reports itself lost once `lost` is set.
-    struct Slot {
-        lost: Arc<AtomicBool>,
-    }
-
-    impl Held for Slot {
-        fn release(self: Box<Self>) -> BoxFuture<'static, anyhow::Result<()>> {
-            Box::pin(async { Ok(()) })
-        }
-        fn lost(&self) -> bool {
-            self.lost.load(Ordering::SeqCst)
-        }
-    }
-
-    /// Pools whose first slot is lost while its holder waits in `reserve`
-    /// (as a Redis FLUSHALL during a rate-window wait does).
-    #[derive(Default)]
-    struct Losing {
-        acquired: AtomicUsize,
-        first_lost: Arc<AtomicBool>,
-        /// How many slots were taken when each reservation was granted.
-        at_reserve: Mutex<Vec<usize>>,
-    }
-
-    impl Pools for Losing {
-        fn acquire<'a>(&'a self, _pool: &'a PoolId) -> BoxFuture<'a, Result<Lease>> {
-            let n = self.acquired.fetch_add(1, Ordering::SeqCst);
-            let lost = if n == 0 {
-                self.first_lost.clone()
-            } else {
-                Arc::new(AtomicBool::new(false))
-            };
-            Box::pin(async move { Ok(Lease::new(Box::new(Slot { lost }))) })
-        }
-        fn rates(&self) -> &dyn crate::pool::Rates {
-            self
-        }
-    }
-
-    impl crate::pool::Rates for Losing {
-        fn reserve<'a>(&'a self, _store: &'a str) -> BoxFuture<'a, Result<Reserve>> {
-            self.at_reserve
-                .lock()
-                .unwrap()
-                .push(self.acquired.load(Ordering::SeqCst));
-            // The wait for the window ran long: the shared slot is gone.
-            self.first_lost.store(true, Ordering::SeqCst);
-            Box::pin(async { Ok(Reserve::Go(Ticket(1))) })
-        }
-        fn learn<'a>(
-            &'a self,
-            _store: &'a str,
-            _ticket: Ticket,
-            _answered: bool,
-            _seen: Option<crate::pool::Seen>,
-            _retry_after: Option<Duration>,
-        ) -> BoxFuture<'a, Result<()>> {
-            Box::pin(async { Ok(()) })
-        }
-        fn clear_hint(&self, _store: &str) -> String {
-            String::new()
-        }
-    }
-
-    /// M2: a slot lost during `reserve` (which can wait up to --max-wait)
-    /// was only noticed after a 429; the request went out without a slot.
-    /// It is taken again before sending.
-    #[tokio::test]
-    async fn a_slot_lost_while_reserving_is_taken_again_before_sending() {
-        let pools = Arc::new(Losing::default());
-        let client = Client::new(
-            reqwest::Client::new(),
-            // Nothing listens on port 1: the request itself fails at once.
-            "http://127.0.0.1:1",
-            StoreHash::parse("abc123").unwrap(),
-            SecretString::from("t".to_string()),
-            pools.clone(),
-            PoolId {
-                store: "abc123".into(),
-                owner: "o".into(),
-                owner_name: "o".into(),
-                level: 1,
-            },
-            None,
-        )
-        .unwrap();
-        let url = client.base.join("v2/time").unwrap();
-        let _ = client.send(&Request::get(url)).await;
-        assert_eq!(
-            pools.acquired.load(Ordering::SeqCst),
-            2,
-            "the lost slot was not taken again before sending"
-        );
-        assert_eq!(*pools.at_reserve.lock().unwrap(), vec![1, 2]);
-    }
-}
+mod tests;

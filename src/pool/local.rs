@@ -12,25 +12,33 @@
 //!
 //! Both are opened without following a link and without blocking (a FIFO
 //! put there would hang `api`), and refused unless regular; a book is read
-//! to at most [`MAX_BOOK`] bytes.
+//! to at most [`MAX_BOOK`] bytes. A book's lock is waited for as
+//! `fsutil::lock` waits: polled (here without holding the runtime's
+//! thread), said after a moment, given up after [`fsutil::LOCK_WAIT`].
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::rate::Book;
-use super::{BoxFuture, Held, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket};
+use super::{BoxFuture, Held, Learned, Lease, PoolId, Pools, Rates, Reserve};
 use crate::error::failure;
 use crate::fsutil;
 
 /// A rate book is a few hundred bytes; more is not a book.
 const MAX_BOOK: u64 = 64 * 1024;
+/// After this long waiting for a book's lock, say what for. A book is held
+/// for one read and one write, so a wait this long is already odd.
+const BOOK_SAY_AFTER: Duration = Duration::from_millis(300);
+/// How often a book's lock is tried while another holds it.
+const BOOK_POLL: Duration = Duration::from_millis(25);
 
 /// Opens (creating) a slot or book file for reading and writing: never
 /// through a link, never blocking on a FIFO, and only a regular file.
@@ -74,6 +82,8 @@ impl LocalPools {
             pools_dir: home.join("pools"),
             rates: FileRates {
                 dir: home.join("rate"),
+                lock_wait: fsutil::LOCK_WAIT,
+                notes: Mutex::new(None),
             },
             local: Mutex::new(HashMap::new()),
         }
@@ -138,10 +148,19 @@ impl Pools for LocalPools {
     fn rates(&self) -> &dyn Rates {
         &self.rates
     }
+
+    fn set_notes(&self, notes: UnboundedSender<String>) {
+        *self.rates.notes.lock().unwrap_or_else(|e| e.into_inner()) = Some(notes);
+    }
 }
 
 struct FileRates {
     dir: PathBuf,
+    /// How long a book's lock is waited for before giving up.
+    lock_wait: Duration,
+    /// Where to say that a book's lock is being waited for: the caller's
+    /// notes, said as they come, so the wait is not silent.
+    notes: Mutex<Option<UnboundedSender<String>>>,
 }
 
 impl FileRates {
@@ -154,12 +173,11 @@ impl FileRates {
         self.dir.join(format!("{name}.json"))
     }
 
-    fn with_book<T>(&self, store: &str, step: impl FnOnce(&mut Book, u64) -> T) -> Result<T> {
+    async fn with_book<T>(&self, store: &str, step: impl FnOnce(&mut Book, u64) -> T) -> Result<T> {
         fsutil::ensure_private_dir(&self.dir)?;
         let path = self.path(store);
         let mut file = open_own(&path, "a store's rate book")?;
-        file.lock()
-            .with_context(|| format!("locking {}", path.display()))?;
+        self.lock(&file, &path).await?;
         let mut text = String::new();
         let _ = (&mut file).take(MAX_BOOK).read_to_string(&mut text);
         let mut book: Book = serde_json::from_str(&text).unwrap_or_default();
@@ -171,26 +189,66 @@ impl FileRates {
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(out)
     }
+
+    /// Takes the book's lock. A blocking `lock()` here would hold one of the
+    /// runtime's threads for as long as another process keeps the book (a
+    /// stopped or stuck one: for ever), so it is tried, and between tries
+    /// the task sleeps; after a moment the wait is said, after
+    /// `lock_wait` it is given up.
+    async fn lock(&self, file: &File, path: &Path) -> Result<()> {
+        let start = Instant::now();
+        let mut said = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(()),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("locking {}", path.display()));
+                }
+            }
+            let waited = start.elapsed();
+            if waited >= self.lock_wait {
+                let shown = crate::text::shell_word(&path.display().to_string());
+                return Err(failure(format!(
+                    "gave up after {} s waiting for another bcconn process to release {} (a store's rate book)",
+                    self.lock_wait.as_secs(),
+                    path.display()
+                ))
+                .hint(format!(
+                    "try again once it has finished; if no bcconn is running, see what holds the lock with `fuser -v {shown}`, or delete the file (bcconn starts a new one)"
+                ))
+                .into());
+            }
+            if !said && waited >= BOOK_SAY_AFTER {
+                said = true;
+                self.say(format!(
+                    "waiting for another bcconn process to release {} (a store's rate book; giving up after {} s)",
+                    path.display(),
+                    self.lock_wait.as_secs()
+                ));
+            }
+            tokio::time::sleep(BOOK_POLL).await;
+        }
+    }
+
+    fn say(&self, text: String) {
+        match &*self.notes.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(tx) => {
+                let _ = tx.send(text);
+            }
+            // No one to pass it to: straight to stderr, as `fsutil::lock` does.
+            None => eprintln!("{text}"),
+        }
+    }
 }
 
 impl Rates for FileRates {
     fn reserve<'a>(&'a self, store: &'a str) -> BoxFuture<'a, Result<Reserve>> {
-        Box::pin(async move { self.with_book(store, |book, now| book.reserve(now)) })
+        Box::pin(self.with_book(store, |book, now| book.reserve(now)))
     }
 
-    fn learn<'a>(
-        &'a self,
-        store: &'a str,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<Seen>,
-        retry_after: Option<Duration>,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            self.with_book(store, |book, now| {
-                book.learn(now, ticket, answered, seen, retry_after)
-            })
-        })
+    fn learn<'a>(&'a self, store: &'a str, learned: Learned) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.with_book(store, move |book, now| book.learn(now, learned)))
     }
 
     fn clear_hint(&self, store: &str) -> String {
@@ -211,6 +269,7 @@ pub fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Seen;
     use super::*;
 
     fn pool(level: u8) -> PoolId {
@@ -267,7 +326,7 @@ mod tests {
             reset_ms: 20_000,
         };
         a.rates()
-            .learn("abc123", t, true, Some(seen), None)
+            .learn("abc123", Learned::answered(t, Some(seen), None))
             .await
             .unwrap();
         assert!(matches!(
@@ -277,6 +336,44 @@ mod tests {
         std::fs::write(dir.path().join("rate/abc123.json"), b"{garbage").unwrap();
         assert!(matches!(
             b.rates().reserve("abc123").await.unwrap(),
+            Reserve::Go(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_held_book_is_waited_for_aloud_then_given_up_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = LocalPools::new(dir.path());
+        a.rates.lock_wait = Duration::from_millis(600);
+        let (tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
+        a.set_notes(tx);
+        a.rates().reserve("abc123").await.unwrap();
+        // Another process holding the book (a second open file is another
+        // lock owner, as a process would be).
+        let held = File::open(dir.path().join("rate/abc123.json")).unwrap();
+        held.lock().unwrap();
+        // The runtime stays free while the book is waited for.
+        let ticks = tokio::spawn(async {
+            for _ in 0..20 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let err = a.rates().reserve("abc123").await.unwrap_err();
+        // On this one-thread runtime the ticks ran only if the wait yielded.
+        assert!(ticks.is_finished(), "the wait held the runtime's thread");
+        let (code, message, hint) = crate::error::report(&err).into_parts();
+        assert_eq!(code, crate::error::ExitStatus::Failure);
+        assert!(message.starts_with("gave up after"), "{message}");
+        assert!(message.contains("abc123.json"), "{message}");
+        assert!(hint.is_some_and(|h| h.contains("fuser")));
+        let said = notes.try_recv().unwrap();
+        assert!(
+            said.starts_with("waiting for another bcconn process to release"),
+            "{said}"
+        );
+        drop(held);
+        assert!(matches!(
+            a.rates().reserve("abc123").await.unwrap(),
             Reserve::Go(_)
         ));
     }

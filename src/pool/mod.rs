@@ -20,9 +20,8 @@ pub mod redis;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
-pub use rate::{Reserve, Seen, Ticket};
+pub use rate::{Learned, Reserve, Seen, Ticket};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -97,16 +96,8 @@ pub trait Rates: Send + Sync {
     /// Asks to send one request to `store` now.
     fn reserve<'a>(&'a self, store: &'a str) -> BoxFuture<'a, anyhow::Result<Reserve>>;
     /// Reports the answer to a reserved request: its rate-limit headers
-    /// (`None` when it had none, or when no answer came: `answered` false),
-    /// and a 429's wait.
-    fn learn<'a>(
-        &'a self,
-        store: &'a str,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<Seen>,
-        retry_after: Option<Duration>,
-    ) -> BoxFuture<'a, anyhow::Result<()>>;
+    /// (`None` when it had none, or when no answer came), and a 429's wait.
+    fn learn<'a>(&'a self, store: &'a str, learned: Learned) -> BoxFuture<'a, anyhow::Result<()>>;
     /// How to clear a store's book by hand (for a wait that looks wrong).
     fn clear_hint(&self, store: &str) -> String;
 }

@@ -2,7 +2,8 @@
 //! requests sent but not yet answered. Pure logic over a clock in
 //! milliseconds; a backend keeps the book (a file, Redis) and runs these
 //! steps under its lock. The Redis backend runs a Lua port of these two
-//! steps (`pool/redis.rs`); a test there checks that both agree.
+//! steps (`pool/redis/reserve.lua`, `learn.lua`); a test in
+//! `pool/redis/tests.rs` checks that both agree.
 //!
 //! The rules, all on the cautious side:
 //! - A request is sent only when the book says one is left in the window;
@@ -62,6 +63,42 @@ pub struct Seen {
 /// A reserved request, to report back with `learn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket(pub u64);
+
+/// What the answer to a reserved request taught, reported back with
+/// `learn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Learned {
+    pub ticket: Ticket,
+    /// Whether an answer came at all: `false` when the request failed before
+    /// one did, which teaches nothing but frees the ticket.
+    pub answered: bool,
+    /// The answer's rate-limit headers, when it had them.
+    pub seen: Option<Seen>,
+    /// A 429's wait.
+    pub retry_after: Option<Duration>,
+}
+
+impl Learned {
+    /// No answer came.
+    pub fn unanswered(ticket: Ticket) -> Learned {
+        Learned {
+            ticket,
+            answered: false,
+            seen: None,
+            retry_after: None,
+        }
+    }
+
+    /// An answer came, with these headers and this 429 wait.
+    pub fn answered(ticket: Ticket, seen: Option<Seen>, retry_after: Option<Duration>) -> Learned {
+        Learned {
+            ticket,
+            answered: true,
+            seen,
+            retry_after,
+        }
+    }
+}
 
 /// May a request go now?
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,14 +210,13 @@ impl Book {
         Reserve::Go(Ticket(id))
     }
 
-    pub fn learn(
-        &mut self,
-        now: u64,
-        ticket: Ticket,
-        answered: bool,
-        seen: Option<Seen>,
-        retry_after: Option<Duration>,
-    ) {
+    pub fn learn(&mut self, now: u64, learned: Learned) {
+        let Learned {
+            ticket,
+            answered,
+            seen,
+            retry_after,
+        } = learned;
         self.out.retain(|o| o.id != ticket.0 && o.until > now);
         // Headers of an answer reserved before this window began tell of an
         // earlier one: its 429 still counts, its numbers do not.
@@ -257,9 +293,9 @@ mod tests {
             }
         ));
         for p in probes {
-            b.learn(50, p, false, None, None);
+            b.learn(50, Learned::unanswered(p));
         }
-        b.learn(100, t, true, seen(2, 3, 900), None);
+        b.learn(100, Learned::answered(t, seen(2, 3, 900), None));
         let (a, c) = (go(&mut b, 101), go(&mut b, 102));
         // Quota 3: the probe and two more; the next waits for the reset at 1000.
         match b.reserve(103) {
@@ -273,8 +309,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Answers in the same window never raise what is left.
-        b.learn(300, a, true, seen(1, 3, 700), None);
-        b.learn(310, c, true, seen(0, 3, 690), None);
+        b.learn(300, Learned::answered(a, seen(1, 3, 700), None));
+        b.learn(310, Learned::answered(c, seen(0, 3, 690), None));
         assert!(matches!(b.reserve(311), Reserve::Wait { .. }));
         // After the reset: a fresh window of 3, its reset unknown until an answer.
         let ts: Vec<Ticket> = (0..3).map(|i| go(&mut b, 1000 + i)).collect();
@@ -286,7 +322,7 @@ mod tests {
             }
         ));
         // The first answer of the new window: 2 left by its count, 2 still out.
-        b.learn(1200, ts[0], true, seen(2, 3, 800), None);
+        b.learn(1200, Learned::answered(ts[0], seen(2, 3, 800), None));
         assert_eq!(b.left, 0);
         assert_eq!(b.reset_at, Some(2000));
     }
@@ -313,7 +349,10 @@ mod tests {
                 pending.remove(0);
                 let start = server_start.unwrap();
                 let reset = (start + 1000).saturating_sub(at);
-                b.learn(at, t, true, seen(3 - server_count, 3, reset), None);
+                b.learn(
+                    at,
+                    Learned::answered(t, seen(3 - server_count, 3, reset), None),
+                );
             }
             if sent < 10
                 && (sent == 0 || b.quota.is_some())
@@ -348,10 +387,10 @@ mod tests {
                 reset_ms,
             })
         };
-        b.learn(300, t1, true, seen(140, 29_900), None);
+        b.learn(300, Learned::answered(t1, seen(140, 29_900), None));
         assert_eq!(b.reset_at, Some(30_200));
         // A quicker answer tells the same window ends sooner.
-        b.learn(100, t2, true, seen(139, 29_950), None);
+        b.learn(100, Learned::answered(t2, seen(139, 29_950), None));
         assert_eq!(b.reset_at, Some(30_050));
         assert_eq!(b.left, 139);
     }
@@ -360,7 +399,10 @@ mod tests {
     fn a_429_waits_the_longer_of_retry_after_and_reset() {
         let mut b = Book::default();
         let t = go(&mut b, 0);
-        b.learn(10, t, true, seen(0, 150, 500), Some(Duration::from_secs(2)));
+        b.learn(
+            10,
+            Learned::answered(t, seen(0, 150, 500), Some(Duration::from_secs(2))),
+        );
         match b.reserve(20) {
             Reserve::Wait {
                 why: WaitWhy::Window { reset_at, .. },
@@ -383,15 +425,15 @@ mod tests {
         };
         let early = go(&mut b, 0);
         let t = go(&mut b, 0);
-        b.learn(5, t, true, Some(seen(0, 995)), None);
+        b.learn(5, Learned::answered(t, Some(seen(0, 995)), None));
         assert_eq!(b.reset_at, Some(1_000));
         // The window rolls over; a request of the new one goes.
         let now = go(&mut b, 1_020);
         // The early request's answer (sent at the old window's end) comes now.
-        b.learn(1_030, early, true, Some(seen(0, 5)), None);
+        b.learn(1_030, Learned::answered(early, Some(seen(0, 5)), None));
         assert_eq!(b.reset_at, None, "the new window's end is not known yet");
         assert_eq!(b.left, 4 - 1);
-        b.learn(1_040, now, true, Some(seen(4, 990)), None);
+        b.learn(1_040, Learned::answered(now, Some(seen(4, 990)), None));
         assert_eq!(b.reset_at, Some(2_030));
     }
 
@@ -407,20 +449,21 @@ mod tests {
             window_ms: 30_000,
             reset_ms: day,
         };
-        b.learn(10, t, true, Some(s), None);
+        b.learn(10, Learned::answered(t, Some(s), None));
         assert_eq!(b.reset_at, Some(10 + 60_000));
         // A window said to be a day counts as five minutes.
         let mut b = Book::default();
         let t = go(&mut b, 0);
         b.learn(
             0,
-            t,
-            true,
-            Some(Seen {
-                window_ms: day,
-                ..s
-            }),
-            None,
+            Learned::answered(
+                t,
+                Some(Seen {
+                    window_ms: day,
+                    ..s
+                }),
+                None,
+            ),
         );
         assert_eq!(b.window_ms, Some(MAX_WINDOW_MS));
         assert_eq!(b.reset_at, Some(2 * MAX_WINDOW_MS));
@@ -428,7 +471,10 @@ mod tests {
         let mut b = Book::default();
         let t = go(&mut b, 0);
         let s = Seen { reset_ms: 100, ..s };
-        b.learn(0, t, true, Some(s), Some(Duration::from_secs(3600)));
+        b.learn(
+            0,
+            Learned::answered(t, Some(s), Some(Duration::from_secs(3600))),
+        );
         assert_eq!(b.reset_at, Some(60_000));
         // A book an older bcconn wrote with a day-long reset is cut down.
         b.reset_at = Some(day);
@@ -463,7 +509,7 @@ mod tests {
     fn headerless_servers_are_not_limited_and_lost_answers_expire() {
         let mut b = Book::default();
         let t = go(&mut b, 0);
-        b.learn(5, t, true, None, None);
+        b.learn(5, Learned::answered(t, None, None));
         for i in 0..10 {
             go(&mut b, 10 + i);
         }

@@ -1,0 +1,315 @@
+//! The iClient step of the walk: pick a saved one, edit it, or add one;
+//! then the callback URL it must reach bcconn at, settled for this machine,
+//! and shown for pasting into the app.
+
+use secrecy::SecretString;
+
+use super::{Here, explain};
+use crate::bigcommerce::oauth::Flow;
+use crate::bigcommerce::store_hash::StoreHash;
+use crate::connect::authorize::FlowOptions;
+use crate::connect::iclients::{
+    DEFAULT_CALLBACK_URL, IClientEdit, NewIClient, validate_callback_url, validate_client_id,
+};
+use crate::connect::plan::IClientPick;
+use crate::seams::{Ask, Prompter, Step, Stop};
+use crate::store::Document;
+
+pub(super) fn ask_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
+    if records.iclients.is_empty() {
+        p.say("No iClient saved yet: add your app's client id and secret (devtools.bigcommerce.com › My Apps › View Client ID).");
+        return add_iclient(p, records);
+    }
+    let mut options: Vec<String> = records
+        .iclients
+        .iter()
+        .map(|ic| format!("{}  (client id {})", ic.name, ic.client_id))
+        .collect();
+    options.push("+ Add new iClient".to_string());
+    options.push("✎ Edit an iClient (client id, secret, callback URL)".to_string());
+    let n = records.iclients.len();
+    let i = p.select(
+        "iClient (your app's client id and secret):",
+        &options,
+        0,
+        None,
+    )?;
+    match records.iclients.get(i) {
+        Some(ic) => Ok(IClientPick::Existing(ic.name.clone())),
+        None if i == n => add_iclient(p, records),
+        None => edit_iclient(p, records),
+    }
+}
+
+/// The form's pencil button: changes to a saved iClient, kept in the plan
+/// and saved with the connection.
+pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
+    let ic = match records.iclients.as_slice() {
+        [only] => only,
+        all => {
+            let options: Vec<String> = all
+                .iter()
+                .map(|ic| format!("{}  (client id {})", ic.name, ic.client_id))
+                .collect();
+            &all[p.select("Edit which iClient?", &options, 0, None)?]
+        }
+    };
+    let users: Vec<String> = records
+        .users_of_iclient(&ic.id)
+        .iter()
+        .map(|c| format!("{:?}", c.name))
+        .collect();
+    if !users.is_empty() {
+        p.say(&format!(
+            "  Used by {}: their tokens are unaffected until they are authorized again.",
+            users.join(", ")
+        ));
+    }
+    let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
+    let client_id = p.text(&Ask {
+        message: "Client ID:",
+        help: Some("Enter keeps it"),
+        default: Some(&ic.client_id),
+        check: &id_check,
+    })?;
+    let url_check = |input: &str| {
+        validate_callback_url(input.trim())
+            .map(|_| ())
+            .map_err(explain)
+    };
+    let callback_url = p.text(&Ask {
+        message: "Callback URL:",
+        help: Some("Enter keeps it; the exact URL in the app's Auth callback field"),
+        default: Some(&ic.callback_url),
+        check: &url_check,
+    })?;
+    let secret = if p.confirm("Replace the client secret?", false, None)? {
+        let s = p.secret(
+            "Client secret:",
+            "input is hidden",
+            "the client secret is empty",
+        )?;
+        Some(SecretString::from(s.trim().to_string()))
+    } else {
+        None
+    };
+    let client_id = validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?;
+    let callback_url = callback_url.trim().to_string();
+    Ok(IClientPick::Edited {
+        name: ic.name.clone(),
+        edit: IClientEdit {
+            client_id: (client_id != ic.client_id).then_some(client_id),
+            callback_url: (callback_url != ic.callback_url).then_some(callback_url),
+            rename: None,
+            secret,
+        },
+    })
+}
+
+/// Connections already on this app and store: BigCommerce keeps one token
+/// per app and store, so the person hears it before choosing to save.
+pub(super) fn warn_siblings(
+    p: &mut dyn Prompter,
+    pick: &IClientPick,
+    hash: &StoreHash,
+    records: &Document,
+) {
+    let client_id = match pick {
+        IClientPick::New(new) => Some(new.client_id.as_str()),
+        IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.client_id.as_str()),
+        IClientPick::Edited { name, edit } => edit
+            .client_id
+            .as_deref()
+            .or_else(|| records.iclient(name).map(|ic| ic.client_id.as_str())),
+    };
+    let siblings: Vec<&str> = records
+        .connections
+        .iter()
+        .filter(|c| {
+            c.store_hash == *hash
+                && records.client_id_of(c).is_some()
+                && records.client_id_of(c) == client_id
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    if !siblings.is_empty() {
+        let who = match siblings.len() {
+            1 => crate::connect::rules::few_names(&siblings),
+            n => format!(
+                "{n} connections ({})",
+                crate::connect::rules::few_names(&siblings)
+            ),
+        };
+        p.say(&format!(
+            "  ! {who} already use{} this app for store {hash}: BigCommerce keeps one token per app and store, so authorizing this connection ends {} token.",
+            if siblings.len() == 1 { "s" } else { "" },
+            if siblings.len() == 1 { "its" } else { "their" },
+        ));
+    }
+}
+
+/// The callback must reach bcconn. When it cannot here (an HTTPS tunnel
+/// URL, a busy port), offer what can: listen on a local address a tunnel
+/// forwards to, paste the landing address back, or another URL.
+pub(super) fn settle_callback(
+    p: &mut dyn Prompter,
+    here: &dyn Here,
+    pick: &mut IClientPick,
+    records: &Document,
+    opts: &mut FlowOptions,
+) -> Step<()> {
+    loop {
+        let Some(url) = callback_url_of(pick, records) else {
+            return Ok(());
+        };
+        let Err(why) = here.receive(&url, opts) else {
+            return Ok(());
+        };
+        p.say(&format!(
+            "\nbcconn cannot receive the callback here: {why}."
+        ));
+        let options = [
+            format!("Listen on a local address that a tunnel forwards {url} to"),
+            "Paste back the address the browser lands on (nothing listens here)".to_string(),
+            "Use another callback URL".to_string(),
+        ];
+        match p.select(
+            "How should BigCommerce's answer reach bcconn?",
+            &options,
+            0,
+            None,
+        )? {
+            0 => {
+                let check = |input: &str| match input.trim().parse::<std::net::SocketAddr>() {
+                    Ok(a) if a.ip().is_loopback() => Ok(()),
+                    Ok(_) => Err("bcconn listens on this machine only: use 127.0.0.1:PORT".into()),
+                    Err(_) => Err("an address like 127.0.0.1:8765".to_string()),
+                };
+                let addr = p.text(&Ask {
+                    message: "Listen on:",
+                    help: Some("the local address your tunnel forwards to, e.g. 127.0.0.1:8765"),
+                    default: None,
+                    check: &check,
+                })?;
+                opts.listen = addr.trim().parse().ok();
+            }
+            1 => {
+                opts.flow = Flow::Manual;
+                return Ok(());
+            }
+            _ => {
+                let url = ask_callback_url(p, None)?;
+                match pick {
+                    IClientPick::New(new) => new.callback_url = url,
+                    IClientPick::Edited { edit, .. } => edit.callback_url = Some(url),
+                    IClientPick::Existing(name) => {
+                        // A saved iClient is shared: say who else uses it.
+                        if let Some(ic) = records.iclient(name) {
+                            let users: Vec<String> = records
+                                .users_of_iclient(&ic.id)
+                                .iter()
+                                .map(|c| format!("{:?}", c.name))
+                                .collect();
+                            if !users.is_empty() {
+                                p.say(&format!(
+                                    "  iClient {:?} gets this callback URL; {} use{} it too (their tokens are unaffected until authorized again).",
+                                    ic.name,
+                                    users.join(", "),
+                                    if users.len() == 1 { "s" } else { "" }
+                                ));
+                            }
+                        }
+                        *pick = IClientPick::Edited {
+                            name: name.clone(),
+                            edit: IClientEdit {
+                                callback_url: Some(url),
+                                ..IClientEdit::default()
+                            },
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A new iClient, kept in the plan: `execute` saves it (secret first) only
+/// once the person chose to save.
+pub(super) fn add_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
+    let name = ask_iclient_name(p, records)?;
+    let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
+    let client_id = p.text(&Ask {
+        message: "Client ID:",
+        help: Some("devtools.bigcommerce.com › My Apps › View Client ID"),
+        default: None,
+        check: &id_check,
+    })?;
+    let secret = p.secret(
+        "Client secret:",
+        "input is hidden; shown next to the client id",
+        "the client secret is empty",
+    )?;
+    let callback_url = ask_callback_url(p, Some(DEFAULT_CALLBACK_URL))?;
+    Ok(IClientPick::New(NewIClient {
+        name,
+        client_id: validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?,
+        callback_url,
+        secret: SecretString::from(secret.trim().to_string()),
+    }))
+}
+
+pub(super) fn ask_iclient_name(p: &mut dyn Prompter, records: &Document) -> Step<String> {
+    let check = |input: &str| {
+        records
+            .check_iclient_name_free(input.trim(), None)
+            .map_err(explain)
+    };
+    let name = p.text(&Ask {
+        message: "iClient name:",
+        help: Some("a name for this app's client id and secret, e.g. my-app"),
+        default: None,
+        check: &check,
+    })?;
+    Ok(name.trim().to_string())
+}
+
+pub(super) fn ask_callback_url(p: &mut dyn Prompter, default: Option<&str>) -> Step<String> {
+    let check = |input: &str| {
+        validate_callback_url(input.trim())
+            .map(|_| ())
+            .map_err(explain)
+    };
+    let url = p.text(&Ask {
+        message: "Callback URL:",
+        help: Some("the exact URL in the app's Auth callback field; bcconn listens there"),
+        default,
+        check: &check,
+    })?;
+    Ok(url.trim().to_string())
+}
+
+pub(super) fn callback_url_of(pick: &IClientPick, records: &Document) -> Option<String> {
+    match pick {
+        IClientPick::New(new) => Some(new.callback_url.clone()),
+        IClientPick::Existing(name) => records.iclient(name).map(|ic| ic.callback_url.clone()),
+        IClientPick::Edited { name, edit } => edit
+            .callback_url
+            .clone()
+            .or_else(|| records.iclient(name).map(|ic| ic.callback_url.clone())),
+    }
+}
+
+/// The one thing the person must do outside bcconn before authorizing:
+/// register the callback URL (and the scopes) in the app.
+pub(super) fn show_callback_url(p: &mut dyn Prompter, url: Option<String>, scope_count: usize) {
+    let Some(url) = url else { return };
+    let text = format!(
+        "\nCallback URL: {}\n  \
+         Paste it into the Auth Callback URL, Load Callback URL and Uninstall Callback URL\n  \
+         fields of your app: devtools.bigcommerce.com › My Apps › Edit App › Technical.\n  \
+         While there, give the app the same {scope_count} OAuth scope{} chosen here, and save the app.\n",
+        p.bold(&url),
+        if scope_count == 1 { "" } else { "s" },
+    );
+    p.say(&text);
+}

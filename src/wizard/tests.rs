@@ -1,0 +1,546 @@
+use super::*;
+use crate::bigcommerce::oauth::Flow;
+use crate::connect::iclients::DEFAULT_CALLBACK_URL;
+use crate::seams::script::{Reply::*, Script};
+use crate::secrets::StoreKind;
+use crate::store::{Connection, IClient, State};
+
+fn hash(h: &str) -> StoreHash {
+    StoreHash::parse(h).unwrap()
+}
+
+fn saved() -> Document {
+    let conn = |name: &str, h: &str| Connection {
+        id: format!("id-{name}"),
+        scopes: vec!["store_v2_products".into()],
+        iclient_id: Some("ic1".into()),
+        concurrency: 6,
+        state: State::Authorized,
+        ..Connection::pending(name, AuthType::Oauth2, hash(h))
+    };
+    Document {
+        iclients: vec![IClient {
+            id: "ic1".into(),
+            name: "main-app".into(),
+            client_id: "cid123".into(),
+            callback_url: "http://localhost:8765/auth".into(),
+            secret_store: StoreKind::File,
+            created_at: String::new(),
+            updated_at: String::new(),
+            extra: Default::default(),
+        }],
+        connections: vec![conn("Acme-Prod", "zzz999"), conn("acme-stage", "abc123")],
+        ..Document::default()
+    }
+}
+
+/// A machine where every callback URL on 127.0.0.1 or localhost can be
+/// received, and every plan saves (unless told a name is taken).
+#[derive(Default)]
+struct FakeHere {
+    taken: std::cell::RefCell<Vec<String>>,
+}
+
+impl Here for FakeHere {
+    fn receive(&self, url: &str, opts: &FlowOptions) -> Result<(), String> {
+        if opts.listen.is_some() || url.contains("://127.0.0.1") || url.contains("://localhost") {
+            Ok(())
+        } else {
+            Err(format!("the callback URL {url} is not on this machine"))
+        }
+    }
+
+    fn check(&self, plan: &Plan, _: &FlowOptions) -> Result<(), Fault> {
+        let mut taken = self.taken.borrow_mut();
+        match taken.iter().position(|t| *t == plan.name) {
+            Some(i) => {
+                taken.remove(i);
+                Err(Fault::Name(format!(
+                    "a connection named {:?} already exists",
+                    plan.name
+                )))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+fn walk_script(replies: &[crate::seams::script::Reply], draft: Draft) -> (Step<Plan>, String) {
+    let (result, log) = walk_here(replies, draft, &FakeHere::default());
+    (result.map(|(plan, _)| plan), log)
+}
+
+fn walk_here(
+    replies: &[crate::seams::script::Reply],
+    draft: Draft,
+    here: &FakeHere,
+) -> (Step<(Plan, FlowOptions)>, String) {
+    let mut s = Script::new(replies);
+    let result = walk(&mut s, here, draft, &saved(), false, FlowOptions::default());
+    (result, s.transcript())
+}
+
+fn oauth_draft() -> Draft {
+    Draft {
+        name: Some("acme".into()),
+        auth_type: Some(AuthType::Oauth2),
+        store_hash: Some(hash("abc123")),
+        scopes: Some(vec!["store_v2_orders".into()]),
+        concurrency: Some(1),
+        ..Draft::default()
+    }
+}
+
+#[test]
+fn an_unservable_callback_url_offers_a_tunnel_address_keeping_every_answer() {
+    let (done, log) = walk_here(
+        &[
+            Pick("+ Add new iClient"),
+            Type("tunnel-app"),
+            Type("cid-t"),
+            Type("s3cr3t"),
+            Type("https://abc.tunnel.example/auth"),
+            Pick("Listen on a local address"),
+            Type("0.0.0.0:8765"), // not loopback: asked again
+            Type("127.0.0.1:8765"),
+            Pick("Save & authorize"),
+        ],
+        oauth_draft(),
+        &FakeHere::default(),
+    );
+    let (plan, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert!(log.contains("cannot receive the callback here"), "{log}");
+    assert!(
+        log.contains("! bcconn listens on this machine only"),
+        "{log}"
+    );
+    assert_eq!(opts.listen, Some("127.0.0.1:8765".parse().unwrap()));
+    // The new iClient, as typed, is still in the plan.
+    match plan.iclient() {
+        Some(IClientPick::New(n)) => {
+            assert_eq!(n.name, "tunnel-app");
+            assert_eq!(n.callback_url, "https://abc.tunnel.example/auth");
+        }
+        _ => panic!("expected the new iClient\n{log}"),
+    }
+}
+
+#[test]
+fn an_unservable_callback_url_can_switch_to_paste_back_or_another_url() {
+    let (done, log) = walk_here(
+        &[
+            Pick("✎ Edit an iClient"),
+            Enter,                                // keep the client id
+            Type("https://far.example.com/auth"), // a URL it cannot serve
+            No,                                   // keep the secret
+            Pick("Use another callback URL"),
+            Type("http://127.0.0.1:9911/auth"),
+            Pick("Save & authorize"),
+        ],
+        oauth_draft(),
+        &FakeHere::default(),
+    );
+    let (plan, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert_eq!(opts.flow, Flow::Authorize);
+    match plan.iclient() {
+        Some(IClientPick::Edited { name, edit }) => {
+            assert_eq!(name, "main-app");
+            assert_eq!(
+                edit.callback_url.as_deref(),
+                Some("http://127.0.0.1:9911/auth")
+            );
+            assert!(edit.client_id.is_none() && edit.secret.is_none());
+        }
+        _ => panic!("expected the edited iClient\n{log}"),
+    }
+    let (done, log) = walk_here(
+        &[
+            Pick("+ Add new iClient"),
+            Type("tunnel-app"),
+            Type("cid-t"),
+            Type("s3cr3t"),
+            Type("https://abc.tunnel.example/auth"),
+            Pick("Paste back"),
+            Pick("Save & authorize"),
+        ],
+        oauth_draft(),
+        &FakeHere::default(),
+    );
+    let (_, opts) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert_eq!(opts.flow, Flow::Manual);
+}
+
+#[test]
+fn picking_an_app_already_used_for_the_store_names_the_sibling() {
+    // acme-stage uses main-app for abc123; Acme-Prod is another store.
+    let (done, log) = walk_script(&[Pick("main-app"), Pick("Save only")], oauth_draft());
+    assert!(done.is_ok(), "{log}");
+    assert!(
+        log.contains("\"acme-stage\" already uses this app for store abc123"),
+        "{log}"
+    );
+    assert!(!log.contains("Acme-Prod\" already"), "{log}");
+}
+
+#[test]
+fn a_name_taken_at_the_last_step_goes_back_to_the_name() {
+    let here = FakeHere::default();
+    here.taken.borrow_mut().push("acme".into());
+    let (done, log) = walk_here(
+        &[
+            Pick("main-app"),
+            Pick("Save & authorize"),
+            Type("acme-2"),
+            Pick("Save & authorize"),
+        ],
+        oauth_draft(),
+        &here,
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert!(log.contains("already exists"), "{log}");
+    assert_eq!(plan.name, "acme-2");
+    // Everything else is as answered the first time.
+    assert!(matches!(plan.iclient(), Some(IClientPick::Existing(n)) if n == "main-app"));
+    assert_eq!(plan.scopes(), ["store_v2_orders"]);
+    assert_eq!(log.matches("Summary").count(), 2, "{log}");
+}
+
+#[test]
+fn full_oauth_walk_with_a_new_iclient() {
+    let (plan, log) = walk_script(
+        &[
+            Type("acme-prod"), // taken (case-insensitively): asked again
+            Type("acme-new"),
+            Pick("OAuth 2.0"),
+            Type("kittens.mybigcommerce.com"), // no hash in a vanity domain
+            Type("https://store-abc123.mybigcommerce.com/manage"),
+            Pick("Catalog"),
+            Enter,
+            Pick("+ Add new iClient"),
+            Type("Main-App"), // taken
+            Type("second-app"),
+            Type("cid-2"),
+            Type("s3cr3t"),
+            Enter, // the default callback URL
+            No,
+            Pick("Save & authorize"),
+        ],
+        Draft::default(),
+    );
+    let plan = plan.unwrap();
+    assert!(
+        log.contains("! a connection named \"Acme-Prod\" already exists"),
+        "{log}"
+    );
+    assert!(
+        log.contains("kittens.mybigcommerce.com is a vanity"),
+        "{log}"
+    );
+    assert!(log.contains("→ store hash abc123"), "{log}");
+    assert!(
+        log.contains("! an iClient named \"main-app\" already exists"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Callback URL: http://localhost:8765/auth"),
+        "{log}"
+    );
+    assert!(log.contains("Edit App › Technical"), "{log}");
+    assert!(log.contains("Summary"), "{log}");
+    assert!(!log.contains("s3cr3t"), "{log}");
+    assert_eq!(plan.name, "acme-new");
+    assert_eq!(plan.store_hash, hash("abc123"));
+    assert_eq!(plan.scopes(), scopes::presets()[1].1);
+    assert_eq!(plan.after(), After::Authorize);
+    assert_eq!(plan.concurrency, 1);
+    match plan.iclient() {
+        Some(IClientPick::New(n)) => {
+            assert_eq!(n.name, "second-app");
+            assert_eq!(n.client_id, "cid-2");
+            assert_eq!(n.callback_url, DEFAULT_CALLBACK_URL);
+            use secrecy::ExposeSecret;
+            assert_eq!(n.secret.expose_secret(), "s3cr3t");
+        }
+        _ => panic!("expected a new iClient"),
+    }
+}
+
+#[test]
+fn flags_are_not_asked_again_but_the_callback_url_is_shown() {
+    // No --auth-type: --scopes and --iclient imply OAuth.
+    let draft = Draft {
+        name: Some("given".into()),
+        store_hash: Some(hash("abc123")),
+        scopes: Some(vec!["store_v2_orders".into()]),
+        iclient: Some(IClientPick::Existing("main-app".into())),
+        concurrency: Some(3),
+        ..Draft::default()
+    };
+    let (plan, log) = walk_script(&[Pick("Save only")], draft);
+    let plan = plan.unwrap();
+    // The only question is the last one.
+    assert_eq!(log.matches("\n? ").count(), 1, "{log}");
+    assert!(log.contains("? Save?"), "{log}");
+    assert!(
+        log.contains("Callback URL: http://localhost:8765/auth"),
+        "{log}"
+    );
+    assert!(log.contains("same 1 OAuth scope chosen"), "{log}");
+    assert_eq!(plan.after(), After::SaveOnly);
+    assert_eq!(plan.concurrency, 3);
+    assert_eq!(plan.scopes(), ["store_v2_orders"]);
+}
+
+#[test]
+fn no_authorize_flag_leaves_save_only_or_cancel() {
+    let draft = Draft {
+        name: Some("given".into()),
+        auth_type: Some(AuthType::Oauth2),
+        store_hash: Some(hash("abc123")),
+        scopes: Some(vec!["store_v2_orders".into()]),
+        iclient: Some(IClientPick::Existing("main-app".into())),
+        concurrency: Some(3),
+        after: Some(After::SaveOnly),
+        ..Draft::default()
+    };
+    let (plan, _) = walk_script(&[Enter], draft);
+    assert_eq!(plan.unwrap().after(), After::SaveOnly);
+}
+
+#[test]
+fn suggested_name_comes_from_a_known_store_hash() {
+    let draft = Draft {
+        store_hash: Some(hash("abc123")),
+        auth_type: Some(AuthType::Oauth2),
+        scopes: Some(vec!["store_v2_orders".into()]),
+        iclient: Some(IClientPick::Existing("main-app".into())),
+        concurrency: Some(1),
+        ..Draft::default()
+    };
+    let (plan, _) = walk_script(&[Enter, Enter], draft);
+    assert_eq!(plan.unwrap().name, "abc123");
+}
+
+#[test]
+fn select_all_keeps_the_stronger_twin() {
+    let draft = Draft {
+        name: Some("n".into()),
+        auth_type: Some(AuthType::Oauth2),
+        store_hash: Some(hash("abc123")),
+        iclient: Some(IClientPick::Existing("main-app".into())),
+        concurrency: Some(1),
+        ..Draft::default()
+    };
+    let (plan, log) = walk_script(
+        &[
+            Pick("Choose scopes"),
+            Tick(&[]), // nothing ticked: refused
+            Tick(&[
+                "(store_v2_products)",
+                "(store_v2_products_read_only)",
+                "(store_cart_read_only)",
+            ]),
+            Enter,
+        ],
+        draft,
+    );
+    assert!(log.contains("! choose at least one scope"), "{log}");
+    assert!(
+        log.contains(
+            "→ 2 scopes kept; left out store_v2_products_read_only: the modify scope includes it"
+        ),
+        "{log}"
+    );
+    assert_eq!(
+        plan.unwrap().scopes(),
+        ["store_cart_read_only", "store_v2_products"]
+    );
+}
+
+#[test]
+fn all_scopes_preset_preticks_every_store_scope() {
+    let draft = Draft {
+        name: Some("n".into()),
+        auth_type: Some(AuthType::Oauth2),
+        store_hash: Some(hash("abc123")),
+        iclient: Some(IClientPick::Existing("main-app".into())),
+        concurrency: Some(1),
+        ..Draft::default()
+    };
+    let (plan, _) = walk_script(&[Pick("All scopes"), Enter, Enter], draft);
+    assert_eq!(plan.unwrap().scopes(), scopes::all_store_scopes());
+}
+
+#[test]
+fn cancel_at_any_step_stops_the_walk() {
+    let steps: &[&[crate::seams::script::Reply]] = &[
+        &[Cancel],
+        &[Type("x"), Cancel],
+        &[Type("x"), Pick("OAuth"), Cancel],
+        &[Type("x"), Pick("OAuth"), Type("abc123"), Cancel],
+        &[
+            Type("x"),
+            Pick("OAuth"),
+            Type("abc123"),
+            Pick("Orders"),
+            Cancel,
+        ],
+        &[
+            Type("x"),
+            Pick("OAuth"),
+            Type("abc123"),
+            Pick("Orders"),
+            Enter,
+            Pick("+ Add"),
+            Type("new"),
+            Cancel,
+        ],
+        &[
+            Type("x"),
+            Pick("OAuth"),
+            Type("abc123"),
+            Pick("Orders"),
+            Enter,
+            Pick("main-app"),
+            Cancel,
+        ],
+        &[
+            Type("x"),
+            Pick("OAuth"),
+            Type("abc123"),
+            Pick("Orders"),
+            Enter,
+            Pick("main-app"),
+            No,
+            Pick("Cancel"),
+        ],
+    ];
+    for replies in steps {
+        let (result, log) = walk_script(replies, Draft::default());
+        assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+    }
+}
+
+#[test]
+fn token_from_a_credentials_file_fills_the_store_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("creds.txt");
+    std::fs::write(
+        &path,
+        "ACCESS TOKEN: tok123\nAPI PATH: https://api.bigcommerce.com/stores/def456/v3/\n",
+    )
+    .unwrap();
+    let quoted: &'static str = Box::leak(format!("'{}'", path.display()).into_boxed_str());
+    let (plan, log) = walk_script(
+        &[
+            Type("tokconn"),
+            Pick("API-account token"),
+            Pick("Read the API credentials"),
+            Type("/nonexistent/creds.txt"),
+            Type(quoted),
+            No,
+            Pick("Save"),
+        ],
+        Draft::default(),
+    );
+    let plan = plan.unwrap();
+    assert!(
+        log.contains("! cannot read /nonexistent/creds.txt"),
+        "{log}"
+    );
+    assert!(log.contains("→ store hash def456 (from the file)"), "{log}");
+    // The store hash step was skipped, and OAuth-only steps too.
+    assert!(!log.contains("? Store hash:"), "{log}");
+    assert!(!log.contains("? Scopes"), "{log}");
+    assert!(!log.contains("Callback URL"), "{log}");
+    assert_eq!(plan.store_hash, hash("def456"));
+    assert_eq!(plan.auth_type(), AuthType::Token);
+    assert!(plan.iclient().is_none());
+    match plan.token() {
+        Some(TokenSource::Given(t)) => {
+            use secrecy::ExposeSecret;
+            assert_eq!(t.expose_secret(), "tok123");
+        }
+        _ => panic!("expected the file's token"),
+    }
+}
+
+#[test]
+fn credentials_file_for_another_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("creds.txt");
+    std::fs::write(
+        &path,
+        "ACCESS TOKEN: tok123\nAPI PATH: https://api.bigcommerce.com/stores/def456/v3/\n",
+    )
+    .unwrap();
+    let path: &'static str = Box::leak(path.display().to_string().into_boxed_str());
+    let draft = Draft {
+        name: Some("t".into()),
+        auth_type: Some(AuthType::Token),
+        store_hash: Some(hash("abc123")),
+        ..Draft::default()
+    };
+    let (result, log) = walk_script(&[Pick("Read"), Type(path), Cancel], draft);
+    assert!(matches!(result, Err(Stop::Cancelled)));
+    assert!(
+        log.contains("! this file is for store def456, but the store hash given is abc123"),
+        "{log}"
+    );
+}
+
+#[test]
+fn typed_token_and_advanced_borrow_same_store_first() {
+    let (plan, log) = walk_script(
+        &[
+            Type("t"),
+            Pick("API-account token"),
+            Pick("Type or paste"),
+            Type("  "), // empty: asked again
+            Type("tok-xyz"),
+            Type("abc123"),
+            Yes,
+            Pick("Borrow"),
+            Enter, // first lender: the same store's
+            Pick("Save"),
+        ],
+        Draft::default(),
+    );
+    let plan = plan.unwrap();
+    assert!(log.contains("! the access token is empty"), "{log}");
+    assert!(!log.contains("tok-xyz"), "{log}");
+    assert_eq!(plan.borrow_from.as_deref(), Some("acme-stage"));
+    assert!(
+        log.contains("borrowed from \"acme-stage\" (level 6)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn concurrency_level_is_checked() {
+    let draft = Draft {
+        name: Some("n".into()),
+        auth_type: Some(AuthType::Oauth2),
+        store_hash: Some(hash("abc123")),
+        scopes: Some(vec!["store_v2_orders".into()]),
+        iclient: Some(IClientPick::Existing("main-app".into())),
+        ..Draft::default()
+    };
+    let (plan, log) = walk_script(
+        &[
+            Yes,
+            Pick("Set this"),
+            Type("26"),
+            Type("zero"),
+            Type("25"),
+            Enter,
+        ],
+        draft,
+    );
+    assert_eq!(
+        log.matches("! enter a whole number from 1 to 25").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(plan.unwrap().concurrency, 25);
+}
