@@ -78,7 +78,7 @@ impl Stdin {
 impl Context {
     /// The real terminal.
     pub fn new(env: Env) -> Context {
-        let stderr_tty = std::io::stderr().is_terminal();
+        let stderr_tty = crate::ui::stderr().is_terminal();
         let ui = Rc::new(Ui::new(!env.no_color && stderr_tty));
         let interactive = stderr_tty && std::io::stdin().is_terminal();
         let prompter = Box::new(Terminal::new(ui.clone()));

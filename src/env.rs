@@ -277,8 +277,16 @@ fn percent_decoded(s: &str) -> String {
         .into_owned()
 }
 
+/// The working directory: read here, the one home of what the process
+/// was started with (`.bcconn` lookup and paths shown relative to it).
+#[allow(clippy::disallowed_methods)]
+pub fn current_dir() -> std::io::Result<PathBuf> {
+    std::env::current_dir()
+}
+
 impl Env {
     /// Reads the process environment.
+    #[allow(clippy::disallowed_methods)]
     pub fn from_process() -> Env {
         Env::from_lookup(|key| std::env::var_os(key))
     }

@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
     if let Some(expr) = &args.jq {
         crate::jq::check(expr).map_err(usage)?;
     }
-    let terminal = std::io::stdout().is_terminal();
+    let terminal = crate::ui::stdout().is_terminal();
     let mut sink = Stdout {
         include: args.include,
         terminal,

@@ -263,7 +263,7 @@ fn completer_path() -> String {
         .unwrap_or_else(|| "bcconn".into());
     let path = std::path::PathBuf::from(&argv0);
     if path.components().count() > 1
-        && let Ok(dir) = std::env::current_dir()
+        && let Ok(dir) = crate::env::current_dir()
     {
         return dir.join(path).to_string_lossy().into_owned();
     }

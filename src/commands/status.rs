@@ -218,7 +218,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
 
 /// "Checking 12/100 connections" on stderr, only when it is a terminal.
 fn progress_bar(total: usize) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || total < 2 {
+    if !crate::ui::stderr().is_terminal() || total < 2 {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total as u64);

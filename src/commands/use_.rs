@@ -35,14 +35,14 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
                 None => Err(usage("no global default connection is set").into()),
             };
         }
-        let path = default::unset_here(ctx, &std::env::current_dir()?)?;
+        let path = default::unset_here(ctx, &crate::env::current_dir()?)?;
         ctx.ui
             .step(&format!("removed {}", default::shown_path(&path)));
         return Ok(ExitStatus::Success);
     }
     match (args.name, args.global) {
         (Some(name), false) => {
-            let dir = std::env::current_dir()?;
+            let dir = crate::env::current_dir()?;
             let (name, path) = default::set_here(ctx, &name, &dir)?;
             ctx.ui.step(&format!(
                 "{} is the connection under {} (wrote {})",
@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
 
 /// `bcconn use --trust`: trusts the `.bcconn` that applies here, as it is.
 fn trust_here(ctx: &Context) -> Result<ExitStatus> {
-    let Some(d) = default::dotfile(ctx, &std::env::current_dir()?)? else {
+    let Some(d) = default::dotfile(ctx, &crate::env::current_dir()?)? else {
         return Err(usage("no .bcconn applies here: there is nothing to trust")
             .hint("`bcconn use NAME` writes one (and trusts it)")
             .into());

@@ -311,6 +311,7 @@ impl Request<'_> {
                 failed_redirect,
                 paste: Some(paste()),
                 listening: false,
+                clock: ctx.clock.as_ref(),
             };
             return wait::first_good(&mut hits, &w, progress, async |cb: Callback| {
                 self.handle(cb, install).await
@@ -340,6 +341,7 @@ impl Request<'_> {
             failed_redirect,
             paste,
             listening: true,
+            clock: ctx.clock.as_ref(),
         };
         let result = wait::first_good(&mut hits, &w, progress, async |cb: Callback| {
             self.handle(cb, install).await

@@ -74,7 +74,7 @@ impl Source {
 
 /// A path for a message: `./.bcconn` when it is in the current directory.
 pub fn shown_path(path: &Path) -> String {
-    let here = std::env::current_dir().ok();
+    let here = crate::env::current_dir().ok();
     match (path.parent(), path.file_name()) {
         (Some(dir), Some(file)) if here.as_deref() == Some(dir) => {
             format!("./{}", crate::text::outside(&file.to_string_lossy(), 100))
@@ -267,7 +267,7 @@ pub fn choose(ctx: &Context, given: Option<&str>, file: &Tx) -> Result<Option<(S
     if let Some(name) = &ctx.env.connection {
         return Ok(Some((name.clone(), Source::Env)));
     }
-    if let Ok(cwd) = std::env::current_dir()
+    if let Ok(cwd) = crate::env::current_dir()
         && let Some(d) = dotfile(ctx, &cwd)?
     {
         return Ok(Some((d.name.clone(), Source::File(d))));

@@ -44,12 +44,12 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn say_notice(progress: &dyn crate::seams::Progress, notice: crate::store::Notice) {
     use crate::store::Notice;
     match notice {
-        Notice::Waiting { holder } => progress.say(&format!(
+        Notice::Waiting { holder, up_to } => progress.say(&format!(
             "waiting for another bcconn to finish writing the records{} (up to {} s)…",
             holder
                 .map(|p| format!(" (process {p})"))
                 .unwrap_or_default(),
-            crate::store::sqlite::BUSY_LIMIT.as_secs()
+            up_to.as_secs()
         )),
         Notice::RollbackJournal => progress.warn(
             "the records are on a network filesystem, where SQLite's WAL mode does not work: using a rollback journal (readers may wait on writers)",

@@ -4,7 +4,7 @@
 //! or Ctrl-C. It writes nothing and prints only through the [`Progress`] sink.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 use tokio::sync::mpsc;
@@ -30,6 +30,8 @@ pub struct Wait<'a> {
     /// A callback server is listening (false in the paste-back flow: then
     /// the end of standard input ends the wait).
     pub listening: bool,
+    /// What the deadline is kept on.
+    pub clock: &'a dyn crate::clock::Clock,
 }
 
 /// Where pasted addresses come from.
@@ -109,7 +111,7 @@ pub async fn first_good<T>(
     progress: &dyn Progress,
     mut handle: impl AsyncFnMut(Callback) -> (Handled<T>, Reply),
 ) -> Result<T> {
-    let deadline = Instant::now() + w.timeout;
+    let deadline = w.clock.instant() + w.timeout;
     let (paste_tx, mut pasted) = mpsc::unbounded_channel::<Step<String>>();
     // One reader at a time, started only when a line is wanted: a reader
     // prints its prompt, and none must show after a good answer.
@@ -126,7 +128,7 @@ pub async fn first_good<T>(
             });
             reading = true;
         }
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.saturating_duration_since(w.clock.instant());
         if w.paste.is_none() {
             // A spinner would draw over what a person pastes.
             progress.waiting("Waiting for BigCommerce in the browser", left);
@@ -168,8 +170,8 @@ pub async fn first_good<T>(
                     }
                 }
             },
-            _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {
-                if Instant::now() >= deadline {
+            _ = w.clock.sleep_async(left.min(Duration::from_secs(1))) => {
+                if w.clock.instant() >= deadline {
                     break Err(WaitError::Timeout(w.timeout).into());
                 }
                 continue;

@@ -92,7 +92,11 @@ pub struct ListWidths {
 #[derive(Debug, Clone)]
 pub enum Notice {
     /// Waiting on another process's write (its pid when known).
-    Waiting { holder: Option<u32> },
+    Waiting {
+        holder: Option<u32>,
+        /// How long it waits at most.
+        up_to: std::time::Duration,
+    },
     /// WAL does not work here; a rollback journal is used (said once).
     RollbackJournal,
     /// The old record file is there again, but the database already holds
@@ -201,7 +205,10 @@ pub fn new_id() -> String {
 
 /// Now, as RFC 3339 UTC with seconds.
 pub fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    // Timestamps are read off the machine's clock; waits take the Clock
+    // they are given (see `sqlite::Waits`).
+    use crate::clock::Clock as _;
+    humantime::format_rfc3339_seconds(crate::clock::SystemClock.now()).to_string()
 }
 
 /// Case-insensitive name match, so "Acme" and "acme" are one name.

@@ -27,9 +27,14 @@ pub struct Records {
 
 impl Records {
     pub fn new(dir: &Path) -> Self {
+        Records::with_waits(dir, sqlite::Waits::default())
+    }
+
+    /// Records whose changes wait on another writer as `waits` says.
+    pub fn with_waits(dir: &Path, waits: sqlite::Waits) -> Self {
         Records {
             dir: dir.to_path_buf(),
-            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME))),
+            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits)),
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
             imported: Cell::new(false),

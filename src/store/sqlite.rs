@@ -10,7 +10,10 @@ mod tx;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
 
 use rusqlite::{OpenFlags, OptionalExtension};
 
@@ -21,8 +24,26 @@ use tx::SqliteTx;
 /// The schema this build writes. Migrations only go forward.
 pub const SCHEMA: i64 = 1;
 
-/// How long a change waits on another process's write before giving up.
+/// How long a change waits on another process's write before giving up,
+/// unless `BCCONN_LOCK_WAIT` says otherwise.
 pub const BUSY_LIMIT: Duration = Duration::from_secs(10);
+
+/// How a change waits on another process's write: on which clock, and for
+/// how long at most.
+#[derive(Clone)]
+pub struct Waits {
+    pub clock: Arc<dyn Clock>,
+    pub limit: Duration,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits {
+            clock: crate::clock::system(),
+            limit: BUSY_LIMIT,
+        }
+    }
+}
 /// When a waiting change says so.
 const BUSY_SAY: Duration = Duration::from_secs(1);
 
@@ -84,10 +105,13 @@ CREATE TABLE token_generations (
 
 pub struct Sqlite {
     path: PathBuf,
+    waits: Waits,
 }
 
-/// Where a waiting change's notice goes: the database, and the store's sink.
-type Sink = (PathBuf, std::rc::Rc<dyn Fn(Notice)>);
+/// Where a waiting change's notice goes (the database, and the store's
+/// sink) and how it waits. SQLite's busy handler is a plain `fn`, so what
+/// it needs is set here, per thread, for each transaction.
+type Sink = (PathBuf, std::rc::Rc<dyn Fn(Notice)>, Waits);
 
 thread_local! {
     /// The wait on a busy database: when it began, whether it was said,
@@ -100,32 +124,42 @@ thread_local! {
 /// SQLite calls this while another connection holds the lock: sleep a
 /// little, say so after a second, give up after [`BUSY_LIMIT`].
 fn busy(count: i32) -> bool {
+    let waits = SINK.with(|s| s.borrow().as_ref().map(|(_, _, w)| w.clone()));
+    let waits = waits.unwrap_or_default();
+    let now = waits.clock.instant();
     let start = WAIT.with(|w| {
         if count == 0 || w.get().is_none() {
-            w.set(Some(Instant::now()));
+            w.set(Some(now));
             SAID.with(|s| s.set(false));
         }
-        w.get().unwrap_or_else(Instant::now)
+        w.get().unwrap_or(now)
     });
-    let waited = start.elapsed();
-    if waited >= BUSY_LIMIT {
+    let waited = now.saturating_duration_since(start);
+    if waited >= waits.limit {
         return false;
     }
     if waited >= BUSY_SAY && !SAID.with(|s| s.replace(true)) {
         SINK.with(|s| {
-            if let Some((path, sink)) = s.borrow().as_ref() {
+            if let Some((path, sink, waits)) = s.borrow().as_ref() {
                 sink(Notice::Waiting {
                     holder: holder(path),
+                    up_to: waits.limit,
                 });
             }
         });
     }
-    std::thread::sleep(Duration::from_millis(match count {
+    waits.clock.sleep(Duration::from_millis(match count {
         0..=2 => 1,
         3..=5 => 5,
         _ => 20,
     }));
     true
+}
+
+/// The longest wait of this thread's transaction (for its error).
+fn limit() -> Duration {
+    SINK.with(|s| s.borrow().as_ref().map(|(_, _, w)| w.limit))
+        .unwrap_or(BUSY_LIMIT)
 }
 
 /// The writer's pid note beside the database, if that process still runs.
@@ -157,8 +191,8 @@ pub fn note_path(db: &Path) -> PathBuf {
 }
 
 impl Sqlite {
-    pub fn new(path: PathBuf) -> Sqlite {
-        Sqlite { path }
+    pub fn new(path: PathBuf, waits: Waits) -> Sqlite {
+        Sqlite { path, waits }
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -207,7 +241,9 @@ impl Sqlite {
         )
         .map_err(|e| self.err(e))?;
         conn.busy_handler(Some(busy)).map_err(|e| self.err(e))?;
-        SINK.with(|s| *s.borrow_mut() = Some((self.path.clone(), sink.clone())));
+        SINK.with(|s| {
+            *s.borrow_mut() = Some((self.path.clone(), sink.clone(), self.waits.clone()));
+        });
         // Read before anything is written: a newer database stays as it is.
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -381,7 +417,7 @@ impl Backend for Sqlite {
                 if is_busy(&e) {
                     StoreError::Busy {
                         path: self.path.clone(),
-                        waited_s: BUSY_LIMIT.as_secs(),
+                        waited_s: self.waits.limit.as_secs(),
                         holder: holder(&self.path),
                     }
                 } else {
@@ -422,7 +458,7 @@ pub(super) fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             StoreError::Busy {
                 path: path.to_path_buf(),
-                waited_s: BUSY_LIMIT.as_secs(),
+                waited_s: limit().as_secs(),
                 holder: holder(path),
             }
         }

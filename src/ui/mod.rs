@@ -76,7 +76,7 @@ impl Ui {
     /// `error: message`, then the hints: the first after `hint:`, the
     /// others aligned under it.
     pub fn error(&self, message: &str, hints: &[String]) {
-        let mut err = std::io::stderr().lock();
+        let mut err = stderr().lock();
         let _ = writeln!(err, "{} {message}", self.paint(RED, "error:"));
         for (i, hint) in hints.iter().enumerate() {
             if i == 0 {
@@ -102,7 +102,7 @@ impl Progress for Ui {
     }
 
     fn waiting(&self, what: &str, left: Duration) {
-        if !std::io::stderr().is_terminal() {
+        if !stderr().is_terminal() {
             return;
         }
         let mut spinner = self.spinner.borrow_mut();
@@ -134,6 +134,19 @@ impl Progress for Ui {
     }
 }
 
+/// The process's stdout: ui/ and commands/ are where the terminal is
+/// written (clippy.toml), and they reach it through here.
+#[allow(clippy::disallowed_methods)]
+pub fn stdout() -> std::io::Stdout {
+    std::io::stdout()
+}
+
+/// The process's stderr, as [`stdout`].
+#[allow(clippy::disallowed_methods)]
+pub fn stderr() -> std::io::Stderr {
+    std::io::stderr()
+}
+
 /// Writes data to stdout; a closed pipe (`bcconn list | head -1`) ends the
 /// run quietly (see [`stdout_error`]).
 pub fn out(text: &str) -> anyhow::Result<()> {
@@ -142,7 +155,7 @@ pub fn out(text: &str) -> anyhow::Result<()> {
 
 /// [`out`] for bytes that need not be text.
 pub fn out_bytes(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = stdout().lock();
     stdout
         .write_all(bytes)
         .and_then(|_| stdout.flush())
@@ -160,7 +173,7 @@ pub struct Stdout {
 impl Stdout {
     pub fn new(capacity: usize) -> Self {
         Stdout {
-            inner: std::io::BufWriter::with_capacity(capacity, std::io::stdout().lock()),
+            inner: std::io::BufWriter::with_capacity(capacity, stdout().lock()),
             closed: false,
         }
     }
@@ -378,7 +391,7 @@ impl Ui {
         if wide {
             return None;
         }
-        if std::io::stdout().is_terminal() {
+        if stdout().is_terminal() {
             return terminal_size::terminal_size()
                 .map(|(w, _)| usize::from(w.0))
                 .or(columns);
@@ -388,7 +401,7 @@ impl Ui {
 
     /// Whether stdout's tables may be coloured (a terminal, NO_COLOR unset).
     pub fn stdout_color(no_color: bool) -> bool {
-        !no_color && std::io::stdout().is_terminal()
+        !no_color && stdout().is_terminal()
     }
 }
 

@@ -48,7 +48,7 @@ impl RawMode {
         terminal::enable_raw_mode()?;
         // Bracketed paste, so a pasted line arrives as text for the filter
         // rather than as keys (its newline would accept).
-        if let Err(e) = execute!(io::stderr(), event::EnableBracketedPaste) {
+        if let Err(e) = execute!(crate::ui::stderr(), event::EnableBracketedPaste) {
             let _ = terminal::disable_raw_mode();
             return Err(e);
         }
@@ -58,7 +58,11 @@ impl RawMode {
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        let _ = execute!(io::stderr(), event::DisableBracketedPaste, cursor::Show);
+        let _ = execute!(
+            crate::ui::stderr(),
+            event::DisableBracketedPaste,
+            cursor::Show
+        );
         let _ = terminal::disable_raw_mode();
     }
 }
@@ -101,7 +105,7 @@ impl Screen {
             cursor::MoveToColumn(to_u16(frame.cursor_col)),
             cursor::Show
         )?;
-        let mut err = io::stderr().lock();
+        let mut err = crate::ui::stderr().lock();
         err.write_all(&buf)?;
         err.flush()?;
         self.drawn = true;
@@ -113,7 +117,7 @@ impl Screen {
         if !self.drawn {
             return Ok(());
         }
-        let mut err = io::stderr().lock();
+        let mut err = crate::ui::stderr().lock();
         queue!(
             err,
             cursor::MoveToColumn(0),
@@ -204,7 +208,7 @@ pub fn run(
         (true, false) => format!("{GREEN}?{RESET} {message} {RED}{answer}{RESET}"),
         (false, _) => format!("? {message} {answer}"),
     };
-    writeln!(io::stderr(), "{line}").map_err(failed)?;
+    writeln!(crate::ui::stderr(), "{line}").map_err(failed)?;
     match outcome {
         Outcome::Accepted(chosen) => Ok(chosen),
         _ => Err(Stop::Cancelled),
