@@ -227,12 +227,14 @@ pub fn dead_pid() -> u32 {
 }
 
 /// A loopback port that nothing listened on a moment ago, for a server that
-/// a child process must bind itself: bcconn's callback server (the port is
-/// part of the callback URL registered with the fake before bcconn starts),
-/// redis-server, chromedriver; or for a port where nothing may answer.
-/// Another process may take the port between this call and the child's
-/// bind, so a server in this process is never given one: it binds port 0
-/// and keeps its listener (see `fake_bc::FakeBc::start`).
+/// binds the port itself and cannot be handed a listener: bcconn's callback
+/// server (in the binary, or driven through the library in `inprocess`)
+/// binds the port of the callback URL, which is registered with the fake
+/// before bcconn starts; redis-server and chromedriver are child processes.
+/// Also for a port where nothing may answer. Another process may take the
+/// port before that bind (the test then fails, it never passes wrongly), so
+/// the servers of this process never use it: they bind port 0 and keep
+/// their listener (see `fake_bc::FakeBc::start`).
 pub fn child_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
