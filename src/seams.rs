@@ -24,11 +24,13 @@ pub trait Progress {
 
 /// A [`Progress`] that keeps every line it is given, for tests: what the
 /// terminal would have shown, in order (`✓ `, `warning: ` prefixes kept).
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Default)]
 pub struct Recorder {
     lines: std::cell::RefCell<Vec<String>>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Recorder {
     pub fn lines(&self) -> Vec<String> {
         self.lines.borrow().clone()
@@ -43,6 +45,7 @@ impl Recorder {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Progress for Recorder {
     fn step(&self, text: &str) {
         self.push(format!("✓ {text}"));
@@ -133,6 +136,7 @@ pub trait Prompter {
 
 /// A prompter that plays back a script, for tests of the walk and the core
 /// (never used by the binary).
+#[cfg(any(test, feature = "test-support"))]
 pub mod script {
     use std::collections::VecDeque;
 

@@ -26,7 +26,7 @@ pub mod iclients;
 pub mod intake;
 pub mod plan;
 pub mod rules;
-#[cfg(test)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tokens;
 pub mod trust;

@@ -6,6 +6,7 @@
 
 pub mod file;
 mod keyring;
+#[cfg(any(test, feature = "test-support"))]
 mod memory;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use file::FileStore;
 pub use keyring::KeyringStore;
+#[cfg(any(test, feature = "test-support"))]
 pub use memory::MemoryStore;
 
 /// The service name every secret is filed under.

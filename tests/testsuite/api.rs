@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::fake_bc::{FakeBc, TITLE_401, TITLE_404};
+use crate::common::oauth::OAuthFixture;
 use crate::common::{Env, all_output};
 
 pub const HASH: &str = "abc123";
@@ -46,9 +47,7 @@ pub fn add_token_connection(
 
 /// A fake with one store and an env with connection `shop` (level `level`).
 pub fn setup(level: &str) -> (FakeBc, Env) {
-    let fake = FakeBc::start();
-    fake.add_store(HASH, "Acme Shop", "acme.example.com");
-    let mut env = Env::with_fake(&fake);
+    let OAuthFixture { fake, mut env, .. } = OAuthFixture::bare();
     env.set("BCCONN_CONNECTION", "shop");
     add_token_connection(&fake, &env, "shop", HASH, TOKEN, &["--concurrency", level]);
     (fake, env)

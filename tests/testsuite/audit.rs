@@ -10,8 +10,9 @@
 use std::process::Output;
 
 use crate::common::fake_bc::FakeBc;
-use crate::common::{Env, all_output, fake_browser, free_port};
-use crate::harden::{browser_dumps, dumping_browser};
+use std::path::Path;
+
+use crate::common::{Env, all_output, child_port, code, fake_browser, run};
 
 const CLIENT_ID: &str = "audit-client-id";
 /// The app's client secret, typed on stdin.
@@ -68,7 +69,7 @@ fn refs(v: &[String]) -> Vec<&str> {
 #[test]
 fn no_secret_reaches_output_records_or_children() {
     let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
     fake.register_app(CLIENT_ID, CS_STDIN, &callback, &["store_v2_orders"]);
     fake.add_store("abc123", "Acme", "acme.example.com");
     fake.add_token(API_STDIN, "abc123", &["store_v2_orders"]);
@@ -393,4 +394,85 @@ fn no_form_of_bcconn_pool_url_shows_its_password() {
             }
         }
     }
+}
+
+/// A browser that writes down its argv and environment, then does nothing.
+#[cfg(unix)]
+pub fn dumping_browser(dir: &Path, then: Option<&str>) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("dump-browser");
+    let dump = dir.join("browser-dumps");
+    std::fs::create_dir_all(&dump).unwrap();
+    let tail = then
+        .map(|cmd| format!("exec {cmd} \"$@\"\n"))
+        .unwrap_or_default();
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nd={}/$$\nprintf '%s\\n' \"$0\" \"$@\" > \"$d.argv\"\nenv > \"$d.env\"\n{tail}",
+            dump.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Everything the dumping browser wrote down.
+#[cfg(unix)]
+pub fn browser_dumps(dir: &Path) -> String {
+    let mut all = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir.join("browser-dumps")) {
+        for e in entries.flatten() {
+            all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    all
+}
+
+#[cfg(unix)]
+#[test]
+fn the_browser_inherits_no_secret_variables() {
+    let mut env = Env::new();
+    env.set("BCCONN_CLIENT_SECRET", "env-client-secret-Pq9");
+    env.set("BCCONN_ACCESS_TOKEN", "env-access-token-Zr4");
+    let out = run(
+        &env,
+        &[
+            "iclient",
+            "add",
+            "app",
+            "--client-id",
+            "cid",
+            "--callback-url",
+            &format!("http://127.0.0.1:{}/auth", child_port()),
+        ],
+    );
+    assert!(out.status.success(), "{}", all_output(&out));
+    let browser = dumping_browser(env.dir.path(), None);
+    env.set("BCCONN_BROWSER", &browser);
+    let out = run(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--iclient",
+            "app",
+            "--store-hash",
+            "abc123",
+            "--scopes",
+            "store_v2_orders",
+            "--timeout",
+            "2",
+        ],
+    );
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    let dumps = browser_dumps(env.dir.path());
+    assert!(
+        dumps.contains("oauth2/authorize"),
+        "the browser ran: {dumps}"
+    );
+    assert!(dumps.contains("BCCONN_HOME="), "{dumps}");
+    assert!(!dumps.contains("env-client-secret-Pq9"), "{dumps}");
+    assert!(!dumps.contains("env-access-token-Zr4"), "{dumps}");
 }

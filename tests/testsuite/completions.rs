@@ -2,10 +2,14 @@
 //! its shell code makes (names completed from the records), and `bcconn man`.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::common::{Env, all_output};
+use serde_json::Value;
+
+use crate::api::setup;
+use crate::common::{Env, add_app, all_output, code, create_pending, stdout};
 
 /// Runs a completion request the way the shell code does: `BCCONN_COMPLETE`
 /// set, the words after `--`. Returns the candidates (values only).
@@ -254,4 +258,152 @@ fn bash_completes_names_through_its_script() {
         "{}",
         all_output(&out)
     );
+}
+
+#[cfg(unix)]
+fn exists(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok()
+}
+
+/// Renames the saved connection or iClient `from` to `to` by editing the records
+/// (a name bcconn would no longer accept, made by hand or by an older
+/// version).
+fn hand_rename(env: &Env, from: &str, to: &str) {
+    let mut doc = env.records();
+    let kind = ["connections", "iclients"]
+        .into_iter()
+        .find(|k| {
+            doc[*k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == from)
+        })
+        .expect("the record to rename");
+    let record = doc[kind]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == from)
+        .unwrap();
+    record["name"] = Value::from(to);
+    env.replace_records(&doc);
+}
+
+/// Runs bash's completion function for `bcconn show WORD` in `dir` (the
+/// script from `bcconn completions bash`, called as `complete -F` calls
+/// it), then evaluates each reply as the shell would once the line is
+/// entered. Returns (replies, evaluated words).
+#[cfg(unix)]
+fn bash_complete(env: &Env, dir: &Path, word: &str) -> (Vec<String>, Vec<String>) {
+    let out = env.cmd(&["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    let probe = format!(
+        "{script}\n\
+         w=\"$1\"\n\
+         COMP_WORDS=(bcconn show \"$w\"); COMP_CWORD=2; COMP_TYPE=9\n\
+         COMP_LINE=\"bcconn show $w\"; COMP_POINT=${{#COMP_LINE}}\n\
+         _clap_complete_bcconn bcconn \"$w\" show\n\
+         for r in \"${{COMPREPLY[@]}}\"; do printf 'reply[%s]\\n' \"$r\"; done\n\
+         for r in \"${{COMPREPLY[@]}}\"; do eval \"set -- $r\"; printf 'word[%s]\\n' \"$1\"; done\n"
+    );
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear()
+        .current_dir(dir)
+        .args(["-c", &probe, "probe", word]);
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = bash.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let pick = |tag: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(tag)?.strip_suffix(']'))
+            .map(str::to_string)
+            .collect()
+    };
+    (pick("reply["), pick("word["))
+}
+
+/// A saved name holding `$(…)` (made by hand or by an older bcconn) is
+/// completed quoted: entering the completed line runs nothing, and the
+/// word is the name.
+#[cfg(unix)]
+#[test]
+fn bash_completion_quotes_a_name_that_holds_a_command_substitution() {
+    let env = Env::new();
+    add_app(&env);
+    for name in ["xshop", "yshop", "plain"] {
+        assert!(create_pending(&env, name).status.success());
+    }
+    let odd = "x$(touch pwned)";
+    hand_rename(&env, "xshop", odd);
+    hand_rename(&env, "yshop", "y'q $HOME");
+    let cwd = env.dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    for (typed, name) in [
+        ("x", odd),
+        ("'x$(", odd),
+        ("x\\$", odd),
+        ("", odd),
+        ("y", "y'q $HOME"),
+    ] {
+        let (replies, words) = bash_complete(&env, &cwd, typed);
+        assert!(
+            words.contains(&name.to_string()),
+            "typed {typed:?}: replies {replies:?}, words {words:?}"
+        );
+        assert!(
+            !replies.contains(&name.to_string()),
+            "typed {typed:?}: inserted unquoted: {replies:?}"
+        );
+        assert!(!exists(&cwd.join("pwned")), "the name ran: {replies:?}");
+    }
+    // Ordinary names are inserted as they are.
+    let (replies, _) = bash_complete(&env, &cwd, "pl");
+    assert_eq!(replies, ["plain"]);
+}
+
+/// bcconn run from a directory whose name needs quoting (a space; `$(…)`
+/// in a repository's tool directory): the bash script calls it back
+/// correctly, and sourcing or using the script runs nothing from the name.
+#[cfg(unix)]
+#[test]
+fn the_bash_script_calls_back_a_bcconn_whose_path_needs_quoting() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let (_fake, env) = setup("1");
+    let dir = env
+        .dir
+        .path()
+        .join("my tools $(touch pwned) `touch pwned2`");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("bcconn");
+    std::fs::copy(crate::common::BIN, &copy).unwrap();
+    let mut cmd = std::process::Command::new(&copy);
+    cmd.env_clear().envs(env.vars().iter().map(|(k, v)| (k, v)));
+    let out = cmd.args(["completions", "bash"]).output().unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let script = stdout(&out);
+    let probe = format!(
+        "{script}\nCOMP_WORDS=(bcconn delete sh); COMP_CWORD=2; COMP_TYPE=9\n\
+         _clap_complete_bcconn bcconn sh delete\nprintf '[%s]\\n' \"${{COMPREPLY[@]}}\"\n"
+    );
+    let scratch = env.dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut bash = std::process::Command::new("bash");
+    bash.env_clear().current_dir(&scratch).arg("-c").arg(probe);
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = bash.output().unwrap();
+    assert_eq!(stdout(&out), "[shop]\n", "{}", all_output(&out));
+    let made: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
+    assert!(made.is_empty(), "the path ran as code: {made:?}");
 }

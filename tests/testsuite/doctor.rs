@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use crate::common::fake_bc::FakeBc;
-use crate::common::{Env, all_output, free_port};
+use crate::common::oauth::OAuthFixture;
+use crate::common::{Env, all_output};
 
 const CLIENT_ID: &str = "doctorclientid1";
 const SECRET: &str = "client-secret-Dr7kQ2vX9mW4";
@@ -19,17 +20,6 @@ const HASH: &str = "abc123";
 const KEYS: [&str; 7] = [
     "check", "subject", "verdict", "detail", "fix", "fixed", "ms",
 ];
-
-/// A fake with one app and one store, an env pointing at it, an iClient.
-fn setup() -> (FakeBc, Env, String) {
-    let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", free_port());
-    fake.register_app(CLIENT_ID, SECRET, &callback, &["store_v2_orders"]);
-    fake.add_store(HASH, "Acme Shop", "acme.example.com");
-    let env = Env::with_fake(&fake);
-    env.add_iclient("app", CLIENT_ID, SECRET, &callback);
-    (fake, env, callback)
-}
 
 /// Doctor probes `GET /` on the login and API URLs, which the strict fake
 /// calls unexpected: allow exactly those.
@@ -86,7 +76,11 @@ fn text(v: &Value, key: &str) -> String {
 
 #[test]
 fn a_healthy_home_passes_every_check() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     let out = env
         .cmd(&[
             "create",
@@ -185,7 +179,11 @@ fn chmod(path: &std::path::Path, mode: u32) {
 #[cfg(unix)]
 #[test]
 fn a_broken_home_is_found_and_fixed() {
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let home = env.home();
     // Two connections on the same app and store: siblings.
     for name in ["shop", "shop-copy"] {
@@ -357,7 +355,11 @@ fn a_fifo_record_file_fails_without_hanging() {
 #[cfg(unix)]
 #[test]
 fn a_held_lock_does_not_hang_doctor_and_keeps_a_live_temp_file() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     let lock = std::fs::File::open(env.home().join("secrets.lock")).unwrap();
     lock.lock().unwrap();
     let temp = env.home().join(".bcconn-live01.tmp");
@@ -485,7 +487,11 @@ fn doctor_reads_a_secret_from_the_kernel_keyring() {
 #[cfg(unix)]
 #[test]
 fn a_stuck_writer_is_named_and_doctor_does_not_wait_on_it() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     let lock = env.hold_write_lock();
     let start = Instant::now();
     let (_, findings) = doctor(&env, &[]);
@@ -507,7 +513,11 @@ fn a_stuck_writer_is_named_and_doctor_does_not_wait_on_it() {
 #[cfg(unix)]
 #[test]
 fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     let dead = crate::common::dead_pid();
     let account = "connection/00000000deadbeef/g1";
     let secrets_path = env.home().join("secrets.json");
@@ -533,4 +543,9 @@ fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
     assert_eq!(k["fixed"], "removed 1 secret", "{k}");
     assert!(!env.secrets_text().contains("left-by-a-killed-run"));
     allow_probes(&fake);
+}
+
+/// The fake with this suite's app, saved as iClient `app`.
+fn fixture() -> OAuthFixture {
+    OAuthFixture::with_app(CLIENT_ID, SECRET, &["store_v2_orders"])
 }

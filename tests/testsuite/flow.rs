@@ -2,28 +2,13 @@
 //! fake browser (this test binary, re-executed through BCCONN_BROWSER).
 
 use crate::common::fake_bc::{Consent, FakeBc};
-use crate::common::{Env, all_output, fake_browser, free_port};
+use crate::common::oauth::OAuthFixture;
+use crate::common::{Env, all_output, child_port, fake_browser};
 use predicates::prelude::*;
 
 const CLIENT_ID: &str = "testclientid123";
 const SECRET: &str = "client-secret-Zq8kP2vX9mW4";
 const HASH: &str = "abc123";
-
-/// A fake with one app and one store, an env pointing at it, and an iClient.
-fn setup() -> (FakeBc, Env, String) {
-    let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", free_port());
-    fake.register_app(
-        CLIENT_ID,
-        SECRET,
-        &callback,
-        &["store_v2_orders", "store_v2_information_read_only"],
-    );
-    fake.add_store(HASH, "Acme Shop", "acme.example.com");
-    let env = Env::with_fake(&fake);
-    env.add_iclient("app", CLIENT_ID, SECRET, &callback);
-    (fake, env, callback)
-}
 
 fn no_secret_anywhere(env: &Env, fake: &FakeBc, outputs: &[&std::process::Output]) {
     let records = String::from_utf8(env.record_bytes()).unwrap();
@@ -46,7 +31,11 @@ fn no_secret_anywhere(env: &Env, fake: &FakeBc, outputs: &[&std::process::Output
 
 #[test]
 fn authorize_flow_saves_a_verified_token() {
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let out = env
         .cmd(&[
             "create",
@@ -133,7 +122,11 @@ fn state_of(env: &Env, name: &str) -> serde_json::Value {
 
 #[test]
 fn install_flow_redirects_the_browser_to_succeeded() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     let out = env
         .cmd(&create_args("shop", &["--flow", "install"]))
         .output()
@@ -153,7 +146,11 @@ fn install_flow_redirects_the_browser_to_succeeded() {
 #[test]
 fn manual_flow_reads_the_pasted_address() {
     use std::io::{BufRead, BufReader, Write};
-    let (_fake, env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        env,
+        callback: _,
+    } = fixture();
     let mut child = env
         .std_cmd(&create_args("shop", &["--flow", "manual"]))
         .stdin(std::process::Stdio::piped())
@@ -189,7 +186,11 @@ fn manual_flow_reads_the_pasted_address() {
 
 #[test]
 fn manual_flow_refuses_a_tampered_address() {
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let out = env
         .cmd(&create_args("shop", &["--flow", "manual"]))
         .write_stdin(format!(
@@ -208,7 +209,11 @@ fn manual_flow_refuses_a_tampered_address() {
 
 #[test]
 fn tampered_state_is_refused_and_nothing_is_stored() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     fake.set_consent(Consent::TamperState);
     // A forged callback is refused and the wait goes on (anyone on this
     // machine could send one); the timeout then ends it.
@@ -233,7 +238,11 @@ fn tampered_state_is_refused_and_nothing_is_stored() {
 
 #[test]
 fn a_stray_request_does_not_end_the_wait() {
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let mut child = env
         .std_cmd(&create_args("shop", &["--no-browser", "--timeout", "30"]))
         .stdin(std::process::Stdio::null())
@@ -269,7 +278,11 @@ fn a_stray_request_does_not_end_the_wait() {
 
 #[test]
 fn wrong_context_is_refused() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     fake.add_store("zzz999", "Other", "other.example.com");
     fake.set_consent(Consent::WrongContext("zzz999".into()));
     // Only a Cancel (error= with the right state) ends the wait: a callback
@@ -289,7 +302,11 @@ fn wrong_context_is_refused() {
 
 #[test]
 fn access_denied_is_reported() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     fake.set_consent(Consent::Deny);
     let out = env.cmd(&create_args("shop", &[])).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -303,7 +320,11 @@ fn access_denied_is_reported() {
 
 #[test]
 fn wrong_client_secret_says_to_check_the_iclient() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&["iclient", "edit", "app", "--client-secret-stdin"])
         .write_stdin("not-the-secret\n")
         .assert()
@@ -320,7 +341,7 @@ fn wrong_client_secret_says_to_check_the_iclient() {
 #[test]
 fn redirect_uri_mismatch_shows_the_url_bcconn_sent() {
     let fake = FakeBc::start();
-    let port = free_port();
+    let port = child_port();
     // Registered with "localhost", the iClient says "127.0.0.1": not byte-equal.
     fake.register_app(
         CLIENT_ID,
@@ -341,7 +362,11 @@ fn redirect_uri_mismatch_shows_the_url_bcconn_sent() {
 
 #[test]
 fn timeout_ends_cleanly_and_frees_the_port() {
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let out = env
         .cmd(&create_args("shop", &["--no-browser", "--timeout", "1"]))
         .output()
@@ -367,7 +392,11 @@ fn timeout_ends_cleanly_and_frees_the_port() {
 
 #[test]
 fn busy_port_is_named_with_the_callback_url() {
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let port = url::Url::parse(&callback).unwrap().port().unwrap();
     let _busy = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     let out = env.cmd(&create_args("shop", &[])).output().unwrap();
@@ -386,7 +415,11 @@ fn busy_port_is_named_with_the_callback_url() {
 
 #[test]
 fn failed_reauthorization_keeps_the_old_token() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &[])).assert().success();
     let first = env.cmd(&["token", "shop"]).output().unwrap().stdout;
     let before = state_of(&env, "shop");
@@ -410,7 +443,11 @@ fn failed_reauthorization_keeps_the_old_token() {
 
 #[test]
 fn authorize_by_store_hash_creates_then_updates() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     let out = env
         .cmd(&[
             "authorize",
@@ -449,7 +486,11 @@ fn authorize_by_store_hash_creates_then_updates() {
 
 #[test]
 fn missing_scopes_are_warned_about() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     fake.set_grant(Some(vec!["store_v2_orders_read_only".into()]));
     let out = env.cmd(&create_args("shop", &[])).output().unwrap();
     assert!(out.status.success(), "{}", all_output(&out));
@@ -459,7 +500,11 @@ fn missing_scopes_are_warned_about() {
 
 #[test]
 fn status_reports_ok_then_invalid() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &[])).assert().success();
     env.cmd(&[
         "create",
@@ -500,7 +545,11 @@ fn status_reports_ok_then_invalid() {
 
 #[test]
 fn delete_forgets_the_token_and_says_how_to_revoke() {
-    let (_fake, env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &[])).assert().success();
     assert!(env.secrets_text().contains("connection/"));
     env.cmd(&["delete", "shop", "--yes"])
@@ -516,7 +565,11 @@ const CREDS: &str = "ACCESS TOKEN: tokenAPIacct0123456789xyz\nCLIENT NAME: bccon
 
 #[test]
 fn token_auth_type_from_stdin_and_credentials_file() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     fake.add_token(
         "tokenSTDINacct0123456789xyz",
         HASH,
@@ -577,7 +630,11 @@ fn token_auth_type_from_stdin_and_credentials_file() {
 
 #[test]
 fn a_token_the_store_refuses_saves_nothing() {
-    let (_fake, env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        env,
+        callback: _,
+    } = fixture();
     let before = env.record_bytes();
     let out = env
         .cmd(&[
@@ -608,7 +665,11 @@ fn a_token_the_store_refuses_saves_nothing() {
 #[test]
 #[ignore = "benchmark: cargo test --release --test testsuite flow::authorize_benchmark -- --ignored --nocapture"]
 fn authorize_benchmark() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &["--no-authorize"]))
         .assert()
         .success();
@@ -631,7 +692,11 @@ fn authorize_benchmark() {
 
 #[test]
 fn verbose_authorization_prints_diagnostics_but_no_secret() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &["--no-authorize"]))
         .assert()
         .success();
@@ -645,7 +710,11 @@ fn verbose_authorization_prints_diagnostics_but_no_secret() {
 
 #[test]
 fn no_browser_available_is_said_and_bcconn_keeps_waiting() {
-    let (_fake, mut env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        mut env,
+        callback: _,
+    } = fixture();
     env.set("BCCONN_BROWSER", "/nonexistent/browser-binary");
     let out = env
         .cmd(&create_args("shop", &["--timeout", "1"]))
@@ -669,7 +738,11 @@ fn no_browser_available_is_said_and_bcconn_keeps_waiting() {
 #[test]
 fn ctrl_c_while_waiting_ends_cleanly_and_frees_the_port() {
     use std::io::{BufRead, BufReader};
-    let (fake, env, callback) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback,
+    } = fixture();
     let mut child = env
         .std_cmd(&create_args("shop", &["--no-browser"]))
         .stdin(std::process::Stdio::null())
@@ -708,7 +781,11 @@ fn ctrl_c_while_waiting_ends_cleanly_and_frees_the_port() {
 
 #[test]
 fn a_token_connection_gets_a_new_token_through_authorize() {
-    let (fake, env, _) = setup();
+    let OAuthFixture {
+        fake,
+        env,
+        callback: _,
+    } = fixture();
     fake.add_token("tokenFIRST0123456789abcdef", HASH, &[]);
     fake.add_token("tokenSECOND0123456789abcdef", HASH, &[]);
     env.cmd(&[
@@ -748,7 +825,11 @@ fn a_token_connection_gets_a_new_token_through_authorize() {
 
 #[test]
 fn authorize_applies_concurrency_changes_with_the_new_token() {
-    let (_fake, env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &[])).assert().success();
     env.cmd(&["authorize", "shop", "--concurrency", "7"])
         .assert()
@@ -767,7 +848,11 @@ fn authorize_applies_concurrency_changes_with_the_new_token() {
 
 #[test]
 fn a_malformed_login_url_is_an_error_not_a_panic() {
-    let (_fake, mut env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        mut env,
+        callback: _,
+    } = fixture();
     env.cmd(&create_args("shop", &["--no-authorize"]))
         .assert()
         .success();
@@ -803,7 +888,11 @@ fn create_checks_the_callback_url_before_saving_anything() {
 
 #[test]
 fn manual_flow_times_out_even_while_stdin_stays_open() {
-    let (_fake, env, _) = setup();
+    let OAuthFixture {
+        fake: _fake,
+        env,
+        callback: _,
+    } = fixture();
     let mut child = env
         .std_cmd(&create_args(
             "shop",
@@ -823,4 +912,13 @@ fn manual_flow_times_out_even_while_stdin_stays_open() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was pasted within 1 s"));
+}
+
+/// The fake with this suite's app, saved as iClient `app`.
+fn fixture() -> OAuthFixture {
+    OAuthFixture::with_app(
+        CLIENT_ID,
+        SECRET,
+        &["store_v2_orders", "store_v2_information_read_only"],
+    )
 }

@@ -18,16 +18,15 @@ use bcconn::secrets::{MemoryStore, SecretStore, StoreKind};
 use bcconn::store::State;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::common::fake_bc::{Consent, FakeBc};
-use crate::common::{fake_browser, free_port};
+use crate::common::fake_bc::Consent;
+use crate::common::oauth::OAuthFixture;
 
 const CLIENT_ID: &str = "inproc-client";
 const SECRET: &str = "inproc-secret-7Yq2";
 const HASH: &str = "abc123";
 
 struct Setup {
-    fake: FakeBc,
-    _dir: tempfile::TempDir,
+    fx: OAuthFixture,
     ctx: Context,
     store: Rc<MemoryStore>,
     progress: Rc<Recorder>,
@@ -35,31 +34,40 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", free_port());
-    fake.register_app(
+    let fx = OAuthFixture::registered(
         CLIENT_ID,
         SECRET,
-        &callback,
         &["store_v2_orders", "store_v2_information_read_only"],
     );
-    fake.add_store(HASH, "Acme Shop", "acme.example.com");
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    let (url, browser) = (fake.url(), fake_browser::command());
-    let env = Env::from_lookup(|k| match k {
-        "BCCONN_HOME" => Some(home.clone().into_os_string()),
-        "BCCONN_LOGIN_URL" | "BCCONN_API_URL" => Some(url.clone().into()),
-        "BCCONN_BROWSER" => Some(browser.clone().into()),
-        _ => None,
+    // Only what the core reads: the library gets no PATH, colour or store
+    // choice from the fixture's command environment.
+    let vars: Vec<(String, String)> = fx
+        .env
+        .vars()
+        .iter()
+        .filter(|(k, _)| {
+            [
+                "BCCONN_HOME",
+                "BCCONN_LOGIN_URL",
+                "BCCONN_API_URL",
+                "BCCONN_BROWSER",
+            ]
+            .contains(&k.as_str())
+        })
+        .cloned()
+        .collect();
+    let env = Env::from_lookup(|k| {
+        vars.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone().into())
     });
     let progress = Rc::new(Recorder::default());
     let ctx = Context::detached(env, progress.clone(), Box::new(Script::new(&[])), false);
     let store = Rc::new(MemoryStore::new(StoreKind::Os));
     ctx.set_store(store.clone());
+    let callback = fx.callback.clone();
     Setup {
-        fake,
-        _dir: dir,
+        fx,
         ctx,
         store,
         progress,
@@ -107,7 +115,7 @@ fn the_whole_flow_runs_in_process_and_reports_each_step() {
     assert_eq!(conn.state, State::Authorized);
     assert_eq!(conn.store_name.as_deref(), Some("Acme Shop"));
     // The token in the store is the one BigCommerce issued, and only there.
-    let issued = s.fake.issued_tokens();
+    let issued = s.fx.fake.issued_tokens();
     assert_eq!(issued.len(), 1);
     let kept = s.store.get(&conn.token_account()).unwrap().unwrap();
     assert_eq!(kept.expose_secret(), issued[0]);
@@ -136,13 +144,17 @@ fn the_whole_flow_runs_in_process_and_reports_each_step() {
         at += found + 1;
     }
     assert!(!s.progress.text().contains(&issued[0]));
-    assert!(s.fake.unexpected().is_empty(), "{:?}", s.fake.unexpected());
+    assert!(
+        s.fx.fake.unexpected().is_empty(),
+        "{:?}",
+        s.fx.fake.unexpected()
+    );
 }
 
 #[test]
 fn a_denied_consent_marks_a_new_connection_failed_and_stores_nothing() {
     let s = setup();
-    s.fake.set_consent(Consent::Deny);
+    s.fx.fake.set_consent(Consent::Deny);
     let ic = save_new(&s.ctx, new_iclient(&s)).unwrap();
     let err = create::execute(&s.ctx, plan(IClientPick::Existing(ic.name)), &opts()).unwrap_err();
     let said = format!("{err:#}");
@@ -182,7 +194,7 @@ fn a_store_that_fails_at_set_keeps_the_old_token_through_a_reauthorization() {
     s.store.fail_set(false);
     assert!(format!("{err:#}").contains("fail at set"), "{err:#}");
     // The flow ran (a second token was issued), but nothing was saved.
-    assert_eq!(s.fake.issued_tokens().len(), 2);
+    assert_eq!(s.fx.fake.issued_tokens().len(), 2);
     assert_eq!(
         s.store.get(&account).unwrap().unwrap().expose_secret(),
         first

@@ -1,67 +1,112 @@
 //! The black-box tests of `bcconn`, as one test binary (one link of axum,
 //! reqwest and tokio instead of one per suite). Each suite is a module:
 //!
+//! * `answers`: what `bcconn api` does with a store's answer (big, cut
+//!   short, filtered by `--jq`, shown on a terminal);
+//! * `api`: `bcconn api` end to end through token connections;
 //! * `audit` (Unix): every command, with `-v` and `-vv`, and no known secret
 //!   in any output, the records, or the browser's argv and environment;
+//! * `bench`: benchmarks of using a connection (`#[ignore]`d; `bench/use.sh`);
+//! * `callback`: the callback server: odd paths, starvation, forged
+//!   callbacks, the manual paste-back;
 //! * `cli`: the command surface that works without BigCommerce, and every
-//!   refusal;
-//! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
-//!   the fake browser;
-//! * `wizard` (Unix): the `bcconn create` walk-through in a pseudo-terminal;
-//! * `real`: real keyrings and a real headless Chromium (`#[ignore]`d unless
-//!   `.ci/run` provides them);
-//! * `inprocess`: the connection core driven through the library, with a
-//!   progress recorder and a secret store that can be told to fail;
-//! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
-//!   browser;
-//! * `shared_pools`: pools and rate limits shared through Redis by two
-//!   "machines" (`#[ignore]`d unless a redis-server is given or on PATH).
+//!   refusal (their text in snapshots under `snapshots/`);
+//! * `completions`: shell completions (names from the records, quoted) and
+//!   man pages;
 //! * `crash` (run by `.ci/run` in a step of its own): SIGKILL during
 //!   writes, many rounds;
-//! * `harden`: the defects found under attack (issue 10), one test or more
-//!   each.
 //! * `doctor`: `bcconn doctor` on healthy and broken homes;
-//! * `completions`: shell completions (names from the records) and man pages.
-//! * `guard_files`: files read bounded and never acted on through a link,
-//!   names escaped and quoted (issue 14).
-//! * `store_db`: the record database (issue 15): migration of old record
-//!   files, export and import, damaged and newer databases, concurrency,
-//!   backup and restore.
+//! * `dotfile_trust`: a repository's `.bcconn`, read safely and trusted only
+//!   when confirmed;
+//! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
+//!   browser;
+//! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
+//!   the fake browser;
+//! * `inprocess`: the connection core driven through the library, with a
+//!   progress recorder and a secret store that can be told to fail;
+//! * `layers`: the code runs one way (the modules' dependencies);
+//! * `list`: `bcconn list`, its table's width and its JSON;
+//! * `pagination`: `--paginate` against lists that never end, lie or change;
+//! * `rate_limits`: waits a store's rate limit asks for, bounded;
+//! * `real`: real keyrings and a real headless Chromium (`#[ignore]`d unless
+//!   `.ci/run` provides them);
+//! * `shared_pools`: pools and rate limits shared through Redis by two
+//!   "machines" (`#[ignore]`d unless a redis-server is given or on PATH);
+//! * `siblings`: connections sharing one app and store;
+//! * `states`: a connection's state kept true (401s, pending, re-authorize);
+//! * `store_db`: the record database: migration of old record files,
+//!   export and import, damaged and newer databases, concurrency, backup and
+//!   restore;
+//! * `store_safety`: the records and secrets under damage and attack (crash
+//!   leftovers, locks, links, special, read-only and newer files);
+//! * `token_verification`: a token checked against its store before it is
+//!   saved;
+//! * `using`: the default connection, env, exec, parallel status;
+//! * `validation`: names, store hashes and URLs refused, and their echoes;
+//! * `wizard` (Unix): the `bcconn create` walk-through in a pseudo-terminal.
 //!
-//! `common` holds what they share. Run one suite with
+//! Every `.rs` file here is a suite declared below (`every_suite_is_declared`
+//! checks it). //! `common` holds what they share. Run one suite with
 //! `cargo test --test testsuite flow::`.
 
 mod common;
 
+mod answers;
 mod api;
 #[cfg(unix)]
 mod audit;
 mod bench;
+mod callback;
 mod cli;
 mod completions;
 mod crash;
 mod doctor;
+mod dotfile_trust;
 mod fake_bc_selftest;
 mod flow;
-mod guard_api;
-mod guard_dotfile;
-mod guard_files;
-mod guard_rates;
-mod guard_review;
-mod guard_verify;
-mod harden;
 mod inprocess;
 mod layers;
+mod list;
+mod pagination;
+mod rate_limits;
 mod real;
 mod shared_pools;
+mod siblings;
+mod states;
 #[cfg(unix)]
 mod store_db;
-mod truth;
+mod store_safety;
+mod token_verification;
 mod using;
+mod validation;
 #[cfg(unix)]
 mod wizard;
-#[cfg(unix)]
-mod wizard_more;
+
+/// A suite file that is not declared as a module is never compiled, so its
+/// tests would silently never run.
+#[test]
+fn every_suite_is_declared() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testsuite");
+    let main = std::fs::read_to_string(dir.join("main.rs")).unwrap();
+    let declared: Vec<&str> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
+        .collect();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            if stem != "main" && !declared.contains(&stem.as_str()) {
+                missing.push(stem);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "tests/testsuite/ files not declared as `mod NAME;` in main.rs: {missing:?}"
+    );
+}
 
 /// The fake browser: `common::fake_browser::command()` re-executes this binary
 /// with `--exact __fake_browser`, which selects this test (at the crate root,

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::fake_bc::FakeBc;
-use crate::common::{Env, all_output, free_port};
+use crate::common::{Env, all_output, child_port};
 use serde_json::{Value, json};
 
 const SECRET: &str = "real-keyring-secret-7Gq2";
@@ -155,7 +155,7 @@ impl WebDriver {
 #[ignore = "needs chromium, chromium-driver and a Secret Service; .ci/run installs and starts them"]
 fn headless_chromium_clicks_confirm_and_the_token_lands_in_the_secret_service() {
     let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
     fake.register_app(
         "chromeclient",
         "chrome-secret-value",
@@ -205,7 +205,7 @@ fn headless_chromium_clicks_confirm_and_the_token_lands_in_the_secret_service() 
         }
     };
 
-    let port = free_port();
+    let port = child_port();
     let mut driver = std::process::Command::new("/usr/bin/chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::api::{TOKEN, add_token_connection};
 use crate::common::fake_bc::FakeBc;
 use crate::common::redis_server::RedisServer;
-use crate::common::{Env, all_output, free_port};
+use crate::common::{Env, all_output, child_port};
 
 /// A "machine": its own home, connection `shop` on `hash` at `level`,
 /// pools in the Redis at `url`.
@@ -171,7 +171,7 @@ fn redis_down_is_one_clear_error_without_the_password() {
     const HASH: &str = "rds004";
     let fake = FakeBc::start();
     fake.add_store(HASH, "Shared Shop", "shared.example.com");
-    let port = free_port();
+    let port = child_port();
     let url = format!("redis://:s3cretPW@127.0.0.1:{port}/3");
     let env = machine(&fake, &url, HASH, "2");
     let before = fake.requests().len();
@@ -284,7 +284,7 @@ fn bench_shared_pools() {
 #[test]
 fn doctor_checks_the_pool_url_without_showing_its_password() {
     let mut env = crate::common::Env::new();
-    let port = crate::common::free_port();
+    let port = crate::common::child_port();
     env.set(
         "BCCONN_POOL_URL",
         &format!("redis://:hunter2-pool-pw@127.0.0.1:{port}/0"),

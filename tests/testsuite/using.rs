@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::api::{HASH, add_token_connection};
 use crate::common::fake_bc::FakeBc;
-use crate::common::{Env, all_output, fake_browser, free_port};
+use crate::common::{Env, all_output, child_port, fake_browser};
 
 /// A fake with one store and four token connections a, b, c, d.
 fn four() -> (FakeBc, Env) {
@@ -182,7 +182,7 @@ fn env_prints_quoted_exports_for_each_shell() {
 #[test]
 fn env_and_exec_give_an_oauth_connections_client_id() {
     let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", free_port());
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
     fake.register_app(
         "clientIDoauth42",
         "s3cret-value-x",

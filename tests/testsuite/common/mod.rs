@@ -3,6 +3,7 @@
 
 pub mod fake_bc;
 pub mod fake_browser;
+pub mod oauth;
 pub mod redis_server;
 
 use std::path::PathBuf;
@@ -225,13 +226,85 @@ pub fn dead_pid() -> u32 {
     pid
 }
 
-/// A port that was free a moment ago, for callback URLs.
-pub fn free_port() -> u16 {
+/// A loopback port that nothing listened on a moment ago, for a server that
+/// binds the port itself and cannot be handed a listener: bcconn's callback
+/// server (in the binary, or driven through the library in `inprocess`)
+/// binds the port of the callback URL, which is registered with the fake
+/// before bcconn starts; redis-server and chromedriver are child processes.
+/// Also for a port where nothing may answer. Another process may take the
+/// port before that bind (the test then fails, it never passes wrongly), so
+/// the servers of this process never use it: they bind port 0 and keep
+/// their listener (see `fake_bc::FakeBc::start`).
+pub fn child_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The iClient [`add_app`] saves (not registered on any fake).
+pub const APP_CLIENT_ID: &str = "clientid-harden";
+pub const APP_SECRET: &str = "cs-harden-Vb7Qm2Lx";
+
+/// Saves iClient `app` with a callback nothing serves: enough for
+/// connections that are never authorized.
+pub fn add_app(env: &Env) {
+    env.add_iclient(
+        "app",
+        APP_CLIENT_ID,
+        APP_SECRET,
+        "http://localhost:8765/auth",
+    );
+}
+
+/// `bcconn create NAME --no-authorize` on iClient `app`, store abc123.
+pub fn create_pending(env: &Env, name: &str) -> std::process::Output {
+    run(
+        env,
+        &[
+            "create",
+            name,
+            "--no-authorize",
+            "--iclient",
+            "app",
+            "--store-hash",
+            "abc123",
+            "--scopes",
+            "store_v2_orders",
+        ],
+    )
+}
+
+/// `bcconn ARGS`, its output.
+pub fn run(env: &Env, args: &[&str]) -> std::process::Output {
+    env.cmd(args).output().unwrap()
+}
+
+/// `bcconn ARGS` with `input` on stdin.
+pub fn run_with_stdin(env: &Env, args: &[&str], input: &str) -> std::process::Output {
+    env.cmd(args)
+        .write_stdin(input.to_string())
+        .output()
+        .unwrap()
+}
+
+/// The exit code (none when a signal ended the process).
+pub fn code(out: &std::process::Output) -> Option<i32> {
+    out.status.code()
+}
+
+/// A file's permission bits.
+#[cfg(unix)]
+pub fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+pub fn set_mode(path: &std::path::Path, m: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap();
 }
 
 /// stdout, as text.

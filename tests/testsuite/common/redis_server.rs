@@ -37,6 +37,9 @@ impl RedisServer {
     /// A private server (one a test may stop, or give a password).
     pub fn spawn(password: Option<&str>) -> RedisServer {
         let dir = tempfile::tempdir().expect("a temp dir for redis-server");
+        // redis-server binds its port itself (its `--port 0` means no TCP
+        // at all), so the port is found free here and released for it;
+        // another process may take it first, and the wait below then fails.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")

@@ -1,5 +1,7 @@
-//! The defects found under attack (issue 10), one test or more each, through
-//! the real binary. Each test fails on the build that had the defect.
+//! The records and the secrets file under damage and attack: what a crash
+//! leaves, a held lock, files that are not regular files or are links, a
+//! read-only or newer file, a relative home, and the record file read
+//! bounded by every reader.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -8,47 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::fake_bc::FakeBc;
-use crate::common::{BIN, Env, all_output, fake_browser, free_port};
-
-const SECRET: &str = "cs-harden-Vb7Qm2Lx";
-const CLIENT_ID: &str = "clientid-harden";
-
-fn run(env: &Env, args: &[&str]) -> Output {
-    env.cmd(args).output().unwrap()
-}
-
-fn run_in(env: &Env, args: &[&str], input: &str) -> Output {
-    env.cmd(args)
-        .write_stdin(input.to_string())
-        .output()
-        .unwrap()
-}
-
-fn add_app(env: &Env) {
-    env.add_iclient("app", CLIENT_ID, SECRET, "http://localhost:8765/auth");
-}
-
-fn create_pending(env: &Env, name: &str) -> Output {
-    run(
-        env,
-        &[
-            "create",
-            name,
-            "--no-authorize",
-            "--iclient",
-            "app",
-            "--store-hash",
-            "abc123",
-            "--scopes",
-            "store_v2_orders",
-        ],
-    )
-}
-
-fn code(out: &Output) -> Option<i32> {
-    out.status.code()
-}
+use crate::common::{
+    APP_SECRET, BIN, Env, add_app, all_output, code, create_pending, mode, run, run_with_stdin,
+    set_mode,
+};
 
 /// The names of `.bcconn-*.tmp` files in `dir`.
 fn temp_files(dir: &Path) -> Vec<String> {
@@ -65,14 +30,6 @@ fn secrets_map(env: &Env) -> serde_json::Map<String, Value> {
     v["secrets"].as_object().unwrap().clone()
 }
 
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-// ---- 1. crash leftovers ----------------------------------------------------
-
 #[test]
 fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
     let env = Env::new();
@@ -85,7 +42,7 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
         ".bcconn-bcconn.json-QwE456.tmp",
         ".bcconn-secrets.json-XyZ789.tmp",
     ] {
-        std::fs::write(home.join(name), SECRET).unwrap();
+        std::fs::write(home.join(name), APP_SECRET).unwrap();
     }
     // ... and secrets a run had listed in the ledger and written, then
     // died before its record went live (or after its record went away).
@@ -132,8 +89,6 @@ fn temp_files_and_orphan_secrets_a_crash_left_go_with_the_next_write() {
         .collect();
     assert_eq!(listed, ["connection/00000000cafecafe/g1"]);
 }
-
-// ---- 2. a held lock --------------------------------------------------------
 
 #[test]
 fn a_held_lock_says_who_holds_it_within_a_second_and_gives_up() {
@@ -224,37 +179,6 @@ fn lock_and_data_files_are_private_in_a_home_that_is_not() {
     assert_eq!(mode(&home), 0o755);
 }
 
-// ---- 3. a panic on a callback path -----------------------------------------
-
-#[test]
-fn a_callback_path_like_a_route_pattern_is_served() {
-    let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/:id/*rest", free_port());
-    fake.register_app(CLIENT_ID, SECRET, &callback, &["store_v2_orders"]);
-    fake.add_store("abc123", "Acme", "acme.example.com");
-    let env = Env::with_fake(&fake);
-    env.add_iclient("app", CLIENT_ID, SECRET, &callback);
-    let out = run(
-        &env,
-        &[
-            "create",
-            "shop",
-            "--iclient",
-            "app",
-            "--store-hash",
-            "abc123",
-            "--scopes",
-            "store_v2_orders",
-            "--timeout",
-            "20",
-        ],
-    );
-    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
-    assert_eq!(env.list()[0]["state"], "authorized");
-}
-
-// ---- 4. unknown fields -----------------------------------------------------
-
 #[test]
 fn fields_this_version_does_not_know_survive_a_write() {
     let env = Env::new();
@@ -285,7 +209,7 @@ fn a_secrets_file_of_a_newer_version_is_refused_not_rewritten() {
     let newer = br#"{"version": 99, "secrets": {}, "vaults": [1]}"#;
     std::fs::write(&path, newer).unwrap();
     let records = env.record_bytes();
-    let out = run_in(
+    let out = run_with_stdin(
         &env,
         &[
             "iclient",
@@ -306,8 +230,6 @@ fn a_secrets_file_of_a_newer_version_is_refused_not_rewritten() {
     assert_eq!(std::fs::read(&path).unwrap(), newer);
     assert_eq!(env.record_bytes(), records);
 }
-
-// ---- 5. create racing iclient remove ----------------------------------------
 
 #[test]
 fn a_connection_never_names_an_iclient_removed_meanwhile() {
@@ -367,93 +289,6 @@ fn a_connection_never_names_an_iclient_removed_meanwhile() {
         }
     }
 }
-
-// ---- 6. starvation ---------------------------------------------------------
-
-/// A browser that waits before visiting, so the test can open idle
-/// connections to the callback port first.
-#[cfg(unix)]
-fn slow_browser(dir: &Path, wait: &str) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("slow-browser");
-    std::fs::write(
-        &path,
-        format!(
-            "#!/bin/sh\nsleep {wait}\nexec {} \"$@\"\n",
-            fake_browser::command()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-#[cfg(unix)]
-#[test]
-fn idle_connections_cannot_starve_the_real_callback() {
-    let fake = FakeBc::start();
-    let port = free_port();
-    let callback = format!("http://127.0.0.1:{port}/auth");
-    fake.register_app(CLIENT_ID, SECRET, &callback, &["store_v2_orders"]);
-    fake.add_store("abc123", "Acme", "acme.example.com");
-    let mut env = Env::with_fake(&fake);
-    env.add_iclient("app", CLIENT_ID, SECRET, &callback);
-    let browser = slow_browser(env.dir.path(), "2");
-    env.set("BCCONN_BROWSER", &browser);
-    // bcconn with few file descriptors: more idle connections than it can
-    // hold open at once.
-    let mut cmd = Command::new("sh");
-    cmd.env_clear();
-    for (k, v) in env.vars() {
-        cmd.env(k, v);
-    }
-    cmd.args(["-c", "ulimit -n 96 && exec \"$0\" \"$@\"", BIN])
-        .args([
-            "create",
-            "shop",
-            "--iclient",
-            "app",
-            "--store-hash",
-            "abc123",
-            "--scopes",
-            "store_v2_orders",
-            "--timeout",
-            "25",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    // Wait for the port, then open many idle connections before the
-    // browser comes.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut idle = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            idle.push(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!idle.is_empty(), "bcconn never listened");
-    for _ in 0..300 {
-        match std::net::TcpStream::connect_timeout(
-            &([127, 0, 0, 1], port).into(),
-            Duration::from_millis(200),
-        ) {
-            Ok(s) => idle.push(s),
-            Err(_) => break,
-        }
-    }
-    let start = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    drop(idle);
-    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
-    assert!(start.elapsed() < Duration::from_secs(20));
-    assert_eq!(env.list()[0]["state"], "authorized");
-}
-
-// ---- 7. special files ------------------------------------------------------
 
 #[cfg(unix)]
 #[test]
@@ -547,7 +382,7 @@ fn a_read_only_record_file_is_refused_not_overwritten() {
     assert_eq!(env.record_bytes(), before);
     assert_eq!(mode(&path), 0o400);
     // A secret saved for a refused record is taken back.
-    let out = run_in(
+    let out = run_with_stdin(
         &env,
         &[
             "iclient",
@@ -562,8 +397,6 @@ fn a_read_only_record_file_is_refused_not_overwritten() {
     assert_eq!(code(&out), Some(1), "{}", all_output(&out));
     assert!(!env.secrets_text().contains("s2-secret"));
 }
-
-// ---- 8. no home ------------------------------------------------------------
 
 #[test]
 fn a_relative_home_is_refused_and_nothing_lands_in_the_current_directory() {
@@ -612,262 +445,165 @@ fn a_relative_home_is_refused_and_nothing_lands_in_the_current_directory() {
     }
 }
 
-// ---- 9. names and URLs -----------------------------------------------------
+/// `bcconn ARGS` under a 2 GiB address-space limit (a read without end
+/// aborts there instead of taking the machine's memory), killed after 60 s.
+#[cfg(unix)]
+fn limited(env: &Env, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.env_clear();
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.args(["-c", "ulimit -v 2097152 && exec \"$0\" \"$@\"", BIN])
+        .args(args)
+        .timeout(Duration::from_secs(60));
+    cmd.output().unwrap()
+}
 
+/// A record database linked to `/proc/self/pagemap` (a regular file stating
+/// 0 bytes that reads hundreds of gigabytes): every reader stops with a
+/// clear error instead of reading until memory runs out.
+#[cfg(target_os = "linux")]
 #[test]
-fn names_that_hide_or_reorder_text_are_refused_and_long_ones_not_echoed() {
+fn a_record_file_linked_to_proc_pagemap_is_read_bounded_by_every_reader() {
     let env = Env::new();
     add_app(&env);
-    let before = env.record_bytes();
-    for name in [
-        "c0\u{200B}",
-        "evil\u{202E}gnp.exe",
-        "a\u{2028}b",
-        "x\u{1b}[2Jy",
-    ] {
-        let out = create_pending(&env, name);
+    std::fs::remove_file(env.record_path()).unwrap();
+    std::os::unix::fs::symlink("/proc/self/pagemap", env.record_path()).unwrap();
+    for args in [vec!["list"], vec!["list", "--json"], vec!["show", "shop"]] {
+        let out = limited(&env, &args, &[]);
         let text = all_output(&out);
-        assert_eq!(code(&out), Some(2), "{name:?}: {text}");
-        assert!(!text.contains(name), "echoed raw: {text}");
+        assert_eq!(code(&out), Some(1), "{args:?}: {text}");
         assert!(
-            !text
-                .chars()
-                .any(|c| c != '\n' && bcconn::text::is_unsafe(c)),
-            "{text:?}"
+            text.contains("bcconn.db") && text.contains("disk I/O error"),
+            "{args:?}: {text}"
         );
+        assert!(text.contains("hint: "), "{text}");
     }
-    let huge = "n".repeat(10_000);
-    for args in [
-        vec!["show", huge.as_str()],
-        vec!["delete", huge.as_str(), "--yes"],
-        vec!["rename", huge.as_str(), "x"],
-        vec!["rename", "x", huge.as_str()],
-    ] {
-        let out = run(&env, &args);
-        assert_eq!(code(&out), Some(2));
-        assert!(out.stderr.len() < 600, "{}", all_output(&out));
-    }
-    let out = create_pending(&env, &huge);
-    assert_eq!(code(&out), Some(2));
-    assert!(out.stderr.len() < 600, "{}", all_output(&out));
-    assert_eq!(env.record_bytes(), before);
+    // Doctor reports it as the records check's failure.
+    let out = limited(&env, &["doctor", "--json"], &[]);
+    let text = all_output(&out);
+    assert_eq!(code(&out), Some(3), "{text}");
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let records = findings.iter().find(|f| f["check"] == "records").unwrap();
+    assert_eq!(records["verdict"], "fail", "{records}");
+    assert!(
+        records["detail"]
+            .as_str()
+            .unwrap()
+            .contains("disk I/O error"),
+        "{records}"
+    );
+    // Completion is best effort: no names, no abort, no wait.
+    let out = limited(
+        &env,
+        &["--", "bcconn", "token", ""],
+        &[
+            ("BCCONN_COMPLETE", "bash"),
+            ("_CLAP_COMPLETE_INDEX", "2"),
+            ("_CLAP_COMPLETE_COMP_TYPE", "9"),
+        ],
+    );
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    // The link the user made is still there.
+    assert!(
+        std::fs::symlink_metadata(env.record_path())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
+/// `doctor --fix` tightens bcconn's own files, but a file in the home that
+/// is a link to a file elsewhere is reported, never chmodded: its target
+/// may be anything of anyone's.
+#[cfg(unix)]
 #[test]
-fn callback_urls_that_a_terminal_or_a_server_cannot_take_are_refused() {
-    let env = Env::new();
-    for url in [
-        "http://localhost:8765/auth\u{1b}]0;owned\u{7}",
-        "http://localhost:8765/auth\nInjected: line",
-        "http://localhost:8765/a\u{202E}b",
-        "http://localhost:0/auth",
-    ] {
-        let out = run_in(
-            &env,
-            &[
-                "iclient",
-                "add",
-                "app",
-                "--client-id",
-                "cid",
-                "--callback-url",
-                url,
-                "--client-secret-stdin",
-            ],
-            "s\n",
-        );
-        let text = all_output(&out);
-        assert_eq!(code(&out), Some(2), "{url:?}: {text}");
-        assert!(
-            !text
-                .chars()
-                .any(|c| c != '\n' && bcconn::text::is_unsafe(c)),
-            "{text:?}"
-        );
-        assert_eq!(text.lines().count(), 2, "one line and a hint: {text}");
-    }
-    assert!(env.record_bytes().is_empty());
-}
-
-#[test]
-fn a_store_hash_with_dot_segments_names_no_store() {
+fn doctor_fix_never_changes_the_target_of_a_link_and_says_so() {
     let env = Env::new();
     add_app(&env);
-    let before = env.record_bytes();
-    for hash in ["stores/abc123/../zzz999", "/stores/abc123/./v3"] {
-        let out = run(
-            &env,
-            &[
-                "create",
-                "shop",
-                "--no-authorize",
-                "--iclient",
-                "app",
-                "--store-hash",
-                hash,
-                "--scopes",
-                "store_v2_orders",
-            ],
-        );
-        assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    let elsewhere = env.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let home = env.home();
+    let mut targets = Vec::new();
+    for name in ["bcconn.db", "secrets.json", "secrets.lock"] {
+        let target = elsewhere.join(name);
+        std::fs::rename(home.join(name), &target).unwrap();
+        set_mode(&target, 0o666);
+        std::os::unix::fs::symlink(&target, home.join(name)).unwrap();
+        targets.push(target);
     }
-    assert_eq!(env.record_bytes(), before);
-}
-
-#[test]
-fn a_login_url_with_a_query_or_fragment_is_refused() {
-    let mut env = Env::new();
-    add_app(&env);
-    assert!(create_pending(&env, "shop").status.success());
-    for bad in ["http://127.0.0.1:9/?x=1", "http://127.0.0.1:9/#f"] {
-        env.set("BCCONN_LOGIN_URL", bad);
-        let out = run(
-            &env,
-            &["authorize", "shop", "--no-browser", "--timeout", "1"],
-        );
-        let text = all_output(&out);
-        assert_eq!(code(&out), Some(2), "{text}");
-        assert!(
-            text.contains("BCCONN_LOGIN_URL") && text.contains("query"),
-            "{text}"
+    let out = env.cmd(&["doctor", "--fix", "--json"]).output().unwrap();
+    let text = all_output(&out);
+    for t in &targets {
+        assert_eq!(
+            mode(t),
+            0o666,
+            "doctor --fix changed {}: {text}",
+            t.display()
         );
     }
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let p = findings
+        .iter()
+        .find(|f| f["check"] == "permissions")
+        .unwrap();
+    assert_ne!(p["verdict"], "ok", "{p}");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("secrets.json is a symbolic link to"), "{p}");
+    assert!(p["fixed"].is_null(), "nothing was changed: {p}");
+    let fix = p["fix"].as_str().unwrap();
+    assert!(fix.contains("chmod 600"), "{p}");
+    assert!(fix.contains("--fix does not change"), "{p}");
+    // Still a link, to the same file.
+    assert_eq!(
+        std::fs::read_link(home.join("secrets.json")).unwrap(),
+        targets[1]
+    );
+    // A regular file beside them is still tightened.
+    std::fs::remove_file(home.join("secrets.json")).unwrap();
+    std::fs::copy(&targets[1], home.join("secrets.json")).unwrap();
+    set_mode(&home.join("secrets.json"), 0o644);
+    let out = env.cmd(&["doctor", "--fix", "--json"]).output().unwrap();
+    assert_eq!(
+        mode(&home.join("secrets.json")),
+        0o600,
+        "{}",
+        all_output(&out)
+    );
+    assert_eq!(mode(&targets[0]), 0o666);
 }
 
-// ---- 10. scale -------------------------------------------------------------
-
-/// A record file of `n` connections, each borrowing from the one before.
-pub fn chain_file(n: usize) -> Value {
-    let ts = "2026-01-01T00:00:00Z";
-    let conns: Vec<Value> = (0..n)
-        .map(|k| {
-            let mut c = json!({
-                "id": format!("{k:016x}"), "name": format!("c{k}"),
-                "auth_type": "oauth2", "store_hash": "abc123",
-                "scopes": ["store_v2_orders"], "concurrency": (k % 20) as u8 + 1,
-                "state": "pending", "created_at": ts, "updated_at": ts,
-            });
-            if k > 0 {
-                c["borrow_concurrency_from"] = json!(format!("{:016x}", k - 1));
-            }
-            c
-        })
-        .collect();
-    json!({"version": 2, "iclients": [], "connections": conns})
-}
-
+/// A page name in the directory that is a link to a file elsewhere is
+/// replaced by the page, never written through.
+#[cfg(unix)]
 #[test]
-fn list_json_is_linear_over_a_long_borrowing_chain() {
+fn man_dir_replaces_a_linked_page_instead_of_writing_through_it() {
     let env = Env::new();
-    std::fs::create_dir_all(env.home()).unwrap();
-    // Written as the old record file: the first command imports it.
-    std::fs::write(
-        env.old_record_path(),
-        serde_json::to_vec(&chain_file(10_000)).unwrap(),
-    )
-    .unwrap();
-    env.cmd(&["list"])
-        .timeout(Duration::from_secs(60))
-        .assert()
-        .success();
-    let start = Instant::now();
+    let dir = env.dir.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let victim = env.dir.path().join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    set_mode(&victim, 0o600);
+    std::os::unix::fs::symlink(&victim, dir.join("bcconn-create.1")).unwrap();
     let out = env
-        .cmd(&["list", "--json"])
-        .timeout(Duration::from_secs(30))
+        .cmd(&["man", "--dir", dir.to_str().unwrap()])
         .output()
         .unwrap();
-    let took = start.elapsed();
-    assert!(out.status.success(), "{}", all_output(&out));
-    // Quadratic, this took over a minute; linear, well under a second even
-    // in a debug build.
-    assert!(took < Duration::from_secs(5), "{took:?}");
-    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(list.len(), 10_000);
-    assert!(list.iter().all(|c| c["effective_concurrency"] == 1));
-    assert_eq!(list[9_999]["borrow_concurrency_from"], "c9998");
-    let table = run(&env, &["list"]);
-    assert!(table.status.success());
-}
-
-// ---- 12. the browser's environment -----------------------------------------
-
-/// A browser that writes down its argv and environment, then does nothing.
-#[cfg(unix)]
-pub fn dumping_browser(dir: &Path, then: Option<&str>) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("dump-browser");
-    let dump = dir.join("browser-dumps");
-    std::fs::create_dir_all(&dump).unwrap();
-    let tail = then
-        .map(|cmd| format!("exec {cmd} \"$@\"\n"))
-        .unwrap_or_default();
-    std::fs::write(
-        &path,
-        format!(
-            "#!/bin/sh\nd={}/$$\nprintf '%s\\n' \"$0\" \"$@\" > \"$d.argv\"\nenv > \"$d.env\"\n{tail}",
-            dump.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-/// Everything the dumping browser wrote down.
-#[cfg(unix)]
-pub fn browser_dumps(dir: &Path) -> String {
-    let mut all = String::new();
-    if let Ok(entries) = std::fs::read_dir(dir.join("browser-dumps")) {
-        for e in entries.flatten() {
-            all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-        }
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    assert_eq!(mode(&victim), 0o600);
+    let page = dir.join("bcconn-create.1");
+    let meta = std::fs::symlink_metadata(&page).unwrap();
+    assert!(meta.file_type().is_file(), "the link was not replaced");
+    assert!(std::fs::read_to_string(&page).unwrap().contains(".TH"));
+    assert_eq!(mode(&page), 0o644);
+    // No temp file is left beside the pages.
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(name.ends_with(".1"), "{name}");
     }
-    all
-}
-
-#[cfg(unix)]
-#[test]
-fn the_browser_inherits_no_secret_variables() {
-    let mut env = Env::new();
-    env.set("BCCONN_CLIENT_SECRET", "env-client-secret-Pq9");
-    env.set("BCCONN_ACCESS_TOKEN", "env-access-token-Zr4");
-    let out = run(
-        &env,
-        &[
-            "iclient",
-            "add",
-            "app",
-            "--client-id",
-            "cid",
-            "--callback-url",
-            &format!("http://127.0.0.1:{}/auth", free_port()),
-        ],
-    );
-    assert!(out.status.success(), "{}", all_output(&out));
-    let browser = dumping_browser(env.dir.path(), None);
-    env.set("BCCONN_BROWSER", &browser);
-    let out = run(
-        &env,
-        &[
-            "create",
-            "shop",
-            "--iclient",
-            "app",
-            "--store-hash",
-            "abc123",
-            "--scopes",
-            "store_v2_orders",
-            "--timeout",
-            "2",
-        ],
-    );
-    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
-    let dumps = browser_dumps(env.dir.path());
-    assert!(
-        dumps.contains("oauth2/authorize"),
-        "the browser ran: {dumps}"
-    );
-    assert!(dumps.contains("BCCONN_HOME="), "{dumps}");
-    assert!(!dumps.contains("env-client-secret-Pq9"), "{dumps}");
-    assert!(!dumps.contains("env-access-token-Zr4"), "{dumps}");
 }

@@ -3,23 +3,24 @@
 //! only when the user owns it and nobody else can write it; `bcconn use`
 //! replaces it at 0644; and a `.bcconn` nobody confirmed (not written by
 //! `bcconn use`, not trusted, or changed since) makes writes and `exec` ask,
-//! or exit 2 without a terminal.
+//! or exit 2 without a terminal. Trust is for that file, where it is, and
+//! every line of it; a trust list that is not a small regular file trusts
+//! nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::api::{HASH, add_token_connection};
+use crate::api::{HASH, TOKEN, add_token_connection};
 use crate::common::fake_bc::FakeBc;
-use crate::common::{BIN, Env, all_output};
+use crate::common::oauth::OAuthFixture;
+use crate::common::{BIN, Env, all_output, code};
 
 /// A fake with one store, connections a, b, c (c the global default, the
 /// "production" a refused `.bcconn` must never fall through to), and an
 /// empty project directory.
 fn setup() -> (FakeBc, Env, PathBuf) {
-    let fake = FakeBc::start();
-    fake.add_store(HASH, "Acme Shop", "acme.example.com");
-    let env = Env::with_fake(&fake);
+    let OAuthFixture { fake, env, .. } = OAuthFixture::bare();
     for name in ["a", "b", "c"] {
         add_token_connection(&fake, &env, name, HASH, &token(name), &[]);
     }
@@ -457,4 +458,112 @@ fn a_terminal_asks_before_an_untrusted_dotfile_writes() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert_eq!(deletes(), 2);
+}
+
+fn dot_token(name: &str) -> String {
+    format!("reviewtoken{name}0123456789abcdef")
+}
+
+/// A fake with connections a and b (b the global default) and two project
+/// directories.
+fn dotfile_setup() -> (FakeBc, Env) {
+    let OAuthFixture { fake, env, .. } = OAuthFixture::bare();
+    for name in ["a", "b"] {
+        add_token_connection(&fake, &env, name, HASH, &dot_token(name), &[]);
+    }
+    env.cmd(&["use", "--global", "b"]).assert().success();
+    for dir in ["proj", "proj2"] {
+        std::fs::create_dir_all(env.dir.path().join(dir)).unwrap();
+    }
+    (fake, env)
+}
+
+fn run_in_bounded(env: &Env, dir: &Path, args: &[&str]) -> Output {
+    let out = env
+        .cmd(args)
+        .current_dir(dir)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(!all_output(&out).contains(TOKEN));
+    out
+}
+
+#[test]
+fn trust_is_for_that_file_where_it_is_and_every_line_of_it() {
+    let (fake, env) = dotfile_setup();
+    let ids = fake.add_products(HASH, 4);
+    let proj = env.dir.path().join("proj");
+    let deletes = || fake.count("DELETE", &format!("/stores/{HASH}/v3/catalog/products"));
+    let del = |id: u64| format!("v3/catalog/products/{id}");
+    let out = run_in_bounded(&env, &proj, &["use", "a"]);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    // The same text in another directory (a copy, or a hard link) is
+    // another file: not trusted there. A lower-case method is a write too.
+    let proj2 = env.dir.path().join("proj2");
+    std::fs::hard_link(proj.join(".bcconn"), proj2.join(".bcconn")).unwrap();
+    let out = run_in_bounded(&env, &proj2, &["api", "-X", "delete", &del(ids[0])]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert_eq!(deletes(), 0);
+    // A lower-case GET is a read, sent as GET.
+    let out = run_in_bounded(&env, &proj2, &["api", "-X", "get", "v2/time"]);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    // A later line that changed makes it untrusted, the first line alike.
+    ship(&proj, "a\n# deploys to production\n");
+    let out = run_in_bounded(&env, &proj, &["api", "-X", "DELETE", &del(ids[1])]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    // Trusted again, then its directory renamed: another path, untrusted.
+    let out = run_in_bounded(&env, &proj, &["use", "--trust"]);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let moved = env.dir.path().join("moved");
+    std::fs::rename(&proj, &moved).unwrap();
+    let out = run_in_bounded(&env, &moved, &["exec", "--", "true"]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert_eq!(deletes(), 0);
+    // BCCONN_CONNECTION comes first: the .bcconn is not read or said.
+    let out = env
+        .cmd(&["api", "-X", "DELETE", &del(ids[2])])
+        .env("BCCONN_CONNECTION", "b")
+        .current_dir(&moved)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert!(!stderr(&out).contains(".bcconn"), "{}", stderr(&out));
+    let last = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "DELETE")
+        .unwrap();
+    assert_eq!(last.header("x-auth-token"), Some(dot_token("b").as_str()));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_trust_list_that_is_a_fifo_or_huge_trusts_nothing_and_never_hangs() {
+    let (fake, env) = dotfile_setup();
+    let ids = fake.add_products(HASH, 2);
+    let proj = env.dir.path().join("proj");
+    let out = run_in_bounded(&env, &proj, &["use", "a"]);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let list = env.home().join("trusted-dotfiles.json");
+    std::fs::remove_file(&list).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&list)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let del = format!("v3/catalog/products/{}", ids[0]);
+    let out = run_in_bounded(&env, &proj, &["api", "-X", "DELETE", &del]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert!(stderr(&out).contains("trust list"), "{}", stderr(&out));
+    // Huge: refused bounded, the same way.
+    std::fs::remove_file(&list).unwrap();
+    let f = std::fs::File::create(&list).unwrap();
+    f.set_len(64 * 1024 * 1024).unwrap();
+    let out = run_in_bounded(&env, &proj, &["api", "-X", "DELETE", &del]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert_eq!(
+        fake.count("DELETE", &format!("/stores/{HASH}/v3/catalog/products")),
+        0
+    );
 }

@@ -1,7 +1,8 @@
-//! Issue 14, items 4, 5, 10 and 15 (rate files): what a store says about
-//! its rate limit, and a token verification that meets a busy store, never
-//! stop bcconn for hours or throw a good token away. The real binary
-//! against the fake BigCommerce; the Redis side is in `shared_pools`.
+//! What a store says about its rate limit never stops bcconn for hours: a
+//! day-long reset bounded by its window, a `Retry-After` past `--max-wait`
+//! an error, waits for unreported requests said and bounded, absurd
+//! `--max-wait` values usage errors, and a rate file that is not a regular
+//! file refused. The Redis side is in `shared_pools`.
 
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -9,9 +10,9 @@ use std::time::{Duration, Instant};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use crate::api::{HASH, TOKEN, setup};
+use crate::api::{HASH, TOKEN, run, setup};
 use crate::common::fake_bc::FakeBc;
-use crate::common::{Env, all_output};
+use crate::common::{Env, all_output, stderr};
 
 /// `bcconn ARGS`, killed if it runs longer than `limit` (then `None`).
 fn run_within(env: &Env, args: &[&str], limit: Duration) -> Option<Output> {
@@ -37,10 +38,6 @@ fn run_within(env: &Env, args: &[&str], limit: Duration) -> Option<Output> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Answers `GET v2/orders` with 200 and the given rate-limit headers.
@@ -226,158 +223,65 @@ fn a_rate_file_that_is_not_a_regular_file_is_refused_at_once() {
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
 }
 
-fn token_create(env: &Env, name: &str, token: &str) -> Output {
-    env.cmd(&[
-        "create",
-        name,
-        "--auth-type",
-        "token",
-        "--store-hash",
-        HASH,
-        "--access-token-stdin",
-    ])
-    .write_stdin(format!("{token}\n"))
-    .timeout(Duration::from_secs(60))
-    .output()
-    .unwrap()
-}
-
-fn record(env: &Env, name: &str) -> serde_json::Value {
-    env.list()
-        .into_iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("{name} was not saved"))
-}
-
-/// Item 10: a 429 while verifying a token is waited out, as `api` does.
+/// M1: `--max-wait` of u64::MAX seconds made a rate-window wait overflow
+/// and panic. Values past a day are a usage error naming the limit.
 #[test]
-fn token_create_waits_out_a_429_while_verifying() {
+fn an_absurd_max_wait_is_a_usage_error_not_a_panic() {
     let (fake, env) = setup("1");
-    // A short window: a 429 asks for the longer of X-Retry-After and the reset.
-    fake.set_rate_window(150, Duration::from_secs(1));
-    fake.add_token("tokenBUSYstore0123456789", HASH, &["store_v2_orders"]);
-    fake.force_429(HASH, 1, 1);
-    let out = token_create(&env, "busy", "tokenBUSYstore0123456789");
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    assert!(
-        stderr(&out).contains("Token verified"),
-        "{}",
-        all_output(&out)
-    );
-    let c = record(&env, "busy");
-    assert_eq!(c["state"], "authorized");
-    assert!(c["last_verified_at"].is_string(), "{c}");
-}
-
-/// Item 10: a token that cannot be verified for a transient reason (429s
-/// past the retries, a 5xx) is saved, not verified yet, and `status`
-/// verifies it later. It is never blamed ("copy the ACCESS TOKEN").
-#[test]
-fn token_create_keeps_a_token_it_could_not_verify_yet() {
-    let (fake, env) = setup("1");
-    fake.set_rate_window(150, Duration::from_secs(1));
-    fake.add_token("tokenBUSYstore0123456789", HASH, &["store_v2_orders"]);
-    fake.force_429(HASH, 20, 1);
-    let out = token_create(&env, "busy", "tokenBUSYstore0123456789");
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    let said = stderr(&out);
-    println!("{said}");
-    assert!(said.contains("not verified yet"), "{said}");
-    assert!(!said.contains("ACCESS TOKEN"), "{said}");
-    let c = record(&env, "busy");
-    assert_eq!(c["state"], "authorized");
-    assert!(c["last_verified_at"].is_null(), "{c}");
-    env.cmd(&["token", "busy"])
-        .assert()
-        .success()
-        .stdout("tokenBUSYstore0123456789\n");
-    // Once the store answers, status verifies it.
-    fake.force_429(HASH, 0, 0);
-    let out = env.cmd(&["status", "busy"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    assert!(record(&env, "busy")["last_verified_at"].is_string());
-
-    // A 5xx on v2/store: saved, unverified.
-    fake.hostile("GET", "v2/store", |_rec, _n| async move {
+    fake.hostile("GET", "v2/orders", |_rec, _n| async move {
         (
-            axum::http::StatusCode::BAD_GATEWAY,
-            axum::Json(json!({"title": "upstream down"})),
+            [
+                ("x-rate-limit-requests-left", "0"),
+                ("x-rate-limit-requests-quota", "150"),
+                ("x-rate-limit-time-reset-ms", "3000"),
+                ("x-rate-limit-time-window-ms", "30000"),
+            ],
+            axum::Json(json!([{"id": 1}])),
         )
             .into_response()
     });
-    fake.add_token("tokenFIVExx0123456789abc", HASH, &["store_v2_orders"]);
-    let out = token_create(&env, "fivexx", "tokenFIVExx0123456789abc");
+    let out = run(&env, &["api", "v2/orders"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    assert!(
-        stderr(&out).contains("not verified yet"),
-        "{}",
-        all_output(&out)
-    );
-    assert!(record(&env, "fivexx")["last_verified_at"].is_null());
+    for wait in ["18446744073709551615s 999ms", "18446744073709551615", "25h"] {
+        let out = run(&env, &["api", "v2/orders", "--max-wait", wait]);
+        let said = stderr(&out);
+        println!("{said}");
+        assert_eq!(out.status.code(), Some(2), "{wait}: {said}");
+        assert!(said.contains("24h"), "{wait}: {said}");
+        assert!(!said.contains("panicked"), "{said}");
+    }
+    let out = run(&env, &["api", "v2/orders", "--max-wait", "24h"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
 
-/// Item 10 through the OAuth flow: a re-authorization whose verification
-/// meets 429s keeps the new token (BigCommerce already ended the old one).
+/// L1: a wait for requests that were never reported (their bcconn killed)
+/// could be a minute whatever `--max-wait` said. It obeys `--max-wait`.
 #[test]
-fn authorize_keeps_the_new_token_when_verification_meets_429s() {
-    let fake = FakeBc::start();
-    let callback = format!("http://127.0.0.1:{}/auth", crate::common::free_port());
-    fake.register_app(
-        "busyclient123",
-        "busy-secret-Pq8kX2",
-        &callback,
-        &["store_v2_orders"],
-    );
-    fake.add_store(HASH, "Acme Shop", "acme.example.com");
-    let env = Env::with_fake(&fake);
-    env.add_iclient("app", "busyclient123", "busy-secret-Pq8kX2", &callback);
-    let create = [
-        "create",
-        "shop",
-        "--store-hash",
-        HASH,
-        "--iclient",
-        "app",
-        "--scopes",
-        "store_v2_orders",
-        "--timeout",
-        "30",
-    ];
+fn a_wait_for_unreported_requests_obeys_max_wait() {
+    let (_fake, env) = setup("1");
+    let dir = env.home().join("rate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let until = now + 50_000;
+    let book = json!({
+        "quota": 150, "window_ms": 30000, "left": 0, "headerless": false,
+        "out": [{"id": 1, "until": until}],
+        "next_id": 1
+    });
+    std::fs::write(dir.join(format!("{HASH}.json")), book.to_string()).unwrap();
+    let started = std::time::Instant::now();
     let out = env
-        .cmd(&create)
-        .timeout(Duration::from_secs(60))
+        .cmd(&["api", "v2/time", "--max-wait", "1s"])
+        .current_dir(env.dir.path())
+        .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    let old = record(&env, "shop");
-    assert!(old["last_verified_at"].is_string());
-
-    fake.set_rate_window(150, Duration::from_secs(1));
-    fake.force_429(HASH, 20, 1);
-    let out = env
-        .cmd(&["authorize", "shop", "--timeout", "30"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    assert!(
-        stderr(&out).contains("not verified yet"),
-        "{}",
-        all_output(&out)
-    );
-    let now = record(&env, "shop");
-    assert_eq!(now["state"], "authorized");
-    assert!(now["last_verified_at"].is_null(), "{now}");
-    assert_ne!(now["authorized_at"], old["authorized_at"]);
-    let issued = fake.issued_tokens();
-    let token = env.cmd(&["token", "shop"]).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&token.stdout).trim(),
-        issued.last().unwrap(),
-        "the new token was kept"
-    );
-    fake.force_429(HASH, 0, 0);
-    let out = env.cmd(&["status", "shop"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    assert!(record(&env, "shop")["last_verified_at"].is_string());
+    let said = stderr(&out);
+    println!("{said} after {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(said.contains("--max-wait"), "{said}");
+    assert!(!all_output(&out).contains(TOKEN));
 }
