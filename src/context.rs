@@ -36,6 +36,8 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     /// Standard input: piped secrets, `--input -`, `import -`.
     pub stdin: Stdin,
+    /// Where the consent page opens.
+    pub browser: Box<dyn crate::seams::Browser>,
 }
 
 /// Standard input as a seam: the process's, or bytes a test gives.
@@ -103,21 +105,52 @@ impl Context {
             }
         );
         Context {
-            records: Records::new(&env.home),
+            records: Records::with_waits(
+                &env.home,
+                crate::store::sqlite::Waits {
+                    clock: crate::clock::system(),
+                    // A bad value is refused when the command starts
+                    // (`commands::run`); until then, the default.
+                    limit: env.lock_wait().unwrap_or(crate::store::sqlite::BUSY_LIMIT),
+                },
+            ),
             ui,
             progress,
             prompter: RefCell::new(prompter),
             stores: RefCell::new(HashMap::new()),
             interactive,
+            browser: Box::new(crate::loopback::browser::System {
+                command: env.browser.clone(),
+            }),
             env,
             clock: crate::clock::system(),
             stdin: Stdin::real(),
         }
     }
 
-    /// Another clock (in-process tests: a fake one).
+    /// Another clock (in-process tests: a fake one). The records' waits
+    /// move to it too.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Context {
+        self.records = Records::with_waits(
+            &self.env.home,
+            crate::store::sqlite::Waits {
+                clock: clock.clone(),
+                limit: self.lock_wait(),
+            },
+        );
         self.clock = clock;
+        self
+    }
+
+    /// How long a change waits for another bcconn writing (checked valid
+    /// when the command starts).
+    pub fn lock_wait(&self) -> std::time::Duration {
+        self.env.lock_wait().unwrap_or(crate::fsutil::LOCK_WAIT)
+    }
+
+    /// Another browser (in-process tests: one that visits the page itself).
+    pub fn with_browser(mut self, browser: Box<dyn crate::seams::Browser>) -> Context {
+        self.browser = browser;
         self
     }
 
@@ -160,6 +193,7 @@ impl Context {
             kind,
             &self.env.home,
             self.clock.clone(),
+            self.lock_wait(),
             Rc::new(move |text: &str| progress.say(text)),
         )?);
         self.stores.borrow_mut().insert(kind, store.clone());

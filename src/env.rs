@@ -56,6 +56,8 @@ pub struct Env {
     /// `BCCONN_JQ_CPU_LIMIT` as given; parsed by [`Env::jq_cpu_limit`] when
     /// `--jq` runs.
     pub jq_cpu_limit: Option<String>,
+    /// `BCCONN_LOCK_WAIT` as given; parsed by [`Env::lock_wait`].
+    pub lock_wait: Option<String>,
     /// `DISPLAY` or `WAYLAND_DISPLAY` is set: a graphical session (`doctor`).
     pub display: bool,
     /// `SSH_CONNECTION` or `SSH_TTY` is set: an SSH session (`doctor`).
@@ -326,6 +328,7 @@ impl Env {
             pool_url: text("BCCONN_POOL_URL").map(PoolUrl::new),
             pool_ttl: text("BCCONN_POOL_TTL"),
             jq_cpu_limit: text("BCCONN_JQ_CPU_LIMIT"),
+            lock_wait: text("BCCONN_LOCK_WAIT"),
             display: text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
             ssh: text("SSH_CONNECTION").is_some() || text("SSH_TTY").is_some(),
             path: get("PATH").filter(|v| !v.is_empty()),
@@ -405,6 +408,24 @@ impl Env {
         }
     }
 
+    /// `BCCONN_LOCK_WAIT`: how long a change waits for another bcconn that
+    /// is writing (the records, the secrets file, the trust list), 1 s to
+    /// 10 min (default 10 s).
+    pub fn lock_wait(&self) -> Result<Duration, SettingError> {
+        let Some(text) = &self.lock_wait else {
+            return Ok(DEFAULT_LOCK_WAIT);
+        };
+        match duration(text) {
+            Some(d) if (Duration::from_secs(1)..=Duration::from_secs(600)).contains(&d) => Ok(d),
+            _ => Err(SettingError::Duration {
+                var: "BCCONN_LOCK_WAIT",
+                text: text.clone(),
+                range: "1s and 10m",
+                default: "10 s",
+            }),
+        }
+    }
+
     /// The secret store new secrets go to.
     pub fn secret_store_kind(&self) -> anyhow::Result<StoreKind> {
         match &self.secret_store {
@@ -464,6 +485,10 @@ pub enum SettingError {
         why: &'static str,
     },
 }
+
+/// How long a change waits for another writer by default: far longer than
+/// any write takes, short enough that a stuck writer is named soon.
+const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// The CPU time a `--jq` filter's child gets by default: far more than a
 /// filter over the largest answer it takes needs, so a filter that never

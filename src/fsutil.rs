@@ -648,6 +648,54 @@ pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A held lock is waited for on the clock given: on a fake one the
+    /// ten seconds pass at once, the wait is said once, then given up.
+    #[test]
+    fn a_held_lock_is_waited_on_the_given_clock_then_given_up() {
+        use crate::clock::{Clock, FakeClock, SystemClock};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let quiet = |_: &str| {};
+        let _held = lock(
+            &path,
+            &Waiting {
+                clock: &SystemClock,
+                limit: LOCK_WAIT,
+                say: &quiet,
+            },
+        )
+        .unwrap();
+        let clock = FakeClock::default();
+        let said = std::cell::RefCell::new(Vec::new());
+        let say = |t: &str| said.borrow_mut().push(t.to_string());
+        let real = std::time::Instant::now();
+        let err = lock(
+            &path,
+            &Waiting {
+                clock: &clock,
+                limit: LOCK_WAIT,
+                say: &say,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err.downcast_ref::<FsError>(),
+                Some(FsError::LockTimeout { .. })
+            ),
+            "{err:#}"
+        );
+        assert!(clock.passed() >= LOCK_WAIT, "{:?}", clock.passed());
+        assert!(real.elapsed() < Duration::from_secs(5), "it really waited");
+        assert_eq!(said.borrow().len(), 1, "{:?}", said.borrow());
+        assert!(
+            said.borrow()[0].starts_with("waiting for "),
+            "{:?}",
+            said.borrow()
+        );
+        let _ = clock.now();
+    }
+
     #[cfg(unix)]
     #[test]
     fn outside_files_are_read_bounded_and_only_when_regular() {

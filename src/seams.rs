@@ -95,6 +95,14 @@ pub struct Ask<'a> {
     pub check: &'a dyn Fn(&str) -> Result<(), String>,
 }
 
+/// Opens a URL in a browser: the real one (`loopback::browser::System`), or
+/// a test's, which visits the consent page itself in the same process.
+pub trait Browser {
+    /// Starts it without waiting; the error says why none could start (the
+    /// person can still open the printed URL by hand).
+    fn open(&self, url: &str) -> Result<(), String>;
+}
+
 pub trait Prompter {
     /// A line of text. An empty answer takes `default` when there is one,
     /// without running `check` (inquire works that way), so callers offer

@@ -18,7 +18,6 @@ use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, failure, usage};
-use crate::loopback::browser;
 use crate::loopback::server::{self, BindError, Reply, Server};
 use crate::loopback::wait::{self, Handled, Paste, Wait, WaitError};
 use crate::secrets::iclient_account;
@@ -161,7 +160,7 @@ fn mark_failed(ctx: &Context, id: &str, e: anyhow::Error, started: bool) -> anyh
     };
     let mut f = Failure::new(report.status, report.message);
     f.hints = report.hints;
-    f.hint(retry).into()
+    f.also(retry).into()
 }
 
 fn try_authorize(
@@ -400,7 +399,7 @@ impl Request<'_> {
             "Opening the browser to authorize store {store}; if it does not open, visit:"
         ));
         progress.say(&format!("  {url}"));
-        match browser::open(url, self.ctx.env.browser.as_deref()) {
+        match self.ctx.browser.open(url) {
             Ok(()) => true,
             Err(why) => {
                 // The launcher's own words are for -v: they read like a riddle.

@@ -100,7 +100,7 @@ fn change(ctx: &Context, edit: impl FnOnce(&mut Vec<Entry>)) -> Result<()> {
         &ctx.env.home.join(LOCK),
         &fsutil::Waiting {
             clock: ctx.clock.as_ref(),
-            limit: fsutil::LOCK_WAIT,
+            limit: ctx.lock_wait(),
             say: &say,
         },
     )?;

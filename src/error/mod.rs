@@ -81,8 +81,15 @@ impl Failure {
         }
     }
 
-    /// Adds a hint (what to do next); hints print in the order added.
+    /// What to do next, in place of any hint it had (a caller that knows
+    /// better replaces a general hint).
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints = vec![hint.into()];
+        self
+    }
+
+    /// One more thing to do, after the hints it has.
+    pub fn also(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
     }
@@ -217,7 +224,7 @@ mod tests {
 
     #[test]
     fn context_prefixes_a_failure_and_its_hints_stay() {
-        let err = Err::<(), _>(usage("no such connection").hint("a").hint("b"))
+        let err = Err::<(), _>(usage("no such connection").hint("x").hint("a").also("b"))
             .context("reading the records")
             .unwrap_err();
         let r = report(&err);

@@ -12,6 +12,18 @@ use std::process::{Command, Stdio};
 /// Variables that hold secrets for bcconn; no child process gets them.
 pub const SECRET_VARS: [&str; 2] = ["BCCONN_CLIENT_SECRET", "BCCONN_ACCESS_TOKEN"];
 
+/// The machine's browser: `BCCONN_BROWSER`/`BROWSER` when set, else the
+/// platform's opener.
+pub struct System {
+    pub command: Option<String>,
+}
+
+impl crate::seams::Browser for System {
+    fn open(&self, url: &str) -> Result<(), String> {
+        open(url, self.command.as_deref())
+    }
+}
+
 /// Starts a browser on `url` without waiting for it. The error says why no
 /// browser could be started; the caller keeps waiting either way, since the
 /// person can open the printed URL by hand.

@@ -40,6 +40,8 @@ impl SecretsFile {
 pub struct FileStore {
     dir: PathBuf,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// How long a change waits for another writer.
+    wait: std::time::Duration,
     /// Where the store says what a person must hear: a wait for its lock,
     /// and each secret that lands in plain text.
     say: Notes,
@@ -51,17 +53,24 @@ pub type Notes = std::rc::Rc<dyn Fn(&str)>;
 impl FileStore {
     /// The store's file (`doctor`, cleanup): nothing to say, the real clock.
     pub fn new(home: &Path) -> Self {
-        FileStore::with_seams(home, crate::clock::system(), std::rc::Rc::new(|_: &str| {}))
+        FileStore::with_seams(
+            home,
+            crate::clock::system(),
+            fsutil::LOCK_WAIT,
+            std::rc::Rc::new(|_: &str| {}),
+        )
     }
 
     pub fn with_seams(
         home: &Path,
         clock: std::sync::Arc<dyn crate::clock::Clock>,
+        wait: std::time::Duration,
         say: Notes,
     ) -> Self {
         FileStore {
             dir: home.to_path_buf(),
             clock,
+            wait,
             say,
         }
     }
@@ -134,7 +143,7 @@ impl FileStore {
             return Err(fsutil::FsError::NoHome.into());
         }
         fsutil::ensure_private_dir(&self.dir)?;
-        let _lock = self.lock(fsutil::LOCK_WAIT)?;
+        let _lock = self.lock(self.wait)?;
         self.modify_locked(change)
     }
 
@@ -185,7 +194,7 @@ impl FileStore {
             return Ok(0);
         }
         fsutil::ensure_private_dir(&self.dir)?;
-        let _lock = self.lock(fsutil::LOCK_WAIT)?;
+        let _lock = self.lock(self.wait)?;
         fsutil::remove_stale_tmp(&target);
         if !target.exists() {
             return Ok(0);

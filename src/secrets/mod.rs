@@ -172,10 +172,11 @@ pub fn open(
     kind: StoreKind,
     home: &std::path::Path,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
+    wait: std::time::Duration,
     say: file::Notes,
 ) -> Result<Box<dyn SecretStore>> {
     Ok(match kind {
-        StoreKind::File => Box::new(FileStore::with_seams(home, clock, say)),
+        StoreKind::File => Box::new(FileStore::with_seams(home, clock, wait, say)),
         StoreKind::Os | StoreKind::Keyutils => Box::new(KeyringStore::open(kind)?),
     })
 }

@@ -411,3 +411,59 @@ fn list_widths_from_the_engine_match_the_rows_and_give_way_to_odd_text() {
     let reader = records.reader().unwrap().unwrap();
     assert!(reader.list_widths(80, 200).unwrap().is_none());
 }
+
+/// A change waits for another writer on the clock it is given: on a fake
+/// one, ten seconds of waiting take no time, the wait is said once with its
+/// limit, and the change gives up changing nothing.
+#[test]
+fn a_held_write_lock_is_waited_on_the_given_clock_then_refused() {
+    use crate::clock::{Clock, FakeClock};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let clock = Arc::new(FakeClock::default());
+    let limit = std::time::Duration::from_secs(10);
+    let records = Records::with_waits(
+        &home,
+        sqlite::Waits {
+            clock: clock.clone(),
+            limit,
+        },
+    );
+    add(&records, conn("held", 1, None));
+    // Another process in the middle of a write: an open IMMEDIATE transaction.
+    let other = rusqlite::Connection::open(home.join(DB_NAME)).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let said = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = said.clone();
+    records.on_notice(move |n| sink.borrow_mut().push(format!("{n:?}")));
+    let started = clock.instant();
+    let real = std::time::Instant::now();
+    let err = records
+        .update(|tx| {
+            tx.push_connection(conn("new", 1, None))?;
+            Ok(())
+        })
+        .unwrap_err();
+    let waited = clock.instant() - started;
+    assert!(
+        matches!(
+            err.downcast_ref::<StoreError>(),
+            Some(StoreError::Busy { waited_s: 10, .. })
+        ),
+        "{err:#}"
+    );
+    assert!(waited >= limit && waited < limit * 2, "{waited:?}");
+    assert!(
+        real.elapsed() < std::time::Duration::from_secs(5),
+        "it really waited"
+    );
+    let said = said.borrow();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("Waiting") && said[0].contains("10s"),
+        "{said:?}"
+    );
+    drop(other);
+    assert!(records.document().unwrap().connection("new").is_none());
+}

@@ -33,16 +33,22 @@ fn a_filter_that_never_ends_is_an_error() {
     fake.hostile("GET", "v2/time", |_r: Recorded, _n| async move {
         json_answer(json!({"time": 1}))
     });
-    for (filter, why) in [
-        ("def f: 1 + f; f", "recursed too deep"),
-        ("repeat(\"xxxxxxxxxxxxxxxx\")", "output passed 64 MiB"),
-        // Grows slowly, without end: the filter's CPU limit (20 s) ends it.
-        ("[repeat(1)]", "CPU time"),
+    for (filter, why, cpu) in [
+        ("def f: 1 + f; f", "recursed too deep", "20s"),
+        (
+            "repeat(\"xxxxxxxxxxxxxxxx\")",
+            "output passed 64 MiB",
+            "20s",
+        ),
+        // Grows slowly, without end: the filter's CPU limit ends it (20 s
+        // by default; 2 s here, as BCCONN_JQ_CPU_LIMIT lets a person say).
+        ("[repeat(1)]", "ran longer than 2 s of CPU time", "2s"),
     ] {
         // Generous for a loaded machine; without the limits these never end
         // (or abort bcconn).
         let out = env
             .cmd(&["api", "v2/time", "--jq", filter])
+            .env("BCCONN_JQ_CPU_LIMIT", cpu)
             .current_dir(env.dir.path())
             .timeout(Duration::from_secs(150))
             .output()

@@ -25,7 +25,7 @@ fn paginate_a_bare_array_that_ignores_page_ends_with_each_item_once() {
     let out = env
         .cmd(&["api", "v2/shipping/zones", "--paginate"])
         .current_dir(env.dir.path())
-        .timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
     let hits = fake.hostile_hits("GET", "v2/shipping/zones");
