@@ -121,6 +121,7 @@ impl Context {
             interactive,
             browser: Box::new(crate::loopback::browser::System {
                 command: env.browser.clone(),
+                headless: env.headless,
             }),
             env,
             clock: crate::clock::system(),

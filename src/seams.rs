@@ -101,6 +101,10 @@ pub trait Browser {
     /// Starts it without waiting; the error says why none could start (the
     /// person can still open the printed URL by hand).
     fn open(&self, url: &str) -> Result<(), String>;
+    /// Why no browser can open here, when that is known without trying.
+    fn headless(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 pub trait Prompter {

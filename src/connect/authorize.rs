@@ -385,7 +385,7 @@ impl Request<'_> {
             progress.say(&format!("  {url}"));
             return false;
         }
-        if let Some(why) = self.ctx.env.headless {
+        if let Some(why) = self.ctx.browser.headless() {
             progress.say(&format!(
                 "No browser can open here ({why}). Open this URL in a browser on any machine to authorize store {store}:"
             ));

@@ -16,11 +16,17 @@ pub const SECRET_VARS: [&str; 2] = ["BCCONN_CLIENT_SECRET", "BCCONN_ACCESS_TOKEN
 /// platform's opener.
 pub struct System {
     pub command: Option<String>,
+    /// What the environment says about a display (`Env::headless`).
+    pub headless: Option<&'static str>,
 }
 
 impl crate::seams::Browser for System {
     fn open(&self, url: &str) -> Result<(), String> {
         open(url, self.command.as_deref())
+    }
+
+    fn headless(&self) -> Option<&'static str> {
+        self.headless
     }
 }
 

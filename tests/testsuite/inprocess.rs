@@ -1,7 +1,8 @@
 //! The connection core driven in-process (the library, no binary): the whole
-//! "Save & authorize" flow against the fake BigCommerce and the fake browser,
-//! with a progress recorder in place of the terminal and an in-memory secret
-//! store that can be told to fail.
+//! "Save & authorize" flow against the fake BigCommerce and a browser that
+//! visits the consent page from this process (the Browser seam), with a
+//! progress recorder in place of the terminal and an in-memory secret store
+//! that can be told to fail.
 
 use std::rc::Rc;
 
@@ -33,6 +34,18 @@ struct Setup {
     callback: String,
 }
 
+/// A browser in this process: it visits the URL on a thread of its own as a
+/// person who clicks Confirm, while the flow waits for the callback.
+struct Visiting;
+
+impl bcconn::seams::Browser for Visiting {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let url = url.to_string();
+        std::thread::spawn(move || crate::common::fake_browser::visit(&url));
+        Ok(())
+    }
+}
+
 fn setup() -> Setup {
     let fx = OAuthFixture::registered(
         CLIENT_ID,
@@ -46,13 +59,7 @@ fn setup() -> Setup {
         .vars()
         .iter()
         .filter(|(k, _)| {
-            [
-                "BCCONN_HOME",
-                "BCCONN_LOGIN_URL",
-                "BCCONN_API_URL",
-                "BCCONN_BROWSER",
-            ]
-            .contains(&k.as_str())
+            ["BCCONN_HOME", "BCCONN_LOGIN_URL", "BCCONN_API_URL"].contains(&k.as_str())
         })
         .cloned()
         .collect();
@@ -62,7 +69,8 @@ fn setup() -> Setup {
             .map(|(_, v)| v.clone().into())
     });
     let progress = Rc::new(Recorder::default());
-    let ctx = Context::detached(env, progress.clone(), Box::new(Script::new(&[])), false);
+    let ctx = Context::detached(env, progress.clone(), Box::new(Script::new(&[])), false)
+        .with_browser(Box::new(Visiting));
     let store = Rc::new(MemoryStore::new(StoreKind::Os));
     ctx.set_store(store.clone());
     let callback = fx.callback.clone();
