@@ -128,7 +128,7 @@ pub fn trust(ctx: &Context, path: &Path, text: &str) -> Result<()> {
     if text.len() as u64 > MAX_DOTFILE {
         return Err(usage("a .bcconn that large is not trusted").into());
     }
-    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let at = humantime::format_rfc3339_seconds(ctx.clock.now()).to_string();
     change(ctx, |list| {
         list.retain(|e| e.path != key);
         list.push(Entry {

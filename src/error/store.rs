@@ -20,8 +20,8 @@ pub(super) fn explain(e: &StoreError) -> Failure {
             "nothing was imported and the file was left as it is: fix it, or move it away",
         ),
         StoreError::NameTaken { name } => usage(format!(
-            "a record named {} already exists",
-            format!("\"{}\"", outside(name, crate::store::MAX_NAME + 16))
+            "a record named \"{}\" already exists",
+            outside(name, crate::store::MAX_NAME + 16)
         ))
         .hint("pick another name (names are unique ignoring case)"),
         StoreError::NoHome => super::fs::no_home(),

@@ -461,7 +461,7 @@ fn try_lock(path: &Path) -> Result<Option<File>, ()> {
     }
 }
 
-pub(super) fn temp_files(home: &Path, fix: bool) -> Finding {
+pub(super) fn temp_files(home: &Path, fix: bool, now: SystemTime) -> Finding {
     let subject = home.display().to_string();
     let Ok(entries) = std::fs::read_dir(home) else {
         return Finding::ok("temp_files", "no temp files").subject(subject);
@@ -490,7 +490,6 @@ pub(super) fn temp_files(home: &Path, fix: bool) -> Finding {
     // looked for: it lasts a moment.)
     let secrets = try_lock(&home.join(crate::secrets::file::LOCK_NAME));
     let idle = secrets.is_ok();
-    let now = SystemTime::now();
     let stale: Vec<&(PathBuf, u64, SystemTime)> = temps
         .iter()
         .filter(|(_, _, modified)| {

@@ -30,7 +30,7 @@ mod records;
 mod secrets;
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -163,7 +163,7 @@ pub fn run(ctx: &Context, opts: &Options) -> Vec<Finding> {
         out.push(files::writer(ctx));
     }
     out.push(files::permissions(&env.home, opts.fix));
-    out.push(files::temp_files(&env.home, opts.fix));
+    out.push(files::temp_files(&env.home, opts.fix, ctx.clock.now()));
     out.extend(secrets::secret_stores(ctx, file.as_ref()));
     out.push(secrets::orphan_secrets(ctx, file.as_ref(), opts.fix));
     if file.is_some() {
@@ -174,15 +174,15 @@ pub fn run(ctx: &Context, opts: &Options) -> Vec<Finding> {
     match &file {
         Some(file) => {
             out.extend(records::siblings(file));
-            out.push(records::last_verified(file, SystemTime::now()));
+            out.push(records::last_verified(file, ctx.clock.now()));
         }
         None => {
             out.push(Finding::not_checked("siblings"));
             out.push(Finding::not_checked("last_verified"));
         }
     }
-    out.extend(network::endpoints(env, opts.timeout));
-    out.extend(network::pool_url(env));
+    out.extend(network::endpoints(env, opts.timeout, ctx.clock.as_ref()));
+    out.extend(network::pool_url(env, ctx.clock.as_ref()));
     out
 }
 

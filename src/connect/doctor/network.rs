@@ -4,9 +4,10 @@
 //! against theirs (HTTP `Date`), and the shared pools when they are set.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use super::Finding;
+use crate::clock::Clock;
 use crate::connect::iclients::DEFAULT_CALLBACK_URL;
 use crate::env::Env;
 use crate::loopback::server::{self, BindError};
@@ -147,7 +148,7 @@ struct Probe {
     date: Option<(SystemTime, SystemTime)>,
 }
 
-pub(super) fn endpoints(env: &Env, timeout: Duration) -> Vec<Finding> {
+pub(super) fn endpoints(env: &Env, timeout: Duration, time: &dyn Clock) -> Vec<Finding> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeout)
@@ -162,14 +163,16 @@ pub(super) fn endpoints(env: &Env, timeout: Duration) -> Vec<Finding> {
                     "login_endpoint",
                     "BCCONN_LOGIN_URL",
                     &env.login_url,
-                    timeout
+                    timeout,
+                    time
                 ),
                 probe(
                     &http,
                     "api_endpoint",
                     "BCCONN_API_URL",
                     &env.api_url,
-                    timeout
+                    timeout,
+                    time
                 ),
             )
         }),
@@ -205,12 +208,13 @@ async fn probe(
     var: &str,
     base: &str,
     timeout: Duration,
+    clock: &dyn Clock,
 ) -> Probe {
     let failed = |finding: Finding| Probe {
         finding: finding.subject(base),
         date: None,
     };
-    let start = Instant::now();
+    let start = clock.instant();
     if let Err(e) = crate::env::check_base_url(var, base) {
         let (_, message, hint) = crate::error::report(&e.into()).into_parts();
         let mut finding = Finding::fail(check, message);
@@ -249,7 +253,7 @@ async fn probe(
         };
     match http.get(format!("{base}/")).send().await {
         Ok(response) => {
-            let local = SystemTime::now();
+            let local = clock.now();
             let date = response
                 .headers()
                 .get(reqwest::header::DATE)
@@ -310,9 +314,9 @@ fn clock(server: SystemTime, local: SystemTime, from: &str) -> Finding {
 
 /// With `BCCONN_POOL_URL` set, the shared pools must answer: bcconn never
 /// falls back to local pools, so a dead Redis stops every `api` call.
-pub(super) fn pool_url(env: &Env) -> Option<Finding> {
+pub(super) fn pool_url(env: &Env, clock: &dyn Clock) -> Option<Finding> {
     let url = env.pool_url.as_ref()?;
-    let since = Instant::now();
+    let since = clock.instant();
     let answer = crate::connect::runtime()
         .map_err(|e| crate::error::failure(e.to_string()).into())
         .and_then(|rt| rt.block_on(crate::pool::redis::ping(url)));

@@ -4,7 +4,7 @@
 //! store ledger's rule ([`crate::store::ledger`]).
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use super::{Finding, Verdict, list, plural, read_data, symlink_note};
 use crate::context::Context;
@@ -91,7 +91,7 @@ pub(super) fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Findi
 }
 
 fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) -> Finding {
-    let start = Instant::now();
+    let start = ctx.clock.instant();
     let describe = kind.describe();
     let other_stores = "choose another store: BCCONN_SECRET_STORE=keyutils (Linux kernel keyring) or BCCONN_SECRET_STORE=file (plain-text file)";
     let store = match ctx.secrets(kind) {
@@ -144,7 +144,7 @@ fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) ->
 }
 
 fn file_store(ctx: &Context, named: &[Named], role: &str) -> Finding {
-    let start = Instant::now();
+    let start = ctx.clock.instant();
     let path = FileStore::new(&ctx.env.home).path();
     let finding = match read_data(&path) {
         Err(why) => Finding::fail("secret_store", why)
@@ -283,7 +283,7 @@ pub(super) fn orphan_secrets(ctx: &Context, file: Option<&Document>, fix: bool) 
     let age = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .and_then(|t| ctx.clock.now().duration_since(t).ok())
         .unwrap_or_default();
     if age < ORPHAN_GRACE {
         return finding.fix(format!(
