@@ -3,10 +3,10 @@
 //!
 //! Commands and the connection core take a `&Context` and reach the
 //! environment, records, secret stores, the terminal and the browser only
-//! through it. The core uses `progress` and `prompter()`; only commands use
+//! through it. The core uses `progress` and `ask()`; only commands use
 //! `ui` (tables, JSON, the final error).
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::rc::Rc;
@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use crate::clock::Clock;
 use crate::env::Env;
-use crate::seams::{Progress, Prompter};
+use crate::seams::{Progress, Prompter, Step, Stop};
 use crate::secrets::{self, SecretStore, StoreKind};
 use crate::store::Records;
 use crate::ui::{Terminal, Ui};
@@ -27,7 +27,8 @@ pub struct Context {
     pub ui: Rc<Ui>,
     /// Where the core reports while it works.
     pub progress: Rc<dyn Progress>,
-    prompter: RefCell<Box<dyn Prompter>>,
+    /// Lent out for one question (or one walk) at a time by [`Context::ask`].
+    prompter: RefCell<Option<Box<dyn Prompter>>>,
     /// Secret stores are opened on first use: `list` must never touch one.
     stores: RefCell<HashMap<StoreKind, Rc<dyn SecretStore>>>,
     /// stdin and stderr are both terminals: prompts are possible.
@@ -116,7 +117,7 @@ impl Context {
             ),
             ui,
             progress,
-            prompter: RefCell::new(prompter),
+            prompter: RefCell::new(Some(prompter)),
             stores: RefCell::new(HashMap::new()),
             interactive,
             browser: Box::new(crate::loopback::browser::System {
@@ -179,8 +180,20 @@ impl Context {
     }
 
     /// Who answers questions.
-    pub fn prompter(&self) -> RefMut<'_, Box<dyn Prompter>> {
-        self.prompter.borrow_mut()
+    ///
+    /// The prompter is lent as `&mut dyn Prompter` for the call and taken
+    /// back after it; no borrow of the Context is held meanwhile. A question
+    /// asked while another is being asked (a nested confirm) is an error,
+    /// never a panic.
+    pub fn ask<T>(&self, f: impl FnOnce(&mut dyn Prompter) -> Step<T>) -> Step<T> {
+        let Some(mut prompter) = self.prompter.borrow_mut().take() else {
+            return Err(Stop::Failed(anyhow::anyhow!(
+                "bcconn asked a question while another was being asked"
+            )));
+        };
+        let answer = f(prompter.as_mut());
+        *self.prompter.borrow_mut() = Some(prompter);
+        answer
     }
 
     /// The store of `kind`, opened once.
@@ -210,5 +223,30 @@ impl Context {
     /// be told to fail).
     pub fn set_store(&self, store: Rc<dyn SecretStore>) {
         self.stores.borrow_mut().insert(store.kind(), store);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seams::Recorder;
+    use crate::seams::script::{Reply, Script};
+
+    #[test]
+    fn a_question_asked_inside_another_is_an_error_not_a_panic() {
+        let env = Env::from_lookup(|_| None);
+        let ctx = Context::detached(
+            env,
+            Rc::new(Recorder::default()),
+            Box::new(Script::new(&[Reply::Yes])),
+            true,
+        );
+        let nested = ctx.ask(|_outer| Ok(ctx.ask(|inner| inner.confirm("again?", false, None))));
+        assert!(matches!(nested, Ok(Err(Stop::Failed(_)))));
+        // Lent back after the call: the next question is answered.
+        assert!(matches!(
+            ctx.ask(|p| p.confirm("ok?", false, None)),
+            Ok(true)
+        ));
     }
 }

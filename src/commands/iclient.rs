@@ -39,12 +39,13 @@ fn add(ctx: &Context, args: IclientAddArgs) -> Result<ExitStatus> {
         None if ctx.interactive => {
             let check = |input: &str| validate_client_id(input).map(|_| ()).map_err(|e| e.message);
             let id = ctx
-                .prompter()
-                .text(&Ask {
-                    message: "Client id:",
-                    help: Some("Developer Portal › My Apps › View Client ID"),
-                    default: None,
-                    check: &check,
+                .ask(|p| {
+                    p.text(&Ask {
+                        message: "Client id:",
+                        help: Some("Developer Portal › My Apps › View Client ID"),
+                        default: None,
+                        check: &check,
+                    })
                 })
                 .map_err(stopped)?;
             validate_client_id(&id)?

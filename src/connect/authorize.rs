@@ -293,7 +293,10 @@ impl Request<'_> {
             install.then(|| urls::install_result_url(login, self.app.client_id, false));
         let ctx = self.ctx;
         let paste = || Paste {
-            reader: Box::new(move || ctx.prompter().line_reader("Address:")),
+            reader: Box::new(move || {
+                ctx.ask(|p| Ok(p.line_reader("Address:")))
+                    .unwrap_or_else(|stop| Box::new(move || Err(stop)))
+            }),
             callback_url: self.app.callback_url,
         };
         if self.opts.flow == Flow::Manual {

@@ -61,12 +61,13 @@ pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
     }
     if ctx.interactive || src.stdin {
         let answer = ctx
-            .prompter()
-            .secret(
-                &format!("{}:", capitalize(src.what)),
-                "input is hidden",
-                &format!("the {} is empty", src.what),
-            )
+            .ask(|p| {
+                p.secret(
+                    &format!("{}:", capitalize(src.what)),
+                    "input is hidden",
+                    &format!("the {} is empty", src.what),
+                )
+            })
             .map_err(stopped)?;
         return Ok(SecretString::from(answer.trim().to_string()));
     }
@@ -100,8 +101,7 @@ pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
     if !ctx.interactive {
         return Err(no_terminal(question).into());
     }
-    ctx.prompter()
-        .confirm(question, false, None)
+    ctx.ask(|p| p.confirm(question, false, None))
         .map_err(stopped)
 }
 

@@ -198,12 +198,13 @@ fn ask(ctx: &Context, d: &Dotfile, doing: &str, named: &str) -> Result<()> {
     sentence[..1].make_ascii_uppercase();
     let question = format!("{file} chose {name} and is not trusted. {sentence} with {name}?");
     let yes = ctx
-        .prompter()
-        .confirm(
-            &question,
-            false,
-            Some("yes also trusts this .bcconn as it is now"),
-        )
+        .ask(|p| {
+            p.confirm(
+                &question,
+                false,
+                Some("yes also trusts this .bcconn as it is now"),
+            )
+        })
         .map_err(|stop| match stop {
             // Esc or Ctrl-C: a clean exit 130, as any cancelled question.
             Stop::Cancelled => cancelled(format!("cancelled; bcconn did not {doing}")).into(),

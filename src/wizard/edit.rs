@@ -12,8 +12,7 @@ use crate::store::{AuthType, Connection, Document};
 
 /// Asks what to change; `None` when the person cancelled.
 pub fn run(ctx: &Context, conn: &Connection, records: &Document) -> Result<Option<Changes>> {
-    let mut prompter = ctx.prompter();
-    match walk(prompter.as_mut(), conn, records) {
+    match ctx.ask(|p| walk(p, conn, records)) {
         Ok(changes) => Ok(Some(changes)),
         Err(Stop::Cancelled) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),

@@ -76,16 +76,8 @@ pub fn run(
     opts: &FlowOptions,
 ) -> Result<Option<(Plan, FlowOptions)>> {
     let env_token = ctx.env.access_token.is_some();
-    let mut prompter = ctx.prompter();
     let here = Machine(ctx);
-    match walk(
-        prompter.as_mut(),
-        &here,
-        draft,
-        records,
-        env_token,
-        opts.clone(),
-    ) {
+    match ctx.ask(|p| walk(p, &here, draft, records, env_token, opts.clone())) {
         Ok(done) => Ok(Some(done)),
         Err(Stop::Cancelled) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),
