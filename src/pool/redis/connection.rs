@@ -110,8 +110,8 @@ pub(super) fn scrub(url: &PoolUrl, text: &str) -> String {
 /// in the checks (for `bcconn doctor`): an error is the same [`PoolError`]
 /// that `bcconn api` would give.
 pub async fn ping(url: &PoolUrl) -> Result<Duration> {
-    // `doctor` does not hand its clock down yet; a round trip is timed on
-    // the machine's.
+    // `doctor` does not hand its clock down yet (it would call `ping_on`);
+    // a round trip is timed on the machine's.
     ping_on(url, &crate::clock::SystemClock).await
 }
 
