@@ -20,6 +20,7 @@ mod pages;
 
 use body::{hold_or_spill, read_body, stream_body};
 
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,7 +36,8 @@ use super::api::{self, Check, StoreInfo, describe_reqwest};
 use super::paginate;
 use super::ratelimit;
 use super::store_hash::StoreHash;
-use crate::error::failure;
+use crate::clock::Clock;
+use crate::fsutil::human_bytes;
 use crate::pool::rate::{MARGIN_MS, WaitWhy};
 use crate::pool::{Learned, PoolId, Pools, Reserve, Ticket};
 
@@ -146,9 +148,15 @@ pub struct Client {
     /// The most of a 2xx answer held whole ([`ANSWER_MAX`], or what `--jq`
     /// takes); an error answer is held up to [`ANSWER_MAX`].
     held_max: u64,
+    /// What the waits (the rate book's, a 429's) sleep on and the times
+    /// they are judged by.
+    clock: Arc<dyn Clock>,
 }
 
 impl Client {
+    // Each is chosen by the caller (a test gives its own pools and clock);
+    // a builder would let one be forgotten.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         http: reqwest::Client,
         api: &str,
@@ -157,6 +165,7 @@ impl Client {
         pools: Arc<dyn Pools>,
         pool: PoolId,
         notes: Option<UnboundedSender<String>>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Client> {
         let base = Url::parse(&format!("{api}/stores/{}/", store.as_str()))
             .with_context(|| format!("the API URL {api:?} is not a URL"))?;
@@ -174,6 +183,7 @@ impl Client {
             announced: Mutex::new(None),
             max_wait: DEFAULT_MAX_WAIT,
             held_max: ANSWER_MAX,
+            clock,
         })
     }
 
@@ -222,15 +232,13 @@ impl Client {
                                     .max_wait
                                     .saturating_add(Duration::from_millis(MARGIN_MS))
                             {
-                                return Err(failure(format!(
-                                    "none of store {store}'s {quota} requests per window are left for {} more, longer than --max-wait {}: not waiting",
-                                    seconds(wait),
-                                    seconds(self.max_wait)
-                                ))
-                                .hint(format!(
-                                    "run it again later or give a longer --max-wait; if the wait looks wrong, clear the store's rate book: {}",
-                                    rates.clear_hint(store)
-                                ))
+                                return Err(ApiError::WindowTooLong {
+                                    store: store.to_string(),
+                                    quota,
+                                    wait,
+                                    max_wait: self.max_wait,
+                                    clear: rates.clear_hint(store),
+                                }
                                 .into());
                             }
                             let first = {
@@ -253,7 +261,7 @@ impl Client {
                             // was killed) count until their reservation ends.
                             for_answers = for_answers.saturating_add(wait);
                             let left = Duration::from_millis(
-                                until.saturating_sub(crate::pool::local::now_ms()),
+                                until.saturating_sub(crate::pool::local::now_ms(&*self.clock)),
                             );
                             // As any wait, at most --max-wait in all. Judged
                             // on the time waited, not on `until`: requests
@@ -264,18 +272,14 @@ impl Client {
                                     .max_wait
                                     .saturating_add(Duration::from_millis(MARGIN_MS))
                             {
-                                return Err(failure(format!(
-                                    "waited {} for {out} earlier request{} to store {store} that {} not reported back (killed in flight?), longer than --max-wait {}: not waiting (they count for at most {} more)",
-                                    seconds(for_answers.saturating_sub(wait)),
-                                    if out == 1 { "" } else { "s" },
-                                    if out == 1 { "has" } else { "have" },
-                                    seconds(self.max_wait),
-                                    seconds(left)
-                                ))
-                                .hint(format!(
-                                    "run it again later or give a longer --max-wait; if no other bcconn is running, clear the store's rate book: {}",
-                                    rates.clear_hint(store)
-                                ))
+                                return Err(ApiError::UnansweredTooLong {
+                                    store: store.to_string(),
+                                    out,
+                                    waited: for_answers.saturating_sub(wait),
+                                    max_wait: self.max_wait,
+                                    left,
+                                    clear: rates.clear_hint(store),
+                                }
                                 .into());
                             }
                             if !said_answers && for_answers >= SAY_ANSWER_WAIT {
@@ -289,7 +293,7 @@ impl Client {
                             }
                         }
                     }
-                    tokio::time::sleep(wait).await;
+                    self.clock.sleep_async(wait).await;
                 }
             }
         }
@@ -310,8 +314,7 @@ impl Client {
         }
         if let Err(e) = self.pools.rates().learn(store, learned).await {
             self.note(format!(
-                "warning: the answer stands, but recording store {store}'s rate limit failed: {}",
-                crate::error::message(&e)
+                "warning: the answer stands, but recording store {store}'s rate limit failed: {e:#}"
             ));
         }
     }
@@ -446,13 +449,12 @@ impl Client {
                 && attempt < RETRIES
             {
                 if wait > self.max_wait {
-                    return Err(failure(format!(
-                        "store {store} answered 429 Too Many Requests and asked to wait {}{}, longer than --max-wait {}: not waiting",
-                        seconds(wait),
-                        asked(&resp_headers),
-                        seconds(self.max_wait)
-                    ))
-                    .hint("run it again later, or give a longer --max-wait (e.g. --max-wait 10m)")
+                    return Err(ApiError::RetryTooLong {
+                        store: store.to_string(),
+                        wait,
+                        asked: asked(&resp_headers),
+                        max_wait: self.max_wait,
+                    }
                     .into());
                 }
                 attempt += 1;
@@ -461,7 +463,7 @@ impl Client {
                     asked(&resp_headers),
                     seconds(wait)
                 ));
-                tokio::time::sleep(wait).await;
+                self.clock.sleep_async(wait).await;
                 // (A lease lost during the sleep is taken again after the
                 // next reservation, before sending.)
                 continue;
@@ -474,13 +476,10 @@ impl Client {
             };
         };
         if let Err(e) = lease.release().await {
-            self.note(format!(
-                "warning: the answer stands, but {}",
-                crate::error::message(&e)
-            ));
+            self.note(format!("warning: the answer stands, but {e:#}"));
         }
         if let Some(why) = spilled {
-            return Err(why);
+            return Err(why.into());
         }
         Ok(answer)
     }
@@ -532,6 +531,215 @@ impl Client {
     }
 }
 
+/// Why a request or a list was not had whole. Each message says what the
+/// store or the rate book did and which limit stopped bcconn; what to do
+/// about it is said above, where the command line is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The rate book's window has no request left for longer than `--max-wait`.
+    WindowTooLong {
+        store: String,
+        quota: u32,
+        wait: Duration,
+        max_wait: Duration,
+        /// How to clear the store's rate book by hand.
+        clear: String,
+    },
+    /// Requests sent earlier and never reported back held the rate book
+    /// for longer than `--max-wait`.
+    UnansweredTooLong {
+        store: String,
+        out: u32,
+        waited: Duration,
+        max_wait: Duration,
+        /// How much longer they count.
+        left: Duration,
+        clear: String,
+    },
+    /// A 429 asked for a wait longer than `--max-wait`.
+    RetryTooLong {
+        store: String,
+        wait: Duration,
+        /// What the 429 said it wanted, as [`asked`] shows it.
+        asked: String,
+        max_wait: Duration,
+    },
+    /// An answer read whole was larger than `max`; `for_jq` when the cap is
+    /// what `--jq` takes rather than [`ANSWER_MAX`].
+    TooLarge {
+        status: StatusCode,
+        max: u64,
+        for_jq: bool,
+    },
+    /// A write's answer broke off; what came was printed unfiltered.
+    BrokeOff { got: u64, why: String },
+    /// A write's answer was too large for `--jq` and was printed unfiltered.
+    Spilled { max: u64 },
+    /// A numbered list answered another page than the one asked for.
+    OtherPage {
+        path: String,
+        asked: u64,
+        current: u64,
+    },
+    /// A numbered list has more pages than `--max-pages`.
+    TooManyPages { path: String, total: u64, cap: u64 },
+    /// A numbered list's page count changed while it was paged through.
+    Changed {
+        path: String,
+        current: u64,
+        total: u64,
+        page: u64,
+        now: u64,
+    },
+    /// A cursor list gave a cursor again.
+    CursorLoop {
+        path: String,
+        /// The cursor, escaped and bounded for a message.
+        cursor: String,
+        pages: u64,
+    },
+    /// The pages' bodies add up to more than `max`; `for_jq` when the cap
+    /// is what `--jq` takes rather than [`PAGES_MAX`].
+    PagesTooLarge {
+        path: String,
+        max: u64,
+        pages: u64,
+        for_jq: bool,
+    },
+    /// `--max-pages` reached before the list was known to end.
+    Capped { path: String, cap: u64 },
+    /// Paging that bcconn cannot follow.
+    Unfollowable { path: String, why: String },
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::WindowTooLong {
+                store,
+                quota,
+                wait,
+                max_wait,
+                ..
+            } => write!(
+                f,
+                "none of store {store}'s {quota} requests per window are left for {} more, longer than --max-wait {}: not waiting",
+                seconds(*wait),
+                seconds(*max_wait)
+            ),
+            ApiError::UnansweredTooLong {
+                store,
+                out,
+                waited,
+                max_wait,
+                left,
+                ..
+            } => write!(
+                f,
+                "waited {} for {out} earlier request{} to store {store} that {} not reported back (killed in flight?), longer than --max-wait {}: not waiting (they count for at most {} more)",
+                seconds(*waited),
+                if *out == 1 { "" } else { "s" },
+                if *out == 1 { "has" } else { "have" },
+                seconds(*max_wait),
+                seconds(*left)
+            ),
+            ApiError::RetryTooLong {
+                store,
+                wait,
+                asked,
+                max_wait,
+            } => write!(
+                f,
+                "store {store} answered 429 Too Many Requests and asked to wait {}{asked}, longer than --max-wait {}: not waiting",
+                seconds(*wait),
+                seconds(*max_wait)
+            ),
+            ApiError::TooLarge {
+                status,
+                max,
+                for_jq: true,
+            } => write!(
+                f,
+                "the answer ({status}) is larger than {}, more than --jq takes",
+                human_bytes(*max)
+            ),
+            ApiError::TooLarge {
+                status,
+                max,
+                for_jq: false,
+            } => write!(
+                f,
+                "the answer ({status}) is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
+                human_bytes(*max)
+            ),
+            ApiError::BrokeOff { got, why } => write!(
+                f,
+                "the answer broke off after {}: {why}; what came is printed unfiltered",
+                human_bytes(*got)
+            ),
+            ApiError::Spilled { max } => write!(
+                f,
+                "the answer is printed unfiltered: it is larger than {} for --jq",
+                human_bytes(*max)
+            ),
+            ApiError::OtherPage {
+                path,
+                asked,
+                current,
+            } => write!(
+                f,
+                "asked for page {asked} of {path}, the answer says it is page {current}; bcconn cannot page through it"
+            ),
+            ApiError::TooManyPages { path, total, cap } => write!(
+                f,
+                "{path} says it has {total} pages (total_pages), more than --max-pages {cap}"
+            ),
+            ApiError::Changed {
+                path,
+                current,
+                total,
+                page,
+                now,
+            } => write!(
+                f,
+                "{path} changed while bcconn paged through it: page {current} said {total} pages, page {page} says {now}; nothing was printed"
+            ),
+            ApiError::CursorLoop {
+                path,
+                cursor,
+                pages,
+            } => write!(
+                f,
+                "{path} gave the cursor {cursor} a second time after {pages} pages: the server is going round in a loop"
+            ),
+            ApiError::PagesTooLarge {
+                path,
+                max,
+                pages,
+                for_jq,
+            } => write!(
+                f,
+                "the pages of {path} add up to more than {} after {pages} pages, {}; nothing was printed",
+                human_bytes(*max),
+                if *for_jq {
+                    "more than --jq takes"
+                } else {
+                    "more than bcconn holds to print one array"
+                }
+            ),
+            ApiError::Capped { path, cap } => write!(
+                f,
+                "stopped after {cap} pages (--max-pages) of {path}; the list may go on, so nothing was printed"
+            ),
+            ApiError::Unfollowable { path, why } => {
+                write!(f, "bcconn cannot follow the paging of {path}: {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 /// What a 429 said it wanted, for the message: ` (X-Retry-After: 3600)`.
 fn asked(headers: &HeaderMap) -> String {
     match headers.get("x-retry-after").and_then(|v| v.to_str().ok()) {
@@ -545,5 +753,7 @@ pub fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
+// The fake-clock tests time the real clock too, to show a wait took none.
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 mod tests;

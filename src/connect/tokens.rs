@@ -235,6 +235,7 @@ pub async fn verify_new(ctx: &Context, hash: &StoreHash, token: &SecretString) -
                 level: 1,
             },
             Some(tx),
+            ctx.clock.clone(),
         )
     });
     let client = match client {

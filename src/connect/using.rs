@@ -53,11 +53,15 @@ pub fn pools(ctx: &Context) -> Result<Arc<dyn Pools>> {
     match &ctx.env.pool_url {
         None => {
             ctx.env.check_not_removed("BCCONN_POOL_URL")?;
-            Ok(pool::local(&ctx.env.home))
+            Ok(pool::local(&ctx.env.home, ctx.clock.clone()))
         }
         Some(url) => {
             let ttl = ctx.env.pool_ttl()?;
-            Ok(Arc::new(pool::redis::RedisPools::new(url, ttl)?))
+            Ok(Arc::new(pool::redis::RedisPools::new(
+                url,
+                ttl,
+                ctx.clock.clone(),
+            )?))
         }
     }
 }
@@ -87,6 +91,7 @@ pub fn client(
         pools,
         pool_of(file, c)?,
         notes,
+        ctx.clock.clone(),
     )
 }
 

@@ -13,8 +13,10 @@
 //! Context added with `.context()` is kept: it prefixes the message. A closed
 //! stdout ([`StdoutClosed`]) ends the run quietly with exit status 0.
 
+mod bigcommerce;
 mod fs;
 mod loopback;
+mod pool;
 mod secrets;
 mod settings;
 mod store;
@@ -203,6 +205,12 @@ fn explain(cause: &(dyn std::error::Error + 'static)) -> Option<Report> {
     }
     if let Some(e) = cause.downcast_ref::<crate::env::SettingError>() {
         return Some(settings::explain(e).into());
+    }
+    if let Some(e) = cause.downcast_ref::<crate::pool::PoolError>() {
+        return Some(pool::explain(e).into());
+    }
+    if let Some(e) = cause.downcast_ref::<crate::bigcommerce::client::ApiError>() {
+        return Some(bigcommerce::explain(e).into());
     }
     None
 }

@@ -21,15 +21,15 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::rate::Book;
-use super::{BoxFuture, Held, Learned, Lease, PoolId, Pools, Rates, Reserve};
-use crate::error::failure;
+use super::{BoxFuture, Held, Learned, Lease, PoolError, PoolId, Pools, Rates, Reserve};
+use crate::clock::Clock;
 use crate::fsutil;
 
 /// A rate book is a few hundred bytes; more is not a book.
@@ -42,7 +42,7 @@ const BOOK_POLL: Duration = Duration::from_millis(25);
 
 /// Opens (creating) a slot or book file for reading and writing: never
 /// through a link, never blocking on a FIFO, and only a regular file.
-fn open_own(path: &Path, what: &str) -> Result<File> {
+fn open_own(path: &Path, what: &'static str) -> Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).read(true).write(true);
     #[cfg(unix)]
@@ -50,11 +50,9 @@ fn open_own(path: &Path, what: &str) -> Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    let refuse = || {
-        failure(format!("{} ({what}) is not a regular file", path.display())).hint(format!(
-            "delete it (`rm {}`): bcconn makes a new one",
-            crate::text::shell_word(&path.display().to_string())
-        ))
+    let refuse = || PoolError::NotRegular {
+        path: path.to_path_buf(),
+        what,
     };
     let file = match options.open(path) {
         Ok(f) => f,
@@ -74,18 +72,22 @@ pub struct LocalPools {
     rates: FileRates,
     /// One semaphore per pool key and level, for this process's tasks.
     local: Mutex<HashMap<(String, u8), Arc<Semaphore>>>,
+    /// What a wait for a slot sleeps on.
+    clock: Arc<dyn Clock>,
 }
 
 impl LocalPools {
-    pub fn new(home: &Path) -> LocalPools {
+    pub fn new(home: &Path, clock: Arc<dyn Clock>) -> LocalPools {
         LocalPools {
             pools_dir: home.join("pools"),
             rates: FileRates {
                 dir: home.join("rate"),
                 lock_wait: fsutil::LOCK_WAIT,
                 notes: Mutex::new(None),
+                clock: clock.clone(),
             },
             local: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -139,7 +141,7 @@ impl Pools for LocalPools {
                         }
                     }
                 }
-                tokio::time::sleep(pause).await;
+                self.clock.sleep_async(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
         })
@@ -161,6 +163,8 @@ struct FileRates {
     /// Where to say that a book's lock is being waited for: the caller's
     /// notes, said as they come, so the wait is not silent.
     notes: Mutex<Option<UnboundedSender<String>>>,
+    /// The books' times and the waits for their locks.
+    clock: Arc<dyn Clock>,
 }
 
 impl FileRates {
@@ -181,7 +185,7 @@ impl FileRates {
         let mut text = String::new();
         let _ = (&mut file).take(MAX_BOOK).read_to_string(&mut text);
         let mut book: Book = serde_json::from_str(&text).unwrap_or_default();
-        let out = step(&mut book, now_ms());
+        let out = step(&mut book, now_ms(&*self.clock));
         let bytes = serde_json::to_vec(&book)?;
         file.rewind()?;
         file.set_len(0)?;
@@ -196,7 +200,7 @@ impl FileRates {
     /// the task sleeps; after a moment the wait is said, after
     /// `lock_wait` it is given up.
     async fn lock(&self, file: &File, path: &Path) -> Result<()> {
-        let start = Instant::now();
+        let start = self.clock.instant();
         let mut said = false;
         loop {
             match file.try_lock() {
@@ -206,17 +210,12 @@ impl FileRates {
                     return Err(e).with_context(|| format!("locking {}", path.display()));
                 }
             }
-            let waited = start.elapsed();
+            let waited = self.clock.instant().saturating_duration_since(start);
             if waited >= self.lock_wait {
-                let shown = crate::text::shell_word(&path.display().to_string());
-                return Err(failure(format!(
-                    "gave up after {} s waiting for another bcconn process to release {} (a store's rate book)",
-                    self.lock_wait.as_secs(),
-                    path.display()
-                ))
-                .hint(format!(
-                    "try again once it has finished; if no bcconn is running, see what holds the lock with `fuser -v {shown}`, or delete the file (bcconn starts a new one)"
-                ))
+                return Err(PoolError::BookLocked {
+                    path: path.to_path_buf(),
+                    waited: self.lock_wait,
+                }
                 .into());
             }
             if !said && waited >= BOOK_SAY_AFTER {
@@ -227,7 +226,7 @@ impl FileRates {
                     self.lock_wait.as_secs()
                 ));
             }
-            tokio::time::sleep(BOOK_POLL).await;
+            self.clock.sleep_async(BOOK_POLL).await;
         }
     }
 
@@ -236,8 +235,9 @@ impl FileRates {
             Some(tx) => {
                 let _ = tx.send(text);
             }
-            // No one to pass it to: straight to stderr, as `fsutil::lock` does.
-            None => eprintln!("{text}"),
+            // No one to pass it to (every command that sends passes its
+            // notes): kept for `-v`, as the client's own notes are.
+            None => tracing::debug!("{text}"),
         }
     }
 }
@@ -259,18 +259,26 @@ impl Rates for FileRates {
     }
 }
 
-/// Unix time in ms: the clock every process shares.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
+/// Unix time in ms on `clock`: the clock every process shares.
+pub fn now_ms(clock: &dyn Clock) -> u64 {
+    clock
+        .now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
 
+// These tests check real waits against the runtime (a slot freed, the
+// runtime's thread left free), so they sleep and time on the real clock.
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::super::Seen;
     use super::*;
+
+    fn backend(home: &Path) -> LocalPools {
+        LocalPools::new(home, crate::clock::system())
+    }
 
     fn pool(level: u8) -> PoolId {
         PoolId {
@@ -285,7 +293,7 @@ mod tests {
     async fn a_pool_never_hands_out_more_than_its_level() {
         let dir = tempfile::tempdir().unwrap();
         // Two backends on one home: two processes, as far as files go.
-        let (a, b) = (LocalPools::new(dir.path()), LocalPools::new(dir.path()));
+        let (a, b) = (backend(dir.path()), backend(dir.path()));
         let p = pool(2);
         let l1 = a.acquire(&p).await.unwrap();
         let l2 = b.acquire(&p).await.unwrap();
@@ -303,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn the_rate_book_survives_between_backends_and_bad_files() {
         let dir = tempfile::tempdir().unwrap();
-        let a = LocalPools::new(dir.path());
+        let a = backend(dir.path());
         let Reserve::Go(t) = a.rates().reserve("abc123").await.unwrap() else {
             panic!("first request must go")
         };
@@ -314,7 +322,7 @@ mod tests {
             ));
         }
         // A second "process" sees the probes out and waits.
-        let b = LocalPools::new(dir.path());
+        let b = backend(dir.path());
         assert!(matches!(
             b.rates().reserve("abc123").await.unwrap(),
             Reserve::Wait { .. }
@@ -343,7 +351,7 @@ mod tests {
     #[tokio::test]
     async fn a_held_book_is_waited_for_aloud_then_given_up_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
-        let mut a = LocalPools::new(dir.path());
+        let mut a = backend(dir.path());
         a.rates.lock_wait = Duration::from_millis(600);
         let (tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
         a.set_notes(tx);

@@ -19,7 +19,11 @@ pub mod rate;
 pub mod redis;
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::clock::Clock;
 
 pub use rate::{Learned, Reserve, Seen, Ticket};
 
@@ -148,9 +152,66 @@ impl Drop for Lease {
     }
 }
 
-/// The backend for this machine: lock files under `home`.
-pub fn local(home: &std::path::Path) -> std::sync::Arc<dyn Pools> {
-    std::sync::Arc::new(local::LocalPools::new(home))
+/// The backend for this machine: lock files under `home`, waited for on
+/// `clock`.
+pub fn local(home: &std::path::Path, clock: Arc<dyn Clock>) -> Arc<dyn Pools> {
+    Arc::new(local::LocalPools::new(home, clock))
+}
+
+/// Why a pool or a rate book could not be used. Each message names what
+/// failed (a file, the shared pools' URL without its password); what to do
+/// about it is said above, where the command line is known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    /// A slot or book file that is something else (a FIFO, a directory).
+    #[error("{} ({what}) is not a regular file", path.display())]
+    NotRegular { path: PathBuf, what: &'static str },
+    /// Another process kept a store's rate book locked too long.
+    #[error(
+        "gave up after {} s waiting for another bcconn process to release {} (a store's rate book)",
+        waited.as_secs(),
+        path.display()
+    )]
+    BookLocked {
+        path: PathBuf,
+        waited: std::time::Duration,
+    },
+    /// `BCCONN_POOL_URL` is not a Redis URL.
+    #[error("BCCONN_POOL_URL={url} is not a Redis URL ({why})")]
+    BadUrl { url: String, why: String },
+    /// Redis could not be reached or refused the connection.
+    #[error("cannot use the shared pools at {url} (BCCONN_POOL_URL): {why}")]
+    Unreachable {
+        url: String,
+        why: String,
+        refused: Refused,
+    },
+    /// Redis failed after connecting (went away, stopped answering).
+    #[error("the shared pools at {url} (BCCONN_POOL_URL) failed while {doing}: {why}")]
+    Broken {
+        url: String,
+        doing: &'static str,
+        why: String,
+    },
+    /// A PING on a connection just made was not answered.
+    #[error("the shared pools at {url} (BCCONN_POOL_URL) stopped answering: {why}")]
+    StoppedAnswering { url: String, why: String },
+    /// Redis could not be told that a slot is free.
+    #[error(
+        "could not free a slot of the shared pools at {url} (BCCONN_POOL_URL): {why}; it frees itself when its lease runs out"
+    )]
+    NotFreed { url: String, why: String },
+}
+
+/// What refused a connection to Redis, as far as its error tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The user or password.
+    Credentials,
+    /// The database number.
+    Database,
+    /// Anything else (no answer, connection refused, TLS, a bad answer).
+    Other,
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@
 //!
 //! Redis unreachable or refusing (connection refused, no answer within a
 //! few seconds, a wrong password, a database that does not exist) is a
-//! [`Failure`] naming the URL without its password, exit 1, with a hint.
+//! [`PoolError`] naming the URL without its password.
 //! There is no fallback to local pools: that would break the level's
 //! promise without a word.
 
@@ -66,14 +66,16 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::rate::{MARGIN_MS, OUT_FOR_MS, POLL_MS, UNKNOWN_BURST, WaitWhy};
-use super::{BoxFuture, Learned, Lease, PoolId, Pools, Rates, Reserve, Seen, Ticket, key_part};
+use super::{
+    BoxFuture, Learned, Lease, PoolError, PoolId, Pools, Rates, Reserve, Seen, Ticket, key_part,
+};
+use crate::clock::Clock;
 use crate::env::PoolUrl;
-use crate::error::{Failure, failure};
-use connection::{Refusal, connect, describe, open, scrub};
+use connection::{connect, describe, open, scrub};
 use scripts::{ACQUIRE, LEARN, RESERVE};
 use slot::{RedisSlot, Renewal, Waiting, renew};
 
-pub use connection::ping;
+pub use connection::{ping, ping_on};
 
 /// How long connecting (TCP, TLS, AUTH, SELECT, PING) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -104,18 +106,24 @@ pub struct RedisPools {
     url: PoolUrl,
     client: ::redis::Client,
     ttl: Duration,
-    con: OnceCell<std::result::Result<MultiplexedConnection, Refusal>>,
+    con: OnceCell<std::result::Result<MultiplexedConnection, PoolError>>,
     /// Per pool: a semaphore of its level, for this process's tasks.
     local: Mutex<HashMap<(String, u8), Arc<Semaphore>>>,
     /// Per pool: whose turn it is to wait in Redis's queue.
     turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Where a renewal says that a lease was lost (see [`Pools::set_notes`]).
     notes: Mutex<Option<UnboundedSender<String>>>,
+    /// What the waits for a slot and the renewals sleep on.
+    clock: Arc<dyn Clock>,
 }
 
 impl RedisPools {
     /// Checks the URL; nothing is connected yet.
-    pub fn new(url: &PoolUrl, ttl: Duration) -> Result<RedisPools, Failure> {
+    pub fn new(
+        url: &PoolUrl,
+        ttl: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RedisPools, PoolError> {
         let client = open(url)?;
         Ok(RedisPools {
             url: url.clone(),
@@ -125,6 +133,7 @@ impl RedisPools {
             local: Mutex::new(HashMap::new()),
             turns: Mutex::new(HashMap::new()),
             notes: Mutex::new(None),
+            clock,
         })
     }
 
@@ -135,20 +144,17 @@ impl RedisPools {
             .await;
         match got {
             Ok(c) => Ok(c.clone()),
-            Err(r) => Err(r.failure().into()),
+            Err(r) => Err(r.clone().into()),
         }
     }
 
     /// Redis failed after connecting (went away, stopped answering).
-    fn broken(&self, doing: &str, e: &RedisError) -> anyhow::Error {
-        failure(format!(
-            "the shared pools at {} (BCCONN_POOL_URL) failed while {doing}: {}",
-            self.url.redacted(),
-            scrub(&self.url, &describe(e))
-        ))
-        .hint(
-            "check that Redis still runs there; bcconn does not fall back to this machine's pools",
-        )
+    fn broken(&self, doing: &'static str, e: &RedisError) -> anyhow::Error {
+        PoolError::Broken {
+            url: self.url.redacted(),
+            doing,
+            why: scrub(&self.url, &describe(e)),
+        }
         .into()
     }
 
@@ -262,14 +268,14 @@ fn rate_keys(store: &str) -> [String; 2] {
 
 /// A lease or waiter id: this process and 64 random bits, so that a
 /// holder can be told apart in `ZRANGE` when someone looks.
-fn lease_id() -> String {
+fn lease_id(clock: &dyn Clock) -> String {
     let mut bytes = [0u8; 8];
     // Without randomness a counter and the time still tell leases apart
     // within this process; the pid tells processes apart.
     if getrandom::fill(&mut bytes).is_err() {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        bytes = (super::local::now_ms() ^ (n << 48)).to_le_bytes();
+        bytes = (super::local::now_ms(clock) ^ (n << 48)).to_le_bytes();
     }
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{}-{hex}", std::process::id())
@@ -291,7 +297,7 @@ impl Pools for RedisPools {
             let turn = self.turn(pool);
             let my_turn = turn.lock().await;
             let keys = pool_keys(pool);
-            let id = lease_id();
+            let id = lease_id(&*self.clock);
             let ttl_ms = self.ttl.as_millis() as u64;
             let idle_ms = self.idle_ms();
             let waiter_con = con.clone();
@@ -319,7 +325,7 @@ impl Pools for RedisPools {
                 if got == 1 {
                     break;
                 }
-                tokio::time::sleep(pause).await;
+                self.clock.sleep_async(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
             }
             waiting.done = true;
@@ -342,6 +348,7 @@ impl Pools for RedisPools {
                     ),
                     lost: lost.clone(),
                     notes,
+                    clock: self.clock.clone(),
                 },
             ));
             Ok(Lease::new(Box::new(RedisSlot {
@@ -382,9 +389,15 @@ impl Rates for RedisPools {
 }
 
 /// The test suite's Redis server helper, shared with these unit tests.
+/// It starts and waits for a real server, so it reads the environment,
+/// the real clock and sleeps.
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 #[path = "../../tests/testsuite/common/redis_server.rs"]
 mod test_server;
 
+// Against a real Redis server: real waits, timed on the real clock, and a
+// benchmark that prints.
 #[cfg(test)]
+#[allow(clippy::disallowed_methods, clippy::print_stdout)]
 mod tests;

@@ -5,8 +5,7 @@ use anyhow::{Result, anyhow};
 use reqwest::StatusCode;
 
 use super::super::api::describe_reqwest;
-use super::{ANSWER_MAX, Answer, Sink};
-use crate::error::failure;
+use super::{ANSWER_MAX, Answer, ApiError, Sink};
 use crate::fsutil::human_bytes;
 
 /// The body, read whole but no more than `max` bytes.
@@ -15,21 +14,11 @@ pub(super) async fn read_body(
     status: StatusCode,
     max: u64,
 ) -> Result<Vec<u8>> {
-    let too_big = || {
-        if max < ANSWER_MAX {
-            return failure(format!(
-                "the answer ({status}) is larger than {}, more than --jq takes",
-                human_bytes(max)
-            ))
-            .hint(
-                "drop --jq (bcconn then streams the body) and filter it with jq, or ask for less",
-            );
-        }
-        failure(format!(
-            "the answer ({status}) is larger than {}, more than bcconn holds in memory (for --jq, --paginate or an error)",
-            human_bytes(max)
-        ))
-        .hint("without --jq and --paginate, bcconn streams the body to stdout")
+    // A cap under ANSWER_MAX is the one `--jq` set.
+    let too_big = || ApiError::TooLarge {
+        status,
+        max,
+        for_jq: max < ANSWER_MAX,
     };
     if sent.content_length().is_some_and(|n| n > max) {
         return Err(too_big().into());
@@ -55,16 +44,11 @@ pub(super) async fn hold_or_spill(
     head: &Answer,
     max: u64,
     sink: &mut dyn Sink,
-) -> Result<std::result::Result<Vec<u8>, anyhow::Error>> {
+) -> Result<std::result::Result<Vec<u8>, ApiError>> {
     let mut body = Vec::new();
-    let broke = |got: usize, e: &reqwest::Error| {
-        failure(format!(
-            "the answer broke off after {}: {}; what came is printed unfiltered",
-            human_bytes(got as u64),
-            describe_reqwest(e)
-        ))
-        .hint("the write may have been made: check before sending it again")
-        .into()
+    let broke = |got: usize, e: &reqwest::Error| ApiError::BrokeOff {
+        got: got as u64,
+        why: describe_reqwest(e),
     };
     loop {
         let chunk = match sent.chunk().await {
@@ -101,12 +85,7 @@ pub(super) async fn hold_or_spill(
         if open {
             sink.end()?;
         }
-        return Ok(Err(failure(format!(
-            "the answer is printed unfiltered: it is larger than {} for --jq",
-            human_bytes(max)
-        ))
-        .hint("the write was answered with success; pipe its answer to jq instead of --jq")
-        .into()));
+        return Ok(Err(ApiError::Spilled { max }));
     }
 }
 

@@ -10,9 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::super::paginate::{self, Shape};
-use super::{Answer, Client, PAGES_MAX, Paged, Request};
-use crate::error::failure;
-use crate::fsutil::human_bytes;
+use super::{Answer, ApiError, Client, PAGES_MAX, Paged, Request};
 
 impl Client {
     /// Every item of the list at `first` (GET), in order, fetching at most
@@ -42,20 +40,22 @@ impl Client {
             Shape::Unfollowable(why) => Err(unfollowable(&path, &why)),
             Shape::Numbered { current, total } => {
                 if current != asked {
-                    return Err(failure(format!(
-                        "asked for page {asked} of {path}, the answer says it is page {current}; bcconn cannot page through it"
-                    ))
-                    .hint("call it without --paginate and ask for each page with ?page=N")
+                    return Err(ApiError::OtherPage {
+                        path: path.clone(),
+                        asked,
+                        current,
+                    }
                     .into());
                 }
                 // Known up front: no request of the store's quota is spent
                 // on a list that could not be printed whole.
                 let pages = total.saturating_sub(current).saturating_add(1);
                 if pages > cap {
-                    return Err(failure(format!(
-                        "{path} says it has {total} pages (total_pages), more than --max-pages {cap}"
-                    ))
-                    .hint("raise --max-pages, or 0 for no cap")
+                    return Err(ApiError::TooManyPages {
+                        path: path.clone(),
+                        total,
+                        cap,
+                    }
                     .into());
                 }
                 list.add(page.items, answer.body.len())?;
@@ -84,14 +84,19 @@ impl Client {
                             if said != n {
                                 return Err(unfollowable(
                                     &path,
-                                    &format!("asked for page {n}, the answer says it is page {said}"),
+                                    &format!(
+                                        "asked for page {n}, the answer says it is page {said}"
+                                    ),
                                 ));
                             }
                             if now != total {
-                                return Err(failure(format!(
-                                    "{path} changed while bcconn paged through it: page {current} said {total} pages, page {n} says {now}; nothing was printed"
-                                ))
-                                .hint("run it again; for a list that keeps changing, narrow it (filters, a sort) or page by hand")
+                                return Err(ApiError::Changed {
+                                    path: path.clone(),
+                                    current,
+                                    total,
+                                    page: n,
+                                    now,
+                                }
                                 .into());
                             }
                         }
@@ -151,12 +156,11 @@ impl Client {
                         return Err(list.capped());
                     }
                     if !seen.insert(query.clone()) {
-                        return Err(failure(format!(
-                            "{path} gave the cursor {} a second time after {} pages: the server is going round in a loop",
-                            crate::text::outside(&query, 80),
-                            list.pages
-                        ))
-                        .hint("call it without --paginate and follow its pages by hand")
+                        return Err(ApiError::CursorLoop {
+                            path: path.clone(),
+                            cursor: crate::text::outside(&query, 80),
+                            pages: list.pages,
+                        }
                         .into());
                     }
                     let mut req = first.clone();
@@ -299,24 +303,13 @@ impl<'a> List<'a> {
         self.pages += 1;
         self.bytes = self.bytes.saturating_add(bytes as u64);
         if self.bytes > self.bytes_max {
-            let (why, hint) = if self.bytes_max < PAGES_MAX {
-                (
-                    "more than --jq takes",
-                    "ask for less (filters, fewer fields), or drop --jq and filter the printed list with jq",
-                )
-            } else {
-                (
-                    "more than bcconn holds to print one array",
-                    "ask for less (filters, fewer fields), or page by hand without --paginate",
-                )
-            };
-            return Err(failure(format!(
-                "the pages of {} add up to more than {} after {} pages, {why}; nothing was printed",
-                self.path,
-                human_bytes(self.bytes_max),
-                self.pages
-            ))
-            .hint(hint)
+            // A cap under PAGES_MAX is the one `--jq` set.
+            return Err(ApiError::PagesTooLarge {
+                path: self.path.to_string(),
+                max: self.bytes_max,
+                pages: self.pages,
+                for_jq: self.bytes_max < PAGES_MAX,
+            }
             .into());
         }
         self.items.push(items);
@@ -328,11 +321,10 @@ impl<'a> List<'a> {
     }
 
     fn capped(&self) -> anyhow::Error {
-        failure(format!(
-            "stopped after {} pages (--max-pages) of {}; the list may go on, so nothing was printed",
-            self.cap, self.path
-        ))
-        .hint("raise --max-pages, or 0 for no cap")
+        ApiError::Capped {
+            path: self.path.to_string(),
+            cap: self.cap,
+        }
         .into()
     }
 
@@ -352,9 +344,11 @@ fn failed_page(which: &str, first: &Request, answer: &Answer) -> String {
 }
 
 fn unfollowable(path: &str, why: &str) -> anyhow::Error {
-    failure(format!("bcconn cannot follow the paging of {path}: {why}"))
-        .hint("call it without --paginate and follow its pages by hand")
-        .into()
+    ApiError::Unfollowable {
+        path: path.to_string(),
+        why: why.to_string(),
+    }
+    .into()
 }
 
 /// A numbered page's JSON: a 204 or an empty body is an empty page.

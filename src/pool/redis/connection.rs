@@ -2,37 +2,21 @@
 //! URL checked, the connection made once with bounded waits, and every
 //! error named without the password.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ::redis::aio::MultiplexedConnection;
 use ::redis::{AsyncConnectionConfig, RedisError};
 use anyhow::Result;
 
+use super::super::{PoolError, Refused};
 use super::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use crate::clock::Clock;
 use crate::env::PoolUrl;
-use crate::error::{Failure, failure, usage};
 
-/// Why Redis could not be used, kept to be told again (the connection is
-/// tried once per process; every later use gets the same answer).
-#[derive(Debug, Clone)]
-pub(super) struct Refusal {
-    message: String,
-    hint: String,
-}
-
-impl Refusal {
-    pub(super) fn failure(&self) -> Failure {
-        failure(self.message.clone()).hint(self.hint.clone())
-    }
-}
-
-pub(super) fn open(url: &PoolUrl) -> Result<::redis::Client, Failure> {
-    let bad = |why: String| {
-        usage(format!(
-            "BCCONN_POOL_URL={} is not a Redis URL ({why})",
-            url.redacted()
-        ))
-        .hint("set it to redis://[:PASSWORD@]HOST[:PORT][/DB] (rediss:// for TLS), or unset it for this machine's pools")
+pub(super) fn open(url: &PoolUrl) -> Result<::redis::Client, PoolError> {
+    let bad = |why: String| PoolError::BadUrl {
+        url: url.redacted(),
+        why,
     };
     let scheme = url
         .expose()
@@ -46,10 +30,12 @@ pub(super) fn open(url: &PoolUrl) -> Result<::redis::Client, Failure> {
     ::redis::Client::open(url.expose()).map_err(|e| bad(scrub(url, &describe(&e))))
 }
 
+/// Connects and proves the server answers. The error is kept by the caller
+/// to be told again: the connection is tried once per process.
 pub(super) async fn connect(
     url: &PoolUrl,
     client: &::redis::Client,
-) -> std::result::Result<MultiplexedConnection, Refusal> {
+) -> std::result::Result<MultiplexedConnection, PoolError> {
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_response_timeout(Some(RESPONSE_TIMEOUT));
@@ -62,52 +48,31 @@ pub(super) async fn connect(
         ::redis::cmd("PING").query_async::<String>(&mut con).await?;
         Ok::<_, RedisError>(con)
     };
-    let refusal = |why: String, hint: &str| Refusal {
-        message: format!(
-            "cannot use the shared pools at {} (BCCONN_POOL_URL): {why}",
-            url.redacted()
-        ),
-        hint: hint.to_string(),
+    let refusal = |why: String, refused: Refused| PoolError::Unreachable {
+        url: url.redacted(),
+        why,
+        refused,
     };
-    const RUNS: &str = "check BCCONN_POOL_URL and that Redis runs there (redis-cli -u URL ping); \
-                        bcconn does not fall back to this machine's pools";
     match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), attempt).await {
         Err(_) => Err(refusal(
             format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-            RUNS,
+            Refused::Other,
         )),
         Ok(Ok(con)) => Ok(con),
-        Ok(Err(e)) => {
-            let hint = match classify(&e) {
-                Why::Credentials => {
-                    "check the user and password in BCCONN_POOL_URL (redis://USER:PASSWORD@HOST:PORT/DB)"
-                }
-                Why::Database => {
-                    "check the database number at the end of BCCONN_POOL_URL (a server has /0 to /15 unless configured otherwise)"
-                }
-                Why::Other => RUNS,
-            };
-            Err(refusal(scrub(url, &describe(&e)), hint))
-        }
+        Ok(Err(e)) => Err(refusal(scrub(url, &describe(&e)), classify(&e))),
     }
 }
 
-enum Why {
-    Credentials,
-    Database,
-    Other,
-}
-
-fn classify(e: &RedisError) -> Why {
+fn classify(e: &RedisError) -> Refused {
     let detail = e.detail().unwrap_or_default().to_ascii_lowercase();
     if e.kind() == ::redis::ErrorKind::AuthenticationFailed
         || matches!(e.code(), Some("NOAUTH" | "WRONGPASS"))
     {
-        Why::Credentials
+        Refused::Credentials
     } else if detail.contains("db index") {
-        Why::Database
+        Refused::Database
     } else {
-        Why::Other
+        Refused::Other
     }
 }
 
@@ -122,10 +87,10 @@ pub(super) fn describe(e: &RedisError) -> String {
     if e.code() == Some("NOAUTH") {
         return "the server wants a password".into();
     }
-    if let Why::Credentials = classify(e) {
+    if let Refused::Credentials = classify(e) {
         return "the user or password was refused".into();
     }
-    if let Why::Database = classify(e) {
+    if let Refused::Database = classify(e) {
         return "the server has no such database (DB index is out of range)".into();
     }
     let text = match e.detail() {
@@ -142,21 +107,25 @@ pub(super) fn scrub(url: &PoolUrl, text: &str) -> String {
 }
 
 /// Round trip of one PING to the shared pools' Redis, connection included
-/// in the checks (for `bcconn doctor`): an error is the same [`Failure`]
+/// in the checks (for `bcconn doctor`): an error is the same [`PoolError`]
 /// that `bcconn api` would give.
 pub async fn ping(url: &PoolUrl) -> Result<Duration> {
+    // `doctor` does not hand its clock down yet (it would call `ping_on`);
+    // a round trip is timed on the machine's.
+    ping_on(url, &crate::clock::SystemClock).await
+}
+
+/// [`ping`], timed on `clock`.
+pub async fn ping_on(url: &PoolUrl, clock: &dyn Clock) -> Result<Duration> {
     let client = open(url)?;
-    let mut con = connect(url, &client).await.map_err(|r| r.failure())?;
-    let start = Instant::now();
+    let mut con = connect(url, &client).await?;
+    let start = clock.instant();
     ::redis::cmd("PING")
         .query_async::<String>(&mut con)
         .await
-        .map_err(|e| {
-            failure(format!(
-                "the shared pools at {} (BCCONN_POOL_URL) stopped answering: {}",
-                url.redacted(),
-                scrub(url, &describe(&e))
-            ))
+        .map_err(|e| PoolError::StoppedAnswering {
+            url: url.redacted(),
+            why: scrub(url, &describe(&e)),
         })?;
-    Ok(start.elapsed())
+    Ok(clock.instant().saturating_duration_since(start))
 }

@@ -13,11 +13,11 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use super::super::{BoxFuture, Held};
+use super::super::{BoxFuture, Held, PoolError};
 use super::connection::{describe, scrub};
 use super::scripts::{RELEASE, RENEW};
+use crate::clock::Clock;
 use crate::env::PoolUrl;
-use crate::error::failure;
 
 /// A held slot: renewed by a task until released.
 pub(super) struct RedisSlot {
@@ -65,11 +65,10 @@ impl Held for RedisSlot {
             // woken by it finds the slot free in Redis too.
             drop(self);
             freed.map_err(|e| {
-                failure(format!(
-                    "could not free a slot of the shared pools at {} (BCCONN_POOL_URL): {}; it frees itself when its lease runs out",
-                    url.redacted(),
-                    scrub(&url, &describe(&e))
-                ))
+                PoolError::NotFreed {
+                    url: url.redacted(),
+                    why: scrub(&url, &describe(&e)),
+                }
                 .into()
             })
         })
@@ -130,6 +129,8 @@ pub(super) struct Renewal {
     pub(super) name: String,
     pub(super) lost: Arc<AtomicBool>,
     pub(super) notes: Option<UnboundedSender<String>>,
+    /// What the renewals are timed on.
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl Renewal {
@@ -140,8 +141,9 @@ impl Renewal {
             Some(tx) => {
                 let _ = tx.send(text);
             }
-            // No one to pass it to: straight to stderr, still without -v.
-            None => eprintln!("{text}"),
+            // No one to pass it to (every command that sends passes its
+            // notes): kept for `-v`, as the client's own notes are.
+            None => tracing::debug!("{text}"),
         }
     }
 }
@@ -154,7 +156,7 @@ impl Renewal {
 pub(super) async fn renew(mut con: MultiplexedConnection, r: Renewal) {
     let every = r.ttl / 3;
     loop {
-        tokio::time::sleep(every).await;
+        r.clock.sleep_async(every).await;
         let mut call = RENEW.prepare_invoke();
         for k in &r.keys {
             call.key(k);

@@ -14,7 +14,7 @@ fn pool(store: &str, level: u8) -> PoolId {
 }
 
 fn backend(url: &str, ttl: Duration) -> RedisPools {
-    RedisPools::new(&PoolUrl::new(url), ttl).unwrap()
+    RedisPools::new(&PoolUrl::new(url), ttl, crate::clock::system()).unwrap()
 }
 
 #[test]
@@ -32,20 +32,21 @@ fn keys_name_the_store_and_owner_inside_one_hash_tag() {
         rate_keys("abc123"),
         ["bcconn:rate:{abc123}", "bcconn:rate:{abc123}:out"]
     );
-    let id = lease_id();
+    let id = lease_id(&crate::clock::SystemClock);
     assert!(id.starts_with(&format!("{}-", std::process::id())), "{id}");
-    assert_ne!(id, lease_id());
+    assert_ne!(id, lease_id(&crate::clock::SystemClock));
 }
 
 #[test]
 fn urls_that_are_not_redis_urls_are_usage_errors_without_the_password() {
     for bad in ["http://:pw1234@h:1/0", "127.0.0.1:6379", "redis//:pw1234@h"] {
-        let err = RedisPools::new(&PoolUrl::new(bad), DEFAULT_TTL)
+        let err = RedisPools::new(&PoolUrl::new(bad), DEFAULT_TTL, crate::clock::system())
             .err()
             .unwrap();
-        assert_eq!(err.status, crate::error::ExitStatus::Usage, "{bad}");
-        assert!(err.message.contains("BCCONN_POOL_URL"), "{}", err.message);
-        assert!(!err.message.contains("pw1234"), "{}", err.message);
+        let r = crate::error::report(&err.into());
+        assert_eq!(r.status, crate::error::ExitStatus::Usage, "{bad}");
+        assert!(r.message.contains("BCCONN_POOL_URL"), "{}", r.message);
+        assert!(!r.message.contains("pw1234"), "{}", r.message);
     }
 }
 
