@@ -668,7 +668,7 @@ mod tests {
         let clock = FakeClock::default();
         let said = std::cell::RefCell::new(Vec::new());
         let say = |t: &str| said.borrow_mut().push(t.to_string());
-        let real = std::time::Instant::now();
+        let real = SystemClock.instant();
         let err = lock(
             &path,
             &Waiting {

@@ -49,7 +49,7 @@ fn init_tracing(verbose: u8) {
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(bcconn::ui::stderr)
         .with_target(false)
         .without_time()
         .init();

@@ -75,7 +75,7 @@ use connection::{connect, describe, open, scrub};
 use scripts::{ACQUIRE, LEARN, RESERVE};
 use slot::{RedisSlot, Renewal, Waiting, renew};
 
-pub use connection::{ping, ping_on};
+pub use connection::ping_on;
 
 /// How long connecting (TCP, TLS, AUTH, SELECT, PING) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

@@ -438,7 +438,7 @@ fn a_held_write_lock_is_waited_on_the_given_clock_then_refused() {
     let sink = said.clone();
     records.on_notice(move |n| sink.borrow_mut().push(format!("{n:?}")));
     let started = clock.instant();
-    let real = std::time::Instant::now();
+    let real = crate::clock::SystemClock.instant();
     let err = records
         .update(|tx| {
             tx.push_connection(conn("new", 1, None))?;

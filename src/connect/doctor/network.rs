@@ -319,7 +319,7 @@ pub(super) fn pool_url(env: &Env, clock: &dyn Clock) -> Option<Finding> {
     let since = clock.instant();
     let answer = crate::connect::runtime()
         .map_err(|e| crate::error::failure(e.to_string()).into())
-        .and_then(|rt| rt.block_on(crate::pool::redis::ping(url)));
+        .and_then(|rt| rt.block_on(crate::pool::redis::ping_on(url, clock)));
     Some(match answer {
         Ok(rtt) => Finding::ok(
             "pool_url",

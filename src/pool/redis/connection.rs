@@ -106,16 +106,9 @@ pub(super) fn scrub(url: &PoolUrl, text: &str) -> String {
     url.scrub(text)
 }
 
-/// Round trip of one PING to the shared pools' Redis, connection included
-/// in the checks (for `bcconn doctor`): an error is the same [`PoolError`]
-/// that `bcconn api` would give.
-pub async fn ping(url: &PoolUrl) -> Result<Duration> {
-    // `doctor` does not hand its clock down yet (it would call `ping_on`);
-    // a round trip is timed on the machine's.
-    ping_on(url, &crate::clock::SystemClock).await
-}
-
-/// [`ping`], timed on `clock`.
+/// Round trip of one PING to the shared pools' Redis, timed on `clock`,
+/// connection included (for `bcconn doctor`): an error is the same
+/// [`PoolError`] that `bcconn api` would give.
 pub async fn ping_on(url: &PoolUrl, clock: &dyn Clock) -> Result<Duration> {
     let client = open(url)?;
     let mut con = connect(url, &client).await?;
