@@ -11,6 +11,7 @@
 //! - [`authorize`]: preflight, the browser flow, the wait, exchange, verify
 //! - [`create`]: saving a plan (iClient, connection) and authorizing it
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
+//! - [`status`]: checking saved tokens, and keeping what the checks taught
 //!
 //! It reports through `ctx.progress` and asks through `ctx.prompter()`; it
 //! never touches the terminal or the command line's types.
@@ -26,6 +27,7 @@ pub mod iclients;
 pub mod intake;
 pub mod plan;
 pub mod rules;
+pub mod status;
 #[cfg(test)]
 pub mod testing;
 pub mod tokens;
