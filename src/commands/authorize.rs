@@ -7,11 +7,11 @@ use crate::cli::AuthorizeArgs;
 use crate::connect::authorize::authorize_saved;
 use crate::connect::commit::{Borrow, Changes};
 use crate::connect::plan::{After, Auth, IClientPick, Plan, TokenSource, requested_scopes};
-use crate::connect::{create, tokens};
+use crate::connect::{create, resolve, tokens};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
-use crate::store::{AuthType, Connection};
+use crate::store::AuthType;
 
 pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
     let f = &args.conn;
@@ -42,50 +42,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
         return Err(usage("--store-hash needs --iclient NAME (see `bcconn iclient list`)").into());
     };
     let iclient = file.require_iclient(iclient_name)?;
-    // The connection to update: by --name, else the one for this store and
-    // app. Two of them would end each other's tokens: never guess which.
-    let existing = match &args.name {
-        Some(n) => file.connection(n)?,
-        None => {
-            // Connections on this store, through an app with this client id.
-            let apps: Vec<&str> = file
-                .iclients()?
-                .iter()
-                .filter(|i| i.client_id == iclient.client_id)
-                .map(|i| i.id.as_str())
-                .collect();
-            let mut matches: Vec<&Connection> = Vec::new();
-            for c in file.connections_for_store(&hash)? {
-                if c.auth_type == crate::store::AuthType::Oauth2
-                    && c.iclient_id.as_deref().is_some_and(|i| apps.contains(&i))
-                {
-                    matches.push(c);
-                }
-            }
-            if matches.len() > 1 {
-                let names: Vec<String> = matches.iter().map(|c| format!("{:?}", c.name)).collect();
-                return Err(usage(format!(
-                    "{} connections use store {hash} through this app: {}",
-                    matches.len(),
-                    names.join(", ")
-                ))
-                .hint("say which with --name NAME (authorizing one ends the others' tokens: BigCommerce keeps one token per app and store)")
-                .into());
-            }
-            matches.first().copied()
-        }
-    };
-    if let Some(conn) = existing {
-        if conn.store_hash != hash || conn.auth_type != AuthType::Oauth2 {
-            return Err(usage(format!(
-                "connection {:?} is a {} connection for store {}, not an OAuth one for {hash}",
-                conn.name,
-                conn.auth_type.as_str(),
-                conn.store_hash
-            ))
-            .hint("pick another --name")
-            .into());
-        }
+    if let Some(conn) = resolve::by_store(&file, &hash, iclient, args.name.as_deref())? {
         let changes = Changes {
             iclient: Some(iclient.name.clone()),
             ..changes(&args, &conn.name)?

@@ -7,15 +7,14 @@ use anyhow::Result;
 
 use crate::cli::DeleteArgs;
 use crate::connect::intake::confirm;
+use crate::connect::remove;
 use crate::context::Context;
 use crate::error::ExitStatus;
-use crate::error::usage;
-use crate::store::{AuthType, Connection, State, Tx};
+use crate::store::{AuthType, State};
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
-    let conn = file.require_connection(&args.name)?.clone();
-    refuse_if_lending(&file, &conn)?;
+    let conn = remove::deletable(&file, &args.name)?;
     if !args.yes
         && !confirm(
             ctx,
@@ -29,30 +28,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         ctx.ui.say("Nothing deleted.");
         return Ok(ExitStatus::Success);
     }
-    let removed = ctx.records.update(|file| {
-        let conn = file.require_connection(&args.name)?.clone();
-        refuse_if_lending(file, &conn)?;
-        file.remove_connection(&conn.id)?;
-        if let Some(kind) = conn.token_store {
-            file.secret_retire(kind.as_str(), &conn.token_account())?;
-        }
-        Ok(conn)
-    })?;
-    if let Some(kind) = removed.token_store
-        && let Err(e) = ctx
-            .secrets(kind)
-            .and_then(|s| s.delete(&removed.token_account()))
-            .and_then(|()| {
-                ctx.records
-                    .ledger_forget(kind.as_str(), &removed.token_account())
-            })
-    {
-        ctx.ui.warn(&format!(
-            "the record is gone but its token could not be removed from {}: {}",
-            kind.describe(),
-            crate::error::message(&e)
-        ));
-    }
+    let removed = remove::connection(ctx, &args.name)?;
     ctx.ui
         .step(&format!("Deleted connection {:?}", removed.name));
     // Nothing to revoke for a connection that never had a token, or whose
@@ -72,19 +48,4 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     };
     ctx.ui.say(&revoke);
     Ok(ExitStatus::Success)
-}
-
-fn refuse_if_lending(file: &Tx, conn: &Connection) -> Result<()> {
-    let lenders = file.borrowers_of(&conn.id)?;
-    let borrowers: Vec<&str> = lenders.iter().map(|c| c.name.as_str()).collect();
-    if borrowers.is_empty() {
-        return Ok(());
-    }
-    Err(usage(format!(
-        "{:?} lends its concurrency to {}",
-        conn.name,
-        borrowers.join(", ")
-    ))
-    .hint("point those at another connection (`bcconn edit NAME --borrow-concurrency-from OTHER` or `--no-borrow`) first")
-    .into())
 }

@@ -4,13 +4,16 @@
 //! - [`plan`]: a new connection as a [`plan::Plan`], built from a [`plan::Draft`] in one place
 //! - [`rules`]: the checks a change to the records must pass, with their hints
 //! - [`intake`]: secrets and confirmations, through the `Prompter`
-//! - [`iclients`]: saving and checking iClients
+//! - [`iclients`]: saving and checking iClients; [`iclient_intake`]: their id and secret from a person
 //! - [`tokens`]: the one token lookup, token-type connections
 //! - [`commit`]: the one transaction that saves a token (secret, then record,
 //!   rolled back together) and the one way flag changes are applied
+//! - [`remove`]: the one way a connection or an iClient is removed, with its rules
 //! - [`authorize`]: preflight, the browser flow, the wait, exchange, verify
 //! - [`create`]: saving a plan (iClient, connection) and authorizing it
+//! - [`resolve`]: which saved connection `authorize --store-hash` updates
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
+//! - [`status`]: checking saved tokens, and keeping what the checks taught
 //!
 //! It reports through `ctx.progress` and asks through `ctx.prompter()`; it
 //! never touches the terminal or the command line's types.
@@ -22,10 +25,14 @@ pub mod commit;
 pub mod create;
 pub mod default;
 pub mod doctor;
+pub mod iclient_intake;
 pub mod iclients;
 pub mod intake;
 pub mod plan;
+pub mod remove;
+pub mod resolve;
 pub mod rules;
+pub mod status;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tokens;

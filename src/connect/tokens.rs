@@ -176,30 +176,91 @@ pub fn read_token(ctx: &Context, source: Option<&TokenSource>) -> Result<SecretS
     }
 }
 
-/// Turns a failed token check into a message; `what` names the token.
+/// Whose token a check was about: the words for what it found depend on it.
+pub enum Checked<'a> {
+    /// A token about to be saved, named `what`, for `store`.
+    New { what: &'a str, store: &'a StoreHash },
+    /// The saved token of connection `name`.
+    Saved { name: &'a str },
+}
+
+/// What a failed check says: the word `bcconn status` shows, the message,
+/// and what to do.
+pub struct Said {
+    pub status: &'static str,
+    pub message: String,
+    pub hint: Option<&'static str>,
+}
+
+/// The one mapping from a token check to words: the store's information
+/// when the token works, else what it found.
+pub fn said(check: Check, checked: Checked) -> Result<Option<StoreInfo>, Said> {
+    let said = |status, message, hint| Said {
+        status,
+        message,
+        hint,
+    };
+    Err(match (check, checked) {
+        (Check::Ok { store }, _) => return Ok(store),
+        (Check::Invalid(why), Checked::New { what, store }) => said(
+            "invalid",
+            format!(
+                "the store API refused {what} for store {store} (401: {why}); it was not saved"
+            ),
+            None,
+        ),
+        (Check::Invalid(why), Checked::Saved { name }) => said(
+            "invalid",
+            format!(
+                "401 {why}: re-authorize with `bcconn authorize {}`",
+                shell_word(name)
+            ),
+            None,
+        ),
+        (Check::Forbidden(why), Checked::New { what, store }) => said(
+            "forbidden",
+            format!("{what} cannot reach store {store} (403: {why}); it was not saved"),
+            Some("check that the token belongs to that store"),
+        ),
+        (Check::Forbidden(why), Checked::Saved { .. }) => {
+            said("forbidden", format!("403 {why}"), None)
+        }
+        (Check::Rejected(why), Checked::New { what, store }) => said(
+            "rejected",
+            format!(
+                "the store API did not take {what} for store {store} ({why}); it was not saved"
+            ),
+            Some(
+                "check the store hash (the part after /stores/ in the API path of the token's API account)",
+            ),
+        ),
+        // A definite answer (404: no such store) that is not a 401: the
+        // token is left as it is, and the row says what came back.
+        (Check::Rejected(why), Checked::Saved { .. }) => said("rejected", why, None),
+        (Check::Unreachable(why), Checked::New { what, .. }) => said(
+            "unreachable",
+            format!("could not verify {what}: {why}; it was not saved"),
+            Some("check your network, or BCCONN_API_URL if you set it"),
+        ),
+        (Check::Unreachable(why), Checked::Saved { .. }) => {
+            said("unreachable", crate::text::outside(&why, 300), None)
+        }
+    })
+}
+
+/// Turns a failed check of a new token into an error; `what` names the token.
 pub fn check_failure(
     check: Check,
     store: &StoreHash,
     what: &str,
 ) -> Result<Option<StoreInfo>, Failure> {
-    match check {
-        Check::Ok { store } => Ok(store),
-        Check::Invalid(why) => Err(failure(format!(
-            "the store API refused {what} for store {store} (401: {why}); it was not saved"
-        ))),
-        Check::Forbidden(why) => Err(failure(format!(
-            "{what} cannot reach store {store} (403: {why}); it was not saved"
-        ))
-        .hint("check that the token belongs to that store")),
-        Check::Rejected(why) => Err(failure(format!(
-            "the store API did not take {what} for store {store} ({why}); it was not saved"
-        ))
-        .hint("check the store hash (the part after /stores/ in the API path of the token's API account)")),
-        Check::Unreachable(why) => Err(failure(format!(
-            "could not verify {what}: {why}; it was not saved"
-        ))
-        .hint("check your network, or BCCONN_API_URL if you set it")),
-    }
+    said(check, Checked::New { what, store }).map_err(|said| {
+        let f = failure(said.message);
+        match said.hint {
+            Some(hint) => f.hint(hint),
+            None => f,
+        }
+    })
 }
 
 /// What checking a token BigCommerce just gave found.
@@ -307,24 +368,27 @@ fn verify(
 /// caller saw it): a re-authorization meanwhile has a new, good token.
 /// Returns whether it was recorded.
 pub fn mark_invalid(ctx: &Context, seen: &Connection, why: &str) -> Result<bool> {
+    ctx.records.update(|file| mark_invalid_in(file, seen, why))
+}
+
+/// [`mark_invalid`] within a transaction that may hold more changes.
+pub fn mark_invalid_in(file: &mut Tx, seen: &Connection, why: &str) -> Result<bool> {
     let why = crate::text::outside(why, 200);
-    ctx.records.update(|file| {
-        let Some(c) = file
-            .connection_by_id_mut(&seen.id)?
-            .filter(|c| c.token_generation == seen.token_generation)
-        else {
-            return Ok(false);
-        };
-        if c.state != State::Authorized {
-            return Ok(false);
-        }
-        let now = store::now();
-        c.state = State::Invalid;
-        c.last_error = Some(format!("the store API answered 401: {why}"));
-        c.last_error_at = Some(now.clone());
-        c.updated_at = now;
-        Ok(true)
-    })
+    let Some(c) = file
+        .connection_by_id_mut(&seen.id)?
+        .filter(|c| c.token_generation == seen.token_generation)
+    else {
+        return Ok(false);
+    };
+    if c.state != State::Authorized {
+        return Ok(false);
+    }
+    let now = store::now();
+    c.state = State::Invalid;
+    c.last_error = Some(format!("the store API answered 401: {why}"));
+    c.last_error_at = Some(now.clone());
+    c.updated_at = now;
+    Ok(true)
 }
 
 /// Verifies a new token connection's token, then stores token and record.

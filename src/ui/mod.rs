@@ -3,6 +3,7 @@
 //! Status lines, warnings and errors go to stderr, coloured only when stderr is
 //! a terminal and `NO_COLOR` is unset. Tables and JSON go to stdout.
 
+pub mod escape;
 pub mod picker;
 mod prompt;
 

@@ -1,21 +1,19 @@
 //! `bcconn export`, `import`, `backup` and `restore`: the records as one
 //! document, and the database as one file.
 
+mod import;
+
 use std::collections::HashSet;
 
 use anyhow::Result;
 
-use crate::cli::{BackupArgs, ExportArgs, ImportArgs, RestoreArgs};
-use crate::connect::rules::few_names;
+use crate::cli::{BackupArgs, ExportArgs, RestoreArgs};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
-use crate::store::migrate::Mode;
-use crate::store::{self, Document};
 use crate::ui;
 
-/// The largest document `import` reads (100,000 connections take ~70 MB).
-const IMPORT_MAX: u64 = 512 << 20;
+pub use import::import;
 
 pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitStatus> {
     let mut doc = ctx.records.document()?;
@@ -42,75 +40,6 @@ pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitStatus> {
         doc.iclients = keep;
     }
     ui::out_json(&doc)?;
-    Ok(ExitStatus::Success)
-}
-
-pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
-    let from_stdin = args.file.as_os_str() == "-";
-    let bytes = if from_stdin {
-        let buf = ctx.stdin.read_bounded(IMPORT_MAX)?;
-        if buf.len() as u64 > IMPORT_MAX {
-            return Err(usage(
-                "standard input holds more than 512 MiB; that is not a bcconn document",
-            )
-            .into());
-        }
-        buf
-    } else {
-        crate::fsutil::read_regular(&args.file)?.ok_or_else(|| {
-            usage(format!("{} does not exist", args.file.display()))
-                .hint("name a file written by `bcconn export` (or an old bcconn.json), or - for standard input")
-        })?
-    };
-    let shown = if from_stdin {
-        std::path::PathBuf::from("standard input")
-    } else {
-        args.file.clone()
-    };
-    let doc: Document = store::parse(&bytes, &shown)?;
-    let secrets_needed: Vec<String> = doc.iclients.iter().map(|i| i.name.clone()).collect();
-    let report = ctx.records.import(
-        doc,
-        Mode::Fresh {
-            replace: args.replace,
-        },
-        &shown,
-    )?;
-    // The tokens of replaced connections are no longer named by a record.
-    for (kind, account) in &report.retired {
-        if ctx.secrets(*kind).and_then(|s| s.delete(account)).is_ok() {
-            let _ = ctx.records.ledger_forget(kind.as_str(), account);
-        }
-    }
-    let line = |verb: &str, kind: &str, names: &[String]| {
-        if !names.is_empty() {
-            ctx.ui.step(&format!(
-                "{verb} {} {kind}{}: {}",
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                few_names(names)
-            ));
-        }
-    };
-    line("Added", "iClient", &report.iclients_added);
-    line("Replaced", "iClient", &report.iclients_replaced);
-    line("Added", "connection", &report.connections_added);
-    line("Replaced", "connection", &report.connections_replaced);
-    if report == Default::default() {
-        ctx.ui
-            .say("Nothing to import: the document holds no records.");
-    }
-    if !report.connections_added.is_empty() || !report.connections_replaced.is_empty() {
-        ctx.ui.say(
-            "Imported connections have no token: they are pending until `bcconn authorize NAME`.",
-        );
-    }
-    if !secrets_needed.is_empty() {
-        ctx.ui.say(&format!(
-            "A document holds no secrets: give {} its client secret with `bcconn iclient edit NAME --client-secret-stdin`.",
-            few_names(&secrets_needed)
-        ));
-    }
     Ok(ExitStatus::Success)
 }
 

@@ -1,0 +1,43 @@
+//! `bcconn iclient list`: iClients and the connections using each.
+
+use anyhow::Result;
+
+use super::{IClientView, name, names, view};
+use crate::cli::IclientListArgs;
+use crate::context::Context;
+use crate::error::ExitStatus;
+use crate::ui;
+
+pub fn run(ctx: &Context, args: IclientListArgs) -> Result<ExitStatus> {
+    let file = ctx.records.load()?;
+    let views: Vec<IClientView> = file
+        .iclients()?
+        .iter()
+        .map(|ic| view(&file, ic))
+        .collect::<Result<_>>()?;
+    if args.json {
+        ui::out_json(&views)?;
+        return Ok(ExitStatus::Success);
+    }
+    if views.is_empty() {
+        ctx.ui
+            .say("No iClients yet. Add one with `bcconn iclient add NAME --client-id ID`.");
+        return Ok(ExitStatus::Success);
+    }
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            vec![
+                name(v.name),
+                crate::text::outside(v.client_id, 200),
+                crate::text::outside(v.callback_url, 200),
+                names(&v.connections),
+            ]
+        })
+        .collect();
+    ui::out(&ui::table(
+        &["NAME", "CLIENT ID", "CALLBACK URL", "CONNECTIONS"],
+        &rows,
+    ))?;
+    Ok(ExitStatus::Success)
+}
