@@ -306,7 +306,7 @@ impl Env {
                 std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir)),
                 true,
             ),
-            None => (default_home(get("HOME")), false),
+            None => (default_home(&get), false),
         };
         Env {
             home,
@@ -513,16 +513,32 @@ fn trim_slash(mut url: String) -> String {
 /// The platform config dir, only when it is an absolute path: a relative
 /// `HOME`, or a user with no home, gets an empty path, which the record
 /// store refuses with an error naming `BCCONN_HOME` (never `./.bcconn`).
-fn default_home(home_var: Option<OsString>) -> PathBuf {
-    if home_var.is_some_and(|h| !h.is_empty() && !std::path::Path::new(&h).is_absolute()) {
+/// Read through `get`, like every other variable: `~/.config/bcconn` (or
+/// `$XDG_CONFIG_HOME/bcconn`) on Linux and the BSDs, `~/Library/Application
+/// Support/bcconn` on macOS, `%APPDATA%\bcconn\config` on Windows.
+fn default_home(get: &impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    let absolute = |v: Option<OsString>| {
+        v.filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let home = get("HOME");
+    if home
+        .as_ref()
+        .is_some_and(|h| !h.is_empty() && !std::path::Path::new(h).is_absolute())
+    {
         return PathBuf::new();
     }
-    // ~/.config/bcconn on Linux, ~/Library/Application Support/bcconn on macOS,
-    // %APPDATA%\bcconn\config on Windows.
-    directories::ProjectDirs::from("", "", "bcconn")
-        .map(|dirs| dirs.config_dir().to_path_buf())
-        .filter(|p| p.is_absolute())
-        .unwrap_or_default()
+    let dir = if cfg!(windows) {
+        absolute(get("APPDATA")).map(|d| d.join("bcconn").join("config"))
+    } else if cfg!(target_os = "macos") {
+        absolute(home).map(|h| h.join("Library/Application Support/bcconn"))
+    } else {
+        absolute(get("XDG_CONFIG_HOME"))
+            .or_else(|| absolute(home).map(|h| h.join(".config")))
+            .map(|d| d.join("bcconn"))
+    };
+    dir.unwrap_or_default()
 }
 
 #[cfg(test)]
