@@ -1,8 +1,9 @@
-//! The two small traits through which the core reaches a person: a
-//! [`Progress`] sink for status lines while something runs, and a
-//! [`Prompter`] for questions. The terminal implements both (`crate::ui`);
-//! tests implement them with recorders and scripts, so the flow and the
-//! walk-through run in-process without a terminal.
+//! The small traits through which the core reaches a person: a
+//! [`Progress`] sink for status lines while something runs, a [`Prompter`]
+//! for questions, and a [`Browser`] for the consent page. The terminal
+//! implements the first two (`crate::ui`), `loopback::browser` the third;
+//! tests implement them with recorders, scripts and a browser of their own,
+//! so the flow and the walk-through run in-process without a terminal.
 //!
 //! Nothing below `commands/` and `wizard/` talks to the terminal any other way.
 

@@ -15,7 +15,7 @@
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
 //! - [`status`]: checking saved tokens, and keeping what the checks taught
 //!
-//! It reports through `ctx.progress` and asks through `ctx.prompter()`; it
+//! It reports through `ctx.progress` and asks through `ctx.ask()`; it
 //! never touches the terminal or the command line's types.
 
 pub mod authorize;
