@@ -148,13 +148,18 @@ pub fn stderr() -> std::io::Stderr {
     std::io::stderr()
 }
 
-/// Writes data to stdout; a closed pipe (`bcconn list | head -1`) ends the
-/// run quietly (see [`stdout_error`]).
+/// Writes data to stdout. A closed pipe (`bcconn status | head -0`) means
+/// nothing more is wanted there: the command goes on to its own end, its
+/// records kept and its exit status its own.
 pub fn out(text: &str) -> anyhow::Result<()> {
-    out_bytes(text.as_bytes())
+    match out_bytes(text.as_bytes()) {
+        Err(e) if e.is::<crate::error::StdoutClosed>() => Ok(()),
+        other => other,
+    }
 }
 
-/// [`out`] for bytes that need not be text.
+/// Bytes on stdout; a closed pipe is [`crate::error::StdoutClosed`] (see
+/// [`stdout_error`]), for a writer that stops there.
 pub fn out_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut stdout = stdout().lock();
     stdout

@@ -475,3 +475,33 @@ fn a_borrowed_pool_is_shared_too() {
         "the borrower keeps to the lender's level"
     );
 }
+
+/// A closed stdout (`bcconn status | head -0`) wants no more output, but the
+/// check still runs to its end: the 401 is recorded and the exit status is
+/// status's own (3), not a quiet 0.
+#[cfg(unix)]
+#[test]
+fn status_into_a_closed_pipe_still_records_and_exits_with_its_own_status() {
+    let (fake, env) = setup("1");
+    fake.revoke_token(TOKEN);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = env
+        .std_cmd(&["status", "shop"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shop = env
+        .list()
+        .into_iter()
+        .find(|c| c["name"] == "shop")
+        .unwrap();
+    assert_eq!(shop["state"], "invalid", "{shop}");
+}
