@@ -2,15 +2,61 @@
 //! Flags fill a `Draft`; the walk-through fills its holes on a terminal;
 //! `connect::create` saves the plan and authorizes it.
 
-use anyhow::Result;
+use std::path::PathBuf;
 
-use crate::cli::CreateArgs;
+use anyhow::Result;
+use clap::Args;
+
+use crate::commands::cli::{AuthTypeArg, ConnectionFlags, FlowFlags, StoreFlag};
 use crate::connect::plan::{After, Draft, IClientPick, TokenSource, requested_scopes};
 use crate::connect::{create, tokens};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::AuthType;
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A unique name for the connection
+    pub name: Option<String>,
+
+    /// OAuth 2.0 through an app (default), or a store-level API account token
+    #[arg(long, value_enum)]
+    pub auth_type: Option<AuthTypeArg>,
+
+    /// Do not ask; fail if something is missing
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub store: StoreFlag,
+
+    #[command(flatten)]
+    pub conn: ConnectionFlags,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    /// Save the connection as pending without authorizing it
+    #[arg(long)]
+    pub no_authorize: bool,
+
+    /// Read the access token from stdin
+    #[arg(
+        long,
+        conflicts_with = "api_credentials_file",
+        help_heading = "Token auth (--auth-type token)"
+    )]
+    pub access_token_stdin: bool,
+
+    /// The API credentials .txt BigCommerce downloaded when the API account was created
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Token auth (--auth-type token)"
+    )]
+    pub api_credentials_file: Option<PathBuf>,
+}
 
 /// What the flags say, as a draft.
 fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod authorize;
 pub mod callback_url;
+pub mod cli;
 pub mod completions;
 pub mod create;
 pub mod delete;
@@ -24,9 +25,9 @@ pub mod use_;
 
 use anyhow::Result;
 
-use crate::cli::Command;
 use crate::context::Context;
 use crate::error::ExitStatus;
+use cli::Command;
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitStatus> {
     let progress = ctx.progress.clone();

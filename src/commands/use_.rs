@@ -6,8 +6,8 @@
 //! are escaped and bounded always, on stdout too.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::UseArgs;
 use crate::connect::default::{self, Source};
 use crate::connect::rules::shown;
 use crate::connect::trust;
@@ -17,6 +17,32 @@ use crate::error::usage;
 use crate::store::MAX_NAME;
 use crate::text::outside;
 use crate::ui;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn use shop            # writes .bcconn here: commands under this directory use shop\n  \
+    bcconn use --global shop   # the default everywhere else\n  \
+    bcconn use                 # which connection applies here, and why\n  \
+    bcconn use --trust         # after checking it: trust the .bcconn that applies here\n  \
+    bcconn use --unset         # remove .bcconn here (with --global: the global default)\n\n\
+    Order: -c/NAME on the command line, BCCONN_CONNECTION, the nearest .bcconn from the \
+    current directory up (its first line), the global default. A .bcconn is used only when \
+    it is a regular file you own that nobody else can write; one bcconn did not write and \
+    you did not trust (or that changed since) makes writes through `bcconn api` and \
+    `bcconn exec` ask first, and exit 2 where there is no terminal to ask.")]
+pub struct UseArgs {
+    /// The connection to make the default
+    pub name: Option<String>,
+    /// Set (or, without NAME, show) the global default instead of writing .bcconn here
+    #[arg(long)]
+    pub global: bool,
+    /// Remove .bcconn here (with --global: the global default)
+    #[arg(long, conflicts_with = "name")]
+    pub unset: bool,
+    /// Trust the .bcconn that applies here, as it is now (check what it names first)
+    #[arg(long, conflicts_with_all = ["name", "global", "unset"])]
+    pub trust: bool,
+}
 
 pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
     if args.trust {
