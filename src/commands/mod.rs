@@ -1,5 +1,7 @@
 //! One module per verb. Each exposes `run(ctx, args) -> Result<ExitStatus>`: it reads its arguments, calls the connection core (`crate::connect`),
-//! and prints. No command imports another.
+//! and prints. No command imports another. Each verb's clap arguments live
+//! beside it; `cli` holds only what they share: the parser, the list of
+//! verbs, and the flag groups several verbs flatten.
 
 pub mod api;
 pub mod authorize;

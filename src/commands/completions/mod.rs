@@ -6,11 +6,11 @@
 //! Completing reads the record file and nothing else: no secret store, no
 //! network, no lock, no write.
 
+mod args;
 mod names;
 mod shells;
 
 use anyhow::Result;
-use clap::Args;
 use clap::CommandFactory;
 use clap_complete::engine::ArgValueCompleter;
 use clap_complete::env::EnvCompleter;
@@ -19,34 +19,9 @@ use crate::commands::cli::Cli;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
+pub use args::{CompletionsArgs, Shell};
 use names::{connections, iclients};
 use shells::SHELLS;
-
-/// A shell `bcconn completions` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Powershell,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples (connection and iClient names are completed from your records):
-  echo 'source <(bcconn completions bash)' >> ~/.bashrc
-  echo 'source <(bcconn completions zsh)' >> ~/.zshrc
-  echo 'bcconn completions fish | source' >> ~/.config/fish/config.fish
-  echo 'bcconn completions powershell | Out-String | Invoke-Expression' >> $PROFILE
-
-The shell code calls bcconn back at each Tab; completing reads the record file only \
-(no secret store, no network)."
-)]
-pub struct CompletionsArgs {
-    /// The shell to complete in
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
 
 /// The variable the shell code sets when it asks for completions.
 pub const VAR: &str = "BCCONN_COMPLETE";

@@ -5,18 +5,20 @@
 //! Names shown here may come from a `.bcconn` a repository shipped: they
 //! are escaped and bounded always, on stdout too.
 
+mod trust;
+
 use anyhow::Result;
 use clap::Args;
 
 use crate::connect::default::{self, Source};
 use crate::connect::rules::shown;
-use crate::connect::trust;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::MAX_NAME;
 use crate::text::outside;
 use crate::ui;
+use trust::trust_here;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -124,28 +126,6 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Usage);
             }
         }
-    }
-    Ok(ExitStatus::Success)
-}
-
-/// `bcconn use --trust`: trusts the `.bcconn` that applies here, as it is.
-fn trust_here(ctx: &Context) -> Result<ExitStatus> {
-    let Some(d) = default::dotfile(ctx, &crate::env::current_dir()?)? else {
-        return Err(usage("no .bcconn applies here: there is nothing to trust")
-            .hint("`bcconn use NAME` writes one (and trusts it)")
-            .into());
-    };
-    trust::trust(ctx, &d.path, &d.text)?;
-    ctx.ui.step(&format!(
-        "{} is trusted as it is now (it names {})",
-        d.shown_path(),
-        shown(&d.name)
-    ));
-    if ctx.records.load()?.connection(&d.name)?.is_none() {
-        ctx.ui.warn(&format!(
-            "{} is not a saved connection (see `bcconn list`)",
-            shown(&d.name)
-        ));
     }
     Ok(ExitStatus::Success)
 }

@@ -1,6 +1,4 @@
-//! `bcconn create`: a new connection, from flags, the walk-through, or both.
-//! Flags fill a `Draft`; the walk-through fills its holes on a terminal;
-//! `connect::create` saves the plan and authorizes it.
+//! `bcconn create`'s arguments, and the draft they make.
 
 use std::path::PathBuf;
 
@@ -9,9 +7,7 @@ use clap::Args;
 
 use crate::commands::cli::{AuthTypeArg, ConnectionFlags, FlowFlags, StoreFlag};
 use crate::connect::plan::{After, Draft, IClientPick, TokenSource, requested_scopes};
-use crate::connect::{create, tokens};
 use crate::context::Context;
-use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::AuthType;
 
@@ -59,7 +55,7 @@ pub struct CreateArgs {
 }
 
 /// What the flags say, as a draft.
-fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
+pub(super) fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
     let c = &args.conn;
     let token = if args.access_token_stdin {
         Some(TokenSource::Stdin)
@@ -99,53 +95,4 @@ fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
         token,
         after: args.no_authorize.then_some(After::SaveOnly),
     })
-}
-
-pub fn run(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
-    let mut draft = draft(ctx, &args)?;
-    // Token connections carry the store hash in the credentials file; read it
-    // before deciding what is missing.
-    if let Some(TokenSource::File(path)) = &draft.token {
-        let creds = tokens::read_credentials_file(path)?;
-        match (&draft.store_hash, creds.store_hash) {
-            (Some(given), Some(found)) if *given != found => {
-                return Err(usage(format!(
-                    "--store-hash {given} differs from the store in {} ({found})",
-                    path.display()
-                ))
-                .into());
-            }
-            (None, found) => draft.store_hash = found,
-            _ => {}
-        }
-        draft.token = Some(TokenSource::Given(creds.token));
-    }
-    let records = ctx.records.load()?;
-    // Fail fast on what flags got wrong, before any prompt.
-    if let Some(name) = &draft.name {
-        records.check_connection_name_free(name, None)?;
-    }
-    if let Some(IClientPick::Existing(name)) = &draft.iclient {
-        records.require_iclient(name)?;
-    }
-    if let Some(lender) = &draft.borrow_from {
-        records.check_borrow(None, draft.name.as_deref().unwrap_or(""), lender)?;
-    }
-    let opts = args.flow.options();
-    let (plan, opts) = if ctx.interactive && !args.yes {
-        drop(records);
-        // The walk-through offers every iClient and lender: all records.
-        let all = ctx.records.document()?;
-        match crate::wizard::run(ctx, draft, &all, &opts)? {
-            Some(done) => done,
-            None => {
-                ctx.ui.say("Cancelled; nothing was saved.");
-                return Ok(ExitStatus::Interrupted);
-            }
-        }
-    } else {
-        (draft.complete()?, opts)
-    };
-    create::execute(ctx, plan, &opts)?;
-    Ok(ExitStatus::Success)
 }
