@@ -11,7 +11,6 @@
 //! questions go through the traits in `seams`, held in the `Context`.
 
 pub mod bigcommerce;
-pub mod cli;
 pub mod clock;
 // The terminal's two homes: printing is denied everywhere else (Cargo.toml).
 #[allow(clippy::print_stdout, clippy::print_stderr)]
@@ -31,3 +30,7 @@ pub mod text;
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod ui;
 pub mod wizard;
+
+// The command line is part of the commands layer; `bcconn::cli` stays its name
+// for the binary and the tests.
+pub use commands::cli;

@@ -1,9 +1,12 @@
 //! `bcconn authorize`: (re-)authorize a saved connection, or create-or-update
 //! one from flags and authorize it (the scripting entry point).
 
-use anyhow::Result;
+use std::path::PathBuf;
 
-use crate::cli::AuthorizeArgs;
+use anyhow::Result;
+use clap::Args;
+
+use crate::commands::cli::{ConnectionFlags, FlowFlags, StoreFlag};
 use crate::connect::authorize::authorize_saved;
 use crate::connect::commit::{Borrow, Changes};
 use crate::connect::plan::{After, Auth, IClientPick, Plan, TokenSource, requested_scopes};
@@ -12,6 +15,46 @@ use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::AuthType;
+
+#[derive(Debug, Args)]
+pub struct AuthorizeArgs {
+    /// The saved connection to (re-)authorize
+    #[arg(value_name = "NAME")]
+    pub connection: Option<String>,
+
+    /// With --store-hash: the connection to create or update (default: one for that store and iClient)
+    #[arg(long, value_name = "NAME", conflicts_with = "connection")]
+    pub name: Option<String>,
+
+    /// Do not ask anything (authorize never asks; accepted so that scripts can pass create's flags)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub store: StoreFlag,
+
+    #[command(flatten)]
+    pub conn: ConnectionFlags,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    /// Token connections: read the new access token from stdin
+    #[arg(
+        long,
+        conflicts_with = "api_credentials_file",
+        help_heading = "Token auth (token connections)"
+    )]
+    pub access_token_stdin: bool,
+
+    /// Token connections: the API credentials .txt with the new token
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Token auth (token connections)"
+    )]
+    pub api_credentials_file: Option<PathBuf>,
+}
 
 pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
     let f = &args.conn;

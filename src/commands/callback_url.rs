@@ -1,13 +1,20 @@
 //! `bcconn callback-url`: the URL to paste into the app's callback fields.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::CallbackUrlArgs;
 use crate::connect::iclients::DEFAULT_CALLBACK_URL;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::ui;
+
+#[derive(Debug, Args)]
+pub struct CallbackUrlArgs {
+    /// The iClient whose callback URL to print (default: the only one, or the default URL)
+    #[arg(long, value_name = "NAME")]
+    pub iclient: Option<String>,
+}
 
 pub fn run(ctx: &Context, args: CallbackUrlArgs) -> Result<ExitStatus> {
     let records = ctx.records.load()?;

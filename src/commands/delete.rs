@@ -4,13 +4,22 @@
 //! forget it locally; it says where the person can revoke it for real.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::DeleteArgs;
 use crate::connect::intake::confirm;
 use crate::connect::remove;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::store::{AuthType, State};
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The connection to forget (see `bcconn list`)
+    pub name: String,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

@@ -2,12 +2,30 @@
 //! Exits 3 when any check fails; warnings alone exit 0.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::DoctorArgs;
 use crate::connect::doctor::{self, Finding, Options, Verdict};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  bcconn doctor                 check everything; exits 3 when a check fails
+  bcconn doctor --fix           also remove stale temp files and orphan secrets, tighten file modes
+  bcconn doctor --json | jq '.[] | select(.verdict != \"ok\")'
+
+Checks: home, records, permissions, temp_files, secret_store (with its timing), orphan_secrets, \
+callback_port (per iClient), browser (or headless), siblings, last_verified (30 days), \
+login_endpoint, api_endpoint, clock. Each says ok, warn or fail, and what to do.")]
+pub struct DoctorArgs {
+    /// Print JSON: an array of {check, subject, verdict, detail, fix, fixed, ms}
+    #[arg(long)]
+    pub json: bool,
+    /// Remove stale temp files and orphan secrets, and make bcconn's files private
+    #[arg(long)]
+    pub fix: bool,
+}
 
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     let findings = doctor::run(

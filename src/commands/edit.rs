@@ -1,13 +1,25 @@
 //! `bcconn edit NAME`: change scopes, iClient or concurrency settings.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::EditArgs;
+use crate::commands::cli::ConnectionFlags;
 use crate::connect::commit::{Borrow, Changes};
 use crate::connect::plan::requested_scopes;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The connection to change (see `bcconn list`)
+    pub name: String,
+    #[command(flatten)]
+    pub conn: ConnectionFlags,
+    /// Stop borrowing concurrency; use the connection's own level
+    #[arg(long, conflicts_with = "borrow_concurrency_from")]
+    pub no_borrow: bool,
+}
 
 pub fn run(ctx: &Context, args: EditArgs) -> Result<ExitStatus> {
     let f = &args.conn;

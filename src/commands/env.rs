@@ -2,14 +2,38 @@
 //! for `eval "$(bcconn env shop)"`.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::{EnvArgs, ShellKind};
 use crate::connect::vars::{self, Shell};
 use crate::connect::{default, trust};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::text::shell_word;
 use crate::ui;
+
+/// Which shell `bcconn env` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellKind {
+    Sh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    eval \"$(bcconn env shop)\"\n  \
+    bcconn env shop --shell fish | source\n  \
+    bcconn env --shell powershell | Invoke-Expression\n\n\
+    Prints BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL (ending \
+    /stores/HASH) and, for OAuth connections, BIGCOMMERCE_CLIENT_ID. The output holds the \
+    token: evaluate it, do not save it. `bcconn exec` sets them without printing anything.")]
+pub struct EnvArgs {
+    /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
+    pub name: Option<String>,
+    /// The shell to write for
+    #[arg(long, value_enum, default_value_t = ShellKind::Sh)]
+    pub shell: ShellKind,
+}
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

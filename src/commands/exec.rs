@@ -12,15 +12,38 @@
 //! CMD directly. Elsewhere bcconn waits for CMD and exits with its code.
 
 use anyhow::Result;
+use clap::Args;
 use secrecy::ExposeSecret;
 
-use crate::cli::ExecArgs;
 use crate::connect::{default, trust, vars};
 use crate::context::Context;
 use crate::env::{EXEC_MARKER, EXEC_REMOVES_ALWAYS, EXEC_REMOVES_SETTINGS};
 use crate::error::ExitStatus;
 use crate::error::Failure;
 use crate::text::shell_word;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn exec shop -- python3 sync.py   # reads BIGCOMMERCE_ACCESS_TOKEN from its environment\n  \
+    bcconn exec -- ./deploy.sh            # the default connection\n  \
+    bcconn exec shop -- sh -c 'printf \"X-Auth-Token: %s\\n\" \"$BIGCOMMERCE_ACCESS_TOKEN\" | curl -sH @- \"$BIGCOMMERCE_API_URL/v2/time\"'\n\n\
+    CMD gets BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL and, for \
+    OAuth connections, BIGCOMMERCE_CLIENT_ID. bcconn exits with CMD's exit code; on Unix \
+    bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).\n\n\
+    CMD never gets BCCONN_CLIENT_SECRET, BCCONN_ACCESS_TOKEN or BCCONN_PASSPHRASE. \
+    BCCONN_POOL_URL, BCCONN_STORE_URL, BCCONN_SECRET_KEY and BCCONN_SECRET_KEY_FILE are removed \
+    too, and BCCONN_EXEC_REMOVED names them, so a bcconn inside CMD that needs them refuses \
+    instead of using this machine's own; --pass-bcconn-env keeps them.")]
+pub struct ExecArgs {
+    /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
+    pub name: Option<String>,
+    /// Keep BCCONN_POOL_URL (and the store URL and sealing key) for a CMD that runs bcconn
+    #[arg(long)]
+    pub pass_bcconn_env: bool,
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
 
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

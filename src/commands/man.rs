@@ -1,12 +1,25 @@
 //! `bcconn man --dir DIR`: one man page per command, from the clap
 //! definitions (the same text as `--help`).
 
+use std::path::PathBuf;
+
 use anyhow::{Context as _, Result};
+use clap::Args;
 use clap::CommandFactory;
 
-use crate::cli::{Cli, ManArgs};
+use crate::commands::cli::Cli;
 use crate::context::Context;
 use crate::error::ExitStatus;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  bcconn man --dir ~/.local/share/man/man1 && man bcconn-create
+  sudo bcconn man --dir /usr/local/share/man/man1")]
+pub struct ManArgs {
+    /// The directory to write the pages into (created if missing): bcconn.1, bcconn-create.1, …
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+}
 
 pub fn run(ctx: &Context, args: ManArgs) -> Result<ExitStatus> {
     std::fs::create_dir_all(&args.dir)

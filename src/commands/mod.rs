@@ -1,9 +1,12 @@
 //! One module per verb. Each exposes `run(ctx, args) -> Result<ExitStatus>`: it reads its arguments, calls the connection core (`crate::connect`),
-//! and prints. No command imports another.
+//! and prints. No command imports another. Each verb's clap arguments live
+//! beside it; `cli` holds only what they share: the parser, the list of
+//! verbs, and the flag groups several verbs flatten.
 
 pub mod api;
 pub mod authorize;
 pub mod callback_url;
+pub mod cli;
 pub mod completions;
 pub mod create;
 pub mod delete;
@@ -24,9 +27,9 @@ pub mod use_;
 
 use anyhow::Result;
 
-use crate::cli::Command;
 use crate::context::Context;
 use crate::error::ExitStatus;
+use cli::Command;
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitStatus> {
     let progress = ctx.progress.clone();

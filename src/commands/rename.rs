@@ -1,11 +1,19 @@
 //! `bcconn rename OLD NEW`. Secrets are keyed by id, so nothing else moves.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::RenameArgs;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::store;
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The connection's current name
+    pub old: String,
+    /// Its new name (unique, ignoring case)
+    pub new: String,
+}
 
 pub fn run(ctx: &Context, args: RenameArgs) -> Result<ExitStatus> {
     let (old, new) = ctx.records.update(|file| {

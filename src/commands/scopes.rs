@@ -1,12 +1,19 @@
 //! `bcconn scopes`: the scope catalog.
 
 use anyhow::Result;
+use clap::Args;
 
 use crate::bigcommerce::scopes::{CATALOG, IMPLICIT};
-use crate::cli::ScopesArgs;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
+
+#[derive(Debug, Args)]
+pub struct ScopesArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(ctx: &Context, args: ScopesArgs) -> Result<ExitStatus> {
     if args.json {

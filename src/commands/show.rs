@@ -1,12 +1,21 @@
 //! `bcconn show NAME`: one connection. The token itself is never shown.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::ShowArgs;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::store::view::view;
 use crate::ui;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The connection's name (see `bcconn list`)
+    pub name: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

@@ -6,12 +6,27 @@ use std::cell::OnceCell;
 use std::io::IsTerminal;
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::StatusArgs;
 use crate::connect::status::{self, Row};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Connections to check (default: all)
+    pub names: Vec<String>,
+    /// Check every saved connection
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
+    /// Print JSON (an array of results; `[]` when there are no connections)
+    #[arg(long)]
+    pub json: bool,
+    /// Show every column in full, however wide the terminal
+    #[arg(long)]
+    pub wide: bool,
+}
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

@@ -3,15 +3,24 @@
 //! connection (see `bcconn use`).
 
 use anyhow::Result;
+use clap::Args;
 use secrecy::ExposeSecret;
 
-use crate::cli::TokenArgs;
 use crate::connect::tokens::token_for;
 use crate::connect::{default, trust};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::text::shell_word;
 use crate::ui;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn token shop\n  \
+    bcconn token            # the default connection (see `bcconn use`)")]
+pub struct TokenArgs {
+    /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
+    pub name: Option<String>,
+}
 
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

@@ -5,6 +5,7 @@
 //! byte for byte what the store sent. A non-2xx answer also gets one line on
 //! stderr and exit 1.
 
+mod args;
 mod print;
 mod sink;
 
@@ -14,13 +15,13 @@ use anyhow::Result;
 use reqwest::Method;
 
 use crate::bigcommerce::client::{Answer, Sink};
-use crate::cli::ApiArgs;
 use crate::connect::call::{self, Call, Outcome};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::{failure, usage};
 use crate::text::{outside, shell_word};
 use crate::ui::escape::Escaper;
+pub use args::ApiArgs;
 use print::{Jq, out, print_body, print_items};
 use sink::Stdout;
 

@@ -6,6 +6,7 @@
 //! Completing reads the record file and nothing else: no secret store, no
 //! network, no lock, no write.
 
+mod args;
 mod names;
 mod shells;
 
@@ -14,10 +15,11 @@ use clap::CommandFactory;
 use clap_complete::engine::ArgValueCompleter;
 use clap_complete::env::EnvCompleter;
 
-use crate::cli::{Cli, CompletionsArgs, Shell};
+use crate::commands::cli::Cli;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
+pub use args::{CompletionsArgs, Shell};
 use names::{connections, iclients};
 use shells::SHELLS;
 

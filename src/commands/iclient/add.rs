@@ -1,12 +1,27 @@
 //! `bcconn iclient add`: save a client id / secret pair.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::IclientAddArgs;
 use crate::connect::iclient_intake::{client_id, client_secret};
 use crate::connect::iclients::{DEFAULT_CALLBACK_URL, NewIClient, save_new, validate_callback_url};
 use crate::context::Context;
 use crate::error::ExitStatus;
+
+#[derive(Debug, Args)]
+pub struct IclientAddArgs {
+    /// A name for this app's client id and secret, e.g. my-app
+    pub name: String,
+    /// The app's client id (Developer Portal › My Apps › View Client ID)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The callback URL registered in the app
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// Read the client secret from stdin
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+}
 
 pub fn run(ctx: &Context, args: IclientAddArgs) -> Result<ExitStatus> {
     ctx.records

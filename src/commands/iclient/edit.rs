@@ -2,8 +2,8 @@
 //! URL or name.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::IclientEditArgs;
 use crate::connect::iclient_intake::client_secret;
 use crate::connect::iclients::{
     IClientEdit, edit as edit_iclient, validate_callback_url, validate_client_id,
@@ -11,6 +11,27 @@ use crate::connect::iclients::{
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
+
+#[derive(Debug, Args)]
+pub struct IclientEditArgs {
+    /// The iClient to change (see `bcconn iclient list`)
+    pub name: String,
+    /// New client id
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// New callback URL
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// Read a new client secret from stdin
+    #[arg(long, conflicts_with = "secret")]
+    pub client_secret_stdin: bool,
+    /// Ask for a new client secret (hidden prompt), or take BCCONN_CLIENT_SECRET
+    #[arg(long)]
+    pub secret: bool,
+    /// Rename the iClient
+    #[arg(long, value_name = "NEW")]
+    pub rename: Option<String>,
+}
 
 pub fn run(ctx: &Context, args: IclientEditArgs) -> Result<ExitStatus> {
     let current = ctx.records.load()?.require_iclient(&args.name)?.clone();

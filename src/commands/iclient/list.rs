@@ -1,12 +1,19 @@
 //! `bcconn iclient list`: iClients and the connections using each.
 
 use anyhow::Result;
+use clap::Args;
 
 use super::{IClientView, name, names, view};
-use crate::cli::IclientListArgs;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
+
+#[derive(Debug, Args)]
+pub struct IclientListArgs {
+    /// Print JSON (an array of iClients; `[]` when there are none)
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(ctx: &Context, args: IclientListArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

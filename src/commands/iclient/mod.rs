@@ -7,12 +7,46 @@ mod remove;
 mod show;
 
 use anyhow::Result;
+use clap::Subcommand;
 use serde::Serialize;
 
-use crate::cli::IclientCommand;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::store::{IClient, Tx};
+use add::IclientAddArgs;
+use edit::IclientEditArgs;
+use list::IclientListArgs;
+use remove::IclientRemoveArgs;
+use show::IclientShowArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum IclientCommand {
+    /// Save a client id / secret pair (the secret is read from a prompt, stdin or BCCONN_CLIENT_SECRET)
+    #[command(
+        after_help = "Examples:\n  bcconn iclient add my-app --client-id abc123def   # asks for the secret\n  pass show my-app | bcconn iclient add my-app --client-id abc123def --client-secret-stdin"
+    )]
+    Add(IclientAddArgs),
+    /// Change an iClient's client id, secret or callback URL
+    #[command(
+        after_help = "Examples:\n  bcconn iclient edit my-app --secret\n  bcconn iclient edit my-app --callback-url http://localhost:9000/auth"
+    )]
+    Edit(IclientEditArgs),
+    /// List iClients and the connections using each
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  bcconn iclient list\n  bcconn iclient list --json | jq -r '.[].name'"
+    )]
+    List(IclientListArgs),
+    /// Show one iClient (secret masked)
+    #[command(after_help = "Example:\n  bcconn iclient show my-app")]
+    Show(IclientShowArgs),
+    /// Remove an iClient and its secret (refused while a connection uses it)
+    #[command(
+        visible_alias = "rm",
+        after_help = "Example:\n  bcconn iclient remove my-app --yes"
+    )]
+    Remove(IclientRemoveArgs),
+}
 
 pub fn run(ctx: &Context, cmd: IclientCommand) -> Result<ExitStatus> {
     match cmd {

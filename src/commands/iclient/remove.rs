@@ -1,12 +1,21 @@
 //! `bcconn iclient remove`: remove an iClient and its secret.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::IclientRemoveArgs;
 use crate::connect::intake::confirm;
 use crate::connect::remove;
 use crate::context::Context;
 use crate::error::ExitStatus;
+
+#[derive(Debug, Args)]
+pub struct IclientRemoveArgs {
+    /// The iClient to remove (see `bcconn iclient list`)
+    pub name: String,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
 
 pub fn run(ctx: &Context, args: IclientRemoveArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

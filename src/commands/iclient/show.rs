@@ -1,14 +1,23 @@
 //! `bcconn iclient show`: one iClient, its secret masked.
 
 use anyhow::Result;
+use clap::Args;
 use serde::Serialize;
 
 use super::{IClientView, name, names, view};
-use crate::cli::IclientShowArgs;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::secrets::iclient_account;
 use crate::ui;
+
+#[derive(Debug, Args)]
+pub struct IclientShowArgs {
+    /// The iClient's name (see `bcconn iclient list`)
+    pub name: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(ctx: &Context, args: IclientShowArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;

@@ -10,13 +10,23 @@ mod lenders;
 use std::io::Write as _;
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::ListArgs;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
 use cells::{NAME_CELL, OTHER_CELL, cells};
 use lenders::Lenders;
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON (an array of connections; `[]` when there are none)
+    #[arg(long)]
+    pub json: bool,
+    /// Show every column in full, however wide the terminal
+    #[arg(long)]
+    pub wide: bool,
+}
 
 const HEADER: [&str; 7] = [
     "NAME",

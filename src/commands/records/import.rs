@@ -1,14 +1,30 @@
 //! `bcconn import`: add the records of an exported document.
 
-use anyhow::Result;
+use std::path::PathBuf;
 
-use crate::cli::ImportArgs;
+use anyhow::Result;
+use clap::Args;
+
 use crate::connect::rules::few_names;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::migrate::Mode;
 use crate::store::{self, Document};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  bcconn import records.json
+  bcconn export | ssh other-host bcconn import -
+  bcconn import records.json --replace           # a name that exists is replaced")]
+pub struct ImportArgs {
+    /// The document to read, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Replace a saved record that has the same name (otherwise a clash is an error)
+    #[arg(long)]
+    pub replace: bool,
+}
 
 /// The largest document `import` reads (100,000 connections take ~70 MB).
 const IMPORT_MAX: u64 = 512 << 20;

@@ -4,16 +4,43 @@
 mod import;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::cli::{BackupArgs, ExportArgs, RestoreArgs};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::ui;
 
-pub use import::import;
+pub use import::{ImportArgs, import};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  bcconn export > records.json
+  bcconn export shop staging > two.json")]
+pub struct ExportArgs {
+    /// Connections to export (with the iClients they use); none: everything
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  bcconn backup ~/bcconn-$(date +%F).db")]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist; created 0600)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  bcconn restore ~/bcconn-2026-12-01.db")]
+pub struct RestoreArgs {
+    /// A backup written by `bcconn backup`
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
 
 pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitStatus> {
     let mut doc = ctx.records.document()?;

@@ -5,18 +5,46 @@
 //! Names shown here may come from a `.bcconn` a repository shipped: they
 //! are escaped and bounded always, on stdout too.
 
-use anyhow::Result;
+mod trust;
 
-use crate::cli::UseArgs;
+use anyhow::Result;
+use clap::Args;
+
 use crate::connect::default::{self, Source};
 use crate::connect::rules::shown;
-use crate::connect::trust;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::MAX_NAME;
 use crate::text::outside;
 use crate::ui;
+use trust::trust_here;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bcconn use shop            # writes .bcconn here: commands under this directory use shop\n  \
+    bcconn use --global shop   # the default everywhere else\n  \
+    bcconn use                 # which connection applies here, and why\n  \
+    bcconn use --trust         # after checking it: trust the .bcconn that applies here\n  \
+    bcconn use --unset         # remove .bcconn here (with --global: the global default)\n\n\
+    Order: -c/NAME on the command line, BCCONN_CONNECTION, the nearest .bcconn from the \
+    current directory up (its first line), the global default. A .bcconn is used only when \
+    it is a regular file you own that nobody else can write; one bcconn did not write and \
+    you did not trust (or that changed since) makes writes through `bcconn api` and \
+    `bcconn exec` ask first, and exit 2 where there is no terminal to ask.")]
+pub struct UseArgs {
+    /// The connection to make the default
+    pub name: Option<String>,
+    /// Set (or, without NAME, show) the global default instead of writing .bcconn here
+    #[arg(long)]
+    pub global: bool,
+    /// Remove .bcconn here (with --global: the global default)
+    #[arg(long, conflicts_with = "name")]
+    pub unset: bool,
+    /// Trust the .bcconn that applies here, as it is now (check what it names first)
+    #[arg(long, conflicts_with_all = ["name", "global", "unset"])]
+    pub trust: bool,
+}
 
 pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
     if args.trust {
@@ -98,28 +126,6 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Usage);
             }
         }
-    }
-    Ok(ExitStatus::Success)
-}
-
-/// `bcconn use --trust`: trusts the `.bcconn` that applies here, as it is.
-fn trust_here(ctx: &Context) -> Result<ExitStatus> {
-    let Some(d) = default::dotfile(ctx, &crate::env::current_dir()?)? else {
-        return Err(usage("no .bcconn applies here: there is nothing to trust")
-            .hint("`bcconn use NAME` writes one (and trusts it)")
-            .into());
-    };
-    trust::trust(ctx, &d.path, &d.text)?;
-    ctx.ui.step(&format!(
-        "{} is trusted as it is now (it names {})",
-        d.shown_path(),
-        shown(&d.name)
-    ));
-    if ctx.records.load()?.connection(&d.name)?.is_none() {
-        ctx.ui.warn(&format!(
-            "{} is not a saved connection (see `bcconn list`)",
-            shown(&d.name)
-        ));
     }
     Ok(ExitStatus::Success)
 }

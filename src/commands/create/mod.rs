@@ -2,58 +2,17 @@
 //! Flags fill a `Draft`; the walk-through fills its holes on a terminal;
 //! `connect::create` saves the plan and authorizes it.
 
+mod args;
+
 use anyhow::Result;
 
-use crate::cli::CreateArgs;
-use crate::connect::plan::{After, Draft, IClientPick, TokenSource, requested_scopes};
+use crate::connect::plan::{IClientPick, TokenSource};
 use crate::connect::{create, tokens};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
-use crate::store::AuthType;
-
-/// What the flags say, as a draft.
-fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
-    let c = &args.conn;
-    let token = if args.access_token_stdin {
-        Some(TokenSource::Stdin)
-    } else if let Some(p) = &args.api_credentials_file {
-        Some(TokenSource::File(p.clone()))
-    } else if ctx.env.access_token.is_some()
-        && args.auth_type.map(AuthType::from) == Some(AuthType::Token)
-    {
-        Some(TokenSource::Env)
-    } else {
-        None
-    };
-    // A token source implies the token auth type.
-    let auth_type = args
-        .auth_type
-        .map(AuthType::from)
-        .or(token.as_ref().map(|_| AuthType::Token));
-    if auth_type == Some(AuthType::Token) && args.no_authorize {
-        return Err(usage("--no-authorize is for OAuth connections: a token connection is verified as it is saved")
-            .hint("drop --no-authorize")
-            .into());
-    }
-    if auth_type == Some(AuthType::Oauth2) && token.is_some() {
-        return Err(usage(
-            "--access-token-stdin and --api-credentials-file are for --auth-type token",
-        )
-        .into());
-    }
-    Ok(Draft {
-        name: args.name.clone(),
-        auth_type,
-        store_hash: args.store.parsed_store_hash()?,
-        scopes: requested_scopes(c.scopes.as_deref(), c.all_scopes)?,
-        iclient: c.iclient.clone().map(IClientPick::Existing),
-        concurrency: c.concurrency,
-        borrow_from: c.borrow_concurrency_from.clone(),
-        token,
-        after: args.no_authorize.then_some(After::SaveOnly),
-    })
-}
+pub use args::CreateArgs;
+use args::draft;
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
     let mut draft = draft(ctx, &args)?;
