@@ -35,8 +35,11 @@ pub fn run(ctx: &Context, command: Command) -> Result<ExitStatus> {
     let progress = ctx.progress.clone();
     ctx.records
         .on_notice(move |n| crate::connect::say_notice(progress.as_ref(), n));
-    // Settings every command may need, refused before anything is done.
-    ctx.env.lock_wait()?;
+    // A setting every change needs, refused before anything is done; doctor
+    // still runs (with the default wait) to look at the rest.
+    if !matches!(command, Command::Doctor(_)) {
+        ctx.env.lock_wait()?;
+    }
     let result = dispatch(ctx, command);
     // What killed runs left in the secret stores goes with the next write.
     if ctx.records.wrote() {

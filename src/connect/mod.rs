@@ -58,6 +58,7 @@ pub fn say_notice(progress: &dyn crate::seams::Progress, notice: crate::store::N
                 .unwrap_or_default(),
             up_to.as_secs()
         )),
+        Notice::Said(text) => progress.say(&text),
         Notice::RollbackJournal => progress.warn(
             "the records are on a network filesystem, where SQLite's WAL mode does not work: using a rollback journal (readers may wait on writers)",
         ),

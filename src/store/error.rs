@@ -1,6 +1,6 @@
-//! What can go wrong with the record store, as types. The words a person
-//! reads, the hint and the exit code are chosen by the connection core
-//! (`crate::connect::explain`), not here.
+//! What can go wrong with the record store, as types. The hint and the exit
+//! status are chosen where errors are reported (`crate::error`, in
+//! `error/store.rs`), not here.
 
 use std::path::PathBuf;
 

@@ -71,17 +71,12 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
     // The lock older versions take for their writes: they wait while the
     // file moves, and so does another run of this version.
     let sink = records.sink.borrow().clone();
-    let say = |_: &str| {
-        sink(super::Notice::Waiting {
-            holder: None,
-            up_to: crate::fsutil::LOCK_WAIT,
-        })
-    };
+    let say = |text: &str| sink(super::Notice::Said(text.to_string()));
     let _lock = crate::fsutil::lock(
         &records.dir().join(OLD_LOCK),
         &crate::fsutil::Waiting {
-            clock: &crate::clock::SystemClock,
-            limit: crate::fsutil::LOCK_WAIT,
+            clock: records.waits.clock.as_ref(),
+            limit: records.waits.limit,
             say: &say,
         },
     )

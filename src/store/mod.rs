@@ -97,6 +97,9 @@ pub enum Notice {
         /// How long it waits at most.
         up_to: std::time::Duration,
     },
+    /// A line the store's lower parts said as it is (a wait for the old
+    /// record file's lock).
+    Said(String),
     /// WAL does not work here; a rollback journal is used (said once).
     RollbackJournal,
     /// The old record file is there again, but the database already holds

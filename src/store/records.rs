@@ -13,6 +13,8 @@ use super::*;
 pub struct Records {
     dir: PathBuf,
     backend: Box<dyn Backend>,
+    /// How a change waits on another writer (also the old file's lock).
+    pub(super) waits: sqlite::Waits,
     pub(super) sink: RefCell<Rc<dyn Fn(Notice)>>,
     /// A write transaction of this store is open in this process.
     writing: Cell<bool>,
@@ -34,7 +36,8 @@ impl Records {
     pub fn with_waits(dir: &Path, waits: sqlite::Waits) -> Self {
         Records {
             dir: dir.to_path_buf(),
-            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits)),
+            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone())),
+            waits,
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
             imported: Cell::new(false),

@@ -116,6 +116,9 @@ struct Names {
     crates: BTreeSet<String>,
     /// `commands::<verb>` named, for the one-verb-per-file rule.
     verbs: BTreeSet<String>,
+    /// Ways of reaching a module the table cannot follow (`#[path]`,
+    /// `extern crate`): refused outright.
+    hidden: Vec<String>,
 }
 
 struct Reader {
@@ -233,35 +236,56 @@ impl Reader {
     }
 }
 
+/// Whether the item is compiled only for tests: a `cfg` that holds in test
+/// builds alone (`test`, the `test-support` feature, an `all` with one such
+/// part, an `any` whose every part is such). `cfg(any(test, unix))` is
+/// compiled everywhere: it is read like any code.
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        a.path().is_ident("cfg") && {
-            let text = a.meta.to_token_stream_string();
-            text.contains("test") && !text.contains("not")
-        }
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Meta>()
+                .is_ok_and(|m| test_only_predicate(&m))
     })
 }
 
-trait MetaText {
-    fn to_token_stream_string(&self) -> String;
-}
-
-impl MetaText for syn::Meta {
-    fn to_token_stream_string(&self) -> String {
-        quote_free(self)
-    }
-}
-
-/// A meta's tokens as text, without the `quote` crate.
-fn quote_free(meta: &syn::Meta) -> String {
+fn test_only_predicate(meta: &syn::Meta) -> bool {
+    use syn::punctuated::Punctuated;
     match meta {
-        syn::Meta::List(l) => l.tokens.to_string(),
-        syn::Meta::NameValue(_) | syn::Meta::Path(_) => String::new(),
+        syn::Meta::Path(p) => p.is_ident("test"),
+        syn::Meta::NameValue(nv) => {
+            nv.path.is_ident("feature")
+                && matches!(&nv.value, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if s.value() == "test-support")
+        }
+        syn::Meta::List(l) => {
+            let Ok(parts) =
+                l.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            else {
+                return false;
+            };
+            if l.path.is_ident("all") {
+                parts.iter().any(test_only_predicate)
+            } else if l.path.is_ident("any") {
+                !parts.is_empty() && parts.iter().all(test_only_predicate)
+            } else {
+                false
+            }
+        }
     }
 }
 
 impl<'ast> Visit<'ast> for Reader {
+    fn visit_item_extern_crate(&mut self, e: &'ast syn::ItemExternCrate) {
+        self.names
+            .hidden
+            .push(format!("`extern crate {}`", e.ident));
+    }
+
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if m.attrs.iter().any(|a| a.path().is_ident("path")) {
+            self.names
+                .hidden
+                .push(format!("`#[path]` on mod {}", m.ident));
+        }
         self.here.push(m.ident.to_string());
         syn::visit::visit_item_mod(self, m);
         self.here.pop();
@@ -374,6 +398,12 @@ fn problems_in(src: &Path) -> (BTreeMap<String, BTreeSet<String>>, Vec<String>) 
             continue;
         };
         let names = names_in(&std::fs::read_to_string(path).unwrap(), &here);
+        for how in &names.hidden {
+            problems.push(format!(
+                "{}: {how} reaches code the layer table cannot follow",
+                rel.display()
+            ));
+        }
         for m in &names.modules {
             if m == top {
                 continue;
@@ -488,6 +518,27 @@ fn every_way_of_naming_a_module_is_seen() {
     assert!(derive.crates.contains("clap"), "{derive:?}");
     let test_only = names_in("#[cfg(test)] mod tests { use crate::ui::Ui; }", &here);
     assert!(!test_only.modules.contains("ui"), "{test_only:?}");
+    for source in [
+        "#[cfg(all(test, unix))] use crate::ui::Ui;",
+        "#[cfg(any(test, feature = \"test-support\"))] use crate::ui::Ui;",
+    ] {
+        assert!(!names_in(source, &here).modules.contains("ui"), "{source}");
+    }
+    // Compiled outside tests too: read like any code.
+    for source in [
+        "#[cfg(any(test, unix))] use crate::ui::Ui;",
+        "#[cfg(not(test))] use crate::ui::Ui;",
+        "#[cfg(feature = \"latest\")] use crate::ui::Ui;",
+    ] {
+        assert!(names_in(source, &here).modules.contains("ui"), "{source}");
+    }
+    // Ways around the table are refused outright.
+    for source in [
+        "#[path = \"../ui/mod.rs\"] mod x;",
+        "extern crate self as b;",
+    ] {
+        assert!(!names_in(source, &here).hidden.is_empty(), "{source}");
+    }
     // `super` from a module's own file stays in its module.
     assert_eq!(
         names_in(

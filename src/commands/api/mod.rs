@@ -26,11 +26,15 @@ use print::{Jq, out, print_body, print_items};
 use sink::Stdout;
 
 pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
-    // Read before anything is sent: a bad setting must not follow a write.
-    let cpu = ctx.env.jq_cpu_limit()?;
-    if let Some(expr) = &args.jq {
-        crate::jq::check(expr).map_err(usage)?;
-    }
+    // Read before anything is sent (a bad setting must not follow a
+    // write), and only when there is a filter to limit.
+    let cpu = match &args.jq {
+        Some(expr) => {
+            crate::jq::check(expr).map_err(usage)?;
+            ctx.env.jq_cpu_limit()?
+        }
+        None => std::time::Duration::ZERO,
+    };
     let terminal = crate::ui::stdout().is_terminal();
     let mut sink = Stdout {
         include: args.include,

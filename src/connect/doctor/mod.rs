@@ -35,7 +35,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::Failure;
 
 pub use network::CLOCK_SKEW;
 pub use records::{STALE_AFTER, sibling_groups};
@@ -123,8 +122,10 @@ impl Finding {
         self
     }
 
-    fn took(mut self, since: Instant) -> Finding {
-        self.ms = Some(since.elapsed().as_millis().try_into().unwrap_or(u64::MAX));
+    /// How long the check took, since `since` on `clock`.
+    fn took(mut self, clock: &dyn crate::clock::Clock, since: Instant) -> Finding {
+        let spent = clock.instant().saturating_duration_since(since);
+        self.ms = Some(spent.as_millis().try_into().unwrap_or(u64::MAX));
         self
     }
 
@@ -238,10 +239,10 @@ fn read_data(path: &Path) -> Result<Option<Vec<u8>>, String> {
             Err(stat) if stat.kind() != std::io::ErrorKind::NotFound => {
                 format!("cannot read {}: {stat}", path.display())
             }
-            _ => match e.downcast_ref::<Failure>() {
-                Some(f) => f.message.clone(),
-                None => format!("cannot read {}: {e:#}", path.display()),
-            },
+            // bcconn's own words for a file it will not read (too large,
+            // more than it states): they name the path already.
+            _ if e.chain().any(|c| c.is::<crate::fsutil::FsError>()) => crate::error::message(&e),
+            _ => format!("cannot read {}: {e:#}", path.display()),
         }
     })
 }

@@ -239,14 +239,14 @@ async fn probe(
                         format!("resolving {host} took longer than {} s", timeout.as_secs()),
                     )
                     .fix(where_)
-                    .took(start),
+                    .took(clock, start),
                 );
             }
             Ok(Err(e)) => {
                 return failed(
                     Finding::fail(check, format!("cannot resolve {host}: {e}"))
                         .fix(where_)
-                        .took(start),
+                        .took(clock, start),
                 );
             }
             Ok(Ok(mut addrs)) => addrs.next().map(|a| a.ip().to_string()).unwrap_or_default(),
@@ -266,7 +266,7 @@ async fn probe(
                     format!("{host} ({ip}) answered HTTP {}", response.status().as_u16()),
                 )
                 .subject(base)
-                .took(start),
+                .took(clock, start),
                 date,
             }
         }
@@ -279,7 +279,7 @@ async fn probe(
                 ),
             )
             .fix(where_)
-            .took(start),
+            .took(clock, start),
         ),
     }
 }
@@ -326,11 +326,11 @@ pub(super) fn pool_url(env: &Env, clock: &dyn Clock) -> Option<Finding> {
             format!("the shared pools answer (round trip {} ms)", rtt.as_millis()),
         )
         .subject(url.redacted())
-        .took(since),
+        .took(clock, since),
         Err(e) => Finding::fail("pool_url", crate::error::message(&e))
             .subject(url.redacted())
             .fix("start Redis, or fix or unset BCCONN_POOL_URL (then pools are this machine's files)")
-            .took(since),
+            .took(clock, since),
     })
 }
 

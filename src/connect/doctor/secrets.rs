@@ -101,7 +101,7 @@ fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) ->
             return Finding::fail("secret_store", message)
                 .subject(kind.as_str())
                 .fix(hint.unwrap_or_else(|| other_stores.to_string()))
-                .took(start);
+                .took(ctx.clock.as_ref(), start);
         }
     };
     // Reading a secret a record names proves the store is unlocked; with
@@ -134,8 +134,12 @@ fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) ->
             }))
         }
     };
-    let mut finding = finding.subject(kind.as_str()).took(start);
-    if finding.verdict == Verdict::Ok && start.elapsed() > SLOW_STORE {
+    let mut finding = finding
+        .subject(kind.as_str())
+        .took(ctx.clock.as_ref(), start);
+    if finding.verdict == Verdict::Ok
+        && ctx.clock.instant().saturating_duration_since(start) > SLOW_STORE
+    {
         finding.verdict = Verdict::Warn;
         finding.detail.push_str(", but slowly");
         finding.fix = Some("a slow keyring slows every command that reads a secret; check the keyring daemon, or choose another store".into());
@@ -197,7 +201,7 @@ fn file_store(ctx: &Context, named: &[Named], role: &str) -> Finding {
             }
         },
     };
-    finding.subject("file").took(start)
+    finding.subject("file").took(ctx.clock.as_ref(), start)
 }
 
 /// File-store accounts the ledger lists (see [`ledger::listed`]).
