@@ -516,18 +516,7 @@ fn jq_works_when_the_program_file_was_replaced_while_bcconn_ran() {
         .current_dir(env.dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    // A test thread that forks while the copy is still open for writing
-    // keeps a writable handle in its child for a moment: "text file busy"
-    // (ETXTBSY) until that child execs. Not what is tested: try again.
-    let child = (0..50)
-        .find_map(|_| match cmd.spawn() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
-                std::thread::sleep(Duration::from_millis(20));
-                None
-            }
-            other => Some(other.unwrap()),
-        })
-        .expect("the copy stayed busy");
+    let child = crate::common::spawn_copy(&mut cmd);
     // spawn returns once the program runs: its file can go now.
     std::fs::remove_file(&copy).unwrap();
     let out = child.wait_with_output().unwrap();

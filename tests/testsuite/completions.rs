@@ -388,7 +388,12 @@ fn the_bash_script_calls_back_a_bcconn_whose_path_needs_quoting() {
     std::fs::copy(crate::common::BIN, &copy).unwrap();
     let mut cmd = std::process::Command::new(&copy);
     cmd.env_clear().envs(env.vars().iter().map(|(k, v)| (k, v)));
-    let out = cmd.args(["completions", "bash"]).output().unwrap();
+    cmd.args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = crate::common::spawn_copy(&mut cmd)
+        .wait_with_output()
+        .unwrap();
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     let script = stdout(&out);
     let probe = format!(

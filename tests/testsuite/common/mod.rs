@@ -336,3 +336,20 @@ pub fn all_output(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// Starts a copy of the binary the test just wrote. Another test thread that
+/// forks while the copy is still open for writing keeps a writable handle in
+/// its child for a moment: "text file busy" (ETXTBSY) until that child execs.
+/// Not what any test tests: try again.
+#[cfg(unix)]
+pub fn spawn_copy(cmd: &mut std::process::Command) -> std::process::Child {
+    (0..50)
+        .find_map(|_| match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            }
+            other => Some(other.unwrap()),
+        })
+        .expect("the copy stayed busy")
+}
