@@ -47,7 +47,16 @@ pub fn add_token_connection(
 
 /// A fake with one store and an env with connection `shop` (level `level`).
 pub fn setup(level: &str) -> (FakeBc, Env) {
+    setup_with_quota(level, None)
+}
+
+/// [`setup`] with the fake's rate quota per 30 s window set before the
+/// first request (the default is BigCommerce's 150).
+pub fn setup_with_quota(level: &str, quota: Option<u32>) -> (FakeBc, Env) {
     let OAuthFixture { fake, mut env, .. } = OAuthFixture::bare();
+    if let Some(quota) = quota {
+        fake.set_rate_window(quota, Duration::from_secs(30));
+    }
     env.set("BCCONN_CONNECTION", "shop");
     add_token_connection(&fake, &env, "shop", HASH, TOKEN, &["--concurrency", level]);
     (fake, env)

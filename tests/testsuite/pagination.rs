@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::api::{HASH, run, setup};
+use crate::api::{HASH, run, setup, setup_with_quota};
 use crate::common::fake_bc::{FakeBc, Recorded};
 use crate::common::{all_output, assert_exit, code, json_answer, stderr, stdout};
 
@@ -72,7 +72,9 @@ fn paginate_stops_at_max_pages_and_says_the_list_is_cut() {
 
 #[test]
 fn paginate_has_a_default_cap() {
-    let (fake, env) = setup("4");
+    // A quota the 1,000 requests do not spend: the cap is what is tested
+    // here, the pacing in rate_limits.
+    let (fake, env) = setup_with_quota("4", Some(100_000));
     fake.hostile("GET", "v2/orders", |_rec: Recorded, n| async move {
         json_answer(json!([{"id": n + 1}]))
     });
