@@ -14,6 +14,8 @@ use crate::ui;
 /// Which shell `bcconn env` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShellKind {
+    /// POSIX sh, and what bash and zsh read the same way.
+    #[value(alias = "bash", alias = "zsh")]
     Sh,
     Fish,
     Powershell,

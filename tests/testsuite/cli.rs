@@ -1708,3 +1708,19 @@ fn a_bad_store_hash_reads_like_any_other_bcconn_error() {
         out.show()
     );
 }
+
+#[test]
+fn timeout_takes_seconds_or_a_time_within_a_day() {
+    let env = Env::new();
+    // Taken: the run gets as far as looking for the connection.
+    for given in ["300", "5m", "90s", "24h"] {
+        bc(&env, &["authorize", "nosuch", "--timeout", given])
+            .refused(2)
+            .says(&["no connection named"]);
+    }
+    for given in ["0", "25h", "soon", "1ms"] {
+        bc(&env, &["authorize", "nosuch", "--timeout", given])
+            .refused(2)
+            .says(&["--timeout", "between 1s and 24h", "5m"]);
+    }
+}

@@ -170,6 +170,9 @@ fn env_prints_quoted_exports_for_each_shell() {
         token("a")
     )));
     assert!(run("powershell").contains(&format!("$env:BIGCOMMERCE_API_URL = '{api}'\n")));
+    // bash and zsh read sh's lines: the names people type are taken.
+    assert_eq!(run("bash"), sh);
+    assert_eq!(run("zsh"), sh);
     // The default connection, through the environment.
     let out = env
         .cmd(&["env"])

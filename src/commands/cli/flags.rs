@@ -106,9 +106,9 @@ pub struct FlowFlags {
     #[arg(long)]
     pub no_browser: bool,
 
-    /// Give up waiting for the browser after this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
-    pub timeout: u64,
+    /// Give up waiting for the browser after this long: seconds, or a time such as 5m
+    #[arg(long, value_name = "TIME", default_value = "300", value_parser = timeout)]
+    pub timeout: std::time::Duration,
 
     /// Where to listen when the callback URL is not on this machine (e.g. behind an HTTPS tunnel)
     #[arg(long, value_name = "ADDR:PORT")]
@@ -120,8 +120,26 @@ impl FlowFlags {
         FlowOptions {
             flow: self.flow.into(),
             no_browser: self.no_browser,
-            timeout: std::time::Duration::from_secs(self.timeout),
+            timeout: self.timeout,
             listen: self.listen,
         }
+    }
+}
+
+/// `--timeout`: plain seconds (`300`) or a time (`5m`, `90s`), 1 s to 24 h.
+fn timeout(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let parsed = match text.parse::<u64>() {
+        Ok(secs) => Some(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text).ok(),
+    };
+    match parsed {
+        Some(d)
+            if d >= std::time::Duration::from_secs(1)
+                && d <= std::time::Duration::from_secs(86_400) =>
+        {
+            Ok(d)
+        }
+        _ => Err("give seconds or a time between 1s and 24h, e.g. 300 or 5m".into()),
     }
 }
