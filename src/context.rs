@@ -110,9 +110,7 @@ impl Context {
                 &env.home,
                 crate::store::sqlite::Waits {
                     clock: crate::clock::system(),
-                    // A bad value is refused when the command starts
-                    // (`commands::run`); until then, the default.
-                    limit: env.lock_wait().unwrap_or(crate::store::sqlite::BUSY_LIMIT),
+                    limit: lock_wait(&env),
                 },
             ),
             ui,
@@ -147,7 +145,7 @@ impl Context {
     /// How long a change waits for another bcconn writing (checked valid
     /// when the command starts).
     pub fn lock_wait(&self) -> std::time::Duration {
-        self.env.lock_wait().unwrap_or(crate::fsutil::LOCK_WAIT)
+        lock_wait(&self.env)
     }
 
     /// Another browser (in-process tests: one that visits the page itself).
@@ -224,6 +222,12 @@ impl Context {
     pub fn set_store(&self, store: Rc<dyn SecretStore>) {
         self.stores.borrow_mut().insert(store.kind(), store);
     }
+}
+
+/// `BCCONN_LOCK_WAIT`, or the default when it is unset or bad (a bad one is
+/// refused when the command starts, in `commands::run`).
+fn lock_wait(env: &Env) -> std::time::Duration {
+    env.lock_wait().unwrap_or(crate::fsutil::LOCK_WAIT)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub const SCHEMA: i64 = 1;
 
 /// How long a change waits on another process's write before giving up,
 /// unless `BCCONN_LOCK_WAIT` says otherwise.
-pub const BUSY_LIMIT: Duration = Duration::from_secs(10);
+pub const BUSY_LIMIT: Duration = crate::fsutil::LOCK_WAIT;
 
 /// How a change waits on another process's write: on which clock, and for
 /// how long at most.

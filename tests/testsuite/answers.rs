@@ -119,58 +119,6 @@ fn big_body(total: usize) -> Response {
         .into_response()
 }
 
-/// Runs `args`, counts what reaches stdout, and returns (exit code, bytes,
-/// peak RSS in KiB) of the bcconn process itself. The peak is its VmHWM,
-/// read while it writes (it cannot exit before its output is read). Not
-/// wait4's ru_maxrss: Linux keeps in it the peak of the process that
-/// spawned it (this test binary, with every other test's buffers), which
-/// made a 115 MiB bcconn read as 470 MiB.
-#[cfg(target_os = "linux")]
-// The child is reaped by wait4 (for its own rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
-fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize, i64, String) {
-    use std::os::unix::process::ExitStatusExt;
-    let mut child = env
-        .std_cmd(args)
-        .current_dir(env.dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let errs = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let pid = child.id() as libc::pid_t;
-    let hwm = || -> Option<i64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    let mut peak = 0;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0;
-    loop {
-        match out.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => total += n,
-            Err(e) => panic!("{e}"),
-        }
-        peak = peak.max(hwm().unwrap_or(0));
-    }
-    let mut status = 0;
-    // SAFETY: a plain call on our own child; rusage is written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid);
-    let code = std::process::ExitStatus::from_raw(status).code();
-    assert!(peak > 0 || total == 0, "no VmHWM read for pid {pid}");
-    (code, total, peak, errs.join().unwrap())
-}
-
 #[test]
 #[cfg(target_os = "linux")]
 fn a_big_answer_streams_to_stdout() {
@@ -179,7 +127,7 @@ fn a_big_answer_streams_to_stdout() {
     fake.hostile("GET", "v2/big", |_r: Recorded, _n| async move {
         big_body(TOTAL)
     });
-    let (code, bytes, rss_kib, err) = run_counting(&env, &["api", "v2/big"]);
+    let (code, bytes, rss_kib, err) = crate::common::run_counting(&env, &["api", "v2/big"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(bytes, TOTAL);
     assert!(

@@ -6,8 +6,6 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use serde_json::Value;
-
 use crate::api::setup;
 use crate::common::{Env, add_app, all_output, code, create_pending, stdout};
 
@@ -265,31 +263,6 @@ fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
 
-/// Renames the saved connection or iClient `from` to `to` by editing the records
-/// (a name bcconn would no longer accept, made by hand or by an older
-/// version).
-fn hand_rename(env: &Env, from: &str, to: &str) {
-    let mut doc = env.records();
-    let kind = ["connections", "iclients"]
-        .into_iter()
-        .find(|k| {
-            doc[*k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c["name"] == from)
-        })
-        .expect("the record to rename");
-    let record = doc[kind]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|c| c["name"] == from)
-        .unwrap();
-    record["name"] = Value::from(to);
-    env.replace_records(&doc);
-}
-
 /// Runs bash's completion function for `bcconn show WORD` in `dir` (the
 /// script from `bcconn completions bash`, called as `complete -F` calls
 /// it), then evaluates each reply as the shell would once the line is
@@ -337,8 +310,8 @@ fn bash_completion_quotes_a_name_that_holds_a_command_substitution() {
         assert!(create_pending(&env, name).status.success());
     }
     let odd = "x$(touch pwned)";
-    hand_rename(&env, "xshop", odd);
-    hand_rename(&env, "yshop", "y'q $HOME");
+    crate::common::hand_rename(&env, "xshop", odd);
+    crate::common::hand_rename(&env, "yshop", "y'q $HOME");
     let cwd = env.dir.path().join("cwd");
     std::fs::create_dir(&cwd).unwrap();
     for (typed, name) in [

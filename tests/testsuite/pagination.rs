@@ -2,7 +2,6 @@
 //! their pages, change while paged, or page by cursor: every case ends with
 //! the whole list or a clear error, never a silent first page or an abort.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use axum::response::{IntoResponse, Response};
@@ -277,58 +276,6 @@ fn a_numbered_list_is_fetched_lazily_and_whole() {
 
 const MIB: usize = 1024 * 1024;
 
-/// Runs `args`, counts what reaches stdout, and returns (exit code, bytes,
-/// peak RSS in KiB) of the bcconn process itself. The peak is its VmHWM,
-/// read while it writes (it cannot exit before its output is read). Not
-/// wait4's ru_maxrss: Linux keeps in it the peak of the process that
-/// spawned it (this test binary, with every other test's buffers), which
-/// made a 115 MiB bcconn read as 470 MiB.
-#[cfg(target_os = "linux")]
-// The child is reaped by wait4 (for its own rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
-fn run_counting(env: &crate::common::Env, args: &[&str]) -> (Option<i32>, usize, i64, String) {
-    use std::os::unix::process::ExitStatusExt;
-    let mut child = env
-        .std_cmd(args)
-        .current_dir(env.dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let errs = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let pid = child.id() as libc::pid_t;
-    let hwm = || -> Option<i64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    let mut peak = 0;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0;
-    loop {
-        match out.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => total += n,
-            Err(e) => panic!("{e}"),
-        }
-        peak = peak.max(hwm().unwrap_or(0));
-    }
-    let mut status = 0;
-    // SAFETY: a plain call on our own child; rusage is written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid);
-    let code = std::process::ExitStatus::from_raw(status).code();
-    assert!(peak > 0 || total == 0, "no VmHWM read for pid {pid}");
-    (code, total, peak, errs.join().unwrap())
-}
-
 /// A v2 page of `n` small products (~100 bytes each), ids unique per page.
 fn small_items_page(page: u64, n: u64) -> String {
     let mut s = String::with_capacity((n * 110) as usize);
@@ -365,7 +312,8 @@ fn a_paged_list_of_small_items_is_held_near_its_size() {
         };
         ([("content-type", "application/json")], body).into_response()
     });
-    let (code, bytes, rss_kib, err) = run_counting(&env, &["api", "v2/products", "--paginate"]);
+    let (code, bytes, rss_kib, err) =
+        crate::common::run_counting(&env, &["api", "v2/products", "--paginate"]);
     assert_eq!(code, Some(0), "{err}");
     // One array: each page's brackets become a comma, plus a newline.
     assert_eq!(bytes, data - 2 * PAGES as usize + (PAGES as usize - 1) + 3);

@@ -127,31 +127,6 @@ fn a_login_url_with_a_query_or_fragment_is_refused() {
     }
 }
 
-/// Renames the saved connection or iClient `from` to `to` by editing the records
-/// (a name bcconn would no longer accept, made by hand or by an older
-/// version).
-fn hand_rename(env: &Env, from: &str, to: &str) {
-    let mut doc = env.records();
-    let kind = ["connections", "iclients"]
-        .into_iter()
-        .find(|k| {
-            doc[*k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c["name"] == from)
-        })
-        .expect("the record to rename");
-    let record = doc[kind]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|c| c["name"] == from)
-        .unwrap();
-    record["name"] = Value::from(to);
-    env.replace_records(&doc);
-}
-
 /// New names may not hold a character a shell treats specially; the error
 /// says which. Names saved before keep working.
 #[test]
@@ -216,7 +191,7 @@ fn new_names_with_shell_metacharacters_are_refused_saying_which() {
 
     // A name saved by hand keeps working: shown, listed, renamed away.
     let odd = "x$(touch pwned)";
-    hand_rename(&env, "shop", odd);
+    crate::common::hand_rename(&env, "shop", odd);
     let out = env.cmd(&["show", odd]).output().unwrap();
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     let names: Vec<String> = env
@@ -236,7 +211,7 @@ fn list_escapes_control_characters_in_names() {
     let mut env = Env::new();
     add_app(&env);
     assert!(create_pending(&env, "shop").status.success());
-    hand_rename(&env, "shop", "evil\u{1b}]0;owned\u{7}\u{1b}[2Jname");
+    crate::common::hand_rename(&env, "shop", "evil\u{1b}]0;owned\u{7}\u{1b}[2Jname");
     // Plain output (piped) and the table for a person (fitted to COLUMNS).
     for columns in [None, Some("120")] {
         if let Some(c) = columns {
@@ -271,7 +246,7 @@ fn list_escapes_control_characters_in_names() {
     );
     assert!(text.contains("evil\\u{1b}]0;owned"), "show: {text:?}");
     // iClient names too, in `iclient list` and `iclient show`.
-    hand_rename(&env, "app", "app\u{1b}[31m");
+    crate::common::hand_rename(&env, "app", "app\u{1b}[31m");
     for args in [
         vec!["iclient", "list"],
         vec!["iclient", "show", "app\u{1b}[31m"],
