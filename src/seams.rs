@@ -72,8 +72,11 @@ pub type LineReader = Box<dyn FnOnce() -> Step<String> + Send>;
 /// Why the walk stopped before a plan was complete.
 #[derive(Debug)]
 pub enum Stop {
-    /// Esc, Ctrl-C, or "Cancel": not an error, nothing is saved.
+    /// Ctrl-C, or "Cancel": leave; not an error, nothing is saved.
     Cancelled,
+    /// Esc: go back one step. A walk of several steps re-asks the one
+    /// before; a single question treats it as [`Stop::Cancelled`].
+    Back,
     /// The terminal (or a file the person named) failed.
     Failed(anyhow::Error),
 }
@@ -93,6 +96,9 @@ pub struct Ask<'a> {
     pub message: &'a str,
     pub help: Option<&'a str>,
     pub default: Option<&'a str>,
+    /// Text already in the line when the question opens (an earlier answer
+    /// being changed), editable; unlike `default`, it is checked.
+    pub initial: Option<&'a str>,
     pub check: &'a dyn Fn(&str) -> Result<(), String>,
 }
 
@@ -169,8 +175,10 @@ pub mod script {
         Tick(&'static [&'static str]),
         Yes,
         No,
-        /// Esc or Ctrl-C.
+        /// Ctrl-C.
         Cancel,
+        /// Esc.
+        Back,
     }
 
     /// Records every question, error and status line, in order.
@@ -208,6 +216,7 @@ pub mod script {
                     Reply::Type(t) => t.to_string(),
                     Reply::Enter => String::new(),
                     Reply::Cancel => return Err(Stop::Cancelled),
+                    Reply::Back => return Err(Stop::Back),
                     other => panic!("{other:?} is no answer to {:?}", q.message),
                 };
                 if typed.is_empty()
@@ -240,6 +249,7 @@ pub mod script {
                 message,
                 help: Some(help),
                 default: None,
+                initial: None,
                 check: &check,
             })
         }
@@ -258,6 +268,7 @@ pub mod script {
                     .position(|o| o.starts_with(start))
                     .unwrap_or_else(|| panic!("no option {start:?} in {options:?}"))),
                 Reply::Cancel => Err(Stop::Cancelled),
+                Reply::Back => Err(Stop::Back),
                 other => panic!("{other:?} is no answer to {message:?}"),
             }
         }
@@ -280,6 +291,7 @@ pub mod script {
                         .map(|(i, _)| i)
                         .collect(),
                     Reply::Cancel => return Err(Stop::Cancelled),
+                    Reply::Back => return Err(Stop::Back),
                     other => panic!("{other:?} is no answer to {message:?}"),
                 };
                 if chosen.is_empty() {
@@ -296,6 +308,7 @@ pub mod script {
                 Reply::No => Ok(false),
                 Reply::Enter => Ok(default),
                 Reply::Cancel => Err(Stop::Cancelled),
+                Reply::Back => Err(Stop::Back),
                 other => panic!("{other:?} is no answer to {message:?}"),
             }
         }

@@ -23,6 +23,7 @@ pub fn client_id(ctx: &Context, given: Option<&str>) -> Result<String> {
                         message: "Client id:",
                         help: Some("Developer Portal › My Apps › View Client ID"),
                         default: None,
+                        initial: None,
                         check: &check,
                     })
                 })

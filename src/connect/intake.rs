@@ -82,7 +82,7 @@ pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
 /// A prompt that stopped: cancelled is a clean exit 130, anything else an error.
 pub fn stopped(stop: Stop) -> anyhow::Error {
     match stop {
-        Stop::Cancelled => cancelled("cancelled; nothing was saved").into(),
+        Stop::Cancelled | Stop::Back => cancelled("cancelled; nothing was saved").into(),
         Stop::Failed(e) => e,
     }
 }

@@ -207,7 +207,9 @@ fn ask(ctx: &Context, d: &Dotfile, doing: &str, named: &str) -> Result<()> {
         })
         .map_err(|stop| match stop {
             // Esc or Ctrl-C: a clean exit 130, as any cancelled question.
-            Stop::Cancelled => cancelled(format!("cancelled; bcconn did not {doing}")).into(),
+            Stop::Cancelled | Stop::Back => {
+                cancelled(format!("cancelled; bcconn did not {doing}")).into()
+            }
             Stop::Failed(e) => e,
         })?;
     if !yes {

@@ -151,7 +151,7 @@ pub async fn first_good<T>(
                             }
                         }
                     }
-                    Some(Err(Stop::Cancelled)) => {
+                    Some(Err(Stop::Cancelled | Stop::Back)) => {
                         break Err(WaitError::Cancelled.into());
                     }
                     // End of input: keep waiting for the browser alone, if

@@ -28,13 +28,12 @@ impl Terminal {
     }
 }
 
-/// Esc and Ctrl-C end the walk quietly; anything else is a real failure.
+/// Ctrl-C leaves, Esc goes back a step; anything else is a real failure.
 fn answer<T>(result: Result<T, InquireError>) -> Step<T> {
     match result {
         Ok(v) => Ok(v),
-        Err(InquireError::OperationCanceled | InquireError::OperationInterrupted) => {
-            Err(Stop::Cancelled)
-        }
+        Err(InquireError::OperationCanceled) => Err(Stop::Back),
+        Err(InquireError::OperationInterrupted) => Err(Stop::Cancelled),
         Err(e) => Err(Stop::Failed(
             anyhow::Error::new(e).context("reading from the terminal"),
         )),
@@ -59,6 +58,9 @@ impl Prompter for Terminal {
         }
         if let Some(default) = q.default {
             prompt = prompt.with_default(default);
+        }
+        if let Some(initial) = q.initial {
+            prompt = prompt.with_initial_value(initial);
         }
         answer(prompt.prompt())
     }

@@ -14,7 +14,7 @@ use crate::store::{AuthType, Connection, Document};
 pub fn run(ctx: &Context, conn: &Connection, records: &Document) -> Result<Option<Changes>> {
     match ctx.ask(|p| walk(p, conn, records)) {
         Ok(changes) => Ok(Some(changes)),
-        Err(Stop::Cancelled) => Ok(None),
+        Err(Stop::Cancelled | Stop::Back) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),
     }
 }

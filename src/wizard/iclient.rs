@@ -70,6 +70,7 @@ pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICl
         message: "Client ID:",
         help: Some("Enter keeps it"),
         default: Some(&ic.client_id),
+        initial: None,
         check: &id_check,
     })?;
     let url_check = |input: &str| {
@@ -81,6 +82,7 @@ pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICl
         message: "Callback URL:",
         help: Some("Enter keeps it; the exact URL in the app's Auth callback field"),
         default: Some(&ic.callback_url),
+        initial: None,
         check: &url_check,
     })?;
     let secret = if p.confirm("Replace the client secret?", false, None)? {
@@ -189,6 +191,7 @@ pub(super) fn settle_callback(
                     message: "Listen on:",
                     help: Some("the local address your tunnel forwards to, e.g. 127.0.0.1:8765"),
                     default: None,
+                    initial: None,
                     check: &check,
                 })?;
                 opts.listen = addr.trim().parse().ok();
@@ -242,6 +245,7 @@ pub(super) fn add_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICli
         message: "Client ID:",
         help: Some("devtools.bigcommerce.com › My Apps › View Client ID"),
         default: None,
+        initial: None,
         check: &id_check,
     })?;
     let secret = p.secret(
@@ -268,6 +272,7 @@ pub(super) fn ask_iclient_name(p: &mut dyn Prompter, records: &Document) -> Step
         message: "iClient name:",
         help: Some("a name for this app's client id and secret, e.g. my-app"),
         default: None,
+        initial: None,
         check: &check,
     })?;
     Ok(name.trim().to_string())
@@ -283,6 +288,7 @@ pub(super) fn ask_callback_url(p: &mut dyn Prompter, default: Option<&str>) -> S
         message: "Callback URL:",
         help: Some("the exact URL in the app's Auth callback field; bcconn listens there"),
         default,
+        initial: None,
         check: &check,
     })?;
     Ok(url.trim().to_string())

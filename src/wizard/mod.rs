@@ -79,7 +79,7 @@ pub fn run(
     let here = Machine(ctx);
     match ctx.ask(|p| walk(p, &here, draft, records, env_token, opts.clone())) {
         Ok(done) => Ok(Some(done)),
-        Err(Stop::Cancelled) => Ok(None),
+        Err(Stop::Cancelled | Stop::Back) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),
     }
 }
@@ -228,6 +228,7 @@ fn ask_name(p: &mut dyn Prompter, records: &Document, hash: Option<&StoreHash>) 
         message: "Connection name:",
         help: Some("unique; scripts use it, e.g. `bcconn token NAME`"),
         default: suggestion.as_deref(),
+        initial: None,
         check: &check,
     })?;
     Ok(name.trim().to_string())
@@ -288,6 +289,7 @@ fn ask_token(
                 message: "Path to the API credentials .txt:",
                 help: Some("the file BigCommerce downloaded when the API account was created"),
                 default: None,
+                initial: None,
                 check: &check,
             })?;
             let creds = read_credentials_file(&credentials_path(&path))?;
@@ -334,6 +336,7 @@ fn ask_store_hash(p: &mut dyn Prompter) -> Step<StoreHash> {
             "the hash, or any URL that holds it: https://api.bigcommerce.com/stores/<hash>/v3/ or https://store-<hash>.mybigcommerce.com",
         ),
         default: None,
+        initial: None,
         check: &check,
     })?;
     let hash = StoreHash::parse(&typed).map_err(|e| Stop::Failed(e.into()))?;
@@ -456,6 +459,7 @@ pub(crate) fn ask_level(p: &mut dyn Prompter, default: u8) -> Step<u8> {
         message: "Concurrency level:",
         help: Some("how many API calls this connection may run at once (1 to 25)"),
         default: Some(&default),
+        initial: None,
         check: &check,
     })?;
     Ok(level.trim().parse().unwrap_or(1))
