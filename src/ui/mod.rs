@@ -4,8 +4,11 @@
 //! a terminal and `NO_COLOR` is unset. Tables and JSON go to stdout.
 
 pub mod escape;
+mod field;
+mod line;
 pub mod picker;
 mod prompt;
+mod screen;
 
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};

@@ -18,7 +18,7 @@ use super::{BOLD, DIM, GREEN, RED, RESET, display_width};
 
 pub use term::run;
 
-const CYAN: &str = "\x1b[36m";
+pub(super) const CYAN: &str = "\x1b[36m";
 
 /// Rows shown at once, at most (fewer on a short terminal).
 const PAGE: usize = 12;
@@ -74,6 +74,9 @@ pub enum Key {
     Type(char),
     Backspace,
     Accept,
+    /// Esc: clears the filter when there is one, else goes back a step.
+    Back,
+    /// Ctrl-C: leave.
     Cancel,
 }
 
@@ -83,6 +86,8 @@ pub enum Outcome {
     Open,
     /// The ticked options' indexes, ascending.
     Accepted(Vec<usize>),
+    /// Esc with no filter to clear.
+    Back,
     Cancelled,
 }
 
@@ -221,6 +226,13 @@ impl<'a> Picker<'a> {
                     return Outcome::Accepted(chosen);
                 }
             }
+            // One Esc undoes the filter (all rows come back, ticks kept);
+            // the next one leaves the picker.
+            Key::Back if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.refilter();
+            }
+            Key::Back => return Outcome::Back,
             Key::Cancel => return Outcome::Cancelled,
         }
         self.scroll();
@@ -251,9 +263,12 @@ impl<'a> Picker<'a> {
         self.top = self.top.min(self.shown.len().saturating_sub(self.page));
     }
 
-    /// "3 selected (of 56) · filter: orders (2 shown)".
+    /// "3 selected (of 56 rows) · filter: orders (2 shown)". Rows, since
+    /// what a row stands for may be counted otherwise elsewhere (a preset
+    /// of "34 scopes" ticks 34 of 56 rows: each scope's read-only level is
+    /// a row of its own, which its modify scope includes).
     pub fn count_line(&self) -> String {
-        let mut line = format!("{} selected (of {})", self.count(), self.options.len());
+        let mut line = format!("{} selected (of {} rows)", self.count(), self.options.len());
         if !self.filter.is_empty() {
             line.push_str(&format!(
                 " · filter: {} ({} shown)",
@@ -273,7 +288,7 @@ impl<'a> Picker<'a> {
         let mut lines = Vec::new();
 
         let mut prompt = Line::default();
-        prompt.push(GREEN, "?");
+        prompt.push(GREEN, super::field::OPEN);
         prompt.push("", format!(" {} ", look.message));
         let cursor_col = prompt.width() + display_width(&self.filter);
         prompt.push("", self.filter.clone());
@@ -307,7 +322,10 @@ impl<'a> Picker<'a> {
         }
         if self.shown.is_empty() {
             let mut row = Line::default();
-            row.push(DIM, "  nothing matches the filter; Backspace edits it");
+            row.push(
+                DIM,
+                "  nothing matches the filter; Backspace edits it, Esc clears it",
+            );
             lines.push(fit(row));
         }
 

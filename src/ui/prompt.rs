@@ -1,15 +1,18 @@
-//! The terminal's [`Prompter`]: inquire, drawing on stderr, plain when
-//! colour is off (`NO_COLOR`, or stderr is no terminal); the multi-select
-//! is our own widget (`super::picker`).
+//! The terminal's [`Prompter`], drawing on stderr, plain when colour is off
+//! (`NO_COLOR`, or stderr is no terminal). Text and secret lines are our own
+//! widget (`super::field`, for a shell's editing keys), the multi-select too
+//! (`super::picker`); select and confirm stay inquire's, whose keys are
+//! right for them (Esc is `OperationCanceled`, Ctrl-C `OperationInterrupted`)
+//! and whose look the others copy.
 
-use inquire::ui::RenderConfig;
-use inquire::validator::Validation;
-use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select, Text};
+use inquire::ui::{Color, RenderConfig, Styled};
+use inquire::{Confirm, InquireError, Select};
 
 use super::Ui;
+use super::field::Question;
 use crate::seams::{Ask, LineReader, Prompter, Step, Stop};
 
-/// The real terminal, through inquire (which draws on stderr).
+/// The real terminal (every prompt draws on stderr).
 pub struct Terminal {
     ui: std::rc::Rc<Ui>,
     render: RenderConfig<'static>,
@@ -19,10 +22,14 @@ impl Terminal {
     pub fn new(ui: std::rc::Rc<Ui>) -> Self {
         // inquire colours unconditionally; NO_COLOR and a non-terminal stderr
         // (already folded into ui.color()) must switch it off too.
+        // An answered question keeps the same mark as ours (`field::ANSWERED`),
+        // coloured or not.
         let render = if ui.color() {
-            RenderConfig::default_colored()
+            RenderConfig::default_colored().with_answered_prompt_prefix(
+                Styled::new(super::field::ANSWERED).with_fg(Color::LightGreen),
+            )
         } else {
-            RenderConfig::empty()
+            RenderConfig::empty().with_answered_prompt_prefix(Styled::new(super::field::ANSWERED))
         };
         Terminal { ui, render }
     }
@@ -40,47 +47,40 @@ fn answer<T>(result: Result<T, InquireError>) -> Step<T> {
     }
 }
 
-fn validation(check: &dyn Fn(&str) -> Result<(), String>, input: &str) -> Validation {
-    match check(input) {
-        Ok(()) => Validation::Valid,
-        Err(message) => Validation::Invalid(message.into()),
-    }
-}
-
 impl Prompter for Terminal {
     fn text(&mut self, q: &Ask) -> Step<String> {
-        let check = q.check;
-        let mut prompt = Text::new(q.message)
-            .with_render_config(self.render)
-            .with_validator(move |input: &str| Ok(validation(check, input)));
-        if let Some(help) = q.help {
-            prompt = prompt.with_help_message(help);
-        }
-        if let Some(default) = q.default {
-            prompt = prompt.with_default(default);
-        }
-        if let Some(initial) = q.initial {
-            prompt = prompt.with_initial_value(initial);
-        }
-        answer(prompt.prompt())
+        super::field::ask(
+            self.ui.color(),
+            &Question {
+                message: q.message,
+                help: q.help,
+                default: q.default,
+                initial: q.initial,
+                hidden: false,
+                check: q.check,
+            },
+        )
     }
 
     fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
-        let empty_error = empty_error.to_string();
-        let prompt = Password::new(message)
-            .with_render_config(self.render)
-            .without_confirmation()
-            .with_display_mode(PasswordDisplayMode::Hidden)
-            .with_formatter(&|_| "(hidden)".to_string())
-            .with_help_message(help)
-            .with_validator(move |input: &str| {
-                Ok(if input.trim().is_empty() {
-                    Validation::Invalid(empty_error.clone().into())
-                } else {
-                    Validation::Valid
-                })
-            });
-        answer(prompt.prompt())
+        let check = |input: &str| {
+            if input.trim().is_empty() {
+                Err(empty_error.to_string())
+            } else {
+                Ok(())
+            }
+        };
+        super::field::ask(
+            self.ui.color(),
+            &Question {
+                message,
+                help: Some(help),
+                default: None,
+                initial: None,
+                hidden: true,
+                check: &check,
+            },
+        )
     }
 
     fn select(

@@ -482,16 +482,16 @@ fn scope_filter_shows_order_rows_and_select_all_ticks_only_those() {
     let env = Env::new();
     let total = offered_scopes();
     let mut t = at_the_scope_picker(&env, "orders-only");
-    t.expect(&format!("0 selected (of {total})"));
+    t.expect(&format!("0 selected (of {total} rows)"));
     t.expect("space toggles");
     t.send("orders");
     t.expect(&format!(
-        "0 selected (of {total}) · filter: orders (2 shown)"
+        "0 selected (of {total} rows) · filter: orders (2 shown)"
     ));
     // One more key, one more frame: what the filter shows, and only that.
     t.send(DOWN);
     let frame = t.expect(&format!(
-        "0 selected (of {total}) · filter: orders (2 shown)"
+        "0 selected (of {total} rows) · filter: orders (2 shown)"
     ));
     assert!(
         frame.contains("? Scopes: orders"),
@@ -509,13 +509,13 @@ fn scope_filter_shows_order_rows_and_select_all_ticks_only_those() {
     assert!(!frame.contains("Order Fulfillment"), "{frame}");
     t.send(RIGHT);
     t.expect(&format!(
-        "2 selected (of {total}) · filter: orders (2 shown)"
+        "2 selected (of {total} rows) · filter: orders (2 shown)"
     ));
     t.send(&erase("orders"));
     // Without a filter the count line ends the list, before the help.
-    t.expect(&format!("2 selected (of {total})\r\n[type to filter"));
+    t.expect(&format!("2 selected (of {total} rows)\r\n[type to filter"));
     t.send(ENTER);
-    t.expect("? Scopes: 2 selected");
+    t.expect("✔ Scopes: 2 selected");
     t.expect("left out store_v2_orders_read_only");
     save_only(&mut t);
 
@@ -539,21 +539,21 @@ fn clear_unticks_the_rows_shown_and_keeps_hidden_ticks() {
     t.send(ENTER);
     t.expect("# choose at least one scope");
     t.send(" ");
-    t.expect(&format!("1 selected (of {total})"));
+    t.expect(&format!("1 selected (of {total} rows)"));
     t.send("orders");
     t.expect("· filter: orders (2 shown)");
     t.send(RIGHT);
     t.expect(&format!(
-        "3 selected (of {total}) · filter: orders (2 shown)"
+        "3 selected (of {total} rows) · filter: orders (2 shown)"
     ));
     t.send(LEFT);
     t.expect(&format!(
-        "1 selected (of {total}) · filter: orders (2 shown)"
+        "1 selected (of {total} rows) · filter: orders (2 shown)"
     ));
     t.send(&erase("orders"));
-    t.expect(&format!("1 selected (of {total})\r\n[type to filter"));
+    t.expect(&format!("1 selected (of {total} rows)\r\n[type to filter"));
     t.send(HOME);
-    let frame = t.expect(&format!("1 selected (of {total})\r\n[type to filter"));
+    let frame = t.expect(&format!("1 selected (of {total} rows)\r\n[type to filter"));
     assert!(
         frame.contains("> [x] App Extensions — manage  (store_app_extensions_manage)"),
         "the first row stays ticked: {frame}"
@@ -563,7 +563,7 @@ fn clear_unticks_the_rows_shown_and_keeps_hidden_ticks() {
         "{frame}"
     );
     t.send(ENTER);
-    t.expect("? Scopes: 1 selected");
+    t.expect("✔ Scopes: 1 selected");
     save_only(&mut t);
 
     let conn = connection(&env, "kept");

@@ -117,14 +117,20 @@ fn tick_shown_adds_to_the_selection() {
     assert!(p.chosen().contains(&0));
     assert_eq!(
         p.count_line(),
-        format!("3 selected (of {}) · filter: orders (2 shown)", rows.len())
+        format!(
+            "3 selected (of {} rows) · filter: orders (2 shown)",
+            rows.len()
+        )
     );
     // Clearing the filter keeps all three.
     for _ in 0..6 {
         p.handle(Key::Backspace);
     }
     assert_eq!(p.shown().len(), rows.len());
-    assert_eq!(p.count_line(), format!("3 selected (of {})", rows.len()));
+    assert_eq!(
+        p.count_line(),
+        format!("3 selected (of {} rows)", rows.len())
+    );
 }
 
 #[test]
@@ -264,7 +270,7 @@ fn a_plain_frame_has_no_escapes_and_always_the_count() {
             "? Scopes: orders".to_string(),
             "  [x] Orders — modify  (store_v2_orders)".to_string(),
             "> [x] Orders — read-only  (store_v2_orders_read_only)".to_string(),
-            format!("2 selected (of {total}) · filter: orders (2 shown)"),
+            format!("2 selected (of {total} rows) · filter: orders (2 shown)"),
             "[type to filter, space toggles, → selects all (shown), ← clears]".to_string(),
         ]
     );
@@ -351,11 +357,40 @@ fn keys_map_as_the_help_says() {
         k(KeyCode::Char('c'), KeyModifiers::CONTROL),
         Some(Key::Cancel)
     );
-    assert_eq!(k(KeyCode::Esc, none), Some(Key::Cancel));
+    assert_eq!(k(KeyCode::Esc, none), Some(Key::Back));
     assert_eq!(
         k(KeyCode::Char('O'), KeyModifiers::SHIFT),
         Some(Key::Type('O'))
     );
     assert_eq!(k(KeyCode::Char('x'), KeyModifiers::ALT), None);
     assert_eq!(k(KeyCode::Tab, none), None);
+}
+
+#[test]
+fn esc_clears_the_filter_then_goes_back() {
+    let rows = scope_rows();
+    let mut p = Picker::new(&rows, &[], "none");
+    for c in "orders".chars() {
+        p.handle(Key::Type(c));
+    }
+    p.handle(Key::TickShown);
+    assert_eq!(p.shown().len(), 2);
+    // The first Esc: the filter goes, every row is shown, the ticks stay.
+    assert_eq!(p.handle(Key::Back), Outcome::Open);
+    assert_eq!(p.shown().len(), rows.len());
+    assert_eq!(p.count(), 2);
+    assert_eq!(
+        p.count_line(),
+        format!("2 selected (of {} rows)", rows.len())
+    );
+    assert!(
+        p.frame(&plain(None)).lines[0].ends_with("Scopes: "),
+        "the filter is gone from the prompt line"
+    );
+    // The second: back a step.
+    assert_eq!(p.handle(Key::Back), Outcome::Back);
+    // Ctrl-C leaves, filter or not.
+    let mut p = Picker::new(&rows, &[], "none");
+    p.handle(Key::Type('o'));
+    assert_eq!(p.handle(Key::Cancel), Outcome::Cancelled);
 }

@@ -1,0 +1,324 @@
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::*;
+
+/// The line after typing `keys` into an empty one: printable characters
+/// are typed, the others are mapped as the terminal's keys would be.
+fn typed(keys: &[Key]) -> Editor {
+    let mut e = Editor::new("");
+    for &k in keys {
+        assert_eq!(e.handle(k), Action::Open, "{k:?}");
+    }
+    e
+}
+
+fn chars(text: &str) -> Vec<Key> {
+    text.chars().map(Key::Char).collect()
+}
+
+/// `text` then `more` keys, the line's text.
+fn after(text: &str, more: &[Key]) -> String {
+    let mut keys = chars(text);
+    keys.extend_from_slice(more);
+    typed(&keys).text().to_string()
+}
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {
+    key_of(&KeyEvent::new(code, modifiers))
+}
+
+fn ctrl(c: char) -> Option<Key> {
+    key(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+#[test]
+fn ctrl_u_clears_to_the_start() {
+    // The case: `wrong`, Ctrl-U, `good` is `good`.
+    let mut keys = chars("wrong");
+    keys.push(Key::ClearToStart);
+    keys.extend(chars("good"));
+    assert_eq!(typed(&keys).text(), "good");
+    // Only what is before the cursor.
+    assert_eq!(
+        after("abcdef", &[Key::Left, Key::Left, Key::ClearToStart]),
+        "ef"
+    );
+    let e = typed(&[Key::Char('x'), Key::Start, Key::ClearToStart]);
+    assert_eq!((e.text(), e.cursor()), ("x", 0));
+}
+
+#[test]
+fn ctrl_w_deletes_the_word_before_the_cursor() {
+    // The case: `hello world` Ctrl-W Ctrl-A `X` is `Xhello `.
+    assert_eq!(
+        after(
+            "hello world",
+            &[Key::DeleteWord, Key::Start, Key::Char('X')]
+        ),
+        "Xhello "
+    );
+    // The spaces after a word go with it, as in a shell.
+    assert_eq!(after("hello world  ", &[Key::DeleteWord]), "hello ");
+    assert_eq!(after("one", &[Key::DeleteWord]), "");
+    assert_eq!(after("   ", &[Key::DeleteWord]), "");
+    // Punctuation is part of the word; only spaces end it.
+    assert_eq!(after("a https://x.io/p", &[Key::DeleteWord]), "a ");
+    // From the middle: the part of the word before the cursor.
+    let mut keys = chars("foo barbaz");
+    keys.extend([Key::Left, Key::Left, Key::Left, Key::DeleteWord]);
+    let e = typed(&keys);
+    assert_eq!((e.text(), e.cursor()), ("foo baz", 4));
+    // At the start: nothing.
+    assert_eq!(after("ab", &[Key::Start, Key::DeleteWord]), "ab");
+}
+
+#[test]
+fn start_and_end_move_the_cursor() {
+    let e = typed(&[Key::Char('a'), Key::Char('b'), Key::Start]);
+    assert_eq!(e.cursor(), 0);
+    assert_eq!(after("bc", &[Key::Start, Key::Char('a')]), "abc");
+    assert_eq!(after("ab", &[Key::Start, Key::End, Key::Char('c')]), "abc");
+}
+
+#[test]
+fn ctrl_k_clears_to_the_end() {
+    let mut keys = chars("keep-drop");
+    keys.extend([Key::Left; 4]);
+    keys.push(Key::ClearToEnd);
+    let e = typed(&keys);
+    assert_eq!((e.text(), e.cursor()), ("keep-", 5));
+    assert_eq!(after("abc", &[Key::ClearToEnd]), "abc");
+    assert_eq!(after("abc", &[Key::Start, Key::ClearToEnd]), "");
+}
+
+#[test]
+fn arrows_backspace_and_delete() {
+    assert_eq!(after("ac", &[Key::Left, Key::Char('b')]), "abc");
+    assert_eq!(
+        after("ab", &[Key::Left, Key::Left, Key::Left, Key::Char('_')]),
+        "_ab",
+        "← stops at the start"
+    );
+    assert_eq!(
+        after(
+            "ab",
+            &[
+                Key::Start,
+                Key::Right,
+                Key::Right,
+                Key::Right,
+                Key::Char('c')
+            ]
+        ),
+        "abc",
+        "→ stops at the end"
+    );
+    assert_eq!(after("abc", &[Key::Backspace]), "ab");
+    assert_eq!(after("abc", &[Key::Left, Key::Backspace]), "ac");
+    assert_eq!(after("", &[Key::Backspace]), "");
+    assert_eq!(after("abc", &[Key::Start, Key::Delete]), "bc");
+    assert_eq!(
+        after("abc", &[Key::Delete]),
+        "abc",
+        "nothing under the cursor"
+    );
+}
+
+#[test]
+fn enter_submits_esc_goes_back_ctrl_c_leaves() {
+    let mut e = Editor::new("x");
+    assert_eq!(e.handle(Key::Enter), Action::Submit);
+    assert_eq!(e.handle(Key::Back), Action::Back);
+    assert_eq!(e.handle(Key::Interrupt), Action::Cancel);
+    assert_eq!(e.text(), "x", "none of them edits");
+}
+
+#[test]
+fn ctrl_d_leaves_an_empty_line_and_deletes_in_a_full_one() {
+    assert_eq!(Editor::new("").handle(Key::EndOfInput), Action::Cancel);
+    let mut e = Editor::new("ab");
+    e.handle(Key::Start);
+    assert_eq!(e.handle(Key::EndOfInput), Action::Open);
+    assert_eq!(e.text(), "b");
+}
+
+#[test]
+fn keys_map_as_a_shell_maps_them() {
+    let none = KeyModifiers::NONE;
+    assert_eq!(ctrl('u'), Some(Key::ClearToStart));
+    assert_eq!(ctrl('w'), Some(Key::DeleteWord));
+    assert_eq!(ctrl('a'), Some(Key::Start));
+    assert_eq!(ctrl('e'), Some(Key::End));
+    assert_eq!(ctrl('k'), Some(Key::ClearToEnd));
+    assert_eq!(ctrl('b'), Some(Key::Left));
+    assert_eq!(ctrl('f'), Some(Key::Right));
+    assert_eq!(ctrl('c'), Some(Key::Interrupt));
+    assert_eq!(ctrl('C'), Some(Key::Interrupt));
+    assert_eq!(ctrl('d'), Some(Key::EndOfInput));
+    assert_eq!(ctrl('h'), Some(Key::Backspace));
+    assert_eq!(ctrl('j'), Some(Key::Enter));
+    assert_eq!(key(KeyCode::Home, none), Some(Key::Start));
+    assert_eq!(key(KeyCode::End, none), Some(Key::End));
+    assert_eq!(key(KeyCode::Left, none), Some(Key::Left));
+    assert_eq!(key(KeyCode::Right, none), Some(Key::Right));
+    assert_eq!(key(KeyCode::Delete, none), Some(Key::Delete));
+    assert_eq!(key(KeyCode::Backspace, none), Some(Key::Backspace));
+    assert_eq!(key(KeyCode::Enter, none), Some(Key::Enter));
+    assert_eq!(key(KeyCode::Esc, none), Some(Key::Back));
+    assert_eq!(key(KeyCode::Char('x'), none), Some(Key::Char('x')));
+    assert_eq!(
+        key(KeyCode::Char('X'), KeyModifiers::SHIFT),
+        Some(Key::Char('X'))
+    );
+    assert_eq!(key(KeyCode::Char('é'), none), Some(Key::Char('é')));
+    // A release is no key.
+    let mut release = KeyEvent::new(KeyCode::Char('x'), none);
+    release.kind = KeyEventKind::Release;
+    assert_eq!(key_of(&release), None);
+}
+
+#[test]
+fn other_control_keys_and_alt_are_ignored_never_typed() {
+    for c in [
+        'g', 't', 'l', 'n', 'o', 'p', 'q', 'r', 's', 'v', 'x', 'y', 'z', '4', ' ',
+    ] {
+        assert_eq!(ctrl(c), None, "Ctrl-{c}");
+    }
+    let alt = KeyModifiers::ALT;
+    for code in [
+        KeyCode::Char('b'),
+        KeyCode::Char('f'),
+        KeyCode::Backspace,
+        KeyCode::Char('.'),
+    ] {
+        assert_eq!(key(code, alt), None, "Alt-{code:?}");
+    }
+    assert_eq!(key(KeyCode::Char('u'), alt | KeyModifiers::CONTROL), None);
+    for code in [
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::PageUp,
+        KeyCode::Insert,
+        KeyCode::F(1),
+        KeyCode::Char('\u{7}'),
+    ] {
+        assert_eq!(key(code, KeyModifiers::NONE), None, "{code:?}");
+    }
+}
+
+#[test]
+fn pasted_text_is_typed_without_its_control_characters() {
+    let mut e = Editor::new("a");
+    e.handle(Key::Start);
+    e.insert("x\u{1b}[31my\r\nz\t\u{7f}");
+    assert_eq!(e.text(), "x[31myza");
+    assert_eq!(e.cursor(), "x[31myz".len());
+    // The line a question opens with is cleaned the same way.
+    assert_eq!(Editor::new("a\u{15}b\n").text(), "ab");
+}
+
+#[test]
+fn the_cursor_moves_over_whole_characters() {
+    // An accented letter typed as two characters is one step.
+    let e = typed(&[
+        Key::Char('e'),
+        Key::Char('\u{301}'),
+        Key::Char('x'),
+        Key::Left,
+        Key::Left,
+    ]);
+    assert_eq!(e.cursor(), 0);
+    assert_eq!(after("e\u{301}", &[Key::Backspace]), "");
+    assert_eq!(after("東京", &[Key::Left, Key::Char('の')]), "東の京");
+    assert_eq!(after("東京x", &[Key::Start, Key::Delete]), "京x");
+    assert_eq!(after("ab 東京", &[Key::DeleteWord]), "ab ");
+    let flag = "🇯🇵";
+    assert_eq!(after(&format!("a{flag}"), &[Key::Backspace]), "a");
+    // Ctrl-U and Ctrl-K cut at the cursor, a byte offset between letters.
+    assert_eq!(after("ñandú", &[Key::Left, Key::ClearToStart]), "ú");
+}
+
+#[test]
+fn the_buffer_grows_and_keeps_everything() {
+    let long = "x".repeat(1000);
+    let mut e = Editor::new("");
+    for c in long.chars() {
+        e.handle(Key::Char(c));
+    }
+    assert_eq!(e.text(), long);
+    e.insert(&"y".repeat(5000));
+    assert_eq!(e.text().len(), 6000);
+}
+
+#[test]
+fn a_short_line_is_shown_whole() {
+    let mut left = 0;
+    let v = view("hello", 2, &mut left, 20);
+    assert_eq!(
+        v,
+        View {
+            text: "hello".into(),
+            cursor_col: 2
+        }
+    );
+    assert_eq!(view("東京", 6, &mut left, 20).cursor_col, 4);
+}
+
+#[test]
+fn a_long_line_scrolls_to_keep_the_cursor_in_view() {
+    let text: String = ('a'..='z').collect();
+    let mut left = 0;
+    // At the end: the end shown, the start cut with an ellipsis.
+    let v = view(&text, text.len(), &mut left, 10);
+    assert_eq!(v.text, "…stuvwxyz");
+    assert_eq!(v.cursor_col, 9);
+    assert!(super::super::display_width(&v.text) <= 10, "{v:?}");
+    assert!(v.cursor_col < 10, "{v:?}");
+    assert!(v.text.starts_with('…') && v.text.ends_with('z'), "{v:?}");
+    // Back to the start: the start shown, the end cut.
+    let v = view(&text, 0, &mut left, 10);
+    assert_eq!(left, 0);
+    assert!(v.text.starts_with('a') && v.text.ends_with('…'), "{v:?}");
+    assert_eq!(v.cursor_col, 0);
+    assert!(super::super::display_width(&v.text) <= 10, "{v:?}");
+    // Moving right within the view does not scroll.
+    let v = view(&text, 3, &mut left, 10);
+    assert_eq!((left, v.cursor_col), (0, 3));
+    // In the middle, the character under the cursor is drawn.
+    for cursor in 0..=text.len() {
+        let v = view(&text, cursor, &mut left, 10);
+        assert!(
+            super::super::display_width(&v.text) <= 10,
+            "{cursor}: {v:?}"
+        );
+        let under = text[cursor..].chars().next();
+        if let Some(c) = under {
+            let col = v.cursor_col;
+            let drawn: Vec<char> = v.text.chars().collect();
+            assert_eq!(drawn.get(col), Some(&c), "{cursor}: {v:?}");
+        }
+    }
+}
+
+#[test]
+fn wide_characters_scroll_by_their_width() {
+    let text = "東京ストア本店のテスト接続".to_string();
+    let mut left = 0;
+    for cursor in text.char_indices().map(|(i, _)| i).chain([text.len()]) {
+        let v = view(&text, cursor, &mut left, 9);
+        assert!(super::super::display_width(&v.text) <= 9, "{cursor}: {v:?}");
+        assert!(v.cursor_col < 9, "{cursor}: {v:?}");
+        let boundaries: Vec<usize> = v
+            .text
+            .char_indices()
+            .map(|(i, _)| super::super::display_width(&v.text[..i]))
+            .chain([super::super::display_width(&v.text)])
+            .collect();
+        assert!(
+            boundaries.contains(&v.cursor_col),
+            "the cursor sits between characters: {v:?}"
+        );
+    }
+}
