@@ -27,6 +27,8 @@
 //! * `layers`: the code runs one way (the modules' dependencies);
 //! * `list`: `bcconn list`, its table's width and its JSON;
 //! * `pagination`: `--paginate` against lists that never end, lie or change;
+//! * `prompts` (Unix): the text, secret and scope prompts' keys in a
+//!   pseudo-terminal;
 //! * `rate_limits`: waits a store's rate limit asks for, bounded;
 //! * `real`: real keyrings and a real headless Chromium (`#[ignore]`d unless
 //!   `.ci/run` provides them);
@@ -72,6 +74,8 @@ mod inprocess;
 mod layers;
 mod list;
 mod pagination;
+#[cfg(unix)]
+mod prompts;
 mod rate_limits;
 mod real;
 mod shared_pools;
