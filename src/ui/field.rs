@@ -58,11 +58,11 @@ pub struct Field<'a> {
     left: usize,
 }
 
-/// A frame to draw: its lines, and the text cursor's row and column.
+/// A frame to draw: its lines, and the text cursor's column on the first
+/// (the line being edited).
 #[derive(Debug)]
 pub struct Frame {
     pub lines: Vec<String>,
-    pub row: usize,
     pub col: usize,
 }
 
@@ -119,19 +119,22 @@ impl<'a> Field<'a> {
             }
         };
         let usable = width.map(|w| w.saturating_sub(1).max(1));
-        let mut head = format!("{} ", self.q.message);
-        if let Some(default) = self.q.default {
-            head.push_str(&format!("({default}) "));
-        }
+        let mut message = format!("{} ", self.q.message);
+        let mut default = self
+            .q
+            .default
+            .map(|d| format!("({d}) "))
+            .unwrap_or_default();
         let mut room = usize::MAX;
         if let Some(w) = usable {
-            let min_room = MIN_ROOM.min(w / 2);
-            // A question too long for the row is cut, not the line typed.
-            let most = w.saturating_sub(2 + min_room);
-            if display_width(&head) > most {
-                head = format!("{} ", ellipsize(head.trim_end(), most.saturating_sub(1)));
+            let most = w.saturating_sub(2 + MIN_ROOM.min(w / 2));
+            if display_width(&message) + display_width(&default) > most {
+                // A question too long for the row is cut, not the line typed.
+                let whole = format!("{message}{default}");
+                message = format!("{} ", ellipsize(whole.trim_end(), most.saturating_sub(1)));
+                default.clear();
             }
-            room = w.saturating_sub(2 + display_width(&head));
+            room = w.saturating_sub(2 + display_width(&message) + display_width(&default));
         }
         let (shown, cursor_col) = if self.q.hidden {
             (String::new(), 0)
@@ -144,26 +147,19 @@ impl<'a> Field<'a> {
             );
             (v.text, v.cursor_col)
         };
-        let (message, default) = match self.q.default {
-            Some(d) if head.ends_with(&format!("({d}) ")) => {
-                let cut = head.len() - d.len() - 3;
-                (&head[..cut], &head[cut..])
-            }
-            _ => (head.as_str(), ""),
-        };
         let mut lines = vec![format!(
             "{} {message}{}{shown}",
             paint(GREEN, OPEN),
-            paint(DIM, default)
+            paint(DIM, &default)
         )];
-        let col = 2 + display_width(&head) + cursor_col;
+        let col = 2 + display_width(&message) + display_width(&default) + cursor_col;
         if let Some(error) = &self.error {
             lines.push(paint(RED, &format!("# {error}")));
         }
         if let Some(help) = self.q.help {
             lines.push(paint(CYAN, &format!("[{help}]")));
         }
-        Frame { lines, row: 0, col }
+        Frame { lines, col }
     }
 }
 
@@ -209,7 +205,7 @@ fn drive(field: &mut Field, screen: &mut Screen, color: bool) -> std::io::Result
     let (mut width, _) = size();
     loop {
         let frame = field.frame(color, width);
-        screen.draw(&frame.lines, width, frame.row, frame.col)?;
+        screen.draw(&frame.lines, width, 0, frame.col)?;
         match event::read()? {
             Event::Key(ev) => {
                 if let Some(key) = key_of(&ev) {

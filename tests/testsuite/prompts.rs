@@ -272,3 +272,42 @@ fn esc_in_the_scope_picker_clears_the_filter_and_answers_carry_a_mark() {
     t.send(ENTER);
     t.expect("✔ Scopes: 2 selected");
 }
+
+/// A saved (never authorized) connection `shop`, for questions about it.
+fn env_with_shop() -> Env {
+    let env = Env::new();
+    crate::common::add_app(&env);
+    env.cmd(&[
+        "create",
+        "shop",
+        "--store-hash",
+        "abc123",
+        "--iclient",
+        "app",
+        "--scopes",
+        "store_v2_orders",
+        "--no-authorize",
+    ])
+    .assert()
+    .success();
+    env
+}
+
+#[test]
+fn confirm_questions_leave_on_esc_and_ctrl_c_and_mark_their_answer() {
+    // inquire's confirm, kept: the same keys and the same answered mark.
+    for keys in [ESC, CTRL_C] {
+        let env = env_with_shop();
+        let mut t = Pty::spawn(&env, &["delete", "shop"]);
+        t.answer("Delete connection \"shop\"?", keys);
+        assert_eq!(t.finish(), 130, "{keys:?}: {}", t.seen);
+        assert_eq!(env.list().len(), 1, "{keys:?}");
+    }
+    let env = env_with_shop();
+    let mut t = Pty::spawn(&env, &["delete", "shop"]);
+    t.answer("Delete connection \"shop\"?", &format!("n{ENTER}"));
+    t.expect("✔ Delete connection \"shop\"? No");
+    t.expect("Nothing deleted.");
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(env.list().len(), 1);
+}
