@@ -60,7 +60,18 @@ pub fn key_of(ev: &KeyEvent) -> Option<Key> {
         return None;
     }
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-    if ev.modifiers.contains(KeyModifiers::ALT) {
+    let alt = ev.modifiers.contains(KeyModifiers::ALT);
+    // Windows reports AltGr as Ctrl+Alt with the character it makes (`@`,
+    // `ł`): typed. A terminal sends Ctrl+Alt+letter as Esc and a control
+    // byte, which is a letter here: ignored, as every Alt-combination.
+    if let (true, true, KeyCode::Char(c)) = (ctrl, alt, ev.code)
+        && !c.is_ascii_alphanumeric()
+        && !c.is_control()
+        && c != ' '
+    {
+        return Some(Key::Char(c));
+    }
+    if alt {
         return None;
     }
     Some(match ev.code {

@@ -194,6 +194,17 @@ fn other_control_keys_and_alt_are_ignored_never_typed() {
         assert_eq!(key(code, alt), None, "Alt-{code:?}");
     }
     assert_eq!(key(KeyCode::Char('u'), alt | KeyModifiers::CONTROL), None);
+    // AltGr on Windows: Ctrl+Alt and the character it made.
+    assert_eq!(
+        key(KeyCode::Char('@'), alt | KeyModifiers::CONTROL),
+        Some(Key::Char('@'))
+    );
+    assert_eq!(
+        key(KeyCode::Char('ł'), alt | KeyModifiers::CONTROL),
+        Some(Key::Char('ł'))
+    );
+    // Ctrl+Alt+Space as a terminal sends it (Esc, NUL): nothing.
+    assert_eq!(key(KeyCode::Char(' '), alt | KeyModifiers::CONTROL), None);
     for code in [
         KeyCode::Tab,
         KeyCode::BackTab,
