@@ -660,7 +660,10 @@ fn fix_knows_every_file_and_folder_bcconn_makes_and_tightens_them_all() {
         fixed.contains(&format!("chmod 700 {}", home.display())),
         "{perms}"
     );
-    assert!(fixed.contains("chmod -R go-rwx"), "{perms}");
+    assert!(
+        fixed.contains("entries in pools/ private (files 0600, folders 0700)"),
+        "{perms}"
+    );
     for p in tree(&home) {
         let m = p.symlink_metadata().unwrap();
         let want = if m.is_dir() { 0o700 } else { 0o600 };

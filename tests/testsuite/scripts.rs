@@ -212,6 +212,42 @@ fn a_failed_reauthorization_says_the_old_token_is_kept_and_keeps_it() {
 }
 
 #[test]
+fn a_refused_new_api_account_token_says_the_old_one_is_kept() {
+    let OAuthFixture { fake, env, .. } = OAuthFixture::new();
+    fake.add_token("tok-Old4kQ", STORE_HASH, &["store_v2_orders"]);
+    let out = env
+        .cmd(&[
+            "create",
+            "api-acct",
+            "--auth-type",
+            "token",
+            "--store-hash",
+            STORE_HASH,
+            "--access-token-stdin",
+        ])
+        .write_stdin("tok-Old4kQ\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    let secrets = env.secrets_text();
+    // The store refuses the new token (the fake never issued it).
+    let out = env
+        .cmd(&["authorize", "api-acct", "--access-token-stdin"])
+        .write_stdin("tok-Wrong9z\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("\"api-acct\" keeps its old token: nothing was saved"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.secrets_text(), secrets);
+    let out = env.cmd(&["token", "api-acct"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "tok-Old4kQ");
+}
+
+#[test]
 fn a_token_connection_refused_as_oauth_is_named_in_words() {
     let OAuthFixture { fake, env, .. } = OAuthFixture::new();
     fake.add_token("tok-Pq8sL2", STORE_HASH, &["store_v2_orders"]);

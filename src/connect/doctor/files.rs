@@ -258,6 +258,9 @@ struct ModeProblem {
     /// The home itself: `--fix` changes it only when it holds nothing but
     /// bcconn's files.
     home: bool,
+    /// What is in this folder of the home (`pools`), fixed entry by entry:
+    /// `--fix` says what it did, not the `chmod -R` a person would run.
+    tree: Option<String>,
     /// The file is a symbolic link to this: `--fix` never changes a link's
     /// target (it may be anyone's file, anywhere); the person does.
     link: Option<PathBuf>,
@@ -312,6 +315,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
         )),
         fixes: vec![(home.to_path_buf(), 0o700)],
         home: true,
+        tree: None,
         link: None,
     };
     if dir_mode & 0o022 != 0 {
@@ -369,6 +373,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
                 command: None,
                 fixes: Vec::new(),
                 home: false,
+                tree: None,
                 link,
             });
             continue;
@@ -384,6 +389,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
                 command: None,
                 fixes: Vec::new(),
                 home: false,
+                tree: None,
                 link: link.clone(),
             });
         }
@@ -404,6 +410,7 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
                     Vec::new()
                 },
                 home: false,
+                tree: None,
                 link: link.clone(),
             });
         }
@@ -474,6 +481,7 @@ fn tree_problem(name: &str, root: &Path, of: TreeOf, open: bool) -> Option<ModeP
         )),
         fixes,
         home: false,
+        tree: Some(name.to_string()),
         link: None,
     })
 }
@@ -525,10 +533,13 @@ pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
                 }
             }
             if changed > 0 {
-                fixed.push(match (&p.command, p.fixes.len()) {
-                    (Some(c), 1) => c.clone(),
-                    (Some(c), n) => format!("{c} ({changed} of {n})"),
-                    (None, _) => format!("changed {changed}"),
+                fixed.push(match (&p.tree, &p.command) {
+                    (Some(dir), _) => format!(
+                        "made {changed} entr{} in {dir}/ private (files 0600, folders 0700)",
+                        if changed == 1 { "y" } else { "ies" }
+                    ),
+                    (None, Some(c)) => c.clone(),
+                    (None, None) => format!("changed {changed}"),
                 });
             }
         }
