@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::commands::cli::{ConnectionFlags, FlowFlags, StoreFlag};
-use crate::connect::authorize::authorize_saved;
+use crate::connect::authorize::{Consent, authorize_consented};
 use crate::connect::commit::{Borrow, Changes};
 use crate::connect::plan::{After, Auth, IClientPick, Plan, TokenSource, requested_scopes};
 use crate::connect::{create, resolve, tokens};
@@ -26,7 +26,7 @@ pub struct AuthorizeArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "connection")]
     pub name: Option<String>,
 
-    /// Do not ask anything (authorize never asks; accepted so that scripts can pass create's flags)
+    /// Ask nothing: drop scopes that --scopes leaves out, end a sibling's token
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -73,7 +73,11 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
             tokens::replace(ctx, conn, token_source(ctx, &args).as_ref())?;
             return Ok(ExitStatus::Success);
         }
-        authorize_saved(ctx, &conn.id, &opts, changes(&args, &conn.name)?, None)?;
+        let consent = Consent {
+            yes: args.yes,
+            matched: false,
+        };
+        authorize_consented(ctx, &conn.id, &opts, changes(&args, &conn.name)?, consent)?;
         return Ok(ExitStatus::Success);
     }
     let Some(hash) = args.store.parsed_store_hash()? else {
@@ -90,7 +94,11 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
             iclient: Some(iclient.name.clone()),
             ..changes(&args, &conn.name)?
         };
-        authorize_saved(ctx, &conn.id, &opts, changes, None)?;
+        let consent = Consent {
+            yes: args.yes,
+            matched: true,
+        };
+        authorize_consented(ctx, &conn.id, &opts, changes, consent)?;
         return Ok(ExitStatus::Success);
     }
     let Some(scopes) = requested_scopes(f.scopes.as_deref(), f.all_scopes)? else {
@@ -127,7 +135,7 @@ fn changes(args: &AuthorizeArgs, name: &str) -> Result<Changes> {
     let f = &args.conn;
     if args.access_token_stdin || args.api_credentials_file.is_some() {
         return Err(usage(format!(
-            "{name:?} is an OAuth connection; it takes no access token"
+            "{name:?} is an OAuth 2.0 connection; it takes no access token"
         ))
         .hint("drop --access-token-stdin / --api-credentials-file")
         .into());

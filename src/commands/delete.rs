@@ -6,8 +6,10 @@
 use anyhow::Result;
 use clap::Args;
 
+use crate::connect::default;
 use crate::connect::intake::confirm;
 use crate::connect::remove;
+use crate::connect::rules::shown;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::store::{AuthType, State};
@@ -37,9 +39,16 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         ctx.ui.say("Nothing deleted.");
         return Ok(ExitStatus::Success);
     }
-    let removed = remove::connection(ctx, &args.name)?;
+    let remove::Removed {
+        conn: removed,
+        was_default,
+    } = remove::connection(ctx, &args.name)?;
     ctx.ui
         .step(&format!("Deleted connection {:?}", removed.name));
+    if was_default {
+        ctx.ui.say("It was the global default: no global default is set now (`bcconn use --global NAME` sets one).");
+    }
+    stale_dotfiles(ctx, &removed.name);
     // Nothing to revoke for a connection that never had a token, or whose
     // token BigCommerce already ended.
     if removed.state != State::Authorized {
@@ -57,4 +66,19 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     };
     ctx.ui.say(&revoke);
     Ok(ExitStatus::Success)
+}
+
+/// A `.bcconn` here or above that names the deleted connection now names
+/// nothing: said now, not at the next command that relies on it.
+fn stale_dotfiles(ctx: &Context, name: &str) {
+    let Ok(here) = crate::env::current_dir() else {
+        return;
+    };
+    for path in default::naming(&here, name) {
+        ctx.ui.warn(&format!(
+            "{} still names {}: remove it (`bcconn use --unset` in its directory) or point it at another connection",
+            default::shown_path(&path),
+            shown(name)
+        ));
+    }
 }

@@ -81,6 +81,18 @@ pub fn client_secret(ctx: &Context, ic: &IClient) -> Result<SecretString> {
         })
 }
 
+/// How `bcconn authorize` checks with the person before a flow that does
+/// more than renew a token: it changes the connection's settings, or it
+/// ends a sibling's live token.
+#[derive(Clone, Copy, Debug)]
+pub struct Consent {
+    /// `--yes`: ask nothing, refuse nothing.
+    pub yes: bool,
+    /// The connection was matched by store hash and iClient, not named: say
+    /// which one is updated even when no setting changes.
+    pub matched: bool,
+}
+
 /// Authorizes the saved connection `id`, applying `changes` with the new
 /// token. `secret` is the client secret when the caller already read it (so
 /// the keyring is asked once). On failure nothing changes, except that a
@@ -92,6 +104,30 @@ pub fn authorize_saved(
     changes: Changes,
     secret: Option<&SecretString>,
 ) -> Result<Connection> {
+    authorize_with(ctx, id, opts, changes, secret, None)
+}
+
+/// [`authorize_saved`] for `bcconn authorize`: first says what the changes
+/// do, and asks (on a terminal) or refuses (without one, unless `--yes`)
+/// before dropping scopes; asks before ending a sibling's live token.
+pub fn authorize_consented(
+    ctx: &Context,
+    id: &str,
+    opts: &FlowOptions,
+    changes: Changes,
+    consent: Consent,
+) -> Result<Connection> {
+    authorize_with(ctx, id, opts, changes, None, Some(consent))
+}
+
+fn authorize_with(
+    ctx: &Context,
+    id: &str,
+    opts: &FlowOptions,
+    changes: Changes,
+    secret: Option<&SecretString>,
+    consent: Option<Consent>,
+) -> Result<Connection> {
     let file = ctx.records.load()?;
     let conn = file
         .connection_by_id(id)?
@@ -100,7 +136,7 @@ pub fn authorize_saved(
     // Only a connection that never had a token becomes `failed`: an invalid
     // or superseded one keeps what bcconn learned about its old token.
     let first = matches!(conn.state, State::Pending | State::Failed);
-    match try_authorize(ctx, &conn, opts, changes, secret) {
+    match try_authorize(ctx, &conn, opts, changes, secret, consent) {
         Ok(saved) => {
             ctx.progress.step(&format!(
                 "Saved: {:?} is authorized; its token is in {}",
@@ -114,8 +150,26 @@ pub fn authorize_saved(
             Ok(saved)
         }
         Err((started, e)) if first => Err(mark_failed(ctx, id, e, started)),
-        Err((_, e)) => Err(e),
+        Err((_, e)) => Err(old_token_kept(e, &conn)),
     }
+}
+
+/// A failed re-authorization changed nothing: the token in use is never
+/// overwritten (a new one goes under the next generation), so the error
+/// says the old one is still there. Not said for a refused input (exit 2),
+/// where nothing was tried.
+pub fn old_token_kept(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
+    let report = crate::error::report(&e);
+    if conn.token_store.is_none() || report.status == ExitStatus::Usage {
+        return e;
+    }
+    let mut f = Failure::new(report.status, report.message);
+    f.hints = report.hints;
+    f.also(format!(
+        "{} keeps its old token: nothing was saved",
+        rules::shown(&conn.name)
+    ))
+    .into()
 }
 
 /// A connection that never had a token keeps what went wrong, and the error
@@ -169,11 +223,17 @@ fn try_authorize(
     opts: &FlowOptions,
     changes: Changes,
     secret: Option<&SecretString>,
+    consent: Option<Consent>,
 ) -> Result<Connection, (bool, anyhow::Error)> {
     let before = |e: anyhow::Error| (false, e);
     if conn.auth_type != AuthType::Oauth2 {
         return Err(before(
-            usage(format!("{:?} is not an OAuth connection", conn.name)).into(),
+            usage(format!(
+                "{} is {}, not an OAuth 2.0 connection",
+                rules::shown(&conn.name),
+                rules::auth_kind(conn.auth_type)
+            ))
+            .into(),
         ));
     }
     let file = ctx.records.load().map_err(before)?;
@@ -194,6 +254,9 @@ fn try_authorize(
     };
     let app = App::from(iclient);
     preflight(ctx, &app, opts).map_err(before)?;
+    if let Some(consent) = consent {
+        agree_to_changes(ctx, &file, conn, &changes, consent).map_err(before)?;
+    }
     // Said before the browser opens: this ends the siblings' tokens (the
     // siblings it will have, through the app it will use).
     let mut me = conn.clone();
@@ -205,18 +268,35 @@ fn try_authorize(
         .filter(|s| s.state == State::Authorized)
         .map(|s| s.name.as_str())
         .collect();
-    match ended.len() {
-        0 => {}
-        1 => ctx.progress.warn(&format!(
+    let what = match ended.len() {
+        0 => None,
+        1 => Some(format!(
             "authorizing {} ends the token of {}: BigCommerce keeps one token per app and store",
             rules::shown(&conn.name),
             rules::shown(ended[0])
         )),
-        n => ctx.progress.warn(&format!(
+        n => Some(format!(
             "authorizing {} ends the tokens of {n} connections ({}): BigCommerce keeps one token per app and store",
             rules::shown(&conn.name),
             rules::few_names(&ended)
         )),
+    };
+    if let Some(what) = what {
+        match consent {
+            // A live token is work someone relies on: on a terminal, the
+            // person says yes first.
+            Some(c) if !c.yes && ctx.interactive => {
+                if !agree(ctx, &format!("{}. Go on?", capitalized(&what))).map_err(before)? {
+                    return Err(before(not_authorized(conn).into()));
+                }
+            }
+            // A script that did not pass --yes goes on as before, and the
+            // log says it did so knowingly.
+            Some(c) if !c.yes => ctx
+                .progress
+                .warn(&format!("{what} (no terminal to ask: going on)")),
+            _ => ctx.progress.warn(&what),
+        }
     }
     let secret = match secret {
         Some(s) => s.clone(),
@@ -231,6 +311,73 @@ fn try_authorize(
         client_id: Some(app.client_id.to_string()),
     };
     save_token(ctx, target, grant).map_err(|e| (true, e))
+}
+
+/// Says what `changes` do to `conn`, and asks before (or, without a
+/// terminal and `--yes`, refuses) dropping scopes it asks for today.
+fn agree_to_changes(
+    ctx: &Context,
+    file: &store::Tx,
+    conn: &Connection,
+    changes: &Changes,
+    consent: Consent,
+) -> Result<()> {
+    let effect = changes.effect(file, &conn.id)?;
+    let name = rules::shown(&conn.name);
+    let n = effect.dropped.len();
+    let scopes = rules::few_scopes(&effect.dropped);
+    let plural = if n == 1 { "" } else { "s" };
+    if n > 0 && !consent.yes && !ctx.interactive {
+        return Err(usage(format!(
+            "--scopes would drop {n} scope{plural} from {name}: {scopes}"
+        ))
+        .hint(format!(
+            "pass --yes to drop {}, or add {} to --scopes to keep {}",
+            rules::them(n),
+            rules::them(n),
+            rules::them(n)
+        ))
+        .into());
+    }
+    if !effect.parts.is_empty() {
+        ctx.progress
+            .say(&format!("updating {name}: {}", effect.line()));
+    } else if consent.matched {
+        ctx.progress.say(&format!(
+            "authorizing {name} again, the connection for store {} through this iClient; its settings stay as they are",
+            conn.store_hash
+        ));
+    }
+    if n == 0
+        || consent.yes
+        || agree(
+            ctx,
+            &format!("Drop {n} scope{plural} from {name} ({scopes})?"),
+        )?
+    {
+        return Ok(());
+    }
+    Err(not_authorized(conn).into())
+}
+
+/// A yes/no question whose answer defaults to no.
+fn agree(ctx: &Context, question: &str) -> Result<bool> {
+    ctx.ask(|p| p.confirm(question, false, None))
+        .map_err(super::intake::stopped)
+}
+
+fn not_authorized(conn: &Connection) -> Failure {
+    crate::error::cancelled(format!(
+        "{} was not authorized; nothing changed",
+        rules::shown(&conn.name)
+    ))
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Runs the browser flow to a verified token. Writes nothing.
@@ -390,7 +537,7 @@ impl Request<'_> {
         }
         if let Some(why) = self.ctx.browser.headless() {
             progress.say(&format!(
-                "No browser can open here ({why}). Open this URL in a browser on any machine to authorize store {store}:"
+                "No browser can open here: {why}. Open this URL in a browser on any machine to authorize store {store}:"
             ));
             progress.say(&format!("  {url}"));
             if !self.ctx.interactive {
@@ -469,8 +616,13 @@ impl Request<'_> {
             )),
             Some(None) => progress.step(&format!("Token verified against store {}", self.store)),
         }
-        for scope in scopes::missing(self.scopes, &granted) {
-            progress.warn(&format!("BigCommerce did not grant {scope}; set it in the app's scopes in the Developer Portal, then authorize again"));
+        let missing = scopes::missing(self.scopes, &granted);
+        if !missing.is_empty() {
+            let it = rules::them(missing.len());
+            progress.warn(&format!(
+                "BigCommerce did not grant {}; add {it} to the app's scopes in the Developer Portal, then authorize again",
+                rules::few_scopes(&missing)
+            ));
         }
         Ok(Grant {
             token,

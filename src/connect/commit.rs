@@ -9,6 +9,7 @@
 use anyhow::Result;
 use secrecy::SecretString;
 
+use super::rules;
 use crate::bigcommerce::api::StoreInfo;
 use crate::bigcommerce::oauth::BcUser;
 use crate::bigcommerce::scopes;
@@ -184,7 +185,7 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
     };
     let generation = ctx.records.reserve_token_generation(kind.as_str(), &id)?;
     let account = secrets::token_account(&id, generation);
-    let (saved, old) = secret_then_record(
+    let saved = secret_then_record(
         ctx,
         store.as_ref(),
         &account,
@@ -217,7 +218,7 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
                     conn.id
                 }
             };
-            supersede_siblings(file, &id)?;
+            let superseded = supersede_siblings(file, &id)?;
             // The token the record names now (read in this transaction: a
             // run that committed meanwhile may have changed it) stops
             // being used; listed, so a kill before its deletion is found.
@@ -232,9 +233,25 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
             let c = file.connection_by_id_mut(&id)?.expect("saved above");
             record_grant(c, &grant, kind);
             c.token_generation = generation;
-            Ok((c.clone(), old))
+            Ok((c.clone(), old, superseded))
         },
     )?;
+    let (saved, old, superseded) = saved;
+    // Their tokens ended when this one was issued; the person learns it
+    // here, not at the sibling's next failing call.
+    match superseded.len() {
+        0 => {}
+        1 => ctx.progress.warn(&format!(
+            "{} is now superseded: its token ended when {} got this one",
+            rules::shown(&superseded[0]),
+            rules::shown(&saved.name)
+        )),
+        n => ctx.progress.warn(&format!(
+            "{n} connections ({}) are now superseded: their tokens ended when {} got this one",
+            rules::few_names(&superseded),
+            rules::shown(&saved.name)
+        )),
+    }
     // The previous generation is no longer named by any record.
     if let Some((old_kind, old_account)) = old {
         let gone = ctx.secrets(old_kind).and_then(|s| s.delete(&old_account));
@@ -247,18 +264,19 @@ pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connect
 
 /// BigCommerce keeps one token per app and store: the new token of `id`
 /// ended its authorized siblings' tokens, and their records say so.
-fn supersede_siblings(file: &mut Tx, id: &str) -> Result<()> {
+/// Returns their names.
+fn supersede_siblings(file: &mut Tx, id: &str) -> Result<Vec<String>> {
     let Some(conn) = file.connection_by_id(id)? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    let siblings: Vec<String> = file
+    let (ids, names): (Vec<String>, Vec<String>) = file
         .siblings_of(conn)?
         .iter()
         .filter(|s| s.state == State::Authorized)
-        .map(|s| s.id.clone())
-        .collect();
+        .map(|s| (s.id.clone(), s.name.clone()))
+        .unzip();
     let now = store::now();
-    for sid in siblings {
+    for sid in ids {
         let Some(s) = file.connection_by_id_mut(&sid)? else {
             continue;
         };
@@ -269,7 +287,7 @@ fn supersede_siblings(file: &mut Tx, id: &str) -> Result<()> {
         s.last_error_at = Some(now.clone());
         s.updated_at = now.clone();
     }
-    Ok(())
+    Ok(names)
 }
 
 /// Adds a new connection, checked again under the lock: another run may
@@ -360,7 +378,7 @@ impl Changes {
         let iclient_id = match &self.iclient {
             Some(name) => {
                 if current.auth_type == AuthType::Token {
-                    return Err(usage("token connections do not use an iClient").into());
+                    return Err(usage("API-account token connections do not use an iClient").into());
                 }
                 Some(file.require_iclient(name)?.id.clone())
             }
@@ -403,9 +421,10 @@ impl Changes {
                 let missing = scopes::missing(s, c.granted_scopes.as_deref().unwrap_or(&[]));
                 if !missing.is_empty() {
                     warnings.push(format!(
-                        "the current token lacks {}; run `bcconn authorize {}` to get them",
-                        missing.join(", "),
-                        shell_word(&c.name)
+                        "the current token lacks {}; run `bcconn authorize {}` to get {}",
+                        rules::few_scopes(&missing),
+                        shell_word(&c.name),
+                        rules::them(missing.len())
                     ));
                 }
             }
@@ -435,6 +454,89 @@ impl Changes {
         }
         c.updated_at = store::now();
         Ok(warnings)
+    }
+}
+
+/// What [`Changes`] would do to a saved connection, said before the flow
+/// runs: a script that matched an existing connection must not change it
+/// silently.
+#[derive(Debug, Default, PartialEq)]
+pub struct Effect {
+    /// One phrase per setting that changes (`scopes 5 → 1, removed …`).
+    pub parts: Vec<String>,
+    /// Scopes asked for today that the new list no longer covers.
+    pub dropped: Vec<String>,
+}
+
+impl Effect {
+    /// `scopes 5 → 1, removed a, b and c; concurrency 1 → 3`.
+    pub fn line(&self) -> String {
+        self.parts.join("; ")
+    }
+}
+
+impl Changes {
+    /// What applying these changes to the connection `id` would change.
+    pub fn effect(&self, file: &Tx, id: &str) -> Result<Effect> {
+        let Planned {
+            iclient_id, lender, ..
+        } = self.plan(file, id)?;
+        let c = file
+            .connection_by_id(id)?
+            .ok_or_else(|| failure("the connection was deleted meanwhile"))?;
+        let mut effect = Effect::default();
+        if let Some(new) = &self.scopes {
+            // A modify scope covers its read-only twin: only what the new
+            // list no longer covers is dropped.
+            let dropped = scopes::missing(&c.scopes, new);
+            let added = scopes::missing(new, &c.scopes);
+            if !dropped.is_empty() || !added.is_empty() {
+                let mut part = format!("scopes {} → {}", c.scopes.len(), new.len());
+                if !dropped.is_empty() {
+                    part.push_str(&format!(", removed {}", rules::few_scopes(&dropped)));
+                }
+                if !added.is_empty() {
+                    part.push_str(&format!(", added {}", rules::few_scopes(&added)));
+                }
+                effect.parts.push(part);
+            }
+            effect.dropped = dropped;
+        }
+        if let Some(new) = iclient_id.filter(|i| c.iclient_id.as_deref() != Some(i.as_str())) {
+            let name = |id: Option<&str>| -> Result<String> {
+                Ok(match id {
+                    Some(id) => file
+                        .iclient_by_id(id)?
+                        .map_or_else(|| "(none)".to_string(), |ic| rules::shown(&ic.name)),
+                    None => "(none)".to_string(),
+                })
+            };
+            effect.parts.push(format!(
+                "iClient {} → {}",
+                name(c.iclient_id.as_deref())?,
+                name(Some(&new))?
+            ));
+        }
+        if let Some(level) = self.concurrency.filter(|l| *l != c.concurrency) {
+            effect
+                .parts
+                .push(format!("concurrency {} → {level}", c.concurrency));
+        }
+        match lender {
+            Some(Some(l)) if c.borrow_concurrency_from.as_deref() != Some(l.as_str()) => {
+                let name = file
+                    .connection_by_id(&l)?
+                    .map_or_else(|| l.clone(), |x| rules::shown(&x.name));
+                effect
+                    .parts
+                    .push(format!("borrows concurrency from {name}"));
+            }
+            Some(None) if c.borrow_concurrency_from.is_some() => {
+                effect.parts.push("stops borrowing concurrency".to_string())
+            }
+            _ => {}
+        }
+        Ok(effect)
     }
 }
 

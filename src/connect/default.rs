@@ -322,6 +322,26 @@ pub fn resolve<'f>(
     }
 }
 
+/// How many directories up [`naming`] looks: past this, a path is not a
+/// project's (and a crafted one cannot make a rename walk for long).
+const MAX_UP: usize = 64;
+
+/// The `.bcconn` files from `dir` up whose first line names `name`: after
+/// a rename they name nothing, and each says so only when next used. Files
+/// that cannot be read are passed over (the resolver says why when it
+/// meets one); the walk goes past the nearest, since one further up
+/// applies wherever the nearest is removed.
+pub fn naming(dir: &Path, name: &str) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take(MAX_UP)
+        .map(|d| d.join(DOTFILE))
+        .filter(|p| {
+            matches!(read_dotfile(p), Ok(Some(text))
+                if first_line(&text).is_some_and(|n| crate::store::same_name(&n, name)))
+        })
+        .collect()
+}
+
 /// `bcconn use NAME`: replaces `.bcconn` in `dir` (never writing through a
 /// link there) at 0644, and trusts what it wrote.
 pub fn set_here(ctx: &Context, name: &str, dir: &Path) -> Result<(String, PathBuf)> {

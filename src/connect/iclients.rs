@@ -5,10 +5,12 @@ use anyhow::Result;
 use secrecy::SecretString;
 
 use super::commit::{Slot, secret_then_record};
+use super::rules::{few_names, shown};
 use crate::context::Context;
 use crate::error::{Failure, usage};
 use crate::secrets::iclient_account;
-use crate::store::{self, IClient};
+use crate::store::{self, IClient, State};
+use crate::text::shell_word;
 
 /// The callback URL bcconn listens on unless told otherwise.
 pub const DEFAULT_CALLBACK_URL: &str = "http://localhost:8765/auth";
@@ -91,7 +93,7 @@ pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
         extra: Default::default(),
     };
     let account = iclient_account(&iclient.id);
-    secret_then_record(
+    let (saved, twins) = secret_then_record(
         ctx,
         secrets.as_ref(),
         &account,
@@ -101,10 +103,40 @@ pub fn save_new(ctx: &Context, new: NewIClient) -> Result<IClient> {
         |file| {
             // Checked again under the lock: another run may have taken the name.
             file.check_iclient_name_free(&iclient.name, None)?;
+            let twins = same_client_id(file, &iclient)?;
             file.iclients_mut()?.push(iclient.clone());
-            Ok(iclient.clone())
+            Ok((iclient.clone(), twins))
         },
-    )
+    )?;
+    warn_twins(ctx, &saved, &twins);
+    Ok(saved)
+}
+
+/// The other iClients with this one's client id: one app saved twice.
+fn same_client_id(file: &crate::store::Tx, ic: &IClient) -> Result<Vec<String>> {
+    Ok(file
+        .iclients()?
+        .iter()
+        .filter(|o| o.id != ic.id && o.client_id == ic.client_id)
+        .map(|o| o.name.clone())
+        .collect())
+}
+
+/// Two iClients of one app are allowed (another callback URL, say), but
+/// their connections on one store share a token: never silently.
+fn warn_twins(ctx: &Context, ic: &IClient, twins: &[String]) {
+    if twins.is_empty() {
+        return;
+    }
+    let (who, has) = if twins.len() == 1 {
+        (format!("iClient {}", shown(&twins[0])), "has")
+    } else {
+        (format!("iClients {}", few_names(twins)), "have")
+    };
+    ctx.progress.warn(&format!(
+        "{who} {has} the same client id as {}: it is one app, so connections through either on the same store are siblings (BigCommerce keeps one token per app and store)",
+        shown(&ic.name)
+    ));
 }
 
 /// Takes back an iClient this run saved (record, then secret), when what it
@@ -153,7 +185,12 @@ impl IClientEdit {
 pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<IClient> {
     let id = current.id.clone();
     let change_record = |file: &mut crate::store::Tx,
-                         secret_store: Option<crate::secrets::StoreKind>| {
+                         secret_store: Option<crate::secrets::StoreKind>|
+     -> Result<(IClient, Vec<String>, Vec<String>)> {
+        let moved = match &change.client_id {
+            Some(v) if *v != current.client_id => to_pending(file, &id)?,
+            _ => Vec::new(),
+        };
         if let Some(new) = &change.rename {
             file.check_iclient_name_free(new, Some(&id))?;
         }
@@ -175,9 +212,14 @@ pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<ICl
             ic.secret_store = kind;
         }
         ic.updated_at = store::now();
-        Ok(ic.clone())
+        let ic = ic.clone();
+        let twins = match &change.client_id {
+            Some(_) => same_client_id(file, &ic)?,
+            None => Vec::new(),
+        };
+        Ok((ic, moved, twins))
     };
-    match &change.secret {
+    let (updated, moved, twins) = match &change.secret {
         Some(secret) => {
             let secrets = ctx.default_secrets()?;
             secret_then_record(
@@ -188,10 +230,50 @@ pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<ICl
                 Some(current.secret_store),
                 secret,
                 |file| change_record(file, Some(secrets.kind())),
-            )
+            )?
         }
-        None => ctx.records.update(|file| change_record(file, None)),
+        None => ctx.records.update(|file| change_record(file, None))?,
+    };
+    match moved.len() {
+        0 => {}
+        1 => ctx.progress.warn(&format!(
+            "{} got its token through the old client id, another app: it is pending until you run `bcconn authorize {}`",
+            shown(&moved[0]),
+            shell_word(&moved[0])
+        )),
+        n => ctx.progress.warn(&format!(
+            "{n} connections ({}) got their tokens through the old client id, another app: they are pending until each is authorized again (`bcconn authorize NAME`)",
+            few_names(&moved)
+        )),
     }
+    warn_twins(ctx, &updated, &twins);
+    Ok(updated)
+}
+
+/// Connections on iClient `id` that hold a token from its app: through
+/// another client id (another app) that token no longer counts, so they
+/// wait for an authorization, as `edit --iclient` to another app does.
+/// Returns their names.
+fn to_pending(file: &mut crate::store::Tx, id: &str) -> Result<Vec<String>> {
+    let users: Vec<String> = file
+        .users_of_iclient(id)?
+        .iter()
+        .filter(|c| !matches!(c.state, State::Pending | State::Failed))
+        .map(|c| c.id.clone())
+        .collect();
+    let mut names = Vec::new();
+    let now = store::now();
+    for cid in users {
+        if let Some(c) = file.connection_by_id_mut(&cid)? {
+            c.state = State::Pending;
+            c.superseded_by = None;
+            c.last_error = None;
+            c.last_error_at = None;
+            c.updated_at = now.clone();
+            names.push(c.name.clone());
+        }
+    }
+    Ok(names)
 }
 
 #[cfg(test)]

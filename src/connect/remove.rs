@@ -26,15 +26,27 @@ pub fn removable(file: &Tx, name: &str) -> Result<IClient> {
     Ok(ic)
 }
 
+/// A deleted connection, as it was.
+pub struct Removed {
+    pub conn: Connection,
+    /// It was the global default, which is now unset (a default naming a
+    /// connection that is gone would fail every command that relies on it).
+    pub was_default: bool,
+}
+
 /// Deletes the connection `name` and its token; returns it as it was.
-pub fn connection(ctx: &Context, name: &str) -> Result<Connection> {
-    let removed = ctx.records.update(|file| {
+pub fn connection(ctx: &Context, name: &str) -> Result<Removed> {
+    let (removed, was_default) = ctx.records.update(|file| {
         let conn = deletable(file, name)?;
         file.remove_connection(&conn.id)?;
         if let Some(kind) = conn.token_store {
             file.secret_retire(kind.as_str(), &conn.token_account())?;
         }
-        Ok(conn)
+        let was_default = file.default_connection()?.as_deref() == Some(conn.id.as_str());
+        if was_default {
+            file.set_default_connection(None)?;
+        }
+        Ok((conn, was_default))
     })?;
     if let Some(kind) = removed.token_store
         && let Err(e) = forget_secret(ctx, kind, &removed.token_account())
@@ -45,7 +57,10 @@ pub fn connection(ctx: &Context, name: &str) -> Result<Connection> {
             crate::error::message(&e)
         ));
     }
-    Ok(removed)
+    Ok(Removed {
+        conn: removed,
+        was_default,
+    })
 }
 
 /// Removes the iClient `name` and its secret; returns it as it was.

@@ -23,11 +23,23 @@ pub fn by_store<'f>(
     if let Some(conn) = existing
         && (conn.store_hash != *hash || conn.auth_type != AuthType::Oauth2)
     {
+        let kind = if conn.auth_type == AuthType::Oauth2 {
+            String::new()
+        } else {
+            format!(
+                " {}, not an OAuth 2.0 connection,",
+                super::rules::auth_kind(conn.auth_type)
+            )
+        };
+        let store = if conn.store_hash == *hash {
+            String::new()
+        } else {
+            format!(" for store {}, not {hash}", conn.store_hash)
+        };
         return Err(usage(format!(
-            "connection {:?} is a {} connection for store {}, not an OAuth one for {hash}",
-            conn.name,
-            conn.auth_type.as_str(),
-            conn.store_hash
+            "connection {} is{}{store}",
+            super::rules::shown(&conn.name),
+            kind.trim_end_matches(',')
         ))
         .hint("pick another --name")
         .into());

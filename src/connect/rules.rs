@@ -10,7 +10,7 @@ use crate::bigcommerce::store_hash::StoreHash;
 use crate::error::{Failure, usage};
 use anyhow::Result;
 
-use crate::store::{Connection, Document, IClient, MAX_NAME, Tx, same_name};
+use crate::store::{AuthType, Connection, Document, IClient, MAX_NAME, Tx, same_name};
 
 /// A name as shown in a message: quoted, unsafe characters escaped, and cut
 /// short, so a 10,000-character name (or one holding ESC) cannot flood or
@@ -37,6 +37,38 @@ pub fn few_names<S: AsRef<str>>(names: &[S]) -> String {
         line = format!("{} and {last}", out.join(", "));
     }
     line
+}
+
+/// Scope names as one bounded line, unquoted (they are identifiers):
+/// `a, b, c and 2 more`, each escaped (a hand-edited record may hold any).
+pub fn few_scopes<S: AsRef<str>>(names: &[S]) -> String {
+    let mut out: Vec<String> = names
+        .iter()
+        .take(FEW)
+        .map(|n| crate::text::outside(n.as_ref(), 80))
+        .collect();
+    let more = names.len().saturating_sub(FEW);
+    if more > 0 {
+        return format!("{} and {more} more", out.join(", "));
+    }
+    match out.pop() {
+        Some(last) if !out.is_empty() => format!("{} and {last}", out.join(", ")),
+        Some(last) => last,
+        None => String::new(),
+    }
+}
+
+/// What kind of connection this is, as messages name it.
+pub fn auth_kind(t: AuthType) -> &'static str {
+    match t {
+        AuthType::Oauth2 => "an OAuth 2.0 connection",
+        AuthType::Token => "an API-account token connection",
+    }
+}
+
+/// The pronoun for `n` things: a list of one scope is "it", not "them".
+pub fn them(n: usize) -> &'static str {
+    if n == 1 { "it" } else { "them" }
 }
 
 /// Characters a shell treats specially somewhere in a word (bash, zsh,

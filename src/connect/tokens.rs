@@ -410,6 +410,10 @@ pub fn save_new(ctx: &Context, conn: Connection, token: SecretString) -> Result<
 
 /// Replaces a saved token connection's token with a new, verified one.
 pub fn replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -> Result<()> {
+    try_replace(ctx, conn, source).map_err(|e| super::authorize::old_token_kept(e, conn))
+}
+
+fn try_replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -> Result<()> {
     ctx.default_secrets()?;
     let token = read_token(ctx, source)?;
     let store = verify(ctx, &conn.store_hash, &token)?;

@@ -27,7 +27,7 @@ use crate::text::shell_word;
 
 /// The trust list, under `BCCONN_HOME`.
 pub const FILE: &str = "trusted-dotfiles.json";
-const LOCK: &str = "trusted-dotfiles.lock";
+pub const LOCK: &str = "trusted-dotfiles.lock";
 /// Entries kept; the oldest go first. Each holds at most [`MAX_DOTFILE`]
 /// bytes of text, so the file stays well under [`MAX_LIST`].
 const MAX_ENTRIES: usize = 200;

@@ -102,6 +102,16 @@ fn refused_page(why: &str) -> Reply {
     }
 }
 
+/// Why a callback was ignored while the wait goes on. A stale state says
+/// what to do now: the wait is not over, so the checks' own "start again"
+/// would contradict the "still waiting" that follows it.
+fn ignored(e: &CallbackError) -> String {
+    match e {
+        CallbackError::StateMismatch => "its state does not match this authorization (it may be forged, or from an earlier attempt), so it was refused; open the URL printed above, this run's, and confirm there".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Serves callbacks from `hits` (and pasted addresses) until one passes the
 /// checks and `handle` settles the flow. A callback that fails the checks
 /// gets an error page and one warning line, and the wait goes on.
@@ -194,9 +204,10 @@ pub async fn first_good<T>(
             // a request here. One that cannot prove it answers *this*
             // authorization is refused, and the wait goes on.
             Err(e) => {
-                progress.warn(&format!("ignored a callback: {e}; still waiting"));
+                let why = ignored(&e);
+                progress.warn(&format!("ignored a callback: {why}; still waiting"));
                 if let Some(reply) = reply {
-                    let _ = reply.send(refused_page(&e.to_string()));
+                    let _ = reply.send(refused_page(&why));
                 }
                 continue;
             }

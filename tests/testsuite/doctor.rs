@@ -549,3 +549,162 @@ fn secrets_of_a_killed_run_are_found_and_removed_by_fix() {
 fn fixture() -> OAuthFixture {
     OAuthFixture::with_app(CLIENT_ID, SECRET, &["store_v2_orders"])
 }
+
+/// Every entry under `dir` (not following links), `dir` itself first.
+#[cfg(unix)]
+fn tree(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i].clone();
+        if p.symlink_metadata().unwrap().is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                out.push(e.unwrap().path());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A home holding everything bcconn makes: the database, the secrets file
+/// and its lock, the trust list and its lock, a pool's slot files, a
+/// store's rate book, and what `restore` keeps of the database it
+/// replaced. Each made by the command that makes it.
+#[cfg(unix)]
+fn a_full_home() -> (FakeBc, Env) {
+    let (fake, env) = crate::api::setup("2");
+    let out = crate::api::run(&env, &["api", "v2/time"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let proj = env.dir.path().join("proj");
+    std::fs::create_dir(&proj).unwrap();
+    let out = env
+        .cmd(&["use", "shop"])
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let backup = env.dir.path().join("backup.db");
+    for args in [
+        vec!["backup", backup.to_str().unwrap()],
+        vec!["restore", backup.to_str().unwrap()],
+    ] {
+        let out = env.cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    }
+    let home = env.home();
+    let names: Vec<String> = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "bcconn.db",
+        "secrets.json",
+        "secrets.lock",
+        "trusted-dotfiles.json",
+        "pools",
+        "rate",
+    ] {
+        assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+    }
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("bcconn.db.before-restore-")),
+        "{names:?}"
+    );
+    (fake, env)
+}
+
+/// Opens everything under the home to others, as a careless umask or a
+/// copy would.
+#[cfg(unix)]
+fn open_up(home: &std::path::Path) {
+    for p in tree(home) {
+        let m = p.symlink_metadata().unwrap();
+        chmod(&p, if m.is_dir() { 0o755 } else { 0o644 });
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_knows_every_file_and_folder_bcconn_makes_and_tightens_them_all() {
+    let (fake, env) = a_full_home();
+    allow_probes(&fake);
+    let home = env.home();
+    open_up(&home);
+    let (_, findings) = doctor(&env, &[]);
+    // Others can enter the home and read the plain-text secrets.
+    let perms = verdict(&findings, "permissions", "fail");
+    let detail = text(perms, "detail");
+    assert!(detail.contains("in pools/ open to other users"), "{perms}");
+    // A long list is cut short, and says so.
+    assert!(detail.contains(" more"), "{perms}");
+    let fix = text(perms, "fix");
+    for dir in ["pools", "rate"] {
+        let command = format!("chmod -R go-rwx {}", home.join(dir).display());
+        assert!(fix.contains(&command), "{perms}");
+    }
+    assert!(
+        fix.contains(&format!("chmod 700 {}", home.display())),
+        "{perms}"
+    );
+    assert!(fix.contains("`bcconn doctor --fix`"), "{perms}");
+    // Nothing here is foreign: the home itself is bcconn's to tighten.
+    assert!(!fix.contains("not bcconn's"), "{perms}");
+
+    let (_, findings) = doctor(&env, &["--fix"]);
+    let perms = verdict(&findings, "permissions", "ok");
+    let fixed = text(perms, "fixed");
+    assert!(
+        fixed.contains(&format!("chmod 700 {}", home.display())),
+        "{perms}"
+    );
+    assert!(
+        fixed.contains("entries in pools/ private (files 0600, folders 0700)"),
+        "{perms}"
+    );
+    for p in tree(&home) {
+        let m = p.symlink_metadata().unwrap();
+        let want = if m.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&p), want, "{} after --fix: {perms}", p.display());
+    }
+    // And bcconn still works in the tightened home.
+    let out = crate::api::run(&env, &["api", "v2/time"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_foreign_file_keeps_the_home_as_it_is_and_fix_says_only_what_it_does() {
+    let (fake, env) = a_full_home();
+    allow_probes(&fake);
+    let home = env.home();
+    std::fs::write(home.join("notes.txt"), "mine\n").unwrap();
+    open_up(&home);
+    let (_, findings) = doctor(&env, &[]);
+    let perms = verdict(&findings, "permissions", "fail");
+    let fix = text(perms, "fix");
+    assert!(fix.contains("--fix leaves the directory alone"), "{perms}");
+    assert!(
+        fix.contains("`bcconn doctor --fix` does what it can"),
+        "{perms}"
+    );
+    let (_, findings) = doctor(&env, &["--fix"]);
+    let perms = verdict(&findings, "permissions", "warn");
+    let fixed = text(perms, "fixed");
+    // bcconn's own files were tightened, the home and the foreign file not.
+    let home_chmod = format!("chmod 700 {}", home.display());
+    assert!(fixed.split("; ").all(|f| f != home_chmod), "{perms}");
+    assert!(fixed.contains("chmod 600"), "{perms}");
+    assert_eq!(mode(&home), 0o755);
+    assert_eq!(mode(&home.join("notes.txt")), 0o644);
+    assert_eq!(mode(&home.join("secrets.json")), 0o600);
+    assert_eq!(mode(&home.join("pools")), 0o700);
+    let detail = text(perms, "detail");
+    assert!(detail.contains("other users can enter it"), "{perms}");
+    assert!(
+        !text(perms, "fix").contains("`bcconn doctor --fix`"),
+        "{perms}"
+    );
+}

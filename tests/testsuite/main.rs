@@ -32,6 +32,9 @@
 //! * `rate_limits`: waits a store's rate limit asks for, bounded;
 //! * `real`: real keyrings and a real headless Chromium (`#[ignore]`d unless
 //!   `.ci/run` provides them);
+//! * `scripts`: no silent changes: what a scripted authorize changes, y/N
+//!   before dropping scopes or ending a sibling's token, the defaults kept
+//!   honest by rename and delete;
 //! * `shared_pools`: pools and rate limits shared through Redis by two
 //!   "machines" (`#[ignore]`d unless a redis-server is given or on PATH);
 //! * `siblings`: connections sharing one app and store;
@@ -78,6 +81,7 @@ mod pagination;
 mod prompts;
 mod rate_limits;
 mod real;
+mod scripts;
 mod shared_pools;
 mod siblings;
 mod states;

@@ -159,18 +159,20 @@ fn command_of(pid: u32) -> String {
     }
 }
 
-/// The files bcconn keeps under its home, and how private each must be;
-/// named by the code that writes them.
+/// The names bcconn gives what it keeps directly in its home, and how
+/// private each must be; named by the code that writes them.
 #[cfg(unix)]
-fn files() -> [(String, Sensitivity); 9] {
+fn files() -> Vec<(String, Sensitivity)> {
     use crate::store::{DB_NAME, OLD_FILE};
     let writer_note = crate::store::sqlite::note_path(Path::new(DB_NAME));
-    [
+    vec![
         (DB_NAME.to_string(), Sensitivity::Records),
         // SQLite's own files beside the database (write-ahead log, shared memory).
         (format!("{DB_NAME}-wal"), Sensitivity::Records),
         (format!("{DB_NAME}-shm"), Sensitivity::Records),
         (writer_note.display().to_string(), Sensitivity::Lock),
+        // `bcconn restore` stages the copy here before it swaps it in.
+        (format!("{DB_NAME}.restoring"), Sensitivity::Records),
         // The record file of versions before the database: kept after the
         // move, and the stub in its place.
         (format!("{OLD_FILE}.imported"), Sensitivity::Records),
@@ -188,11 +190,36 @@ fn files() -> [(String, Sensitivity); 9] {
             crate::secrets::file::LOCK_NAME.to_string(),
             Sensitivity::Lock,
         ),
+        // Others who could change the trust list could make a `.bcconn`
+        // look trusted.
+        (
+            crate::connect::trust::FILE.to_string(),
+            Sensitivity::Records,
+        ),
+        (crate::connect::trust::LOCK.to_string(), Sensitivity::Lock),
+        // The pools' slot files (`pools/KEY/slot-N.lock`) and the stores'
+        // rate books (`rate/HASH.json`).
+        ("pools".to_string(), Sensitivity::Tree(TreeOf::Locks)),
+        ("rate".to_string(), Sensitivity::Tree(TreeOf::Books)),
     ]
 }
 
+/// How private the entry `name` directly in the home must be, when it is
+/// bcconn's.
 #[cfg(unix)]
-#[derive(Clone, Copy)]
+fn known(name: &str) -> Option<Sensitivity> {
+    use crate::store::DB_NAME;
+    if let Some((_, s)) = files().into_iter().find(|(n, _)| n == name) {
+        return Some(s);
+    }
+    // What `bcconn restore` keeps of the database it replaced (and its
+    // write-ahead log): the same records.
+    name.starts_with(&format!("{DB_NAME}.before-restore-"))
+        .then_some(Sensitivity::Records)
+}
+
+#[cfg(unix)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Sensitivity {
     /// Names, stores, e-mails; others must not change it.
     Records,
@@ -200,18 +227,70 @@ enum Sensitivity {
     Secrets,
     /// Others who can open it can hold it and stop every write.
     Lock,
+    /// A folder bcconn makes (0700), and what it keeps in it.
+    Tree(TreeOf),
 }
 
-/// One permission problem: what, how bad, and the mode that fixes it.
+#[cfg(unix)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TreeOf {
+    /// `pools/`: a folder per pool, a lock file per slot.
+    Locks,
+    /// `rate/`: a rate book per store.
+    Books,
+}
+
+/// How many entries of `pools/` and `rate/` are looked at: a pool has at
+/// most 25 slots, so this is thousands of pools.
+#[cfg(unix)]
+const MAX_TREE: usize = 10_000;
+
+/// One permission problem: what, how bad, and the modes that fix it.
 #[cfg(unix)]
 struct ModeProblem {
     verdict: Verdict,
     text: String,
-    path: PathBuf,
-    want: u32,
+    /// What the person runs to fix it (`chmod 600 FILE`); `None` when no
+    /// mode fixes it (not a regular file, another user's).
+    command: Option<String>,
+    /// Each path and the mode `--fix` gives it (empty: `--fix` cannot).
+    fixes: Vec<(PathBuf, u32)>,
+    /// The home itself: `--fix` changes it only when it holds nothing but
+    /// bcconn's files.
+    home: bool,
+    /// What is in this folder of the home (`pools`), fixed entry by entry:
+    /// `--fix` says what it did, not the `chmod -R` a person would run.
+    tree: Option<String>,
     /// The file is a symbolic link to this: `--fix` never changes a link's
     /// target (it may be anyone's file, anywhere); the person does.
     link: Option<PathBuf>,
+}
+
+/// What is wrong with `mode` for something of `sensitivity`, reachable by
+/// others (`open`) or not.
+#[cfg(unix)]
+fn judge_mode(sensitivity: Sensitivity, mode: u32, open: bool) -> Option<(Verdict, &'static str)> {
+    let (read, write) = (mode & 0o044 != 0, mode & 0o022 != 0);
+    let worst = if open { Verdict::Fail } else { Verdict::Warn };
+    match sensitivity {
+        Sensitivity::Secrets if read || write => {
+            Some((worst, "other users can read the plain-text secrets"))
+        }
+        Sensitivity::Records if write => Some((worst, "other users can change it")),
+        Sensitivity::Records if read && open => Some((
+            Verdict::Warn,
+            "other users can read it (names, stores, e-mails)",
+        )),
+        Sensitivity::Lock if (read || write) && open => Some((
+            Verdict::Warn,
+            "other users can hold the lock, which stops every write",
+        )),
+        Sensitivity::Tree(_) if write => Some((worst, "other users can put files in it")),
+        Sensitivity::Tree(_) if mode & 0o055 != 0 && open => {
+            Some((Verdict::Warn, "other users can look into it"))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(unix)]
@@ -227,30 +306,47 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
     let dir_mode = dir.mode() & 0o777;
     // Others can reach the files only through a directory they may enter.
     let open = dir_mode & 0o011 != 0;
+    let home_problem = |verdict, text: String| ModeProblem {
+        verdict,
+        text,
+        command: Some(format!(
+            "chmod 700 {}",
+            shell_word(&home.display().to_string())
+        )),
+        fixes: vec![(home.to_path_buf(), 0o700)],
+        home: true,
+        tree: None,
+        link: None,
+    };
     if dir_mode & 0o022 != 0 {
-        out.push(ModeProblem {
-            verdict: Verdict::Fail,
-            text: format!(
+        out.push(home_problem(
+            Verdict::Fail,
+            format!(
                 "{} is {dir_mode:04o}: other users can replace the files in it",
                 home.display()
             ),
-            path: home.to_path_buf(),
-            want: 0o700,
-            link: None,
-        });
+        ));
     } else if dir_mode & 0o055 != 0 {
-        out.push(ModeProblem {
-            verdict: Verdict::Warn,
-            text: format!(
+        out.push(home_problem(
+            Verdict::Warn,
+            format!(
                 "{} is {dir_mode:04o}: other users can enter it (0700 keeps them out)",
                 home.display()
             ),
-            path: home.to_path_buf(),
-            want: 0o700,
-            link: None,
-        });
+        ));
     }
-    for (name, sensitivity) in files() {
+    let mut names: Vec<String> = match std::fs::read_dir(home) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    for name in names {
+        let Some(sensitivity) = known(&name) else {
+            continue;
+        };
         let path = home.join(&name);
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
@@ -260,16 +356,24 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
         let link = std::fs::symlink_metadata(&path)
             .is_ok_and(|m| m.file_type().is_symlink())
             .then(|| std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()));
-        let name = match &link {
+        let shown = match &link {
             Some(target) => format!("{name} is a symbolic link to {}, which", target.display()),
-            None => name.to_string(),
+            None => name.clone(),
         };
-        if !meta.is_file() {
+        let is_tree = matches!(sensitivity, Sensitivity::Tree(_));
+        if meta.is_dir() != is_tree || !(meta.is_dir() || meta.is_file()) {
+            let what = if is_tree {
+                "is not a directory"
+            } else {
+                "is not a regular file (a FIFO, device or directory)"
+            };
             out.push(ModeProblem {
                 verdict: Verdict::Fail,
-                text: format!("{name} is not a regular file (a FIFO, device or directory)"),
-                path,
-                want: 0,
+                text: format!("{shown} {what}"),
+                command: None,
+                fixes: Vec::new(),
+                home: false,
+                tree: None,
                 link,
             });
             continue;
@@ -278,47 +382,108 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
             out.push(ModeProblem {
                 verdict: Verdict::Warn,
                 text: format!(
-                    "{name} belongs to user id {}, the directory to user id {}",
+                    "{shown} belongs to user id {}, the directory to user id {}",
                     meta.uid(),
                     dir.uid()
                 ),
-                path: path.clone(),
-                want: 0,
+                command: None,
+                fixes: Vec::new(),
+                home: false,
+                tree: None,
                 link: link.clone(),
             });
         }
         let mode = meta.mode() & 0o777;
-        let (read, write) = (mode & 0o044 != 0, mode & 0o022 != 0);
-        let problem = match sensitivity {
-            Sensitivity::Secrets if read || write => Some((
-                if open { Verdict::Fail } else { Verdict::Warn },
-                "other users can read the plain-text secrets",
-            )),
-            Sensitivity::Records if write => Some((
-                if open { Verdict::Fail } else { Verdict::Warn },
-                "other users can change it",
-            )),
-            Sensitivity::Records if read && open => Some((
-                Verdict::Warn,
-                "other users can read it (names, stores, e-mails)",
-            )),
-            Sensitivity::Lock if (read || write) && open => Some((
-                Verdict::Warn,
-                "other users can hold the lock, which stops every write",
-            )),
-            _ => None,
-        };
-        if let Some((verdict, why)) = problem {
+        let want = if is_tree { 0o700 } else { 0o600 };
+        if let Some((verdict, why)) = judge_mode(sensitivity, mode, open) {
+            let target = link.clone().unwrap_or_else(|| path.clone());
             out.push(ModeProblem {
                 verdict,
-                text: format!("{name} is {mode:04o}: {why}"),
-                path,
-                want: 0o600,
-                link,
+                text: format!("{shown} is {mode:04o}: {why}"),
+                command: Some(format!(
+                    "chmod {want:o} {}",
+                    shell_word(&target.display().to_string())
+                )),
+                fixes: if link.is_none() {
+                    vec![(path.clone(), want)]
+                } else {
+                    Vec::new()
+                },
+                home: false,
+                tree: None,
+                link: link.clone(),
             });
+        }
+        if let (Sensitivity::Tree(of), None) = (sensitivity, &link) {
+            out.extend(tree_problem(&name, &path, of, open && mode & 0o011 != 0));
         }
     }
     out
+}
+
+/// What in `pools/` or `rate/` others could open or change, as one
+/// problem: there may be thousands of slot files.
+#[cfg(unix)]
+fn tree_problem(name: &str, root: &Path, of: TreeOf, open: bool) -> Option<ModeProblem> {
+    use std::os::unix::fs::MetadataExt;
+    let inner = match of {
+        TreeOf::Locks => Sensitivity::Lock,
+        TreeOf::Books => Sensitivity::Records,
+    };
+    let mut fixes = Vec::new();
+    let mut worst: Option<(Verdict, &'static str)> = None;
+    let mut seen = 0;
+    // (directory, whether others can reach into it)
+    let mut dirs = vec![(root.to_path_buf(), open)];
+    while let Some((dir, open)) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_TREE {
+                break;
+            }
+            // Never followed: a link in here is not bcconn's to judge.
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            let mode = meta.mode() & 0o777;
+            let (sensitivity, want) = if meta.is_dir() {
+                (Sensitivity::Tree(of), 0o700)
+            } else if meta.is_file() {
+                (inner, 0o600)
+            } else {
+                continue;
+            };
+            if meta.is_dir() {
+                dirs.push((entry.path(), open && mode & 0o011 != 0));
+            }
+            if let Some(found) = judge_mode(sensitivity, mode, open) {
+                fixes.push((entry.path(), want));
+                if worst.is_none_or(|(v, _)| found.0 > v) {
+                    worst = Some(found);
+                }
+            }
+        }
+    }
+    let (verdict, why) = worst?;
+    let n = fixes.len();
+    Some(ModeProblem {
+        verdict,
+        text: format!(
+            "{n} entr{} in {name}/ open to other users: {why}",
+            if n == 1 { "y" } else { "ies" }
+        ),
+        command: Some(format!(
+            "chmod -R go-rwx {}",
+            shell_word(&root.display().to_string())
+        )),
+        fixes,
+        home: false,
+        tree: Some(name.to_string()),
+        link: None,
+    })
 }
 
 /// Only bcconn's own files: then tightening the directory harms nothing else.
@@ -327,12 +492,15 @@ fn only_bcconn_files(home: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(home) else {
         return false;
     };
-    let known = files();
     entries.flatten().all(|e| {
         let name = e.file_name().to_string_lossy().into_owned();
-        known.iter().any(|(n, _)| *n == name) || is_temp_name(&name)
+        known(&name).is_some() || is_temp_name(&name)
     })
 }
+
+/// Problems to show on one line: the first few, then how many more.
+#[cfg(unix)]
+const SHOWN_PROBLEMS: usize = 6;
 
 #[cfg(unix)]
 pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
@@ -345,22 +513,34 @@ pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
         return Finding::ok("permissions", "the directory and files are private to you")
             .subject(home.display().to_string());
     }
+    // The home is tightened only when nothing else lives in it: what
+    // `--fix` would do is decided once, and said as it is.
+    let home_ours = only_bcconn_files(home);
     let mut fixed = Vec::new();
-    let mut dir_left_alone = false;
+    let mut failed = Vec::new();
     if fix {
-        for p in problems.iter().filter(|p| p.want != 0 && p.link.is_none()) {
-            let allowed = p.path != home || only_bcconn_files(home);
-            dir_left_alone |= !allowed;
-            if !allowed {
-                continue;
+        for p in problems.iter().filter(|p| !p.home || home_ours) {
+            let mut changed = 0;
+            for (path, want) in &p.fixes {
+                let done = if p.home {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(*want))
+                } else {
+                    chmod_not_through_link(path, *want)
+                };
+                match done {
+                    Ok(()) => changed += 1,
+                    Err(e) => failed.push(format!("{}: {e}", path.display())),
+                }
             }
-            let changed = if p.path == home {
-                std::fs::set_permissions(&p.path, std::fs::Permissions::from_mode(p.want))
-            } else {
-                chmod_not_through_link(&p.path, p.want)
-            };
-            if allowed && changed.is_ok() {
-                fixed.push(format!("chmod {:o} {}", p.want, p.path.display()));
+            if changed > 0 {
+                fixed.push(match (&p.tree, &p.command) {
+                    (Some(dir), _) => format!(
+                        "made {changed} entr{} in {dir}/ private (files 0600, folders 0700)",
+                        if changed == 1 { "y" } else { "ies" }
+                    ),
+                    (None, Some(c)) => c.clone(),
+                    (None, None) => format!("changed {changed}"),
+                });
             }
         }
     }
@@ -369,44 +549,22 @@ pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
     let detail = if left.is_empty() {
         "the directory and files are private to you".to_string()
     } else {
-        left.iter()
+        let mut texts: Vec<&str> = left
+            .iter()
+            .take(SHOWN_PROBLEMS)
             .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+            .collect();
+        let more = left.len().saturating_sub(SHOWN_PROBLEMS);
+        let more = format!("and {more} more");
+        if left.len() > SHOWN_PROBLEMS {
+            texts.push(&more);
+        }
+        texts.join("; ")
     };
     let mut finding =
         Finding::new("permissions", verdict, detail).subject(home.display().to_string());
     if !left.is_empty() {
-        let commands: Vec<String> = left
-            .iter()
-            .filter(|p| p.want != 0)
-            .map(|p| {
-                format!(
-                    "chmod {:o} {}",
-                    p.want,
-                    shell_word(&p.link.as_ref().unwrap_or(&p.path).display().to_string())
-                )
-            })
-            .collect();
-        let links = left.iter().any(|p| p.want != 0 && p.link.is_some());
-        let others = left.iter().any(|p| p.want == 0);
-        let mut fix_text = commands.join("; ");
-        if others {
-            if !fix_text.is_empty() {
-                fix_text.push_str("; ");
-            }
-            fix_text.push_str("move what is not a regular file (or not yours) away");
-        }
-        if links {
-            fix_text.push_str(" (--fix does not change the target of a symbolic link: do it yourself, if that file is yours)");
-        } else if !fix && !commands.is_empty() {
-            fix_text.push_str(" (or run `bcconn doctor --fix`)");
-        } else if dir_left_alone {
-            fix_text.push_str(
-                " (--fix leaves the directory alone: it holds files that are not bcconn's)",
-            );
-        }
-        finding = finding.fix(fix_text);
+        finding = finding.fix(fix_text(&left, fix, home_ours, &failed));
     }
     if !fixed.is_empty() {
         finding = finding.fixed(fixed.join("; "));
@@ -414,9 +572,49 @@ pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
     finding
 }
 
-/// chmod on the file itself: opened without following a link (one put
-/// there after the check is refused, not followed) and changed through the
-/// open descriptor. A FIFO opens at once (O_NONBLOCK) and is left alone.
+/// What the person does about what is left, and what `--fix` would do
+/// about it: only what it really would.
+#[cfg(unix)]
+fn fix_text(left: &[ModeProblem], fixing: bool, home_ours: bool, failed: &[String]) -> String {
+    let commands: Vec<&str> = left.iter().filter_map(|p| p.command.as_deref()).collect();
+    let mut text = commands.join("; ");
+    let mut add = |part: &str| {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(part);
+    };
+    if left.iter().any(|p| p.command.is_none()) {
+        add("move what is not a regular file (or not yours) away");
+    }
+    if left.iter().any(|p| p.link.is_some() && p.command.is_some()) {
+        add(
+            "--fix does not change the target of a symbolic link: do it yourself, if that file is yours",
+        );
+    }
+    let home_kept = left.iter().any(|p| p.home) && !home_ours;
+    if home_kept {
+        add("--fix leaves the directory alone: it holds files that are not bcconn's");
+    }
+    if fixing && !failed.is_empty() {
+        add(&format!(
+            "--fix could not change {}",
+            outside(&failed.join(", "), 400)
+        ));
+    }
+    let fixable = left
+        .iter()
+        .any(|p| !p.fixes.is_empty() && (!p.home || home_ours));
+    if !fixing && fixable {
+        add("`bcconn doctor --fix` does what it can of this");
+    }
+    text
+}
+
+/// chmod on the file (or folder) itself: opened without following a link
+/// (one put there after the check is refused, not followed) and changed
+/// through the open descriptor. A FIFO opens at once (O_NONBLOCK) and is
+/// left alone.
 #[cfg(unix)]
 fn chmod_not_through_link(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -424,7 +622,8 @@ fn chmod_not_through_link(path: &Path, mode: u32) -> std::io::Result<()> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() && !meta.is_dir() {
         return Err(std::io::Error::other("not a regular file"));
     }
     file.set_permissions(std::fs::Permissions::from_mode(mode))
@@ -571,12 +770,27 @@ mod tests {
         FileStore::new(&home)
             .set("connection/x", &"s3cret".to_string().into())
             .unwrap();
-        let known = files();
         for entry in std::fs::read_dir(&home).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(known.iter().any(|(n, _)| *n == name), "{name}");
+            assert!(known(&name).is_some(), "{name}");
         }
         assert!(only_bcconn_files(&home));
+    }
+
+    #[test]
+    fn what_restore_and_the_pools_leave_is_known() {
+        for name in [
+            "bcconn.db.before-restore-2026-01-01T000000Z",
+            "bcconn.db.before-restore-2026-01-01T000000Z-2-wal",
+            "bcconn.db.restoring",
+            "trusted-dotfiles.json",
+            "trusted-dotfiles.lock",
+        ] {
+            assert!(known(name).is_some(), "{name}");
+        }
+        assert_eq!(known("pools"), Some(Sensitivity::Tree(TreeOf::Locks)));
+        assert_eq!(known("rate"), Some(Sensitivity::Tree(TreeOf::Books)));
+        assert_eq!(known("notes.txt"), None);
     }
 
     #[test]
