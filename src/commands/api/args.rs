@@ -12,7 +12,9 @@ use clap::Args;
     bcconn api v3/catalog/products -f name=Shirt -f type=physical -F weight=1 -F price=9.5\n  \
     bcconn api v3/catalog/products/42 -X PUT -F is_visible=false\n  \
     bcconn api v3/catalog/products/42 -X DELETE\n  \
-    bcconn api v3/catalog/products --input product.json\n\n\
+    bcconn api v3/catalog/products --input product.json\n  \
+    bcconn api 'v3/catalog/products?limit=5' -X GET -f include=variants\n  \
+    bcconn -v api v2/orders --paginate          # a line per request on stderr\n\n\
     The connection is -c NAME, else BCCONN_CONNECTION, else the nearest .bcconn, else the \
     global default (`bcconn use`). Requests keep to the connection's concurrency pool and \
     the store's rate limit (a 429 is waited out and retried), shared by every machine when \
