@@ -118,6 +118,35 @@ impl Answer {
             .or_else(|| v.get("error"))?;
         t.as_str().map(str::to_string)
     }
+
+    /// `403 Forbidden: <title>`; a title that only says the status's own words
+    /// again (`Unauthorized`, `401 Unauthorized: …`) is not let repeat them.
+    pub fn headline(&self) -> String {
+        let said = self
+            .title()
+            .map(|t| crate::text::outside(t.trim(), 200))
+            .unwrap_or_default();
+        let rest = strip_word(&said, self.status.as_str()).unwrap_or(&said);
+        let rest = self
+            .status
+            .canonical_reason()
+            .and_then(|reason| strip_word(rest, reason))
+            .unwrap_or(rest);
+        if rest.is_empty() {
+            self.status.to_string()
+        } else {
+            format!("{}: {rest}", self.status)
+        }
+    }
+}
+
+/// `text` after a leading `word` (any case, a whole word) and the
+/// punctuation after it.
+fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let head = text.get(..word.len())?;
+    let after = &text[word.len()..];
+    (head.eq_ignore_ascii_case(word) && !after.starts_with(char::is_alphanumeric))
+        .then(|| after.trim_start_matches([':', '.', ' ', '-']))
 }
 
 /// What paging through a list gave. A list that cannot be had whole (the

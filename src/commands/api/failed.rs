@@ -1,5 +1,4 @@
-//! What `bcconn api` says about an answer that is not a success: its status
-//! line, and for a 403 which scope is missing. BigCommerce's 403 names no
+//! What `bcconn api` says about a 403: which scope is missing. BigCommerce's 403 names no
 //! scope and is also what a token of another store gets, so the
 //! connection's scopes are read against the path's
 //! (`bigcommerce::scopes::paths`): a missing one is named with the commands
@@ -7,41 +6,10 @@
 
 use reqwest::Method;
 
-use crate::bigcommerce::client::Answer;
-
 use crate::bigcommerce::scopes::paths::{self, Verdict};
 use crate::bigcommerce::scopes::{lookup, modify_twin, normalize, satisfied};
 use crate::store::{AuthType, Connection};
-use crate::text::{outside, shell_word};
-
-/// `403 Forbidden: <title>`; a title that only says the status's own words
-/// again (`Unauthorized`) is left out.
-pub(super) fn status_line(a: &Answer) -> String {
-    let reason = a.status.canonical_reason().unwrap_or("");
-    let said = a
-        .title()
-        .map(|t| outside(t.trim(), 200))
-        .unwrap_or_default();
-    let rest = said
-        .strip_prefix(a.status.as_str())
-        .unwrap_or(&said)
-        .trim_start();
-    let rest = match rest.get(..reason.len()) {
-        Some(head)
-            if !reason.is_empty()
-                && head.eq_ignore_ascii_case(reason)
-                && !rest[reason.len()..].starts_with(char::is_alphanumeric) =>
-        {
-            rest[reason.len()..].trim_start_matches([':', '.', ' ', '-'])
-        }
-        _ => rest,
-    };
-    if rest.is_empty() {
-        a.status.to_string()
-    } else {
-        format!("{}: {rest}", a.status)
-    }
-}
+use crate::text::shell_word;
 
 /// The hints for a 403 on `path` (under the store's base) by `method`.
 pub(super) fn forbidden(c: &Connection, method: &Method, path: &str) -> Vec<String> {

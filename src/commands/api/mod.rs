@@ -84,7 +84,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Success);
             }
             print_body(&a.body, None, false, terminal, text_body(&a))?;
-            let mut f = failure(failed::status_line(&a));
+            let mut f = failure(a.headline());
             if a.status.as_u16() == 403 {
                 for hint in failed::forbidden(&called.connection, &called.method, &called.path) {
                     f = f.also(hint);
