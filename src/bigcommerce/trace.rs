@@ -48,7 +48,8 @@ pub fn shown_url(url: &Url) -> String {
     crate::text::outside(url.as_str(), 2000)
 }
 
-/// One line: `GET URL -> 200 OK in 12 ms (X-Rate-Limit-Requests-Left: 148, …)`.
+/// One line: `GET URL -> 200 OK in 12 ms; rate limit headers:
+/// X-Rate-Limit-Requests-Left: 148, …`.
 /// `outcome` is the status, or why there was no answer.
 pub fn line(
     method: &reqwest::Method,
@@ -74,7 +75,7 @@ pub fn line(
     let rate = if rate.is_empty() {
         String::new()
     } else {
-        format!(" ({})", rate.join(", "))
+        format!("; rate limit headers: {}", rate.join(", "))
     };
     format!(
         "{method} {} -> {outcome} in {} ms{rate}",
@@ -105,8 +106,8 @@ mod tests {
         );
         assert_eq!(
             text,
-            "GET https://api.example.com/stores/abc/v3/catalog/products?page=2 -> 200 OK in 12 ms \
-             (X-Rate-Limit-Requests-Left: 148, X-Rate-Limit-Requests-Quota: 150, X-Rate-Limit-Time-Reset-Ms: 29876)"
+            "GET https://api.example.com/stores/abc/v3/catalog/products?page=2 -> 200 OK in 12 ms; \
+             rate limit headers: X-Rate-Limit-Requests-Left: 148, X-Rate-Limit-Requests-Quota: 150, X-Rate-Limit-Time-Reset-Ms: 29876"
         );
         let none = line(
             &reqwest::Method::POST,

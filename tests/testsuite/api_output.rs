@@ -256,7 +256,7 @@ fn verbose_traces_each_request_on_one_line_without_secrets() {
         "{line}"
     );
     for words in [
-        " ms (X-Rate-Limit-Requests-Left: ",
+        " ms; rate limit headers: X-Rate-Limit-Requests-Left: ",
         "X-Rate-Limit-Requests-Quota: 150",
         "X-Rate-Limit-Time-Reset-Ms: ",
         "X-Rate-Limit-Time-Window-Ms: 30000",
