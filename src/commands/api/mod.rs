@@ -1,9 +1,10 @@
 //! `bcconn api PATH`: call the store's API with a connection, as `gh api`
 //! does for GitHub. stdout is the body: streamed as it arrives unless
 //! `--jq` or `--paginate` must hold it; on a terminal, JSON is pretty (up to
-//! [`sink::PRETTY_MAX`]) and control characters are escaped, while piped output is
-//! byte for byte what the store sent. A non-2xx answer also gets one line on
-//! stderr and exit 1.
+//! [`sink::PRETTY_MAX`], keys in the store's order) and control characters
+//! are escaped, while piped output is byte for byte what the store sent, and
+//! a newline after text that lacks one. A non-2xx answer also gets one line
+//! on stderr (a 403's hints name the missing scope) and exit 1.
 
 mod args;
 mod failed;
