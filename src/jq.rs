@@ -382,15 +382,18 @@ fn load_errors(errs: &jaq_core::load::Errors<&str, ()>) -> String {
             Error::Io(list) => parts.extend(list.iter().map(|(_, m)| m.clone())),
             Error::Lex(list) => parts.extend(
                 list.iter()
-                    .map(|(expect, at)| format!("expected {} at {:?}", expect.as_str(), cut(at))),
+                    .map(|(expect, at)| format!("expected {} {}", expect.as_str(), cut(at))),
             ),
             Error::Parse(list) => parts.extend(
                 list.iter()
-                    .map(|(expect, at)| format!("expected {} at {:?}", expect.as_str(), cut(at))),
+                    .map(|(expect, at)| format!("expected {} {}", expect.as_str(), cut(at))),
             ),
         }
     }
-    // One unclosed bracket per level gives one error each: the first few say it.
+    // `[[[` is one unclosed bracket per level, each reported alike: the
+    // reason is said once.
+    let mut seen = std::collections::HashSet::new();
+    parts.retain(|p| seen.insert(p.clone()));
     let more = parts.len().saturating_sub(3);
     parts.truncate(3);
     if more > 0 {
@@ -399,9 +402,15 @@ fn load_errors(errs: &jaq_core::load::Errors<&str, ()>) -> String {
     parts.join("; ")
 }
 
+/// Where the parser stopped: `at "…"` (the filter's text from there), or
+/// `at the end`.
 fn cut(at: &str) -> String {
     let s: String = at.chars().take(20).collect();
-    if s.is_empty() { "the end".into() } else { s }
+    if s.is_empty() {
+        "at the end".into()
+    } else {
+        format!("at {s:?}")
+    }
 }
 
 #[cfg(test)]
@@ -435,6 +444,12 @@ mod tests {
         assert!(run("nosuchfn", b"{}").unwrap_err().contains("undefined"));
         assert!(check("nosuchfn").is_err() && check(".data[").is_err());
         assert!(check(".data[].id").is_ok());
+        // One unclosed bracket per level is said once, not once a level.
+        let e = check("[[[").unwrap_err();
+        assert_eq!(e, "--jq \"[[[\": expected closing bracket at the end");
+        let e = check("{a: [1, (2").unwrap_err();
+        assert_eq!(e.matches("expected").count(), 3, "{e}");
+        assert!(check(".a | ]").unwrap_err().contains("at \"]\""));
         assert!(run(".a", b"not json").unwrap_err().contains("not JSON"));
         assert!(run("error(\"boom\")", b"{}").unwrap_err().contains("boom"));
     }

@@ -94,36 +94,32 @@ async fn get(
     url: &str,
     token: &SecretString,
 ) -> Result<(StatusCode, String), String> {
-    let response = http
+    let clock = crate::clock::system();
+    let start = clock.instant();
+    let sent = http
         .get(url)
         .header("X-Auth-Token", token.expose_secret())
         .header("Accept", "application/json")
         .send()
-        .await
-        .map_err(|e| describe_reqwest(&e))?;
+        .await;
+    let took = clock.instant().saturating_duration_since(start);
+    let trace = |outcome: &str, headers| {
+        if let Ok(url) = url::Url::parse(url) {
+            let line = super::trace::line(&reqwest::Method::GET, &url, outcome, took, headers);
+            tracing::debug!("{line}");
+        }
+    };
+    let response = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            trace(&describe_reqwest(&e), None);
+            return Err(describe_reqwest(&e));
+        }
+    };
     let status = response.status();
-    log_rate_limit(&response);
+    trace(&status.to_string(), Some(response.headers()));
     let body = response.text().await.map_err(|e| describe_reqwest(&e))?;
     Ok((status, body))
-}
-
-fn log_rate_limit(response: &reqwest::Response) {
-    let h = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("?")
-            .to_string()
-    };
-    tracing::debug!(
-        "{} {}: rate limit {} of {} left, window resets in {} ms",
-        response.status().as_u16(),
-        response.url().path(),
-        h("x-rate-limit-requests-left"),
-        h("x-rate-limit-requests-quota"),
-        h("x-rate-limit-time-reset-ms"),
-    );
 }
 
 /// A network error without the URL's query (nothing secret is in our URLs,

@@ -36,6 +36,7 @@ use super::api::{self, Check, StoreInfo, describe_reqwest};
 use super::paginate;
 use super::ratelimit;
 use super::store_hash::StoreHash;
+use super::trace;
 use crate::clock::Clock;
 use crate::fsutil::human_bytes;
 use crate::pool::rate::{MARGIN_MS, WaitWhy};
@@ -117,6 +118,35 @@ impl Answer {
             .or_else(|| v.get("error"))?;
         t.as_str().map(str::to_string)
     }
+
+    /// `403 Forbidden: <title>`; a title that only says the status's own words
+    /// again (`Unauthorized`, `401 Unauthorized: …`) is not let repeat them.
+    pub fn headline(&self) -> String {
+        let said = self
+            .title()
+            .map(|t| crate::text::outside(t.trim(), 200))
+            .unwrap_or_default();
+        let rest = strip_word(&said, self.status.as_str()).unwrap_or(&said);
+        let rest = self
+            .status
+            .canonical_reason()
+            .and_then(|reason| strip_word(rest, reason))
+            .unwrap_or(rest);
+        if rest.is_empty() {
+            self.status.to_string()
+        } else {
+            format!("{}: {rest}", self.status)
+        }
+    }
+}
+
+/// `text` after a leading `word` (any case, a whole word) and the
+/// punctuation after it.
+fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let head = text.get(..word.len())?;
+    let after = &text[word.len()..];
+    (head.eq_ignore_ascii_case(word) && !after.starts_with(char::is_alphanumeric))
+        .then(|| after.trim_start_matches([':', '.', ' ', '-']))
 }
 
 /// What paging through a list gave. A list that cannot be had whole (the
@@ -303,15 +333,6 @@ impl Client {
     /// answer wins: a book that cannot be written is a warning.
     async fn learn(&self, learned: Learned) {
         let store = self.store.as_str();
-        if let Some(s) = &learned.seen {
-            tracing::debug!(
-                "store {store}: rate limit {} of {} left, window resets in {} ms (window {} ms)",
-                s.left,
-                s.quota,
-                s.reset_ms,
-                s.window_ms
-            );
-        }
         if let Err(e) = self.pools.rates().learn(store, learned).await {
             self.note(format!(
                 "warning: the answer stands, but recording store {store}'s rate limit failed: {e:#}"
@@ -392,9 +413,20 @@ impl Client {
             if let Some(body) = &req.body {
                 builder = builder.body(body.clone());
             }
+            let start = self.clock.instant();
             let sent = match builder.send().await {
                 Ok(r) => r,
                 Err(e) => {
+                    tracing::debug!(
+                        "{}",
+                        trace::line(
+                            &req.method,
+                            &req.url,
+                            &describe_reqwest(&e),
+                            self.clock.instant().saturating_duration_since(start),
+                            None,
+                        )
+                    );
                     self.learn(Learned::unanswered(ticket)).await;
                     return Err(anyhow!(
                         "{} {}: {}",
@@ -407,6 +439,16 @@ impl Client {
             let status = sent.status();
             let version = sent.version();
             let resp_headers = sent.headers().clone();
+            tracing::debug!(
+                "{}",
+                trace::line(
+                    &req.method,
+                    &req.url,
+                    &status.to_string(),
+                    self.clock.instant().saturating_duration_since(start),
+                    Some(&resp_headers),
+                )
+            );
             let wait = (status == StatusCode::TOO_MANY_REQUESTS).then(|| {
                 ratelimit::retry_after(&resp_headers)
                     .unwrap_or(Duration::from_secs(1 << attempt.min(5)))

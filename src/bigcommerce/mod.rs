@@ -9,3 +9,4 @@ pub mod ratelimit;
 pub mod request;
 pub mod scopes;
 pub mod store_hash;
+pub mod trace;

@@ -201,26 +201,46 @@ pub fn query_text(value: &Value) -> String {
 /// how the connection is kept (`Connection`).
 const SET_BY_BCCONN: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
 
+/// Why a `-H` was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderRefusal {
+    /// `X-Auth-Token`: bcconn sends the connection's token in it.
+    Token,
+    /// Anything else, said in full.
+    Other(String),
+}
+
 /// `-H 'Name: value'`. The token header is refused: bcconn sends it, and a
 /// token on the command line is readable by other users. So are the headers
-/// in [`SET_BY_BCCONN`].
-pub fn header(arg: &str) -> Result<(String, String), String> {
-    let (name, value) = arg
-        .split_once(':')
-        .ok_or_else(|| format!("{arg:?} is not 'Name: value'"))?;
+/// in [`SET_BY_BCCONN`]. Messages never repeat the value: it may be a
+/// secret.
+pub fn header(arg: &str) -> Result<(String, String), HeaderRefusal> {
+    let other = |why: String| HeaderRefusal::Other(why);
+    let Some((name, value)) = arg.split_once(':') else {
+        return Err(other(format!(
+            "-H {}: not a header; give it as 'Name: value'",
+            crate::text::outside(&format!("{arg:?}"), 60)
+        )));
+    };
     let (name, value) = (name.trim(), value.trim());
-    reqwest::header::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("{name:?} is not a header name"))?;
-    reqwest::header::HeaderValue::from_str(value)
-        .map_err(|_| format!("the value of {name} has characters a header cannot hold"))?;
+    let shown = crate::text::outside(name, 40);
+    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(other(format!(
+            "-H {shown}: not a header name; give it as 'Name: value'"
+        )));
+    }
     if name.eq_ignore_ascii_case("x-auth-token") {
-        return Err("bcconn sends X-Auth-Token itself; a token on the command line is readable by other users".into());
+        return Err(HeaderRefusal::Token);
+    }
+    if reqwest::header::HeaderValue::from_str(value).is_err() {
+        return Err(other(format!(
+            "-H {shown}: its value has characters a header cannot hold (a line break, a control character)"
+        )));
     }
     if let Some(own) = SET_BY_BCCONN.iter().find(|h| name.eq_ignore_ascii_case(h)) {
-        return Err(format!(
-            "{}: bcconn sets the {own} header itself, from the request it sends",
-            crate::text::outside(name, 40)
-        ));
+        return Err(other(format!(
+            "-H {shown}: bcconn sets the {own} header itself, from the request it sends; leave it out"
+        )));
     }
     Ok((name.to_string(), value.to_string()))
 }
@@ -328,11 +348,8 @@ mod tests {
             header("X-Test:  yes ").unwrap(),
             ("X-Test".into(), "yes".into())
         );
-        assert!(
-            header("x-auth-token: abc")
-                .unwrap_err()
-                .contains("readable")
-        );
+        assert_eq!(header("x-auth-token: abc"), Err(HeaderRefusal::Token));
+        assert_eq!(header(" X-Auth-Token :\n"), Err(HeaderRefusal::Token));
         assert!(header("no colon").is_err());
         for own in [
             "Host: evil",
@@ -340,8 +357,18 @@ mod tests {
             "TRANSFER-ENCODING: chunked",
             "Connection: close",
         ] {
-            assert!(header(own).unwrap_err().contains("bcconn sets"), "{own}");
+            let Err(HeaderRefusal::Other(why)) = header(own) else {
+                panic!("{own} was taken");
+            };
+            assert!(why.contains("bcconn sets"), "{own}");
         }
+        let Err(HeaderRefusal::Other(why)) = header("X-Secretish: a\u{7}b") else {
+            panic!("a control character was taken");
+        };
+        assert!(
+            !why.contains("a\u{7}b"),
+            "the value is never repeated: {why}"
+        );
         assert!(header("Bad Name: x").is_err());
         assert_eq!(query_text(&json!("a b")), "a b");
         assert_eq!(query_text(&json!(5)), "5");

@@ -97,6 +97,7 @@ impl Scope {
 }
 
 mod catalog;
+pub mod paths;
 
 pub use catalog::{CATALOG, IMPLICIT};
 use catalog::{KNOWN_MISNAMES, PRESETS};

@@ -69,6 +69,9 @@ pub struct Called {
     pub source: Source,
     /// A 401 was recorded: the connection is now `invalid`.
     pub marked_invalid: bool,
+    /// The path called, under the store's base (`v3/catalog/products`), no
+    /// query: what a 403 is explained by.
+    pub path: String,
 }
 
 /// Reads `path` (`-` is stdin), bounded by [`INPUT_MAX`]; a file only when
@@ -128,6 +131,21 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         Some(p) => Some(read_input(&ctx.stdin, p, "--input")?),
         None => None,
     };
+    // gh's rule: fields make a POST body unless -X says otherwise. With a
+    // query string already in PATH, fields look like more query parameters
+    // just as much, so bcconn asks instead of guessing a write.
+    if call.method.is_none()
+        && !call.paginate
+        && input.is_none()
+        && !fields.is_empty()
+        && url.query().is_some_and(|q| !q.is_empty())
+    {
+        return Err(usage(
+            "-f/-F fields with a query string in PATH: bcconn cannot tell whether they are more query parameters or a body to POST",
+        )
+        .hint("add `-X GET` to send them as query parameters, or `-X POST` to send them as a JSON body")
+        .into());
+    }
     let method = match &call.method {
         Some(m) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
             .map_err(|_| usage(format!("-X {m:?} is not an HTTP method")))?,
@@ -143,7 +161,15 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
     }
     let mut headers = Vec::new();
     for h in &call.headers {
-        headers.push(request::header(h).map_err(|e| usage(format!("-H {e}")))?);
+        headers.push(request::header(h).map_err(|refused| match refused {
+            request::HeaderRefusal::Other(why) => usage(why),
+            request::HeaderRefusal::Token => usage(
+                "-H X-Auth-Token: bcconn sends the connection's own token in that header; leave the -H out",
+            )
+            .hint(
+                "to call with another token, save it as a connection (`bcconn create NAME --auth-type token --access-token-stdin`) and pass -c NAME; a token on the command line is readable by other users",
+            ),
+        })?);
     }
     let fields_in_query = method == Method::GET || method == Method::HEAD || input.is_some();
     let body = if fields_in_query {
@@ -218,6 +244,7 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     let paginate = call.paginate;
     let max_pages = call.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
     let method = req.method.clone();
+    let path = store_path(&req.url, &c.store_hash);
     let outcome = using::drive(ctx, rx, async move {
         if paginate {
             Ok::<_, anyhow::Error>(match client.paginate(req, max_pages, pages_max).await? {
@@ -246,7 +273,10 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     if let Outcome::Answer(a) = &outcome
         && a.status == StatusCode::UNAUTHORIZED
     {
-        let why = a.title().unwrap_or_else(|| "401 Unauthorized".into());
+        let why = a
+            .title()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| "Unauthorized".into());
         match mark_invalid(ctx, c, &why) {
             Ok(marked) => marked_invalid = marked,
             Err(e) => ctx.progress.warn(&format!(
@@ -262,7 +292,18 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
         connection: c.clone(),
         source,
         marked_invalid,
+        path,
     })
+}
+
+/// The part of `url`'s path after `/stores/{hash}/`.
+fn store_path(url: &url::Url, store: &crate::bigcommerce::store_hash::StoreHash) -> String {
+    let marker = format!("/stores/{}/", store.as_str());
+    let path = url.path();
+    path.find(&marker)
+        .map(|at| &path[at + marker.len()..])
+        .unwrap_or(path)
+        .to_string()
 }
 
 #[cfg(test)]

@@ -129,7 +129,8 @@ fn a_big_answer_streams_to_stdout() {
     });
     let (code, bytes, rss_kib, err) = crate::common::run_counting(&env, &["api", "v2/big"]);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(bytes, TOTAL);
+    // The body, and the newline text output ends with.
+    assert_eq!(bytes, TOTAL + 1);
     assert!(
         rss_kib < 200 * 1024,
         "peak RSS {} MiB for a streamed answer",
@@ -321,7 +322,7 @@ fn a_write_whose_answer_jq_cannot_take_is_printed_unfiltered() {
     assert_exit(&out, 1);
     assert_eq!(
         out.stdout.len(),
-        small_objects(40).len(),
+        small_objects(40).len() + 1,
         "{}",
         stderr(&out)
     );
@@ -342,7 +343,7 @@ fn a_write_whose_answer_is_over_every_cap_streams_unfiltered() {
     });
     let out = run(&env, &["api", "v2/huge-write", "-X", "POST", "--jq", "."]);
     assert_exit(&out, 1);
-    assert_eq!(out.stdout.len(), 70 * MIB, "{}", stderr(&out));
+    assert_eq!(out.stdout.len(), 70 * MIB + 1, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("printed unfiltered") && err.contains("32 MiB"),

@@ -4,6 +4,8 @@
 //! * `answers`: what `bcconn api` does with a store's answer (big, cut
 //!   short, filtered by `--jq`, shown on a terminal);
 //! * `api`: `bcconn api` end to end through token connections;
+//! * `api_output`: what `bcconn api` prints and says: key order, newlines,
+//!   403s that name the missing scope, `-v`'s request lines;
 //! * `audit` (Unix): every command, with `-v` and `-vv`, and no known secret
 //!   in any output, the records, or the browser's argv and environment;
 //! * `bench`: benchmarks of using a connection (`#[ignore]`d; `bench/use.sh`);
@@ -62,6 +64,7 @@ mod common;
 
 mod answers;
 mod api;
+mod api_output;
 #[cfg(unix)]
 mod audit;
 mod bench;

@@ -218,3 +218,42 @@ async fn a_429_longer_than_max_wait_is_refused_with_a_hint() {
         ["run it again later, or give a longer --max-wait (e.g. --max-wait 10m)"]
     );
 }
+
+fn headline(status: u16, body: &str) -> String {
+    Answer {
+        status: StatusCode::from_u16(status).unwrap(),
+        version: Version::HTTP_11,
+        headers: HeaderMap::new(),
+        body: body.as_bytes().to_vec(),
+    }
+    .headline()
+}
+
+#[test]
+fn a_headline_says_the_status_words_once() {
+    let title = |t: &str| format!(r#"{{"status":401,"title":{t:?}}}"#);
+    assert_eq!(headline(401, &title("Unauthorized")), "401 Unauthorized");
+    assert_eq!(headline(401, &title("unauthorized.")), "401 Unauthorized");
+    assert_eq!(
+        headline(401, &title("401 Unauthorized")),
+        "401 Unauthorized"
+    );
+    assert_eq!(
+        headline(401, &title("Unauthorized: token revoked")),
+        "401 Unauthorized: token revoked"
+    );
+    assert_eq!(
+        headline(401, &title("You must provide a valid X-Auth-Token header")),
+        "401 Unauthorized: You must provide a valid X-Auth-Token header"
+    );
+    // Only whole words: a title that merely starts alike is kept.
+    assert_eq!(
+        headline(401, &title("Unauthorizedness reigns")),
+        "401 Unauthorized: Unauthorizedness reigns"
+    );
+    assert_eq!(
+        headline(403, &title("4031 items")),
+        "403 Forbidden: 4031 items"
+    );
+    assert_eq!(headline(500, "not json"), "500 Internal Server Error");
+}

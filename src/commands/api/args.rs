@@ -12,11 +12,17 @@ use clap::Args;
     bcconn api v3/catalog/products -f name=Shirt -f type=physical -F weight=1 -F price=9.5\n  \
     bcconn api v3/catalog/products/42 -X PUT -F is_visible=false\n  \
     bcconn api v3/catalog/products/42 -X DELETE\n  \
-    bcconn api v3/catalog/products --input product.json\n\n\
+    bcconn api v3/catalog/products --input product.json\n  \
+    bcconn api 'v3/catalog/products?limit=5' -X GET -f include=variants\n  \
+    bcconn -v api v2/orders --paginate          # a line per request on stderr\n\n\
     The connection is -c NAME, else BCCONN_CONNECTION, else the nearest .bcconn, else the \
     global default (`bcconn use`). Requests keep to the connection's concurrency pool and \
     the store's rate limit (a 429 is waited out and retried), shared by every machine when \
-    BCCONN_POOL_URL names a Redis. Exit codes: 0 a 2xx answer; \
+    BCCONN_POOL_URL names a Redis. Fields (-f, -F) make a JSON body sent with POST, as \
+    in gh; with -X GET (or --paginate) they are query parameters instead, and with a query \
+    string already in PATH, -X must say which. A 403 names the scope the connection lacks \
+    for that path. -v prints a line per request on stderr: method, URL, status, time and \
+    rate-limit headers. Exit codes: 0 a 2xx answer; \
     1 any other answer (its body on stdout, its status and title on stderr) or no answer; \
     2 bad input.")]
 pub struct ApiArgs {
@@ -32,7 +38,7 @@ pub struct ApiArgs {
     #[arg(short = 'X', long = "method", value_name = "METHOD")]
     pub method: Option<String>,
 
-    /// A string field, key=value: a JSON body field (query parameter with GET); key[sub]=v and key[]=v nest
+    /// A string field, key=value: a JSON body field, POSTed unless -X GET makes it a query parameter; key[sub]=v and key[]=v nest
     #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
     pub raw_fields: Vec<String>,
 

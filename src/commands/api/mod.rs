@@ -1,11 +1,14 @@
 //! `bcconn api PATH`: call the store's API with a connection, as `gh api`
 //! does for GitHub. stdout is the body: streamed as it arrives unless
 //! `--jq` or `--paginate` must hold it; on a terminal, JSON is pretty (up to
-//! [`sink::PRETTY_MAX`]) and control characters are escaped, while piped output is
-//! byte for byte what the store sent. A non-2xx answer also gets one line on
-//! stderr and exit 1.
+//! [`sink::PRETTY_MAX`], keys in the store's order) and control characters
+//! are escaped, while piped output is byte for byte what the store sent, and
+//! a newline after text that lacks one. A non-2xx answer also gets one line
+//! on stderr (a 403's hints name the missing scope) and exit 1.
 
 mod args;
+mod failed;
+mod pretty;
 mod print;
 mod sink;
 
@@ -43,6 +46,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         escape: Escaper::default(),
         closed: false,
         ends_in_newline: true,
+        text: true,
     };
     let called = call::api(
         ctx,
@@ -76,16 +80,17 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             }
             if a.status.is_success() {
                 if !a.body.is_empty() {
-                    print_body(&a.body, jq, write, terminal)?;
+                    print_body(&a.body, jq, write, terminal, text_body(&a))?;
                 }
                 return Ok(ExitStatus::Success);
             }
-            print_body(&a.body, None, false, terminal)?;
-            let title = a
-                .title()
-                .map(|t| format!(": {}", outside(&t, 200)))
-                .unwrap_or_default();
-            let mut f = failure(format!("{}{title}", a.status));
+            print_body(&a.body, None, false, terminal, text_body(&a))?;
+            let mut f = failure(a.headline());
+            if a.status.as_u16() == 403 {
+                for hint in failed::forbidden(&called.connection, &called.method, &called.path) {
+                    f = f.also(hint);
+                }
+            }
             if a.status.as_u16() == 401 {
                 f = f.hint(format!(
                     "BigCommerce refused the token{}; authorize it again with `bcconn authorize {}`",
@@ -100,6 +105,12 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             Err(f.into())
         }
     }
+}
+
+/// Whether a body is text that ends with a newline when printed: JSON and
+/// text are; a download (an image, a zip) stays byte for byte.
+pub(super) fn text_body(a: &Answer) -> bool {
+    print::is_text(a.headers.get(reqwest::header::CONTENT_TYPE))
 }
 
 /// The status line and headers, as `curl -i` shows them.

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 
-use anyhow::Result;
-use serde_json::Value;
-
+use super::pretty::pretty;
 use crate::bigcommerce::paginate::Item;
 use crate::error::failure;
 use crate::ui;
 use crate::ui::escape::Escaper;
+use anyhow::Result;
 
 /// `--jq`'s filter and the CPU time it may take.
 #[derive(Clone, Copy)]
@@ -17,17 +16,24 @@ pub(super) struct Jq<'a> {
     pub(super) cpu: std::time::Duration,
 }
 
-/// A body held whole, on stdout: through `--jq`, pretty on a terminal, else
-/// as received (escaped on a terminal). When `--jq` fails on the answer of
-/// a write, the answer is printed first, unfiltered: it may hold the only
-/// record of what the write made.
-pub(super) fn print_body(body: &[u8], jq: Option<Jq>, write: bool, terminal: bool) -> Result<()> {
+/// A body held whole, on stdout: through `--jq`, pretty on a terminal
+/// (keys in the store's order), else as received (escaped on a terminal),
+/// ending with a newline when it is `text` (see [`is_text`]). When `--jq`
+/// fails on the answer of a write, the answer is printed first, unfiltered:
+/// it may hold the only record of what the write made.
+pub(super) fn print_body(
+    body: &[u8],
+    jq: Option<Jq>,
+    write: bool,
+    terminal: bool,
+    text: bool,
+) -> Result<()> {
     if let Some(Jq { expr, cpu }) = jq {
         return match crate::jq::run(expr, body, cpu) {
             Ok(lines) if terminal => out(Escaper::default().all(&lines).as_bytes()),
             Ok(lines) => out(&lines),
             Err(why) if write => {
-                print_body(body, None, false, terminal)?;
+                print_body(body, None, false, terminal, text)?;
                 Err(failure(why)
                     .hint("the write was answered with success; its answer is printed above, unfiltered")
                     .into())
@@ -36,10 +42,13 @@ pub(super) fn print_body(body: &[u8], jq: Option<Jq>, write: bool, terminal: boo
         };
     }
     if !terminal {
-        return out(body);
+        out(body)?;
+        if text && !body.is_empty() && !body.ends_with(b"\n") {
+            out(b"\n")?;
+        }
+        return Ok(());
     }
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        let mut text = serde_json::to_string_pretty(&v)?;
+    if let Some(mut text) = pretty(body) {
         text.push('\n');
         return out(Escaper::default().all(text.as_bytes()).as_bytes());
     }
@@ -66,7 +75,7 @@ pub(super) fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Res
             text.extend_from_slice(item.get().as_bytes());
         }
         text.extend_from_slice(b"]\n");
-        return print_body(&text, jq, false, terminal);
+        return print_body(&text, jq, false, terminal, true);
     }
     let mut stdout = ui::Stdout::new(256 * 1024);
     let written = (|| -> std::io::Result<()> {
@@ -85,12 +94,10 @@ pub(super) fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Res
             if n > 0 {
                 stdout.write_all(b",\n")?;
             }
-            // Parsed one item at a time, as `to_string_pretty` of the whole
-            // array would lay it out (each line two deeper).
-            let pretty = serde_json::from_str::<Value>(item.get())
-                .and_then(|v| serde_json::to_string_pretty(&v))
-                .unwrap_or_else(|_| item.get().to_string());
-            let shown = Escaper::default().all(pretty.as_bytes());
+            // One item at a time, as the whole array would be laid out
+            // (each line two deeper).
+            let laid_out = pretty(item.get().as_bytes()).unwrap_or_else(|| item.get().to_string());
+            let shown = Escaper::default().all(laid_out.as_bytes());
             for (i, line) in shown.split('\n').enumerate() {
                 if i > 0 {
                     stdout.write_all(b"\n")?;
@@ -102,6 +109,18 @@ pub(super) fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Res
         stdout.write_all(if terminal { b"\n]\n" } else { b"]\n" })
     })();
     stdout.finish(written.map_err(Into::into))
+}
+
+/// Whether an answer with this `Content-Type` is text, to end with a
+/// newline: JSON (BigCommerce's every answer), `text/*`, or none said.
+/// Anything else (an image, a zip) is a download, kept byte for byte.
+pub(super) fn is_text(content_type: Option<&reqwest::header::HeaderValue>) -> bool {
+    let Some(value) = content_type else {
+        return true;
+    };
+    let mime = String::from_utf8_lossy(value.as_bytes()).to_ascii_lowercase();
+    let mime = mime.split(';').next().unwrap_or("").trim().to_string();
+    mime.is_empty() || mime.starts_with("text/") || mime.ends_with("json")
 }
 
 /// Bytes on stdout; a closed pipe (`| head`) is not an error.

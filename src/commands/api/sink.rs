@@ -22,6 +22,8 @@ pub(super) struct Stdout {
     /// stdout was closed (`| head`): the rest is not wanted.
     pub(super) closed: bool,
     pub(super) ends_in_newline: bool,
+    /// The answer is text (its `Content-Type`): it ends with a newline.
+    pub(super) text: bool,
 }
 
 impl Stdout {
@@ -48,6 +50,7 @@ impl Stdout {
 
 impl Sink for Stdout {
     fn head(&mut self, head: &Answer) -> Result<()> {
+        self.text = super::text_body(head);
         if self.include {
             out(head_text(head).as_bytes())?;
         }
@@ -71,13 +74,13 @@ impl Sink for Stdout {
     fn end(&mut self) -> Result<()> {
         if let Some(held) = self.held.take() {
             if !held.is_empty() {
-                return print_body(&held, None, false, self.terminal);
+                return print_body(&held, None, false, self.terminal, self.text);
             }
             return Ok(());
         }
         let rest = self.escape.finish();
         self.write(rest.as_bytes())?;
-        if self.terminal && !self.ends_in_newline {
+        if (self.terminal || self.text) && !self.ends_in_newline {
             out(b"\n")?;
         }
         Ok(())

@@ -524,6 +524,14 @@ impl FakeBc {
         );
     }
 
+    /// The token now belongs to store `hash`: calls on its old store get
+    /// the 403 BigCommerce gives a token of another store.
+    pub fn move_token(&self, token: &str, hash: &str) {
+        if let Some(t) = lock(&self.shared).tokens.get_mut(token) {
+            t.hash = hash.to_owned();
+        }
+    }
+
     /// Subsequent API calls with this token get 401.
     pub fn revoke_token(&self, token: &str) {
         if let Some(t) = lock(&self.shared).tokens.get_mut(token) {
@@ -1330,7 +1338,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
                 .unwrap_or(0);
             json_response(StatusCode::OK, &json!({ "time": secs }))
         }
-        Endpoint::Store => json_response(StatusCode::OK, &store_json(inner, hash)),
+        Endpoint::Store => store_response(inner, hash),
         Endpoint::Orders => orders_page(inner, rec, hash),
         Endpoint::Products => products_page(inner, rec, hash),
         Endpoint::Product(id) => match find_product(inner, hash, id) {
@@ -1599,6 +1607,35 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
+    resp
+}
+
+/// `/v2/store` with its keys in the order BigCommerce's reference lists
+/// them (`id` first), not sorted as a `serde_json` map would write them:
+/// a client that keeps the server's order can be told from one that sorts.
+fn store_response(inner: &Inner, hash: &str) -> Response {
+    let store = store_json(inner, hash);
+    let order = [
+        "id",
+        "account_uuid",
+        "domain",
+        "secure_url",
+        "control_panel_base_url",
+        "status",
+        "name",
+        "plan_name",
+        "plan_level",
+        "store_id",
+        "default_channel_id",
+        "currency",
+        "language",
+    ];
+    let fields: Vec<String> = order
+        .iter()
+        .map(|k| format!("{}:{}", json!(k), store[*k]))
+        .collect();
+    let mut resp = json_response(StatusCode::OK, &Value::Null);
+    *resp.body_mut() = Body::from(format!("{{{}}}", fields.join(",")));
     resp
 }
 
