@@ -6,6 +6,7 @@
 mod cells;
 mod json;
 mod lenders;
+mod siblings;
 
 use std::io::Write as _;
 
@@ -28,15 +29,26 @@ pub struct ListArgs {
     pub wide: bool,
 }
 
-const HEADER: [&str; 7] = [
-    "NAME",
-    "STORE",
-    "AUTH",
-    "STATE",
-    "ICLIENT",
-    "SCOPES",
-    "CONCURRENCY",
+/// Narrowed, the table gives up the first scope's name first and a
+/// connection's name and state last.
+const COLUMNS: [ui::Column<'static>; 7] = [
+    ui::Column::new("NAME", 9),
+    ui::Column::new("STORE", 4),
+    ui::Column::new("AUTH", 3),
+    ui::Column::new("STATE", 9),
+    ui::Column::new("ICLIENT", 2),
+    ui::Column::new("SCOPES", 0),
+    ui::Column::new("CONCURRENCY", 1),
 ];
+const HEADER: [&str; 7] = {
+    let mut h = [""; 7];
+    let mut i = 0;
+    while i < 7 {
+        h[i] = COLUMNS[i].header;
+        i += 1;
+    }
+    h
+};
 const STATE: usize = 3;
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
@@ -78,17 +90,22 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     }
     let width = ctx.ui.table_width(ctx.env.columns, args.wide);
     let color = ui::Ui::stdout_color(ctx.env.no_color);
-    ui::fit_widths(&HEADER, &mut widths, width);
+    ui::fit_widths(&COLUMNS, &mut widths, width);
     let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
     let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
     let mut out = ui::Stdout::new(1 << 16);
     let mut line = ui::table_line(&HEADER, &widths, None);
+    // (id, name) of each superseded row (rare), named after the table.
+    let mut superseded: Vec<(String, String)> = Vec::new();
     let written = out
         .write_all(line.as_bytes())
         .map_err(anyhow::Error::from)
         .and_then(|()| {
             reader.list_rows(&mut |r| {
                 let cells = cells(&lenders.iclients, &r, lenders.concurrency(&r));
+                if r.state == "superseded" {
+                    superseded.push((r.id.to_string(), cells[0].to_string()));
+                }
                 line.clear();
                 ui::push_table_line(
                     &mut line,
@@ -100,6 +117,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
             })
         });
     out.finish(written)?;
+    siblings::name(ctx, &reader, &superseded, width)?;
     Ok(ExitStatus::Success)
 }
 
