@@ -14,8 +14,8 @@ use std::time::Duration;
 
 pub use prompt::Terminal;
 pub use table::{
-    Column, Paint, Table, display_width, ellipsize, fit_widths, kv, kv_fit, push_table_line, table,
-    table_line, wrap_text,
+    Column, Paint, Table, display_width, ellipsize, fit_widths, hang, kv, kv_fit, push_table_line,
+    table, table_line, wrap_text,
 };
 
 use crate::seams::Progress;

@@ -515,5 +515,12 @@ pub fn wrap_text(text: &str, width: Option<usize>) -> String {
         .join("\n")
 }
 
+/// `text` that follows a prefix `indent` columns wide, wrapped to `width`
+/// (None: as it is), its next lines indented under its first.
+pub fn hang(text: &str, indent: usize, width: Option<usize>) -> String {
+    let width = width.map(|w| w.saturating_sub(indent).max(WRAP_MIN));
+    wrap_text(text, width).replace('\n', &format!("\n{}", " ".repeat(indent)))
+}
+
 #[cfg(test)]
 mod tests;

@@ -272,6 +272,30 @@ fn show_wraps_its_values_under_the_value() {
 }
 
 #[test]
+fn doctor_wraps_its_findings_under_their_first_word() {
+    let env = home();
+    // Imported, the records name an iClient secret the secrets file lacks:
+    // a failure whose fix holds commands.
+    env.cmd(&["list"]).assert().success();
+    for width in WIDTHS {
+        let (text, _) = at(&env, width, &["doctor"]);
+        // A verdict starts each finding; what follows it is indented.
+        for line in text.lines() {
+            assert!(
+                ["ok ", "warn ", "fail ", "      "]
+                    .iter()
+                    .any(|p| line.starts_with(p)),
+                "{line:?} at {width}:\n{text}"
+            );
+        }
+        assert!(
+            text.lines().any(|l| l.contains("`bcconn authorize NAME`")),
+            "commands whole: {text}"
+        );
+    }
+}
+
+#[test]
 fn a_pipe_without_columns_gets_every_cell_whole_on_one_line() {
     let env = home();
     for args in [

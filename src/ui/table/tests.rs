@@ -293,3 +293,13 @@ fn cells_are_painted_by_what_they_hold_even_when_cut() {
     push_table_line(&mut line, &["a", "superseded"], &[1, 6], Some(&paint));
     assert_eq!(line, "a  \x1b[33msuper…\x1b[0m\n");
 }
+
+#[test]
+fn hanging_text_wraps_under_its_first_line() {
+    let text = "authorize the connections again (`bcconn authorize NAME`) and more";
+    assert_eq!(
+        hang(text, 6, Some(40)),
+        "authorize the connections again\n      (`bcconn authorize NAME`) and more"
+    );
+    assert_eq!(hang(text, 6, None), text);
+}
