@@ -40,15 +40,6 @@ const COLUMNS: [ui::Column<'static>; 7] = [
     ui::Column::new("SCOPES", 0),
     ui::Column::new("CONCURRENCY", 1),
 ];
-const HEADER: [&str; 7] = {
-    let mut h = [""; 7];
-    let mut i = 0;
-    while i < 7 {
-        h[i] = COLUMNS[i].header;
-        i += 1;
-    }
-    h
-};
 const STATE: usize = 3;
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
@@ -64,7 +55,8 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     // attention. Piped: every column whole. Either way one measuring pass
     // and one writing pass, nothing kept per row: 100,000 connections never
     // become 700,000 strings held at once.
-    let mut widths = HEADER.map(ui::display_width);
+    let header = COLUMNS.map(|c| c.header);
+    let mut widths = header.map(ui::display_width);
     let rows = match reader.list_widths(NAME_CELL, OTHER_CELL)? {
         // Plain text everywhere: the engine measures in one aggregate.
         Some(q) => {
@@ -94,7 +86,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
     let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
     let mut out = ui::Stdout::new(1 << 16);
-    let mut line = ui::table_line(&HEADER, &widths, None);
+    let mut line = ui::table_line(&header, &widths, None);
     // (id, name) of each superseded row (rare), named after the table.
     let mut superseded: Vec<(String, String)> = Vec::new();
     let written = out
