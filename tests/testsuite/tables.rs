@@ -320,17 +320,22 @@ fn a_pipe_without_columns_gets_every_cell_whole_on_one_line() {
 
 #[cfg(unix)]
 mod colour {
+    use expectrl::{Eof, Expect};
+
     use super::*;
-    use crate::wizard::Pty;
 
     const GREEN: &str = "\x1b[32m";
     const YELLOW: &str = "\x1b[33m";
     const RED: &str = "\x1b[31m";
 
+    /// What `args` draws with stdout (and stderr) a pseudo-terminal.
     fn on_a_terminal(env: &Env, args: &[&str]) -> String {
-        let mut t = Pty::spawn(env, args);
-        t.finish();
-        t.seen.clone()
+        let mut cmd = env.std_cmd(args);
+        cmd.env("TERM", "xterm");
+        let mut session = expectrl::Session::spawn(cmd).expect("spawn bcconn in a pty");
+        session.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+        let seen = session.expect(Eof).expect("bcconn ends");
+        String::from_utf8_lossy(seen.as_bytes()).into_owned()
     }
 
     #[test]
