@@ -87,8 +87,9 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
     let mut out = ui::Stdout::new(1 << 16);
     let mut line = ui::table_line(&header, &widths, None);
-    // (id, name) of each superseded row (rare), named after the table.
-    let mut superseded: Vec<(String, String)> = Vec::new();
+    // Superseded rows (rare), their siblings named after the table: the
+    // first few kept as (id, name shown), the rest counted.
+    let mut superseded = siblings::Superseded::default();
     let written = out
         .write_all(line.as_bytes())
         .map_err(anyhow::Error::from)
@@ -96,7 +97,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
             reader.list_rows(&mut |r| {
                 let cells = cells(&lenders.iclients, &r, lenders.concurrency(&r));
                 if r.state == "superseded" {
-                    superseded.push((r.id.to_string(), cells[0].to_string()));
+                    superseded.add(r.id, &cells[0]);
                 }
                 line.clear();
                 ui::push_table_line(
@@ -109,7 +110,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
             })
         });
     out.finish(written)?;
-    siblings::name(ctx, &reader, &superseded, width)?;
+    superseded.name(ctx, &reader, width)?;
     Ok(ExitStatus::Success)
 }
 
