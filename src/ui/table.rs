@@ -293,7 +293,8 @@ fn push_row(out: &mut String, cells: &[&str], layout: &Layout, paint: Option<Pai
         .iter()
         .map(|&i| {
             if layout.wrap[i] && layout.limit.is_some() {
-                wrap(cells[i], layout.widths[i])
+                let apart = layout.limit.map_or(0, |l| l.saturating_sub(INDENT));
+                wrap(cells[i], layout.widths[i], apart)
             } else {
                 vec![Piece::Line(ellipsize(cells[i], layout.widths[i]))]
             }
@@ -339,7 +340,8 @@ fn push_row(out: &mut String, cells: &[&str], layout: &Layout, paint: Option<Pai
             continue;
         }
         let style = paint.and_then(|p| p(i, cell));
-        for piece in wrap(cell, limit.saturating_sub(INDENT).max(WRAP_MIN)) {
+        let width = limit.saturating_sub(INDENT).max(WRAP_MIN);
+        for piece in wrap(cell, width, width) {
             let text = match &piece {
                 Piece::Line(t) => t.as_ref(),
                 Piece::Apart(t) => t,
@@ -369,9 +371,10 @@ enum Piece<'a> {
 }
 
 /// `text` wrapped at spaces to `width` columns. A word wider than the
-/// column is split (nothing is lost), except a command in backticks, which
-/// goes whole on a line of its own.
-fn wrap(text: &str, width: usize) -> Vec<Piece<'_>> {
+/// column goes whole on a line of its own when it is a command in
+/// backticks, or when it fits `apart` columns (a URL is copied whole);
+/// otherwise it is split, nothing lost.
+fn wrap(text: &str, width: usize, apart: usize) -> Vec<Piece<'_>> {
     let width = width.max(1);
     let mut out = Vec::new();
     let mut line = String::new();
@@ -391,7 +394,7 @@ fn wrap(text: &str, width: usize) -> Vec<Piece<'_>> {
         flush(&mut line, &mut out);
         if w <= width {
             line.push_str(word);
-        } else if word.contains('`') {
+        } else if word.contains('`') || w <= apart {
             out.push(Piece::Apart(word));
         } else {
             let mut chunk = String::new();
@@ -505,7 +508,7 @@ pub fn wrap_text(text: &str, width: Option<usize>) -> String {
     let Some(width) = width else {
         return text.to_string();
     };
-    wrap(text, width)
+    wrap(text, width, width)
         .into_iter()
         .map(|p| match p {
             Piece::Line(t) => t.into_owned(),

@@ -274,7 +274,7 @@ fn key_value_lines_wrap_their_values_under_the_value() {
 #[test]
 fn long_words_are_split_not_cut() {
     let url = "https://example.com/a/very/long/callback/path/that/goes/on";
-    let pieces = wrap(url, 20);
+    let pieces = wrap(url, 20, 0);
     let joined: String = pieces
         .iter()
         .map(|p| match p {
@@ -284,6 +284,13 @@ fn long_words_are_split_not_cut() {
         .collect();
     assert_eq!(joined, url);
     assert!(pieces.len() == 3, "{pieces:?}");
+    // Where a line of its own can hold it, it goes there whole.
+    assert_eq!(wrap(url, 20, 60), [Piece::Apart(url)]);
+    let kv_rows = vec![vec!["callback url".to_string(), url.to_string()]];
+    assert_eq!(
+        kv_fit(&kv_rows, Some(64)),
+        format!("callback url\n    {url}\n")
+    );
 }
 
 #[test]
