@@ -38,7 +38,9 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     if args.json {
         ui::out_json(&findings)?;
     } else {
-        ui::out(&text(&findings))?;
+        let color = ui::Ui::stdout_color(ctx.env.no_color);
+        let width = ctx.ui.table_width(ctx.env.columns, false);
+        ui::out(&text(&findings, color, width))?;
     }
     let count = |v| findings.iter().filter(|f| f.verdict == v).count();
     let (warn, fail) = (count(Verdict::Warn), count(Verdict::Fail));
@@ -55,8 +57,10 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     })
 }
 
-/// `ok    secret store (file): …`, then `fix:` and `fixed:` lines under it.
-fn text(findings: &[Finding]) -> String {
+/// `ok    secret store (file): …`, then `fix:` and `fixed:` lines under it;
+/// with `color`, the verdict coloured as `status` colours its own; each
+/// wrapped to `width` under its first word.
+fn text(findings: &[Finding], color: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     for f in findings {
         let name = f.check.replace('_', " ");
@@ -81,19 +85,53 @@ fn text(findings: &[Finding]) -> String {
             _ => name,
         };
         let ms = f.ms.map(|ms| format!(" [{ms} ms]")).unwrap_or_default();
-        out.push_str(&format!(
-            "{:<5} {label}: {}{ms}\n",
-            f.verdict.as_str(),
-            f.detail
-        ));
+        let verdict = f.verdict.as_str();
+        let pad = " ".repeat(5usize.saturating_sub(verdict.len()));
+        let verdict = match ui::verdict_color(verdict).filter(|_| color) {
+            Some(style) => ui::painted(style, verdict),
+            None => verdict.to_string(),
+        };
+        let said = format!("{label}: {}{ms}", f.detail);
+        out.push_str(&format!("{verdict}{pad} {}\n", ui::hang(&said, 6, width)));
         if let Some(fixed) = &f.fixed {
-            out.push_str(&format!("      fixed: {fixed}\n"));
+            out.push_str(&format!("      fixed: {}\n", ui::hang(fixed, 13, width)));
         }
         if let Some(fix) = &f.fix
             && f.verdict != Verdict::Ok
         {
-            out.push_str(&format!("      fix: {fix}\n"));
+            out.push_str(&format!("      fix: {}\n", ui::hang(fix, 11, width)));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_are_coloured_only_when_asked() {
+        let finding = |verdict, detail: &str| Finding {
+            check: "home",
+            subject: None,
+            verdict,
+            detail: detail.into(),
+            fix: None,
+            fixed: None,
+            ms: None,
+        };
+        let findings = [
+            finding(Verdict::Ok, "fine"),
+            finding(Verdict::Warn, "hm"),
+            finding(Verdict::Fail, "bad"),
+        ];
+        assert_eq!(
+            text(&findings, false, None),
+            "ok    home: fine\nwarn  home: hm\nfail  home: bad\n"
+        );
+        assert_eq!(
+            text(&findings, true, None),
+            "\x1b[32mok\x1b[0m    home: fine\n\x1b[33mwarn\x1b[0m  home: hm\n\x1b[31mfail\x1b[0m  home: bad\n"
+        );
+    }
 }

@@ -93,7 +93,8 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitStatus> {
         };
         row[1] = crate::text::outside(&row[1], max);
     }
-    ui::out(&ui::kv(&rows))?;
+    let width = ctx.ui.table_width(ctx.env.columns, false);
+    ui::out(&ui::kv_fit(&rows, width))?;
     Ok(ExitStatus::Success)
 }
 

@@ -28,6 +28,17 @@ pub struct StatusArgs {
     pub wide: bool,
 }
 
+/// Narrowed, the detail wraps (its command whole, on a line of its own
+/// if need be), or goes under its row; the store hash is cut before the
+/// name and the status.
+const COLUMNS: [ui::Column<'static>; 4] = [
+    ui::Column::new("NAME", 9),
+    ui::Column::new("STORE", 1),
+    ui::Column::new("STATUS", 9),
+    ui::Column::new("DETAIL", 0).wrap(),
+];
+const STATUS: usize = 2;
+
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let selected = status::selected(&file, &args.names)?;
@@ -72,9 +83,19 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
                 ]
             })
             .collect();
-        let header = ["NAME", "STORE", "STATUS", "DETAIL"];
         let width = ctx.ui.table_width(ctx.env.columns, args.wide);
-        ui::out(&ui::Table::new(&header, &table).fit(width).render())?;
+        let paint = |col: usize, cell: &str| {
+            if col == STATUS {
+                ui::verdict_color(cell)
+            } else {
+                None
+            }
+        };
+        let mut t = ui::Table::new(&COLUMNS, &table).fit(width);
+        if ui::Ui::stdout_color(ctx.env.no_color) {
+            t = t.paint(&paint);
+        }
+        ui::out(&t.render())?;
     }
     let ok = report.all_ok();
     report.record(ctx);

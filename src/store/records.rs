@@ -429,6 +429,18 @@ impl Reader {
             .map(|c| c.name))
     }
 
+    /// The name of the connection that superseded this one: `None` when
+    /// it is not superseded, "(deleted)" when that one is gone.
+    pub fn superseded_by(&self, id: &str) -> Result<Option<String>> {
+        let by = self.tx.connections(Filter::Id(id))?.into_iter().next();
+        let Some(by) = by.and_then(|c| c.superseded_by) else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.name_of(&by)?.unwrap_or_else(|| "(deleted)".into()),
+        ))
+    }
+
     /// See [`BackendTx::list_widths`].
     pub fn list_widths(&self, max_name: usize, max_other: usize) -> Result<Option<ListWidths>> {
         Ok(self.tx.list_widths(max_name, max_other)?)

@@ -1,4 +1,5 @@
-//! `bcconn list`: the table within 80 columns with long and wide names,
+//! `bcconn list`: the table within 80 columns with long and wide names, the
+//! siblings of superseded connections named,
 //! `--json` always an array, and linear over a long borrowing chain.
 
 use std::time::{Duration, Instant};
@@ -132,4 +133,43 @@ fn list_json_is_linear_over_a_long_borrowing_chain() {
     assert_eq!(list[9_999]["borrow_concurrency_from"], "c9998");
     let table = run(&env, &["list"]);
     assert!(table.status.success());
+}
+
+#[test]
+fn list_names_the_sibling_of_each_superseded_connection_a_few_at_most() {
+    let env = Env::new();
+    let ts = "2026-01-01T00:00:00Z";
+    let conn = |k: usize, state: &str| {
+        let mut c = json!({
+            "id": format!("{k:016x}"), "name": format!("shop{k}"),
+            "auth_type": "oauth2", "store_hash": "abc123", "scopes": ["store_v2_orders"],
+            "concurrency": 1, "state": state, "created_at": ts, "updated_at": ts,
+        });
+        if state == "superseded" {
+            c["superseded_by"] = json!(format!("{:016x}", 0));
+        }
+        c
+    };
+    let mut conns = vec![conn(0, "authorized")];
+    conns.extend((1..=7).map(|k| conn(k, "superseded")));
+    env.replace_records(&json!({"version": 2, "iclients": [], "connections": conns}));
+    let out = env.cmd(&["list"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let notes = String::from_utf8(out.stderr).unwrap();
+    for k in 1..=5 {
+        assert!(
+            notes.contains(&format!(
+                "shop{k} is superseded by shop0 (authorizing shop0 ended its token)\n"
+            )),
+            "{notes}"
+        );
+    }
+    assert!(!notes.contains("shop6 is"), "{notes}");
+    assert!(
+        notes.contains("and 2 more superseded (`bcconn status` names each sibling)"),
+        "{notes}"
+    );
+    // The table itself is what scripts read, unchanged.
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(!table.contains("shop0 ("), "{table}");
 }

@@ -46,6 +46,8 @@
 //!   restore;
 //! * `store_safety`: the records and secrets under damage and attack (crash
 //!   leftovers, locks, links, special, read-only and newer files);
+//! * `tables`: every table at 60 and 80 columns: what gives way first,
+//!   what stays whole, verdicts coloured on a terminal only;
 //! * `token_verification`: a token checked against its store before it is
 //!   saved;
 //! * `using`: the default connection, env, exec, parallel status;
@@ -91,6 +93,7 @@ mod states;
 #[cfg(unix)]
 mod store_db;
 mod store_safety;
+mod tables;
 mod token_verification;
 mod using;
 mod validation;

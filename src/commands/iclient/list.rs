@@ -42,9 +42,15 @@ pub fn run(ctx: &Context, args: IclientListArgs) -> Result<ExitStatus> {
             ]
         })
         .collect();
-    ui::out(&ui::table(
-        &["NAME", "CLIENT ID", "CALLBACK URL", "CONNECTIONS"],
-        &rows,
-    ))?;
+    // Narrowed, the client id is cut first, then the callback URL; the
+    // connections wrap; the name is kept.
+    const COLUMNS: [ui::Column<'static>; 4] = [
+        ui::Column::new("NAME", 9),
+        ui::Column::new("CLIENT ID", 1),
+        ui::Column::new("CALLBACK URL", 2),
+        ui::Column::new("CONNECTIONS", 0).wrap(),
+    ];
+    let width = ctx.ui.table_width(ctx.env.columns, false);
+    ui::out(&ui::Table::new(&COLUMNS, &rows).fit(width).render())?;
     Ok(ExitStatus::Success)
 }

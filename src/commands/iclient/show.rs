@@ -60,6 +60,7 @@ pub fn run(ctx: &Context, args: IclientShowArgs) -> Result<ExitStatus> {
         vec!["created".into(), v.created_at.to_string()],
         vec!["updated".into(), v.updated_at.to_string()],
     ];
-    ui::out(&ui::kv(&rows))?;
+    let width = ctx.ui.table_width(ctx.env.columns, false);
+    ui::out(&ui::kv_fit(&rows, width))?;
     Ok(ExitStatus::Success)
 }

@@ -6,6 +6,7 @@
 mod cells;
 mod json;
 mod lenders;
+mod siblings;
 
 use std::io::Write as _;
 
@@ -28,14 +29,16 @@ pub struct ListArgs {
     pub wide: bool,
 }
 
-const HEADER: [&str; 7] = [
-    "NAME",
-    "STORE",
-    "AUTH",
-    "STATE",
-    "ICLIENT",
-    "SCOPES",
-    "CONCURRENCY",
+/// Narrowed, the table gives up the first scope's name first and a
+/// connection's name and state last.
+const COLUMNS: [ui::Column<'static>; 7] = [
+    ui::Column::new("NAME", 9),
+    ui::Column::new("STORE", 4),
+    ui::Column::new("AUTH", 3),
+    ui::Column::new("STATE", 9),
+    ui::Column::new("ICLIENT", 2),
+    ui::Column::new("SCOPES", 0),
+    ui::Column::new("CONCURRENCY", 1),
 ];
 const STATE: usize = 3;
 
@@ -52,7 +55,8 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     // attention. Piped: every column whole. Either way one measuring pass
     // and one writing pass, nothing kept per row: 100,000 connections never
     // become 700,000 strings held at once.
-    let mut widths = HEADER.map(ui::display_width);
+    let header = COLUMNS.map(|c| c.header);
+    let mut widths = header.map(ui::display_width);
     let rows = match reader.list_widths(NAME_CELL, OTHER_CELL)? {
         // Plain text everywhere: the engine measures in one aggregate.
         Some(q) => {
@@ -78,17 +82,23 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
     }
     let width = ctx.ui.table_width(ctx.env.columns, args.wide);
     let color = ui::Ui::stdout_color(ctx.env.no_color);
-    ui::fit_widths(&HEADER, &mut widths, width);
+    ui::fit_widths(&COLUMNS, &mut widths, width);
     let paint = |col: usize, cell: &str| (col == STATE).then(|| ui::state_color(cell)).flatten();
     let paint: Option<ui::Paint<'_>> = if color { Some(&paint) } else { None };
     let mut out = ui::Stdout::new(1 << 16);
-    let mut line = ui::table_line(&HEADER, &widths, None);
+    let mut line = ui::table_line(&header, &widths, None);
+    // Superseded rows (rare), their siblings named after the table: the
+    // first few kept as (id, name shown), the rest counted.
+    let mut superseded = siblings::Superseded::default();
     let written = out
         .write_all(line.as_bytes())
         .map_err(anyhow::Error::from)
         .and_then(|()| {
             reader.list_rows(&mut |r| {
                 let cells = cells(&lenders.iclients, &r, lenders.concurrency(&r));
+                if r.state == "superseded" {
+                    superseded.add(r.id, &cells[0]);
+                }
                 line.clear();
                 ui::push_table_line(
                     &mut line,
@@ -100,6 +110,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<ExitStatus> {
             })
         });
     out.finish(written)?;
+    superseded.name(ctx, &reader, width)?;
     Ok(ExitStatus::Success)
 }
 
