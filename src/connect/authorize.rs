@@ -103,8 +103,9 @@ pub fn authorize_saved(
     match try_authorize(ctx, &conn, opts, changes, secret) {
         Ok(saved) => {
             ctx.progress.step(&format!(
-                "Saved: {:?} is authorized; its token is in {}",
+                "Saved: {:?} is authorized for {}; its token is in {}",
                 saved.name,
+                store_named(&saved),
                 saved.token_store.expect("just saved").describe()
             ));
             ctx.progress.say(&format!(
@@ -115,6 +116,18 @@ pub fn authorize_saved(
         }
         Err((started, e)) if first => Err(mark_failed(ctx, id, e, started)),
         Err((_, e)) => Err(e),
+    }
+}
+
+/// "Acme Shop (store abc123)": the store as its token's check named it.
+pub fn store_named(c: &Connection) -> String {
+    match &c.store_name {
+        Some(name) => format!(
+            "{} (store {})",
+            crate::text::outside(name, 100),
+            c.store_hash
+        ),
+        None => format!("store {}", c.store_hash),
     }
 }
 

@@ -91,7 +91,7 @@ pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &Document) -> 
             }
         }
         _ => {
-            let name = ask_lender(p, records, &c.store_hash, Some(&c.id))?;
+            let name = ask_lender(p, records, c.store_hash.as_str(), Some(&c.id))?;
             if lender.map(|l| l.name.as_str()) != Some(name.as_str()) {
                 changes.borrow = Some(Borrow::From(name));
             }
