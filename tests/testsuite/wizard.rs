@@ -810,6 +810,13 @@ fn a_headless_terminal_takes_the_pasted_landing_address() {
     // On another machine, the person confirms; the browser lands on the
     // callback URL, which they copy back here.
     let landed = fake_browser::consent_redirect(&url);
+    // An empty Enter is not taken silently.
+    t.send(ENTER);
+    let warned = t.expect("Address:");
+    assert!(
+        warned.contains("warning: that is not a URL; paste the whole address"),
+        "{warned}"
+    );
     t.send(&format!("{landed}\r"));
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert!(t.seen.contains("Token verified"), "{}", t.seen);
@@ -1169,4 +1176,21 @@ fn an_unreachable_keyring_without_a_terminal_stops_before_any_work() {
     // No browser opened, no code exchanged.
     assert_eq!(fake.count("POST", "/oauth2/token"), 0);
     assert_eq!(fake.count("GET", "/oauth2/authorize"), 0);
+}
+
+#[test]
+fn interactive_needs_a_terminal() {
+    let env = Env::new();
+    let out = env
+        .std_cmd(&["create", "--interactive"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--interactive needs a terminal"),
+        "{stderr}"
+    );
+    assert!(!env.record_path().exists());
 }
