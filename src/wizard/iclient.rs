@@ -21,10 +21,10 @@ use crate::store::Document;
 pub(super) fn ask_iclient(
     p: &mut dyn Prompter,
     records: &Document,
-    earlier: Option<IClientPick>,
+    earlier: Option<&IClientPick>,
     fix: bool,
 ) -> Step<IClientPick> {
-    let earlier_new = match &earlier {
+    let earlier_new = match earlier {
         Some(IClientPick::New(new)) => Some(new),
         _ => None,
     };
@@ -48,14 +48,14 @@ pub(super) fn ask_iclient(
             .iter()
             .position(|ic| ic.name.eq_ignore_ascii_case(name))
     };
-    let start = match &earlier {
+    let start = match earlier {
         None => 0,
         Some(IClientPick::New(_)) => n,
         Some(IClientPick::Edited { .. }) => n + 1,
         Some(IClientPick::Existing(_)) if fix => n + 1,
         Some(IClientPick::Existing(name)) => saved_at(name).unwrap_or(0),
     };
-    let edited = match &earlier {
+    let edited = match earlier {
         Some(IClientPick::Edited { name, edit }) => Some((name.as_str(), Some(edit))),
         Some(IClientPick::Existing(name)) => Some((name.as_str(), None)),
         _ => None,

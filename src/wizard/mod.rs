@@ -80,7 +80,7 @@ pub fn run(
     let here = Machine(ctx);
     let env_token = ctx.env.access_token.is_some();
     let mut walk = Walk::new(&here, records, draft, env_token, opts.clone());
-    walk.home = ctx.env.user_home.clone();
+    walk.home.clone_from(&ctx.env.user_home);
     let mut again = None;
     loop {
         let (plan, opts) = match ctx.ask(|p| walk.go(p, again.take())) {
@@ -440,26 +440,32 @@ impl<'a> Walk<'a> {
                 self.answers.auth_type = Some(chosen);
             }
             At::Token => {
-                let (token, from_file) = ask_token(
+                let given = ask_token(
                     p,
-                    self.answers.token.take(),
-                    self.answers.store_hash.clone(),
-                    self.hash_from_file,
+                    self.answers.token.is_some(),
+                    self.answers
+                        .store_hash
+                        .clone()
+                        .filter(|_| !self.hash_from_file),
                     self.env_token,
                     self.home.as_deref(),
                 )?;
-                self.answers.token = Some(token);
-                match from_file {
-                    Some(hash) => {
-                        self.answers.store_hash = Some(hash);
-                        self.hash_from_file = true;
+                // `None`: the token given before is kept, and so is the
+                // store hash its file named.
+                if let Some((token, from_file)) = given {
+                    self.answers.token = Some(token);
+                    match from_file {
+                        Some(hash) => {
+                            self.answers.store_hash = Some(hash);
+                            self.hash_from_file = true;
+                        }
+                        None if self.hash_from_file => {
+                            // The file that gave the store hash is no longer used.
+                            self.hash_from_file = false;
+                            self.answers.store_hash = None;
+                        }
+                        None => {}
                     }
-                    None if self.hash_from_file => {
-                        // The file that gave the store hash is no longer used.
-                        self.hash_from_file = false;
-                        self.answers.store_hash = None;
-                    }
-                    None => {}
                 }
             }
             At::StoreHash => {
@@ -470,15 +476,16 @@ impl<'a> Walk<'a> {
                 let scopes = ask_scopes(p, self.answers.scopes.as_deref())?;
                 self.answers.scopes = Some(scopes);
             }
-            At::IClient => {
-                let earlier = self.answers.iclient.take();
+            At::IClient => loop {
                 let fix = std::mem::take(&mut self.fix_credentials);
-                match ask_iclient(p, records, earlier, fix) {
-                    Ok(pick) => self.answers.iclient = Some(pick),
-                    Err(stop) => return Err(stop),
+                let pick = ask_iclient(p, records, self.answers.iclient.as_ref(), fix)?;
+                self.answers.iclient = Some(pick);
+                // Esc where the callback is settled comes back to the pick.
+                match self.settle_iclient(p) {
+                    Err(Stop::Back) => continue,
+                    settled => break settled?,
                 }
-                self.settle_iclient(p)?;
-            }
+            },
             At::Advanced => {
                 let earlier = self
                     .answers
@@ -564,15 +571,11 @@ impl<'a> Walk<'a> {
             if let Auth::OAuth { after: a, .. } = &mut plan.auth {
                 *a = after;
             }
-            let checked = self.here.check(&plan, &self.opts);
-            if checked.is_ok() {
+            let Err(fault) = self.here.check(&plan, &self.opts) else {
                 return Ok(Then::Done(Box::new((plan, self.opts.clone()))));
-            }
-            self.restore(plan, self.opts.clone());
-            return match checked {
-                Err(fault) => self.fault(p, fault),
-                Ok(()) => Ok(Then::Goto(At::Summary)),
             };
+            self.restore(plan, self.opts.clone());
+            return self.fault(p, fault);
         }
         self.restore(plan, self.opts.clone());
         match chosen? {
@@ -670,19 +673,17 @@ fn ask_auth_type(p: &mut dyn Prompter, earlier: Option<AuthType>) -> Step<AuthTy
 }
 
 /// Where the token comes from, and the store hash when a credentials file
-/// named it. `earlier`: the token given before, which can be kept;
-/// `known`: the store hash already given (a file must agree with it, unless
-/// it came from the file being replaced).
+/// named it; `None` keeps the token given before (`earlier`). `known`: the
+/// store hash already given, which a file must agree with.
 fn ask_token(
     p: &mut dyn Prompter,
-    earlier: Option<TokenSource>,
+    earlier: bool,
     known: Option<StoreHash>,
-    known_from_file: bool,
     env_token: bool,
     home: Option<&Path>,
-) -> Step<(TokenSource, Option<StoreHash>)> {
+) -> Step<Option<(TokenSource, Option<StoreHash>)>> {
     let mut options = Vec::new();
-    if earlier.is_some() {
+    if earlier {
         options.push("Keep the token given before (hidden)".to_string());
     }
     let first = options.len();
@@ -691,11 +692,27 @@ fn ask_token(
     if env_token {
         options.push("Use BCCONN_ACCESS_TOKEN from the environment".to_string());
     }
-    let chosen = p.select("Access token:", &options, 0, None)?;
-    let Some(choice) = chosen.checked_sub(first) else {
-        let kept = earlier.expect("offered only when there is one");
-        return Ok((kept, known.filter(|_| known_from_file)));
-    };
+    loop {
+        let chosen = p.select("Access token:", &options, 0, None)?;
+        let Some(choice) = chosen.checked_sub(first) else {
+            return Ok(None);
+        };
+        // Esc at the token or the path comes back to this list.
+        match token_from(p, choice, known.as_ref(), home) {
+            Err(Stop::Back) => continue,
+            other => return other.map(Some),
+        }
+    }
+}
+
+/// The token from the source chosen (0: typed, 1: a credentials file, 2:
+/// the environment).
+fn token_from(
+    p: &mut dyn Prompter,
+    choice: usize,
+    known: Option<&StoreHash>,
+    home: Option<&Path>,
+) -> Step<(TokenSource, Option<StoreHash>)> {
     match choice {
         0 => {
             let token = p.secret(
@@ -709,11 +726,10 @@ fn ask_token(
             ))
         }
         1 => {
-            let known = known.filter(|_| !known_from_file);
             let check = |input: &str| {
                 let creds =
                     read_credentials_file(&credentials_path(input, home)).map_err(|e| plain(&e))?;
-                match (&known, &creds.store_hash) {
+                match (known, &creds.store_hash) {
                     (Some(want), Some(found)) if want != found => Err(format!(
                         "this file is for store {found}, but the store hash given is {want}"
                     )),
@@ -722,7 +738,7 @@ fn ask_token(
             };
             let path = p.text(&Ask {
                 message: "Path to the API credentials .txt:",
-                help: Some("the file BigCommerce downloaded when the API account was created"),
+                help: Some("the file BigCommerce downloaded when the API account was created; ~ is your home folder"),
                 default: None,
                 initial: None,
                 check: &check,
@@ -869,13 +885,30 @@ fn ask_advanced(
 ) -> Step<(u8, Option<String>)> {
     let (level, lender) = earlier.unwrap_or((1, None));
     let changed = level != 1 || lender.is_some();
-    if !p.confirm(
-        "Change advanced settings (concurrency)?",
-        changed,
-        Some("default: this connection's own level, 1"),
-    )? {
-        return Ok((1, None));
+    loop {
+        if !p.confirm(
+            "Change advanced settings (concurrency)?",
+            changed,
+            Some("default: this connection's own level, 1"),
+        )? {
+            return Ok((1, None));
+        }
+        // Esc past the first question comes back to it.
+        match ask_concurrency(p, records, hash, level, lender.is_some()) {
+            Err(Stop::Back) => continue,
+            other => return other,
+        }
     }
+}
+
+/// Its own level, or another connection's to borrow.
+fn ask_concurrency(
+    p: &mut dyn Prompter,
+    records: &Document,
+    hash: Option<&StoreHash>,
+    level: u8,
+    borrowed: bool,
+) -> Step<(u8, Option<String>)> {
     let borrow = !records.connections.is_empty()
         && p.select(
             "Concurrency:",
@@ -883,7 +916,7 @@ fn ask_advanced(
                 "Set this connection's own level".to_string(),
                 "Borrow another connection's level (share its pool)".to_string(),
             ],
-            usize::from(lender.is_some()),
+            usize::from(borrowed),
             None,
         )? == 1;
     if borrow {

@@ -969,3 +969,86 @@ fn concurrency_level_is_checked() {
     );
     assert_eq!(plan.unwrap().concurrency, 25);
 }
+
+#[test]
+fn esc_inside_a_step_comes_back_to_its_first_question() {
+    let (done, log) = walk_prefilled(
+        &[
+            Type("t"),
+            Pick("API-account token"),
+            Pick("Type or paste"),
+            Back, // at the hidden token: back to where the token comes from
+            Pick("Type or paste"),
+            Type("tok-3"),
+            Type("abc123"),
+            Yes,
+            Pick("Set this"),
+            Back, // at the level: back to "Change advanced settings?"
+            No,
+            Pick("Save"),
+        ],
+        Draft::default(),
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    // The list of sources twice (the hidden prompt has the same title).
+    assert_eq!(
+        log.matches("(pre-selected Type or paste the access token")
+            .count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("? Change advanced settings").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(plan.concurrency, 1);
+    // The step before each was not asked again.
+    assert_eq!(log.matches("? Authentication type:").count(), 1, "{log}");
+}
+
+#[test]
+fn leaving_the_iclient_step_and_staying_keeps_the_new_iclient_typed() {
+    let (done, log) = walk_prefilled(
+        &[
+            Pick("+ Add new iClient"),
+            Type("typed-app"),
+            Type("cid-typed"),
+            Type("s3cr3t-typed"),
+            Enter,
+            Back,   // at the advanced step: back to the iClient step
+            Cancel, // Ctrl-C there…
+            No,     // …but stay
+            Enter,  // "+ Add new iClient", still pre-selected
+            Enter,  // the name, prefilled
+            Enter,  // the client id, prefilled
+            Yes,    // keep the secret
+            Enter,  // the callback URL, prefilled
+            No,
+            Pick("Save only"),
+        ],
+        oauth_draft_without_concurrency(),
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert_eq!(
+        log.matches("(pre-selected + Add new iClient)").count(),
+        2,
+        "{log}"
+    );
+    match plan.iclient() {
+        Some(IClientPick::New(n)) => {
+            use secrecy::ExposeSecret;
+            assert_eq!(n.name, "typed-app");
+            assert_eq!(n.client_id, "cid-typed");
+            assert_eq!(n.secret.expose_secret(), "s3cr3t-typed");
+        }
+        _ => panic!("expected the new iClient\n{log}"),
+    }
+}
+
+fn oauth_draft_without_concurrency() -> Draft {
+    Draft {
+        concurrency: None,
+        ..oauth_draft()
+    }
+}
