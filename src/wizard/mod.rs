@@ -374,14 +374,14 @@ impl<'a> Walk<'a> {
                 Ok(Then::Goto(step)) => at = step,
                 Ok(Then::Done(done)) => return Ok(*done),
                 Ok(Then::Leave) => return Err(Stop::Cancelled),
+                // Going back from a change is back to the summary.
+                Err(Stop::Back) if self.changing => {
+                    self.changing = false;
+                    at = At::Summary;
+                }
                 Err(Stop::Back) => match self.before(at) {
-                    Some(prev) if !self.changing => at = prev,
-                    // Going back from a change is back to the summary.
-                    _ if self.changing => {
-                        self.changing = false;
-                        at = At::Summary;
-                    }
-                    _ => self.leave(p)?,
+                    Some(prev) => at = prev,
+                    None => self.leave(p)?,
                 },
                 Err(Stop::Cancelled) => self.leave(p)?,
                 Err(e @ Stop::Failed(_)) => return Err(e),
