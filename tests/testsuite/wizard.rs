@@ -1194,3 +1194,25 @@ fn interactive_needs_a_terminal() {
     );
     assert!(!env.record_path().exists());
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn iclient_add_offers_a_working_store_before_asking() {
+    let mut env = Env::new();
+    without_a_keyring(&mut env);
+    let mut t = Pty::spawn(&env, &["iclient", "add", "app"]);
+    let offer = t.expect("Stop here (nothing has been asked or saved)");
+    assert!(offer.contains("the OS keyring is not reachable"), "{offer}");
+    assert!(!offer.contains("Client id:"), "{offer}");
+    let keys = if offer.contains("(keyutils)") {
+        format!("{DOWN}{ENTER}")
+    } else {
+        ENTER.to_string()
+    };
+    t.send(&keys);
+    t.answer("Client id:", &format!("{CLIENT_ID}\r"));
+    t.answer("Client secret:", &format!("{SECRET}\r"));
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(env.secrets_text().contains(SECRET));
+    assert_eq!(env.records()["iclients"][0]["secret_store"], "file");
+}
