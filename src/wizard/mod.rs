@@ -28,7 +28,7 @@ use secrecy::SecretString;
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::connect::authorize::{App, FlowOptions, can_receive};
-use crate::connect::create::{self, Fault};
+use crate::connect::create::{self, Fault, Retry};
 use crate::connect::plan::{After, Auth, Draft, Plan, TokenSource};
 use crate::connect::tokens::read_credentials_file;
 use crate::context::Context;
@@ -185,9 +185,6 @@ enum Then {
     /// "Cancel" at the summary: a choice, not a slip, so nothing is asked.
     Leave,
 }
-
-/// Why a walk comes back after its plan failed at the last step.
-pub use crate::connect::create::Retry;
 
 /// The walk's answers so far (flags' included) and where it stands.
 struct Walk<'a> {
@@ -429,13 +426,11 @@ impl<'a> Walk<'a> {
             }
             At::AuthType => {
                 let chosen = ask_auth_type(p, self.answers.auth_type)?;
-                if self.answers.auth_type.is_some_and(|a| a != chosen) {
-                    // The other type's answers no longer apply.
-                    self.answers.token = None;
-                    if self.hash_from_file {
-                        self.hash_from_file = false;
-                        self.answers.store_hash = None;
-                    }
+                // The other type's answers are kept (a way back costs
+                // nothing); only the store hash step, skipped because a
+                // credentials file named the store, is asked again.
+                if chosen != AuthType::Token {
+                    self.hash_from_file = false;
                 }
                 self.answers.auth_type = Some(chosen);
             }
