@@ -1216,3 +1216,47 @@ fn iclient_add_offers_a_working_store_before_asking() {
     assert!(env.secrets_text().contains(SECRET));
     assert_eq!(env.records()["iclients"][0]["secret_store"], "file");
 }
+
+#[test]
+fn esc_in_edit_goes_back_a_part_keeping_the_choice() {
+    let env = Env::new();
+    env.add_iclient(
+        "app",
+        EDIT_CLIENT_ID,
+        EDIT_SECRET,
+        "http://127.0.0.1:8765/auth",
+    );
+    env.add_iclient(
+        "other-app",
+        "anotherclientid",
+        "other-secret-1",
+        "http://127.0.0.1:8765/auth",
+    );
+    env.cmd(&[
+        "create",
+        "shop",
+        "--store-hash",
+        HASH,
+        "--iclient",
+        "app",
+        "--scopes",
+        "store_v2_orders",
+        "--no-authorize",
+    ])
+    .assert()
+    .success();
+    let mut t = Pty::spawn(&env, &["edit", "shop"]);
+    t.answer("Keep its 1 scope (store_v2_orders)", ENTER);
+    t.expect("app  (client id morewizardclient)  ← now");
+    t.send(&format!("{DOWN}{ENTER}"));
+    t.answer("Keep: its own level, 1", ESC);
+    // Back at the iClient, the other app still chosen.
+    t.expect("> other-app  (client id anotherclientid)");
+    t.send(ENTER);
+    t.answer("Keep: its own level, 1", ENTER);
+    let summary = t.expect("Save these changes?");
+    assert!(summary.contains("iClient      other-app"), "{summary}");
+    t.send(ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, "shop")["iclient"], "other-app");
+}
