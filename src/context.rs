@@ -31,6 +31,9 @@ pub struct Context {
     prompter: RefCell<Option<Box<dyn Prompter>>>,
     /// Secret stores are opened on first use: `list` must never touch one.
     stores: RefCell<HashMap<StoreKind, Rc<dyn SecretStore>>>,
+    /// Where new secrets go for this run when the person chose another
+    /// store than `BCCONN_SECRET_STORE`'s (it was unreachable).
+    chosen_store: std::cell::Cell<Option<StoreKind>>,
     /// stdin and stderr are both terminals: prompts are possible.
     pub interactive: bool,
     /// What waits and timestamps read.
@@ -117,6 +120,7 @@ impl Context {
             progress,
             prompter: RefCell::new(Some(prompter)),
             stores: RefCell::new(HashMap::new()),
+            chosen_store: std::cell::Cell::new(None),
             interactive,
             browser: Box::new(crate::loopback::browser::System {
                 command: env.browser.clone(),
@@ -214,7 +218,20 @@ impl Context {
 
     /// The store new secrets go to (`BCCONN_SECRET_STORE`, default `os`).
     pub fn default_secrets(&self) -> Result<Rc<dyn SecretStore>> {
-        self.secrets(self.env.secret_store_kind()?)
+        self.secrets(self.default_store_kind()?)
+    }
+
+    /// The kind of [`Context::default_secrets`].
+    pub fn default_store_kind(&self) -> Result<StoreKind> {
+        match self.chosen_store.get() {
+            Some(kind) => Ok(kind),
+            None => self.env.secret_store_kind(),
+        }
+    }
+
+    /// New secrets go to `kind` for the rest of this run.
+    pub fn choose_store(&self, kind: StoreKind) {
+        self.chosen_store.set(Some(kind));
     }
 
     /// Puts a store in place of the one of its kind (tests: a store that can

@@ -64,6 +64,9 @@ pub struct Env {
     pub ssh: bool,
     /// `PATH`, where `doctor` looks for the browser command.
     pub path: Option<OsString>,
+    /// `HOME` (`USERPROFILE` on Windows) when absolute: what `~` means in
+    /// a path typed at a prompt.
+    pub user_home: Option<PathBuf>,
     /// Which of [`EXEC_REMOVES_SETTINGS`] are set here: `bcconn exec`
     /// removes them from CMD's environment and says so in [`EXEC_MARKER`].
     pub exec_settings_set: Vec<&'static str>,
@@ -332,6 +335,9 @@ impl Env {
             display: text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
             ssh: text("SSH_CONNECTION").is_some() || text("SSH_TTY").is_some(),
             path: get("PATH").filter(|v| !v.is_empty()),
+            user_home: get(if cfg!(windows) { "USERPROFILE" } else { "HOME" })
+                .map(PathBuf::from)
+                .filter(|h| h.is_absolute()),
             exec_settings_set: EXEC_REMOVES_SETTINGS
                 .iter()
                 .copied()

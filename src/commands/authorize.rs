@@ -59,6 +59,8 @@ pub struct AuthorizeArgs {
 pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
     let f = &args.conn;
     let opts = args.flow.options();
+    // Before the browser opens: a token with nowhere to go is lost.
+    crate::connect::ready::secret_store(ctx)?;
     let file = ctx.records.load()?;
     if let Some(name) = &args.connection {
         if args.store.store_hash.is_some() {

@@ -139,8 +139,9 @@ fn authorize_with(
     match try_authorize(ctx, &conn, opts, changes, secret, consent) {
         Ok(saved) => {
             ctx.progress.step(&format!(
-                "Saved: {:?} is authorized; its token is in {}",
+                "Saved: {:?} is authorized for {}; its token is in {}",
                 saved.name,
+                store_named(&saved),
                 saved.token_store.expect("just saved").describe()
             ));
             ctx.progress.say(&format!(
@@ -170,6 +171,18 @@ pub fn old_token_kept(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
         rules::shown(&conn.name)
     ))
     .into()
+}
+
+/// "Acme Shop (store abc123)": the store as its token's check named it.
+pub fn store_named(c: &Connection) -> String {
+    match &c.store_name {
+        Some(name) => format!(
+            "{} (store {})",
+            crate::text::outside(name, 100),
+            c.store_hash
+        ),
+        None => format!("store {}", c.store_hash),
+    }
 }
 
 /// A connection that never had a token keeps what went wrong, and the error

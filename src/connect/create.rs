@@ -5,13 +5,19 @@
 
 use anyhow::Result;
 
-use super::authorize::{App, FlowOptions, authorize_saved, can_receive, client_secret, preflight};
-use super::commit::{Changes, push_new};
-use super::iclients::{self, save_new, take_back};
+use secrecy::SecretString;
+
+use super::authorize::{
+    App, FlowOptions, authorize_saved, can_receive, client_secret, preflight, run_flow, store_named,
+};
+use super::commit::{Changes, Target, push_new, save_token};
+use super::iclients::{self, IClientEdit, save_new, take_back};
 use super::plan::{After, Auth, IClientPick, Plan};
 use super::tokens;
+use crate::bigcommerce::oauth::callback::CallbackError;
+use crate::bigcommerce::oauth::exchange::ExchangeError;
 use crate::context::Context;
-use crate::store::Connection;
+use crate::store::{Connection, IClient, Tx};
 use crate::text::shell_word;
 
 pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connection> {
@@ -32,70 +38,13 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
     };
     // …and, when authorizing right away, the flow must be able to run.
     let secret = if after == After::Authorize {
-        Some(match &pick {
-            IClientPick::Existing(name) => {
-                let ic = file.require_iclient(name)?;
-                preflight(ctx, &App::from(ic), opts)?;
-                client_secret(ctx, ic)?
-            }
-            IClientPick::New(new) => {
-                let app = App {
-                    name: &new.name,
-                    client_id: &new.client_id,
-                    callback_url: &new.callback_url,
-                };
-                preflight(ctx, &app, opts)?;
-                new.secret.clone()
-            }
-            IClientPick::Edited { name, edit } => {
-                let ic = file.require_iclient(name)?;
-                let app = App {
-                    name: &ic.name,
-                    client_id: edit.client_id.as_deref().unwrap_or(&ic.client_id),
-                    callback_url: edit.callback_url.as_deref().unwrap_or(&ic.callback_url),
-                };
-                preflight(ctx, &app, opts)?;
-                match &edit.secret {
-                    Some(s) => s.clone(),
-                    None => client_secret(ctx, ic)?,
-                }
-            }
-        })
+        let app = app_of(&file, &pick)?;
+        preflight(ctx, &app, opts)?;
+        Some(secret_of(ctx, &file, &pick)?)
     } else {
         None
     };
-    let new_iclient = match pick {
-        IClientPick::Existing(name) => {
-            conn.iclient_id = Some(file.require_iclient(&name)?.id.clone());
-            None
-        }
-        IClientPick::New(new) => {
-            let saved = save_new(ctx, new)?;
-            ctx.progress.step(&format!(
-                "Saved iClient {:?} (secret in {})",
-                saved.name,
-                saved.secret_store.describe()
-            ));
-            conn.iclient_id = Some(saved.id.clone());
-            Some(saved)
-        }
-        IClientPick::Edited { name, edit } => {
-            let current = file.require_iclient(&name)?;
-            let users = file.users_of_iclient(&current.id)?.len();
-            let updated = iclients::edit(ctx, current, edit)?;
-            ctx.progress
-                .step(&format!("Updated iClient {:?}", updated.name));
-            if users > 0 {
-                ctx.progress.say(&format!(
-                    "  the {} connection{} already using it keep their tokens until authorized again",
-                    users,
-                    if users == 1 { "" } else { "s" }
-                ));
-            }
-            conn.iclient_id = Some(updated.id.clone());
-            None
-        }
-    };
+    let new_iclient = save_pick(ctx, &file, pick, &mut conn)?;
     drop(file);
     let mut warnings = Vec::new();
     let saved = ctx.records.update(|file| {
@@ -130,6 +79,180 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
         return Ok(conn);
     };
     authorize_saved(ctx, &conn.id, opts, Changes::default(), Some(&secret))
+}
+
+/// A failed authorization in the walk-through, named by where the person
+/// can fix it. Nothing was saved; the plan comes back with it.
+#[derive(Debug)]
+pub enum Retry {
+    /// BigCommerce refused the client id or secret: the iClient step.
+    Credentials(String),
+    /// Consent was cancelled in the browser: the summary.
+    Consent(String),
+    /// Anything else (a timeout, Ctrl-C in the wait): the summary, where
+    /// "Save only" keeps the work.
+    Failed(String),
+}
+
+/// [`execute`] for the walk-through. A plan to authorize runs its flow
+/// before anything is written, so that a failure leaves nothing behind and
+/// the plan goes back to the walk ([`Retry`]) instead of ending the run
+/// with the answers lost. Everything else is as [`execute`].
+pub fn execute_walked(
+    ctx: &Context,
+    plan: Plan,
+    opts: &FlowOptions,
+) -> Result<Result<Connection, (Plan, Retry)>> {
+    if plan.after() != After::Authorize || plan.iclient().is_none() {
+        return execute(ctx, plan, opts).map(Ok);
+    }
+    let file = ctx.records.load()?;
+    let mut conn = plan.connection(None, &file)?;
+    let pick = plan.iclient().expect("checked above");
+    let app = app_of(&file, pick)?;
+    preflight(ctx, &app, opts)?;
+    let secret = secret_of(ctx, &file, pick)?;
+    let flow = run_flow(ctx, &app, &secret, &plan.store_hash, plan.scopes(), opts);
+    drop(file);
+    let grant = match flow {
+        Ok(grant) => grant,
+        Err(e) => return Ok(Err((plan, retry(&e)))),
+    };
+    let Auth::OAuth { iclient: pick, .. } = plan.auth else {
+        unreachable!("an OAuth plan, checked above")
+    };
+    let file = ctx.records.load()?;
+    let new_iclient = save_pick(ctx, &file, pick, &mut conn)?;
+    drop(file);
+    let saved = match save_token(ctx, Target::New(conn), grant) {
+        Ok(saved) => saved,
+        Err(e) => {
+            if let Some(ic) = new_iclient {
+                take_back(ctx, &ic);
+            }
+            return Err(e);
+        }
+    };
+    ctx.progress.step(&format!(
+        "Saved: {:?} is authorized for {}; its token is in {}",
+        saved.name,
+        store_named(&saved),
+        saved.token_store.expect("just saved").describe()
+    ));
+    ctx.progress.say(&format!(
+        "Use it from scripts: bcconn token {}",
+        shell_word(&saved.name)
+    ));
+    Ok(Ok(saved))
+}
+
+/// Where a failed flow sends the walk. The flow's errors carry no type by
+/// the time they get here, so they are told apart by the start of their
+/// message, taken from the error types themselves (a reworded message
+/// cannot go out of step).
+fn retry(e: &anyhow::Error) -> Retry {
+    let (_, message, hint) = crate::error::report(e).into_parts();
+    let starts_as = |example: String| {
+        let head = example
+            .split('\u{1}')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        !head.is_empty() && message.starts_with(&head)
+    };
+    let marker = || "\u{1}".to_string();
+    if starts_as(ExchangeError::InvalidClient { said: marker() }.to_string()) {
+        return Retry::Credentials(message);
+    }
+    let denied = CallbackError::Denied {
+        error: marker(),
+        description: None,
+    };
+    if starts_as(denied.to_string()) {
+        return Retry::Consent(message);
+    }
+    Retry::Failed(match hint {
+        Some(h) => format!("{message}; {h}"),
+        None => message,
+    })
+}
+
+/// The app a flow runs with, as the plan's iClient pick says.
+fn app_of<'a>(file: &'a Tx, pick: &'a IClientPick) -> Result<App<'a>> {
+    Ok(match pick {
+        IClientPick::Existing(name) => App::from(file.require_iclient(name)?),
+        IClientPick::New(new) => App {
+            name: &new.name,
+            client_id: &new.client_id,
+            callback_url: &new.callback_url,
+        },
+        IClientPick::Edited { name, edit } => {
+            let ic = file.require_iclient(name)?;
+            App {
+                name: &ic.name,
+                client_id: edit.client_id.as_deref().unwrap_or(&ic.client_id),
+                callback_url: edit.callback_url.as_deref().unwrap_or(&ic.callback_url),
+            }
+        }
+    })
+}
+
+/// The client secret a flow runs with: typed in the walk, or the saved one.
+fn secret_of(ctx: &Context, file: &Tx, pick: &IClientPick) -> Result<SecretString> {
+    match pick {
+        IClientPick::New(new) => Ok(new.secret.clone()),
+        IClientPick::Edited {
+            edit: IClientEdit {
+                secret: Some(s), ..
+            },
+            ..
+        } => Ok(s.clone()),
+        IClientPick::Existing(name) | IClientPick::Edited { name, .. } => {
+            client_secret(ctx, file.require_iclient(name)?)
+        }
+    }
+}
+
+/// Saves the pick's iClient (new or edited) and points `conn` at it.
+/// Returns a new one, to take back if the connection then cannot be saved.
+fn save_pick(
+    ctx: &Context,
+    file: &Tx,
+    pick: IClientPick,
+    conn: &mut Connection,
+) -> Result<Option<IClient>> {
+    Ok(match pick {
+        IClientPick::Existing(name) => {
+            conn.iclient_id = Some(file.require_iclient(&name)?.id.clone());
+            None
+        }
+        IClientPick::New(new) => {
+            let saved = save_new(ctx, new)?;
+            ctx.progress.step(&format!(
+                "Saved iClient {:?} (secret in {})",
+                saved.name,
+                saved.secret_store.describe()
+            ));
+            conn.iclient_id = Some(saved.id.clone());
+            Some(saved)
+        }
+        IClientPick::Edited { name, edit } => {
+            let current = file.require_iclient(&name)?;
+            let users = file.users_of_iclient(&current.id)?.len();
+            let updated = iclients::edit(ctx, current, edit)?;
+            ctx.progress
+                .step(&format!("Updated iClient {:?}", updated.name));
+            if users > 0 {
+                ctx.progress.say(&format!(
+                    "  the {} connection{} already using it keep their tokens until authorized again",
+                    users,
+                    if users == 1 { "" } else { "s" }
+                ));
+            }
+            conn.iclient_id = Some(updated.id.clone());
+            None
+        }
+    })
 }
 
 /// Why a plan cannot be saved as it is, named by the step that can fix it.

@@ -11,6 +11,7 @@
 //! - [`remove`]: the one way a connection or an iClient is removed, with its rules
 //! - [`authorize`]: preflight, the browser flow, the wait, exchange, verify
 //! - [`create`]: saving a plan (iClient, connection) and authorizing it
+//! - [`ready`]: the secret store answers before anyone is asked anything
 //! - [`resolve`]: which saved connection `authorize --store-hash` updates
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
 //! - [`status`]: checking saved tokens, and keeping what the checks taught
@@ -29,6 +30,7 @@ pub mod iclient_intake;
 pub mod iclients;
 pub mod intake;
 pub mod plan;
+pub mod ready;
 pub mod remove;
 pub mod resolve;
 pub mod rules;

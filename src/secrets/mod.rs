@@ -121,6 +121,15 @@ pub trait SecretStore {
     fn delete(&self, account: &str) -> Result<()>;
 }
 
+/// An account no secret is ever filed under: looking it up proves a store
+/// answers (and, for a keyring, that it is unlocked) without reading one.
+pub const PROBE_ACCOUNT: &str = "doctor/probe";
+
+/// Whether `store` answers now.
+pub fn probe(store: &dyn SecretStore) -> Result<()> {
+    store.get(PROBE_ACCOUNT).map(|_| ())
+}
+
 /// The account name of an iClient's client secret.
 pub fn iclient_account(id: &str) -> String {
     format!("iclient/{id}")

@@ -19,49 +19,149 @@ pub fn run(ctx: &Context, conn: &Connection, records: &Document) -> Result<Optio
     }
 }
 
+/// The parts of the edit walk, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Scopes,
+    IClient,
+    Concurrency,
+    Save,
+}
+
 pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &Document) -> Step<Changes> {
     p.say(&format!(
-        "Editing {:?} (store {}). The first choice keeps each value; Esc cancels, nothing is saved before the last step.",
+        "Editing {:?} (store {}). The first choice keeps each value; Esc goes back a step, Ctrl-C leaves; nothing is saved before the last step.",
         c.name, c.store_hash
     ));
+    let oauth = c.auth_type == AuthType::Oauth2;
+    let parts: Vec<Part> = [
+        (Part::Scopes, oauth),
+        (Part::IClient, oauth && !records.iclients.is_empty()),
+        (Part::Concurrency, true),
+        (Part::Save, true),
+    ]
+    .into_iter()
+    .filter_map(|(part, asked)| asked.then_some(part))
+    .collect();
     let mut changes = Changes::default();
-    if c.auth_type == AuthType::Oauth2 {
-        let keep = format!(
-            "Keep its {} ({})",
-            super::view::count(c.scopes.len(), "scope"),
-            c.scopes.join(", ")
-        );
-        if p.select("Scopes:", &[keep, "Change them".into()], 0, None)? == 1 {
-            let picked = pick_scopes(p, &c.scopes)?;
-            if picked != c.scopes {
-                changes.scopes = Some(picked);
-            }
-        }
-        if !records.iclients.is_empty() {
-            let current = records
-                .iclients
-                .iter()
-                .position(|ic| Some(ic.id.as_str()) == c.iclient_id.as_deref());
-            let options: Vec<String> = records
-                .iclients
-                .iter()
-                .enumerate()
-                .map(|(i, ic)| {
-                    let now = if Some(i) == current { "  ← now" } else { "" };
-                    format!("{}  (client id {}){now}", ic.name, ic.client_id)
-                })
-                .collect();
-            let i = p.select("iClient:", &options, current.unwrap_or(0), None)?;
-            let picked = &records.iclients[i];
-            if Some(i) != current {
-                let old_client = records.client_id_of(c);
-                if old_client.is_some_and(|old| old != picked.client_id) {
-                    p.say("  Its token came from the old app: the connection goes back to pending until it is authorized again.");
+    let mut at = 0;
+    loop {
+        let step = match parts[at] {
+            Part::Scopes => ask_scopes(p, c, &mut changes),
+            Part::IClient => ask_iclient(p, c, records, &mut changes),
+            Part::Concurrency => ask_concurrency(p, c, records, &mut changes),
+            Part::Save => {
+                if changes.is_empty() {
+                    p.say("Nothing changed.");
+                    return Ok(changes);
                 }
-                changes.iclient = Some(picked.name.clone());
+                p.say(&format!("\n{}", summary(&changes)));
+                match p.confirm("Save these changes?", true, None) {
+                    Ok(true) => return Ok(changes),
+                    Ok(false) => return Err(Stop::Cancelled),
+                    Err(stop) => Err(stop),
+                }
+            }
+        };
+        match step {
+            Ok(()) => at += 1,
+            Err(Stop::Back) if at > 0 => at -= 1,
+            // Esc at the first question, or Ctrl-C: leave, asking first
+            // when something was changed.
+            Err(Stop::Back | Stop::Cancelled) => {
+                if changes.is_empty()
+                    || p.confirm(
+                        "Leave without saving?",
+                        false,
+                        Some("your changes are lost"),
+                    )
+                    .unwrap_or(true)
+                {
+                    return Err(Stop::Cancelled);
+                }
+            }
+            Err(e @ Stop::Failed(_)) => return Err(e),
+        }
+    }
+}
+
+/// Keep the scopes, or change them (the picker starts at the scopes
+/// chosen before, if any).
+fn ask_scopes(p: &mut dyn Prompter, c: &Connection, changes: &mut Changes) -> Step<()> {
+    let keep = format!(
+        "Keep its {} ({})",
+        super::view::count(c.scopes.len(), "scope"),
+        c.scopes.join(", ")
+    );
+    let changed = changes.scopes.is_some();
+    loop {
+        if p.select(
+            "Scopes:",
+            &[keep.clone(), "Change them".into()],
+            usize::from(changed),
+            None,
+        )? == 0
+        {
+            changes.scopes = None;
+            return Ok(());
+        }
+        let start = changes.scopes.clone().unwrap_or_else(|| c.scopes.clone());
+        match pick_scopes(p, &start) {
+            Err(Stop::Back) => continue,
+            picked => {
+                let picked = picked?;
+                changes.scopes = (picked != c.scopes).then_some(picked);
+                return Ok(());
             }
         }
     }
+}
+
+fn ask_iclient(
+    p: &mut dyn Prompter,
+    c: &Connection,
+    records: &Document,
+    changes: &mut Changes,
+) -> Step<()> {
+    let current = records
+        .iclients
+        .iter()
+        .position(|ic| Some(ic.id.as_str()) == c.iclient_id.as_deref());
+    let chosen_before = changes.iclient.as_deref().and_then(|name| {
+        records
+            .iclients
+            .iter()
+            .position(|ic| ic.name.eq_ignore_ascii_case(name))
+    });
+    let options: Vec<String> = records
+        .iclients
+        .iter()
+        .enumerate()
+        .map(|(i, ic)| {
+            let now = if Some(i) == current { "  ← now" } else { "" };
+            format!("{}  (client id {}){now}", ic.name, ic.client_id)
+        })
+        .collect();
+    let start = chosen_before.or(current).unwrap_or(0);
+    let i = p.select("iClient:", &options, start, None)?;
+    let picked = &records.iclients[i];
+    changes.iclient = None;
+    if Some(i) != current {
+        let old_client = records.client_id_of(c);
+        if old_client.is_some_and(|old| old != picked.client_id) {
+            p.say("  Its token came from the old app: the connection goes back to pending until it is authorized again.");
+        }
+        changes.iclient = Some(picked.name.clone());
+    }
+    Ok(())
+}
+
+fn ask_concurrency(
+    p: &mut dyn Prompter,
+    c: &Connection,
+    records: &Document,
+    changes: &mut Changes,
+) -> Step<()> {
     let lender = c
         .borrow_concurrency_from
         .as_deref()
@@ -79,33 +179,42 @@ pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &Document) -> 
     if can_borrow {
         options.push("Borrow another connection's level (share its pool)".into());
     }
-    match p.select("Concurrency:", &options, 0, None)? {
-        0 => {}
-        1 => {
-            let level = ask_level(p, c.concurrency)?;
-            if level != c.concurrency {
-                changes.concurrency = Some(level);
-            }
-            if lender.is_some() {
-                changes.borrow = Some(Borrow::Stop);
-            }
+    let earlier_level = changes.concurrency;
+    let before = match (&changes.borrow, changes.concurrency) {
+        (Some(Borrow::From(_)), _) => 2,
+        (Some(Borrow::Stop), _) | (None, Some(_)) => 1,
+        (None, None) => 0,
+    };
+    loop {
+        let choice = p.select(
+            "Concurrency:",
+            &options,
+            before.min(options.len() - 1),
+            None,
+        )?;
+        (changes.concurrency, changes.borrow) = (None, None);
+        let answered = match choice {
+            0 => Ok(()),
+            1 => ask_level(p, earlier_level.unwrap_or(c.concurrency)).map(|level| {
+                if level != c.concurrency {
+                    changes.concurrency = Some(level);
+                }
+                if lender.is_some() {
+                    changes.borrow = Some(Borrow::Stop);
+                }
+            }),
+            _ => ask_lender(p, records, c.store_hash.as_str(), Some(&c.id)).map(|name| {
+                if lender.map(|l| l.name.as_str()) != Some(name.as_str()) {
+                    changes.borrow = Some(Borrow::From(name));
+                }
+            }),
+        };
+        // Esc at the level or the lender comes back to this list.
+        match answered {
+            Err(Stop::Back) => continue,
+            other => return other,
         }
-        _ => {
-            let name = ask_lender(p, records, &c.store_hash, Some(&c.id))?;
-            if lender.map(|l| l.name.as_str()) != Some(name.as_str()) {
-                changes.borrow = Some(Borrow::From(name));
-            }
-        }
     }
-    if changes.is_empty() {
-        p.say("Nothing changed.");
-        return Ok(changes);
-    }
-    p.say(&format!("\n{}", summary(&changes)));
-    if !p.confirm("Save these changes?", true, None)? {
-        return Err(Stop::Cancelled);
-    }
-    Ok(changes)
 }
 
 fn summary(changes: &Changes) -> String {
@@ -188,6 +297,36 @@ mod tests {
         assert_eq!(c.borrow, Some(Borrow::From("other".into())));
         assert!(log.contains("goes back to pending"), "{log}");
         assert!(log.contains("borrow from  other"), "{log}");
+    }
+
+    #[test]
+    fn esc_goes_back_a_part_keeping_what_was_chosen() {
+        let (out, log) = edit(&[
+            Enter,
+            Pick("app-i2"),
+            Back,  // at the concurrency: back to the iClient…
+            Enter, // …where app-i2 is pre-selected
+            Pick("Set its own level"),
+            Type("5"),
+            Back, // at "Save these changes?": back to the concurrency
+            Pick("Set its own level"),
+            Enter, // the level typed before
+            Yes,
+        ]);
+        let c = out.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert_eq!(c.iclient.as_deref(), Some("app-i2"), "{log}");
+        assert_eq!(c.concurrency, Some(5), "{log}");
+    }
+
+    #[test]
+    fn leaving_after_a_change_asks_first() {
+        // Nothing changed yet: Esc at the first question leaves at once.
+        let (out, log) = edit(&[Back]);
+        assert!(matches!(out, Err(Stop::Cancelled)), "{log}");
+        assert!(!log.contains("Leave without saving?"), "{log}");
+        let (out, log) = edit(&[Enter, Pick("app-i2"), Cancel, No, Cancel, Yes]);
+        assert!(matches!(out, Err(Stop::Cancelled)), "{log}");
+        assert_eq!(log.matches("? Leave without saving?").count(), 2, "{log}");
     }
 
     #[test]

@@ -15,10 +15,24 @@ use crate::connect::plan::IClientPick;
 use crate::seams::{Ask, Prompter, Step, Stop};
 use crate::store::Document;
 
-pub(super) fn ask_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
+/// The iClient step's question. `earlier` is the pick made before, which
+/// comes back pre-selected and prefilled; `fix` (the app refused its
+/// credentials) pre-selects the edit of a saved iClient.
+pub(super) fn ask_iclient(
+    p: &mut dyn Prompter,
+    records: &Document,
+    earlier: Option<&IClientPick>,
+    fix: bool,
+) -> Step<IClientPick> {
+    let earlier_new = match earlier {
+        Some(IClientPick::New(new)) => Some(new),
+        _ => None,
+    };
     if records.iclients.is_empty() {
-        p.say("No iClient saved yet: add your app's client id and secret (devtools.bigcommerce.com › My Apps › View Client ID).");
-        return add_iclient(p, records);
+        if earlier.is_none() {
+            p.say("No iClient saved yet: add your app's client id and secret (devtools.bigcommerce.com › My Apps › View Client ID).");
+        }
+        return add_iclient(p, records, earlier_new);
     }
     let mut options: Vec<String> = records
         .iclients
@@ -28,22 +42,52 @@ pub(super) fn ask_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICli
     options.push("+ Add new iClient".to_string());
     options.push("✎ Edit an iClient (client id, secret, callback URL)".to_string());
     let n = records.iclients.len();
-    let i = p.select(
-        "iClient (your app's client id and secret):",
-        &options,
-        0,
-        None,
-    )?;
-    match records.iclients.get(i) {
-        Some(ic) => Ok(IClientPick::Existing(ic.name.clone())),
-        None if i == n => add_iclient(p, records),
-        None => edit_iclient(p, records),
+    let saved_at = |name: &str| {
+        records
+            .iclients
+            .iter()
+            .position(|ic| ic.name.eq_ignore_ascii_case(name))
+    };
+    let start = match earlier {
+        None => 0,
+        Some(IClientPick::New(_)) => n,
+        Some(IClientPick::Edited { .. }) => n + 1,
+        Some(IClientPick::Existing(_)) if fix => n + 1,
+        Some(IClientPick::Existing(name)) => saved_at(name).unwrap_or(0),
+    };
+    let edited = match earlier {
+        Some(IClientPick::Edited { name, edit }) => Some((name.as_str(), Some(edit))),
+        Some(IClientPick::Existing(name)) => Some((name.as_str(), None)),
+        _ => None,
+    };
+    loop {
+        let i = p.select(
+            "iClient (your app's client id and secret):",
+            &options,
+            start,
+            None,
+        )?;
+        let picked = match records.iclients.get(i) {
+            Some(ic) => return Ok(IClientPick::Existing(ic.name.clone())),
+            None if i == n => add_iclient(p, records, earlier_new),
+            None => edit_iclient(p, records, edited),
+        };
+        // Esc inside adding or editing comes back to this list.
+        match picked {
+            Err(Stop::Back) => continue,
+            other => return other,
+        }
     }
 }
 
 /// The form's pencil button: changes to a saved iClient, kept in the plan
-/// and saved with the connection.
-pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
+/// and saved with the connection. `earlier`: the iClient edited (or
+/// picked) before, and the changes typed then.
+pub(super) fn edit_iclient(
+    p: &mut dyn Prompter,
+    records: &Document,
+    earlier: Option<(&str, Option<&IClientEdit>)>,
+) -> Step<IClientPick> {
     let ic = match records.iclients.as_slice() {
         [only] => only,
         all => {
@@ -51,9 +95,16 @@ pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICl
                 .iter()
                 .map(|ic| format!("{}  (client id {})", ic.name, ic.client_id))
                 .collect();
-            &all[p.select("Edit which iClient?", &options, 0, None)?]
+            let start = earlier
+                .and_then(|(name, _)| all.iter().position(|ic| ic.name.eq_ignore_ascii_case(name)))
+                .unwrap_or(0);
+            &all[p.select("Edit which iClient?", &options, start, None)?]
         }
     };
+    // What was typed before applies only to the same iClient.
+    let before = earlier
+        .filter(|(name, _)| ic.name.eq_ignore_ascii_case(name))
+        .and_then(|(_, edit)| edit);
     let users: Vec<String> = records
         .users_of_iclient(&ic.id)
         .iter()
@@ -65,12 +116,16 @@ pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICl
             users.join(", ")
         ));
     }
+    let (before_id, before_url) = (
+        before.and_then(|e| e.client_id.as_deref()),
+        before.and_then(|e| e.callback_url.as_deref()),
+    );
     let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
     let client_id = p.text(&Ask {
         message: "Client ID:",
         help: Some("Enter keeps it"),
-        default: Some(&ic.client_id),
-        initial: None,
+        default: Some(ic.client_id.as_str()).filter(|_| before_id.is_none()),
+        initial: before_id,
         check: &id_check,
     })?;
     let url_check = |input: &str| {
@@ -81,19 +136,22 @@ pub(super) fn edit_iclient(p: &mut dyn Prompter, records: &Document) -> Step<ICl
     let callback_url = p.text(&Ask {
         message: "Callback URL:",
         help: Some("Enter keeps it; the exact URL in the app's Auth callback field"),
-        default: Some(&ic.callback_url),
-        initial: None,
+        default: Some(ic.callback_url.as_str()).filter(|_| before_url.is_none()),
+        initial: before_url,
         check: &url_check,
     })?;
-    let secret = if p.confirm("Replace the client secret?", false, None)? {
-        let s = p.secret(
-            "Client secret:",
-            "input is hidden",
-            "the client secret is empty",
-        )?;
-        Some(SecretString::from(s.trim().to_string()))
-    } else {
-        None
+    let typed_before = before.and_then(|e| e.secret.clone());
+    let secret = match typed_before {
+        Some(s) if p.confirm("Keep the new client secret typed before?", true, None)? => Some(s),
+        _ if p.confirm("Replace the client secret?", false, None)? => {
+            let s = p.secret(
+                "Client secret:",
+                "input is hidden",
+                "the client secret is empty",
+            )?;
+            Some(SecretString::from(s.trim().to_string()))
+        }
+        _ => None,
     };
     let client_id = validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?;
     let callback_url = callback_url.trim().to_string();
@@ -201,7 +259,7 @@ pub(super) fn settle_callback(
                 return Ok(());
             }
             _ => {
-                let url = ask_callback_url(p, None)?;
+                let url = ask_callback_url(p, None, None)?;
                 match pick {
                     IClientPick::New(new) => new.callback_url = url,
                     IClientPick::Edited { edit, .. } => edit.callback_url = Some(url),
@@ -237,32 +295,52 @@ pub(super) fn settle_callback(
 }
 
 /// A new iClient, kept in the plan: `execute` saves it (secret first) only
-/// once the person chose to save.
-pub(super) fn add_iclient(p: &mut dyn Prompter, records: &Document) -> Step<IClientPick> {
-    let name = ask_iclient_name(p, records)?;
+/// once the person chose to save. `earlier`: the one typed before, whose
+/// answers come back prefilled.
+pub(super) fn add_iclient(
+    p: &mut dyn Prompter,
+    records: &Document,
+    earlier: Option<&NewIClient>,
+) -> Step<IClientPick> {
+    let name = ask_iclient_name(p, records, earlier.map(|e| e.name.as_str()))?;
     let id_check = |input: &str| validate_client_id(input).map(|_| ()).map_err(explain);
     let client_id = p.text(&Ask {
         message: "Client ID:",
         help: Some("devtools.bigcommerce.com › My Apps › View Client ID"),
         default: None,
-        initial: None,
+        initial: earlier.map(|e| e.client_id.as_str()),
         check: &id_check,
     })?;
-    let secret = p.secret(
-        "Client secret:",
-        "input is hidden; shown next to the client id",
-        "the client secret is empty",
-    )?;
-    let callback_url = ask_callback_url(p, Some(DEFAULT_CALLBACK_URL))?;
+    let secret = match earlier {
+        Some(e) if p.confirm("Keep the client secret typed before?", true, None)? => {
+            e.secret.clone()
+        }
+        _ => {
+            let s = p.secret(
+                "Client secret:",
+                "input is hidden; shown next to the client id",
+                "the client secret is empty",
+            )?;
+            SecretString::from(s.trim().to_string())
+        }
+    };
+    let callback_url = match earlier {
+        Some(e) => ask_callback_url(p, None, Some(&e.callback_url))?,
+        None => ask_callback_url(p, Some(DEFAULT_CALLBACK_URL), None)?,
+    };
     Ok(IClientPick::New(NewIClient {
         name,
         client_id: validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?,
         callback_url,
-        secret: SecretString::from(secret.trim().to_string()),
+        secret,
     }))
 }
 
-pub(super) fn ask_iclient_name(p: &mut dyn Prompter, records: &Document) -> Step<String> {
+pub(super) fn ask_iclient_name(
+    p: &mut dyn Prompter,
+    records: &Document,
+    earlier: Option<&str>,
+) -> Step<String> {
     let check = |input: &str| {
         records
             .check_iclient_name_free(input.trim(), None)
@@ -272,13 +350,17 @@ pub(super) fn ask_iclient_name(p: &mut dyn Prompter, records: &Document) -> Step
         message: "iClient name:",
         help: Some("a name for this app's client id and secret, e.g. my-app"),
         default: None,
-        initial: None,
+        initial: earlier,
         check: &check,
     })?;
     Ok(name.trim().to_string())
 }
 
-pub(super) fn ask_callback_url(p: &mut dyn Prompter, default: Option<&str>) -> Step<String> {
+pub(super) fn ask_callback_url(
+    p: &mut dyn Prompter,
+    default: Option<&str>,
+    earlier: Option<&str>,
+) -> Step<String> {
     let check = |input: &str| {
         validate_callback_url(input.trim())
             .map(|_| ())
@@ -288,7 +370,7 @@ pub(super) fn ask_callback_url(p: &mut dyn Prompter, default: Option<&str>) -> S
         message: "Callback URL:",
         help: Some("the exact URL in the app's Auth callback field; bcconn listens there"),
         default,
-        initial: None,
+        initial: earlier,
         check: &check,
     })?;
     Ok(url.trim().to_string())

@@ -1,6 +1,7 @@
 use super::*;
 use crate::bigcommerce::oauth::Flow;
 use crate::connect::iclients::DEFAULT_CALLBACK_URL;
+use crate::connect::plan::IClientPick;
 use crate::seams::script::{Reply::*, Script};
 use crate::secrets::StoreKind;
 use crate::store::{Connection, IClient, State};
@@ -63,6 +64,18 @@ impl Here for FakeHere {
             None => Ok(()),
         }
     }
+}
+
+/// The walk from its first step, as `run` starts it.
+fn walk(
+    p: &mut dyn Prompter,
+    here: &dyn Here,
+    draft: Draft,
+    records: &Document,
+    env_token: bool,
+    opts: FlowOptions,
+) -> Step<(Plan, FlowOptions)> {
+    Walk::new(here, records, draft, env_token, opts).go(p, None)
 }
 
 fn walk_script(replies: &[crate::seams::script::Reply], draft: Draft) -> (Step<Plan>, String) {
@@ -373,8 +386,12 @@ fn all_scopes_preset_preticks_every_store_scope() {
 
 #[test]
 fn cancel_at_any_step_stops_the_walk() {
+    // Ctrl-C before any answer leaves at once; after one, only once "Leave
+    // without saving?" is confirmed.
+    let (result, log) = walk_script(&[Cancel], Draft::default());
+    assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+    assert!(!log.contains("Leave without saving?"), "{log}");
     let steps: &[&[crate::seams::script::Reply]] = &[
-        &[Cancel],
         &[Type("x"), Cancel],
         &[Type("x"), Pick("OAuth"), Cancel],
         &[Type("x"), Pick("OAuth"), Type("abc123"), Cancel],
@@ -404,6 +421,16 @@ fn cancel_at_any_step_stops_the_walk() {
             Pick("main-app"),
             Cancel,
         ],
+    ];
+    for replies in steps {
+        let mut confirmed = replies.to_vec();
+        confirmed.push(Yes);
+        let (result, log) = walk_script(&confirmed, Draft::default());
+        assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+        assert!(log.ends_with("? Leave without saving?"), "{log}");
+    }
+    // "Cancel" at the summary is a choice: nothing more is asked.
+    let (result, log) = walk_script(
         &[
             Type("x"),
             Pick("OAuth"),
@@ -414,11 +441,409 @@ fn cancel_at_any_step_stops_the_walk() {
             No,
             Pick("Cancel"),
         ],
-    ];
-    for replies in steps {
-        let (result, log) = walk_script(replies, Draft::default());
-        assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+        Draft::default(),
+    );
+    assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+    assert!(!log.contains("Leave without saving?"), "{log}");
+}
+
+/// The script prompter, with a text question's prefilled answer (`initial`)
+/// logged and taken on Enter, as the terminal's line editor does.
+struct Prefill(Script);
+
+impl Prompter for Prefill {
+    fn text(&mut self, q: &Ask) -> Step<String> {
+        match q.initial {
+            Some(initial) => {
+                self.0.log.push(format!("  (prefilled {initial})"));
+                self.0.text(&Ask {
+                    default: Some(initial),
+                    ..*q
+                })
+            }
+            None => self.0.text(q),
+        }
     }
+    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
+        self.0.secret(message, help, empty_error)
+    }
+    fn select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        default: usize,
+        help: Option<&str>,
+    ) -> Step<usize> {
+        self.0
+            .log
+            .push(format!("  (pre-selected {})", options[default]));
+        self.0.select(message, options, default, help)
+    }
+    fn multi_select(
+        &mut self,
+        message: &str,
+        options: &[String],
+        selected: &[usize],
+        help: &str,
+        empty_error: &str,
+    ) -> Step<Vec<usize>> {
+        self.0
+            .multi_select(message, options, selected, help, empty_error)
+    }
+    fn confirm(&mut self, message: &str, default: bool, help: Option<&str>) -> Step<bool> {
+        self.0.confirm(message, default, help)
+    }
+    fn say(&mut self, text: &str) {
+        self.0.say(text)
+    }
+    fn line_reader(&self, message: &str) -> crate::seams::LineReader {
+        self.0.line_reader(message)
+    }
+}
+
+/// A walk from the start with [`Prefill`], on the saved records.
+fn walk_prefilled(
+    replies: &[crate::seams::script::Reply],
+    draft: Draft,
+) -> (Step<(Plan, FlowOptions)>, String) {
+    let mut p = Prefill(Script::new(replies));
+    let records = saved();
+    let here = FakeHere::default();
+    let result = walk(
+        &mut p,
+        &here,
+        draft,
+        &records,
+        false,
+        FlowOptions::default(),
+    );
+    (result, p.0.transcript())
+}
+
+#[test]
+fn esc_goes_back_one_step_keeping_the_earlier_answers() {
+    let (done, log) = walk_prefilled(
+        &[
+            Type("acme-new"),
+            Pick("API-account token"),
+            Back,  // at the token: back to the auth type
+            Enter, // the token type, pre-selected
+            Pick("Type or paste"),
+            Type("tok-1"),
+            Type("abc123"),
+            Back,  // at the advanced step: back to the store hash
+            Back,  // and back to the token step…
+            Enter, // …which keeps the token given before
+            Enter, // the store hash, prefilled
+            No,
+            Pick("Save"),
+        ],
+        Draft::default(),
+    );
+    let (plan, _) = done.unwrap_or_else(|e| {
+        panic!(
+            "{e:?}
+{log}"
+        )
+    });
+    assert_eq!(plan.name, "acme-new");
+    assert_eq!(plan.auth_type(), AuthType::Token);
+    assert_eq!(plan.store_hash, hash("abc123"));
+    assert!(
+        log.contains("(pre-selected API-account token"),
+        "the earlier type comes back pre-selected:\n{log}"
+    );
+    assert!(log.contains("(prefilled abc123)"), "{log}");
+    assert!(
+        log.contains("(pre-selected Keep the token given before (hidden))"),
+        "{log}"
+    );
+    match plan.token() {
+        Some(TokenSource::Given(t)) => {
+            use secrecy::ExposeSecret;
+            assert_eq!(t.expose_secret(), "tok-1");
+        }
+        _ => panic!("expected the typed token\n{log}"),
+    }
+    assert!(!log.contains("Leave without saving?"), "{log}");
+}
+
+#[test]
+fn esc_at_the_first_step_leaves_at_once_only_without_answers() {
+    let (result, log) = walk_script(&[Back], Draft::default());
+    assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+    assert!(!log.contains("Leave without saving?"), "{log}");
+
+    // With an answer given, Esc at the first step asks; No stays there
+    // with the answer prefilled, Yes leaves.
+    let (result, log) = walk_prefilled(
+        &[Type("kept"), Back, Back, No, Enter, Cancel, Yes],
+        Draft::default(),
+    );
+    assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+    assert_eq!(log.matches("? Leave without saving?").count(), 2, "{log}");
+    assert_eq!(log.matches("(prefilled kept)").count(), 2, "{log}");
+}
+
+#[test]
+fn ctrl_c_after_answers_asks_and_no_stays_at_the_step() {
+    let (done, log) = walk_script(
+        &[
+            Type("x"),
+            Cancel, // at the auth type
+            No,     // stay
+            Pick("OAuth"),
+            Type("abc123"),
+            Pick("Orders"),
+            Enter,
+            Pick("main-app"),
+            No,
+            Pick("Save only"),
+        ],
+        Draft::default(),
+    );
+    let plan = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert_eq!(plan.name, "x");
+    assert_eq!(log.matches("? Authentication type:").count(), 2, "{log}");
+}
+
+#[test]
+fn steps_given_as_flags_are_skipped_going_back() {
+    // Name and store hash given: Esc at the scopes goes back to the auth
+    // type, and Esc there (the first question) leaves at once, since
+    // nothing was answered yet... after the auth type it asks.
+    let draft = Draft {
+        name: Some("given".into()),
+        store_hash: Some(hash("abc123")),
+        ..Draft::default()
+    };
+    let (result, log) = walk_script(&[Pick("OAuth"), Back, Back, Yes], draft);
+    assert!(matches!(result, Err(Stop::Cancelled)), "{log}");
+    let asked: Vec<&str> = log.lines().filter(|l| l.starts_with("? ")).collect();
+    assert_eq!(
+        asked,
+        [
+            "? Authentication type:",
+            "? Scopes: start from",
+            "? Authentication type:",
+            "? Leave without saving?"
+        ],
+        "{log}"
+    );
+}
+
+#[test]
+fn change_a_step_lists_the_steps_with_their_values_and_returns_to_the_summary() {
+    let (done, log) = walk_prefilled(
+        &[
+            Pick("main-app"),
+            Pick("Change a step"),
+            // Each option is a step with its value (a Pick of a missing one
+            // panics).
+            Pick("Scopes: 1 scope"),
+            Pick("Orders"),
+            Enter,
+            Pick("Change a step"),
+            Back, // Esc in the list: back to the summary, nothing changed
+            Pick("Change a step"),
+            Pick("Connection name: acme"),
+            Type("acme-renamed"),
+            Pick("Save only"),
+        ],
+        oauth_draft(),
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert_eq!(plan.name, "acme-renamed");
+    assert_eq!(plan.scopes(), scopes::presets()[2].1);
+    assert!(log.contains("(prefilled acme)"), "{log}");
+    // Straight back to the summary each time: the iClient is not asked again.
+    assert_eq!(log.matches("? iClient").count(), 1, "{log}");
+    assert_eq!(log.matches("? Save?").count(), 4, "{log}");
+    // Steps given as flags can be changed here too.
+    assert!(log.contains("? Change which step?"), "{log}");
+}
+
+#[test]
+fn changing_the_auth_type_asks_what_the_new_type_needs_then_the_summary() {
+    let (done, log) = walk_script(
+        &[
+            Pick("OAuth"),
+            Pick("Orders"),
+            Enter,
+            Pick("main-app"),
+            Pick("Change a step"),
+            Pick("Authentication type"),
+            Pick("API-account token"),
+            Pick("Type or paste"),
+            Type("tok-2"),
+            Pick("Save"),
+        ],
+        Draft {
+            auth_type: None,
+            scopes: None,
+            iclient: None,
+            ..oauth_draft()
+        },
+    );
+    let plan = match done {
+        Ok(d) => d,
+        Err(e) => panic!("{e:?}\n{log}"),
+    };
+    assert_eq!(plan.auth_type(), AuthType::Token);
+    assert!(log.contains("? Access token:"), "{log}");
+}
+
+#[test]
+fn the_summary_repeats_the_sibling_line() {
+    let (done, log) = walk_script(&[Pick("main-app"), Pick("Save only")], oauth_draft());
+    assert!(done.is_ok(), "{log}");
+    assert_eq!(
+        log.matches("\"acme-stage\" already uses this app for store abc123")
+            .count(),
+        2,
+        "once at the iClient step, once at the summary:\n{log}"
+    );
+    let summary_at = log.find("Summary").unwrap();
+    assert!(log[summary_at..].contains("already uses this app"), "{log}");
+}
+
+/// A walk that reached the summary with `replies`, then came back from a
+/// failed authorization with `retry` and went on with `again`.
+fn walk_retried(
+    replies: &[crate::seams::script::Reply],
+    retry: Retry,
+    again: &[crate::seams::script::Reply],
+) -> (Step<(Plan, FlowOptions)>, String) {
+    let records = saved();
+    let here = FakeHere::default();
+    let mut walk = Walk::new(
+        &here,
+        &records,
+        oauth_draft(),
+        false,
+        FlowOptions::default(),
+    );
+    let mut p = Prefill(Script::new(replies));
+    let (plan, opts) = walk
+        .go(&mut p, None)
+        .unwrap_or_else(|e| panic!("{e:?}\n{}", p.0.transcript()));
+    walk.restore(plan, opts);
+    let mut p = Prefill(Script::new(again));
+    let result = walk.go(&mut p, Some(retry));
+    (result, p.0.transcript())
+}
+
+#[test]
+fn refused_credentials_come_back_at_the_iclient_step_prefilled() {
+    let (done, log) = walk_retried(
+        &[
+            Pick("+ Add new iClient"),
+            Type("new-app"),
+            Type("cid-wrong"),
+            Type("s3cr3t-1"),
+            Enter,
+            Pick("Save & authorize"),
+        ],
+        Retry::Credentials(
+            "BigCommerce refused the iClient's credentials (Invalid client id.)".into(),
+        ),
+        &[
+            Enter,             // "+ Add new iClient", pre-selected
+            Enter,             // the name, prefilled
+            Type("cid-right"), // the client id, retyped
+            No,                // do not keep the secret typed before
+            Type("s3cr3t-2"),
+            Enter, // the callback URL, prefilled
+            Pick("Save & authorize"),
+        ],
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert!(
+        log.starts_with("\nBigCommerce refused the iClient's credentials"),
+        "{log}"
+    );
+    assert!(log.contains("(pre-selected + Add new iClient)"), "{log}");
+    assert!(log.contains("(prefilled new-app)"), "{log}");
+    assert!(log.contains("(prefilled cid-wrong)"), "{log}");
+    // Straight back to the summary: nothing else is asked again.
+    assert!(!log.contains("? Change advanced"), "{log}");
+    assert!(!log.contains("? Connection name"), "{log}");
+    match plan.iclient() {
+        Some(IClientPick::New(n)) => {
+            use secrecy::ExposeSecret;
+            assert_eq!(n.name, "new-app");
+            assert_eq!(n.client_id, "cid-right");
+            assert_eq!(n.secret.expose_secret(), "s3cr3t-2");
+        }
+        _ => panic!("expected the new iClient\n{log}"),
+    }
+    assert!(!log.contains("s3cr3t"), "{log}");
+}
+
+#[test]
+fn refused_credentials_of_a_saved_iclient_offer_its_edit_first() {
+    let (done, log) = walk_retried(
+        &[Pick("main-app"), Pick("Save & authorize")],
+        Retry::Credentials("BigCommerce refused the iClient's credentials (x)".into()),
+        &[
+            Enter, // "✎ Edit an iClient", pre-selected
+            Type("cid-fixed"),
+            Enter, // keep the callback URL
+            Yes,   // replace the secret
+            Type("new-secret"),
+            Pick("Save & authorize"),
+        ],
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert!(log.contains("(pre-selected ✎ Edit an iClient"), "{log}");
+    match plan.iclient() {
+        Some(IClientPick::Edited { name, edit }) => {
+            assert_eq!(name, "main-app");
+            assert_eq!(edit.client_id.as_deref(), Some("cid-fixed"));
+            assert!(edit.secret.is_some());
+        }
+        _ => panic!("expected the edited iClient\n{log}"),
+    }
+}
+
+#[test]
+fn cancelled_consent_comes_back_at_the_summary() {
+    let (done, log) = walk_retried(
+        &[Pick("main-app"), Pick("Save & authorize")],
+        Retry::Consent("BigCommerce answered: access_denied".into()),
+        &[Pick("Save only")],
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert!(log.contains("You cancelled in the browser"), "{log}");
+    assert!(!log.contains("once that is fixed"), "{log}");
+    let asked: Vec<&str> = log.lines().filter(|l| l.starts_with("? ")).collect();
+    assert_eq!(asked, ["? Save?"], "{log}");
+    assert_eq!(plan.after(), After::SaveOnly);
+    assert!(matches!(plan.iclient(), Some(IClientPick::Existing(n)) if n == "main-app"));
+}
+
+#[test]
+fn tilde_in_a_typed_path_is_the_home_folder() {
+    let home = Path::new("/home/u");
+    assert_eq!(
+        credentials_path("~/Downloads/api.txt", Some(home)),
+        PathBuf::from("/home/u/Downloads/api.txt")
+    );
+    assert_eq!(
+        credentials_path(" '~/a.txt' ", Some(home)),
+        home.join("a.txt")
+    );
+    assert_eq!(credentials_path("~", Some(home)), home);
+    // Another user's home, and no home known: as typed.
+    assert_eq!(
+        credentials_path("~bob/a.txt", Some(home)),
+        PathBuf::from("~bob/a.txt")
+    );
+    assert_eq!(credentials_path("~/a.txt", None), PathBuf::from("~/a.txt"));
+    assert_eq!(
+        credentials_path("/abs/a.txt", Some(home)),
+        PathBuf::from("/abs/a.txt")
+    );
 }
 
 #[test]
@@ -543,4 +968,87 @@ fn concurrency_level_is_checked() {
         "{log}"
     );
     assert_eq!(plan.unwrap().concurrency, 25);
+}
+
+#[test]
+fn esc_inside_a_step_comes_back_to_its_first_question() {
+    let (done, log) = walk_prefilled(
+        &[
+            Type("t"),
+            Pick("API-account token"),
+            Pick("Type or paste"),
+            Back, // at the hidden token: back to where the token comes from
+            Pick("Type or paste"),
+            Type("tok-3"),
+            Type("abc123"),
+            Yes,
+            Pick("Set this"),
+            Back, // at the level: back to "Change advanced settings?"
+            No,
+            Pick("Save"),
+        ],
+        Draft::default(),
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    // The list of sources twice (the hidden prompt has the same title).
+    assert_eq!(
+        log.matches("(pre-selected Type or paste the access token")
+            .count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("? Change advanced settings").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(plan.concurrency, 1);
+    // The step before each was not asked again.
+    assert_eq!(log.matches("? Authentication type:").count(), 1, "{log}");
+}
+
+#[test]
+fn leaving_the_iclient_step_and_staying_keeps_the_new_iclient_typed() {
+    let (done, log) = walk_prefilled(
+        &[
+            Pick("+ Add new iClient"),
+            Type("typed-app"),
+            Type("cid-typed"),
+            Type("s3cr3t-typed"),
+            Enter,
+            Back,   // at the advanced step: back to the iClient step
+            Cancel, // Ctrl-C there…
+            No,     // …but stay
+            Enter,  // "+ Add new iClient", still pre-selected
+            Enter,  // the name, prefilled
+            Enter,  // the client id, prefilled
+            Yes,    // keep the secret
+            Enter,  // the callback URL, prefilled
+            No,
+            Pick("Save only"),
+        ],
+        oauth_draft_without_concurrency(),
+    );
+    let (plan, _) = done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert_eq!(
+        log.matches("(pre-selected + Add new iClient)").count(),
+        2,
+        "{log}"
+    );
+    match plan.iclient() {
+        Some(IClientPick::New(n)) => {
+            use secrecy::ExposeSecret;
+            assert_eq!(n.name, "typed-app");
+            assert_eq!(n.client_id, "cid-typed");
+            assert_eq!(n.secret.expose_secret(), "s3cr3t-typed");
+        }
+        _ => panic!("expected the new iClient\n{log}"),
+    }
+}
+
+fn oauth_draft_without_concurrency() -> Draft {
+    Draft {
+        concurrency: None,
+        ..oauth_draft()
+    }
 }

@@ -94,6 +94,23 @@ pub fn lender_option(records: &Document, c: &Connection, hash: &str) -> String {
 
 /// The summary printed before "Save & authorize". Never holds a secret.
 pub fn summary(plan: &Plan, records: &Document) -> String {
+    let rows = rows(plan, records);
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::from("Summary\n");
+    for (key, value) in rows {
+        // Continuation lines (the scope list) line up under the value column.
+        let value = value.replace('\n', &format!("\n  {:width$}  ", ""));
+        text.push_str(&format!("  {key:width$}  {value}\n"));
+    }
+    text
+}
+
+/// The summary's rows: a key, and its value (which may run on more lines).
+pub fn rows(plan: &Plan, records: &Document) -> Vec<(&'static str, String)> {
     let mut rows: Vec<(&str, String)> = vec![
         ("name", plan.name.clone()),
         (
@@ -117,18 +134,7 @@ pub fn summary(plan: &Plan, records: &Document) -> String {
         Auth::Token(source) => rows.push(("token", token_summary(source))),
     }
     rows.push(("concurrency", concurrency_summary(plan, records)));
-    let width = rows
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    let mut text = String::from("Summary\n");
-    for (key, value) in rows {
-        // Continuation lines (the scope list) line up under the value column.
-        let value = value.replace('\n', &format!("\n  {:width$}  ", ""));
-        text.push_str(&format!("  {key:width$}  {value}\n"));
-    }
-    text
+    rows
 }
 
 fn scope_summary(names: &[String]) -> String {

@@ -141,7 +141,7 @@ fn the_whole_flow_runs_in_process_and_reports_each_step() {
         "✓ Callback received",
         "✓ Code exchanged for a token; scopes granted: ",
         "✓ Token verified: store Acme Shop (acme.example.com)",
-        "✓ Saved: \"shop\" is authorized; its token is in the OS keyring",
+        "✓ Saved: \"shop\" is authorized for Acme Shop (store abc123); its token is in the OS keyring",
     ];
     let mut at = 0;
     for want in order {

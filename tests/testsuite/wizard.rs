@@ -304,7 +304,8 @@ fn a_taken_name_is_asked_again_naming_the_existing_one() {
     t.answer("Connection name:", "shop\r");
     t.expect("a connection named \"Shop\" already exists");
     t.send(&format!("{}shop-2\r", erase("shop")));
-    t.answer("Authentication type:", ESC);
+    t.answer("Authentication type:", CTRL_C);
+    t.answer("Leave without saving?", &format!("y{ENTER}"));
     assert_eq!(t.finish(), 130, "{}", t.seen);
     assert!(
         t.seen.contains("Cancelled; nothing was saved."),
@@ -329,7 +330,8 @@ fn a_bad_store_hash_is_asked_again_with_the_hint() {
         erase(bad)
     ));
     t.expect("→ store hash def456");
-    t.answer("Scopes: start from", ESC);
+    t.answer("Scopes: start from", CTRL_C);
+    t.answer("Leave without saving?", &format!("y{ENTER}"));
     assert_eq!(t.finish(), 130, "{}", t.seen);
 }
 
@@ -387,7 +389,7 @@ fn cancel_at_the_summary_leaves_everything_as_it_was() {
     t.answer("Client secret:", "another-secret-value\r");
     t.answer("Callback URL:", ENTER);
     t.answer("Change advanced settings", ENTER);
-    t.answer("Save?", &format!("{DOWN}{DOWN}{ENTER}")); // Cancel
+    t.answer("Save?", &format!("{DOWN}{DOWN}{DOWN}{ENTER}")); // Cancel
     assert_eq!(t.finish(), 130, "{}", t.seen);
     assert!(
         t.seen.contains("Cancelled; nothing was saved."),
@@ -414,6 +416,8 @@ fn ctrl_c_in_the_middle_leaves_everything_as_it_was() {
     t.answer("iClient name:", "second\r");
     t.answer("Client ID:", "otherclient\r");
     t.answer("Client secret:", &format!("half-typed{CTRL_C}"));
+    // Answers were given: leaving asks first.
+    t.answer("Leave without saving? (y/N)", &format!("y{ENTER}"));
     assert_eq!(t.finish(), 130, "{}", t.seen);
     assert!(
         t.seen.contains("Cancelled; nothing was saved."),
@@ -580,6 +584,7 @@ fn ctrl_c_in_the_scope_picker_cancels_and_saves_nothing() {
     let mut t = at_the_scope_picker(&env, "never");
     t.answer("space toggles", &format!(" {CTRL_C}"));
     t.expect("? Scopes: <canceled>");
+    t.answer("Leave without saving?", &format!("y{ENTER}"));
     assert_eq!(t.finish(), 130, "{}", t.seen);
     assert!(
         t.seen.contains("Cancelled; nothing was saved."),
@@ -805,8 +810,453 @@ fn a_headless_terminal_takes_the_pasted_landing_address() {
     // On another machine, the person confirms; the browser lands on the
     // callback URL, which they copy back here.
     let landed = fake_browser::consent_redirect(&url);
+    // An empty Enter is not taken silently.
+    t.send(ENTER);
+    let warned = t.expect("Address:");
+    assert!(
+        warned.contains("warning: that is not a URL; paste the whole address"),
+        "{warned}"
+    );
     t.send(&format!("{landed}\r"));
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert!(t.seen.contains("Token verified"), "{}", t.seen);
     assert_eq!(show(&env, "shop")["state"], "authorized");
+}
+
+// Going back and losing nothing: Esc is one step back, leaving asks once
+// answers were given, the summary can change any step, and a failed
+// authorization comes back to the step at fault.
+
+#[test]
+fn esc_goes_back_one_step_keeping_the_earlier_answer() {
+    let env = env_with_records();
+    let before = env.record_bytes();
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "kept-name\r");
+    t.answer("Authentication type:", ENTER);
+    t.answer("Store hash:", "def456\r");
+    t.answer("Scopes: start from", ESC);
+    // Back at the store hash, with the earlier answer in the line.
+    t.expect("Store hash: def456");
+    t.send(ESC);
+    t.expect("Authentication type:");
+    t.send(ESC);
+    t.expect("Connection name: kept-name");
+    // Enter takes the prefilled answer, and every later step has its own.
+    t.send(ENTER);
+    t.answer("Authentication type:", ENTER);
+    t.expect("Store hash: def456");
+    t.send(ENTER);
+    t.expect("→ store hash def456");
+    t.answer("Scopes: start from", CTRL_C);
+    t.answer("Leave without saving? (y/N)", &format!("y{ENTER}"));
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert_eq!(env.record_bytes(), before);
+}
+
+#[test]
+fn ctrl_c_after_answers_asks_before_leaving_and_no_stays() {
+    let env = Env::new();
+    env.add_iclient("app", CLIENT_ID, SECRET, "http://127.0.0.1:8765/auth");
+    let mut t = Pty::spawn(&env, &["create"]);
+    // Nothing answered yet: Ctrl-C would leave at once; answer one first.
+    t.answer("Connection name:", "stay\r");
+    t.answer("Authentication type:", CTRL_C);
+    t.answer("Leave without saving? (y/N)", ENTER); // No
+    t.answer("Authentication type:", ENTER);
+    t.answer("Store hash:", &format!("{HASH}\r"));
+    t.answer("Scopes: start from", &format!("{DOWN}{DOWN}{DOWN}{ENTER}"));
+    t.answer("space toggles", ENTER);
+    save_only(&mut t);
+    assert_eq!(connection(&env, "stay")["state"], "pending");
+}
+
+#[test]
+fn ctrl_c_before_any_answer_leaves_at_once() {
+    let env = Env::new();
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", CTRL_C);
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(!t.seen.contains("Leave without saving?"), "{}", t.seen);
+}
+
+#[test]
+fn change_a_step_at_the_summary_reasks_it_and_returns() {
+    let env = Env::new();
+    env.add_iclient("app", CLIENT_ID, SECRET, "http://127.0.0.1:8765/auth");
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+            "--interactive",
+        ],
+    );
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.expect("Save?");
+    t.answer("Change a step", &format!("{DOWN}{DOWN}{ENTER}"));
+    // The steps by name, with their values.
+    let list = t.expect("Concurrency: 1");
+    for row in [
+        "Connection name: shop",
+        "Authentication type: OAuth 2.0",
+        "Store hash: abc123",
+        "Scopes: 1 scope",
+        "iClient: app (client id wizardclientid42)",
+    ] {
+        assert!(list.contains(row), "{row} not listed:\n{list}");
+    }
+    t.send(&format!("{DOWN}{DOWN}{DOWN}{ENTER}")); // Scopes
+    t.expect("The 1 scope chosen before");
+    // Before, Choose…, Read-only everything, Catalog, Orders.
+    t.send(&format!("{DOWN}{DOWN}{DOWN}{DOWN}{ENTER}"));
+    t.answer("space toggles", ENTER);
+    // Straight back to the summary, with the new scopes.
+    let summary = t.expect("Save?");
+    assert!(summary.contains("5 scopes"), "{summary}");
+    assert!(!summary.contains("iClient ("), "{summary}");
+    t.expect("Change a step");
+    t.send(&format!("{DOWN}{ENTER}")); // Save only
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    let rec = record_connection(&env, "shop");
+    assert_eq!(rec["scopes"].as_array().unwrap().len(), 5, "{rec}");
+}
+
+#[test]
+fn every_required_flag_given_asks_nothing_more() {
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
+    let fake = fake_with_app(&callback);
+    let env = Env::with_fake(&fake);
+    env.add_iclient("app", EDIT_CLIENT_ID, EDIT_SECRET, &callback);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    for asked in ["Change advanced settings", "Save?", "? "] {
+        assert!(!t.seen.contains(asked), "{asked:?} was asked:\n{}", t.seen);
+    }
+    assert_eq!(show(&env, "shop")["state"], "authorized");
+}
+
+#[test]
+fn refused_credentials_go_back_to_the_iclient_step_prefilled() {
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
+    let fake = fake_with_app(&callback);
+    let env = Env::with_fake(&fake);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    t.answer("iClient name:", "app\r");
+    t.answer("Client ID:", &format!("{EDIT_CLIENT_ID}\r"));
+    t.answer("Client secret:", "a-wrong-secret\r");
+    t.answer("Callback URL:", &format!("{callback}\r"));
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.answer("Save?", ENTER); // Save & authorize
+    let said = t.expect("iClient name: app");
+    assert!(
+        said.contains("BigCommerce refused the iClient's credentials"),
+        "{said}"
+    );
+    assert!(!said.contains("once that is fixed"), "{said}");
+    // Nothing was saved by the failed attempt.
+    assert!(env.list().is_empty(), "{:?}", env.list());
+    t.send(ENTER);
+    t.expect(&format!("Client ID: {EDIT_CLIENT_ID}"));
+    t.send(ENTER);
+    t.answer("Keep the client secret typed before?", &format!("n{ENTER}"));
+    t.answer("Client secret:", &format!("{EDIT_SECRET}\r"));
+    t.expect(&format!("Callback URL: {callback}"));
+    t.send(ENTER);
+    // Back at the summary, every other answer kept.
+    let summary = t.expect("Save?");
+    assert!(!summary.contains("Change advanced settings"), "{summary}");
+    t.send(ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, "shop")["state"], "authorized");
+    assert_eq!(env.records()["iclients"].as_array().unwrap().len(), 1);
+    assert!(env.secrets_text().contains(EDIT_SECRET));
+    assert!(!env.secrets_text().contains("a-wrong-secret"));
+    assert!(!t.seen.contains(EDIT_SECRET), "the secret was drawn");
+}
+
+#[test]
+fn consent_cancelled_in_the_browser_goes_back_to_the_summary() {
+    use crate::common::fake_bc::Consent;
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
+    // The store's name comes with the information scope.
+    let both = ["store_v2_orders", "store_v2_information_read_only"];
+    let fake = FakeBc::start();
+    fake.register_app(EDIT_CLIENT_ID, EDIT_SECRET, &callback, &both);
+    fake.add_store(HASH, "Acme Shop", "acme.example.com");
+    let env = Env::with_fake(&fake);
+    env.add_iclient("app", EDIT_CLIENT_ID, EDIT_SECRET, &callback);
+    fake.set_consent(Consent::Deny);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            &both.join(","),
+            "--interactive",
+        ],
+    );
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.answer("Save?", ENTER); // Save & authorize
+    let said = t.expect("You cancelled in the browser");
+    assert!(said.contains("Opening the browser"), "{said}");
+    let summary = t.expect("Save?");
+    assert!(summary.contains("Summary"), "{summary}");
+    assert!(!t.seen.contains("once that is fixed"), "{}", t.seen);
+    assert!(env.list().is_empty(), "nothing saved: {:?}", env.list());
+    fake.set_consent(Consent::Approve);
+    t.send(ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, "shop")["state"], "authorized");
+    // The success screen names the store.
+    assert!(
+        t.seen
+            .contains("is authorized for Acme Shop (store abc123)"),
+        "{}",
+        t.seen
+    );
+}
+
+/// The default secret store (the OS keyring) with no Secret Service to
+/// reach, as on an SSH server or in a container.
+#[cfg(target_os = "linux")]
+fn without_a_keyring(env: &mut Env) {
+    env.set("BCCONN_SECRET_STORE", "");
+    env.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/bcconn-wizard-bus",
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreachable_keyring_is_said_before_the_first_question_with_stores_that_work() {
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
+    let fake = fake_with_app(&callback);
+    let mut env = Env::with_fake(&fake);
+    // Saved while the file store was set: its secret stays readable.
+    env.add_iclient("app", EDIT_CLIENT_ID, EDIT_SECRET, &callback);
+    without_a_keyring(&mut env);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    let offer = t.expect("Stop here (nothing has been asked or saved)");
+    assert!(offer.contains("the OS keyring is not reachable"), "{offer}");
+    assert!(
+        offer.contains("Where should bcconn keep secrets for this run?"),
+        "{offer}"
+    );
+    assert!(!offer.contains("Connection name:"), "{offer}");
+    let file = offer.contains("A plain-text file only you can read (file)");
+    assert!(file, "{offer}");
+    // The kernel keyring is offered only where it answers.
+    let keys = if offer.contains("The Linux kernel keyring (keyutils): emptied at reboot or logout")
+    {
+        format!("{DOWN}{ENTER}")
+    } else {
+        ENTER.to_string()
+    };
+    t.send(&keys);
+    let said = t.expect("Connection name:");
+    assert!(said.contains("set BCCONN_SECRET_STORE=file"), "{said}");
+    t.send(ENTER);
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.answer("Save?", ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, HASH)["state"], "authorized");
+    assert!(env.secrets_text().contains(&fake.issued_tokens()[0]));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreachable_keyring_without_a_terminal_stops_before_any_work() {
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
+    let fake = fake_with_app(&callback);
+    let mut env = Env::with_fake(&fake);
+    env.add_iclient("app", EDIT_CLIENT_ID, EDIT_SECRET, &callback);
+    let shop = [
+        "create",
+        "shop",
+        "--store-hash",
+        HASH,
+        "--iclient",
+        "app",
+        "--scopes",
+        "store_v2_orders",
+    ];
+    assert!(
+        env.cmd(&[&shop[..], &["--no-authorize"]].concat())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    without_a_keyring(&mut env);
+    let before = env.record_bytes();
+    for args in [
+        &[
+            "create",
+            "two",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ][..],
+        &["authorize", "shop"][..],
+        &[
+            "iclient",
+            "add",
+            "other",
+            "--client-id",
+            "cid",
+            "--client-secret-stdin",
+        ][..],
+    ] {
+        let out = env
+            .std_cmd(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the OS keyring is not reachable"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("BCCONN_SECRET_STORE=file"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(env.record_bytes(), before);
+    // No browser opened, no code exchanged.
+    assert_eq!(fake.count("POST", "/oauth2/token"), 0);
+    assert_eq!(fake.count("GET", "/oauth2/authorize"), 0);
+}
+
+#[test]
+fn interactive_needs_a_terminal() {
+    let env = Env::new();
+    let out = env
+        .std_cmd(&["create", "--interactive"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--interactive needs a terminal"),
+        "{stderr}"
+    );
+    assert!(!env.record_path().exists());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn iclient_add_offers_a_working_store_before_asking() {
+    let mut env = Env::new();
+    without_a_keyring(&mut env);
+    let mut t = Pty::spawn(&env, &["iclient", "add", "app"]);
+    let offer = t.expect("Stop here (nothing has been asked or saved)");
+    assert!(offer.contains("the OS keyring is not reachable"), "{offer}");
+    assert!(!offer.contains("Client id:"), "{offer}");
+    let keys = if offer.contains("(keyutils)") {
+        format!("{DOWN}{ENTER}")
+    } else {
+        ENTER.to_string()
+    };
+    t.send(&keys);
+    t.answer("Client id:", &format!("{CLIENT_ID}\r"));
+    t.answer("Client secret:", &format!("{SECRET}\r"));
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(env.secrets_text().contains(SECRET));
+    assert_eq!(env.records()["iclients"][0]["secret_store"], "file");
+}
+
+#[test]
+fn esc_in_edit_goes_back_a_part_keeping_the_choice() {
+    let env = Env::new();
+    env.add_iclient(
+        "app",
+        EDIT_CLIENT_ID,
+        EDIT_SECRET,
+        "http://127.0.0.1:8765/auth",
+    );
+    env.add_iclient(
+        "other-app",
+        "anotherclientid",
+        "other-secret-1",
+        "http://127.0.0.1:8765/auth",
+    );
+    env.cmd(&[
+        "create",
+        "shop",
+        "--store-hash",
+        HASH,
+        "--iclient",
+        "app",
+        "--scopes",
+        "store_v2_orders",
+        "--no-authorize",
+    ])
+    .assert()
+    .success();
+    let mut t = Pty::spawn(&env, &["edit", "shop"]);
+    t.answer("Keep its 1 scope (store_v2_orders)", ENTER);
+    t.expect("app  (client id morewizardclient)  ← now");
+    t.send(&format!("{DOWN}{ENTER}"));
+    t.answer("Keep: its own level, 1", ESC);
+    // Back at the iClient, the other app still chosen.
+    t.expect("> other-app  (client id anotherclientid)");
+    t.send(ENTER);
+    t.answer("Keep: its own level, 1", ENTER);
+    let summary = t.expect("Save these changes?");
+    assert!(summary.contains("iClient      other-app"), "{summary}");
+    t.send(ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, "shop")["iclient"], "other-app");
 }

@@ -24,6 +24,10 @@ pub struct CreateArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
+    /// Walk through on a terminal even when the flags give everything: the steps they leave out, then the summary, where any step can be changed
+    #[arg(long, conflicts_with = "yes")]
+    pub interactive: bool,
+
     #[command(flatten)]
     pub store: StoreFlag,
 

@@ -6,11 +6,12 @@ mod args;
 
 use anyhow::Result;
 
-use crate::connect::plan::{IClientPick, TokenSource};
-use crate::connect::{create, tokens};
+use crate::connect::plan::{After, Draft, IClientPick, TokenSource};
+use crate::connect::{create, ready, tokens};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
+use crate::store::AuthType;
 pub use args::CreateArgs;
 use args::draft;
 
@@ -45,20 +46,42 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
         records.check_borrow(None, draft.name.as_deref().unwrap_or(""), lender)?;
     }
     let opts = args.flow.options();
-    let (plan, opts) = if ctx.interactive && !args.yes {
+    if args.interactive && !ctx.interactive {
+        return Err(usage("--interactive needs a terminal (stdin and stderr)")
+            .hint("run it in a terminal, or give the missing flags instead")
+            .into());
+    }
+    // Flags that say everything mean go, as with `gh`: the walk-through is
+    // for what they leave out, or when asked for.
+    if ctx.interactive && !args.yes && (args.interactive || !complete(&draft)) {
         drop(records);
+        // Before the first question: a secret with nowhere to go would
+        // lose every answer at the last step.
+        ready::secret_store(ctx)?;
         // The walk-through offers every iClient and lender: all records.
         let all = ctx.records.document()?;
-        match crate::wizard::run(ctx, draft, &all, &opts)? {
-            Some(done) => done,
-            None => {
-                ctx.ui.say("Cancelled; nothing was saved.");
-                return Ok(ExitStatus::Interrupted);
-            }
+        if crate::wizard::run(ctx, draft, &all, &opts)?.is_none() {
+            ctx.ui.say("Cancelled; nothing was saved.");
+            return Ok(ExitStatus::Interrupted);
         }
-    } else {
-        (draft.complete()?, opts)
-    };
+        return Ok(ExitStatus::Success);
+    }
+    let plan = draft.complete()?;
+    // A pending OAuth connection on a saved iClient writes no secret.
+    if plan.after() == After::Authorize || plan.token().is_some() {
+        ready::secret_store(ctx)?;
+    }
     create::execute(ctx, plan, &opts)?;
     Ok(ExitStatus::Success)
+}
+
+/// Whether the flags give every answer a plan needs.
+fn complete(d: &Draft) -> bool {
+    let auth = d.auth_type.unwrap_or(AuthType::Oauth2);
+    d.name.is_some()
+        && d.store_hash.is_some()
+        && match auth {
+            AuthType::Oauth2 => d.scopes.is_some() && d.iclient.is_some(),
+            AuthType::Token => d.token.is_some(),
+        }
 }

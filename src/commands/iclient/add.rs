@@ -27,6 +27,7 @@ pub fn run(ctx: &Context, args: IclientAddArgs) -> Result<ExitStatus> {
     ctx.records
         .load()?
         .check_iclient_name_free(&args.name, None)?;
+    crate::connect::ready::secret_store(ctx)?;
     let client_id = client_id(ctx, args.client_id.as_deref())?;
     let callback_url =
         validate_callback_url(args.callback_url.as_deref().unwrap_or(DEFAULT_CALLBACK_URL))?;

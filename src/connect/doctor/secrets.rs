@@ -107,7 +107,7 @@ fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) ->
     // Reading a secret a record names proves the store is unlocked; with
     // none, looking one up proves it answers.
     let probe = named.first();
-    let account = probe.map_or("doctor/probe", |n| n.account.as_str());
+    let account = probe.map_or(secrets::PROBE_ACCOUNT, |n| n.account.as_str());
     let finding = match store.get(account) {
         Ok(Some(_)) => Finding::ok(
             "secret_store",
