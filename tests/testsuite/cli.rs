@@ -892,7 +892,7 @@ fn concurrency_must_be_between_1_and_25() {
     for bad in ["0", "26"] {
         create(&env, "c", &["--concurrency", bad])
             .refused(2)
-            .says(&["--concurrency", "1..=25"]);
+            .says(&["--concurrency", "1 to 25"]);
         assert_eq!(env.record_bytes(), records);
     }
     create(&env, "c", &["--concurrency", "25"]).ok();

@@ -221,7 +221,7 @@ fn man_writes_a_page_per_command_that_mentions_its_flags() {
         }
     }
     let doctor = std::fs::read_to_string(dir.join("bcconn-doctor.1")).unwrap();
-    assert!(doctor.contains("Examples"), "{doctor}");
+    assert!(doctor.contains(".SH EXAMPLES"), "{doctor}");
 }
 
 /// The bash script itself, sourced in a real bash and called the way

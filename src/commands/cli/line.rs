@@ -1,0 +1,190 @@
+//! Reading the command line: help topics clap does not know, clap's parse,
+//! and the mistakes people make first, answered with what to type instead.
+
+use std::ffi::OsString;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches};
+
+use super::Cli;
+use crate::error::{Failure, usage};
+use crate::text::outside;
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Line {
+    Run(Box<Cli>),
+    /// `bcconn help TOPIC`: the text to print.
+    Topic(String),
+}
+
+/// Why the command line cannot run: clap's own error (help, version, and
+/// every refusal not answered here), or one of bcconn's.
+#[derive(Debug)]
+pub enum Refusal {
+    Clap(clap::Error),
+    Ours(Failure),
+}
+
+/// The command line as help, man pages and completions show it: examples
+/// fitted to a narrow terminal (see [`super::fit`]).
+pub fn command() -> clap::Command {
+    fitted(Cli::command())
+}
+
+fn fitted(mut cmd: clap::Command) -> clap::Command {
+    if let Some(text) = cmd.get_after_help().map(|t| t.to_string()) {
+        cmd = cmd.after_help(super::fit::examples(&text));
+    }
+    if let Some(text) = cmd.get_after_long_help().map(|t| t.to_string()) {
+        cmd = cmd.after_long_help(super::fit::examples(&text));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, fitted);
+    }
+    cmd
+}
+
+/// Reads `args` (the program's name first).
+pub fn read(args: Vec<OsString>) -> Result<Line, Refusal> {
+    let words: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let verbs: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !matches!(*w, "-v" | "-vv" | "-vvv" | "--verbose"))
+        .collect();
+    if let ["help", topic] = verbs.as_slice()
+        && let Some(text) = super::topics::topic(topic)
+    {
+        return Ok(Line::Topic(text));
+    }
+    let matches = command()
+        .try_get_matches_from(&args)
+        .map_err(|e| refusal(&verbs, e))?;
+    Cli::from_arg_matches(&matches)
+        .map(|cli| Line::Run(Box::new(cli)))
+        .map_err(Refusal::Clap)
+}
+
+/// Verbs people try from other tools, and what bcconn calls the same thing.
+const MISTAKES: &[(&str, &str)] = &[
+    ("login", CREATE_OR_AUTHORIZE),
+    ("signin", CREATE_OR_AUTHORIZE),
+    ("auth", CREATE_OR_AUTHORIZE),
+    ("connect", CREATE_OR_AUTHORIZE),
+    (
+        "add",
+        "to add a connection: bcconn create (an app's client id and secret: bcconn iclient add NAME)",
+    ),
+    ("new", "to add a connection: bcconn create"),
+    (
+        "logout",
+        "to forget a connection and its token: bcconn delete NAME",
+    ),
+    (
+        "remove",
+        "to forget a connection and its token: bcconn delete NAME",
+    ),
+    (
+        "info",
+        "to see one connection: bcconn show NAME (all of them: bcconn list)",
+    ),
+];
+
+const CREATE_OR_AUTHORIZE: &str =
+    "to add a connection: bcconn create; to authorize a saved one again: bcconn authorize NAME";
+
+fn refusal(verbs: &[&str], e: clap::Error) -> Refusal {
+    let word = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (e.kind(), verbs.first()) {
+        (ErrorKind::InvalidSubcommand, Some(first)) => {
+            if let Some((verb, hint)) = MISTAKES.iter().find(|(m, _)| m.eq_ignore_ascii_case(first))
+            {
+                return Refusal::Ours(usage(format!("bcconn has no `{verb}` command")).hint(*hint));
+            }
+        }
+        // `exec NAME CMD` without `--`: clap calls CMD an unexpected argument.
+        (ErrorKind::UnknownArgument | ErrorKind::MissingRequiredArgument, Some(&"exec"))
+            if !verbs.contains(&"--")
+                && !word(ContextKind::InvalidArg).is_some_and(|a| a.starts_with('-')) =>
+        {
+            let fixed = match word(ContextKind::InvalidArg) {
+                Some(cmd) => {
+                    let at = verbs.iter().rposition(|w| *w == cmd).unwrap_or(verbs.len());
+                    let mut line = verbs.to_vec();
+                    line.insert(at, "--");
+                    format!("bcconn {}", line.join(" "))
+                }
+                None => "bcconn exec [NAME] -- CMD [ARGS...]".to_string(),
+            };
+            return Refusal::Ours(
+                usage("bcconn exec takes the command to run after `--`")
+                    .hint(format!("run: {}", outside(&fixed, 200))),
+            );
+        }
+        _ => {}
+    }
+    Refusal::Clap(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_words(words: &[&str]) -> Result<Line, Refusal> {
+        read(
+            std::iter::once("bcconn")
+                .chain(words.iter().copied())
+                .map(OsString::from)
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn help_topics_come_before_clap() {
+        assert!(matches!(
+            read_words(&["help", "environment"]),
+            Ok(Line::Topic(_))
+        ));
+        assert!(matches!(
+            read_words(&["-v", "help", "exit-codes"]),
+            Ok(Line::Topic(_))
+        ));
+        assert!(matches!(
+            read_words(&["help", "env"]),
+            Err(Refusal::Clap(_))
+        ));
+    }
+
+    #[test]
+    fn exec_without_dashes_says_where_they_go() {
+        let Err(Refusal::Ours(f)) = read_words(&["exec", "shop", "env", "-0"]) else {
+            panic!("not ours")
+        };
+        assert_eq!(f.hints, ["run: bcconn exec shop -- env -0"]);
+        let Err(Refusal::Ours(f)) = read_words(&["exec"]) else {
+            panic!("not ours")
+        };
+        assert!(f.hints[0].contains("-- CMD"), "{:?}", f.hints);
+        assert!(matches!(
+            read_words(&["exec", "shop", "--", "env"]),
+            Ok(Line::Run(_))
+        ));
+    }
+}
