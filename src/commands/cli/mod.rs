@@ -11,8 +11,10 @@
 mod fit;
 mod flags;
 mod line;
+mod mistakes;
 mod topics;
 mod values;
+mod words;
 
 use clap::{Parser, Subcommand};
 
