@@ -16,16 +16,30 @@ const MORE: &str = "      ";
 /// `text` with every example line (one indented by two spaces) fitted to
 /// [`WIDTH`]; prose is left to clap's wrapping.
 pub fn examples(text: &str) -> String {
+    let example = |l: &str| l.starts_with("  ") && !l.starts_with("   ");
+    let commented = |l: &str| example(l) && split_comment(&l[2..]).1.is_some();
+    // One comment moved above its command moves them all, so that the
+    // examples of one command read alike.
+    let move_all = text.lines().any(|l| width(l) > WIDTH && commented(l));
     let mut out: Vec<String> = Vec::new();
     for line in text.lines() {
-        if width(line) <= WIDTH || !line.starts_with("  ") || line.starts_with("   ") {
+        let fits = width(line) <= WIDTH && !(move_all && commented(line));
+        if fits || !example(line) {
             out.push(line.to_string());
             continue;
         }
         let body = &line[2..];
         let (command, comment) = split_comment(body);
         if let Some(comment) = comment {
-            out.push(format!("  # {comment}"));
+            let mut line = String::from("  #");
+            for word in comment.split_whitespace() {
+                if line.len() > 3 && width(&line) + 1 + width(word) > WIDTH {
+                    out.push(std::mem::replace(&mut line, String::from("  #")));
+                }
+                line.push(' ');
+                line.push_str(word);
+            }
+            out.push(line);
         }
         match words(command) {
             Some(units) => out.extend(broken(&units)),
@@ -65,12 +79,14 @@ mod tests {
     #[test]
     fn a_long_example_breaks_between_flags_with_a_backslash() {
         let text = "Examples:\n  bcconn create shop --store-hash abc123 --iclient my-app \
-                    --scopes store_v2_orders --yes   # no questions\n  bcconn list";
+                    --scopes store_v2_orders --yes   # no questions\n  bcconn list   # all\n\nMore.";
         let got = examples(text);
+        let long = examples(&format!("  bcconn use --unset   # {}", "word ".repeat(20)));
+        assert!(long.starts_with("  # word") && long.lines().all(|l| width(l) <= WIDTH));
         assert_eq!(
             got,
             "Examples:\n  # no questions\n  bcconn create shop --store-hash abc123 \\\n      \
-             --iclient my-app --scopes store_v2_orders --yes\n  bcconn list"
+             --iclient my-app --scopes store_v2_orders --yes\n  # all\n  bcconn list\n\nMore."
         );
         assert!(got.lines().all(|l| width(l) <= WIDTH));
     }
