@@ -67,7 +67,7 @@ pub fn read(args: Vec<OsString>) -> Result<Line, Refusal> {
     }
     let matches = command()
         .try_get_matches_from(&args)
-        .map_err(|e| refusal(&verbs, e))?;
+        .map_err(|e| refusal(&words, &verbs, e))?;
     Cli::from_arg_matches(&matches)
         .map(|cli| Line::Run(Box::new(cli)))
         .map_err(Refusal::Clap)
@@ -113,6 +113,10 @@ mod tests {
             panic!("not ours")
         };
         assert_eq!(f.hints, ["run: bcconn exec shop -- env -0"]);
+        let Err(Refusal::Ours(f)) = read_words(&["exec", "shop", "-v", "ls"]) else {
+            panic!("not ours")
+        };
+        assert_eq!(f.hints, ["run: bcconn exec shop -v -- ls"]);
         let Err(Refusal::Ours(f)) = read_words(&["exec"]) else {
             panic!("not ours")
         };

@@ -35,7 +35,9 @@ const MISTAKES: &[(&str, &str)] = &[
 const CREATE_OR_AUTHORIZE: &str =
     "to add a connection: bcconn create; to authorize a saved one again: bcconn authorize NAME";
 
-pub(super) fn refusal(verbs: &[&str], e: clap::Error) -> Refusal {
+/// `words`: the command line as given; `verbs`: the same without the
+/// global flags, to recognise the verb.
+pub(super) fn refusal(words: &[String], verbs: &[&str], e: clap::Error) -> Refusal {
     let word = |kind| match e.get(kind) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         _ => None,
@@ -54,8 +56,8 @@ pub(super) fn refusal(verbs: &[&str], e: clap::Error) -> Refusal {
         {
             let fixed = match word(ContextKind::InvalidArg) {
                 Some(cmd) => {
-                    let at = verbs.iter().rposition(|w| *w == cmd).unwrap_or(verbs.len());
-                    let mut line = verbs.to_vec();
+                    let at = words.iter().rposition(|w| *w == cmd).unwrap_or(words.len());
+                    let mut line: Vec<&str> = words.iter().map(String::as_str).collect();
                     line.insert(at, "--");
                     format!("bcconn {}", line.join(" "))
                 }
