@@ -15,7 +15,8 @@ use crate::error::ExitStatus;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  bcconn man --dir ~/.local/share/man/man1 && man bcconn-create
+  bcconn man --dir ~/.local/share/man/man1
+  man bcconn-create
   sudo bcconn man --dir /usr/local/share/man/man1")]
 pub struct ManArgs {
     /// The directory to write the pages into (created if missing): bcconn.1, bcconn-create.1, …

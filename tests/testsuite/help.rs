@@ -106,7 +106,7 @@ fn example_lines(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut inside = false;
     for line in text.lines() {
-        if matches!(line.trim(), "Examples:" | "Example:") {
+        if line.starts_with("Example") && line.trim_end().ends_with(':') {
             inside = true;
         } else if inside && line.starts_with("  ") {
             out.push(line.to_string());

@@ -90,7 +90,7 @@ fn split_examples(text: &str) -> (Vec<String>, Vec<String>) {
     let mut in_examples = false;
     let mut para = String::new();
     for line in text.lines() {
-        let header = matches!(line.trim(), "Examples:" | "Example:");
+        let header = line.starts_with("Example") && line.trim_end().ends_with(':');
         if header || (in_examples && line.starts_with("  ")) {
             in_examples = true;
             if !header {
