@@ -76,6 +76,119 @@ pub struct Env {
     pub exec_removed: Vec<&'static str>,
 }
 
+/// A variable bcconn reads (or sets for a child), as `bcconn help
+/// environment` and the man pages describe it.
+pub struct Variable {
+    pub name: &'static str,
+    /// One line: what it does, and its default when it has one.
+    pub what: &'static str,
+}
+
+/// Every variable a person may set for bcconn, in the order help shows
+/// them: the one table help, the man pages and their test read. A
+/// `BCCONN_*` name anywhere in the sources that is missing here fails
+/// `help::every_variable_is_documented`.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "BCCONN_HOME",
+        what: "where the records live (default: ~/.config/bcconn on Linux, \
+               ~/Library/Application Support/bcconn on macOS, %APPDATA%\\bcconn\\config on Windows)",
+    },
+    Variable {
+        name: "BCCONN_SECRET_STORE",
+        what: "where new secrets go: os (the OS keyring, the default), keyutils (the Linux \
+               kernel keyring, emptied at reboot or logout) or file (a 0600 file in the home)",
+    },
+    Variable {
+        name: "BCCONN_CONNECTION",
+        what: "the connection a command uses when given none (before .bcconn files and the \
+               global default)",
+    },
+    Variable {
+        name: "BCCONN_CLIENT_SECRET",
+        what: "the client secret for `iclient add` and `iclient edit --secret`, so scripts \
+               keep it off the command line",
+    },
+    Variable {
+        name: "BCCONN_ACCESS_TOKEN",
+        what: "the access token of an `--auth-type token` connection, so scripts keep it off \
+               the command line",
+    },
+    Variable {
+        name: "BCCONN_BROWSER",
+        what: "the command that opens the consent page (the URL is appended as its last \
+               argument); default: BROWSER, then the system opener",
+    },
+    Variable {
+        name: "BROWSER",
+        what: "used when BCCONN_BROWSER is not set",
+    },
+    Variable {
+        name: "BCCONN_LOGIN_URL",
+        what: "the authorize, install and token endpoints (default: https://login.bigcommerce.com)",
+    },
+    Variable {
+        name: "BCCONN_API_URL",
+        what: "the store API (default: https://api.bigcommerce.com)",
+    },
+    Variable {
+        name: "BCCONN_POOL_URL",
+        what: "redis://… or rediss://…: concurrency pools and rate limits shared by machines \
+               (default: this machine's files); its password is never printed",
+    },
+    Variable {
+        name: "BCCONN_POOL_TTL",
+        what: "how long a shared-pool slot lives unless renewed, 1s to 1h (default: 30s)",
+    },
+    Variable {
+        name: "BCCONN_LOCK_WAIT",
+        what: "how long a change waits for another bcconn that is writing, 1s to 10m \
+               (default: 10s)",
+    },
+    Variable {
+        name: "BCCONN_JQ_CPU_LIMIT",
+        what: "the CPU time an `api --jq` filter may use before it is stopped, 1s to 1h \
+               (default: 20s)",
+    },
+    Variable {
+        name: "BCCONN_STORE_URL",
+        what: "reserved for a shared record store; `bcconn exec` removes it from CMD's \
+               environment",
+    },
+    Variable {
+        name: "BCCONN_SECRET_KEY",
+        what: "reserved for the sealed secret store's key; `bcconn exec` removes it from \
+               CMD's environment",
+    },
+    Variable {
+        name: "BCCONN_SECRET_KEY_FILE",
+        what: "reserved for a file holding the sealed secret store's key; `bcconn exec` \
+               removes it from CMD's environment",
+    },
+    Variable {
+        name: "BCCONN_PASSPHRASE",
+        what: "reserved for encrypted exports; `bcconn exec` never passes it to CMD",
+    },
+    Variable {
+        name: EXEC_MARKER,
+        what: "set by `bcconn exec` in CMD's environment: the shared settings it removed, \
+               so a bcconn inside CMD refuses rather than run without them",
+    },
+    Variable {
+        name: "BCCONN_COMPLETE",
+        what: "set by the shell code of `bcconn completions` when it asks for completions; \
+               not for setting by hand",
+    },
+    Variable {
+        name: "NO_COLOR",
+        what: "set to anything: no colour (colour is also off when stderr is not a terminal)",
+    },
+    Variable {
+        name: "COLUMNS",
+        what: "the width tables fit when stdout is not a terminal",
+    },
+];
+
 /// Secret inputs `bcconn exec` never passes to CMD, whatever the flags:
 /// CMD gets the connection's own token in `BIGCOMMERCE_ACCESS_TOKEN`, and
 /// nothing it runs should find a client secret or another token lying about.
@@ -558,6 +671,41 @@ mod tests {
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         Env::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn every_variable_the_reader_asks_for_is_documented() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let _ = Env::from_lookup(|k| {
+            asked.borrow_mut().push(k.to_string());
+            None
+        });
+        // The platform's own: they say where home is and what the session
+        // is, and are documented by the system, not by bcconn.
+        let platform = [
+            "HOME",
+            "XDG_CONFIG_HOME",
+            "APPDATA",
+            "DISPLAY",
+            "WAYLAND_DISPLAY",
+            "SSH_CONNECTION",
+            "SSH_TTY",
+            "PATH",
+        ];
+        for key in asked.borrow().iter() {
+            assert!(
+                platform.contains(&key.as_str()) || VARIABLES.iter().any(|v| v.name == key),
+                "{key} is read but missing from env::VARIABLES"
+            );
+        }
+        assert!(asked.borrow().iter().any(|k| k == "BCCONN_HOME"));
+        for v in VARIABLES {
+            assert!(
+                !v.what.contains('\n') && !v.what.ends_with('.'),
+                "{}",
+                v.name
+            );
+        }
     }
 
     #[test]

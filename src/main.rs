@@ -7,7 +7,6 @@
 use std::process::ExitCode;
 
 use bcconn::{cli, commands, context, env, error};
-use clap::Parser;
 
 fn main() -> ExitCode {
     // `--jq` runs its filter in a child: this same program, as the hidden
@@ -19,7 +18,21 @@ fn main() -> ExitCode {
     // A Tab in a shell set up by `bcconn completions` (BCCONN_COMPLETE set):
     // answer it and exit before anything else runs.
     commands::completions::complete();
-    let cli = cli::Cli::parse();
+    let cli = match cli::read(std::env::args_os().collect()) {
+        Ok(cli::Line::Run(cli)) => *cli,
+        Ok(cli::Line::Topic(text)) => {
+            return match bcconn::ui::out(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
+        }
+        Err(cli::Refusal::Clap(e)) => e.exit(),
+        Err(cli::Refusal::Ours(failure)) => {
+            let ctx = context::Context::new(env::Env::from_process());
+            ctx.ui.error(&failure.message, &failure.hints);
+            return ExitCode::from(failure.status.code());
+        }
+    };
     let env = env::Env::from_process();
     init_tracing(cli.verbose);
     let ctx = context::Context::new(env);

@@ -111,6 +111,9 @@ impl StoreHash {
         if input.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return validate_token(input);
         }
+        if let Some(candidate) = labelled(input) {
+            return validate_token(candidate);
+        }
         let url = Loose::split(input);
         if url.segments().iter().any(|s| s == "." || s == "..") {
             return Err(StoreHashError::DotSegment {
@@ -229,6 +232,28 @@ fn control_panel_hash(sub: &str) -> Option<&str> {
         }
         Some(_) => None,
     }
+}
+
+/// `store-abc123` (the control-panel host's label, `store-abc123-1` with a
+/// channel) or `s-abc123` (the CDN path's segment) on their own: copied
+/// from a longer address without the rest. Only these two prefixes, and
+/// only in front of letters and digits, so that any other dash still
+/// refuses.
+fn labelled(input: &str) -> Option<&str> {
+    let alnum = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if let Some(rest) = strip_prefix_ci(input, "store-") {
+        let hash = match rest.split_once('-') {
+            Some((hash, channel))
+                if !channel.is_empty() && channel.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                hash
+            }
+            Some(_) => return None,
+            None => rest,
+        };
+        return alnum(hash).then_some(hash);
+    }
+    strip_prefix_ci(input, "s-").filter(|rest| alnum(rest))
 }
 
 /// `cdn.bigcommerce.com`, `cdn8.bigcommerce.com`, `cdn11.bigcommerce.com`, ...
@@ -691,11 +716,35 @@ mod tests {
     }
 
     #[test]
+    fn the_control_panel_label_and_the_cdn_segment_alone() {
+        assert_eq!(ok("store-abc123"), "abc123");
+        assert_eq!(ok("Store-ABC123"), "abc123");
+        assert_eq!(ok("store-abc123-1"), "abc123");
+        assert_eq!(ok("s-abc123"), "abc123");
+        assert_eq!(ok(" S-abc123 "), "abc123");
+        for bad in [
+            "store-",
+            "s-",
+            "store-abc123-x",
+            "store-abc123-",
+            "s-abc_123",
+        ] {
+            assert!(StoreHash::parse(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            StoreHash::parse("store-abcdefghijklmnopq"),
+            Err(StoreHashError::TooLong { .. })
+        ));
+    }
+
+    #[test]
     fn refuses_bad_characters() {
         for (input, bad) in [
             ("abc.123", '.'),
             ("abc-123", '-'),
-            ("store-abc123", '-'),
+            ("store-abc-def", '-'),
+            ("s-abc-1", '-'),
+            ("stores-abc123", '-'),
             ("abc_123", '_'),
             ("abc 123", ' '),
             ("abc?123", '?'),

@@ -892,7 +892,7 @@ fn concurrency_must_be_between_1_and_25() {
     for bad in ["0", "26"] {
         create(&env, "c", &["--concurrency", bad])
             .refused(2)
-            .says(&["--concurrency", "1..=25"]);
+            .says(&["--concurrency", "1 to 25"]);
         assert_eq!(env.record_bytes(), records);
     }
     create(&env, "c", &["--concurrency", "25"]).ok();
@@ -1723,4 +1723,89 @@ fn timeout_takes_seconds_or_a_time_within_a_day() {
             .refused(2)
             .says(&["--timeout", "between 1s and 24h", "5m"]);
     }
+}
+
+#[test]
+fn listen_with_a_port_alone_suggests_an_address() {
+    let env = Env::new();
+    for given in ["8765", "localhost:8765"] {
+        bc(&env, &["authorize", "nosuch", "--listen", given])
+            .refused(2)
+            .says(&["--listen", "127.0.0.1:8765"]);
+    }
+    bc(&env, &["authorize", "nosuch", "--listen", "8765"])
+        .refused(2)
+        .snapshot("listen_with_a_port_alone_suggests_an_address_1");
+    // An address is taken: the run gets as far as looking for the connection.
+    bc(&env, &["authorize", "nosuch", "--listen", "127.0.0.1:8765"])
+        .refused(2)
+        .says(&["no connection named"]);
+}
+
+#[test]
+fn exec_without_dashes_shows_the_line_with_them() {
+    let env = with_app();
+    create(&env, "shop", &[]).ok();
+    let out = bc(&env, &["exec", "shop", "env", "-0"])
+        .refused(2)
+        .says(&["run: bcconn exec shop -- env -0"])
+        .snapshot("exec_without_dashes_shows_the_line_with_them_1");
+    assert!(
+        !out.stderr.contains("For more information"),
+        "{}",
+        out.show()
+    );
+    bc(&env, &["exec", "shop"])
+        .refused(2)
+        .says(&["bcconn exec [NAME] -- CMD"])
+        .snapshot("exec_without_dashes_shows_the_line_with_them_2");
+    // A wrong flag is still clap's own refusal.
+    bc(&env, &["exec", "--bogus", "shop", "--", "env"])
+        .refused(2)
+        .says(&["--bogus"]);
+}
+
+#[test]
+fn verbs_from_other_tools_point_at_bcconns_own() {
+    let env = Env::new();
+    for (i, verb) in ["login", "auth", "connect", "add"].iter().enumerate() {
+        let out = bc(&env, &[verb])
+            .refused(2)
+            .says(&[&format!("`{verb}`"), "bcconn create"])
+            .snapshot(&format!(
+                "verbs_from_other_tools_point_at_bcconns_own_{}",
+                i + 1
+            ));
+        assert!(!out.stderr.contains("Usage:"), "{}", out.show());
+    }
+    bc(&env, &["logout"])
+        .refused(2)
+        .says(&["bcconn delete NAME"]);
+    // `ls` and `rm` are bcconn's own aliases of list and delete.
+    bc(&env, &["ls"]).ok();
+    bc(&env, &["rm", "nosuch", "--yes"])
+        .refused(2)
+        .says(&["no connection named"]);
+    // Anything else is clap's refusal, as before.
+    bc(&env, &["frobnicate"])
+        .refused(2)
+        .says(&["unrecognized subcommand"]);
+    assert!(!env.record_path().exists());
+}
+
+#[test]
+fn store_hash_takes_the_control_panel_label_and_the_cdn_segment() {
+    let env = with_app();
+    create(&env, "a", &["--store-hash", "store-abc123"]).ok();
+    create(&env, "b", &["--store-hash", "s-def456"]).ok();
+    create(&env, "c", &["--store-hash", "store-abc123-1"]).ok();
+    assert_eq!(conn(&env, "a")["store_hash"], "abc123");
+    assert_eq!(conn(&env, "b")["store_hash"], "def456");
+    assert_eq!(conn(&env, "c")["store_hash"], "abc123");
+    let records = env.record_bytes();
+    create(&env, "d", &["--store-hash", "store-abc-def"])
+        .refused(2)
+        .says(&[WHERE_HASH])
+        .snapshot("store_hash_takes_the_control_panel_label_and_the_cdn_segment_1");
+    assert_eq!(env.record_bytes(), records);
 }

@@ -221,7 +221,7 @@ fn man_writes_a_page_per_command_that_mentions_its_flags() {
         }
     }
     let doctor = std::fs::read_to_string(dir.join("bcconn-doctor.1")).unwrap();
-    assert!(doctor.contains("Examples"), "{doctor}");
+    assert!(doctor.contains(".SH EXAMPLES"), "{doctor}");
 }
 
 /// The bash script itself, sourced in a real bash and called the way
@@ -384,4 +384,158 @@ fn the_bash_script_calls_back_a_bcconn_whose_path_needs_quoting() {
     assert_eq!(stdout(&out), "[shop]\n", "{}", all_output(&out));
     let made: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
     assert!(made.is_empty(), "the path ran as code: {made:?}");
+}
+
+/// Whether an argument looks like it takes a saved name or scope names, by
+/// a test's own broad reading of the clap tree (wider than the code's, so
+/// an argument the code misses fails here).
+fn looks_named(arg: &clap::Arg) -> bool {
+    let id = arg.get_id().as_str().to_lowercase();
+    let value = arg
+        .get_value_names()
+        .map(|v| v.join(" "))
+        .unwrap_or_default()
+        .to_lowercase();
+    arg.get_action().takes_values()
+        && ["name", "connection", "iclient", "scope", "old"]
+            .iter()
+            .any(|w| id.contains(w) || value.contains(w))
+}
+
+/// Arguments that look named but take a new name or something else:
+/// (command path, argument id).
+const NOT_SAVED_NAMES: &[(&str, &str)] = &[
+    ("create", "name"),         // the new connection's name
+    ("iclient add", "name"),    // the new iClient's name
+    ("iclient edit", "rename"), // the iClient's new name
+    ("api", "headers"),         // `-H NAME: VALUE`
+];
+
+fn named_args(
+    cmd: &clap::Command,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, clap::Arg)>,
+) {
+    let mut positionals = 0;
+    for arg in cmd.get_arguments() {
+        if arg.is_positional() {
+            positionals += 1;
+        }
+        let here = path.join(" ");
+        if looks_named(arg)
+            && !arg.is_hide_set()
+            && !NOT_SAVED_NAMES.contains(&(here.as_str(), arg.get_id().as_str()))
+        {
+            let mut words = path.clone();
+            if let Some(long) = arg.get_long() {
+                words.push(format!("--{long}"));
+            } else {
+                // Earlier positionals get a value first.
+                words.extend((1..positionals).map(|_| "x".to_string()));
+            }
+            out.push((words, arg.clone()));
+        }
+    }
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        path.push(sub.get_name().to_string());
+        named_args(sub, path, out);
+        path.pop();
+    }
+}
+
+/// Every argument that takes a saved name (or scope names) completes them:
+/// one that is added later without completion fails here.
+#[test]
+fn every_argument_that_takes_a_name_is_completed() {
+    let env = saved_names();
+    let mut args = Vec::new();
+    named_args(&bcconn::cli::Cli::command(), &mut Vec::new(), &mut args);
+    assert!(args.len() >= 20, "{}", args.len());
+    let mut missed = Vec::new();
+    for (mut words, arg) in args {
+        let id = arg.get_id().as_str();
+        let (typed, want) = if id.contains("scope") {
+            (
+                "store_v2_orders,store_v2_pro",
+                "store_v2_orders,store_v2_products",
+            )
+        } else if id.contains("iclient") || words.first().is_some_and(|w| w == "iclient") {
+            ("app", "apple")
+        } else {
+            ("out", "outlet")
+        };
+        words.push(typed.to_string());
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let offered = complete(&env, "fish", &words);
+        if !offered.iter().any(|o| o == want) {
+            missed.push(format!("{words:?}: {offered:?}"));
+        }
+    }
+    assert!(missed.is_empty(), "not completed:\n{}", missed.join("\n"));
+}
+
+/// The real bash function (`complete -F` as bash calls it) completes names
+/// in every place the issue names, and scope names part by part.
+#[cfg(unix)]
+#[test]
+fn bash_completes_names_everywhere_a_name_goes() {
+    let env = saved_names();
+    let out = env.cmd(&["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["api", "v3/catalog/products", "-c", "sh"],
+            &["shop", "Shipping"],
+        ),
+        (&["api", "v3/x", "--connection", "out"], &["outlet"]),
+        (&["env", "out"], &["outlet"]),
+        (&["exec", "out"], &["outlet"]),
+        (&["use", "out"], &["outlet"]),
+        (&["use", "--global", "out"], &["outlet"]),
+        (&["token", "out"], &["outlet"]),
+        (&["status", "shop", "out"], &["outlet"]),
+        (&["show", "out"], &["outlet"]),
+        (&["rename", "out"], &["outlet"]),
+        (&["authorize", "out"], &["outlet"]),
+        (&["create", "new", "--iclient", "appl"], &["apple"]),
+        (&["authorize", "shop", "--iclient", "appl"], &["apple"]),
+        (
+            &[
+                "edit",
+                "shop",
+                "--scopes",
+                "store_v2_orders,store_v2_products_r",
+            ],
+            &["store_v2_orders,store_v2_products_read_only"],
+        ),
+        (&["rename", "shop", "out"], &[]),
+    ];
+    for (words, want) in cases {
+        let mut line = vec!["bcconn"];
+        line.extend_from_slice(words);
+        let quoted: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+        let current = line[line.len() - 1];
+        let previous = line[line.len() - 2];
+        let probe = format!(
+            "{script}\nCOMP_WORDS=({}); COMP_CWORD={}; COMP_TYPE=9\n\
+             _clap_complete_bcconn bcconn '{current}' '{previous}'\n\
+             printf '[%s]\\n' \"${{COMPREPLY[@]}}\"\n",
+            quoted.join(" "),
+            line.len() - 1
+        );
+        let mut bash = std::process::Command::new("bash");
+        bash.env_clear()
+            .args(["--norc", "--noprofile", "-c", &probe]);
+        for (k, v) in env.vars() {
+            bash.env(k, v);
+        }
+        let out = bash.output().unwrap();
+        let got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix('[')?.strip_suffix(']'))
+            .filter(|l| !l.is_empty() && !l.starts_with('-'))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(got, *want, "{words:?}: {}", all_output(&out));
+    }
 }

@@ -22,6 +22,8 @@
 //!   when confirmed;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
 //!   browser;
+//! * `help`: `bcconn help environment` and `exit-codes`, examples that
+//!   never wrap mid-command, man pages rendered by `man` with their sections;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
 //!   the fake browser;
 //! * `inprocess`: the connection core driven through the library, with a
@@ -78,6 +80,7 @@ mod doctor;
 mod dotfile_trust;
 mod fake_bc_selftest;
 mod flow;
+mod help;
 mod inprocess;
 mod layers;
 mod list;

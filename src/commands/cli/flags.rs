@@ -62,8 +62,8 @@ pub struct ConnectionFlags {
     #[arg(long, value_name = "NAME")]
     pub iclient: Option<String>,
 
-    /// Concurrency level for this connection's API calls
-    #[arg(long, value_name = "1..=25", value_parser = clap::value_parser!(u8).range(1..=25))]
+    /// How many API calls this connection makes at once, 1 to 25
+    #[arg(long, value_name = "N", value_parser = super::values::concurrency)]
     pub concurrency: Option<u8>,
 
     /// Share another connection's concurrency pool instead of having one
@@ -111,7 +111,7 @@ pub struct FlowFlags {
     pub timeout: std::time::Duration,
 
     /// Where to listen when the callback URL is not on this machine (e.g. behind an HTTPS tunnel)
-    #[arg(long, value_name = "ADDR:PORT")]
+    #[arg(long, value_name = "ADDR:PORT", value_parser = super::values::listen)]
     pub listen: Option<std::net::SocketAddr>,
 }
 

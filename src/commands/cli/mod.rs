@@ -8,11 +8,19 @@
 //! `commands/create.rs`); here are only what the verbs share: the top-level
 //! parser, the list of verbs, and the flag groups in [`flags`].
 
+mod fit;
 mod flags;
+mod line;
+mod mistakes;
+mod topics;
+mod values;
+mod words;
 
 use clap::{Parser, Subcommand};
 
 pub use flags::{AuthTypeArg, ConnectionFlags, FlowArg, FlowFlags, StoreFlag};
+pub use line::{Line, Refusal, command, read};
+pub use topics::{TOPICS, exit_statuses};
 
 use super::api::ApiArgs;
 use super::authorize::AuthorizeArgs;
@@ -44,7 +52,9 @@ use super::use_::UseArgs;
         Create a connection (`bcconn create`), authorize it in the browser, and use its \
         token from scripts (`bcconn token NAME`). Records live in BCCONN_HOME \
         (~/.config/bcconn on Linux); secrets live in the OS keyring.",
-    after_help = "Run `bcconn create` to walk through a new connection.",
+    after_help = "Run `bcconn create` to walk through a new connection.\n\
+        More help: bcconn help environment (the variables bcconn reads), \
+        bcconn help exit-codes.",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -132,15 +142,4 @@ pub enum Command {
     Backup(BackupArgs),
     /// Put a backup in place of the record database (the current one is kept beside it)
     Restore(RestoreArgs),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
 }

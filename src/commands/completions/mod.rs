@@ -8,84 +8,21 @@
 
 mod args;
 mod names;
+mod positions;
 mod shells;
 
 use anyhow::Result;
-use clap::CommandFactory;
-use clap_complete::engine::ArgValueCompleter;
 use clap_complete::env::EnvCompleter;
 
-use crate::commands::cli::Cli;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::ui;
 pub use args::{CompletionsArgs, Shell};
-use names::{connections, iclients};
+pub use positions::{Names, command, names_of};
 use shells::SHELLS;
 
 /// The variable the shell code sets when it asks for completions.
 pub const VAR: &str = "BCCONN_COMPLETE";
-
-/// Which saved names an argument takes.
-#[derive(Clone, Copy)]
-enum Names {
-    Connections,
-    IClients,
-}
-
-/// Every argument that names a saved connection or iClient:
-/// (subcommand path, argument id, names).
-const NAME_ARGS: &[(&[&str], &str, Names)] = &[
-    (&["authorize"], "connection", Names::Connections),
-    (
-        &["authorize"],
-        "borrow_concurrency_from",
-        Names::Connections,
-    ),
-    (&["authorize"], "iclient", Names::IClients),
-    (&["create"], "borrow_concurrency_from", Names::Connections),
-    (&["create"], "iclient", Names::IClients),
-    (&["show"], "name", Names::Connections),
-    (&["edit"], "name", Names::Connections),
-    (&["edit"], "borrow_concurrency_from", Names::Connections),
-    (&["edit"], "iclient", Names::IClients),
-    (&["rename"], "old", Names::Connections),
-    (&["delete"], "name", Names::Connections),
-    (&["status"], "names", Names::Connections),
-    (&["token"], "name", Names::Connections),
-    (&["callback-url"], "iclient", Names::IClients),
-    (&["iclient", "edit"], "name", Names::IClients),
-    (&["iclient", "show"], "name", Names::IClients),
-    (&["iclient", "remove"], "name", Names::IClients),
-];
-
-/// The command line with name completers on every argument that names a
-/// saved connection or iClient.
-pub fn command() -> clap::Command {
-    let mut cmd = Cli::command();
-    for (path, arg, names) in NAME_ARGS {
-        let completer = match names {
-            Names::Connections => ArgValueCompleter::new(connections),
-            Names::IClients => ArgValueCompleter::new(iclients),
-        };
-        cmd = with_completer(cmd, path, arg, completer);
-    }
-    cmd
-}
-
-fn with_completer(
-    cmd: clap::Command,
-    path: &[&str],
-    arg: &str,
-    completer: ArgValueCompleter,
-) -> clap::Command {
-    match path {
-        [] => cmd.mut_arg(arg, |a| a.add(completer)),
-        [first, rest @ ..] => {
-            cmd.mut_subcommand(first, |sub| with_completer(sub, rest, arg, completer))
-        }
-    }
-}
 
 /// Answers the shell's completion request and exits, when this run is one
 /// (`BCCONN_COMPLETE` is set); otherwise returns at once.
@@ -126,15 +63,4 @@ fn completer_path() -> String {
         return dir.join(path).to_string_lossy().into_owned();
     }
     path.to_string_lossy().into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_name_argument_exists() {
-        // mut_arg and mut_subcommand panic on a name that is not there.
-        command().debug_assert();
-    }
 }

@@ -61,6 +61,26 @@ pub(super) fn iclients(current: &OsStr) -> Vec<CompletionCandidate> {
     )
 }
 
+/// `--scopes a,b,c`: the last part completes to the store scopes that start
+/// with it and are not listed yet; the parts before it are kept as typed.
+pub(super) fn scopes(current: &OsStr) -> Vec<CompletionCandidate> {
+    use crate::bigcommerce::scopes::{CATALOG, Group};
+    let typed = current.to_string_lossy();
+    let (done, last) = match typed.rsplit_once(',') {
+        Some((done, last)) => (format!("{done},"), last),
+        None => (String::new(), typed.as_ref()),
+    };
+    let listed: Vec<&str> = done.split(',').map(str::trim).collect();
+    CATALOG
+        .iter()
+        .filter(|s| matches!(s.group, Group::Store | Group::TokenCreation))
+        .filter(|s| s.name.starts_with(last) && !listed.contains(&s.name))
+        .map(|s| {
+            CompletionCandidate::new(format!("{done}{}", s.name)).help(Some(s.display().into()))
+        })
+        .collect()
+}
+
 /// `name` as a word the shell gives back unchanged: as it is when it holds
 /// nothing the shell treats specially (so `shop` stays `shop`).
 fn quoted(name: &str, quote: Quote) -> String {
