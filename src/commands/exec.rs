@@ -26,7 +26,7 @@ use crate::text::shell_word;
 #[command(after_help = "Examples:\n  \
     bcconn exec shop -- python3 sync.py   # reads BIGCOMMERCE_ACCESS_TOKEN from its environment\n  \
     bcconn exec -- ./deploy.sh            # the default connection\n  \
-    bcconn exec shop -- sh -c 'printf \"X-Auth-Token: %s\\n\" \"$BIGCOMMERCE_ACCESS_TOKEN\" | curl -sH @- \"$BIGCOMMERCE_API_URL/v2/time\"'\n\n\
+    bcconn exec shop -- npm run sync      # any command, any language\n\n\
     CMD gets BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL and, for \
     OAuth connections, BIGCOMMERCE_CLIENT_ID. bcconn exits with CMD's exit code; on Unix \
     bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).\n\n\

@@ -152,6 +152,9 @@ pub async fn first_good<T>(
                 reading = false;
                 let paste = w.paste.as_ref().expect("reading only with a paste source");
                 match line {
+                    // An empty Enter asks again, as a shell prompt does: a
+                    // warning about "not a URL" would scold a keypress.
+                    Some(Ok(line)) if line.trim().is_empty() => continue,
                     Some(Ok(line)) => {
                         match callback::parse_pasted(&line, paste.callback_url) {
                             Ok(params) => Incoming::Pasted(params),

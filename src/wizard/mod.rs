@@ -840,7 +840,7 @@ pub(crate) fn pick_scopes(p: &mut dyn Prompter, ticked: &[String]) -> Step<Vec<S
         "Scopes:",
         &options,
         &ticked,
-        "type to filter, ↑↓ move, space toggles, → selects all (shown), ← clears, enter accepts",
+        "type to filter (esc clears it), ↑↓ move, space toggles, → selects all (shown), ← clears, enter accepts",
         "choose at least one scope",
     )?;
     let names: Vec<String> = picked

@@ -33,7 +33,15 @@ pub fn scope_starts() -> Vec<(String, Vec<String>)> {
         ));
     }
     let all = scopes::all_store_scopes();
-    starts.push((format!("All scopes ({})", count(all.len(), "scope")), all));
+    // The picker counts rows, read-only twins included (56); the title says
+    // why "all" ticks fewer.
+    starts.push((
+        format!(
+            "All scopes ({}; each includes its read-only twin)",
+            count(all.len(), "scope")
+        ),
+        all,
+    ));
     starts
 }
 

@@ -810,8 +810,11 @@ fn a_headless_terminal_takes_the_pasted_landing_address() {
     // On another machine, the person confirms; the browser lands on the
     // callback URL, which they copy back here.
     let landed = fake_browser::consent_redirect(&url);
-    // An empty Enter is not taken silently.
+    // An empty Enter asks again, without a warning; a wrong paste warns.
     t.send(ENTER);
+    let asked = t.expect("Address:");
+    assert!(!asked.contains("warning"), "{asked}");
+    t.send("not an address\r");
     let warned = t.expect("Address:");
     assert!(
         warned.contains("warning: that is not a URL; paste the whole address"),
