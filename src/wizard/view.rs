@@ -328,7 +328,7 @@ mod tests {
             assert!(!names.is_empty(), "{title}");
             // Every preset scope is an option, so pre-ticking loses none.
             assert_eq!(indexes_of(&options, names).len(), names.len(), "{title}");
-            assert!(title.contains(&format!("({} scopes)", names.len())));
+            assert!(title.contains(&format!("({} scopes", names.len())));
         }
         assert_eq!(starts[4].1, scopes::all_store_scopes());
     }
