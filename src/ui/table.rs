@@ -111,7 +111,16 @@ pub fn layout(
     keeps.sort_unstable();
     keeps.dedup();
     let soft = |i: usize| natural[i].min(header(i).max(CUT_MIN));
-    let hard = |i: usize| natural[i].min(CUT_HARD);
+    // A short column (a store hash, `oauth2`) cut to `ab…` would tell no
+    // row apart and free two columns: it keeps its width until NAME and
+    // STATE have given way too.
+    let hard = |i: usize| {
+        if natural[i] <= CUT_MIN {
+            natural[i]
+        } else {
+            CUT_HARD
+        }
+    };
     let rest = keeps.iter().copied().filter(|&k| k < top);
     for floor in [&soft as &dyn Fn(usize) -> usize, &hard] {
         for k in rest.clone() {

@@ -310,3 +310,28 @@ fn hanging_text_wraps_under_its_first_line() {
     );
     assert_eq!(hang(text, 6, None), text);
 }
+
+#[test]
+fn a_short_column_stays_whole_until_the_names_give_way() {
+    let columns = [
+        Column::new("NAME", 9),
+        Column::new("STORE", 4),
+        Column::new("ICLIENT", 2),
+        Column::new("SCOPES", 0),
+    ];
+    let name = "a-connection-name-of-forty-characters-xx";
+    let rows = rows(&[
+        &[name, "abc123", "partner-app-one", "store_v2_orders +3"],
+        &[name, "abc124", "partner-app-one", "store_v2_orders +3"],
+    ]);
+    // The long columns go down to a few letters; the store hashes, which
+    // tell the rows apart, stay whole; NAME keeps the rest.
+    let t = Table::new(&columns, &rows).fit(Some(60)).render();
+    assert!(widest(&t) <= 60, "{t}");
+    assert!(t.contains("  abc123  ") && t.contains("  abc124  "), "{t}");
+    assert!(t.contains("ICL…") && t.contains("SCO…"), "{t}");
+    // Only once NAME is down to a few letters too does STORE lose any.
+    let t = Table::new(&columns, &rows).fit(Some(24)).render();
+    assert!(widest(&t) <= 24, "{t}");
+    assert!(t.contains("  abc123  "), "{t}");
+}
