@@ -117,7 +117,11 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
             after: After::Authorize,
         },
     };
-    create::execute(ctx, plan, &opts)?;
+    let consent = Consent {
+        yes: args.yes,
+        matched: false,
+    };
+    create::execute_consented(ctx, plan, &opts, consent)?;
     Ok(ExitStatus::Success)
 }
 

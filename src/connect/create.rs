@@ -8,7 +8,8 @@ use anyhow::Result;
 use secrecy::SecretString;
 
 use super::authorize::{
-    App, FlowOptions, authorize_saved, can_receive, client_secret, preflight, run_flow, store_named,
+    App, Consent, FlowOptions, authorize_with, can_receive, client_secret, preflight, run_flow,
+    store_named,
 };
 use super::commit::{Changes, Target, push_new, save_token};
 use super::iclients::{self, IClientEdit, save_new, take_back};
@@ -20,7 +21,30 @@ use crate::context::Context;
 use crate::store::{Connection, IClient, Tx};
 use crate::text::shell_word;
 
+/// Saves and (if the plan says so) authorizes, asking nothing: for the
+/// walk-through, which asked its questions already.
 pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connection> {
+    execute_with(ctx, plan, opts, None)
+}
+
+/// [`execute`] for flags (`create`, `authorize --store-hash`): with
+/// `consent` (`--yes`), so that on a terminal a live sibling's token is not
+/// ended without a yes, as `bcconn authorize` asks.
+pub fn execute_consented(
+    ctx: &Context,
+    plan: Plan,
+    opts: &FlowOptions,
+    consent: Consent,
+) -> Result<Connection> {
+    execute_with(ctx, plan, opts, Some(consent))
+}
+
+fn execute_with(
+    ctx: &Context,
+    plan: Plan,
+    opts: &FlowOptions,
+    consent: Option<Consent>,
+) -> Result<Connection> {
     // Fail before writing anything: the record must be valid…
     // Read once (at 100,000 connections a parse costs); checked again under
     // the lock when saved.
@@ -78,7 +102,14 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
         ));
         return Ok(conn);
     };
-    authorize_saved(ctx, &conn.id, opts, Changes::default(), Some(&secret))
+    authorize_with(
+        ctx,
+        &conn.id,
+        opts,
+        Changes::default(),
+        Some(&secret),
+        consent,
+    )
 }
 
 /// A failed authorization in the walk-through, named by where the person

@@ -615,4 +615,37 @@ mod terminal {
         assert!(!t.seen.contains("Go on?"), "{}", t.seen);
         assert_eq!(conn(&env, "shop-2")["state"], "superseded");
     }
+
+    #[test]
+    fn create_with_every_flag_asks_before_ending_a_siblings_live_token() {
+        let OAuthFixture { fake, env, .. } = OAuthFixture::new();
+        assert_eq!(code(&create(&env, "shop", &[])), Some(0));
+        let tokens = fake.count("POST", "/oauth2/token");
+        let args = [
+            "create",
+            "shop-2",
+            "--store-hash",
+            STORE_HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ];
+        let mut t = Pty::spawn(&env, &args);
+        t.expect("Authorizing \"shop-2\" ends the token of \"shop\": BigCommerce keeps");
+        t.answer("Go on? (y/N)", "n\r");
+        assert_eq!(t.finish(), 130, "{}", t.seen);
+        assert_eq!(conn(&env, "shop")["state"], "authorized");
+        assert_eq!(fake.count("POST", "/oauth2/token"), tokens);
+        // The connection is kept, pending, to authorize later.
+        assert_eq!(conn(&env, "shop-2")["state"], "pending");
+        assert!(t.seen.contains("bcconn authorize shop-2"), "{}", t.seen);
+        // --yes asks nothing.
+        let mut args = args.to_vec();
+        args[1] = "shop-3";
+        args.push("--yes");
+        let mut t = Pty::spawn(&env, &args);
+        assert_eq!(t.finish(), 0, "{}", t.seen);
+        assert!(!t.seen.contains("Go on?"), "{}", t.seen);
+    }
 }
