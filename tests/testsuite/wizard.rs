@@ -701,7 +701,7 @@ fn an_iclient_is_edited_without_leaving_create() {
     t.send(&format!("{DOWN}{DOWN}{ENTER}"));
     let said = t.expect("Client ID:");
     assert!(said.contains("Used by \"first\""), "{said}");
-    assert!(said.contains("tokens are unaffected"), "{said}");
+    assert!(said.contains("a new client id makes those"), "{said}");
     t.send(ENTER); // keep the client id
     t.answer("Callback URL:", &format!("{new}\r"));
     t.answer("Replace the client secret?", ENTER); // no
