@@ -1181,6 +1181,35 @@ fn an_unreachable_keyring_without_a_terminal_stops_before_any_work() {
     assert_eq!(fake.count("GET", "/oauth2/authorize"), 0);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn authorize_says_a_wrong_name_before_asking_where_secrets_go() {
+    let mut env = env_with_records();
+    without_a_keyring(&mut env);
+    let before = env.record_bytes();
+    for args in [
+        &["authorize", "typo"][..],
+        &["authorize", "shop", "--store-hash", HASH][..],
+        &[
+            "authorize",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--name",
+            "a;b",
+            "--scopes",
+            "store_v2_orders",
+        ][..],
+    ] {
+        let mut t = Pty::spawn(&env, args);
+        assert_eq!(t.finish(), 2, "{args:?}: {}", t.seen);
+        assert!(!t.seen.contains("keep secrets"), "{args:?}: {}", t.seen);
+        assert!(!t.seen.contains("keyring"), "{args:?}: {}", t.seen);
+    }
+    assert_eq!(env.record_bytes(), before);
+}
+
 #[test]
 fn interactive_needs_a_terminal() {
     let env = Env::new();
