@@ -118,6 +118,9 @@ fn execute_with(
 pub enum Retry {
     /// BigCommerce refused the client id or secret: the iClient step.
     Credentials(String),
+    /// BigCommerce says the callback URL sent is not the app's registered
+    /// one: the iClient step, where its callback URL is.
+    Callback(String),
     /// Consent was cancelled in the browser: the summary.
     Consent(String),
     /// Anything else (a timeout, Ctrl-C in the wait): the summary, where
@@ -194,6 +197,9 @@ fn retry(e: &anyhow::Error) -> Retry {
     let marker = || "\u{1}".to_string();
     if starts_as(ExchangeError::InvalidClient { said: marker() }.to_string()) {
         return Retry::Credentials(message);
+    }
+    if starts_as(ExchangeError::RedirectMismatch { said: marker() }.to_string()) {
+        return Retry::Callback(message);
     }
     let denied = CallbackError::Denied {
         error: marker(),

@@ -1007,6 +1007,57 @@ fn refused_credentials_go_back_to_the_iclient_step_prefilled() {
 }
 
 #[test]
+fn a_refused_callback_url_goes_back_to_the_iclient_step_prefilled() {
+    let registered = format!("http://127.0.0.1:{}/auth", child_port());
+    let typed = format!("http://127.0.0.1:{}/auth", child_port());
+    // The app's registered URL is another one: the fake refuses the code
+    // exchange with BigCommerce's "redirect_uri does not match".
+    let fake = fake_with_app(&registered);
+    let env = Env::with_fake(&fake);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    t.answer("iClient name:", "app\r");
+    t.answer("Client ID:", &format!("{EDIT_CLIENT_ID}\r"));
+    t.answer("Client secret:", &format!("{EDIT_SECRET}\r"));
+    t.answer("Callback URL:", &format!("{typed}\r"));
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.answer("Save?", ENTER); // Save & authorize
+    let said = t.expect("iClient name: app");
+    assert!(said.contains("redirect_uri does not match"), "{said}");
+    assert!(
+        said.contains("Fix the callback URL at the iClient step"),
+        "{said}"
+    );
+    assert!(!said.contains("The authorization failed"), "{said}");
+    assert!(env.list().is_empty(), "nothing saved: {:?}", env.list());
+    t.send(ENTER);
+    t.expect(&format!("Client ID: {EDIT_CLIENT_ID}"));
+    t.send(ENTER);
+    t.answer("Keep the client secret typed before?", ENTER);
+    // The URL typed before, prefilled: replaced with the registered one.
+    t.expect(&format!("Callback URL: {typed}"));
+    t.send(&format!("{}{registered}\r", erase(&typed)));
+    let summary = t.expect("Save?");
+    assert!(!summary.contains("Change advanced settings"), "{summary}");
+    t.send(ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, "shop")["state"], "authorized");
+    assert_eq!(
+        env.records()["iclients"][0]["callback_url"],
+        registered.as_str()
+    );
+}
+
+#[test]
 fn consent_cancelled_in_the_browser_goes_back_to_the_summary() {
     use crate::common::fake_bc::Consent;
     let callback = format!("http://127.0.0.1:{}/auth", child_port());
