@@ -296,6 +296,30 @@ fn token_create_takes_the_token_at_a_hidden_prompt() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), token);
 }
 
+#[cfg(unix)]
+#[test]
+fn the_credentials_file_prompt_refuses_a_fifo_without_hanging() {
+    let env = Env::new();
+    let fifo = env.dir.path().join("fifo.txt");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a plain libc call with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo = fifo.to_str().unwrap();
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "tok\r");
+    t.answer("Authentication type:", &format!("{DOWN}{ENTER}"));
+    t.answer("Read the API credentials .txt", &format!("{DOWN}{ENTER}"));
+    t.answer("Path to the API credentials .txt:", &format!("{fifo}\r"));
+    // Asked again with the reason, not stuck reading the FIFO.
+    t.expect("not a regular file");
+    t.send(&format!("{}/dev/zero\r", erase(fifo)));
+    t.expect("/dev/zero is");
+    t.send(CTRL_C);
+    t.answer("Leave without saving?", "y\r");
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(env.list().is_empty());
+}
+
 #[test]
 fn a_taken_name_is_asked_again_naming_the_existing_one() {
     let env = env_with_records();
