@@ -59,8 +59,10 @@ pub struct AuthorizeArgs {
 pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
     let f = &args.conn;
     let opts = args.flow.options();
-    // Before the browser opens: a token with nowhere to go is lost.
-    crate::connect::ready::secret_store(ctx)?;
+    // Before the browser opens, a token with nowhere to go would be lost;
+    // but only once the arguments and the name are known good, so that a
+    // typo is told as such, not after a question about where secrets go.
+    let ready = || crate::connect::ready::secret_store(ctx);
     let file = ctx.records.load()?;
     if let Some(name) = &args.connection {
         if args.store.store_hash.is_some() {
@@ -72,6 +74,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
         }
         let conn = file.require_connection(name)?;
         if conn.auth_type == AuthType::Token {
+            ready()?;
             tokens::replace(ctx, conn, token_source(ctx, &args).as_ref())?;
             return Ok(ExitStatus::Success);
         }
@@ -79,7 +82,9 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
             yes: args.yes,
             matched: false,
         };
-        authorize_consented(ctx, &conn.id, &opts, changes(&args, &conn.name)?, consent)?;
+        let changes = changes(&args, &conn.name)?;
+        ready()?;
+        authorize_consented(ctx, &conn.id, &opts, changes, consent)?;
         return Ok(ExitStatus::Success);
     }
     let Some(hash) = args.store.parsed_store_hash()? else {
@@ -96,6 +101,7 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
             iclient: Some(iclient.name.clone()),
             ..changes(&args, &conn.name)?
         };
+        ready()?;
         let consent = Consent {
             yes: args.yes,
             matched: true,
@@ -117,7 +123,15 @@ pub fn run(ctx: &Context, args: AuthorizeArgs) -> Result<ExitStatus> {
             after: After::Authorize,
         },
     };
-    create::execute(ctx, plan, &opts)?;
+    // The new connection's name and settings, checked here too (`execute`
+    // checks them again): a bad --name is said before any question.
+    plan.connection(None, &file)?;
+    ready()?;
+    let consent = Consent {
+        yes: args.yes,
+        matched: false,
+    };
+    create::execute_consented(ctx, plan, &opts, consent)?;
     Ok(ExitStatus::Success)
 }
 

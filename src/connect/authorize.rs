@@ -120,7 +120,9 @@ pub fn authorize_consented(
     authorize_with(ctx, id, opts, changes, None, Some(consent))
 }
 
-fn authorize_with(
+/// Both: a secret already read, and the consent of `bcconn authorize` (for
+/// `create` with flags, which has read the secret and must still ask).
+pub(super) fn authorize_with(
     ctx: &Context,
     id: &str,
     opts: &FlowOptions,

@@ -8,7 +8,8 @@ use anyhow::Result;
 use secrecy::SecretString;
 
 use super::authorize::{
-    App, FlowOptions, authorize_saved, can_receive, client_secret, preflight, run_flow, store_named,
+    App, Consent, FlowOptions, authorize_with, can_receive, client_secret, preflight, run_flow,
+    store_named,
 };
 use super::commit::{Changes, Target, push_new, save_token};
 use super::iclients::{self, IClientEdit, save_new, take_back};
@@ -20,7 +21,30 @@ use crate::context::Context;
 use crate::store::{Connection, IClient, Tx};
 use crate::text::shell_word;
 
+/// Saves and (if the plan says so) authorizes, asking nothing: for the
+/// walk-through, which asked its questions already.
 pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connection> {
+    execute_with(ctx, plan, opts, None)
+}
+
+/// [`execute`] for flags (`create`, `authorize --store-hash`): with
+/// `consent` (`--yes`), so that on a terminal a live sibling's token is not
+/// ended without a yes, as `bcconn authorize` asks.
+pub fn execute_consented(
+    ctx: &Context,
+    plan: Plan,
+    opts: &FlowOptions,
+    consent: Consent,
+) -> Result<Connection> {
+    execute_with(ctx, plan, opts, Some(consent))
+}
+
+fn execute_with(
+    ctx: &Context,
+    plan: Plan,
+    opts: &FlowOptions,
+    consent: Option<Consent>,
+) -> Result<Connection> {
     // Fail before writing anything: the record must be valid…
     // Read once (at 100,000 connections a parse costs); checked again under
     // the lock when saved.
@@ -78,7 +102,14 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
         ));
         return Ok(conn);
     };
-    authorize_saved(ctx, &conn.id, opts, Changes::default(), Some(&secret))
+    authorize_with(
+        ctx,
+        &conn.id,
+        opts,
+        Changes::default(),
+        Some(&secret),
+        consent,
+    )
 }
 
 /// A failed authorization in the walk-through, named by where the person
@@ -87,6 +118,9 @@ pub fn execute(ctx: &Context, plan: Plan, opts: &FlowOptions) -> Result<Connecti
 pub enum Retry {
     /// BigCommerce refused the client id or secret: the iClient step.
     Credentials(String),
+    /// BigCommerce says the callback URL sent is not the app's registered
+    /// one: the iClient step, where its callback URL is.
+    Callback(String),
     /// Consent was cancelled in the browser: the summary.
     Consent(String),
     /// Anything else (a timeout, Ctrl-C in the wait): the summary, where
@@ -163,6 +197,9 @@ fn retry(e: &anyhow::Error) -> Retry {
     let marker = || "\u{1}".to_string();
     if starts_as(ExchangeError::InvalidClient { said: marker() }.to_string()) {
         return Retry::Credentials(message);
+    }
+    if starts_as(ExchangeError::RedirectMismatch { said: marker() }.to_string()) {
+        return Retry::Callback(message);
     }
     let denied = CallbackError::Denied {
         error: marker(),

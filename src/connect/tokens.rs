@@ -18,6 +18,7 @@ use crate::bigcommerce::api::{Check, StoreInfo};
 use crate::bigcommerce::store_hash::StoreHash;
 use crate::context::Context;
 use crate::error::{Failure, failure, usage};
+use crate::fsutil::{Links, read_outside};
 use crate::store::{self, Connection, State, Tx};
 use crate::text::shell_word;
 
@@ -114,13 +115,31 @@ pub struct ApiCredentials {
     pub store_hash: Option<StoreHash>,
 }
 
+/// The most read of an API credentials `.txt`: BigCommerce's is a few
+/// hundred bytes; anything this long is the wrong file, and an unbounded
+/// read of one (`/dev/zero`) would exhaust memory.
+const CREDENTIALS_MAX: u64 = 64 * 1024;
+
 /// Reads the `.txt` BigCommerce downloads when a store-level API account is
 /// created (see [`parse_credentials`]). Its content never appears in an error.
+/// Only a regular file is read, bounded: a FIFO would hang the prompt.
 pub fn read_credentials_file(path: &Path) -> Result<ApiCredentials> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        usage(format!("cannot read {}: {e}", path.display()))
-            .hint("pass the .txt BigCommerce downloaded when you created the API account")
-    })?;
+    let unreadable = |why: String| {
+        usage(why).hint("pass the .txt BigCommerce downloaded when you created the API account")
+    };
+    let bytes = match read_outside(path, CREDENTIALS_MAX, Links::Follow) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(unreadable(format!("cannot read {}: no such file", path.display())).into());
+        }
+        Err(e) => {
+            // Its words name the path: a FIFO, a device, too large.
+            let (_, why, _) = crate::error::report(&e).into_parts();
+            return Err(unreadable(why).into());
+        }
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| unreadable(format!("{} is not UTF-8 text", path.display())))?;
     parse_credentials(&text).ok_or_else(|| {
         usage(format!("{} has no ACCESS TOKEN line", path.display()))
             .hint("pass the API credentials .txt BigCommerce downloaded when you created the store-level API account")
@@ -449,6 +468,35 @@ fn token_grant(token: SecretString, store: Option<Option<StoreInfo>>) -> Grant {
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_bounded_regular_credentials_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a plain libc call with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let big = dir.path().join("big.txt");
+        let mut text = "ACCESS TOKEN: tok123\n".to_string();
+        text.push_str(&"x".repeat(CREDENTIALS_MAX as usize));
+        std::fs::write(&big, text).unwrap();
+        // A FIFO with no writer would block an unbounded read for ever,
+        // /dev/zero would fill memory.
+        for (path, said) in [
+            (fifo.as_path(), "not a regular file"),
+            (Path::new("/dev/zero"), "not a regular file"),
+            (big.as_path(), "more than bcconn reads"),
+        ] {
+            let Err(e) = read_credentials_file(path) else {
+                panic!("{} was read", path.display())
+            };
+            let report = crate::error::report(&e);
+            assert_eq!(report.status, crate::error::ExitStatus::Usage, "{e:#}");
+            assert!(format!("{e:#}").contains(said), "{e:#}");
+            assert!(!format!("{e:#}").contains("tok123"), "{e:#}");
+        }
+    }
 
     #[test]
     fn credentials_are_read_whatever_the_line_endings() {

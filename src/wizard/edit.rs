@@ -67,17 +67,22 @@ pub(super) fn walk(p: &mut dyn Prompter, c: &Connection, records: &Document) -> 
             Ok(()) => at += 1,
             Err(Stop::Back) if at > 0 => at -= 1,
             // Esc at the first question, or Ctrl-C: leave, asking first
-            // when something was changed.
+            // when something was changed. As in the create walk, Esc at
+            // that question means "no, stay" (it is the way back, and
+            // throwing the changes away must be asked for), Ctrl-C means
+            // leave, and a failed prompt is reported, not taken for a yes.
             Err(Stop::Back | Stop::Cancelled) => {
-                if changes.is_empty()
-                    || p.confirm(
-                        "Leave without saving?",
-                        false,
-                        Some("your changes are lost"),
-                    )
-                    .unwrap_or(true)
-                {
+                if changes.is_empty() {
                     return Err(Stop::Cancelled);
+                }
+                match p.confirm(
+                    "Leave without saving?",
+                    false,
+                    Some("your changes are lost"),
+                ) {
+                    Ok(false) | Err(Stop::Back) => {}
+                    Ok(true) | Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+                    Err(e @ Stop::Failed(_)) => return Err(e),
                 }
             }
             Err(e @ Stop::Failed(_)) => return Err(e),
@@ -327,6 +332,28 @@ mod tests {
         let (out, log) = edit(&[Enter, Pick("app-i2"), Cancel, No, Cancel, Yes]);
         assert!(matches!(out, Err(Stop::Cancelled)), "{log}");
         assert_eq!(log.matches("? Leave without saving?").count(), 2, "{log}");
+    }
+
+    #[test]
+    fn esc_at_leave_without_saving_stays() {
+        // Ctrl-C at the iClient after a scope change, then Esc at the
+        // question: back at the iClient with the change kept, not gone.
+        let (out, log) = edit(&[
+            Pick("Change them"),
+            Tick(&["store_v2_products)"]),
+            Cancel,
+            Back,
+            Enter,
+            Pick("Keep: its own level, 3"),
+            Yes,
+        ]);
+        let c = out.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+        assert_eq!(
+            c.scopes,
+            Some(vec!["store_v2_products".to_string()]),
+            "{log}"
+        );
+        assert_eq!(log.matches("? Leave without saving?").count(), 1, "{log}");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use crate::connect::iclients::{
     DEFAULT_CALLBACK_URL, IClientEdit, NewIClient, validate_callback_url, validate_client_id,
 };
 use crate::connect::plan::IClientPick;
+use crate::connect::rules::few_names;
 use crate::seams::{Ask, Prompter, Step, Stop};
-use crate::store::Document;
+use crate::store::{Document, State};
 
 /// The iClient step's question. `earlier` is the pick made before, which
 /// comes back pre-selected and prefilled; `fix` (the app refused its
@@ -105,15 +106,19 @@ pub(super) fn edit_iclient(
     let before = earlier
         .filter(|(name, _)| ic.name.eq_ignore_ascii_case(name))
         .and_then(|(_, edit)| edit);
-    let users: Vec<String> = records
-        .users_of_iclient(&ic.id)
+    let users = records.users_of_iclient(&ic.id);
+    // Saving a new client id makes the users holding a token pending (it
+    // is another app: `iclients::edit`); what else changes leaves tokens be.
+    let holders: Vec<&str> = users
         .iter()
-        .map(|c| format!("{:?}", c.name))
+        .filter(|c| !matches!(c.state, State::Pending | State::Failed))
+        .map(|c| c.name.as_str())
         .collect();
     if !users.is_empty() {
+        let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
         p.say(&format!(
-            "  Used by {}: their tokens are unaffected until they are authorized again.",
-            users.join(", ")
+            "  Used by {}: a new client id makes those holding a token pending; other changes leave their tokens as they are.",
+            few_names(&names)
         ));
     }
     let (before_id, before_url) = (
@@ -128,6 +133,15 @@ pub(super) fn edit_iclient(
         initial: before_id,
         check: &id_check,
     })?;
+    if client_id.trim() != ic.client_id && !holders.is_empty() {
+        let who = match holders.len() {
+            1 => format!("{} becomes", few_names(&holders)),
+            n => format!("{n} connections ({}) become", few_names(&holders)),
+        };
+        p.say(&format!(
+            "  A new client id is another app: once saved, {who} pending until authorized again."
+        ));
+    }
     let url_check = |input: &str| {
         validate_callback_url(input.trim())
             .map(|_| ())
@@ -400,4 +414,67 @@ pub(super) fn show_callback_url(p: &mut dyn Prompter, url: Option<String>, scope
         if scope_count == 1 { "" } else { "s" },
     );
     p.say(&text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seams::script::{Reply::*, Script};
+    use crate::secrets::StoreKind;
+    use crate::store::{AuthType, Connection, IClient};
+
+    fn records() -> Document {
+        let ic = IClient {
+            id: "i1".into(),
+            name: "app".into(),
+            client_id: "cid-1".into(),
+            callback_url: "http://localhost:8765/auth".into(),
+            secret_store: StoreKind::File,
+            created_at: String::new(),
+            updated_at: String::new(),
+            extra: Default::default(),
+        };
+        let user = |name: &str, state: State| {
+            let mut c = Connection::pending(name, AuthType::Oauth2, "abc123".parse().unwrap());
+            c.id = format!("c-{name}");
+            c.iclient_id = Some("i1".into());
+            c.state = state;
+            c
+        };
+        Document {
+            iclients: vec![ic],
+            connections: vec![
+                user("live", State::Authorized),
+                user("other", State::Authorized),
+                user("waiting", State::Pending),
+            ],
+            ..Document::default()
+        }
+    }
+
+    fn edit(replies: &[crate::seams::script::Reply]) -> String {
+        let r = records();
+        let mut s = Script::new(replies);
+        edit_iclient(&mut s, &r, None).unwrap_or_else(|e| panic!("{e:?}\n{}", s.transcript()));
+        s.transcript()
+    }
+
+    #[test]
+    fn a_new_client_id_says_how_many_tokens_become_pending() {
+        let log = edit(&[Type("cid-2"), Enter, No]);
+        assert!(!log.contains("unaffected"), "{log}");
+        assert!(
+            log.contains(
+                "once saved, 2 connections (\"live\" and \"other\") become pending until authorized again"
+            ),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn the_same_client_id_says_nothing_becomes_pending() {
+        let log = edit(&[Enter, Type("http://localhost:9999/auth"), No]);
+        assert!(!log.contains("become pending"), "{log}");
+        assert!(!log.contains("becomes pending"), "{log}");
+    }
 }

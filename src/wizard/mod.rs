@@ -68,9 +68,9 @@ impl Here for Machine<'_> {
 }
 
 /// Fills the holes of `draft` by asking, then saves the plan (and
-/// authorizes it). A refusal a question can fix (the iClient's credentials,
-/// consent cancelled in the browser) comes back to the step at fault with
-/// every answer kept. `None` when the person left.
+/// authorizes it). A refusal a question can fix (the iClient's credentials
+/// or callback URL, consent cancelled in the browser) comes back to the
+/// step at fault with every answer kept. `None` when the person left.
 pub fn run(
     ctx: &Context,
     draft: Draft,
@@ -206,7 +206,8 @@ struct Walk<'a> {
     /// Set by "Change a step" and faults: after that step, back to the
     /// summary (through any step the change left unanswered).
     changing: bool,
-    /// The credentials were refused: the iClient step offers the edit first.
+    /// The credentials or the callback URL were refused: the iClient step
+    /// offers the edit first.
     fix_credentials: bool,
 }
 
@@ -340,6 +341,15 @@ impl<'a> Walk<'a> {
                 self.fix_credentials = true;
                 At::IClient
             }
+            Some(Retry::Callback(why)) => {
+                p.say(&format!("\n{why}"));
+                p.say("Fix the callback URL at the iClient step: it must be the app's Auth callback URL, exactly. Every other answer is kept.");
+                // The edit of a saved iClient comes first, as for refused
+                // credentials: the URL is one of its fields.
+                self.changing = true;
+                self.fix_credentials = true;
+                At::IClient
+            }
             Some(Retry::Consent(why)) => {
                 p.say(&format!(
                     "\nYou cancelled in the browser ({why}); nothing was saved. Authorize again, save only, or change a step."
@@ -347,6 +357,8 @@ impl<'a> Walk<'a> {
                 At::Summary
             }
             Some(Retry::Failed(why)) => {
+                // `why` may end a sentence of its own (a hint often does).
+                let why = why.trim_end().trim_end_matches('.');
                 p.say(&format!(
                     "\nThe authorization failed: {why}. Nothing was saved: authorize again, save only, or change a step."
                 ));

@@ -823,6 +823,18 @@ fn cancelled_consent_comes_back_at_the_summary() {
 }
 
 #[test]
+fn a_failure_ending_its_own_sentence_is_said_with_one_period() {
+    let (done, log) = walk_retried(
+        &[Pick("main-app"), Pick("Save & authorize")],
+        Retry::Failed("no answer from the browser; run it again.".into()),
+        &[Pick("Save only")],
+    );
+    done.unwrap_or_else(|e| panic!("{e:?}\n{log}"));
+    assert!(log.contains("run it again. Nothing was saved"), "{log}");
+    assert!(!log.contains(".."), "{log}");
+}
+
+#[test]
 fn tilde_in_a_typed_path_is_the_home_folder() {
     let home = Path::new("/home/u");
     assert_eq!(

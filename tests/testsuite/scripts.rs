@@ -545,6 +545,32 @@ fn use_unset_clears_the_dotfile_here_and_the_global_default() {
 /// On a terminal: y/N before dropping scopes and before ending a sibling's
 /// live token; no declines anything.
 #[cfg(unix)]
+#[cfg(unix)]
+#[test]
+fn a_credentials_file_that_is_a_fifo_or_too_large_is_refused_without_hanging() {
+    let env = Env::new();
+    let fifo = env.dir.path().join("fifo.txt");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a plain libc call with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let big = env.dir.path().join("big.txt");
+    std::fs::write(&big, "x".repeat(1 << 20)).unwrap();
+    for (file, said) in [
+        (fifo.to_str().unwrap(), "not a regular file"),
+        ("/dev/zero", "not a regular file"),
+        (big.to_str().unwrap(), "more than bcconn reads"),
+    ] {
+        let out = env
+            .cmd(&["create", "tok", "--api-credentials-file", file])
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), Some(2), "{file}: {}", all_output(&out));
+        assert!(stderr(&out).contains(said), "{file}: {}", all_output(&out));
+    }
+    assert!(env.list().is_empty());
+}
+
 mod terminal {
     use super::*;
     use crate::wizard::Pty;
@@ -614,5 +640,38 @@ mod terminal {
         assert_eq!(t.finish(), 0, "{}", t.seen);
         assert!(!t.seen.contains("Go on?"), "{}", t.seen);
         assert_eq!(conn(&env, "shop-2")["state"], "superseded");
+    }
+
+    #[test]
+    fn create_with_every_flag_asks_before_ending_a_siblings_live_token() {
+        let OAuthFixture { fake, env, .. } = OAuthFixture::new();
+        assert_eq!(code(&create(&env, "shop", &[])), Some(0));
+        let tokens = fake.count("POST", "/oauth2/token");
+        let args = [
+            "create",
+            "shop-2",
+            "--store-hash",
+            STORE_HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ];
+        let mut t = Pty::spawn(&env, &args);
+        t.expect("Authorizing \"shop-2\" ends the token of \"shop\": BigCommerce keeps");
+        t.answer("Go on? (y/N)", "n\r");
+        assert_eq!(t.finish(), 130, "{}", t.seen);
+        assert_eq!(conn(&env, "shop")["state"], "authorized");
+        assert_eq!(fake.count("POST", "/oauth2/token"), tokens);
+        // The connection is kept, pending, to authorize later.
+        assert_eq!(conn(&env, "shop-2")["state"], "pending");
+        assert!(t.seen.contains("bcconn authorize shop-2"), "{}", t.seen);
+        // --yes asks nothing.
+        let mut args = args.to_vec();
+        args[1] = "shop-3";
+        args.push("--yes");
+        let mut t = Pty::spawn(&env, &args);
+        assert_eq!(t.finish(), 0, "{}", t.seen);
+        assert!(!t.seen.contains("Go on?"), "{}", t.seen);
     }
 }

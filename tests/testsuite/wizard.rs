@@ -296,6 +296,30 @@ fn token_create_takes_the_token_at_a_hidden_prompt() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), token);
 }
 
+#[cfg(unix)]
+#[test]
+fn the_credentials_file_prompt_refuses_a_fifo_without_hanging() {
+    let env = Env::new();
+    let fifo = env.dir.path().join("fifo.txt");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a plain libc call with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo = fifo.to_str().unwrap();
+    let mut t = Pty::spawn(&env, &["create"]);
+    t.answer("Connection name:", "tok\r");
+    t.answer("Authentication type:", &format!("{DOWN}{ENTER}"));
+    t.answer("Read the API credentials .txt", &format!("{DOWN}{ENTER}"));
+    t.answer("Path to the API credentials .txt:", &format!("{fifo}\r"));
+    // Asked again with the reason, not stuck reading the FIFO.
+    t.expect("not a regular file");
+    t.send(&format!("{}/dev/zero\r", erase(fifo)));
+    t.expect("/dev/zero is");
+    t.send(CTRL_C);
+    t.answer("Leave without saving?", "y\r");
+    assert_eq!(t.finish(), 130, "{}", t.seen);
+    assert!(env.list().is_empty());
+}
+
 #[test]
 fn a_taken_name_is_asked_again_naming_the_existing_one() {
     let env = env_with_records();
@@ -701,7 +725,7 @@ fn an_iclient_is_edited_without_leaving_create() {
     t.send(&format!("{DOWN}{DOWN}{ENTER}"));
     let said = t.expect("Client ID:");
     assert!(said.contains("Used by \"first\""), "{said}");
-    assert!(said.contains("tokens are unaffected"), "{said}");
+    assert!(said.contains("a new client id makes those"), "{said}");
     t.send(ENTER); // keep the client id
     t.answer("Callback URL:", &format!("{new}\r"));
     t.answer("Replace the client secret?", ENTER); // no
@@ -1007,6 +1031,57 @@ fn refused_credentials_go_back_to_the_iclient_step_prefilled() {
 }
 
 #[test]
+fn a_refused_callback_url_goes_back_to_the_iclient_step_prefilled() {
+    let registered = format!("http://127.0.0.1:{}/auth", child_port());
+    let typed = format!("http://127.0.0.1:{}/auth", child_port());
+    // The app's registered URL is another one: the fake refuses the code
+    // exchange with BigCommerce's "redirect_uri does not match".
+    let fake = fake_with_app(&registered);
+    let env = Env::with_fake(&fake);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "shop",
+            "--store-hash",
+            HASH,
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    t.answer("iClient name:", "app\r");
+    t.answer("Client ID:", &format!("{EDIT_CLIENT_ID}\r"));
+    t.answer("Client secret:", &format!("{EDIT_SECRET}\r"));
+    t.answer("Callback URL:", &format!("{typed}\r"));
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.answer("Save?", ENTER); // Save & authorize
+    let said = t.expect("iClient name: app");
+    assert!(said.contains("redirect_uri does not match"), "{said}");
+    assert!(
+        said.contains("Fix the callback URL at the iClient step"),
+        "{said}"
+    );
+    assert!(!said.contains("The authorization failed"), "{said}");
+    assert!(env.list().is_empty(), "nothing saved: {:?}", env.list());
+    t.send(ENTER);
+    t.expect(&format!("Client ID: {EDIT_CLIENT_ID}"));
+    t.send(ENTER);
+    t.answer("Keep the client secret typed before?", ENTER);
+    // The URL typed before, prefilled: replaced with the registered one.
+    t.expect(&format!("Callback URL: {typed}"));
+    t.send(&format!("{}{registered}\r", erase(&typed)));
+    let summary = t.expect("Save?");
+    assert!(!summary.contains("Change advanced settings"), "{summary}");
+    t.send(ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, "shop")["state"], "authorized");
+    assert_eq!(
+        env.records()["iclients"][0]["callback_url"],
+        registered.as_str()
+    );
+}
+
+#[test]
 fn consent_cancelled_in_the_browser_goes_back_to_the_summary() {
     use crate::common::fake_bc::Consent;
     let callback = format!("http://127.0.0.1:{}/auth", child_port());
@@ -1179,6 +1254,35 @@ fn an_unreachable_keyring_without_a_terminal_stops_before_any_work() {
     // No browser opened, no code exchanged.
     assert_eq!(fake.count("POST", "/oauth2/token"), 0);
     assert_eq!(fake.count("GET", "/oauth2/authorize"), 0);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn authorize_says_a_wrong_name_before_asking_where_secrets_go() {
+    let mut env = env_with_records();
+    without_a_keyring(&mut env);
+    let before = env.record_bytes();
+    for args in [
+        &["authorize", "typo"][..],
+        &["authorize", "shop", "--store-hash", HASH][..],
+        &[
+            "authorize",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--name",
+            "a;b",
+            "--scopes",
+            "store_v2_orders",
+        ][..],
+    ] {
+        let mut t = Pty::spawn(&env, args);
+        assert_eq!(t.finish(), 2, "{args:?}: {}", t.seen);
+        assert!(!t.seen.contains("keep secrets"), "{args:?}: {}", t.seen);
+        assert!(!t.seen.contains("keyring"), "{args:?}: {}", t.seen);
+    }
+    assert_eq!(env.record_bytes(), before);
 }
 
 #[test]

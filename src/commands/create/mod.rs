@@ -6,6 +6,7 @@ mod args;
 
 use anyhow::Result;
 
+use crate::connect::authorize::Consent;
 use crate::connect::plan::{After, Draft, IClientPick, TokenSource};
 use crate::connect::{create, ready, tokens};
 use crate::context::Context;
@@ -71,7 +72,11 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
     if plan.after() == After::Authorize || plan.token().is_some() {
         ready::secret_store(ctx)?;
     }
-    create::execute(ctx, plan, &opts)?;
+    let consent = Consent {
+        yes: args.yes,
+        matched: false,
+    };
+    create::execute_consented(ctx, plan, &opts, consent)?;
     Ok(ExitStatus::Success)
 }
 
