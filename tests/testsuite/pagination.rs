@@ -335,10 +335,17 @@ fn a_paged_list_too_big_to_hold_is_an_error() {
     let (fake, env) = setup("1");
     // 50 MiB a page, each page new: past 256 MiB after the sixth.
     fake.hostile("GET", "v2/products", |_r: Recorded, n| async move {
-        let blob = "x".repeat(50 * MIB);
-        json_answer(json!([{"id": n + 1, "blob": blob}]))
+        let body = format!(r#"[{{"id":{},"blob":"{}"}}]"#, n + 1, "x".repeat(50 * MIB));
+        ([("content-type", "application/json")], body).into_response()
     });
-    let out = run(&env, &["api", "v2/products", "--paginate"]);
+    // Some 350 MB cross loopback and are parsed: alone about 20 s in a
+    // debug build, several times that beside the rest of the suite on two
+    // cores, so the usual 60 s kill would end it early (seen in CI).
+    let out = env
+        .cmd(&["api", "v2/products", "--paginate"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("256 MiB"), "{err}");
