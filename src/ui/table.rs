@@ -534,5 +534,37 @@ pub fn hang(text: &str, indent: usize, width: Option<usize>) -> String {
     wrap_text(text, width).replace('\n', &format!("\n{}", " ".repeat(indent)))
 }
 
+/// Status lines (a walk-through's summary, its notes) fitted to `width`:
+/// a line too wide is wrapped at spaces, its next lines under its value
+/// (past a label and two spaces, "  iClient       myapp (…") or else under
+/// its own indent, so a word is never cut at the terminal's edge.
+pub fn fit_said(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let mut out = String::new();
+    for (k, line) in text.split('\n').enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        if display_width(line) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let lead = line.len() - line.trim_start().len();
+        let value = line[lead..]
+            .find("  ")
+            .map(|gap| {
+                lead + gap + line[lead + gap..].len() - line[lead + gap..].trim_start().len()
+            })
+            .filter(|&at| display_width(&line[..at]) + WRAP_MIN <= width)
+            .unwrap_or(lead);
+        let (head, rest) = line.split_at(value);
+        out.push_str(head);
+        out.push_str(&hang(rest, display_width(head), Some(width)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -335,3 +335,38 @@ fn a_short_column_stays_whole_until_the_names_give_way() {
     assert!(widest(&t) <= 24, "{t}");
     assert!(t.contains("  abc123  "), "{t}");
 }
+
+#[test]
+fn said_lines_wrap_under_their_value_never_mid_word() {
+    let summary = "Summary\n  Name          shop\n  Scopes        store_v2_orders, store_v2_customers_read_only, store_fulfillment_methods_read_only\n  iClient       myapp (client id cid123; new, saved with the connection)";
+    let fitted = fit_said(summary, Some(60));
+    assert!(widest(&fitted) <= 60, "{fitted}");
+    // Short lines as they were; long ones continue under the value.
+    assert!(
+        fitted.starts_with("Summary\n  Name          shop\n"),
+        "{fitted}"
+    );
+    assert!(
+        fitted.contains(
+            "  Scopes        store_v2_orders,\n                store_v2_customers_read_only,"
+        ),
+        "{fitted}"
+    );
+    // Every word is whole on some line.
+    for word in summary.split_whitespace() {
+        assert!(
+            fitted.split_whitespace().any(|w| w == word),
+            "{word}: {fitted}"
+        );
+    }
+    // A line without a label column hangs under its own indent.
+    let note = format!("  {}", "word ".repeat(30));
+    let fitted = fit_said(&note, Some(40));
+    assert!(widest(&fitted) <= 40, "{fitted}");
+    assert!(
+        fitted.lines().skip(1).all(|l| l.starts_with("  word")),
+        "{fitted}"
+    );
+    // No width: as it is.
+    assert_eq!(fit_said(summary, None), summary);
+}
