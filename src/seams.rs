@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 /// Status while something runs, on stderr for a person.
 pub trait Progress {
     /// A completed step: "✓ Code exchanged".
@@ -120,9 +122,9 @@ pub trait Prompter {
     /// only defaults that pass.
     fn text(&mut self, q: &Ask) -> Step<String>;
     /// A hidden line (no echo, no confirmation) that must not be blank;
-    /// `empty_error` says so otherwise. (inquire's password validators must
-    /// be `'static`, so this is the one rule a secret gets.)
-    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String>;
+    /// `empty_error` says so otherwise. Returned trimmed, as a secret, so
+    /// that no plain copy of it is left to the caller to wipe.
+    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<SecretString>;
     /// One of `options`; returns its index.
     fn select(
         &mut self,
@@ -237,7 +239,7 @@ pub mod script {
             self.line(q)
         }
 
-        fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
+        fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<SecretString> {
             let check = |input: &str| {
                 if input.trim().is_empty() {
                     Err(empty_error.to_string())
@@ -245,13 +247,14 @@ pub mod script {
                     Ok(())
                 }
             };
-            self.line(&Ask {
+            let typed = self.line(&Ask {
                 message,
                 help: Some(help),
                 default: None,
                 initial: None,
                 check: &check,
-            })
+            })?;
+            Ok(SecretString::from(typed.trim()))
         }
 
         fn select(
@@ -321,5 +324,25 @@ pub mod script {
             let (message, pasted) = (message.to_string(), self.pasted.clone());
             Box::new(move || pasted.ok_or_else(|| panic!("nothing to paste at {message:?}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::script::{Reply, Script};
+    use super::*;
+
+    #[test]
+    fn a_secret_comes_back_trimmed_as_a_secret() {
+        let mut p = Script::new(&[Reply::Type("   "), Reply::Type("  s3cret \t")]);
+        let secret: SecretString = p.secret("Token:", "hidden", "the token is empty").unwrap();
+        assert_eq!(secret.expose_secret(), "s3cret");
+        assert!(
+            p.transcript().contains("! the token is empty"),
+            "{}",
+            p.transcript()
+        );
     }
 }

@@ -464,7 +464,12 @@ impl Prompter for Prefill {
             None => self.0.text(q),
         }
     }
-    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
+    fn secret(
+        &mut self,
+        message: &str,
+        help: &str,
+        empty_error: &str,
+    ) -> Step<secrecy::SecretString> {
         self.0.secret(message, help, empty_error)
     }
     fn select(
