@@ -164,12 +164,17 @@ pub mod script {
     use super::*;
 
     /// One answer. Text answers that fail `check` are logged (`! message`)
-    /// and the next answer is tried, the way a person retypes.
+    /// and the next answer is tried, the way a person retypes. A text
+    /// question's `initial` and a select's pre-selection are logged as
+    /// `  (prefilled …)` and `  (pre-selected …)`.
     #[derive(Debug, Clone)]
     pub enum Reply {
-        /// Type this (text and secret questions).
+        /// Make the line read this (text and secret questions), whatever
+        /// it held.
         Type(&'static str),
-        /// Press Enter: take the default / the pre-selection.
+        /// Press Enter: submit the line as it is (the question's `initial`,
+        /// or the answer last refused), checked; on an empty line, take the
+        /// default unchecked. Elsewhere the pre-selection.
         Enter,
         /// Choose the option that starts with this text (select).
         Pick(&'static str),
@@ -212,22 +217,30 @@ pub mod script {
             })
         }
 
+        /// A line question as the terminal's editor answers it: the line
+        /// opens holding `initial`, and a refused line stays for the next
+        /// key, so Enter submits what the line holds (checked, as the real
+        /// prompt does), and only an empty line takes the default.
         fn line(&mut self, q: &Ask) -> Step<String> {
+            let mut held = q.initial.unwrap_or("").to_string();
+            if !held.is_empty() {
+                self.log.push(format!("  (prefilled {held})"));
+            }
             loop {
-                let typed = match self.next(q.message) {
-                    Reply::Type(t) => t.to_string(),
-                    Reply::Enter => String::new(),
+                match self.next(q.message) {
+                    Reply::Type(t) => held = t.to_string(),
+                    Reply::Enter => {}
                     Reply::Cancel => return Err(Stop::Cancelled),
                     Reply::Back => return Err(Stop::Back),
                     other => panic!("{other:?} is no answer to {:?}", q.message),
-                };
-                if typed.is_empty()
+                }
+                if held.is_empty()
                     && let Some(d) = q.default
                 {
                     return Ok(d.to_string());
                 }
-                match (q.check)(&typed) {
-                    Ok(()) => return Ok(typed),
+                match (q.check)(&held) {
+                    Ok(()) => return Ok(held),
                     Err(e) => self.log.push(format!("! {e}")),
                 }
             }
@@ -264,6 +277,9 @@ pub mod script {
             default: usize,
             _help: Option<&str>,
         ) -> Step<usize> {
+            if let Some(o) = options.get(default) {
+                self.log.push(format!("  (pre-selected {o})"));
+            }
             match self.next(message) {
                 Reply::Enter => Ok(default),
                 Reply::Pick(start) => Ok(options
@@ -344,5 +360,41 @@ mod tests {
             "{}",
             p.transcript()
         );
+    }
+
+    #[test]
+    fn enter_takes_the_initial_line_checked() {
+        let no_spaces = |s: &str| {
+            if s.contains(' ') {
+                Err(format!("{s:?} has a space"))
+            } else {
+                Ok(())
+            }
+        };
+        let ask = |initial| Ask {
+            message: "Name:",
+            help: None,
+            default: Some("dflt"),
+            initial,
+            check: &no_spaces,
+        };
+        // Enter submits the line as it opened, not the default.
+        let mut p = Script::new(&[Reply::Enter]);
+        assert_eq!(p.text(&ask(Some("old"))).unwrap(), "old");
+        assert!(
+            p.transcript().contains("(prefilled old)"),
+            "{}",
+            p.transcript()
+        );
+        // A refused initial line stays refused on Enter until retyped.
+        let mut p = Script::new(&[Reply::Enter, Reply::Enter, Reply::Type("new")]);
+        assert_eq!(p.text(&ask(Some("old name"))).unwrap(), "new");
+        assert_eq!(
+            p.transcript().matches("! \"old name\" has a space").count(),
+            2
+        );
+        // Without one, an empty line is the default's, unchecked.
+        let mut p = Script::new(&[Reply::Enter]);
+        assert_eq!(p.text(&ask(None)).unwrap(), "dflt");
     }
 }
