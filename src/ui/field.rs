@@ -11,7 +11,7 @@ use std::io::Write;
 use crossterm::event::{self, Event};
 use secrecy::zeroize::Zeroizing;
 
-use super::line::{Action, Editor, Key, key_of, view};
+use super::line::{Action, Editor, Key, LINE_MAX, key_of, view};
 use super::picker::CYAN;
 use super::screen::{RawMode, Screen, failed, size};
 use super::{DIM, GREEN, RED, RESET, display_width, ellipsize};
@@ -169,6 +169,15 @@ impl<'a> Field<'a> {
         let col = 2 + display_width(&message) + display_width(&default) + cursor_col;
         if let Some(error) = &self.error {
             lines.push(paint(RED, &format!("# {error}")));
+        }
+        if self.editor.was_cut() {
+            lines.push(paint(
+                RED,
+                &format!(
+                    "# cut at {} KiB, the most a line holds; the rest was left out",
+                    LINE_MAX / 1024
+                ),
+            ));
         }
         if let Some(help) = self.q.help {
             lines.push(paint(CYAN, &format!("[{help}]")));

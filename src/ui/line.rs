@@ -104,12 +104,20 @@ pub fn key_of(ev: &KeyEvent) -> Option<Key> {
     })
 }
 
+/// The most a line holds, in bytes: far more than any name, URL or secret
+/// asked for, and little enough that a frame of it is drawn at once. A
+/// paste past it is cut (and the prompt says so), not taken whole.
+pub const LINE_MAX: usize = 16 * 1024;
+
 /// A line being edited. The text is in a buffer wiped when it is dropped
 /// or outgrown, since a secret is typed into it.
 pub struct Editor {
     text: Zeroizing<String>,
     /// A byte offset into `text`, always between two graphemes.
     cursor: usize,
+    /// The last insert was cut at [`LINE_MAX`], and nothing was removed
+    /// since.
+    cut: bool,
 }
 
 impl Editor {
@@ -119,6 +127,7 @@ impl Editor {
         let mut editor = Editor {
             text: Zeroizing::new(String::new()),
             cursor: 0,
+            cut: false,
         };
         editor.insert(initial);
         editor
@@ -133,24 +142,37 @@ impl Editor {
         self.cursor
     }
 
+    /// Whether the last text inserted was cut short at [`LINE_MAX`] (and
+    /// nothing was deleted since).
+    pub fn was_cut(&self) -> bool {
+        self.cut
+    }
+
     /// Inserts `typed` at the cursor, as if typed: control characters (a
-    /// pasted newline or escape) are left out. The cursor ends after it, on
+    /// pasted newline or escape) are left out, and what would take the line
+    /// past [`LINE_MAX`]. In one move of the text after the cursor, so that
+    /// a long paste in the middle of a line costs its length, not its
+    /// length times the line's. The cursor ends after it, on
     /// the boundary of the whole text's graphemes: what was inserted may
     /// join the grapheme that follows (a leading jamo before another, a
     /// letter before a combining mark), and a cursor left inside one would
     /// split it.
     pub fn insert(&mut self, typed: &str) {
-        let extra: usize = typed
-            .chars()
-            .filter(|c| !c.is_control())
-            .map(char::len_utf8)
-            .sum();
-        self.reserve(extra);
+        let room = LINE_MAX.saturating_sub(self.text.len());
+        // Sized for all it can hold, so it never grows (and leaves an
+        // unwiped copy behind); wiped as it drops.
+        let mut kept = Zeroizing::new(String::with_capacity(typed.len().min(room)));
+        self.cut = false;
         for c in typed.chars().filter(|c| !c.is_control()) {
-            self.text.insert(self.cursor, c);
-            self.cursor += c.len_utf8();
+            if kept.len() + c.len_utf8() > room {
+                self.cut = true;
+                break;
+            }
+            kept.push(c);
         }
-        self.cursor = self.boundary_from(self.cursor);
+        self.reserve(kept.len());
+        self.text.insert_str(self.cursor, &kept);
+        self.cursor = self.boundary_from(self.cursor + kept.len());
     }
 
     /// Room for `extra` more bytes. A String that grows copies itself and
@@ -194,6 +216,7 @@ impl Editor {
     /// (`ᄀ` `x` `ᄀ` without the `x`). In place: the bytes moved stay inside
     /// the buffer, which is wiped whole.
     fn remove(&mut self, from: usize, to: usize) {
+        self.cut = false;
         if from < to && self.text.is_char_boundary(from) && self.text.is_char_boundary(to) {
             self.text.replace_range(from..to, "");
         }

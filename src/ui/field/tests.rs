@@ -134,6 +134,40 @@ fn pasted_text_is_typed_not_submitted() {
 }
 
 #[test]
+fn a_100_kb_paste_is_cut_to_a_line_and_the_prompt_says_so() {
+    let paste = "0123456789abcdef東".repeat(100_000 / 19 + 1);
+    for hidden in [false, true] {
+        let q = Question {
+            hidden,
+            help: Some("h"),
+            ..question(&ok)
+        };
+        let mut f = Field::new(&q);
+        f.paste(&paste);
+        assert!(f.text().len() <= LINE_MAX, "{}", f.text().len());
+        assert!(paste.starts_with(f.text()));
+        let frame = f.frame(false, Some(80));
+        assert!(display_width(&frame.lines[0]) < 80, "{:?}", frame.lines[0]);
+        assert_eq!(
+            frame.lines[1..],
+            [
+                "# cut at 16 KiB, the most a line holds; the rest was left out",
+                "[h]"
+            ]
+        );
+        // Typing at a full line keeps the note; deleting takes it away.
+        f.handle(Key::Char('x'));
+        assert_eq!(f.frame(false, Some(80)).lines.len(), 3);
+        f.handle(Key::Backspace);
+        assert_eq!(f.frame(false, Some(80)).lines.len(), 2);
+        let Outcome::Answered(answer) = f.handle(Key::Enter) else {
+            panic!("not answered")
+        };
+        assert_eq!(answer.len(), f.text().len());
+    }
+}
+
+#[test]
 fn a_long_value_on_a_narrow_terminal_stays_on_one_row() {
     let q = Question {
         help: Some(

@@ -477,3 +477,51 @@ fn random_edits_with_joining_characters_keep_the_cursor_between_graphemes() {
         }
     }
 }
+
+#[test]
+fn a_paste_is_cut_at_the_most_a_line_holds() {
+    // 100 KB of narrow, wide and joining characters, pasted at the end.
+    let paste: String = "ab東\u{1100}\u{1161} é\u{301}".repeat(100_000 / 16);
+    assert!(paste.len() >= 100_000);
+    let mut e = Editor::new("");
+    e.insert(&paste);
+    assert!(e.was_cut());
+    assert!(e.text().len() <= LINE_MAX);
+    assert!(
+        e.text().len() > LINE_MAX - 4,
+        "filled to the last character"
+    );
+    assert!(paste.starts_with(e.text()), "the start is kept, in order");
+    assert_eq!(e.cursor(), e.text().len());
+    // At the start of a full line nothing more goes in.
+    let before = e.text().to_string();
+    e.handle(Key::Start);
+    e.insert(&paste);
+    assert_eq!(e.text(), before);
+    assert_eq!(e.cursor(), 0);
+    assert!(e.was_cut());
+    // Deleting makes room, and the note goes.
+    e.handle(Key::End);
+    e.handle(Key::ClearToStart);
+    assert!(!e.was_cut());
+    assert_eq!(e.text(), "");
+}
+
+#[test]
+fn a_long_paste_in_the_middle_goes_in_whole_and_in_order() {
+    let mut e = Editor::new(&"a".repeat(8000));
+    e.handle(Key::Start);
+    e.handle(Key::Right);
+    e.insert(&"b".repeat(100_000));
+    let want = format!("a{}{}", "b".repeat(LINE_MAX - 8000), "a".repeat(7999));
+    assert_eq!(e.text(), want);
+    assert_eq!(e.cursor(), 1 + LINE_MAX - 8000);
+    assert!(e.was_cut());
+    // A full line's view, at a few cursor positions.
+    let mut left = 0;
+    for cursor in [e.cursor(), 0, e.text().len(), 5000] {
+        let v = view(e.text(), cursor, &mut left, 60);
+        assert!(super::super::display_width(&v.text) <= 60, "{cursor}");
+        assert!(v.cursor_col < 60, "{cursor}");
+    }
+}
