@@ -9,6 +9,9 @@ use std::process::ExitCode;
 use bcconn::{cli, commands, context, env, error};
 
 fn main() -> ExitCode {
+    // First, so that a panic anywhere after (in a prompt above all) leaves
+    // the terminal usable even when the release build aborts.
+    bcconn::ui::put_back_the_terminal_on_panic();
     // `--jq` runs its filter in a child: this same program, as the hidden
     // `bcconn __jq EXPR` (never parsed by clap, so never in help or
     // completions).

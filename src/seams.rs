@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 /// Status while something runs, on stderr for a person.
 pub trait Progress {
     /// A completed step: "✓ Code exchanged".
@@ -120,9 +122,9 @@ pub trait Prompter {
     /// only defaults that pass.
     fn text(&mut self, q: &Ask) -> Step<String>;
     /// A hidden line (no echo, no confirmation) that must not be blank;
-    /// `empty_error` says so otherwise. (inquire's password validators must
-    /// be `'static`, so this is the one rule a secret gets.)
-    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String>;
+    /// `empty_error` says so otherwise. Returned trimmed, as a secret, so
+    /// that no plain copy of it is left to the caller to wipe.
+    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<SecretString>;
     /// One of `options`; returns its index.
     fn select(
         &mut self,
@@ -162,12 +164,17 @@ pub mod script {
     use super::*;
 
     /// One answer. Text answers that fail `check` are logged (`! message`)
-    /// and the next answer is tried, the way a person retypes.
+    /// and the next answer is tried, the way a person retypes. A text
+    /// question's `initial` and a select's pre-selection are logged as
+    /// `  (prefilled …)` and `  (pre-selected …)`.
     #[derive(Debug, Clone)]
     pub enum Reply {
-        /// Type this (text and secret questions).
+        /// Make the line read this (text and secret questions), whatever
+        /// it held.
         Type(&'static str),
-        /// Press Enter: take the default / the pre-selection.
+        /// Press Enter: submit the line as it is (the question's `initial`,
+        /// or the answer last refused), checked; on an empty line, take the
+        /// default unchecked. Elsewhere the pre-selection.
         Enter,
         /// Choose the option that starts with this text (select).
         Pick(&'static str),
@@ -210,22 +217,30 @@ pub mod script {
             })
         }
 
+        /// A line question as the terminal's editor answers it: the line
+        /// opens holding `initial`, and a refused line stays for the next
+        /// key, so Enter submits what the line holds (checked, as the real
+        /// prompt does), and only an empty line takes the default.
         fn line(&mut self, q: &Ask) -> Step<String> {
+            let mut held = q.initial.unwrap_or("").to_string();
+            if !held.is_empty() {
+                self.log.push(format!("  (prefilled {held})"));
+            }
             loop {
-                let typed = match self.next(q.message) {
-                    Reply::Type(t) => t.to_string(),
-                    Reply::Enter => String::new(),
+                match self.next(q.message) {
+                    Reply::Type(t) => held = t.to_string(),
+                    Reply::Enter => {}
                     Reply::Cancel => return Err(Stop::Cancelled),
                     Reply::Back => return Err(Stop::Back),
                     other => panic!("{other:?} is no answer to {:?}", q.message),
-                };
-                if typed.is_empty()
+                }
+                if held.is_empty()
                     && let Some(d) = q.default
                 {
                     return Ok(d.to_string());
                 }
-                match (q.check)(&typed) {
-                    Ok(()) => return Ok(typed),
+                match (q.check)(&held) {
+                    Ok(()) => return Ok(held),
                     Err(e) => self.log.push(format!("! {e}")),
                 }
             }
@@ -237,7 +252,7 @@ pub mod script {
             self.line(q)
         }
 
-        fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
+        fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<SecretString> {
             let check = |input: &str| {
                 if input.trim().is_empty() {
                     Err(empty_error.to_string())
@@ -245,13 +260,14 @@ pub mod script {
                     Ok(())
                 }
             };
-            self.line(&Ask {
+            let typed = self.line(&Ask {
                 message,
                 help: Some(help),
                 default: None,
                 initial: None,
                 check: &check,
-            })
+            })?;
+            Ok(SecretString::from(typed.trim()))
         }
 
         fn select(
@@ -261,6 +277,9 @@ pub mod script {
             default: usize,
             _help: Option<&str>,
         ) -> Step<usize> {
+            if let Some(o) = options.get(default) {
+                self.log.push(format!("  (pre-selected {o})"));
+            }
             match self.next(message) {
                 Reply::Enter => Ok(default),
                 Reply::Pick(start) => Ok(options
@@ -321,5 +340,61 @@ pub mod script {
             let (message, pasted) = (message.to_string(), self.pasted.clone());
             Box::new(move || pasted.ok_or_else(|| panic!("nothing to paste at {message:?}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::script::{Reply, Script};
+    use super::*;
+
+    #[test]
+    fn a_secret_comes_back_trimmed_as_a_secret() {
+        let mut p = Script::new(&[Reply::Type("   "), Reply::Type("  s3cret \t")]);
+        let secret: SecretString = p.secret("Token:", "hidden", "the token is empty").unwrap();
+        assert_eq!(secret.expose_secret(), "s3cret");
+        assert!(
+            p.transcript().contains("! the token is empty"),
+            "{}",
+            p.transcript()
+        );
+    }
+
+    #[test]
+    fn enter_takes_the_initial_line_checked() {
+        let no_spaces = |s: &str| {
+            if s.contains(' ') {
+                Err(format!("{s:?} has a space"))
+            } else {
+                Ok(())
+            }
+        };
+        let ask = |initial| Ask {
+            message: "Name:",
+            help: None,
+            default: Some("dflt"),
+            initial,
+            check: &no_spaces,
+        };
+        // Enter submits the line as it opened, not the default.
+        let mut p = Script::new(&[Reply::Enter]);
+        assert_eq!(p.text(&ask(Some("old"))).unwrap(), "old");
+        assert!(
+            p.transcript().contains("(prefilled old)"),
+            "{}",
+            p.transcript()
+        );
+        // A refused initial line stays refused on Enter until retyped.
+        let mut p = Script::new(&[Reply::Enter, Reply::Enter, Reply::Type("new")]);
+        assert_eq!(p.text(&ask(Some("old name"))).unwrap(), "new");
+        assert_eq!(
+            p.transcript().matches("! \"old name\" has a space").count(),
+            2
+        );
+        // Without one, an empty line is the default's, unchecked.
+        let mut p = Script::new(&[Reply::Enter]);
+        assert_eq!(p.text(&ask(None)).unwrap(), "dflt");
     }
 }

@@ -69,7 +69,7 @@ pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
                 )
             })
             .map_err(stopped)?;
-        return Ok(SecretString::from(answer.trim().to_string()));
+        return Ok(answer);
     }
     Err(usage(format!("no {} given", src.what))
         .hint(format!(

@@ -9,8 +9,9 @@
 use std::io::Write;
 
 use crossterm::event::{self, Event};
+use secrecy::zeroize::Zeroizing;
 
-use super::line::{Action, Editor, Key, key_of, view};
+use super::line::{Action, Editor, Key, LINE_MAX, key_of, view};
 use super::picker::CYAN;
 use super::screen::{RawMode, Screen, failed, size};
 use super::{DIM, GREEN, RED, RESET, display_width, ellipsize};
@@ -39,13 +40,25 @@ pub struct Question<'a> {
     pub check: &'a dyn Fn(&str) -> Result<(), String>,
 }
 
-/// How a question ended.
-#[derive(Debug, PartialEq, Eq)]
+/// How a question ended. The answer may be a secret: it is in a buffer
+/// wiped when it is dropped, and left out of the Debug form.
+#[derive(PartialEq, Eq)]
 pub enum Outcome {
     Open,
-    Answered(String),
+    Answered(Zeroizing<String>),
     Back,
     Cancelled,
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Open => f.write_str("Open"),
+            Outcome::Answered(a) => write!(f, "Answered({} bytes)", a.len()),
+            Outcome::Back => f.write_str("Back"),
+            Outcome::Cancelled => f.write_str("Cancelled"),
+        }
+    }
 }
 
 /// A question being answered.
@@ -94,10 +107,11 @@ impl<'a> Field<'a> {
             Action::Submit => {
                 let text = self.editor.text();
                 if let (true, Some(default)) = (text.is_empty(), self.q.default) {
-                    return Outcome::Answered(default.to_string());
+                    return Outcome::Answered(Zeroizing::new(default.to_string()));
                 }
                 match (self.q.check)(text) {
-                    Ok(()) => Outcome::Answered(text.to_string()),
+                    // The one copy, into a buffer as wiped as the editor's.
+                    Ok(()) => Outcome::Answered(Zeroizing::new(text.to_string())),
                     Err(e) => {
                         self.error = Some(e);
                         Outcome::Open
@@ -156,6 +170,15 @@ impl<'a> Field<'a> {
         if let Some(error) = &self.error {
             lines.push(paint(RED, &format!("# {error}")));
         }
+        if self.editor.was_cut() {
+            lines.push(paint(
+                RED,
+                &format!(
+                    "# cut at {} KiB, the most a line holds; the rest was left out",
+                    LINE_MAX / 1024
+                ),
+            ));
+        }
         if let Some(help) = self.q.help {
             lines.push(paint(CYAN, &format!("[{help}]")));
         }
@@ -175,8 +198,9 @@ pub fn closing_line(color: bool, message: &str, answer: Option<&str>) -> String 
 }
 
 /// Asks `q` on the terminal until it is answered, or left with Esc
-/// ([`Stop::Back`]) or Ctrl-C ([`Stop::Cancelled`]).
-pub fn ask(color: bool, q: &Question) -> Step<String> {
+/// ([`Stop::Back`]) or Ctrl-C ([`Stop::Cancelled`]). The answer comes in a
+/// buffer wiped when it is dropped (it may be a secret).
+pub fn ask(color: bool, q: &Question) -> Step<Zeroizing<String>> {
     let mut field = Field::new(q);
     let mut screen = Screen::default();
     let raw = RawMode::enter().map_err(failed)?;
@@ -215,7 +239,11 @@ fn drive(field: &mut Field, screen: &mut Screen, color: bool) -> std::io::Result
                     }
                 }
             }
-            Event::Paste(text) => field.paste(&text),
+            Event::Paste(text) => {
+                // A pasted secret: wiped once it is in the editor's buffer.
+                let text = Zeroizing::new(text);
+                field.paste(&text);
+            }
             Event::Resize(..) => (width, _) = size(),
             _ => {}
         }

@@ -8,7 +8,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use secrecy::zeroize::Zeroizing;
-use unicode_segmentation::UnicodeSegmentation;
+use unicode_segmentation::{GraphemeCursor, UnicodeSegmentation};
 
 /// What a key asks of the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,12 +104,20 @@ pub fn key_of(ev: &KeyEvent) -> Option<Key> {
     })
 }
 
+/// The most a line holds, in bytes: far more than any name, URL or secret
+/// asked for, and little enough that a frame of it is drawn at once. A
+/// paste past it is cut (and the prompt says so), not taken whole.
+pub const LINE_MAX: usize = 16 * 1024;
+
 /// A line being edited. The text is in a buffer wiped when it is dropped
 /// or outgrown, since a secret is typed into it.
 pub struct Editor {
     text: Zeroizing<String>,
     /// A byte offset into `text`, always between two graphemes.
     cursor: usize,
+    /// The last insert was cut at [`LINE_MAX`], and nothing was removed
+    /// since.
+    cut: bool,
 }
 
 impl Editor {
@@ -119,6 +127,7 @@ impl Editor {
         let mut editor = Editor {
             text: Zeroizing::new(String::new()),
             cursor: 0,
+            cut: false,
         };
         editor.insert(initial);
         editor
@@ -133,19 +142,37 @@ impl Editor {
         self.cursor
     }
 
+    /// Whether the last text inserted was cut short at [`LINE_MAX`] (and
+    /// nothing was deleted since).
+    pub fn was_cut(&self) -> bool {
+        self.cut
+    }
+
     /// Inserts `typed` at the cursor, as if typed: control characters (a
-    /// pasted newline or escape) are left out.
+    /// pasted newline or escape) are left out, and what would take the line
+    /// past [`LINE_MAX`]. In one move of the text after the cursor, so that
+    /// a long paste in the middle of a line costs its length, not its
+    /// length times the line's. The cursor ends after it, on
+    /// the boundary of the whole text's graphemes: what was inserted may
+    /// join the grapheme that follows (a leading jamo before another, a
+    /// letter before a combining mark), and a cursor left inside one would
+    /// split it.
     pub fn insert(&mut self, typed: &str) {
-        let extra: usize = typed
-            .chars()
-            .filter(|c| !c.is_control())
-            .map(char::len_utf8)
-            .sum();
-        self.reserve(extra);
+        let room = LINE_MAX.saturating_sub(self.text.len());
+        // Sized for all it can hold, so it never grows (and leaves an
+        // unwiped copy behind); wiped as it drops.
+        let mut kept = Zeroizing::new(String::with_capacity(typed.len().min(room)));
+        self.cut = false;
         for c in typed.chars().filter(|c| !c.is_control()) {
-            self.text.insert(self.cursor, c);
-            self.cursor += c.len_utf8();
+            if kept.len() + c.len_utf8() > room {
+                self.cut = true;
+                break;
+            }
+            kept.push(c);
         }
+        self.reserve(kept.len());
+        self.text.insert_str(self.cursor, &kept);
+        self.cursor = self.boundary_from(self.cursor + kept.len());
     }
 
     /// Room for `extra` more bytes. A String that grows copies itself and
@@ -184,35 +211,81 @@ impl Editor {
         Action::Open
     }
 
-    /// Removes `text[from..to]` and leaves the cursor at `from`. In place:
-    /// the bytes moved stay inside the buffer, which is wiped whole.
+    /// Removes `text[from..to]` and leaves the cursor at `from`, or at the
+    /// start of the grapheme `from` fell into when the two sides joined
+    /// (`ᄀ` `x` `ᄀ` without the `x`). In place: the bytes moved stay inside
+    /// the buffer, which is wiped whole.
     fn remove(&mut self, from: usize, to: usize) {
-        if from < to {
+        self.cut = false;
+        if from < to && self.text.is_char_boundary(from) && self.text.is_char_boundary(to) {
             self.text.replace_range(from..to, "");
         }
-        self.cursor = from;
+        self.cursor = self.boundary_to(from);
+    }
+
+    /// A grapheme cursor over the whole text at `at` (a char boundary).
+    fn graphemes_at(&self, at: usize) -> GraphemeCursor {
+        GraphemeCursor::new(at, self.text.len(), true)
+    }
+
+    /// `at`, or the first grapheme boundary after it. The whole text is the
+    /// one chunk given, so the cursor never asks for more (an error cannot
+    /// happen; the end of the text stands in for one).
+    fn boundary_from(&self, at: usize) -> usize {
+        let at = self.char_boundary(at);
+        let mut g = self.graphemes_at(at);
+        match g.is_boundary(&self.text, 0) {
+            Ok(true) => at,
+            Ok(false) => g
+                .next_boundary(&self.text, 0)
+                .ok()
+                .flatten()
+                .unwrap_or(self.text.len()),
+            Err(_) => self.text.len(),
+        }
+    }
+
+    /// `at`, or the grapheme boundary before it (the start of the text
+    /// standing in for an error, which cannot happen).
+    fn boundary_to(&self, at: usize) -> usize {
+        let at = self.char_boundary(at);
+        let mut g = self.graphemes_at(at);
+        match g.is_boundary(&self.text, 0) {
+            Ok(true) => at,
+            Ok(false) => g.prev_boundary(&self.text, 0).ok().flatten().unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+
+    /// `at` within the text and moved back to a char boundary, so that a
+    /// slice never panics (a panic's message would quote the line).
+    fn char_boundary(&self, at: usize) -> usize {
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
     }
 
     /// The start of the grapheme before the cursor.
     fn before(&self) -> usize {
-        self.text[..self.cursor]
-            .grapheme_indices(true)
-            .next_back()
-            .map_or(0, |(i, _)| i)
+        let mut g = self.graphemes_at(self.cursor);
+        g.prev_boundary(&self.text, 0).ok().flatten().unwrap_or(0)
     }
 
     /// The end of the grapheme under the cursor.
     fn after(&self) -> usize {
-        self.text[self.cursor..]
-            .graphemes(true)
-            .next()
-            .map_or(self.cursor, |g| self.cursor + g.len())
+        let mut g = self.graphemes_at(self.cursor);
+        g.next_boundary(&self.text, 0)
+            .ok()
+            .flatten()
+            .unwrap_or(self.text.len())
     }
 
     /// Where Ctrl-W deletes back to: over spaces, then over the word before
     /// them (the shell's word is anything between spaces).
     fn word_start(&self) -> usize {
-        let head = &self.text[..self.cursor];
+        let head = self.text.get(..self.cursor).unwrap_or_default();
         let word_end = head.trim_end().len();
         head[..word_end]
             .char_indices()
@@ -237,63 +310,68 @@ pub struct View {
 /// offset of the first grapheme shown, kept between draws so the view does
 /// not jump while one types; it is moved as little as keeps the cursor in
 /// view. One column is kept for the cursor past the end (or the `…`).
+///
+/// A `cursor` or `left` that is not on a grapheme's start is moved back to
+/// one, never sliced at: drawing must not fail (nor panic with the line in
+/// the message) whatever it is given. The graphemes' columns are summed
+/// once, so a frame costs time in proportion to the line, even a pasted
+/// one many thousand characters long.
 pub fn view(text: &str, cursor: usize, left: &mut usize, room: usize) -> View {
     let room = room.max(3);
     let width = super::display_width;
-    if width(text) < room {
+    let starts: Vec<usize> = text.grapheme_indices(true).map(|(i, _)| i).collect();
+    // cols[k]: the columns of the first k graphemes.
+    let mut cols = Vec::with_capacity(starts.len() + 1);
+    cols.push(0);
+    for g in text.graphemes(true) {
+        cols.push(cols[cols.len() - 1] + width(g));
+    }
+    let n = starts.len();
+    let total = cols[n];
+    // The index of the grapheme starting at `at`, or of the one `at` is in.
+    let index = |at: usize| starts.partition_point(|&s| s <= at).saturating_sub(1);
+    let ci = if cursor >= text.len() {
+        n
+    } else {
+        index(cursor)
+    };
+    if total < room {
         *left = 0;
         return View {
             text: text.to_string(),
-            cursor_col: width(&text[..cursor]),
+            cursor_col: cols[ci],
         };
     }
-    let starts: Vec<usize> = text.grapheme_indices(true).map(|(i, _)| i).collect();
     let marker = |l: usize| usize::from(l > 0);
+    let span = |a: usize, b: usize| cols[b] - cols[a];
     // The cursor's grapheme (or the column past the end) must fit after
     // `left`, with a column kept for the `…` on the right.
-    let under = |c: usize| {
-        text[c..]
-            .graphemes(true)
-            .next()
-            .map_or(1, |g| width(g).max(1))
-    };
-    *left = (*left).min(cursor);
-    while *left < cursor && marker(*left) + width(&text[*left..cursor]) + under(cursor) > room - 1 {
-        *left = starts
-            .iter()
-            .copied()
-            .find(|&s| s > *left)
-            .unwrap_or(cursor);
+    let under = if ci < n { span(ci, ci + 1).max(1) } else { 1 };
+    let mut li = index(*left).min(ci);
+    while li < ci && marker(li) + span(li, ci) + under > room - 1 {
+        li += 1;
     }
     // Scrolled further than needed (text deleted at the end): fill the row.
-    while *left > 0 {
-        let prev = starts.iter().copied().rfind(|&s| s < *left).unwrap_or(0);
-        if marker(prev) + width(&text[prev..]) < room {
-            *left = prev;
-        } else {
-            break;
-        }
+    while li > 0 && marker(li - 1) + span(li - 1, n) < room {
+        li -= 1;
     }
+    let mut end = li;
+    while end < n && marker(li) + span(li, end + 1) < room {
+        end += 1;
+    }
+    let byte = |k: usize| starts.get(k).copied().unwrap_or(text.len());
+    *left = byte(li);
     let mut shown = String::new();
-    if *left > 0 {
+    if li > 0 {
         shown.push('…');
     }
-    let mut used = marker(*left);
-    let mut end = *left;
-    for g in text[*left..].graphemes(true) {
-        if used + width(g) > room - 1 {
-            break;
-        }
-        used += width(g);
-        end += g.len();
-    }
-    shown.push_str(&text[*left..end]);
-    if end < text.len() {
+    shown.push_str(text.get(byte(li)..byte(end)).unwrap_or_default());
+    if end < n {
         shown.push('…');
     }
     View {
         text: shown,
-        cursor_col: marker(*left) + width(&text[*left..cursor]),
+        cursor_col: marker(li) + span(li, ci),
     }
 }
 

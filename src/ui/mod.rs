@@ -16,6 +16,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 pub use prompt::Terminal;
+pub use screen::put_back_the_terminal_on_panic;
 pub use table::{
     Column, Paint, Table, display_width, ellipsize, fit_widths, hang, kv, kv_fit, push_table_line,
     table, table_line, wrap_text,

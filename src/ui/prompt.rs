@@ -7,6 +7,7 @@
 
 use inquire::ui::{Color, RenderConfig, Styled};
 use inquire::{Confirm, InquireError, Select};
+use secrecy::SecretString;
 
 use super::Ui;
 use super::field::Question;
@@ -49,7 +50,8 @@ fn answer<T>(result: Result<T, InquireError>) -> Step<T> {
 
 impl Prompter for Terminal {
     fn text(&mut self, q: &Ask) -> Step<String> {
-        super::field::ask(
+        // Not a secret: the answer is moved out of its wiped buffer.
+        let mut answer = super::field::ask(
             self.ui.color(),
             &Question {
                 message: q.message,
@@ -59,10 +61,11 @@ impl Prompter for Terminal {
                 hidden: false,
                 check: q.check,
             },
-        )
+        )?;
+        Ok(std::mem::take(&mut *answer))
     }
 
-    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
+    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<SecretString> {
         let check = |input: &str| {
             if input.trim().is_empty() {
                 Err(empty_error.to_string())
@@ -70,7 +73,7 @@ impl Prompter for Terminal {
                 Ok(())
             }
         };
-        super::field::ask(
+        let answer = super::field::ask(
             self.ui.color(),
             &Question {
                 message,
@@ -80,7 +83,10 @@ impl Prompter for Terminal {
                 hidden: true,
                 check: &check,
             },
-        )
+        )?;
+        // Trimmed as a slice, copied once into the secret; the answer's
+        // buffer is wiped as it drops.
+        Ok(SecretString::from(answer.trim()))
     }
 
     fn select(

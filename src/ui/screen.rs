@@ -35,6 +35,38 @@ impl Drop for RawMode {
     }
 }
 
+/// Puts the terminal back when the program panics, then reports the panic
+/// as before. A release build aborts on a panic (`panic = "abort"`), so no
+/// [`RawMode`] is dropped and the shell would be left in raw mode with
+/// bracketed paste on and the cursor hidden. Installed once, by `main`.
+pub fn put_back_the_terminal_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // Raw mode is on only while a prompt is open (ours, or inquire's
+        // through the same crossterm); otherwise stderr is left alone, as
+        // it may be a file or a pipe.
+        let raw = terminal::is_raw_mode_enabled().unwrap_or(false);
+        leave_raw_mode(&mut super::stderr(), raw);
+        previous(info);
+    }));
+}
+
+/// When `raw`: turns bracketed paste off, shows the cursor and starts a new
+/// line on `out` (for the panic's message to start at the left), then
+/// leaves raw mode. Nothing otherwise. Errors are ignored: this runs on the
+/// way out, with nothing better to do.
+fn leave_raw_mode(out: &mut dyn Write, raw: bool) {
+    if !raw {
+        return;
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    let _ = queue!(buf, event::DisableBracketedPaste, cursor::Show);
+    buf.extend_from_slice(b"\r\n");
+    let _ = out.write_all(&buf);
+    let _ = out.flush();
+    let _ = terminal::disable_raw_mode();
+}
+
 /// The terminal's size as (columns, rows), each None when unknown (a
 /// pseudo-terminal may report 0).
 pub(super) fn size() -> (Option<usize>, Option<usize>) {
@@ -154,6 +186,38 @@ pub(super) fn rows(line: &str, width: Option<usize>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_in_a_prompt_turns_off_paste_and_shows_the_cursor() {
+        let mut out = Vec::new();
+        leave_raw_mode(&mut out, true);
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("\x1b[?2004l"), "bracketed paste off: {out:?}");
+        assert!(out.contains("\x1b[?25h"), "cursor shown: {out:?}");
+        assert!(out.ends_with("\r\n"), "{out:?}");
+        // Outside a prompt stderr may be a file: nothing is written there.
+        let mut out = Vec::new();
+        leave_raw_mode(&mut out, false);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_panic_hook_runs_the_one_before_it() {
+        // The hook is the process's: set, used and taken back in one test
+        // of this binary, and the panic caught here.
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let before = std::panic::take_hook();
+        let flag = seen.clone();
+        std::panic::set_hook(Box::new(move |_| {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }));
+        put_back_the_terminal_on_panic();
+        let caught = std::panic::catch_unwind(|| panic!("in a prompt"));
+        let _ours = std::panic::take_hook();
+        std::panic::set_hook(before);
+        assert!(caught.is_err());
+        assert!(seen.load(std::sync::atomic::Ordering::SeqCst));
+    }
 
     #[test]
     fn rows_count_as_the_terminal_wraps() {

@@ -2,8 +2,6 @@
 //! then the callback URL it must reach bcconn at, settled for this machine,
 //! and shown for pasting into the app.
 
-use secrecy::SecretString;
-
 use super::{Here, explain};
 use crate::bigcommerce::oauth::Flow;
 use crate::bigcommerce::store_hash::StoreHash;
@@ -157,14 +155,11 @@ pub(super) fn edit_iclient(
     let typed_before = before.and_then(|e| e.secret.clone());
     let secret = match typed_before {
         Some(s) if p.confirm("Keep the new client secret typed before?", true, None)? => Some(s),
-        _ if p.confirm("Replace the client secret?", false, None)? => {
-            let s = p.secret(
-                "Client secret:",
-                "input is hidden",
-                "the client secret is empty",
-            )?;
-            Some(SecretString::from(s.trim().to_string()))
-        }
+        _ if p.confirm("Replace the client secret?", false, None)? => Some(p.secret(
+            "Client secret:",
+            "input is hidden",
+            "the client secret is empty",
+        )?),
         _ => None,
     };
     let client_id = validate_client_id(&client_id).map_err(|e| Stop::Failed(e.into()))?;
@@ -329,14 +324,11 @@ pub(super) fn add_iclient(
         Some(e) if p.confirm("Keep the client secret typed before?", true, None)? => {
             e.secret.clone()
         }
-        _ => {
-            let s = p.secret(
-                "Client secret:",
-                "input is hidden; shown next to the client id",
-                "the client secret is empty",
-            )?;
-            SecretString::from(s.trim().to_string())
-        }
+        _ => p.secret(
+            "Client secret:",
+            "input is hidden; shown next to the client id",
+            "the client secret is empty",
+        )?,
     };
     let callback_url = match earlier {
         Some(e) => ask_callback_url(p, None, Some(&e.callback_url))?,

@@ -23,7 +23,6 @@ use iclient::{ask_iclient, callback_url_of, settle_callback, show_callback_url, 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use secrecy::SecretString;
 
 use crate::bigcommerce::scopes;
 use crate::bigcommerce::store_hash::StoreHash;
@@ -727,10 +726,7 @@ fn token_from(
                 "input is hidden; Settings › API › Store-level API accounts",
                 "the access token is empty",
             )?;
-            Ok((
-                TokenSource::Given(SecretString::from(token.trim().to_string())),
-                None,
-            ))
+            Ok((TokenSource::Given(token), None))
         }
         1 => {
             let check = |input: &str| {

@@ -447,66 +447,12 @@ fn cancel_at_any_step_stops_the_walk() {
     assert!(!log.contains("Leave without saving?"), "{log}");
 }
 
-/// The script prompter, with a text question's prefilled answer (`initial`)
-/// logged and taken on Enter, as the terminal's line editor does.
-struct Prefill(Script);
-
-impl Prompter for Prefill {
-    fn text(&mut self, q: &Ask) -> Step<String> {
-        match q.initial {
-            Some(initial) => {
-                self.0.log.push(format!("  (prefilled {initial})"));
-                self.0.text(&Ask {
-                    default: Some(initial),
-                    ..*q
-                })
-            }
-            None => self.0.text(q),
-        }
-    }
-    fn secret(&mut self, message: &str, help: &str, empty_error: &str) -> Step<String> {
-        self.0.secret(message, help, empty_error)
-    }
-    fn select(
-        &mut self,
-        message: &str,
-        options: &[String],
-        default: usize,
-        help: Option<&str>,
-    ) -> Step<usize> {
-        self.0
-            .log
-            .push(format!("  (pre-selected {})", options[default]));
-        self.0.select(message, options, default, help)
-    }
-    fn multi_select(
-        &mut self,
-        message: &str,
-        options: &[String],
-        selected: &[usize],
-        help: &str,
-        empty_error: &str,
-    ) -> Step<Vec<usize>> {
-        self.0
-            .multi_select(message, options, selected, help, empty_error)
-    }
-    fn confirm(&mut self, message: &str, default: bool, help: Option<&str>) -> Step<bool> {
-        self.0.confirm(message, default, help)
-    }
-    fn say(&mut self, text: &str) {
-        self.0.say(text)
-    }
-    fn line_reader(&self, message: &str) -> crate::seams::LineReader {
-        self.0.line_reader(message)
-    }
-}
-
-/// A walk from the start with [`Prefill`], on the saved records.
+/// A walk from the start with the script prompter, on the saved records.
 fn walk_prefilled(
     replies: &[crate::seams::script::Reply],
     draft: Draft,
 ) -> (Step<(Plan, FlowOptions)>, String) {
-    let mut p = Prefill(Script::new(replies));
+    let mut p = Script::new(replies);
     let records = saved();
     let here = FakeHere::default();
     let result = walk(
@@ -517,7 +463,7 @@ fn walk_prefilled(
         false,
         FlowOptions::default(),
     );
-    (result, p.0.transcript())
+    (result, p.transcript())
 }
 
 #[test]
@@ -723,14 +669,14 @@ fn walk_retried(
         false,
         FlowOptions::default(),
     );
-    let mut p = Prefill(Script::new(replies));
+    let mut p = Script::new(replies);
     let (plan, opts) = walk
         .go(&mut p, None)
-        .unwrap_or_else(|e| panic!("{e:?}\n{}", p.0.transcript()));
+        .unwrap_or_else(|e| panic!("{e:?}\n{}", p.transcript()));
     walk.restore(plan, opts);
-    let mut p = Prefill(Script::new(again));
+    let mut p = Script::new(again);
     let result = walk.go(&mut p, Some(retry));
-    (result, p.0.transcript())
+    (result, p.transcript())
 }
 
 #[test]

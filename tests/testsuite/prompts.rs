@@ -311,3 +311,37 @@ fn confirm_questions_leave_on_esc_and_ctrl_c_and_mark_their_answer() {
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert_eq!(env.list().len(), 1);
 }
+
+#[test]
+fn jamo_pasted_before_its_pair_at_the_start_of_a_long_line_is_drawn() {
+    // The review's case at 80 columns: `ᄀ` and 100 `b`, Ctrl-A, then 40
+    // `ᄀ` pasted (leading jamo join into one grapheme with the first):
+    // the cursor was left inside it and the redraw panicked.
+    let env = Env::new();
+    let mut t = iclient_add(&env);
+    t.answer("Client id:", &format!("\u{1100}{}", "b".repeat(100)));
+    t.send(CTRL_A);
+    t.send(&format!("\x1b[200~{}\x1b[201~", "\u{1100}".repeat(40)));
+    // Still open and editing: clear it and answer.
+    t.send(&format!("{CTRL_E}{CTRL_U}cid{ENTER}"));
+    t.expect("✔ Client id: cid\r\n");
+    t.answer("Client secret:", "s3cret\r");
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(!t.seen.contains("panicked"), "{}", t.seen);
+    assert_eq!(client_ids(&env), ["cid"]);
+}
+
+#[test]
+fn a_100_kb_paste_is_cut_to_16_kib_and_the_prompt_says_so() {
+    let env = Env::new();
+    let mut t = Pty::spawn(&env, &["iclient", "add", "app", "--client-id", "cid"]);
+    let paste: String = (0..100_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    t.answer("Client secret:", &format!("\x1b[200~{paste}\x1b[201~"));
+    t.expect("# cut at 16 KiB, the most a line holds; the rest was left out");
+    t.send(ENTER);
+    t.expect("✔ Client secret: (hidden)");
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(secrets(&env), [paste[..16 * 1024].to_string()]);
+}

@@ -23,6 +23,10 @@ fn question<'a>(check: &'a dyn Fn(&str) -> Result<(), String>) -> Question<'a> {
     }
 }
 
+fn answered(text: &str) -> Outcome {
+    Outcome::Answered(Zeroizing::new(text.to_string()))
+}
+
 fn type_in(f: &mut Field, text: &str) {
     for c in text.chars() {
         assert_eq!(f.handle(Key::Char(c)), Outcome::Open);
@@ -51,7 +55,7 @@ fn a_failed_check_keeps_the_question_open_with_the_error_under_it() {
     assert_eq!(frame.col, "? Name: a b".len());
     f.handle(Key::ClearToStart);
     type_in(&mut f, "ab");
-    assert_eq!(f.handle(Key::Enter), Outcome::Answered("ab".into()));
+    assert_eq!(f.handle(Key::Enter), answered("ab"));
 }
 
 #[test]
@@ -63,7 +67,7 @@ fn an_empty_line_takes_the_default_unchecked() {
     };
     let mut f = Field::new(&q);
     assert_eq!(f.frame(false, None).lines[0], "? Name: (abc123) ");
-    assert_eq!(f.handle(Key::Enter), Outcome::Answered("abc123".into()));
+    assert_eq!(f.handle(Key::Enter), answered("abc123"));
     // Typed text is checked.
     let mut f = Field::new(&q);
     type_in(&mut f, "x");
@@ -81,7 +85,7 @@ fn the_initial_text_is_editable_and_checked() {
     assert_eq!(f.handle(Key::Enter), Outcome::Open);
     f.handle(Key::DeleteWord);
     f.handle(Key::Backspace);
-    assert_eq!(f.handle(Key::Enter), Outcome::Answered("old".into()));
+    assert_eq!(f.handle(Key::Enter), answered("old"));
 }
 
 #[test]
@@ -106,7 +110,19 @@ fn a_hidden_line_draws_nothing_typed() {
     let frame = f.frame(false, Some(80));
     assert_eq!(frame.lines, ["? Name: ", "[input is hidden]"]);
     assert_eq!(frame.col, "? Name: ".len());
-    assert_eq!(f.handle(Key::Enter), Outcome::Answered("s3cret".into()));
+    assert_eq!(f.handle(Key::Enter), answered("s3cret"));
+}
+
+#[test]
+fn an_answer_is_left_out_of_the_debug_form() {
+    let q = Question {
+        hidden: true,
+        ..question(&ok)
+    };
+    let mut f = Field::new(&q);
+    type_in(&mut f, "s3cret");
+    let outcome = f.handle(Key::Enter);
+    assert_eq!(format!("{outcome:?}"), "Answered(6 bytes)");
 }
 
 #[test]
@@ -115,6 +131,40 @@ fn pasted_text_is_typed_not_submitted() {
     let mut f = Field::new(&q);
     f.paste("pasted\r\nline");
     assert_eq!(f.text(), "pastedline");
+}
+
+#[test]
+fn a_100_kb_paste_is_cut_to_a_line_and_the_prompt_says_so() {
+    let paste = "0123456789abcdef東".repeat(100_000 / 19 + 1);
+    for hidden in [false, true] {
+        let q = Question {
+            hidden,
+            help: Some("h"),
+            ..question(&ok)
+        };
+        let mut f = Field::new(&q);
+        f.paste(&paste);
+        assert!(f.text().len() <= LINE_MAX, "{}", f.text().len());
+        assert!(paste.starts_with(f.text()));
+        let frame = f.frame(false, Some(80));
+        assert!(display_width(&frame.lines[0]) < 80, "{:?}", frame.lines[0]);
+        assert_eq!(
+            frame.lines[1..],
+            [
+                "# cut at 16 KiB, the most a line holds; the rest was left out",
+                "[h]"
+            ]
+        );
+        // Typing at a full line keeps the note; deleting takes it away.
+        f.handle(Key::Char('x'));
+        assert_eq!(f.frame(false, Some(80)).lines.len(), 3);
+        f.handle(Key::Backspace);
+        assert_eq!(f.frame(false, Some(80)).lines.len(), 2);
+        let Outcome::Answered(answer) = f.handle(Key::Enter) else {
+            panic!("not answered")
+        };
+        assert_eq!(answer.len(), f.text().len());
+    }
 }
 
 #[test]

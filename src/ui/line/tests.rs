@@ -333,3 +333,195 @@ fn wide_characters_scroll_by_their_width() {
         );
     }
 }
+
+/// Whether `at` is between two graphemes of the whole of `text`.
+fn on_boundary(text: &str, at: usize) -> bool {
+    text.grapheme_indices(true)
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .any(|i| i == at)
+}
+
+/// The view at every width from 3 to 40, `left` kept between them as the
+/// prompt keeps it: none may panic, and the cursor is drawn in the row.
+fn draw_all_widths(e: &Editor) {
+    let mut left = 0;
+    for room in 3..=40 {
+        let v = view(e.text(), e.cursor(), &mut left, room);
+        assert!(v.cursor_col < room.max(3), "{room}: {v:?}");
+        assert!(on_boundary(e.text(), left), "{room}: left {left}");
+    }
+}
+
+#[test]
+fn text_inserted_before_a_grapheme_it_joins_leaves_the_cursor_after_it() {
+    // The review's case: `ᄀ` then 100 `b`, Ctrl-A, 40 pasted `ᄀ` (leading
+    // jamo join into one grapheme with the first one).
+    let mut e = Editor::new("");
+    e.handle(Key::Char('\u{1100}'));
+    for _ in 0..100 {
+        e.handle(Key::Char('b'));
+    }
+    e.handle(Key::Start);
+    e.insert(&"\u{1100}".repeat(40));
+    assert_eq!(e.cursor(), "\u{1100}".len() * 41, "after the whole cluster");
+    assert!(on_boundary(e.text(), e.cursor()));
+    let mut left = 0;
+    // At 80 columns the prompt leaves the line about 60.
+    view(e.text(), e.text().len(), &mut left, 60);
+    view(e.text(), e.cursor(), &mut left, 60);
+    draw_all_widths(&e);
+    // A combining mark first, then `東` typed before it at the start.
+    let mut e = Editor::new("\u{301}");
+    for _ in 0..12 {
+        e.handle(Key::Char('b'));
+    }
+    e.handle(Key::Start);
+    e.handle(Key::Char('東'));
+    assert_eq!(e.text(), "東\u{301}bbbbbbbbbbbb");
+    assert_eq!(e.cursor(), "東\u{301}".len());
+    let mut left = e.text().len();
+    view(e.text(), e.cursor(), &mut left, 5);
+    draw_all_widths(&e);
+}
+
+#[test]
+fn a_deletion_that_joins_two_graphemes_leaves_the_cursor_at_its_start() {
+    let mut e = Editor::new("\u{1100}x\u{1100}");
+    e.handle(Key::Left);
+    e.handle(Key::Backspace);
+    assert_eq!(e.text(), "\u{1100}\u{1100}");
+    assert!(on_boundary(e.text(), e.cursor()), "{}", e.cursor());
+    assert_eq!(e.cursor(), 0);
+}
+
+#[test]
+fn the_view_of_a_cursor_or_start_inside_a_grapheme_moves_them_back() {
+    let text = format!("{}{}", "\u{1100}".repeat(5), "b".repeat(30));
+    for cursor in 0..=text.len() {
+        for start in [0, 1, 2, 4, 7, 9, 14, text.len()] {
+            let mut left = start;
+            let v = view(&text, cursor, &mut left, 8);
+            assert!(v.cursor_col < 8, "{cursor} {start}: {v:?}");
+            assert!(on_boundary(&text, left), "{cursor} {start}: {left}");
+        }
+    }
+    // Past the end: the end.
+    let mut left = 99;
+    assert_eq!(view("abc", 99, &mut left, 10).cursor_col, 3);
+}
+
+/// A small fixed-seed generator (xorshift), so a failure repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_edits_with_joining_characters_keep_the_cursor_between_graphemes() {
+    // Characters that join their neighbours: jamo (leading, vowel,
+    // trailing), combining marks, a zero-width joiner, regional indicators,
+    // a wide character, and plain ones.
+    const PIECES: &[&str] = &[
+        "\u{1100}", "\u{1161}", "\u{11a8}", "\u{301}", "\u{308}", "\u{200d}", "🇯", "🇵", "東", "👩",
+        "b", " ", "e",
+    ];
+    const KEYS: &[Key] = &[
+        Key::Left,
+        Key::Right,
+        Key::Start,
+        Key::End,
+        Key::Backspace,
+        Key::Delete,
+        Key::ClearToStart,
+        Key::ClearToEnd,
+        Key::DeleteWord,
+        Key::EndOfInput,
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..300 {
+        let mut e = Editor::new("");
+        let mut left = 0;
+        for _ in 0..60 {
+            match rng.below(3) {
+                0 => {
+                    let piece = PIECES[rng.below(PIECES.len())];
+                    let c = piece.chars().next().unwrap();
+                    e.handle(Key::Char(c));
+                }
+                1 => {
+                    let paste: String = (0..rng.below(6))
+                        .map(|_| PIECES[rng.below(PIECES.len())])
+                        .collect();
+                    e.insert(&paste);
+                }
+                _ => {
+                    e.handle(KEYS[rng.below(KEYS.len())]);
+                }
+            }
+            assert!(
+                on_boundary(e.text(), e.cursor()),
+                "{:?} at {}",
+                e.text(),
+                e.cursor()
+            );
+            let room = 3 + rng.below(20);
+            let v = view(e.text(), e.cursor(), &mut left, room);
+            assert!(v.cursor_col < room, "{:?} {room}: {v:?}", e.text());
+        }
+    }
+}
+
+#[test]
+fn a_paste_is_cut_at_the_most_a_line_holds() {
+    // 100 KB of narrow, wide and joining characters, pasted at the end.
+    let paste: String = "ab東\u{1100}\u{1161} é\u{301}".repeat(100_000 / 16);
+    assert!(paste.len() >= 100_000);
+    let mut e = Editor::new("");
+    e.insert(&paste);
+    assert!(e.was_cut());
+    assert!(e.text().len() <= LINE_MAX);
+    assert!(
+        e.text().len() > LINE_MAX - 4,
+        "filled to the last character"
+    );
+    assert!(paste.starts_with(e.text()), "the start is kept, in order");
+    assert_eq!(e.cursor(), e.text().len());
+    // At the start of a full line nothing more goes in.
+    let before = e.text().to_string();
+    e.handle(Key::Start);
+    e.insert(&paste);
+    assert_eq!(e.text(), before);
+    assert_eq!(e.cursor(), 0);
+    assert!(e.was_cut());
+    // Deleting makes room, and the note goes.
+    e.handle(Key::End);
+    e.handle(Key::ClearToStart);
+    assert!(!e.was_cut());
+    assert_eq!(e.text(), "");
+}
+
+#[test]
+fn a_long_paste_in_the_middle_goes_in_whole_and_in_order() {
+    let mut e = Editor::new(&"a".repeat(8000));
+    e.handle(Key::Start);
+    e.handle(Key::Right);
+    e.insert(&"b".repeat(100_000));
+    let want = format!("a{}{}", "b".repeat(LINE_MAX - 8000), "a".repeat(7999));
+    assert_eq!(e.text(), want);
+    assert_eq!(e.cursor(), 1 + LINE_MAX - 8000);
+    assert!(e.was_cut());
+    // A full line's view, at a few cursor positions.
+    let mut left = 0;
+    for cursor in [e.cursor(), 0, e.text().len(), 5000] {
+        let v = view(e.text(), cursor, &mut left, 60);
+        assert!(super::super::display_width(&v.text) <= 60, "{cursor}");
+        assert!(v.cursor_col < 60, "{cursor}");
+    }
+}
