@@ -117,6 +117,27 @@ mod tests {
             panic!("not ours")
         };
         assert_eq!(f.hints, ["run: bcconn exec shop -v -- ls"]);
+        // The same word again among CMD's arguments: `--` goes before the
+        // first one, the command, not the last.
+        let Err(Refusal::Ours(f)) = read_words(&["exec", "shop", "echo", "hi", "echo"]) else {
+            panic!("not ours")
+        };
+        assert_eq!(f.hints, ["run: bcconn exec shop -- echo hi echo"]);
+        // NAME and CMD the same word.
+        let Err(Refusal::Ours(f)) = read_words(&["exec", "ls", "ls"]) else {
+            panic!("not ours")
+        };
+        assert_eq!(f.hints, ["run: bcconn exec ls -- ls"]);
+        // Each word quoted for a shell, so the hint runs what was meant.
+        let Err(Refusal::Ours(f)) =
+            read_words(&["exec", "shop", "sh", "-c", "echo $HOME; rm -rf \"a b\""])
+        else {
+            panic!("not ours")
+        };
+        assert_eq!(
+            f.hints,
+            [r#"run: bcconn exec shop -- sh -c 'echo $HOME; rm -rf "a b"'"#]
+        );
         let Err(Refusal::Ours(f)) = read_words(&["exec"]) else {
             panic!("not ours")
         };
