@@ -439,7 +439,11 @@ impl Env {
                 text("SSH_CONNECTION").is_some(),
                 text("DISPLAY").is_some() || text("WAYLAND_DISPLAY").is_some(),
             ),
-            columns: text("COLUMNS").and_then(|c| c.trim().parse().ok()),
+            // 0 is no width (as a terminal reporting 0 columns is): left to
+            // the default rather than fitting tables to nothing.
+            columns: text("COLUMNS")
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|&c: &usize| c > 0),
             connection: text("BCCONN_CONNECTION"),
             pool_url: text("BCCONN_POOL_URL").map(PoolUrl::new),
             pool_ttl: text("BCCONN_POOL_TTL"),
@@ -671,6 +675,13 @@ mod tests {
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         Env::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn columns_of_0_is_no_width() {
+        assert_eq!(env(&[("COLUMNS", "0")]).columns, None);
+        assert_eq!(env(&[("COLUMNS", " 72 ")]).columns, Some(72));
+        assert_eq!(env(&[("COLUMNS", "wide")]).columns, None);
     }
 
     #[test]

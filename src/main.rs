@@ -23,7 +23,10 @@ fn main() -> ExitCode {
     commands::completions::complete();
     let cli = match cli::read(std::env::args_os().collect()) {
         Ok(cli::Line::Run(cli)) => *cli,
-        Ok(cli::Line::Topic(text)) => {
+        Ok(cli::Line::Topic(topic)) => {
+            // Wrapped to the terminal (or COLUMNS), as clap's help is.
+            let ctx = context::Context::new(env::Env::from_process());
+            let text = topic.text(ctx.ui.table_width(ctx.env.columns, false));
             return match bcconn::ui::out(&text) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::FAILURE,

@@ -216,11 +216,12 @@ pub enum HeaderRefusal {
 /// secret.
 pub fn header(arg: &str) -> Result<(String, String), HeaderRefusal> {
     let other = |why: String| HeaderRefusal::Other(why);
+    // Without a ':' there is no telling a name from a value, so the
+    // argument is not shown at all: it may be a bare token.
     let Some((name, value)) = arg.split_once(':') else {
-        return Err(other(format!(
-            "-H {}: not a header; give it as 'Name: value'",
-            crate::text::outside(&format!("{arg:?}"), 60)
-        )));
+        return Err(other(
+            "-H takes 'Name: value', and this argument has no ':'".to_string(),
+        ));
     };
     let (name, value) = (name.trim(), value.trim());
     let shown = crate::text::outside(name, 40);
@@ -351,6 +352,12 @@ mod tests {
         assert_eq!(header("x-auth-token: abc"), Err(HeaderRefusal::Token));
         assert_eq!(header(" X-Auth-Token :\n"), Err(HeaderRefusal::Token));
         assert!(header("no colon").is_err());
+        // No ':' may mean a bare secret: the refusal must not repeat it.
+        let Err(HeaderRefusal::Other(why)) = header("abcSECRET") else {
+            panic!("a header without ':' was taken");
+        };
+        assert!(!why.contains("abcSECRET"), "{why}");
+        assert!(why.contains("'Name: value'"), "{why}");
         for own in [
             "Host: evil",
             "content-length: 5",

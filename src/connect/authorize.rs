@@ -3,6 +3,8 @@
 //! token against the store, then the one commit. It reports through
 //! `ctx.progress` only, so it runs the same in-process under a test.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::Result;
 use secrecy::SecretString;
 
@@ -152,9 +154,23 @@ pub(super) fn authorize_with(
             ));
             Ok(saved)
         }
-        Err((started, e)) if first => Err(mark_failed(ctx, id, e, started)),
+        Err((stage, e)) if first => Err(mark_failed(ctx, id, e, stage != Stage::Before)),
+        Err((Stage::Exchanged, e)) => Err(old_token_ended(e, &conn)),
         Err((_, e)) => Err(old_token_kept(e, &conn)),
     }
+}
+
+/// How far a failed authorization got, which decides what its error can
+/// say about the token in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Refused before the flow started: nothing was tried.
+    Before,
+    /// The flow started, but BigCommerce issued no token.
+    Started,
+    /// BigCommerce issued a new token (the code was exchanged), which
+    /// ended the old one, and then verifying or saving it failed.
+    Exchanged,
 }
 
 /// A failed re-authorization changed nothing: the token in use is never
@@ -171,6 +187,25 @@ pub fn old_token_kept(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
     f.also(format!(
         "{} keeps its old token: nothing was saved",
         rules::shown(&conn.name)
+    ))
+    .into()
+}
+
+/// A failed re-authorization after the code exchange: nothing was saved,
+/// but BigCommerce keeps one token per app and store, so the token it just
+/// issued ended the old one. Saying the old one is kept would send people
+/// to a token that no longer works; they need to authorize again.
+fn old_token_ended(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
+    let report = crate::error::report(&e);
+    if conn.token_store.is_none() || report.status == ExitStatus::Usage {
+        return e;
+    }
+    let mut f = Failure::new(report.status, report.message);
+    f.hints = report.hints;
+    f.also(format!(
+        "the old token of {} has probably ended: BigCommerce issued a new one, which was not saved; authorize again with `bcconn authorize {}`",
+        rules::shown(&conn.name),
+        shell_word(&conn.name)
     ))
     .into()
 }
@@ -239,8 +274,8 @@ fn try_authorize(
     changes: Changes,
     secret: Option<&SecretString>,
     consent: Option<Consent>,
-) -> Result<Connection, (bool, anyhow::Error)> {
-    let before = |e: anyhow::Error| (false, e);
+) -> Result<Connection, (Stage, anyhow::Error)> {
+    let before = |e: anyhow::Error| (Stage::Before, e);
     if conn.auth_type != AuthType::Oauth2 {
         return Err(before(
             usage(format!(
@@ -318,14 +353,30 @@ fn try_authorize(
         None => client_secret(ctx, iclient).map_err(before)?,
     };
     let scopes = changes.scopes.as_ref().unwrap_or(&conn.scopes);
-    let grant =
-        run_flow(ctx, &app, &secret, &conn.store_hash, scopes, opts).map_err(|e| (true, e))?;
+    let exchanged = AtomicBool::new(false);
+    let grant = flow(
+        ctx,
+        &app,
+        &secret,
+        &conn.store_hash,
+        scopes,
+        opts,
+        &exchanged,
+    )
+    .map_err(|e| {
+        let stage = if exchanged.load(Ordering::SeqCst) {
+            Stage::Exchanged
+        } else {
+            Stage::Started
+        };
+        (stage, e)
+    })?;
     let target = Target::Saved {
         conn: conn.clone(),
         changes,
         client_id: Some(app.client_id.to_string()),
     };
-    save_token(ctx, target, grant).map_err(|e| (true, e))
+    save_token(ctx, target, grant).map_err(|e| (Stage::Exchanged, e))
 }
 
 /// Says what `changes` do to `conn`, and asks before (or, without a
@@ -404,6 +455,28 @@ pub fn run_flow(
     scopes: &[String],
     opts: &FlowOptions,
 ) -> Result<Grant> {
+    flow(
+        ctx,
+        app,
+        secret,
+        store,
+        scopes,
+        opts,
+        &AtomicBool::new(false),
+    )
+}
+
+/// [`run_flow`], setting `exchanged` once BigCommerce issued a token (so a
+/// later failure knows the old token has ended).
+fn flow(
+    ctx: &Context,
+    app: &App,
+    secret: &SecretString,
+    store: &StoreHash,
+    scopes: &[String],
+    opts: &FlowOptions,
+    exchanged: &AtomicBool,
+) -> Result<Grant> {
     let req = Request {
         ctx,
         app,
@@ -415,6 +488,7 @@ pub fn run_flow(
         store,
         scopes,
         opts,
+        exchanged,
     };
     runtime()?.block_on(wait::until_interrupted(req.run()))
 }
@@ -427,6 +501,8 @@ struct Request<'a> {
     store: &'a StoreHash,
     scopes: &'a [String],
     opts: &'a FlowOptions,
+    /// Set once the code was exchanged for a token.
+    exchanged: &'a AtomicBool,
 }
 
 impl Request<'_> {
@@ -528,7 +604,10 @@ impl Request<'_> {
                 | ExchangeError::Unreadable { .. }),
             ) if install => Handled::Refused(e.to_string()),
             Err(e) => Handled::Done(Err(exchange_failure(e, self.app).into())),
-            Ok(exchanged) => Handled::Done(self.verify(exchanged).await),
+            Ok(exchanged) => {
+                self.exchanged.store(true, Ordering::SeqCst);
+                Handled::Done(self.verify(exchanged).await)
+            }
         };
         let reply = match &handled {
             Handled::Done(Ok(grant)) => self.success_reply(grant),

@@ -388,22 +388,38 @@ pub fn unset_global(ctx: &Context) -> Result<Option<String>> {
     })
 }
 
+/// What `bcconn use --unset` did in a directory.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unset {
+    /// The `.bcconn` removed.
+    Removed(PathBuf),
+    /// There was none to remove: done already (as `rm -f` would say), and
+    /// the one further up that applies here instead, if any.
+    NoneHere { applies: Option<PathBuf> },
+}
+
 /// `bcconn use --unset`: removes the `.bcconn` in `dir` (a link there is
-/// removed, not its target) and forgets its trust. Exit 2 when `dir` has
-/// none, saying which one applies instead.
-pub fn unset_here(ctx: &Context, dir: &Path) -> Result<PathBuf> {
+/// removed, not its target) and forgets its trust. None there is no error:
+/// what was asked for is already so. A folder by that name is not bcconn's
+/// to remove (exit 2).
+pub fn unset_here(ctx: &Context, dir: &Path) -> Result<Unset> {
     let path = dir.join(DOTFILE);
     match std::fs::symlink_metadata(&path) {
-        Ok(m) if !m.is_dir() => {}
-        _ => {
-            let mut f = usage(format!("there is no {DOTFILE} in {}", shown_path(dir)));
-            if let Ok(Some((applies, _))) = find_dotfile(dir) {
-                f = f.hint(format!(
-                    "the one that applies here is {}; run `bcconn use --unset` in its directory",
-                    shown_path(&applies)
-                ));
-            }
-            return Err(f.into());
+        Ok(m) if m.is_dir() => {
+            return Err(usage(format!(
+                "{} is a folder, not a file bcconn wrote",
+                shown_path(&path)
+            ))
+            .hint("remove or rename it yourself if it is not needed")
+            .into());
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let applies = find_dotfile(dir).ok().flatten().map(|(p, _)| p);
+            return Ok(Unset::NoneHere { applies });
+        }
+        Err(e) => {
+            return Err(failure(format!("cannot read {}: {e}", shown_path(&path))).into());
         }
     }
     std::fs::remove_file(&path)
@@ -415,7 +431,7 @@ pub fn unset_here(ctx: &Context, dir: &Path) -> Result<PathBuf> {
             crate::error::message(&e)
         ));
     }
-    Ok(path)
+    Ok(Unset::Removed(path))
 }
 
 #[cfg(test)]

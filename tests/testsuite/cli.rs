@@ -1759,6 +1759,20 @@ fn exec_without_dashes_shows_the_line_with_them() {
         .refused(2)
         .says(&["bcconn exec [NAME] -- CMD"])
         .snapshot("exec_without_dashes_shows_the_line_with_them_2");
+    // The hint is pasted into a shell: each word is quoted, so it runs the
+    // one `sh -c` script given, not its pieces.
+    bc(
+        &env,
+        &["exec", "shop", "sh", "-c", r#"echo $HOME; rm -rf "a b""#],
+    )
+    .refused(2)
+    .says(&[r#"run: bcconn exec shop -- sh -c 'echo $HOME; rm -rf "a b"'"#])
+    .snapshot("exec_without_dashes_shows_the_line_with_them_3");
+    // `--` goes before the command, not before a later word equal to it.
+    bc(&env, &["exec", "shop", "echo", "hi", "echo"])
+        .refused(2)
+        .says(&["run: bcconn exec shop -- echo hi echo"])
+        .snapshot("exec_without_dashes_shows_the_line_with_them_4");
     // A wrong flag is still clap's own refusal.
     bc(&env, &["exec", "--bogus", "shop", "--", "env"])
         .refused(2)

@@ -397,9 +397,9 @@ fn use_unset_removes_the_dotfile_here_or_the_global_default() {
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let out = run_in(&env, &proj, &["use"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
-    // Nothing to remove here: said, exit 2.
+    // Nothing to remove here: already as asked, said, exit 0.
     let out = run_in(&env, &proj, &["use", "--unset"]);
-    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
 
 /// The y/N question on a terminal: no sends nothing (exit 2), yes sends and

@@ -73,9 +73,11 @@ fn every_variable_is_documented_in_help_environment() {
 fn help_exit_codes_lists_every_status() {
     let env = Env::new();
     let text = stdout_of(&env, &["help", "exit-codes"], "80");
+    // A description may wrap: compared with its line breaks undone.
+    let joined = squeezed(&text);
     for (code, what) in bcconn::cli::exit_statuses() {
         assert!(
-            text.contains(&format!("  {code:<4} {what}")),
+            joined.contains(&squeezed(&format!("{code} {what}"))),
             "{code}:\n{text}"
         );
     }
@@ -85,6 +87,44 @@ fn help_exit_codes_lists_every_status() {
                 .any(|l| l.trim_start().starts_with(&format!("{code} ")))
         );
     }
+}
+
+/// `text` with every run of white space one space.
+fn squeezed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn help_topics_wrap_to_the_width_under_their_descriptions() {
+    let env = Env::new();
+    for (topic, indent) in [("environment", 6), ("exit-codes", 7)] {
+        let text = stdout_of(&env, &["help", topic], "60");
+        let long: Vec<&str> = text.lines().filter(|l| l.chars().count() > 60).collect();
+        assert!(long.is_empty(), "{topic} past 60 columns: {long:?}\n{text}");
+        // Wrapped lines hang under the description, not at the margin.
+        let continued = text.lines().filter(|l| {
+            l.starts_with(&" ".repeat(indent)) && !l.starts_with(&" ".repeat(indent + 1))
+        });
+        assert!(continued.count() > 1, "{topic}:\n{text}");
+        // The same words as at 100 columns.
+        assert_eq!(
+            squeezed(&text),
+            squeezed(&stdout_of(&env, &["help", topic], "100"))
+        );
+    }
+}
+
+#[test]
+fn a_help_topic_with_more_words_is_refused_clearly() {
+    let env = Env::new();
+    let out = env.cmd(&["help", "environment", "extra"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(
+        said.contains("error: `bcconn help environment` takes nothing after it"),
+        "{said}"
+    );
+    assert!(!said.contains("unrecognized subcommand"), "{said}");
 }
 
 /// Every command, with the path that reaches it.

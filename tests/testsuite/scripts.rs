@@ -675,3 +675,34 @@ mod terminal {
         assert!(!t.seen.contains("Go on?"), "{}", t.seen);
     }
 }
+
+/// Once the code was exchanged, BigCommerce has issued a new token, which
+/// ended the old one (one token per app and store): a failure to verify it
+/// must not say the old token is kept, but that it has probably ended.
+#[test]
+fn a_reauthorization_failing_after_the_exchange_says_the_old_token_has_ended() {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    let OAuthFixture { fake, env, .. } = OAuthFixture::new();
+    assert_eq!(code(&create(&env, "shop", &[])), Some(0));
+    let tokens = fake.count("POST", "/oauth2/token");
+    // The exchange succeeds; the store then refuses the new token.
+    fake.hostile("GET", "v2/store", |_rec, _n| async {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"status": 404, "title": "Not Found"})),
+        )
+            .into_response()
+    });
+    let out = env.cmd(&["authorize", "shop"]).output().unwrap();
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    assert_eq!(fake.count("POST", "/oauth2/token"), tokens + 1);
+    let said = stderr(&out);
+    assert!(!said.contains("keeps its old token"), "{said}");
+    assert!(
+        said.contains("the old token of \"shop\" has probably ended")
+            && said.contains("bcconn authorize shop"),
+        "{said}"
+    );
+}

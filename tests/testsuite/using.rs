@@ -306,3 +306,40 @@ fn status_checks_every_connection_in_parallel_within_pools() {
     assert_eq!(fake.max_in_flight(s1), 2, "one pool of level 2");
     assert_eq!(fake.max_in_flight(s2), 3, "three pools checked at once");
 }
+
+/// `use --unset` is done when there is nothing to unset (as `rm -f`): exit
+/// 0, saying so; a `.bcconn` further up that still applies is named.
+#[test]
+fn unsetting_what_is_not_set_succeeds_and_says_so() {
+    let (_fake, env) = four();
+    let root = env.dir.path().join("proj");
+    let deep = root.join("deep");
+    std::fs::create_dir_all(&deep).unwrap();
+    let unset = |dir: &Path, args: &[&str]| {
+        let out = env
+            .cmd(&[&["use", "--unset"], args].concat())
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = unset(&root, &["--global"]);
+    assert!(
+        said.contains("no global default connection was set"),
+        "{said}"
+    );
+    let said = unset(&root, &[]);
+    assert!(said.contains("there is no .bcconn in"), "{said}");
+    assert!(said.contains("nothing to remove"), "{said}");
+    // One further up still applies: the warning names it.
+    env.cmd(&["use", "b"]).current_dir(&root).assert().success();
+    let said = unset(&deep, &[]);
+    assert!(said.contains("warning:"), "{said}");
+    assert!(said.contains("the one that applies here is"), "{said}");
+    assert!(root.join(".bcconn").exists());
+    // A second --unset where it was removed is done too.
+    unset(&root, &[]);
+    assert!(!root.join(".bcconn").exists());
+    unset(&root, &[]);
+}

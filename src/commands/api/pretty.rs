@@ -4,21 +4,49 @@
 //! keys). The layout is serde_json's pretty one: two spaces a level, `": "`
 //! after a key, `{}` and `[]` when empty.
 
-/// `json` pretty, or `None` when it is not one JSON value (or nests deeper
-/// than serde_json's checker goes).
-pub(super) fn pretty(json: &[u8]) -> Option<String> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(json).ok()?;
+/// Why a body is not laid out.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Unlaid {
+    /// Not one JSON value (or nested deeper than serde_json's checker goes).
+    NotJson,
+    /// The layout would pass [`bound`]: shown as received instead.
+    TooLarge,
+}
+
+/// The most the layout of a `len`-byte body may take. Each element is
+/// indented two spaces a level, so deep nesting multiplies the size (an
+/// 8 MiB body nested 127 deep grows about 128 times): the layout stops at
+/// 64 MiB, or 4 times the body when that is more, which ordinary answers
+/// (a few levels deep) stay well under.
+pub(super) fn bound(len: usize) -> usize {
+    (64 << 20).max(len.saturating_mul(4))
+}
+
+/// `json` pretty, or why not.
+pub(super) fn pretty(json: &[u8]) -> Result<String, Unlaid> {
+    pretty_within(json, bound(json.len()))
+}
+
+/// [`pretty`], giving up once the layout passes `max` bytes.
+fn pretty_within(json: &[u8], max: usize) -> Result<String, Unlaid> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(json).map_err(|_| Unlaid::NotJson)?;
     // Checked: one valid value, so UTF-8, every string closed, and only
     // ASCII outside strings.
-    let text = std::str::from_utf8(json).ok()?;
+    let text = std::str::from_utf8(json).map_err(|_| Unlaid::NotJson)?;
     let b = text.as_bytes();
     let mut out = String::with_capacity(json.len() + json.len() / 2);
     let mut depth = 0usize;
+    // Only the indentation makes the layout bigger than the body: checked
+    // where it is added.
     let newline = |out: &mut String, depth: usize| {
         out.push('\n');
         for _ in 0..depth {
             out.push_str("  ");
         }
+        if out.len() > max {
+            return Err(Unlaid::TooLarge);
+        }
+        Ok(())
     };
     let mut i = 0;
     while i < b.len() {
@@ -42,18 +70,18 @@ pub(super) fn pretty(json: &[u8]) -> Option<String> {
                     }
                     _ => {
                         depth += 1;
-                        newline(&mut out, depth);
+                        newline(&mut out, depth)?;
                     }
                 }
             }
             close @ (b'}' | b']') => {
                 depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
+                newline(&mut out, depth)?;
                 out.push(close as char);
             }
             b',' => {
                 out.push(',');
-                newline(&mut out, depth);
+                newline(&mut out, depth)?;
             }
             b':' => out.push_str(": "),
             c if c.is_ascii_whitespace() => {}
@@ -61,7 +89,7 @@ pub(super) fn pretty(json: &[u8]) -> Option<String> {
         }
         i += 1;
     }
-    Some(out)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -101,7 +129,25 @@ mod tests {
             b"[1,]",
             b"\xff",
         ] {
-            assert_eq!(pretty(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                pretty(bad),
+                Err(Unlaid::NotJson),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
+    }
+
+    #[test]
+    fn a_layout_past_its_bound_is_given_up() {
+        // 40 deep: the layout indents each level two more spaces.
+        let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+        let whole = pretty_within(deep.as_bytes(), usize::MAX).unwrap();
+        assert!(whole.len() > 1000, "{}", whole.len());
+        assert_eq!(pretty_within(deep.as_bytes(), 1000), Err(Unlaid::TooLarge));
+        assert_eq!(pretty_within(deep.as_bytes(), whole.len()), Ok(whole));
+        // The default bound: never below 64 MiB, and 4 times a large body.
+        assert_eq!(bound(10), 64 << 20);
+        assert_eq!(bound(100 << 20), 400 << 20);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::pretty::pretty;
+use super::pretty::{Unlaid, pretty};
 use crate::bigcommerce::paginate::Item;
 use crate::error::failure;
 use crate::ui;
@@ -48,9 +48,13 @@ pub(super) fn print_body(
         }
         return Ok(());
     }
-    if let Some(mut text) = pretty(body) {
-        text.push('\n');
-        return out(Escaper::default().all(text.as_bytes()).as_bytes());
+    match pretty(body) {
+        Ok(mut text) => {
+            text.push('\n');
+            return out(Escaper::default().all(text.as_bytes()).as_bytes());
+        }
+        Err(Unlaid::TooLarge) => too_deep(),
+        Err(Unlaid::NotJson) => {}
     }
     let mut text = Escaper::default().all(body);
     if !text.ends_with('\n') {
@@ -78,6 +82,7 @@ pub(super) fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Res
         return print_body(&text, jq, false, terminal, true);
     }
     let mut stdout = ui::Stdout::new(256 * 1024);
+    let mut warned = false;
     let written = (|| -> std::io::Result<()> {
         if items.is_empty() {
             return stdout.write_all(b"[]\n");
@@ -96,7 +101,17 @@ pub(super) fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Res
             }
             // One item at a time, as the whole array would be laid out
             // (each line two deeper).
-            let laid_out = pretty(item.get().as_bytes()).unwrap_or_else(|| item.get().to_string());
+            let laid_out = match pretty(item.get().as_bytes()) {
+                Ok(text) => text,
+                Err(why) => {
+                    // Said once, not once an item.
+                    if why == Unlaid::TooLarge && !warned {
+                        warned = true;
+                        too_deep();
+                    }
+                    item.get().to_string()
+                }
+            };
             let shown = Escaper::default().all(laid_out.as_bytes());
             for (i, line) in shown.split('\n').enumerate() {
                 if i > 0 {
@@ -109,6 +124,13 @@ pub(super) fn print_items(items: &[Item], jq: Option<Jq>, terminal: bool) -> Res
         stdout.write_all(if terminal { b"\n]\n" } else { b"]\n" })
     })();
     stdout.finish(written.map_err(Into::into))
+}
+
+/// Says on stderr why a JSON answer is shown as received on a terminal.
+fn too_deep() {
+    eprintln!(
+        "warning: the answer nests too deep to lay out within bounds; it is shown as received"
+    );
 }
 
 /// Whether an answer with this `Content-Type` is text, to end with a

@@ -13,8 +13,8 @@ use crate::error::Failure;
 #[derive(Debug)]
 pub enum Line {
     Run(Box<Cli>),
-    /// `bcconn help TOPIC`: the text to print.
-    Topic(String),
+    /// `bcconn help TOPIC`: the topic to print, at the width of stdout.
+    Topic(super::Topic),
 }
 
 /// Why the command line cannot run: clap's own error (help, version, and
@@ -60,10 +60,20 @@ pub fn read(args: Vec<OsString>) -> Result<Line, Refusal> {
         .map(String::as_str)
         .filter(|w| !matches!(*w, "-v" | "-vv" | "-vvv" | "--verbose"))
         .collect();
-    if let ["help", topic] = verbs.as_slice()
-        && let Some(text) = super::topics::topic(topic)
+    if let ["help", name, rest @ ..] = verbs.as_slice()
+        && let Some(topic) = super::topics::topic(name)
     {
-        return Ok(Line::Topic(text));
+        // clap would call the topic an unrecognized subcommand.
+        if !rest.is_empty() {
+            return Err(Refusal::Ours(
+                crate::error::usage(format!(
+                    "`bcconn help {}` takes nothing after it",
+                    topic.name()
+                ))
+                .hint(format!("run: bcconn help {}", topic.name())),
+            ));
+        }
+        return Ok(Line::Topic(topic));
     }
     let matches = command()
         .try_get_matches_from(&args)
@@ -105,6 +115,14 @@ mod tests {
             read_words(&["help", "env"]),
             Err(Refusal::Clap(_))
         ));
+        let Err(Refusal::Ours(f)) = read_words(&["help", "environment", "extra"]) else {
+            panic!("not ours")
+        };
+        assert!(
+            f.message.contains("takes nothing after it"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
@@ -117,6 +135,27 @@ mod tests {
             panic!("not ours")
         };
         assert_eq!(f.hints, ["run: bcconn exec shop -v -- ls"]);
+        // The same word again among CMD's arguments: `--` goes before the
+        // first one, the command, not the last.
+        let Err(Refusal::Ours(f)) = read_words(&["exec", "shop", "echo", "hi", "echo"]) else {
+            panic!("not ours")
+        };
+        assert_eq!(f.hints, ["run: bcconn exec shop -- echo hi echo"]);
+        // NAME and CMD the same word.
+        let Err(Refusal::Ours(f)) = read_words(&["exec", "ls", "ls"]) else {
+            panic!("not ours")
+        };
+        assert_eq!(f.hints, ["run: bcconn exec ls -- ls"]);
+        // Each word quoted for a shell, so the hint runs what was meant.
+        let Err(Refusal::Ours(f)) =
+            read_words(&["exec", "shop", "sh", "-c", "echo $HOME; rm -rf \"a b\""])
+        else {
+            panic!("not ours")
+        };
+        assert_eq!(
+            f.hints,
+            [r#"run: bcconn exec shop -- sh -c 'echo $HOME; rm -rf "a b"'"#]
+        );
         let Err(Refusal::Ours(f)) = read_words(&["exec"]) else {
             panic!("not ours")
         };

@@ -5,7 +5,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use super::line::Refusal;
 use crate::error::usage;
-use crate::text::outside;
+use crate::text::{outside, shell_word};
 
 /// Verbs people try from other tools, and what bcconn calls the same thing.
 const MISTAKES: &[(&str, &str)] = &[
@@ -56,9 +56,9 @@ pub(super) fn refusal(words: &[String], verbs: &[&str], e: clap::Error) -> Refus
         {
             let fixed = match word(ContextKind::InvalidArg) {
                 Some(cmd) => {
-                    let at = words.iter().rposition(|w| *w == cmd).unwrap_or(words.len());
-                    let mut line: Vec<&str> = words.iter().map(String::as_str).collect();
-                    line.insert(at, "--");
+                    let at = command_start(words, &cmd);
+                    let mut line: Vec<String> = words.iter().map(|w| shell_word(w)).collect();
+                    line.insert(at, "--".to_string());
                     format!("bcconn {}", line.join(" "))
                 }
                 None => "bcconn exec [NAME] -- CMD [ARGS...]".to_string(),
@@ -71,4 +71,24 @@ pub(super) fn refusal(words: &[String], verbs: &[&str], e: clap::Error) -> Refus
         _ => {}
     }
     Refusal::Clap(e)
+}
+
+/// Where CMD starts in `bcconn exec [NAME] CMD...`: the second word after
+/// `exec` that is not a flag (the first is NAME). clap calls CMD the
+/// unexpected argument, but the same word may come again among CMD's own
+/// arguments (`exec shop echo hi echo`) or be NAME itself, so its position
+/// is counted rather than searched for. The flags before CMD (`-v`,
+/// `--pass-bcconn-env`) take no value, so skipping them keeps the count.
+fn command_start(words: &[String], cmd: &str) -> usize {
+    let Some(exec) = words.iter().position(|w| w == "exec") else {
+        return words.len();
+    };
+    words
+        .iter()
+        .enumerate()
+        .skip(exec + 1)
+        .filter(|(_, w)| !w.starts_with('-'))
+        .nth(1)
+        .filter(|(_, w)| *w == cmd)
+        .map_or(words.len(), |(at, _)| at)
 }

@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 
 pub use flags::{AuthTypeArg, ConnectionFlags, FlowArg, FlowFlags, StoreFlag};
 pub use line::{Line, Refusal, command, read};
-pub use topics::{TOPICS, exit_statuses};
+pub use topics::{TOPICS, Topic, exit_statuses};
 
 use super::api::ApiArgs;
 use super::authorize::AuthorizeArgs;

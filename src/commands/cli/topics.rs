@@ -5,6 +5,7 @@
 
 use crate::env::VARIABLES;
 use crate::error::ExitStatus;
+use crate::ui::hang;
 
 /// The topics `bcconn help TOPIC` knows besides the commands: (name, what).
 pub const TOPICS: &[(&str, &str)] = &[
@@ -12,54 +13,70 @@ pub const TOPICS: &[(&str, &str)] = &[
     ("exit-codes", "what each exit status means"),
 ];
 
-/// The text of `bcconn help TOPIC`, when TOPIC is one of [`TOPICS`].
-pub fn topic(name: &str) -> Option<String> {
-    match name {
-        "environment" => Some(environment()),
-        "exit-codes" => Some(exit_codes()),
-        _ => None,
+/// One of [`TOPICS`], to render at the width of where it is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Topic(&'static str);
+
+/// The topic `bcconn help NAME` asks for, when NAME is one of [`TOPICS`].
+pub fn topic(name: &str) -> Option<Topic> {
+    TOPICS
+        .iter()
+        .find(|(t, _)| *t == name)
+        .map(|(t, _)| Topic(t))
+}
+
+/// The width help is laid out for without a terminal or `COLUMNS`, and the
+/// most it takes on a wide one (as clap's own help, whose `max_term_width`
+/// is the same).
+const DEFAULT_WIDTH: usize = 80;
+const MAX_WIDTH: usize = 100;
+
+impl Topic {
+    pub fn name(&self) -> &'static str {
+        self.0
+    }
+
+    /// The text, wrapped to `width` (`None`: [`DEFAULT_WIDTH`]).
+    pub fn text(&self, width: Option<usize>) -> String {
+        let width = width.unwrap_or(DEFAULT_WIDTH).min(MAX_WIDTH);
+        match self.0 {
+            "environment" => environment(width),
+            _ => exit_codes(width),
+        }
     }
 }
 
-fn environment() -> String {
+/// Each description wraps under itself, so the names stand out on the left.
+const DESCRIPTION_INDENT: usize = 6;
+const STATUS_INDENT: usize = 7;
+
+fn environment(width: usize) -> String {
     let mut out = String::from("Environment variables bcconn reads:\n");
     for v in VARIABLES {
-        out.push_str(&format!("\n  {}\n", v.name));
-        for line in wrapped(v.what, 72) {
-            out.push_str(&format!("      {line}\n"));
-        }
+        out.push_str(&format!(
+            "\n  {}\n{}{}\n",
+            v.name,
+            " ".repeat(DESCRIPTION_INDENT),
+            hang(v.what, DESCRIPTION_INDENT, Some(width))
+        ));
     }
     out.push('\n');
     let note = "Secrets (BCCONN_CLIENT_SECRET, BCCONN_ACCESS_TOKEN) are read from the \
                 environment so that they never go on the command line, where other users \
                 can read them.";
-    for line in wrapped(note, 78) {
-        out.push_str(&format!("{line}\n"));
-    }
+    out.push_str(&hang(note, 0, Some(width)));
+    out.push('\n');
     out
 }
 
-/// `text` in lines of at most `width` columns, broken at spaces.
-fn wrapped(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let line = lines.last_mut().expect("one line at least");
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines
-}
-
-fn exit_codes() -> String {
+fn exit_codes(width: usize) -> String {
     let mut out = String::from("Exit statuses of bcconn:\n\n");
     for (code, what) in exit_statuses() {
-        out.push_str(&format!("  {code:<4} {what}\n"));
+        // "  130  " is STATUS_INDENT wide.
+        out.push_str(&format!(
+            "  {code:<4} {}\n",
+            hang(what, STATUS_INDENT, Some(width))
+        ));
     }
     out
 }
@@ -134,7 +151,10 @@ mod tests {
     #[test]
     fn every_topic_has_a_text() {
         for (name, _) in TOPICS {
-            assert!(topic(name).is_some_and(|t| t.ends_with('\n')), "{name}");
+            assert!(
+                topic(name).is_some_and(|t| t.text(None).ends_with('\n')),
+                "{name}"
+            );
         }
         assert!(
             topic("env").is_none(),

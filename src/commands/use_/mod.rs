@@ -60,12 +60,35 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitStatus> {
                     ));
                     Ok(ExitStatus::Success)
                 }
-                None => Err(usage("no global default connection is set").into()),
+                // Already as asked: like `rm -f`, not an error.
+                None => {
+                    ctx.ui
+                        .say("no global default connection was set; nothing to unset");
+                    Ok(ExitStatus::Success)
+                }
             };
         }
-        let path = default::unset_here(ctx, &crate::env::current_dir()?)?;
-        ctx.ui
-            .step(&format!("removed {}", default::shown_path(&path)));
+        let dir = crate::env::current_dir()?;
+        match default::unset_here(ctx, &dir)? {
+            default::Unset::Removed(path) => ctx
+                .ui
+                .step(&format!("removed {}", default::shown_path(&path))),
+            default::Unset::NoneHere { applies: None } => ctx.ui.say(&format!(
+                "there is no {} in {}; nothing to remove",
+                default::DOTFILE,
+                default::shown_path(&dir)
+            )),
+            // Nothing here, but the default still comes from a file further
+            // up: said, or the person would think there is none now.
+            default::Unset::NoneHere {
+                applies: Some(applies),
+            } => ctx.ui.warn(&format!(
+                "there is no {} in {}; the one that applies here is {}: run `bcconn use --unset` in its directory",
+                default::DOTFILE,
+                default::shown_path(&dir),
+                default::shown_path(&applies)
+            )),
+        }
         return Ok(ExitStatus::Success);
     }
     match (args.name, args.global) {

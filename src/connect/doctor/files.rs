@@ -294,7 +294,7 @@ fn judge_mode(sensitivity: Sensitivity, mode: u32, open: bool) -> Option<(Verdic
 }
 
 #[cfg(unix)]
-fn mode_problems(home: &Path) -> Vec<ModeProblem> {
+fn mode_problems(home: &Path, cap: usize) -> Vec<ModeProblem> {
     use std::os::unix::fs::MetadataExt;
     let Ok(dir) = std::fs::metadata(home) else {
         return Vec::new();
@@ -415,16 +415,30 @@ fn mode_problems(home: &Path) -> Vec<ModeProblem> {
             });
         }
         if let (Sensitivity::Tree(of), None) = (sensitivity, &link) {
-            out.extend(tree_problem(&name, &path, of, open && mode & 0o011 != 0));
+            out.extend(tree_problem(
+                &name,
+                &path,
+                of,
+                open && mode & 0o011 != 0,
+                cap,
+            ));
         }
     }
     out
 }
 
 /// What in `pools/` or `rate/` others could open or change, as one
-/// problem: there may be thousands of slot files.
+/// problem: there may be thousands of slot files. Past `cap` entries the
+/// walk stops, and that is a problem too: what was not looked at cannot be
+/// called private.
 #[cfg(unix)]
-fn tree_problem(name: &str, root: &Path, of: TreeOf, open: bool) -> Option<ModeProblem> {
+fn tree_problem(
+    name: &str,
+    root: &Path,
+    of: TreeOf,
+    open: bool,
+    cap: usize,
+) -> Option<ModeProblem> {
     use std::os::unix::fs::MetadataExt;
     let inner = match of {
         TreeOf::Locks => Sensitivity::Lock,
@@ -433,16 +447,18 @@ fn tree_problem(name: &str, root: &Path, of: TreeOf, open: bool) -> Option<ModeP
     let mut fixes = Vec::new();
     let mut worst: Option<(Verdict, &'static str)> = None;
     let mut seen = 0;
+    let mut stopped = false;
     // (directory, whether others can reach into it)
     let mut dirs = vec![(root.to_path_buf(), open)];
-    while let Some((dir, open)) = dirs.pop() {
+    'walk: while let Some((dir, open)) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
             seen += 1;
-            if seen > MAX_TREE {
-                break;
+            if seen > cap {
+                stopped = true;
+                break 'walk;
             }
             // Never followed: a link in here is not bcconn's to judge.
             let Ok(meta) = entry.path().symlink_metadata() else {
@@ -467,14 +483,32 @@ fn tree_problem(name: &str, root: &Path, of: TreeOf, open: bool) -> Option<ModeP
             }
         }
     }
-    let (verdict, why) = worst?;
-    let n = fixes.len();
+    let rest = format!("doctor stopped after its first {cap} entries and did not check the rest");
+    let (verdict, text) = match (worst, stopped) {
+        (None, false) => return None,
+        (None, true) => (
+            Verdict::Warn,
+            format!("{name}/ has more than {cap} entries: {rest}"),
+        ),
+        (Some((verdict, why)), stopped) => {
+            let n = fixes.len();
+            let text = format!(
+                "{n} entr{} in {name}/ open to other users: {why}",
+                if n == 1 { "y" } else { "ies" }
+            );
+            (
+                verdict,
+                if stopped {
+                    format!("{text} ({rest})")
+                } else {
+                    text
+                },
+            )
+        }
+    };
     Some(ModeProblem {
         verdict,
-        text: format!(
-            "{n} entr{} in {name}/ open to other users: {why}",
-            if n == 1 { "y" } else { "ies" }
-        ),
+        text,
         command: Some(format!(
             "chmod -R go-rwx {}",
             shell_word(&root.display().to_string())
@@ -504,11 +538,18 @@ const SHOWN_PROBLEMS: usize = 6;
 
 #[cfg(unix)]
 pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
+    permissions_up_to(home, fix, MAX_TREE)
+}
+
+/// [`permissions`], looking at up to `cap` entries of each of `pools/` and
+/// `rate/`.
+#[cfg(unix)]
+fn permissions_up_to(home: &Path, fix: bool, cap: usize) -> Finding {
     use std::os::unix::fs::PermissionsExt;
     if !home.exists() {
         return Finding::ok("permissions", "nothing saved yet").subject(home.display().to_string());
     }
-    let problems = mode_problems(home);
+    let problems = mode_problems(home, cap);
     if problems.is_empty() {
         return Finding::ok("permissions", "the directory and files are private to you")
             .subject(home.display().to_string());
@@ -544,7 +585,11 @@ pub(super) fn permissions(home: &Path, fix: bool) -> Finding {
             }
         }
     }
-    let left = if fix { mode_problems(home) } else { problems };
+    let left = if fix {
+        mode_problems(home, cap)
+    } else {
+        problems
+    };
     let verdict = left.iter().map(|p| p.verdict).max().unwrap_or(Verdict::Ok);
     let detail = if left.is_empty() {
         "the directory and files are private to you".to_string()
@@ -775,6 +820,34 @@ mod tests {
             assert!(known(&name).is_some(), "{name}");
         }
         assert!(only_bcconn_files(&home));
+    }
+
+    /// Past the cap, `--fix` fixes what it looked at but never calls the
+    /// whole directory private: the rest was not checked.
+    #[test]
+    fn a_tree_past_the_cap_is_never_called_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let pool = home.join("pools").join("p");
+        std::fs::create_dir_all(&pool).unwrap();
+        for d in [&home, &home.join("pools"), &pool] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        for i in 0..5 {
+            let slot = pool.join(format!("slot-{i}.lock"));
+            std::fs::write(&slot, "").unwrap();
+            std::fs::set_permissions(&slot, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        // All private, but only 3 of the 6 entries are looked at.
+        let f = permissions_up_to(&home, true, 3);
+        assert_eq!(f.verdict, Verdict::Warn, "{f:?}");
+        assert!(!f.detail.contains("private to you"), "{f:?}");
+        assert!(f.detail.contains("stopped after its first 3"), "{f:?}");
+        // Under the cap, the same tree is private.
+        let f = permissions_up_to(&home, true, 100);
+        assert_eq!(f.verdict, Verdict::Ok, "{f:?}");
+        assert!(f.detail.contains("private to you"), "{f:?}");
     }
 
     #[test]
