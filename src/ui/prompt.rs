@@ -136,7 +136,10 @@ impl Prompter for Terminal {
     }
 
     fn say(&mut self, text: &str) {
-        self.ui.say(text);
+        // The summary and notes between questions: wrapped here, where the
+        // terminal's width is known, rather than cut at its edge mid-word.
+        let (columns, _) = super::screen::size();
+        self.ui.say(&super::table::fit_said(text, columns));
     }
 
     fn bold(&self, text: &str) -> String {

@@ -345,3 +345,48 @@ fn a_100_kb_paste_is_cut_to_16_kib_and_the_prompt_says_so() {
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert_eq!(secrets(&env), [paste[..16 * 1024].to_string()]);
 }
+
+/// The walk-through's summary at 60 columns: long lines (the scope list,
+/// the iClient) wrap under their value at a space, never cut mid-word at
+/// the terminal's edge.
+#[test]
+fn the_summary_wraps_to_a_narrow_terminal_between_words() {
+    let env = Env::new();
+    crate::common::add_app(&env);
+    let scopes = "store_v2_orders,store_v2_customers_read_only,store_fulfillment_methods_read_only";
+    let args = [
+        "create",
+        "shop",
+        "--store-hash",
+        "abc123",
+        "--iclient",
+        "app",
+        "--scopes",
+        scopes,
+        "--concurrency",
+        "2",
+        "--interactive",
+    ];
+    let mut s = spawn_sized(&env, &args, 60);
+    let seen = s.expect("Save?").unwrap();
+    let seen = String::from_utf8_lossy(seen.as_bytes()).into_owned();
+    let summary = &seen[seen.find("Summary").unwrap_or(0)..];
+    for line in summary.lines().filter(|l| !l.contains('\x1b')) {
+        assert!(
+            bcconn::ui::display_width(line.trim_end_matches('\r')) <= 60,
+            "{line:?} in\n{summary}"
+        );
+    }
+    for scope in scopes.split(',') {
+        assert!(
+            summary
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .any(|w| w == scope),
+            "{scope} is not whole in\n{summary}"
+        );
+    }
+    // Nothing was typed (flags gave every answer): Ctrl-C leaves at once.
+    s.send(CTRL_C).unwrap();
+    s.expect("nothing was saved").unwrap();
+    s.expect(Eof).unwrap();
+}
