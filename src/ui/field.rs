@@ -95,7 +95,18 @@ impl<'a> Field<'a> {
     }
 
     /// Text arriving at once (a bracketed paste): typed, never submitted.
+    /// A paste of several lines is refused: joined, two values copied at
+    /// once (an id and its secret) would be saved as one without a sign.
+    /// A line break at either end (a whole copied line) is dropped.
     pub fn paste(&mut self, text: &str) {
+        let text = text.trim_matches(['\r', '\n']);
+        if text.contains(['\r', '\n']) {
+            self.error = Some(
+                "the paste held more than one line and was left out; paste one value".to_string(),
+            );
+            return;
+        }
+        self.error = None;
         self.editor.insert(text);
     }
 

@@ -174,9 +174,12 @@ fn ctrl_c_and_ctrl_d_on_an_empty_line_leave() {
 fn a_pasted_line_is_typed_without_its_newline() {
     let env = Env::new();
     let mut t = Pty::spawn(&env, &["iclient", "add", "app", "--client-id", "cid"]);
-    // Bracketed paste, as a terminal sends it: the newline inside does not
-    // submit, the escape does not edit.
-    t.answer("Client secret:", "\x1b[200~pa\x1bst\r\ned\x1b[201~");
+    // Bracketed paste, as a terminal sends it. Two lines are two values
+    // (`line1line2` was saved before): refused, said under the prompt.
+    t.answer("Client secret:", "\x1b[200~line1\r\nline2\x1b[201~");
+    t.expect("more than one line");
+    // A copied line's own newline does not submit; the escape does not edit.
+    t.send("\x1b[200~pa\x1bsted\r\n\x1b[201~");
     t.send(ENTER);
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert_eq!(secrets(&env), ["pasted"]);

@@ -129,8 +129,13 @@ fn an_answer_is_left_out_of_the_debug_form() {
 fn pasted_text_is_typed_not_submitted() {
     let q = question(&ok);
     let mut f = Field::new(&q);
-    f.paste("pasted\r\nline");
-    assert_eq!(f.text(), "pastedline");
+    f.paste("pasted\r\n");
+    assert_eq!(f.text(), "pasted");
+    // Two lines are two values: refused, said under the prompt.
+    f.paste("line1\nline2");
+    assert_eq!(f.text(), "pasted");
+    let frame = f.frame(false, Some(80)).lines.join("\n");
+    assert!(frame.contains("more than one line"), "{frame}");
 }
 
 #[test]
