@@ -15,6 +15,15 @@ pub fn shell_word(s: &str) -> String {
     }
 }
 
+/// `s` with its first letter upper-case, for a phrase that starts a
+/// sentence.
+pub fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Characters that change how a terminal shows text, or hide text: control
 /// characters (C0, DEL, C1: ESC starts escape sequences), bidi overrides and
 /// isolates, zero-width characters, line and paragraph separators, BOM.

@@ -142,16 +142,7 @@ pub(super) fn authorize_with(
     let first = matches!(conn.state, State::Pending | State::Failed);
     match try_authorize(ctx, &conn, opts, changes, secret, consent) {
         Ok(saved) => {
-            ctx.progress.step(&format!(
-                "Saved: {:?} is authorized for {}; its token is in {}",
-                saved.name,
-                store_named(&saved),
-                saved.token_store.expect("just saved").describe()
-            ));
-            ctx.progress.say(&format!(
-                "Use it from scripts: bcconn token {}",
-                shell_word(&saved.name)
-            ));
+            say_saved(ctx, &saved);
             Ok(saved)
         }
         Err((stage, e)) if first => Err(mark_failed(ctx, id, e, stage != Stage::Before)),
@@ -178,17 +169,14 @@ enum Stage {
 /// says the old one is still there. Not said for a refused input (exit 2),
 /// where nothing was tried.
 pub fn old_token_kept(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
-    let report = crate::error::report(&e);
-    if conn.token_store.is_none() || report.status == ExitStatus::Usage {
-        return e;
-    }
-    let mut f = Failure::new(report.status, report.message);
-    f.hints = report.hints;
-    f.also(format!(
-        "{} keeps its old token: nothing was saved",
-        rules::shown(&conn.name)
-    ))
-    .into()
+    about_the_old_token(
+        e,
+        conn,
+        format!(
+            "{} keeps its old token: nothing was saved",
+            rules::shown(&conn.name)
+        ),
+    )
 }
 
 /// A failed re-authorization after the code exchange: nothing was saved,
@@ -196,18 +184,43 @@ pub fn old_token_kept(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
 /// issued ended the old one. Saying the old one is kept would send people
 /// to a token that no longer works; they need to authorize again.
 fn old_token_ended(e: anyhow::Error, conn: &Connection) -> anyhow::Error {
+    about_the_old_token(
+        e,
+        conn,
+        format!(
+            "the old token of {} has probably ended: BigCommerce issued a new one, which was not saved; authorize again with `bcconn authorize {}`",
+            rules::shown(&conn.name),
+            shell_word(&conn.name)
+        ),
+    )
+}
+
+/// `e` with a last hint on what became of a connection's old token; only
+/// for a connection that had one, and not for a refused input (exit 2),
+/// where nothing was tried.
+fn about_the_old_token(e: anyhow::Error, conn: &Connection, hint: String) -> anyhow::Error {
     let report = crate::error::report(&e);
     if conn.token_store.is_none() || report.status == ExitStatus::Usage {
         return e;
     }
     let mut f = Failure::new(report.status, report.message);
     f.hints = report.hints;
-    f.also(format!(
-        "the old token of {} has probably ended: BigCommerce issued a new one, which was not saved; authorize again with `bcconn authorize {}`",
-        rules::shown(&conn.name),
-        shell_word(&conn.name)
-    ))
-    .into()
+    f.also(hint).into()
+}
+
+/// The success screen of an authorization: the store it is for, where the
+/// token went, and how scripts use it.
+pub fn say_saved(ctx: &Context, saved: &Connection) {
+    ctx.progress.step(&format!(
+        "Saved: {:?} is authorized for {}; its token is in {}",
+        saved.name,
+        store_named(saved),
+        saved.token_store.expect("just saved").describe()
+    ));
+    ctx.progress.say(&format!(
+        "Use it from scripts: bcconn token {}",
+        shell_word(&saved.name)
+    ));
 }
 
 /// "Acme Shop (store abc123)": the store as its token's check named it.
@@ -336,7 +349,7 @@ fn try_authorize(
             // A live token is work someone relies on: on a terminal, the
             // person says yes first.
             Some(c) if !c.yes && ctx.interactive => {
-                if !agree(ctx, &format!("{}. Go on?", capitalized(&what))).map_err(before)? {
+                if !agree(ctx, &format!("{}. Go on?", crate::text::capitalized(&what))).map_err(before)? {
                     return Err(before(not_authorized(conn).into()));
                 }
             }
@@ -437,13 +450,6 @@ fn not_authorized(conn: &Connection) -> Failure {
         "{} was not authorized; nothing changed",
         rules::shown(&conn.name)
     ))
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Runs the browser flow to a verified token. Writes nothing.

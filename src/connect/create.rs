@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use super::authorize::{
     App, Consent, FlowOptions, authorize_with, can_receive, client_secret, preflight, run_flow,
-    store_named,
+    say_saved,
 };
 use super::commit::{Changes, Target, push_new, save_token};
 use super::iclients::{self, IClientEdit, save_new, take_back};
@@ -167,16 +167,7 @@ pub fn execute_walked(
             return Err(e);
         }
     };
-    ctx.progress.step(&format!(
-        "Saved: {:?} is authorized for {}; its token is in {}",
-        saved.name,
-        store_named(&saved),
-        saved.token_store.expect("just saved").describe()
-    ));
-    ctx.progress.say(&format!(
-        "Use it from scripts: bcconn token {}",
-        shell_word(&saved.name)
-    ));
+    say_saved(ctx, &saved);
     Ok(Ok(saved))
 }
 

@@ -63,7 +63,7 @@ pub fn read_secret(ctx: &Context, src: SecretSource) -> Result<SecretString> {
         let answer = ctx
             .ask(|p| {
                 p.secret(
-                    &format!("{}:", capitalize(src.what)),
+                    &format!("{}:", crate::text::capitalized(src.what)),
                     "input is hidden",
                     &format!("the {} is empty", src.what),
                 )
@@ -84,14 +84,6 @@ pub fn stopped(stop: Stop) -> anyhow::Error {
     match stop {
         Stop::Cancelled | Stop::Back => cancelled("cancelled; nothing was saved").into(),
         Stop::Failed(e) => e,
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 
