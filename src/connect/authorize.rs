@@ -349,7 +349,9 @@ fn try_authorize(
             // A live token is work someone relies on: on a terminal, the
             // person says yes first.
             Some(c) if !c.yes && ctx.interactive => {
-                if !agree(ctx, &format!("{}. Go on?", crate::text::capitalized(&what))).map_err(before)? {
+                if !agree(ctx, &format!("{}. Go on?", crate::text::capitalized(&what)))
+                    .map_err(before)?
+                {
                     return Err(before(not_authorized(conn).into()));
                 }
             }
