@@ -353,9 +353,11 @@ fn not_found<'a>(
             "did you mean {}? `{list_cmd}` shows them all",
             shown(n)
         )),
-        None if names.is_empty() => f.hint(format!(
-            "there are none yet; `{list_cmd}` will show them once made"
-        )),
+        // With nothing saved, the useful next step is making one, not listing none.
+        None if names.is_empty() => f.hint(match kind {
+            "iClient" => "there are none yet; make one with `bcconn iclient add NAME`".to_string(),
+            _ => "there are none yet; make one with `bcconn create`".to_string(),
+        }),
         None => f.hint(format!("`{list_cmd}` shows the saved ones")),
     }
 }
@@ -460,5 +462,23 @@ mod tests {
                 .is_ok()
         );
         assert!(f.check_connection_name_free("other", None).is_ok());
+    }
+
+    #[test]
+    fn with_nothing_saved_the_hint_says_how_to_make_one() {
+        let e = not_found("iClient", "nope", std::iter::empty(), "bcconn iclient list");
+        assert!(
+            e.hints.join(" ").contains("bcconn iclient add NAME"),
+            "{:?}",
+            e.hints
+        );
+        let e = not_found("connection", "x", std::iter::empty(), "bcconn list");
+        assert!(e.hints.join(" ").contains("bcconn create"), "{:?}", e.hints);
+        let e = not_found("connection", "x", ["shop"].into_iter(), "bcconn list");
+        assert!(
+            e.hints.join(" ").contains("`bcconn list` shows"),
+            "{:?}",
+            e.hints
+        );
     }
 }
