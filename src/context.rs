@@ -205,18 +205,36 @@ impl Context {
         }
         tracing::debug!("opening secret store {kind}");
         let progress = self.progress.clone();
-        let store: Rc<dyn SecretStore> = Rc::from(secrets::open(
-            kind,
-            &self.env.home,
-            self.clock.clone(),
-            self.lock_wait(),
-            Rc::new(move |text: &str| progress.say(text)),
-        )?);
+        let store: Rc<dyn SecretStore> = match kind {
+            // In the record database. The keys are read now, but a missing
+            // one is an error only where a secret is sealed or opened.
+            StoreKind::Sealed => Rc::new(self.records.sealed_store(self.seal_keys())),
+            _ => Rc::from(secrets::open(
+                kind,
+                &self.env.home,
+                self.clock.clone(),
+                self.lock_wait(),
+                Rc::new(move |text: &str| progress.say(text)),
+            )?),
+        };
         self.stores.borrow_mut().insert(kind, store.clone());
         Ok(store)
     }
 
     /// The store new secrets go to (`BCCONN_SECRET_STORE`, default `os`).
+    /// The sealed store's keys, from `BCCONN_SECRET_KEY` or its file.
+    pub fn seal_keys(&self) -> std::result::Result<secrets::seal::SealKeys, secrets::SecretError> {
+        secrets::seal::load(
+            self.env.secret_key.as_ref(),
+            self.env.secret_key_file.as_deref(),
+        )
+    }
+
+    /// The sealed store itself (`bcconn secrets`, `doctor`).
+    pub fn sealed_store(&self) -> crate::store::sealed::SealedStore {
+        self.records.sealed_store(self.seal_keys())
+    }
+
     pub fn default_secrets(&self) -> Result<Rc<dyn SecretStore>> {
         self.secrets(self.default_store_kind()?)
     }

@@ -35,6 +35,10 @@ pub struct Env {
     pub client_secret: Option<SecretString>,
     /// `BCCONN_ACCESS_TOKEN`: same, for `--auth-type token`.
     pub access_token: Option<SecretString>,
+    /// `BCCONN_SECRET_KEY`: the sealed store's key list.
+    pub secret_key: Option<SecretString>,
+    /// `BCCONN_SECRET_KEY_FILE`: a private file holding it.
+    pub secret_key_file: Option<PathBuf>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
     /// Why no browser can open here, if that is known without trying: an
@@ -97,7 +101,8 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "BCCONN_SECRET_STORE",
         what: "where new secrets go: os (the OS keyring, the default), keyutils (the Linux \
-               kernel keyring, emptied at reboot or logout) or file (a 0600 file in the home)",
+               kernel keyring, emptied at reboot or logout), sealed (encrypted in the record \
+               database under BCCONN_SECRET_KEY) or file (a plain-text 0600 file in the home)",
     },
     Variable {
         name: "BCCONN_CONNECTION",
@@ -157,13 +162,15 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "BCCONN_SECRET_KEY",
-        what: "reserved for the sealed secret store's key; `bcconn exec` removes it from \
+        what: "the sealed secret store's keys: ID:BASE64 (or BASE64) of 32 bytes, \
+               comma-separated; the first seals, any opens; `bcconn exec` removes it from \
                CMD's environment",
     },
     Variable {
         name: "BCCONN_SECRET_KEY_FILE",
-        what: "reserved for a file holding the sealed secret store's key; `bcconn exec` \
-               removes it from CMD's environment",
+        what: "a file holding the sealed store's keys, readable by you only (mode 0600); \
+               used when BCCONN_SECRET_KEY is not set; `bcconn exec` removes it from \
+               CMD's environment",
     },
     Variable {
         name: "BCCONN_PASSPHRASE",
@@ -433,6 +440,8 @@ impl Env {
             browser: text("BCCONN_BROWSER").or_else(|| text("BROWSER")),
             client_secret: text("BCCONN_CLIENT_SECRET").map(SecretString::from),
             access_token: text("BCCONN_ACCESS_TOKEN").map(SecretString::from),
+            secret_key: text("BCCONN_SECRET_KEY").map(SecretString::from),
+            secret_key_file: text("BCCONN_SECRET_KEY_FILE").map(PathBuf::from),
             no_color: text("NO_COLOR").is_some(),
             headless: headless(
                 text("BCCONN_BROWSER").or_else(|| text("BROWSER")).is_some(),

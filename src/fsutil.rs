@@ -605,6 +605,24 @@ pub fn read_outside_checked(
 }
 
 /// `64 KiB`, `512 MiB`.
+/// Writes `bytes` to a new file at `path`, mode 0600 from its creation
+/// (never a moment readable by others); an existing file or link there is
+/// an error, never overwritten. A failed write removes the file.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(path);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
 pub fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),

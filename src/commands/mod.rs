@@ -20,6 +20,7 @@ pub mod man;
 pub mod records;
 pub mod rename;
 pub mod scopes;
+pub mod secrets;
 pub mod show;
 pub mod status;
 pub mod token;
@@ -73,5 +74,6 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Import(args) => records::import(ctx, args),
         Command::Backup(args) => records::backup(ctx, args),
         Command::Restore(args) => records::restore(ctx, args),
+        Command::Secrets(cmd) => secrets::run(ctx, cmd),
     }
 }

@@ -61,6 +61,9 @@ pub fn secret_then_record<T>(
     } else {
         slot
     };
+    if let Some(row) = store.seal(account, secret) {
+        return sealed_with_record(ctx, kind, account, slot, moved_from, row?, write);
+    }
     let old = match slot {
         Slot::Fresh => {
             ctx.records.ledger_begin(kind.as_str(), account)?;
@@ -110,6 +113,49 @@ pub fn secret_then_record<T>(
         }
     }
     Ok(written)
+}
+
+/// [`secret_then_record`] for a store in the record database: the secret
+/// and the record commit in one transaction, so there is nothing to list
+/// first and nothing to undo. A wrong or missing key was found while
+/// sealing, before anything was written.
+fn sealed_with_record<T>(
+    ctx: &Context,
+    kind: StoreKind,
+    account: &str,
+    slot: Slot,
+    moved_from: Option<StoreKind>,
+    row: secrets::seal::SealedRow,
+    write: impl FnOnce(&mut Tx) -> Result<T>,
+) -> Result<T> {
+    let result = ctx.records.update(|tx| {
+        let v = write(tx)?;
+        tx.sealed_put(account, &row)?;
+        if slot == Slot::Listed {
+            tx.secret_live(kind.as_str(), account)?;
+        }
+        if let Some(prev) = moved_from {
+            tx.secret_retire(prev.as_str(), account)?;
+        }
+        Ok(v)
+    });
+    match result {
+        Ok(v) => {
+            if let Some(prev) = moved_from
+                && ctx.secrets(prev).and_then(|s| s.delete(account)).is_ok()
+            {
+                let _ = ctx.records.ledger_forget(prev.as_str(), account);
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            // The reserved generation's row: nothing was written under it.
+            if slot == Slot::Listed {
+                let _ = ctx.records.ledger_forget(kind.as_str(), account);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Removes what killed runs left, from every secret store: secrets listed

@@ -29,6 +29,7 @@ pub mod doctor;
 pub mod iclient_intake;
 pub mod iclients;
 pub mod intake;
+pub mod move_secrets;
 pub mod plan;
 pub mod ready;
 pub mod remove;

@@ -24,7 +24,8 @@ pub fn secret_store(ctx: &Context) -> Result<()> {
     }
     // Only what works at this moment: offering a store that fails too would
     // just move the failure to the last step.
-    let working: Vec<StoreKind> = [StoreKind::Keyutils, StoreKind::File]
+    // Sealed first: it survives reboots and keeps only ciphertext on disk.
+    let working: Vec<StoreKind> = [StoreKind::Sealed, StoreKind::Keyutils, StoreKind::File]
         .into_iter()
         .filter(|&k| k != kind && answers(ctx, k).is_ok())
         .collect();
@@ -32,10 +33,14 @@ pub fn secret_store(ctx: &Context) -> Result<()> {
         return Err(e);
     }
     let (_, message, _) = crate::error::report(&e).into_parts();
+    let sealed_needs_key = kind != StoreKind::Sealed && !working.contains(&StoreKind::Sealed);
     let mut options: Vec<String> = working.iter().map(|&k| offer(ctx, k)).collect();
     options.push("Stop here (nothing has been asked or saved)".into());
     let picked = ctx.ask(|p| {
         p.say(&format!("{message}."));
+        if sealed_needs_key {
+            p.say("The sealed store (secrets encrypted in the record database) needs a key first: `bcconn secrets new-key` makes one.");
+        }
         p.select(
             "Where should bcconn keep secrets for this run?",
             &options,
@@ -56,7 +61,7 @@ pub fn secret_store(ctx: &Context) -> Result<()> {
             "stopped: {} is not reachable; nothing was saved",
             kind.describe()
         ))
-        .hint("choose another store with BCCONN_SECRET_STORE=keyutils or BCCONN_SECRET_STORE=file")
+        .hint("choose another store with BCCONN_SECRET_STORE=sealed (with a key), keyutils or file")
         .into()),
     }
 }
@@ -80,5 +85,8 @@ fn offer(ctx: &Context, kind: StoreKind) -> String {
             )
         ),
         StoreKind::Os => "The OS keyring (os)".into(),
+        StoreKind::Sealed => {
+            "Sealed in the record database under your key (sealed): kept across reboots".into()
+        }
     }
 }

@@ -10,7 +10,7 @@ pub(super) fn explain(e: &SecretError) -> Failure {
     let unlock = || format!("unlock it and try again, or {OTHER_STORES}");
     match e {
         SecretError::UnknownStore(_) => {
-            usage(msg).hint("use one of: os (the default), keyutils, file")
+            usage(msg).hint("use one of: os (the default), keyutils, sealed, file")
         }
         SecretError::KeyutilsNotHere => {
             usage(msg).hint("unset BCCONN_SECRET_STORE to use the OS keyring")
@@ -28,5 +28,30 @@ pub(super) fn explain(e: &SecretError) -> Failure {
         SecretError::FileNewer { .. } => {
             failure(msg).hint("upgrade bcconn; the file was left as it is")
         }
+        // Setup errors (exit 2): nothing was read or written.
+        SecretError::KeyMissing => usage(msg).hint(
+            "set BCCONN_SECRET_KEY, or BCCONN_SECRET_KEY_FILE to a 0600 file holding it; `bcconn secrets new-key` makes one",
+        ),
+        SecretError::KeyMalformed { .. } => usage(msg).hint(
+            "give one or more keys, comma-separated, each ID:BASE64 or BASE64 of 32 bytes, as `bcconn secrets new-key` prints",
+        ),
+        SecretError::KeyFileUnreadable { .. } => {
+            usage(msg).hint("point BCCONN_SECRET_KEY_FILE at a regular file holding the key")
+        }
+        SecretError::KeyFileOpen { path, .. } => usage(msg).hint(format!(
+            "run `chmod 600 {}`, and make a new key if others may have read it",
+            crate::text::shell_word(&path.display().to_string())
+        )),
+        // The key is there but is not the right one (exit 1): nothing was
+        // written.
+        SecretError::WrongKey { .. } => failure(msg).hint(
+            "use the key this store was sealed with (check BCCONN_SECRET_KEY or its file); nothing was written",
+        ),
+        SecretError::KeyNotHeld { key_id, .. } => failure(msg).hint(format!(
+            "add the key {key_id} to your key list (after your sealing key); nothing was written"
+        )),
+        SecretError::SealedDamaged { .. } => failure(msg).hint(
+            "authorize the connection again (or give the iClient its secret again) to seal a new copy",
+        ),
     }
 }

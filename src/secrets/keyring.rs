@@ -56,7 +56,9 @@ impl KeyringStore {
                     Err(SecretError::KeyutilsNotHere.into())
                 }
             }
-            StoreKind::File => unreachable!("the file store is not a keyring"),
+            StoreKind::File | StoreKind::Sealed => {
+                unreachable!("only os and keyutils are keyrings")
+            }
         }
     }
 

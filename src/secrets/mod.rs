@@ -8,6 +8,7 @@ pub mod file;
 mod keyring;
 #[cfg(any(test, feature = "test-support"))]
 mod memory;
+pub mod seal;
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,6 +35,9 @@ pub enum StoreKind {
     Keyutils,
     /// A plain 0600 JSON file under `BCCONN_HOME` (opt-in).
     File,
+    /// Encrypted in the record database under the user's key
+    /// (`crate::store::sealed`).
+    Sealed,
 }
 
 impl StoreKind {
@@ -42,6 +46,7 @@ impl StoreKind {
             StoreKind::Os => "os",
             StoreKind::Keyutils => "keyutils",
             StoreKind::File => "file",
+            StoreKind::Sealed => "sealed",
         }
     }
 
@@ -51,6 +56,7 @@ impl StoreKind {
             StoreKind::Os => "the OS keyring",
             StoreKind::Keyutils => "the Linux kernel keyring",
             StoreKind::File => "the plain-text secrets file",
+            StoreKind::Sealed => "the sealed secret store",
         }
     }
 }
@@ -69,6 +75,7 @@ impl FromStr for StoreKind {
             "os" => Ok(StoreKind::Os),
             "keyutils" => Ok(StoreKind::Keyutils),
             "file" => Ok(StoreKind::File),
+            "sealed" => Ok(StoreKind::Sealed),
             other => Err(SecretError::UnknownStore(other.to_string()).into()),
         }
     }
@@ -77,7 +84,7 @@ impl FromStr for StoreKind {
 /// What went wrong with a secret store, in words; what to do about it is
 /// said where errors are reported (`crate::error`). Never holds a secret:
 /// keyring errors carry only platform detail.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     #[error("BCCONN_SECRET_STORE={0:?} is not a secret store bcconn knows")]
     UnknownStore(String),
@@ -108,6 +115,44 @@ pub enum SecretError {
         version: u64,
         reads: u64,
     },
+    /// The sealed store is chosen (or holds a secret) and no key is set.
+    #[error(
+        "the sealed secret store needs its key, and neither BCCONN_SECRET_KEY nor BCCONN_SECRET_KEY_FILE is set"
+    )]
+    KeyMissing,
+    /// Key text that is not a key list; never holds any of it.
+    #[error("{from} is not a sealing key list: {}{why}", if *.item > 0 { format!("item {} ", .item) } else { String::new() })]
+    KeyMalformed {
+        from: String,
+        item: usize,
+        why: &'static str,
+    },
+    #[error("cannot read the key file {}: {why}", .path.display())]
+    KeyFileUnreadable {
+        path: std::path::PathBuf,
+        why: String,
+    },
+    #[error("the key file {} can be read by others (mode {mode:04o}); a key file must be private", .path.display())]
+    KeyFileOpen { path: std::path::PathBuf, mode: u32 },
+    /// A key of the list has the id a secret names, but does not open it.
+    #[error(
+        "the key {key_id} in {from} does not open the sealed secret {account}: it is not the key that sealed it"
+    )]
+    WrongKey {
+        key_id: String,
+        account: String,
+        from: String,
+    },
+    /// Sealed secrets name a key id the list does not hold.
+    #[error("{count} sealed secret{} {} sealed by the key {key_id}, which {from} does not hold", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "is" } else { "are" })]
+    KeyNotHeld {
+        key_id: String,
+        count: u64,
+        from: String,
+    },
+    /// A row that is not one this scheme wrote.
+    #[error("the sealed secret {account} is damaged (its row is not one bcconn wrote)")]
+    SealedDamaged { account: String },
 }
 
 /// A place to keep secrets. Implementations must never put a secret in an
@@ -119,6 +164,12 @@ pub trait SecretStore {
     fn set(&self, account: &str, secret: &SecretString) -> Result<()>;
     /// Deleting what is not there is not an error.
     fn delete(&self, account: &str) -> Result<()>;
+    /// For a store that lives in the record database: `secret` sealed for
+    /// `account`, to be written in the record's own transaction
+    /// (`crate::connect::commit`). `None`: the store keeps its own secrets.
+    fn seal(&self, _account: &str, _secret: &SecretString) -> Option<Result<seal::SealedRow>> {
+        None
+    }
 }
 
 /// An account no secret is ever filed under: looking it up proves a store
@@ -187,6 +238,14 @@ pub fn open(
     Ok(match kind {
         StoreKind::File => Box::new(FileStore::with_seams(home, clock, wait, say)),
         StoreKind::Os | StoreKind::Keyutils => Box::new(KeyringStore::open(kind)?),
+        // It lives in the record database: the records open it.
+        StoreKind::Sealed => {
+            return Err(SecretError::Other {
+                kind,
+                detail: "the sealed store is opened by the records".into(),
+            }
+            .into());
+        }
     })
 }
 

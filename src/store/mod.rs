@@ -13,6 +13,7 @@ pub mod error;
 pub mod ledger;
 pub mod migrate;
 pub mod schema;
+pub mod sealed;
 pub mod sqlite;
 pub mod view;
 
@@ -25,6 +26,8 @@ use std::rc::Rc;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
+
+use crate::secrets::seal::SealedRow;
 
 pub use document::parse;
 pub use error::StoreError;
@@ -185,6 +188,16 @@ pub trait BackendTx {
     /// The next token generation of a connection: above `at_least` and
     /// above every generation ever handed out for it (never reused).
     fn next_generation(&self, id: &str, at_least: u64) -> Result<u64, StoreError>;
+    /// The sealed secret of `account` (`crate::store::sealed`).
+    fn sealed_get(&self, account: &str) -> Result<Option<SealedRow>, StoreError>;
+    fn sealed_put(&self, account: &str, row: &SealedRow) -> Result<(), StoreError>;
+    fn sealed_delete(&self, account: &str) -> Result<(), StoreError>;
+    /// Every sealed secret, by account.
+    fn sealed_all(&self) -> Result<Vec<(String, SealedRow)>, StoreError>;
+    /// The key ids sealed secrets name, with how many each seals.
+    fn sealed_keys(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// One secret sealed by `key_id`, to check a key against.
+    fn sealed_sample(&self, key_id: &str) -> Result<Option<(String, SealedRow)>, StoreError>;
     /// Problems an integrity check found (empty: none).
     fn check(&self) -> Result<Vec<String>, StoreError>;
     fn schema(&self) -> Result<i64, StoreError>;

@@ -22,7 +22,7 @@ use super::{Backend, BackendTx, Notice};
 use tx::SqliteTx;
 
 /// The schema this build writes. Migrations only go forward.
-pub const SCHEMA: i64 = 1;
+pub const SCHEMA: i64 = 2;
 
 /// How long a change waits on another process's write before giving up,
 /// unless `BCCONN_LOCK_WAIT` says otherwise.
@@ -48,7 +48,8 @@ impl Default for Waits {
 const BUSY_SAY: Duration = Duration::from_secs(1);
 
 /// `MIGRATIONS[n]` takes a database at schema `n` to `n + 1`.
-const MIGRATIONS: [&str; SCHEMA as usize] = [r#"
+const MIGRATIONS: [&str; SCHEMA as usize] = [
+    r#"
 CREATE TABLE iclients (
     seq       INTEGER PRIMARY KEY,
     id        TEXT NOT NULL UNIQUE,
@@ -101,7 +102,17 @@ CREATE TABLE token_generations (
     connection_id TEXT PRIMARY KEY,
     last          INTEGER NOT NULL
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+CREATE TABLE sealed_secrets (
+    account    TEXT PRIMARY KEY,
+    key_id     TEXT NOT NULL,
+    nonce      BLOB NOT NULL,
+    ciphertext BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sealed_secrets_key ON sealed_secrets(key_id);
+"#,
+];
 
 pub struct Sqlite {
     path: PathBuf,

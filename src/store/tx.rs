@@ -217,7 +217,12 @@ impl Tx {
         Ok(names)
     }
 
-    fn writable(&self) -> Result<(), StoreError> {
+    /// The transaction's queries (`None`: a view with no database).
+    pub(super) fn backend(&self) -> Option<&dyn BackendTx> {
+        self.backend.as_deref()
+    }
+
+    pub(super) fn writable(&self) -> Result<(), StoreError> {
         if self.write {
             Ok(())
         } else {

@@ -125,9 +125,14 @@ fn a_healthy_home_passes_every_check() {
             "clock"
         ]
     );
-    let store = verdict(&findings, "secret_store", "ok");
+    // Plain text works, but doctor names the way out of it.
+    let store = verdict(&findings, "secret_store", "warn");
     assert_eq!(store["subject"], "file");
     assert!(text(store, "detail").contains("holds 2 secrets"), "{store}");
+    assert!(
+        text(store, "fix").contains("bcconn secrets move --to sealed"),
+        "{store}"
+    );
     assert!(store["ms"].is_u64());
     let port = verdict(&findings, "callback_port", "ok");
     assert_eq!(port["subject"], "app");

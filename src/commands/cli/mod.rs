@@ -38,6 +38,7 @@ use super::man::ManArgs;
 use super::records::{BackupArgs, ExportArgs, ImportArgs, RestoreArgs};
 use super::rename::RenameArgs;
 use super::scopes::ScopesArgs;
+use super::secrets::SecretsCommand;
 use super::show::ShowArgs;
 use super::status::StatusArgs;
 use super::token::TokenArgs;
@@ -142,4 +143,7 @@ pub enum Command {
     Backup(BackupArgs),
     /// Put a backup in place of the record database (the current one is kept beside it)
     Restore(RestoreArgs),
+    /// The sealed secret store's keys, and moving secrets between stores
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
 }

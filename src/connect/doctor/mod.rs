@@ -27,6 +27,7 @@
 mod files;
 mod network;
 mod records;
+mod sealed;
 mod secrets;
 
 use std::path::Path;

@@ -73,7 +73,12 @@ pub(super) fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Findi
             }
         }
     }
-    for kind in [StoreKind::Os, StoreKind::Keyutils, StoreKind::File] {
+    for kind in [
+        StoreKind::Os,
+        StoreKind::Keyutils,
+        StoreKind::Sealed,
+        StoreKind::File,
+    ] {
         if kinds.contains(&kind) {
             let named = file.map(|f| named_in(f, kind)).unwrap_or_default();
             let role = if default == Some(kind) {
@@ -83,11 +88,22 @@ pub(super) fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Findi
             };
             out.push(match kind {
                 StoreKind::File => file_store(ctx, &named, role),
+                StoreKind::Sealed => {
+                    super::sealed::sealed_store(ctx, file, &named_accounts(&named), role)
+                }
                 _ => keyring_store(ctx, kind, &named, role),
             });
         }
     }
     out
+}
+
+/// The accounts and whose they are, for the sealed store's check.
+fn named_accounts(named: &[Named]) -> Vec<(String, String)> {
+    named
+        .iter()
+        .map(|n| (n.account.clone(), n.whose.clone()))
+        .collect()
 }
 
 fn keyring_store(ctx: &Context, kind: StoreKind, named: &[Named], role: &str) -> Finding {
@@ -189,8 +205,12 @@ fn file_store(ctx: &Context, named: &[Named], role: &str) -> Finding {
                     plural(held.len()),
                     symlink_note(&path)
                 );
-                if missing.is_empty() {
+                if missing.is_empty() && held.is_empty() {
                     Finding::ok("secret_store", detail)
+                } else if missing.is_empty() {
+                    // Asked for by name, but plain text all the same.
+                    Finding::warn("secret_store", format!("{detail}, in plain text"))
+                        .fix("`bcconn secrets move --to sealed` encrypts them (make a key first: `bcconn secrets new-key`), or `--to os` moves them to the OS keyring")
                 } else {
                     Finding::warn(
                         "secret_store",

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::super::error::StoreError;
 use super::super::{BackendTx, Connection, Filter, IClient, LedgerEntry, ListRow, ListWidths};
 use super::{note_path, sqlite_error};
+use crate::secrets::seal::SealedRow;
 
 /// Whether every column `list` shows of `c` is printable ASCII (auth type
 /// and state are bcconn's own words).
@@ -588,6 +589,73 @@ impl BackendTx for SqliteTx {
             .map_err(|e| self.err(e))
     }
 
+    fn sealed_get(&self, account: &str) -> Result<Option<SealedRow>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT key_id, nonce, ciphertext FROM sealed_secrets WHERE account = ?1",
+                [account],
+                sealed_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn sealed_put(&self, account: &str, row: &SealedRow) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO sealed_secrets(account, key_id, nonce, ciphertext) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![account, row.key_id, row.nonce, row.ciphertext],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn sealed_delete(&self, account: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sealed_secrets WHERE account = ?1", [account])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn sealed_all(&self) -> Result<Vec<(String, SealedRow)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key_id, nonce, ciphertext, account FROM sealed_secrets ORDER BY account",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(3)?, sealed_row(r)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn sealed_keys(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key_id, count(*) FROM sealed_secrets GROUP BY key_id ORDER BY key_id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn sealed_sample(&self, key_id: &str) -> Result<Option<(String, SealedRow)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT key_id, nonce, ciphertext, account FROM sealed_secrets \
+                 WHERE key_id = ?1 LIMIT 1",
+                [key_id],
+                |r| Ok((r.get::<_, String>(3)?, sealed_row(r)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     fn check(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn
@@ -629,4 +697,13 @@ impl BackendTx for SqliteTx {
         self.done = true;
         Ok(())
     }
+}
+
+/// A `sealed_secrets` row's first three columns.
+fn sealed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealedRow> {
+    Ok(SealedRow {
+        key_id: r.get(0)?,
+        nonce: r.get(1)?,
+        ciphertext: r.get(2)?,
+    })
 }
