@@ -476,3 +476,107 @@ fn the_browser_inherits_no_secret_variables() {
     assert!(!dumps.contains("env-client-secret-Pq9"), "{dumps}");
     assert!(!dumps.contains("env-access-token-Zr4"), "{dumps}");
 }
+
+/// The sealed store (issue 18): its key (`BCCONN_SECRET_KEY`) and the
+/// secrets it seals never reach output, at `-v` and `-vv`, on success and
+/// on every refusal (a wrong key, a forged key, a malformed one), nor
+/// `exec`'s child; the database holds only ciphertext.
+#[test]
+fn the_sealing_key_and_sealed_secrets_are_never_shown() {
+    let fake = FakeBc::start();
+    fake.expect_unexpected(); // doctor's endpoint checks
+    fake.add_store("abc123", "Acme", "acme.example.com");
+    fake.add_token(API_STDIN, "abc123", &["store_v2_orders"]);
+    let mut env = Env::with_fake(&fake);
+    let key = String::from_utf8(env.cmd(&["secrets", "new-key"]).output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let key_b64 = key.split_once(':').unwrap().1.to_string();
+    env.set("BCCONN_SECRET_STORE", "sealed");
+    env.set("BCCONN_SECRET_KEY", &key);
+    let mut a = Audit {
+        fake,
+        env,
+        runs: Vec::new(),
+    };
+    let api_in = format!("{API_STDIN}\n");
+    let secret_in = format!("{CS_STDIN}\n");
+    for v in ["-v", "-vv"] {
+        let tok = format!("tok{v}");
+        let app = format!("app{v}");
+        a.ok(
+            &[
+                v,
+                "create",
+                &tok,
+                "--auth-type",
+                "token",
+                "--store-hash",
+                "abc123",
+                "--access-token-stdin",
+            ],
+            Some(&api_in),
+        );
+        a.ok(
+            &[
+                v,
+                "iclient",
+                "add",
+                &app,
+                "--client-id",
+                CLIENT_ID,
+                "--client-secret-stdin",
+            ],
+            Some(&secret_in),
+        );
+        a.ok(&[v, "show", &tok], None);
+        a.ok(&[v, "iclient", "show", &app], None);
+        a.ok(&[v, "api", "v2/time", "-c", &tok], None);
+        a.run(&[v, "doctor"], None);
+        a.ok(&[v, "secrets", "rotate-key"], None);
+        a.ok(&[v, "secrets", "move", "--to", "file"], None);
+        a.ok(&[v, "secrets", "move", "--to", "sealed"], None);
+        a.ok(&[v, "exec", &tok, "--", "env"], None);
+        let child = String::from_utf8_lossy(&a.runs.last().unwrap().1.stdout).into_owned();
+        assert!(
+            !child.contains("BCCONN_SECRET_KEY="),
+            "the key reached CMD: {child}"
+        );
+        a.runs.last_mut().unwrap().1.stdout.clear();
+    }
+    // Refusals: a key of the wrong bytes under the right id, and junk that
+    // holds the key's text.
+    let other =
+        String::from_utf8(a.env.cmd(&["secrets", "new-key"]).output().unwrap().stdout).unwrap();
+    let forged = format!(
+        "{}:{}",
+        key.split(':').next().unwrap(),
+        other.trim().split_once(':').unwrap().1
+    );
+    for bad in [
+        forged.as_str(),
+        &format!("{key_b64}!!"),
+        &format!("x y:{key_b64}"),
+    ] {
+        a.env.set("BCCONN_SECRET_KEY", bad);
+        a.fails(&["-vv", "token", "tok-v"], None);
+        a.fails(&["-vv", "secrets", "rotate-key"], None);
+        let out = &a.runs.last().unwrap().1;
+        assert!(!all_output(out).contains(bad), "{}", all_output(out));
+    }
+    let records = a.env.record_bytes();
+    for s in [key_b64.as_str(), API_STDIN, CS_STDIN] {
+        assert!(
+            !records.windows(s.len()).any(|w| w == s.as_bytes()),
+            "{s} is in the database"
+        );
+        for (args, out) in &a.runs {
+            assert!(
+                !all_output(out).contains(s),
+                "`bcconn {args}` printed {s}:\n{}",
+                all_output(out)
+            );
+        }
+    }
+}

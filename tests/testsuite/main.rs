@@ -90,6 +90,7 @@ mod prompts;
 mod rate_limits;
 mod real;
 mod scripts;
+mod sealed;
 mod shared_pools;
 mod siblings;
 mod states;
