@@ -304,14 +304,13 @@ fn a_ciphertext_copied_into_another_row_does_not_open() {
 fn sealed_rows(env: &Env) -> Vec<(String, String)> {
     let db = rusqlite::Connection::open(env.home().join("bcconn.db")).unwrap();
     db.busy_timeout(Duration::from_secs(10)).unwrap();
-    let rows = db
+    let mut stmt = db
         .prepare("SELECT account, key_id FROM sealed_secrets ORDER BY account")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<_, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 #[test]
