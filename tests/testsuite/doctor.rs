@@ -78,9 +78,17 @@ fn text(v: &Value, key: &str) -> String {
 fn a_healthy_home_passes_every_check() {
     let OAuthFixture {
         fake,
-        env,
+        mut env,
         callback: _,
     } = fixture();
+    // Healthy means no plain-text secret: the sealed store, the iClient's
+    // secret moved in.
+    let key = env.cmd(&["secrets", "new-key"]).output().unwrap().stdout;
+    env.set("BCCONN_SECRET_KEY", String::from_utf8(key).unwrap().trim());
+    env.set("BCCONN_SECRET_STORE", "sealed");
+    env.cmd(&["secrets", "move", "--to", "sealed"])
+        .assert()
+        .success();
     let out = env
         .cmd(&[
             "create",
@@ -125,14 +133,9 @@ fn a_healthy_home_passes_every_check() {
             "clock"
         ]
     );
-    // Plain text works, but doctor names the way out of it.
-    let store = verdict(&findings, "secret_store", "warn");
-    assert_eq!(store["subject"], "file");
+    let store = verdict(&findings, "secret_store", "ok");
+    assert_eq!(store["subject"], "sealed");
     assert!(text(store, "detail").contains("holds 2 secrets"), "{store}");
-    assert!(
-        text(store, "fix").contains("bcconn secrets move --to sealed"),
-        "{store}"
-    );
     assert!(store["ms"].is_u64());
     let port = verdict(&findings, "callback_port", "ok");
     assert_eq!(port["subject"], "app");
@@ -157,7 +160,7 @@ fn a_healthy_home_passes_every_check() {
         15,
         "{stdout}"
     );
-    assert!(stdout.contains("ok    secret store (file): "), "{stdout}");
+    assert!(stdout.contains("ok    secret store (sealed): "), "{stdout}");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("15 checks: 15 ok, 0 warnings, 0 failures")
     );
@@ -275,7 +278,13 @@ fn a_broken_home_is_found_and_fixed() {
         text(port_check, "fix").contains("bcconn iclient edit app --callback-url"),
         "{port_check}"
     );
-    assert_eq!(verdict(&findings, "secret_store", "ok")["subject"], "file");
+    // Plain text works, but doctor names the way out of it.
+    let store = verdict(&findings, "secret_store", "warn");
+    assert_eq!(store["subject"], "file");
+    assert!(
+        text(store, "fix").contains("bcconn secrets move --to sealed"),
+        "{store}"
+    );
 
     // --fix: the secrets file changed a moment ago, so the orphan stays (a
     // write may be about to save its record); the rest is fixed.
@@ -310,7 +319,7 @@ fn a_broken_home_is_found_and_fixed() {
         .success()
         .stdout("token-of-shop-1234567890\n");
 
-    // With the port free, only warnings are left: exit 0.
+    // With the port free, only warnings are left (plain text among them): exit 0.
     drop(busy);
     let (code, findings) = doctor(&env, &[]);
     assert_eq!(code, 0, "{findings:#?}");
@@ -319,7 +328,7 @@ fn a_broken_home_is_found_and_fixed() {
         .filter(|f| f["verdict"] != "ok")
         .map(|f| f["check"].as_str().unwrap())
         .collect();
-    assert_eq!(warned, ["siblings", "last_verified"]);
+    assert_eq!(warned, ["secret_store", "siblings", "last_verified"]);
     allow_probes(&fake);
 }
 
