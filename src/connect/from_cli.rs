@@ -113,7 +113,7 @@ pub fn import(ctx: &Context, req: Request) -> Result<()> {
         Some(conn) => {
             drop(file);
             let what = format!(
-                "{} already exists ({} connection for store {})",
+                "{} already exists ({} for store {})",
                 super::rules::shown(&conn.name),
                 super::rules::auth_kind(conn.auth_type),
                 conn.store_hash
@@ -227,12 +227,10 @@ fn read_catalyst(dir: &Path) -> Result<Found> {
     let (file, token, hash) = match (from_project, toml) {
         (Some(found), toml) => {
             if toml.is_some() {
-                notes.push(format!(
-                    "Both {} and {} exist: using {} (the Catalyst CLI's current file)",
-                    shown(&project),
-                    shown(&legacy),
-                    shown(&project)
-                ));
+                notes.push(
+                    "Both .bigcommerce/project.json and .catalyst exist: using .bigcommerce/project.json (the Catalyst CLI's current file)"
+                        .to_string(),
+                );
             }
             found
         }
@@ -517,7 +515,7 @@ fn plausible(path: &Path, key: &str, token: &str) -> Result<SecretString, Failur
 fn parse_hash(path: &Path, key: &str, value: &str) -> Result<StoreHash, Failure> {
     StoreHash::parse(value).map_err(|_| {
         usage(format!(
-            "{key} in {} ({:?}) is not a store hash",
+            "{key} in {} ({}) is not a store hash",
             shown(path),
             outside(value, 60)
         ))
@@ -631,6 +629,55 @@ mod tests {
     }
 
     #[test]
+    fn a_store_hash_the_files_do_not_hold_is_asked_on_a_terminal() {
+        use crate::connect::testing;
+        use crate::seams::script::Reply;
+
+        let dir = tempfile::tempdir().unwrap();
+        let found = || Found {
+            token: SecretString::from("tok1".to_string()),
+            store_hash: None,
+            no_hash: Some("normalStoreUrl holds no store hash".into()),
+            file: PathBuf::from("secrets.stencil.json"),
+            notes: Vec::new(),
+        };
+        let req = |given: Option<&str>| Request {
+            source: Source::Stencil,
+            dir: dir.path().to_path_buf(),
+            name: None,
+            store_hash: given.map(str::to_string),
+            replace: false,
+        };
+        // A wrong answer is refused by the question's check, then retyped.
+        let t = testing::ctx(
+            dir.path(),
+            &[Reply::Type("shop.example.com"), Reply::Type("abc123")],
+        );
+        let hash = store_hash(&t.ctx, &req(None), &found()).unwrap();
+        assert_eq!(hash.as_str(), "abc123");
+        assert!(t.progress.text().contains("No store hash: normalStoreUrl"));
+        // --store-hash is taken without a question; one the file
+        // contradicts is refused.
+        let t = testing::ctx(dir.path(), &[]);
+        let hash = store_hash(&t.ctx, &req(Some("zzz999")), &found()).unwrap();
+        assert_eq!(hash.as_str(), "zzz999");
+        let theirs = Found {
+            store_hash: Some("abc123".parse().unwrap()),
+            ..found()
+        };
+        let e = store_hash(&t.ctx, &req(Some("zzz999")), &theirs).unwrap_err();
+        assert!(e.to_string().contains("not zzz999"), "{e}");
+        // Ctrl-C: cancelled, nothing saved.
+        let t = testing::ctx(dir.path(), &[Reply::Cancel]);
+        let e = store_hash(&t.ctx, &req(None), &found()).unwrap_err();
+        assert_eq!(
+            crate::error::report(&e).status,
+            crate::error::ExitStatus::Interrupted,
+            "{e:#}"
+        );
+    }
+
+    #[test]
     fn stencil_store_hash_comes_from_the_control_panel_url_only() {
         let dir = tempfile::tempdir().unwrap();
         write(
@@ -720,5 +767,20 @@ mod tests {
         );
         let e = err(read(Source::Stencil, dir.path()));
         assert!(e.contains("more than bcconn reads"), "{e}");
+        // A file found in the project is never read through a link.
+        write(
+            dir.path(),
+            "elsewhere.json",
+            r#"{"accessToken":"tokLINKED"}"#,
+        );
+        std::fs::remove_file(dir.path().join("secrets.stencil.json")).unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join("elsewhere.json"),
+            dir.path().join("secrets.stencil.json"),
+        )
+        .unwrap();
+        let e = err(read(Source::Stencil, dir.path()));
+        assert!(e.contains("symbolic link"), "{e}");
+        assert!(!e.contains("tokLINKED"), "{e}");
     }
 }

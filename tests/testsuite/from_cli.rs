@@ -87,6 +87,7 @@ fn catalyst_project_json_becomes_a_verified_token_connection() {
     let out = import(&env, &["--from", "catalyst"], &dir, &[TOKEN]);
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(said.contains("Found a token for store abc123"), "{said}");
     assert!(said.contains("project.json"), "{said}");
     assert!(said.contains("Token verified"), "{said}");
@@ -130,6 +131,7 @@ fn dot_catalyst_alone_is_read_and_both_files_prefer_project_json() {
     );
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(said.contains("Both"), "{said}");
     assert!(
         said.contains("using") && said.contains("project.json"),
@@ -179,6 +181,7 @@ fn stencil_store_hash_comes_from_the_store_url_or_store_hash() {
     );
     assert_eq!(code(&out), Some(2), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(said.contains("--store-hash"), "{said}");
     assert!(said.contains("shop.example.com"), "{said}");
     assert!(record(&env, "own").is_none());
@@ -272,6 +275,7 @@ fn importing_a_store_again_replaces_its_token_only_with_replace() {
     let out = import(&env, &["--from", "catalyst"], &dir, &[TOKEN, OTHER]);
     assert_eq!(code(&out), Some(2), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(
         said.contains("already exists") && said.contains("--replace"),
         "{said}"
@@ -286,6 +290,7 @@ fn importing_a_store_again_replaces_its_token_only_with_replace() {
         &[TOKEN, OTHER],
     );
     assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    println!("{}", stderr(&out));
     assert_eq!(token_of(&env, "catalyst-abc123"), format!("{OTHER}\n"));
     assert_eq!(env.list().len(), 1);
 
@@ -305,6 +310,7 @@ fn importing_a_store_again_replaces_its_token_only_with_replace() {
         &[OTHER],
     );
     assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    println!("{}", stderr(&out));
     assert!(stderr(&out).contains("--name"), "{}", all_output(&out));
     assert_eq!(token_of(&env, "taken"), "tokenZZZstore0123456789\n");
 }
@@ -325,6 +331,7 @@ fn a_token_the_store_refuses_is_not_saved() {
     let out = import(&env, &["--from", "catalyst"], &dir, &[TOKEN]);
     assert_eq!(code(&out), Some(1), "{}", all_output(&out));
     let said = stderr(&out);
+    println!("{said}");
     assert!(said.contains("401") && said.contains("not saved"), "{said}");
     assert!(env.list().is_empty());
     assert!(!env.secrets_text().contains(TOKEN));
@@ -362,6 +369,7 @@ fn hostile_files_are_refused_in_one_line_without_the_token() {
         let out = import(&env, &["--from", "catalyst"], &dir, &[TOKEN]);
         assert_eq!(code(&out), Some(2), "{}", all_output(&out));
         let err = stderr(&out);
+        println!("{err}");
         assert!(err.contains(said), "{err}");
         assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
         // One line saying what is wrong (a hint may follow).
