@@ -182,7 +182,12 @@ fn store_hash(ctx: &Context, req: &Request, found: &Found) -> Result<StoreHash> 
 /// Reads what `source`'s files in `dir` hold. Changes nothing.
 pub fn read(source: Source, dir: &Path) -> Result<Found> {
     if !dir.is_dir() {
-        return Err(usage(format!("{} is not a directory", shown(dir)))
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        return Err(usage(format!("{} {what}", shown(dir)))
             .hint(source.login_hint())
             .into());
     }
@@ -268,6 +273,21 @@ fn read_catalyst(dir: &Path) -> Result<Found> {
 
 fn read_stencil(dir: &Path) -> Result<Found> {
     let config_path = dir.join("config.stencil.json");
+    let default_secrets = dir.join("secrets.stencil.json");
+    // Stencil before config.stencil.json kept everything in `.stencil`,
+    // and Stencil still reads it first when it is there.
+    let old = dir.join(".stencil");
+    if let Some(bytes) = read_file(&old)? {
+        let v = parse_json(&old, &bytes)?;
+        let mut notes = Vec::new();
+        if config_path.exists() || default_secrets.exists() {
+            notes.push(format!(
+                "Reading {}, which Stencil reads before config.stencil.json and secrets.stencil.json",
+                shown(&old)
+            ));
+        }
+        return stencil_found(old.clone(), &v, &old, Some(&v), notes);
+    }
     let config = match read_file(&config_path)? {
         Some(bytes) => Some(parse_json(&config_path, &bytes)?),
         None => None,
@@ -284,52 +304,45 @@ fn read_stencil(dir: &Path) -> Result<Found> {
                 ));
                 path
             }
-            None => dir.join("secrets.stencil.json"),
+            None => default_secrets,
         },
-        None => dir.join("secrets.stencil.json"),
+        None => default_secrets,
     };
-    // Stencil before config.stencil.json kept everything in `.stencil`.
-    let old = dir.join(".stencil");
-    let bytes = read_file(&secrets_path)?;
-    let legacy = match (&bytes, &config) {
-        (None, None) => read_file(&old)?,
-        _ => None,
+    let Some(bytes) = read_file(&secrets_path)? else {
+        return Err(usage(format!(
+            "no Stencil secrets in {}: {} does not exist",
+            shown(dir),
+            shown(&secrets_path)
+        ))
+        .hint(Source::Stencil.login_hint())
+        .into());
     };
-    let (secrets_path, secrets, config_path, config) = match (bytes, legacy) {
-        (Some(bytes), _) => (
-            secrets_path.clone(),
-            parse_json(&secrets_path, &bytes)?,
-            config_path,
-            config,
-        ),
-        (None, Some(bytes)) => {
-            let v = parse_json(&old, &bytes)?;
-            (old.clone(), v.clone(), old, Some(v))
-        }
-        (None, None) => {
-            return Err(usage(format!(
-                "no Stencil secrets in {}: {} does not exist",
-                shown(dir),
-                shown(&secrets_path)
-            ))
-            .hint(Source::Stencil.login_hint())
-            .into());
-        }
-    };
-    let token = string_at(&secrets_path, &secrets, &["accessToken"])?.ok_or_else(|| {
+    let secrets = parse_json(&secrets_path, &bytes)?;
+    stencil_found(secrets_path, &secrets, &config_path, config.as_ref(), notes)
+}
+
+/// The token of a Stencil secrets file and the store of its config.
+fn stencil_found(
+    secrets_path: PathBuf,
+    secrets: &Value,
+    config_path: &Path,
+    config: Option<&Value>,
+    notes: Vec<String>,
+) -> Result<Found> {
+    let token = string_at(&secrets_path, secrets, &["accessToken"])?.ok_or_else(|| {
         usage(format!("{} has no accessToken", shown(&secrets_path)))
             .hint(Source::Stencil.login_hint())
     })?;
     let token = plausible(&secrets_path, "accessToken", &token)?;
-    let (store_hash, no_hash) = match &config {
+    let (store_hash, no_hash) = match config {
         None => (
             None,
             Some(format!(
                 "there is no {} to name the store",
-                shown(&config_path)
+                shown(config_path)
             )),
         ),
-        Some(c) => stencil_store(&config_path, c)?,
+        Some(c) => stencil_store(config_path, c)?,
     };
     Ok(Found {
         token,
@@ -705,6 +718,37 @@ mod tests {
             assert_eq!(f.store_hash.as_ref().map(|h| h.as_str()), hash, "{url}");
             assert_eq!(f.no_hash.is_some(), hash.is_none(), "{url}");
         }
+    }
+
+    #[test]
+    fn an_old_dot_stencil_file_is_read_first_as_stencil_does() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            ".stencil",
+            r#"{"normalStoreUrl":"https://store-abc123.mybigcommerce.com","accessToken":"tokOLD1"}"#,
+        );
+        let f = read(Source::Stencil, dir.path()).unwrap();
+        assert_eq!(f.token.expose_secret(), "tokOLD1");
+        assert_eq!(f.store_hash.unwrap().as_str(), "abc123");
+        assert!(f.file.ends_with(".stencil"));
+        // It comes first, as Stencil reads it first; and it is never
+        // changed (Stencil would migrate it and delete it).
+        write(
+            dir.path(),
+            "secrets.stencil.json",
+            r#"{"accessToken":"tokNEW1"}"#,
+        );
+        let f = read(Source::Stencil, dir.path()).unwrap();
+        assert_eq!(f.token.expose_secret(), "tokOLD1");
+        assert!(f.notes[0].contains("Stencil reads before"), "{:?}", f.notes);
+        assert!(dir.path().join(".stencil").is_file());
+        std::fs::remove_file(dir.path().join(".stencil")).unwrap();
+        let f = read(Source::Stencil, dir.path()).unwrap();
+        assert_eq!(f.token.expose_secret(), "tokNEW1");
+        assert!(f.store_hash.is_none());
+        let e = err(read(Source::Stencil, &dir.path().join("nowhere")));
+        assert!(e.contains("does not exist"), "{e}");
     }
 
     #[cfg(unix)]
