@@ -417,3 +417,61 @@ fn an_empty_project_says_where_credentials_come_from() {
     let out = import(&env, &[], &dir, &[]);
     assert_eq!(code(&out), Some(2), "{}", all_output(&out));
 }
+
+/// The secrets audit for `import --from`: with `-vv` (the verification's
+/// request lines), on success, on a 401 and on a refused file, the token
+/// is in no output and not in the records.
+#[test]
+fn verbose_runs_never_show_the_token() {
+    let OAuthFixture { fake, env, .. } = OAuthFixture::bare();
+    fake.add_token(TOKEN, STORE_HASH, &SCOPES);
+    let dir = project(&env, "audit");
+    write(
+        &dir,
+        "secrets.stencil.json",
+        &format!(r#"{{"accessToken":"{TOKEN}"}}"#),
+    );
+    write(
+        &dir,
+        "config.stencil.json",
+        r#"{"normalStoreUrl":"https://store-abc123.mybigcommerce.com"}"#,
+    );
+    let out = import(&env, &["-vv", "--from", "stencil"], &dir, &[TOKEN]);
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert!(
+        stderr(&out).lines().count() > 5,
+        "-vv says more: {}",
+        all_output(&out)
+    );
+    let out = import(
+        &env,
+        &["-vv", "--from", "stencil", "--replace"],
+        &dir,
+        &[TOKEN],
+    );
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    // Unknown to the store: 401.
+    write(
+        &dir,
+        "secrets.stencil.json",
+        &format!(r#"{{"accessToken":"{OTHER}"}}"#),
+    );
+    let out = import(
+        &env,
+        &["-vv", "--from", "stencil", "--name", "refused"],
+        &dir,
+        &[TOKEN, OTHER],
+    );
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    write(
+        &dir,
+        "secrets.stencil.json",
+        &format!(r#"{{"accessToken":"{OTHER} x"}}"#),
+    );
+    let out = import(&env, &["-vv", "--from", "stencil"], &dir, &[TOKEN, OTHER]);
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    let records = String::from_utf8_lossy(&env.record_bytes()).to_string();
+    assert!(!records.contains(TOKEN) && !records.contains(OTHER));
+    assert!(!env.secrets_text().contains(OTHER));
+    assert_eq!(token_of(&env, "stencil-abc123"), format!("{TOKEN}\n"));
+}
