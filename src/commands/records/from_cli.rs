@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use clap::Args;
 
 use super::ImportArgs;
 use crate::connect::from_cli::{self, Request, Source};
@@ -19,18 +20,33 @@ pub enum From {
     Stencil,
 }
 
-pub fn import(ctx: &Context, from: From, args: ImportArgs) -> Result<ExitStatus> {
-    let source = match from {
-        From::Catalyst => Source::Catalyst,
-        From::Stencil => Source::Stencil,
+/// `import`'s flags for a CLI's project (FILE is then its directory).
+#[derive(Debug, Args)]
+pub struct FromArgs {
+    /// Import the token a BigCommerce CLI keeps in a project, as a token connection
+    #[arg(long, value_name = "CLI")]
+    pub from: Option<From>,
+    /// With --from: the connection's name (default: catalyst-<hash> or stencil-<hash>)
+    #[arg(long, value_name = "NAME", requires = "from")]
+    pub name: Option<String>,
+    /// With --from: the store, when the project's files do not say
+    #[arg(long, value_name = "HASH", requires = "from")]
+    pub store_hash: Option<String>,
+}
+
+pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
+    let source = match args.from_cli.from {
+        Some(From::Catalyst) => Source::Catalyst,
+        Some(From::Stencil) => Source::Stencil,
+        None => unreachable!("import dispatches here with --from only"),
     };
     from_cli::import(
         ctx,
         Request {
             source,
             dir: args.file.unwrap_or_else(|| PathBuf::from(".")),
-            name: args.name,
-            store_hash: args.store_hash,
+            name: args.from_cli.name,
+            store_hash: args.from_cli.store_hash,
             replace: args.replace,
         },
     )?;

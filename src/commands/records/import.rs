@@ -27,28 +27,18 @@ pub struct ImportArgs {
     /// Replace a saved record that has the same name (otherwise a clash is an error)
     #[arg(long)]
     pub replace: bool,
-    /// Import the token a BigCommerce CLI keeps in a project, as a token connection
-    #[arg(long, value_name = "CLI")]
-    pub from: Option<super::from_cli::From>,
-    /// With --from: the connection's name (default: catalyst-<hash> or stencil-<hash>)
-    #[arg(long, value_name = "NAME", requires = "from")]
-    pub name: Option<String>,
-    /// With --from: the store, when the project's files do not say
-    #[arg(long, value_name = "HASH", requires = "from")]
-    pub store_hash: Option<String>,
+    #[command(flatten)]
+    pub from_cli: super::from_cli::FromArgs,
 }
 
 /// The largest document `import` reads (100,000 connections take ~70 MB).
 const IMPORT_MAX: u64 = 512 << 20;
 
 pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
-    if let Some(from) = args.from {
-        return super::from_cli::import(ctx, from, args);
+    if args.from_cli.from.is_some() {
+        return super::from_cli::import(ctx, args);
     }
-    let file = args
-        .file
-        .clone()
-        .expect("clap requires FILE without --from");
+    let file = args.file.clone().unwrap_or_default();
     let from_stdin = file.as_os_str() == "-";
     let bytes = if from_stdin {
         let buf = ctx.stdin.read_bounded(IMPORT_MAX)?;
