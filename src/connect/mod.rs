@@ -11,6 +11,7 @@
 //! - [`remove`]: the one way a connection or an iClient is removed, with its rules
 //! - [`authorize`]: preflight, the browser flow, the wait, exchange, verify
 //! - [`create`]: saving a plan (iClient, connection) and authorizing it
+//! - [`from_cli`]: token connections from the files of BigCommerce's own CLIs
 //! - [`ready`]: the secret store answers before anyone is asked anything
 //! - [`resolve`]: which saved connection `authorize --store-hash` updates
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
@@ -26,6 +27,7 @@ pub mod commit;
 pub mod create;
 pub mod default;
 pub mod doctor;
+pub mod from_cli;
 pub mod iclient_intake;
 pub mod iclients;
 pub mod intake;

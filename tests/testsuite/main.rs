@@ -22,6 +22,8 @@
 //!   when confirmed;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
 //!   browser;
+//! * `from_cli`: `import --from catalyst|stencil`: tokens from BigCommerce's
+//!   own CLIs' project files, verified, the files never changed;
 //! * `help`: `bcconn help environment` and `exit-codes`, examples that
 //!   never wrap mid-command, man pages rendered by `man` with their sections;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
@@ -80,6 +82,7 @@ mod doctor;
 mod dotfile_trust;
 mod fake_bc_selftest;
 mod flow;
+mod from_cli;
 mod help;
 mod inprocess;
 mod layers;

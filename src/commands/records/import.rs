@@ -16,21 +16,30 @@ use crate::store::{self, Document};
 #[command(after_help = "Examples:
   bcconn import records.json
   bcconn export | ssh other-host bcconn import -
-  bcconn import records.json --replace           # a name that exists is replaced")]
+  bcconn import records.json --replace           # a name that exists is replaced
+  bcconn import --from catalyst ~/my-storefront  # its token, as connection catalyst-<hash>
+  bcconn import --from stencil --name theme-dev  # secrets.stencil.json in this directory")]
 pub struct ImportArgs {
-    /// The document to read, or - for standard input
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// The document to read, or - for standard input; with --from, the
+    /// project directory (default: the current one)
+    #[arg(value_name = "FILE", required_unless_present = "from")]
+    pub file: Option<PathBuf>,
     /// Replace a saved record that has the same name (otherwise a clash is an error)
     #[arg(long)]
     pub replace: bool,
+    #[command(flatten)]
+    pub from_cli: super::from_cli::FromArgs,
 }
 
 /// The largest document `import` reads (100,000 connections take ~70 MB).
 const IMPORT_MAX: u64 = 512 << 20;
 
 pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
-    let from_stdin = args.file.as_os_str() == "-";
+    if args.from_cli.from.is_some() {
+        return super::from_cli::import(ctx, args);
+    }
+    let file = args.file.clone().unwrap_or_default();
+    let from_stdin = file.as_os_str() == "-";
     let bytes = if from_stdin {
         let buf = ctx.stdin.read_bounded(IMPORT_MAX)?;
         if buf.len() as u64 > IMPORT_MAX {
@@ -41,15 +50,15 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
         }
         buf
     } else {
-        crate::fsutil::read_regular(&args.file)?.ok_or_else(|| {
-            usage(format!("{} does not exist", args.file.display()))
+        crate::fsutil::read_regular(&file)?.ok_or_else(|| {
+            usage(format!("{} does not exist", file.display()))
                 .hint("name a file written by `bcconn export` (or an old bcconn.json), or - for standard input")
         })?
     };
     let shown = if from_stdin {
         std::path::PathBuf::from("standard input")
     } else {
-        args.file.clone()
+        file
     };
     let doc: Document = store::parse(&bytes, &shown)?;
     let secrets_needed: Vec<String> = doc.iclients.iter().map(|i| i.name.clone()).collect();

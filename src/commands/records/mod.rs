@@ -1,6 +1,7 @@
 //! `bcconn export`, `import`, `backup` and `restore`: the records as one
 //! document, and the database as one file.
 
+mod from_cli;
 mod import;
 
 use std::collections::HashSet;
