@@ -178,3 +178,96 @@ fn bench_one_get_against_curl() {
     report("curl v2/time", r[1], None);
     eprintln!("      bcconn / curl (median): {:.2}x", r[0].1 / r[1].1);
 }
+
+/// A fresh sealing key as `ID:BASE64`, from the binary.
+fn sealing_key(env: &Env) -> String {
+    let out = env.cmd(&["secrets", "new-key"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+#[ignore = "benchmark: bench/sealed.sh"]
+fn bench_token_from_the_sealed_store_against_the_file_store() {
+    let fake = FakeBc::start();
+    fake.add_store("abc123", "Acme", "acme.example.com");
+    let mut env = Env::with_fake(&fake);
+    add_token_connection(
+        &fake,
+        &env,
+        "plain",
+        "abc123",
+        "tokenPLAIN0123456789abc",
+        &[],
+    );
+    let key = sealing_key(&env);
+    env.set("BCCONN_SECRET_KEY", &key);
+    env.set("BCCONN_SECRET_STORE", "sealed");
+    add_token_connection(
+        &fake,
+        &env,
+        "sealed",
+        "abc123",
+        "tokenSEALED0123456789ab",
+        &[],
+    );
+    let r = time(
+        &env,
+        &[
+            ("token, file store", format!("{BIN} token plain")),
+            ("token, sealed store", format!("{BIN} token sealed")),
+        ],
+        50,
+    );
+    report("bcconn token (file store)", r[0], None);
+    report("bcconn token (sealed store)", r[1], None);
+    eprintln!("      sealed / file (median): {:.2}x", r[1].1 / r[0].1);
+}
+
+#[test]
+#[ignore = "benchmark: bench/sealed.sh"]
+fn bench_rotate_key_over_10000_secrets() {
+    use bcconn::secrets::seal::SealKeys;
+    use secrecy::SecretString;
+    let env = Env::new();
+    let key = sealing_key(&env);
+    let keys = SealKeys::parse(&SecretString::from(key.clone()), "bench").unwrap();
+    // 10,000 sealed tokens, written in one transaction through the library.
+    let records = bcconn::store::Records::new(&env.home());
+    records
+        .update(|tx| {
+            for i in 0..10_000 {
+                let account = format!("connection/{i:016x}/g1");
+                let secret = SecretString::from(format!("token-{i:06}-abcdefghijklmnopq"));
+                tx.sealed_put(&account, &keys.seal(&account, &secret)?)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let file = env.dir.path().join("new.key");
+    std::fs::write(&file, sealing_key(&env)).unwrap();
+    crate::common::set_mode(&file, 0o600);
+    let mut env = env;
+    env.set("BCCONN_SECRET_KEY", &key);
+    let started = Instant::now();
+    let out = env
+        .cmd(&[
+            "secrets",
+            "rotate-key",
+            "--new-key-file",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Re-sealed 10000 secrets"));
+    report(
+        "rotate-key over 10,000 sealed secrets (one run)",
+        (took, took, took),
+        None,
+    );
+}
