@@ -208,7 +208,15 @@ impl Context {
         let store: Rc<dyn SecretStore> = match kind {
             // In the record database. The keys are read now, but a missing
             // one is an error only where a secret is sealed or opened.
-            StoreKind::Sealed => Rc::new(self.records.sealed_store(self.seal_keys())),
+            StoreKind::Sealed => {
+                // Inside `bcconn exec`, a missing key is one exec removed:
+                // say that, not "set a key".
+                if self.env.secret_key.is_none() && self.env.secret_key_file.is_none() {
+                    self.env.check_not_removed("BCCONN_SECRET_KEY")?;
+                    self.env.check_not_removed("BCCONN_SECRET_KEY_FILE")?;
+                }
+                Rc::new(self.records.sealed_store(self.seal_keys()))
+            }
             _ => Rc::from(secrets::open(
                 kind,
                 &self.env.home,

@@ -608,3 +608,21 @@ fn secrets_move_file_sealed_os_sealed_with_sigkill_rounds() {
         run(&env, &["delete", &format!("o{i:02}"), "--yes"]);
     }
 }
+
+#[test]
+fn a_bcconn_inside_exec_is_told_the_key_was_removed() {
+    let (_fake, env, _key) = two_sealed();
+    let inner = [crate::common::BIN, "token", "one"];
+    let out = run(&env, &[&["exec", "one", "--"][..], &inner].concat());
+    assert_eq!(code(&out), Some(2), "{}", all_output(&out));
+    assert!(
+        all_output(&out).contains("BCCONN_SECRET_KEY was removed by `bcconn exec`"),
+        "{}",
+        all_output(&out)
+    );
+    let out = run(
+        &env,
+        &[&["exec", "one", "--pass-bcconn-env", "--"][..], &inner].concat(),
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), TOKEN);
+}
