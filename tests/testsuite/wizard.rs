@@ -1171,6 +1171,11 @@ fn an_unreachable_keyring_is_said_before_the_first_question_with_stores_that_wor
     assert!(!offer.contains("Connection name:"), "{offer}");
     let file = offer.contains("A plain-text file only you can read (file)");
     assert!(file, "{offer}");
+    // No key is set: the sealed store is named, with how to get one.
+    assert!(
+        offer.contains("needs a key first: `bcconn secrets new-key`"),
+        "{offer}"
+    );
     // The kernel keyring is offered only where it answers.
     let keys = if offer.contains("The Linux kernel keyring (keyutils): emptied at reboot or logout")
     {
@@ -1187,6 +1192,45 @@ fn an_unreachable_keyring_is_said_before_the_first_question_with_stores_that_wor
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert_eq!(show(&env, HASH)["state"], "authorized");
     assert!(env.secrets_text().contains(&fake.issued_tokens()[0]));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn with_a_key_set_the_sealed_store_is_offered_first() {
+    let callback = format!("http://127.0.0.1:{}/auth", child_port());
+    let fake = fake_with_app(&callback);
+    let mut env = Env::with_fake(&fake);
+    env.add_iclient("app", EDIT_CLIENT_ID, EDIT_SECRET, &callback);
+    let key = env.cmd(&["secrets", "new-key"]).output().unwrap().stdout;
+    env.set("BCCONN_SECRET_KEY", String::from_utf8(key).unwrap().trim());
+    without_a_keyring(&mut env);
+    let mut t = Pty::spawn(
+        &env,
+        &[
+            "create",
+            "--store-hash",
+            HASH,
+            "--iclient",
+            "app",
+            "--scopes",
+            "store_v2_orders",
+        ],
+    );
+    let offer = t.expect("Stop here (nothing has been asked or saved)");
+    let sealed = offer
+        .find("Sealed in the record database under your key (sealed)")
+        .expect(&offer);
+    let file = offer.find("(file)").expect(&offer);
+    assert!(sealed < file, "sealed comes first: {offer}");
+    t.send(ENTER);
+    let said = t.expect("Connection name:");
+    assert!(said.contains("set BCCONN_SECRET_STORE=sealed"), "{said}");
+    t.send(ENTER);
+    t.answer("Change advanced settings (concurrency)?", ENTER);
+    t.answer("Save?", ENTER);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert_eq!(show(&env, HASH)["token_store"], "sealed");
+    assert!(!env.secrets_text().contains(&fake.issued_tokens()[0]));
 }
 
 #[cfg(target_os = "linux")]
