@@ -121,7 +121,7 @@ pub enum SecretError {
     )]
     KeyMissing,
     /// Key text that is not a key list; never holds any of it.
-    #[error("{from} is not a sealing key list: {}{why}", if *.item > 0 { format!("item {} ", .item) } else { String::new() })]
+    #[error("{from} is not a sealing key list: {}{why}", if *.item > 0 { format!("key {} ", .item) } else { String::new() })]
     KeyMalformed {
         from: String,
         item: usize,

@@ -86,7 +86,7 @@ impl SealKeys {
         for (i, item) in items.enumerate() {
             let n = i + 1;
             if n > MAX_KEYS {
-                return Err(bad(n, "a list holds at most 16 keys"));
+                return Err(bad(n, "is one too many: a list holds at most 16 keys"));
             }
             let (id, b64) = match item.split_once(':') {
                 Some((id, b64)) => (Some(id.trim()), b64.trim()),
@@ -96,12 +96,12 @@ impl SealKeys {
                 STANDARD
                     .decode(b64)
                     .or_else(|_| STANDARD_NO_PAD.decode(b64))
-                    .map_err(|_| bad(n, "it is not base64"))?,
+                    .map_err(|_| bad(n, "is not base64"))?,
             );
             let key: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
                 bad(
                     n,
-                    "it is not 32 bytes (base64 of 32 random bytes, 44 characters)",
+                    "is not 32 bytes (base64 of 32 random bytes is 44 characters)",
                 )
             })?;
             let key = Zeroizing::new(key);
@@ -115,7 +115,7 @@ impl SealKeys {
                     {
                         return Err(bad(
                             n,
-                            "its id (before the colon) is not 1 to 32 letters, digits, '.', '_' or '-'",
+                            "has an id (before the colon) that is not 1 to 32 letters, digits, '.', '_' or '-'",
                         ));
                     }
                     id.to_string()
@@ -123,7 +123,7 @@ impl SealKeys {
                 None => fingerprint(&key),
             };
             if keys.iter().any(|k| k.id == id) {
-                return Err(bad(n, "its id is given twice"));
+                return Err(bad(n, "has the id of an earlier key"));
             }
             keys.push(SealKey { id, key });
         }
@@ -421,11 +421,11 @@ mod tests {
             (secretish, "not 32 bytes"),
             (
                 "bad id:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                "its id",
+                "has an id",
             ),
             (
                 "a:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,a:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                "twice",
+                "an earlier key",
             ),
         ] {
             let e = error(text);
