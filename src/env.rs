@@ -35,6 +35,8 @@ pub struct Env {
     pub client_secret: Option<SecretString>,
     /// `BCCONN_ACCESS_TOKEN`: same, for `--auth-type token`.
     pub access_token: Option<SecretString>,
+    /// `BCCONN_PASSPHRASE`: an encrypted bundle's passphrase, for scripts.
+    pub passphrase: Option<SecretString>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
     /// Why no browser can open here, if that is known without trying: an
@@ -167,7 +169,8 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "BCCONN_PASSPHRASE",
-        what: "reserved for encrypted exports; `bcconn exec` never passes it to CMD",
+        what: "the passphrase of an encrypted bundle (`export --with-secrets --passphrase`, \
+               `import`), for scripts; `bcconn exec` never passes it to CMD",
     },
     Variable {
         name: EXEC_MARKER,
@@ -433,6 +436,7 @@ impl Env {
             browser: text("BCCONN_BROWSER").or_else(|| text("BROWSER")),
             client_secret: text("BCCONN_CLIENT_SECRET").map(SecretString::from),
             access_token: text("BCCONN_ACCESS_TOKEN").map(SecretString::from),
+            passphrase: text("BCCONN_PASSPHRASE").map(SecretString::from),
             no_color: text("NO_COLOR").is_some(),
             headless: headless(
                 text("BCCONN_BROWSER").or_else(|| text("BROWSER")).is_some(),

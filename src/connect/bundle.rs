@@ -1,0 +1,603 @@
+//! Encrypted bundles: the export document together with the secrets its
+//! records use (client secrets, current tokens), as an age file, so that
+//! a working connection can move to another machine without a new
+//! authorization (which would end the first machine's token).
+//!
+//! The plaintext is the export document with one more top-level field,
+//! `secrets`: `{"iclients": {ID: SECRET}, "connections": {ID: TOKEN}}`,
+//! keyed by the document's record ids. It exists only in memory: it is
+//! encrypted before any byte is written, and opened into memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::Result;
+use secrecy::zeroize::Zeroizing;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use super::commit::{self, Grant, Slot, Target};
+use super::intake::stopped;
+use super::tokens::{self, Verified};
+use crate::bigcommerce::api::{Check, StoreInfo};
+use crate::context::Context;
+use crate::error::{failure, usage};
+use crate::secrets::{self, StoreKind};
+use crate::store::{self, AuthType, Document, State, migrate};
+use crate::text::outside;
+
+/// The top-level field that holds the secrets in a bundle's plaintext.
+pub const SECRETS_FIELD: &str = "secrets";
+
+/// How an age file starts: binary, or ASCII-armored.
+const BINARY_START: &[u8] = b"age-encryption.org/v1";
+const ARMOR_START: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+
+/// The largest bundle plaintext opened (the document limit of `import`).
+const PLAIN_MAX: u64 = 512 << 20;
+
+/// Whether `bytes` are an age file (armored ones may follow whitespace).
+pub fn is_age(bytes: &[u8]) -> bool {
+    let text = bytes.trim_ascii_start();
+    bytes.starts_with(BINARY_START) || text.starts_with(ARMOR_START)
+}
+
+/// Who can open a bundle.
+pub enum Lock {
+    Recipients(Vec<age::x25519::Recipient>),
+    Passphrase(SecretString),
+}
+
+/// What opens a bundle.
+pub enum Key {
+    Identities(Vec<age::x25519::Identity>),
+    Passphrase(SecretString),
+}
+
+/// An age X25519 public key (`age1...`); anything else is refused, named.
+pub fn recipient(text: &str) -> Result<age::x25519::Recipient> {
+    text.trim().parse().map_err(|_| {
+        usage(format!(
+            "--recipient {:?} is not an age public key",
+            outside(text, 100)
+        ))
+        .hint("give the age1... line `age-keygen` prints (or `age-keygen -y KEYFILE`)")
+        .into()
+    })
+}
+
+/// The identities of an age identity file: `AGE-SECRET-KEY-1...` lines,
+/// blank lines and `#` comments. A line that is none of those is refused
+/// by number only: it may be a secret.
+pub fn identities(bytes: &[u8], shown: &str) -> Result<Vec<age::x25519::Identity>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| usage(format!("the identity file {shown} is not text")))?;
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let identity = line.parse::<age::x25519::Identity>().map_err(|_| {
+            usage(format!(
+                "line {} of the identity file {shown} is not an age identity",
+                n + 1
+            ))
+            .hint("give a file made by `age-keygen` (AGE-SECRET-KEY-1... lines)")
+        })?;
+        found.push(identity);
+    }
+    if found.is_empty() {
+        return Err(
+            usage(format!("the identity file {shown} holds no age identity"))
+                .hint("give a file made by `age-keygen` (AGE-SECRET-KEY-1... lines)")
+                .into(),
+        );
+    }
+    Ok(found)
+}
+
+/// The secrets a bundle carries, by the document's record ids.
+#[derive(Default)]
+pub struct Secrets {
+    pub iclients: BTreeMap<String, SecretString>,
+    pub tokens: BTreeMap<String, SecretString>,
+}
+
+/// What [`gather`] left out, by name.
+#[derive(Default)]
+pub struct Missing {
+    pub iclients: Vec<String>,
+    pub tokens: Vec<String>,
+}
+
+/// Reads the secrets of `doc`'s records from whichever store each record
+/// names: every iClient's client secret, and the token of every connection
+/// that is authorized (a superseded or invalid one's token no longer works).
+pub fn gather(ctx: &Context, doc: &Document) -> Result<(Secrets, Missing)> {
+    let mut secrets = Secrets::default();
+    let mut missing = Missing::default();
+    for ic in &doc.iclients {
+        let account = secrets::iclient_account(&ic.id);
+        match ctx.secrets(ic.secret_store)?.get(&account)? {
+            Some(s) => {
+                secrets.iclients.insert(ic.id.clone(), s);
+            }
+            None => missing.iclients.push(ic.name.clone()),
+        }
+    }
+    for c in &doc.connections {
+        let Some(kind) = c.token_store.filter(|_| c.state == State::Authorized) else {
+            continue;
+        };
+        match ctx.secrets(kind)?.get(&c.token_account())? {
+            Some(t) => {
+                secrets.tokens.insert(c.id.clone(), t);
+            }
+            None => missing.tokens.push(c.name.clone()),
+        }
+    }
+    Ok((secrets, missing))
+}
+
+/// The bundle of `doc` and `secrets`, encrypted (armored when asked). The
+/// plaintext is wiped from memory once encrypted.
+pub fn seal<'a>(
+    doc: &'a Document,
+    secrets: &'a Secrets,
+    lock: Lock,
+    armor: bool,
+) -> Result<Vec<u8>> {
+    // Borrowed, so that the only copy of the secrets made is the plaintext
+    // itself, wiped once encrypted; the document keeps its field order.
+    #[derive(serde::Serialize)]
+    struct Plain<'a> {
+        #[serde(flatten)]
+        doc: &'a Document,
+        secrets: Carried<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Carried<'a> {
+        iclients: BTreeMap<&'a str, &'a str>,
+        connections: BTreeMap<&'a str, &'a str>,
+    }
+    let exposed = |m: &'a BTreeMap<String, SecretString>| {
+        m.iter()
+            .map(|(id, s)| (id.as_str(), s.expose_secret()))
+            .collect()
+    };
+    let plain = Plain {
+        doc,
+        secrets: Carried {
+            iclients: exposed(&secrets.iclients),
+            connections: exposed(&secrets.tokens),
+        },
+    };
+    let mut text = Zeroizing::new(serde_json::to_vec_pretty(&plain)?);
+    text.push(b'\n');
+    let encryptor = match lock {
+        Lock::Passphrase(p) => age::Encryptor::with_user_passphrase(p),
+        Lock::Recipients(rs) => {
+            age::Encryptor::with_recipients(rs.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| failure(format!("could not encrypt the bundle: {e}")))?
+        }
+    };
+    let format = if armor {
+        age::armor::Format::AsciiArmor
+    } else {
+        age::armor::Format::Binary
+    };
+    let out = age::armor::ArmoredWriter::wrap_output(Vec::new(), format)?;
+    let mut writer = encryptor.wrap_output(out)?;
+    writer.write_all(&text)?;
+    Ok(writer.finish()?.finish()?)
+}
+
+/// Strings of a JSON value that held secrets, overwritten before freeing.
+fn wipe(value: Value) {
+    match value {
+        Value::String(s) => drop(Zeroizing::new(s)),
+        Value::Array(a) => a.into_iter().for_each(wipe),
+        Value::Object(o) => o.into_iter().for_each(|(_, v)| wipe(v)),
+        _ => {}
+    }
+}
+
+/// Whether the age file `bytes` is encrypted to a passphrase (else to
+/// recipients). A file that is not a readable age file is refused here.
+pub fn wants_passphrase(bytes: &[u8], shown: &str) -> Result<bool> {
+    let reader = age::armor::ArmoredReader::new(bytes);
+    let d = age::Decryptor::new_buffered(reader).map_err(|e| not_age(shown, &e))?;
+    Ok(d.is_scrypt())
+}
+
+fn not_age(shown: &str, e: &age::DecryptError) -> anyhow::Error {
+    failure(format!(
+        "{shown} looks like an age file but cannot be read: {e}"
+    ))
+    .hint("give the file `bcconn export --with-secrets` wrote, whole")
+    .into()
+}
+
+/// The plaintext of the age file `bytes`. A key that does not open it is
+/// one line, exit 1.
+pub fn open(bytes: &[u8], key: &Key, shown: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let reader = age::armor::ArmoredReader::new(bytes);
+    let d = age::Decryptor::new_buffered(reader).map_err(|e| not_age(shown, &e))?;
+    let scrypt;
+    let identities: Vec<&dyn age::Identity> = match key {
+        Key::Identities(ids) => ids.iter().map(|i| i as &dyn age::Identity).collect(),
+        Key::Passphrase(p) => {
+            scrypt = age::scrypt::Identity::new(p.clone());
+            vec![&scrypt as &dyn age::Identity]
+        }
+    };
+    let wrong = || match key {
+        Key::Identities(_) => failure(format!(
+            "{shown} was not encrypted to the identity given; nothing was imported"
+        ))
+        .hint("give the --identity file whose public key the bundle was exported to"),
+        Key::Passphrase(_) => failure(format!(
+            "the passphrase does not open {shown}; nothing was imported"
+        ))
+        .hint("give the passphrase it was exported with"),
+    };
+    let mut reader = d.decrypt(identities.into_iter()).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys
+        | age::DecryptError::DecryptionFailed
+        | age::DecryptError::KeyDecryptionFailed => wrong().into(),
+        e => not_age(shown, &e),
+    })?;
+    let mut plain = Zeroizing::new(Vec::new());
+    (&mut reader)
+        .take(PLAIN_MAX + 1)
+        .read_to_end(&mut plain)
+        .map_err(|e| {
+            failure(format!(
+                "{shown} is damaged (its encrypted content does not check out: {e}); nothing was imported"
+            ))
+        })?;
+    if plain.len() as u64 > PLAIN_MAX {
+        return Err(usage(format!(
+            "{shown} holds more than 512 MiB; that is not a bcconn bundle"
+        ))
+        .into());
+    }
+    Ok(plain)
+}
+
+/// The document and secrets of a bundle's plaintext. Every secret must
+/// belong to a record of the document.
+pub fn unpack(plain: &[u8], shown: &Path) -> Result<(Document, Secrets)> {
+    let refuse = |detail: &str| {
+        anyhow::Error::from(store::StoreError::Import {
+            path: shown.to_path_buf(),
+            detail: detail.to_string(),
+        })
+    };
+    let mut value: Value =
+        serde_json::from_slice(plain).map_err(|_| refuse("its content is not valid JSON"))?;
+    let carried = value
+        .as_object_mut()
+        .and_then(|o| o.remove(SECRETS_FIELD))
+        .unwrap_or(Value::Null);
+    let rest = serde_json::to_vec(&value)?;
+    let doc = store::parse(&rest, shown)?;
+    let mut secrets = Secrets::default();
+    let take = |field: &str, into: &mut BTreeMap<String, SecretString>| -> Result<()> {
+        match carried.get(field) {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::Object(map)) => {
+                for (id, v) in map {
+                    let Value::String(s) = v else {
+                        return Err(refuse(&format!(
+                            "secrets.{field} holds a value that is not a string"
+                        )));
+                    };
+                    into.insert(id.clone(), SecretString::from(s.clone()));
+                }
+                Ok(())
+            }
+            Some(_) => Err(refuse(&format!("secrets.{field} is not an object"))),
+        }
+    };
+    if !matches!(carried, Value::Object(_) | Value::Null) {
+        return Err(refuse("its secrets field is not an object"));
+    }
+    take("iclients", &mut secrets.iclients)?;
+    take("connections", &mut secrets.tokens)?;
+    wipe(carried);
+    for id in secrets.iclients.keys() {
+        if doc.iclient_by_id(id).is_none() {
+            return Err(refuse(&format!(
+                "it holds a client secret for an iClient it does not have (id {:?})",
+                outside(id, 40)
+            )));
+        }
+    }
+    for id in secrets.tokens.keys() {
+        if doc.connection_by_id(id).is_none() {
+            return Err(refuse(&format!(
+                "it holds a token for a connection it does not have (id {:?})",
+                outside(id, 40)
+            )));
+        }
+    }
+    Ok((doc, secrets))
+}
+
+/// Who the bundle is for; a passphrase is asked once the flags are known good.
+pub enum Choice {
+    Recipients(Vec<age::x25519::Recipient>),
+    Passphrase,
+}
+
+pub fn lock_from(recipients: &[String], passphrase: bool) -> Result<Choice> {
+    if passphrase {
+        return Ok(Choice::Passphrase);
+    }
+    if recipients.is_empty() {
+        return Err(usage("--with-secrets needs --recipient AGE_PUBLIC_KEY or --passphrase")
+            .hint("secrets are exported only encrypted: to an age public key (`age-keygen` makes one) or with a passphrase")
+            .into());
+    }
+    let parsed = recipients.iter().map(|r| recipient(r));
+    Ok(Choice::Recipients(parsed.collect::<Result<_>>()?))
+}
+
+/// `BCCONN_PASSPHRASE`, else asked on the terminal (`twice` when it is new).
+pub fn passphrase(ctx: &Context, twice: bool) -> Result<SecretString> {
+    if let Some(p) = &ctx.env.passphrase {
+        return Ok(p.clone());
+    }
+    if !ctx.interactive {
+        return Err(
+            usage("no passphrase given, and there is no terminal to ask for one")
+                .hint("set BCCONN_PASSPHRASE (a passphrase is never taken as a flag value)")
+                .into(),
+        );
+    }
+    let ask = |message: &str| {
+        ctx.ask(|p| p.secret(message, "input is hidden", "the passphrase is empty"))
+            .map_err(stopped)
+    };
+    let first = ask("Passphrase:")?;
+    if twice && ask("Passphrase again:")?.expose_secret() != first.expose_secret() {
+        return Err(usage("the two passphrases differ; nothing was written").into());
+    }
+    Ok(first)
+}
+
+/// The document and secrets of the age file `bytes`, opened with the
+/// identity file or the passphrase.
+pub fn open_file(
+    ctx: &Context,
+    bytes: &[u8],
+    shown: &Path,
+    identity: Option<&Path>,
+) -> Result<(Document, Secrets)> {
+    let name = crate::text::outside(&shown.display().to_string(), 300);
+    let key = match (wants_passphrase(bytes, &name)?, identity) {
+        (true, Some(_)) => {
+            return Err(usage(format!(
+                "{name} is encrypted with a passphrase, not to an identity"
+            ))
+            .hint("leave out --identity; the passphrase is asked (or read from BCCONN_PASSPHRASE)")
+            .into());
+        }
+        (true, None) => Key::Passphrase(passphrase(ctx, false)?),
+        (false, None) => {
+            return Err(usage(format!("{name} is encrypted to an age public key"))
+                .hint(
+                    "give --identity FILE, the age identity file (AGE-SECRET-KEY-1...) of that key",
+                )
+                .into());
+        }
+        (false, Some(file)) => {
+            let key_name = crate::text::outside(&file.display().to_string(), 300);
+            let text = crate::fsutil::read_regular(file)?
+                .ok_or_else(|| usage(format!("the identity file {key_name} does not exist")))?;
+            Key::Identities(identities(&text, &key_name)?)
+        }
+    };
+    let plain = open(bytes, &key, &name)?;
+    unpack(&plain, shown)
+}
+
+/// What an imported bundle brought, by name.
+#[derive(Default)]
+pub struct Imported {
+    pub report: migrate::Report,
+    pub tokens: Vec<String>,
+    pub client_secrets: Vec<String>,
+    /// Tokens saved unchecked because the caller said so (`--no-verify`).
+    pub unverified: Vec<String>,
+    /// Connections and iClients of the bundle that came without a secret.
+    pub without_token: Vec<String>,
+    pub without_secret: Vec<String>,
+    pub store: Option<StoreKind>,
+}
+
+/// Imports a bundle: every token is checked against its store first
+/// (unless `verify` is false), so a bundle with a dead token is refused
+/// whole, before anything is written. Then the records, as a plain import
+/// does (connections pending, no secret), then each secret through the
+/// ledger-safe seam into the current secret store: a client secret, then
+/// the record that names its store; a token as the connection's next
+/// generation (above any generation this home used for it), with the
+/// record that makes it authorized.
+pub fn import(
+    ctx: &Context,
+    doc: Document,
+    secrets: Secrets,
+    replace: bool,
+    verify: bool,
+    source: &Path,
+) -> Result<Imported> {
+    let store = ctx.default_secrets()?;
+    let kind = store.kind();
+    let mut checked: HashMap<String, Option<Option<StoreInfo>>> = HashMap::new();
+    if verify && !secrets.tokens.is_empty() {
+        crate::env::check_base_url("BCCONN_API_URL", &ctx.env.api_url)?;
+        let rt = super::runtime()?;
+        for (id, token) in &secrets.tokens {
+            let c = doc.connection_by_id(id).expect("checked by unpack");
+            let found = match rt.block_on(tokens::verify_new(ctx, &c.store_hash, token)) {
+                Verified::Yes(info) => Some(info),
+                Verified::NotYet(why) => {
+                    tokens::say_not_verified(ctx, &format!("the token of {:?}", c.name), &why);
+                    None
+                }
+                Verified::Refused(check) => return Err(refused(check, c)),
+            };
+            checked.insert(id.clone(), found);
+        }
+    }
+    // What this home held before: a replaced iClient's secret is replaced
+    // in place (put back if its record cannot be written).
+    let before: HashMap<String, StoreKind> = ctx
+        .records
+        .load()?
+        .iclients()?
+        .iter()
+        .map(|ic| (store::name_key(&ic.name), ic.secret_store))
+        .collect();
+    let report = ctx
+        .records
+        .import(doc.clone(), migrate::Mode::Fresh { replace }, source)?;
+    retire(ctx, &report.retired);
+    let mut done = Imported {
+        store: Some(kind),
+        ..Imported::default()
+    };
+    for ic in &doc.iclients {
+        let Some(secret) = secrets.iclients.get(&ic.id) else {
+            continue;
+        };
+        let key = store::name_key(&ic.name);
+        let local = ctx
+            .records
+            .load()?
+            .iclient(&ic.name)?
+            .map(|i| i.id.clone())
+            .ok_or_else(|| {
+                failure(format!(
+                    "the iClient {:?} was removed while it was being imported",
+                    ic.name
+                ))
+            })?;
+        let recorded = before.get(&key).copied();
+        let slot = if recorded.is_some() {
+            Slot::InPlace
+        } else {
+            Slot::Fresh
+        };
+        commit::secret_then_record(
+            ctx,
+            store.as_ref(),
+            &secrets::iclient_account(&local),
+            slot,
+            recorded,
+            secret,
+            |tx| {
+                let now = store::now();
+                let ic = tx
+                    .iclients_mut()?
+                    .iter_mut()
+                    .find(|i| i.id == local)
+                    .ok_or_else(|| {
+                        failure("the iClient was removed while it was being imported")
+                    })?;
+                ic.secret_store = kind;
+                ic.updated_at = now;
+                Ok(())
+            },
+        )?;
+        done.client_secrets.push(ic.name.clone());
+    }
+    for c in &doc.connections {
+        let Some(token) = secrets.tokens.get(&c.id) else {
+            continue;
+        };
+        let tx = ctx.records.load()?;
+        let local = tx.connection(&c.name)?.cloned().ok_or_else(|| {
+            failure(format!(
+                "the connection {:?} was removed while it was being imported",
+                c.name
+            ))
+        })?;
+        let client_id = tx.client_id_of(&local)?.map(str::to_string);
+        drop(tx);
+        // Verified: the store's information (when the token may read it).
+        let found = checked.remove(&c.id).flatten();
+        let verified = found.is_some();
+        let oauth = c.auth_type == AuthType::Oauth2 && c.granted_scopes.is_some();
+        let grant = Grant {
+            token: token.clone(),
+            granted: c.granted_scopes.clone().filter(|_| oauth),
+            user: c.user.clone().filter(|_| oauth),
+            owner: c.owner.clone().filter(|_| oauth),
+            account_uuid: c.account_uuid.clone().filter(|_| oauth),
+            store: found.flatten(),
+            verified,
+        };
+        let target = Target::Saved {
+            conn: local,
+            changes: commit::Changes::default(),
+            client_id,
+        };
+        commit::save_token(ctx, target, grant)?;
+        done.tokens.push(c.name.clone());
+        if !verify {
+            done.unverified.push(c.name.clone());
+        }
+    }
+    done.without_token = doc
+        .connections
+        .iter()
+        .filter(|c| !secrets.tokens.contains_key(&c.id))
+        .map(|c| c.name.clone())
+        .collect();
+    done.without_secret = doc
+        .iclients
+        .iter()
+        .filter(|i| !secrets.iclients.contains_key(&i.id))
+        .map(|i| i.name.clone())
+        .collect();
+    done.report = report;
+    Ok(done)
+}
+
+/// A token its store definitely refused: the whole bundle is refused.
+fn refused(check: Check, c: &store::Connection) -> anyhow::Error {
+    let hash = &c.store_hash;
+    let what = format!("the token of {:?}", c.name);
+    let message = match check {
+        Check::Ok { store } => format!(
+            "the store API says {what} belongs to store {:?}, not {hash}",
+            outside(&store.and_then(|s| s.id).unwrap_or_default(), 40)
+        ),
+        check => match tokens::check_failure(check, hash, &what) {
+            Err(f) => f.message.replace("; it was not saved", ""),
+            Ok(_) => format!("the store API did not take {what}"),
+        },
+    };
+    failure(format!("{message}; nothing was imported"))
+        .hint(format!(
+            "the bundle is stale (re-authorized or revoked since it was made): export a fresh one where {:?} works, or import with --no-verify and run `bcconn authorize {}`",
+            c.name,
+            crate::text::shell_word(&c.name)
+        ))
+        .into()
+}
+
+/// Deletes the secrets of records an import replaced (listed in the
+/// ledger by the import, so a kill before this is tidied later).
+pub fn retire(ctx: &Context, retired: &[(StoreKind, String)]) {
+    for (kind, account) in retired {
+        if ctx.secrets(*kind).and_then(|s| s.delete(account)).is_ok() {
+            let _ = ctx.records.ledger_forget(kind.as_str(), account);
+        }
+    }
+}
