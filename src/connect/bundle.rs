@@ -57,6 +57,18 @@ pub enum Key {
 
 /// An age X25519 public key (`age1...`); anything else is refused, named.
 pub fn recipient(text: &str) -> Result<age::x25519::Recipient> {
+    // A pasted identity is a secret: named by its kind, never echoed.
+    if text
+        .trim()
+        .to_ascii_uppercase()
+        .starts_with("AGE-SECRET-KEY-")
+    {
+        return Err(usage(
+            "--recipient was given an age secret key (AGE-SECRET-KEY-1...), not a public key",
+        )
+        .hint("give its public key: `age-keygen -y KEYFILE` prints it (age1...)")
+        .into());
+    }
     text.trim().parse().map_err(|_| {
         usage(format!(
             "--recipient {:?} is not an age public key",

@@ -419,6 +419,16 @@ fn refusals_name_what_is_missing_or_wrong() {
         "{text}"
     );
 
+    // A secret key where the public key goes: said, never echoed.
+    let k = key(env.dir.path(), "pasted.txt");
+    let out = run(env, &["export", "--with-secrets", "--recipient", &k.secret]);
+    assert_exit(&out, 2);
+    let text = stderr(&out);
+    assert!(
+        text.contains("secret key") && !text.contains(&k.secret[15..]),
+        "{text}"
+    );
+
     // No terminal and no BCCONN_PASSPHRASE.
     let out = run(env, &["export", "--with-secrets", "--passphrase"]);
     assert_exit(&out, 2);
