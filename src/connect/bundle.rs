@@ -111,7 +111,7 @@ pub fn identities(bytes: &[u8], shown: &str) -> Result<Vec<age::x25519::Identity
 }
 
 /// The secrets a bundle carries, by the document's record ids.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Secrets {
     pub iclients: BTreeMap<String, SecretString>,
     pub tokens: BTreeMap<String, SecretString>,
@@ -447,6 +447,10 @@ pub fn import(
     verify: bool,
     source: &Path,
 ) -> Result<Imported> {
+    // The store must answer before anything is written or checked.
+    if !secrets.iclients.is_empty() || !secrets.tokens.is_empty() {
+        super::ready::secret_store(ctx)?;
+    }
     let store = ctx.default_secrets()?;
     let kind = store.kind();
     let mut checked: HashMap<String, Option<Option<StoreInfo>>> = HashMap::new();
@@ -611,5 +615,121 @@ pub fn retire(ctx: &Context, retired: &[(StoreKind, String)]) {
         if ctx.secrets(*kind).and_then(|s| s.delete(account)).is_ok() {
             let _ = ctx.records.ledger_forget(kind.as_str(), account);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::IClient;
+
+    fn doc() -> Document {
+        Document {
+            iclients: vec![IClient {
+                id: "ic1".into(),
+                name: "app".into(),
+                client_id: "cid".into(),
+                callback_url: "http://localhost:8765/auth".into(),
+                secret_store: StoreKind::File,
+                created_at: "t".into(),
+                updated_at: "t".into(),
+                extra: Default::default(),
+            }],
+            ..Document::default()
+        }
+    }
+
+    fn secrets() -> Secrets {
+        let mut s = Secrets::default();
+        s.iclients
+            .insert("ic1".into(), SecretString::from("cs-Secret-1".to_string()));
+        s
+    }
+
+    fn opened(bytes: &[u8], key: &Key) -> Result<(Document, Secrets)> {
+        let plain = open(bytes, key, "b.age")?;
+        unpack(&plain, Path::new("b.age"))
+    }
+
+    #[test]
+    fn a_sealed_bundle_opens_with_its_identity_only() {
+        let id = age::x25519::Identity::generate();
+        for armor in [false, true] {
+            let lock = Lock::Recipients(vec![id.to_public()]);
+            let bytes = seal(&doc(), &secrets(), lock, armor).unwrap();
+            assert!(is_age(&bytes));
+            assert_eq!(bytes.starts_with(ARMOR_START), armor);
+            assert!(!String::from_utf8_lossy(&bytes).contains("cs-Secret-1"));
+            assert!(!wants_passphrase(&bytes, "b.age").unwrap());
+            let (d, s) = opened(&bytes, &Key::Identities(vec![id.clone()])).unwrap();
+            assert_eq!(d.iclients[0].name, "app");
+            assert!(d.extra.is_empty(), "{:?}", d.extra);
+            assert_eq!(s.iclients["ic1"].expose_secret(), "cs-Secret-1");
+            let other = Key::Identities(vec![age::x25519::Identity::generate()]);
+            let err = opened(&bytes, &other).unwrap_err();
+            assert!(
+                err.to_string().contains("not encrypted to the identity"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_passphrase_bundle_opens_with_that_passphrase_only() {
+        let p = |s: &str| SecretString::from(s.to_string());
+        let bytes = seal(&doc(), &secrets(), Lock::Passphrase(p("right")), false).unwrap();
+        assert!(wants_passphrase(&bytes, "b.age").unwrap());
+        let err = opened(&bytes, &Key::Passphrase(p("wrong"))).unwrap_err();
+        assert!(
+            err.to_string().contains("passphrase does not open"),
+            "{err}"
+        );
+        let (_, s) = opened(&bytes, &Key::Passphrase(p("right"))).unwrap();
+        assert_eq!(s.iclients.len(), 1);
+    }
+
+    #[test]
+    fn a_secret_for_a_record_the_bundle_lacks_is_refused() {
+        let mut v = serde_json::to_value(doc()).unwrap();
+        v["secrets"] = serde_json::json!({"connections": {"nobody": "t"}});
+        let err = unpack(&serde_json::to_vec(&v).unwrap(), Path::new("b")).unwrap_err();
+        assert!(err.to_string().contains("\"nobody\""), "{err}");
+        v["secrets"] = serde_json::json!({"iclients": {"ic1": 5}});
+        let err = unpack(&serde_json::to_vec(&v).unwrap(), Path::new("b")).unwrap_err();
+        assert!(err.to_string().contains("not a string"), "{err}");
+    }
+
+    #[test]
+    fn an_identity_file_line_that_is_not_a_key_is_named_by_number_only() {
+        let id = age::x25519::Identity::generate();
+        let key = id.to_string().expose_secret().to_string();
+        let good = format!("# created: now\n\n{key}\n");
+        assert_eq!(identities(good.as_bytes(), "k").unwrap().len(), 1);
+        let bad = format!("# c\n{}\n", &key[..key.len() - 3]);
+        let err = identities(bad.as_bytes(), "k").err().unwrap().to_string();
+        assert!(err.contains("line 2") && !err.contains(&key[..20]), "{err}");
+        assert!(identities(b"# only comments\n", "k").is_err());
+    }
+
+    #[test]
+    fn age_files_are_told_from_documents() {
+        assert!(is_age(b"age-encryption.org/v1\n-> X25519"));
+        assert!(is_age(b"\n  -----BEGIN AGE ENCRYPTED FILE-----\n"));
+        assert!(!is_age(b"{\"version\": 2}"));
+        assert!(!is_age(b" age-encryption.org/v1"));
+    }
+
+    #[test]
+    fn a_secret_key_given_as_recipient_is_not_echoed() {
+        let id = age::x25519::Identity::generate();
+        let key = id.to_string().expose_secret().to_string();
+        let err = recipient(&key).unwrap_err().to_string();
+        assert!(
+            err.contains("secret key") && !err.contains(&key[16..]),
+            "{err}"
+        );
+        assert!(recipient(&id.to_public().to_string()).is_ok());
+        let err = recipient("age1\u{7}x").unwrap_err().to_string();
+        assert!(!err.contains('\u{7}'), "{err}");
     }
 }

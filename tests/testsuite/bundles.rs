@@ -328,6 +328,34 @@ fn an_imported_token_is_a_generation_above_the_local_one() {
     );
 }
 
+/// A replaced iClient's client secret is replaced in place: one copy, the
+/// bundle's.
+#[test]
+fn a_replaced_iclient_gets_the_bundles_client_secret_in_place() {
+    let fx = home_a();
+    let k = key(fx.env.dir.path(), "key.txt");
+    let bundle = fx.env.dir.path().join("bcconn.age");
+    export(&fx.env, &["shop", "--recipient", &k.public], &bundle);
+    let b = Env::with_fake(&fx.fake);
+    b.add_iclient("app", "other-client", "cs-local-Wq83Zr", &fx.callback);
+    let args = [
+        "import",
+        bundle.to_str().unwrap(),
+        "--identity",
+        k.file.to_str().unwrap(),
+        "--replace",
+    ];
+    let out = run(&b, &args);
+    assert_exit(&out, 0);
+    let kept = b.secrets_text();
+    assert!(
+        kept.contains(SECRET) && !kept.contains("cs-local-Wq83Zr"),
+        "{kept}"
+    );
+    assert_eq!(b.records()["iclients"][0]["client_id"], oauth::CLIENT_ID);
+    assert_eq!(token(&b, "shop"), token(&fx.env, "shop"));
+}
+
 #[test]
 fn no_verify_saves_authorized_without_last_verified_at() {
     let fx = home_a();
@@ -548,4 +576,83 @@ fn the_age_tool_opens_a_bundle_and_makes_one_bcconn_imports() {
         assert_eq!(token(&b, "shop"), shop);
         assert_eq!(token(&b, "direct"), format!("{DIRECT}\n"));
     }
+}
+
+/// On a terminal the passphrase is asked hidden, twice to export (two that
+/// differ write nothing), once to import.
+#[cfg(unix)]
+#[test]
+fn a_passphrase_is_asked_twice_on_a_terminal_and_once_to_import() {
+    use crate::wizard::Pty;
+    let fx = home_a();
+    let typed = "typed-pass-Hq4Zt";
+    let file = fx.env.dir.path().join("typed.age");
+    let export = [
+        "export",
+        "--with-secrets",
+        "--passphrase",
+        "-o",
+        file.to_str().unwrap(),
+    ];
+
+    let mut t = Pty::spawn(&fx.env, &export);
+    t.answer("Passphrase:", &format!("{typed}\r"));
+    t.answer("Passphrase again:", "something-else\r");
+    assert_eq!(t.finish(), 2, "{}", t.seen);
+    assert!(t.seen.contains("differ"), "{}", t.seen);
+    assert!(!file.exists());
+
+    let mut t = Pty::spawn(&fx.env, &export);
+    t.answer("Passphrase:", &format!("{typed}\r"));
+    t.answer("Passphrase again:", &format!("{typed}\r"));
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(
+        !t.seen.contains(typed),
+        "the passphrase was drawn: {}",
+        t.seen
+    );
+
+    let b = Env::with_fake(&fx.fake);
+    let mut t = Pty::spawn(&b, &["import", file.to_str().unwrap()]);
+    t.answer("Passphrase:", &format!("{typed}\r"));
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(
+        !t.seen.contains(typed),
+        "the passphrase was drawn: {}",
+        t.seen
+    );
+    assert_eq!(token(&b, "shop"), token(&fx.env, "shop"));
+}
+
+/// As `age` does: binary ciphertext is not for a terminal; armor is.
+#[cfg(unix)]
+#[test]
+fn a_binary_bundle_is_not_written_to_a_terminal() {
+    use crate::wizard::Pty;
+    let fx = home_a();
+    let k = key(fx.env.dir.path(), "key.txt");
+    let mut t = Pty::spawn(
+        &fx.env,
+        &["export", "--with-secrets", "--recipient", &k.public],
+    );
+    assert_eq!(t.finish(), 2, "{}", t.seen);
+    assert!(
+        t.seen.contains("--armor") && !t.seen.contains("age-encryption.org"),
+        "{}",
+        t.seen
+    );
+    let args = [
+        "export",
+        "--with-secrets",
+        "--recipient",
+        &k.public,
+        "--armor",
+    ];
+    let mut t = Pty::spawn(&fx.env, &args);
+    assert_eq!(t.finish(), 0, "{}", t.seen);
+    assert!(
+        t.seen.contains("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{}",
+        t.seen
+    );
 }
