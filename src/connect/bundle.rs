@@ -447,6 +447,20 @@ pub fn import(
     verify: bool,
     source: &Path,
 ) -> Result<Imported> {
+    // A taken name is refused before anything is checked or written.
+    if !replace {
+        let tx = ctx.records.load()?;
+        let iclients = doc.iclients.iter().map(|i| tx.iclient(&i.name));
+        let taken = doc.connections.iter().map(|c| tx.connection(&c.name));
+        let taken = iclients
+            .map(|r| r.map(|o| o.map(|i| i.name.clone())))
+            .chain(taken.map(|r| r.map(|o| o.map(|c| c.name.clone()))));
+        for name in taken {
+            if let Some(name) = name? {
+                return Err(store::StoreError::NameTaken { name }.into());
+            }
+        }
+    }
     // The store must answer before anything is written or checked.
     if !secrets.iclients.is_empty() || !secrets.tokens.is_empty() {
         super::ready::secret_store(ctx)?;
@@ -470,68 +484,19 @@ pub fn import(
             checked.insert(id.clone(), found);
         }
     }
-    // What this home held before: a replaced iClient's secret is replaced
-    // in place (put back if its record cannot be written).
-    let before: HashMap<String, StoreKind> = ctx
-        .records
-        .load()?
-        .iclients()?
-        .iter()
-        .map(|ic| (store::name_key(&ic.name), ic.secret_store))
-        .collect();
-    let report = ctx
-        .records
-        .import(doc.clone(), migrate::Mode::Fresh { replace }, source)?;
-    retire(ctx, &report.retired);
     let mut done = Imported {
         store: Some(kind),
         ..Imported::default()
     };
-    for ic in &doc.iclients {
-        let Some(secret) = secrets.iclients.get(&ic.id) else {
-            continue;
-        };
-        let key = store::name_key(&ic.name);
-        let local = ctx
-            .records
-            .load()?
-            .iclient(&ic.name)?
-            .map(|i| i.id.clone())
-            .ok_or_else(|| {
-                failure(format!(
-                    "the iClient {:?} was removed while it was being imported",
-                    ic.name
-                ))
-            })?;
-        let recorded = before.get(&key).copied();
-        let slot = if recorded.is_some() {
-            Slot::InPlace
-        } else {
-            Slot::Fresh
-        };
-        commit::secret_then_record(
-            ctx,
-            store.as_ref(),
-            &secrets::iclient_account(&local),
-            slot,
-            recorded,
-            secret,
-            |tx| {
-                let now = store::now();
-                let ic = tx
-                    .iclients_mut()?
-                    .iter_mut()
-                    .find(|i| i.id == local)
-                    .ok_or_else(|| {
-                        failure("the iClient was removed while it was being imported")
-                    })?;
-                ic.secret_store = kind;
-                ic.updated_at = now;
-                Ok(())
-            },
-        )?;
-        done.client_secrets.push(ic.name.clone());
-    }
+    let mut doc = doc;
+    let (added, replaced) = iclients_first(ctx, store.as_ref(), &mut doc, &secrets)?;
+    done.client_secrets = added.iter().chain(&replaced).cloned().collect();
+    let mut report = ctx
+        .records
+        .import(doc.clone(), migrate::Mode::Fresh { replace }, source)?;
+    retire(ctx, &report.retired);
+    report.iclients_added.splice(0..0, added);
+    report.iclients_replaced.splice(0..0, replaced);
     for c in &doc.connections {
         let Some(token) = secrets.tokens.get(&c.id) else {
             continue;
@@ -583,6 +548,89 @@ pub fn import(
         .collect();
     done.report = report;
     Ok(done)
+}
+
+/// Saves the iClients that come with a client secret, each with its secret
+/// in one step (`secret_then_record`: a crash leaves neither an iClient
+/// without its secret nor a secret without its iClient), and takes them
+/// out of `doc`, whose connections then name their local ids. Returns the
+/// names added and replaced.
+fn iclients_first(
+    ctx: &Context,
+    store: &dyn secrets::SecretStore,
+    doc: &mut Document,
+    secrets: &Secrets,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let kind = store.kind();
+    let (mut added, mut replaced) = (Vec::new(), Vec::new());
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for ic in std::mem::take(&mut doc.iclients) {
+        let Some(secret) = secrets.iclients.get(&ic.id) else {
+            doc.iclients.push(ic);
+            continue;
+        };
+        let tx = ctx.records.load()?;
+        let local = tx
+            .iclient(&ic.name)?
+            .map(|l| (l.id.clone(), l.secret_store));
+        let id = match &local {
+            Some((id, _)) => id.clone(),
+            None if tx.iclient_by_id(&ic.id)?.is_some() => store::new_id(),
+            None => ic.id.clone(),
+        };
+        drop(tx);
+        let slot = if local.is_some() {
+            Slot::InPlace
+        } else {
+            Slot::Fresh
+        };
+        let record = store::IClient {
+            id: id.clone(),
+            secret_store: kind,
+            ..ic.clone()
+        };
+        commit::secret_then_record(
+            ctx,
+            store,
+            &secrets::iclient_account(&id),
+            slot,
+            local.as_ref().map(|(_, k)| *k),
+            secret,
+            |file| {
+                let list = file.iclients_mut()?;
+                match list
+                    .iter_mut()
+                    .find(|i| store::same_name(&i.name, &record.name))
+                {
+                    // Changed meanwhile by another run: refused, not merged.
+                    Some(i) if i.id != record.id => {
+                        Err(anyhow::Error::from(store::StoreError::NameTaken {
+                            name: i.name.clone(),
+                        }))
+                    }
+                    Some(i) => {
+                        *i = record.clone();
+                        Ok(())
+                    }
+                    None => {
+                        list.push(record.clone());
+                        Ok(())
+                    }
+                }
+            },
+        )?;
+        match local {
+            Some(_) => replaced.push(ic.name.clone()),
+            None => added.push(ic.name.clone()),
+        }
+        ids.insert(ic.id, id);
+    }
+    for c in &mut doc.connections {
+        if let Some(local) = c.iclient_id.as_ref().and_then(|i| ids.get(i)) {
+            c.iclient_id = Some(local.clone());
+        }
+    }
+    Ok((added, replaced))
 }
 
 /// A token its store definitely refused: the whole bundle is refused.
