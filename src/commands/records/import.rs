@@ -12,6 +12,7 @@ use crate::error::ExitStatus;
 use crate::error::usage;
 use crate::store::migrate::{Mode, Report};
 use crate::store::{self, Document};
+use crate::text::outside;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -70,7 +71,7 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
     if args.identity.is_some() {
         return Err(usage(format!(
             "{} is not encrypted; --identity is for an encrypted bundle",
-            shown.display()
+            outside(&shown.display().to_string(), 300)
         ))
         .hint("leave out --identity")
         .into());
@@ -78,7 +79,7 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
     let doc: Document = store::parse(&bytes, &shown)?;
     // Secrets travel only encrypted, and never land in the records.
     if doc.extra.contains_key(bundle::SECRETS_FIELD) {
-        return Err(usage(format!("{} holds secrets in plain text; bcconn imports secrets only from an encrypted bundle", shown.display()))
+        return Err(usage(format!("{} holds secrets in plain text; bcconn imports secrets only from an encrypted bundle", outside(&shown.display().to_string(), 300)))
             .hint("encrypt it (`age -r AGE_PUBLIC_KEY -o bundle.age FILE`), import bundle.age with --identity, and delete the plain copy")
             .into());
     }
