@@ -418,7 +418,7 @@ pub fn open_file(
 }
 
 /// What an imported bundle brought, by name.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Imported {
     pub report: migrate::Report,
     pub tokens: Vec<String>,
@@ -757,6 +757,35 @@ mod tests {
         let err = identities(bad.as_bytes(), "k").err().unwrap().to_string();
         assert!(err.contains("line 2") && !err.contains(&key[..20]), "{err}");
         assert!(identities(b"# only comments\n", "k").is_err());
+    }
+
+    #[test]
+    fn a_store_or_records_that_fail_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = crate::connect::testing::ctx(dir.path(), &[]);
+        let document = |t: &crate::connect::testing::TestCtx| {
+            serde_json::to_string(&t.ctx.records.document().unwrap()).unwrap()
+        };
+        let before = document(&t);
+        t.store.fail_set(true);
+        let err = import(&t.ctx, doc(), secrets(), false, false, Path::new("b")).unwrap_err();
+        assert!(format!("{err:#}").contains("fail at set"), "{err:#}");
+        t.store.fail_set(false);
+        t.ctx.records.fail_writes(true);
+        let err = import(&t.ctx, doc(), secrets(), false, false, Path::new("b")).unwrap_err();
+        assert!(format!("{err:#}").contains("told to fail"), "{err:#}");
+        t.ctx.records.fail_writes(false);
+        assert_eq!(document(&t), before);
+        assert!(t.store.is_empty(), "{:?}", t.store.accounts());
+        assert!(t.ctx.records.ledger().unwrap().is_empty());
+        // And with nothing failing, the iClient comes with its secret.
+        let done = import(&t.ctx, doc(), secrets(), false, false, Path::new("b")).unwrap();
+        assert_eq!(done.client_secrets, ["app"]);
+        assert_eq!(t.store.accounts(), ["iclient/ic1"]);
+        assert_eq!(
+            t.ctx.records.load().unwrap().iclients().unwrap()[0].secret_store,
+            StoreKind::Os
+        );
     }
 
     #[test]
