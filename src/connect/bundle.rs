@@ -528,7 +528,7 @@ pub fn import(
             changes: commit::Changes::default(),
             client_id,
         };
-        commit::save_token(ctx, target, grant)?;
+        commit::save_token(ctx, target, grant).map_err(unfinished)?;
         done.tokens.push(c.name.clone());
         if !verify {
             done.unverified.push(c.name.clone());
@@ -631,6 +631,21 @@ fn iclients_first(
         }
     }
     Ok((added, replaced))
+}
+
+/// A token that could not be saved once the records were in: they stay
+/// (each connection pending until its token is saved), and the same import
+/// with --replace finishes the job.
+fn unfinished(e: anyhow::Error) -> anyhow::Error {
+    let (status, message, _) = crate::error::report(&e).into_parts();
+    crate::error::Failure::new(
+        status,
+        format!(
+            "{message}; the records were imported, the connections without a token are pending"
+        ),
+    )
+    .hint("run the same import again with --replace to finish")
+    .into()
 }
 
 /// A token its store definitely refused: the whole bundle is refused.
@@ -786,6 +801,31 @@ mod tests {
             t.ctx.records.load().unwrap().iclients().unwrap()[0].secret_store,
             StoreKind::Os
         );
+    }
+
+    #[test]
+    fn a_token_that_cannot_be_saved_leaves_its_connection_pending_and_says_how_to_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = crate::connect::testing::ctx(dir.path(), &[]);
+        let c = store::Connection::pending("shop", AuthType::Token, "abc123".parse().unwrap());
+        let mut s = Secrets::default();
+        s.tokens
+            .insert(c.id.clone(), SecretString::from("tok".to_string()));
+        let d = Document {
+            connections: vec![c],
+            ..Document::default()
+        };
+        t.store.fail_set(true);
+        let err = import(&t.ctx, d.clone(), s, false, false, Path::new("b")).unwrap_err();
+        let (_, message, hint) = crate::error::report(&err).into_parts();
+        assert!(message.contains("pending"), "{message}");
+        assert!(hint.unwrap_or_default().contains("--replace"));
+        let tx = t.ctx.records.load().unwrap();
+        assert_eq!(
+            tx.connection("shop").unwrap().unwrap().state,
+            State::Pending
+        );
+        assert!(t.store.is_empty());
     }
 
     #[test]
