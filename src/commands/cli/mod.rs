@@ -134,9 +134,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write a man page for each command into a directory
     Man(ManArgs),
-    /// Print the records as one JSON document (no secrets), or with their secrets as an encrypted bundle
+    /// Print the records as JSON (no secrets); with --with-secrets, an encrypted bundle
     Export(ExportArgs),
-    /// Add the records of an exported document (connections pending) or an encrypted bundle (authorized)
+    /// Add the records of an export (pending) or of an encrypted bundle (authorized)
     Import(ImportArgs),
     /// Write a consistent copy of the record database (while bcconn is in use)
     Backup(BackupArgs),
