@@ -514,6 +514,7 @@ fn the_browser_inherits_no_secret_variables() {
     env.set("BCCONN_CLIENT_SECRET", "env-client-secret-Pq9");
     env.set("BCCONN_ACCESS_TOKEN", "env-access-token-Zr4");
     env.set("BCCONN_PASSPHRASE", "env-passphrase-Lw8");
+    env.set("BCCONN_SECRET_KEY", "env-secret-key-Jd2");
     let out = run(
         &env,
         &[
@@ -554,4 +555,5 @@ fn the_browser_inherits_no_secret_variables() {
     assert!(!dumps.contains("env-client-secret-Pq9"), "{dumps}");
     assert!(!dumps.contains("env-access-token-Zr4"), "{dumps}");
     assert!(!dumps.contains("env-passphrase-Lw8"), "{dumps}");
+    assert!(!dumps.contains("env-secret-key-Jd2"), "{dumps}");
 }
