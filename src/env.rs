@@ -39,6 +39,8 @@ pub struct Env {
     pub secret_key: Option<SecretString>,
     /// `BCCONN_SECRET_KEY_FILE`: a private file holding it.
     pub secret_key_file: Option<PathBuf>,
+    /// `BCCONN_PASSPHRASE`: an encrypted bundle's passphrase, for scripts.
+    pub passphrase: Option<SecretString>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
     /// Why no browser can open here, if that is known without trying: an
@@ -174,7 +176,8 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "BCCONN_PASSPHRASE",
-        what: "reserved for encrypted exports; `bcconn exec` never passes it to CMD",
+        what: "the passphrase of an encrypted bundle (`export --with-secrets --passphrase`, \
+               `import`), for scripts; `bcconn exec` never passes it to CMD",
     },
     Variable {
         name: EXEC_MARKER,
@@ -442,6 +445,7 @@ impl Env {
             access_token: text("BCCONN_ACCESS_TOKEN").map(SecretString::from),
             secret_key: text("BCCONN_SECRET_KEY").map(SecretString::from),
             secret_key_file: text("BCCONN_SECRET_KEY_FILE").map(PathBuf::from),
+            passphrase: text("BCCONN_PASSPHRASE").map(SecretString::from),
             no_color: text("NO_COLOR").is_some(),
             headless: headless(
                 text("BCCONN_BROWSER").or_else(|| text("BROWSER")).is_some(),

@@ -6,6 +6,7 @@
 //! - [`intake`]: secrets and confirmations, through the `Prompter`
 //! - [`iclients`]: saving and checking iClients; [`iclient_intake`]: their id and secret from a person
 //! - [`tokens`]: the one token lookup, token-type connections
+//! - [`bundle`]: encrypted bundles (records with their secrets, as age files)
 //! - [`commit`]: the one transaction that saves a token (secret, then record,
 //!   rolled back together) and the one way flag changes are applied
 //! - [`remove`]: the one way a connection or an iClient is removed, with its rules
@@ -21,6 +22,7 @@
 //! never touches the terminal or the command line's types.
 
 pub mod authorize;
+pub mod bundle;
 pub mod call;
 pub mod check;
 pub mod commit;

@@ -10,7 +10,12 @@
 use std::process::{Command, Stdio};
 
 /// Variables that hold secrets for bcconn; no child process gets them.
-pub const SECRET_VARS: [&str; 2] = ["BCCONN_CLIENT_SECRET", "BCCONN_ACCESS_TOKEN"];
+pub const SECRET_VARS: [&str; 4] = [
+    "BCCONN_CLIENT_SECRET",
+    "BCCONN_ACCESS_TOKEN",
+    "BCCONN_PASSPHRASE",
+    "BCCONN_SECRET_KEY",
+];
 
 /// The machine's browser: `BCCONN_BROWSER`/`BROWSER` when set, else the
 /// platform's opener.

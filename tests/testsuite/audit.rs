@@ -3,7 +3,9 @@
 //! stdout, stderr, the record file, or the argv or environment of a child
 //! bcconn starts (the browser: a fake that writes down its own argv and
 //! environment, then clicks Confirm). `bcconn token`'s stdout is the one
-//! place a token belongs, and is checked to be exactly that.
+//! place a token belongs, and is checked to be exactly that. Encrypted
+//! bundles (`export --with-secrets`, `import` of one) are in the round, with
+//! `BCCONN_PASSPHRASE` and the age identity among the secrets.
 
 #![cfg(unix)]
 
@@ -25,6 +27,8 @@ const CS_WRONG: &str = "cs-wrong-Yq26pLsE4c";
 const API_STDIN: &str = "api-stdin-Wm48cNdA1v";
 const API_ENV: &str = "api-env-Hr93kTzF6b";
 const API_UNKNOWN: &str = "api-unknown-Gx17sVqJ8n";
+/// An encrypted bundle's passphrase, in BCCONN_PASSPHRASE.
+const PASSPHRASE: &str = "pass-env-Qe72hWmZ5k";
 
 struct Audit {
     fake: FakeBc,
@@ -77,6 +81,10 @@ fn no_secret_reaches_output_records_or_children() {
     let mut env = Env::with_fake(&fake);
     env.set("BCCONN_CLIENT_SECRET", CS_ENV);
     env.set("BCCONN_ACCESS_TOKEN", API_ENV);
+    env.set("BCCONN_PASSPHRASE", PASSPHRASE);
+    // The age identity encrypted bundles are opened with, and another.
+    let (identity, public) = age_key(env.dir.path(), "key.txt");
+    let (other_identity, _) = age_key(env.dir.path(), "other.txt");
     let browser = dumping_browser(env.dir.path(), Some(&fake_browser::command()));
     env.set("BCCONN_BROWSER", &browser);
     let mut a = Audit {
@@ -195,6 +203,48 @@ fn no_secret_reaches_output_records_or_children() {
         a.runs.last_mut().unwrap().1.stdout.clear();
         a.fails(&[v, "token", &format!("failed{v}")], None);
 
+        // Encrypted bundles: to a key, with a passphrase; opened again.
+        let file = a.env.dir.path().join(format!("bundle{v}.age"));
+        let file = file.to_str().unwrap();
+        let to_key = [
+            v,
+            "export",
+            &shop,
+            &tok,
+            "--with-secrets",
+            "--recipient",
+            &public,
+        ];
+        a.ok(&[&to_key[..], &["-o", file]].concat(), None);
+        // A secret key given where the public key goes is not echoed.
+        let pasted = age_secret(&identity);
+        a.fails(
+            &[v, "export", "--with-secrets", "--recipient", &pasted],
+            None,
+        );
+        a.fails(&[v, "import", file, "--identity", &other_identity], None);
+        a.ok(
+            &[v, "import", file, "--identity", &identity, "--replace"],
+            None,
+        );
+        a.ok(
+            &[
+                v,
+                "export",
+                &tok,
+                "--with-secrets",
+                "--passphrase",
+                "--armor",
+            ],
+            None,
+        );
+        let armored = String::from_utf8(a.runs.last().unwrap().1.stdout.clone()).unwrap();
+        a.ok(&[v, "import", "-", "--replace"], Some(&armored));
+        a.ok(&[v, "token", &tok], None);
+        let out = &a.runs.last().unwrap().1;
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), API_STDIN);
+        a.runs.last_mut().unwrap().1.stdout.clear();
+
         // A token the store no longer accepts: status, then token.
         a.fake.revoke_token(API_ENV);
         a.run(&[v, "status", &tok_env], None);
@@ -208,9 +258,19 @@ fn no_secret_reaches_output_records_or_children() {
         a.fake.add_token(API_ENV, "abc123", &["store_v2_orders"]);
     }
 
-    let mut secrets: Vec<String> = [CS_STDIN, CS_ENV, CS_WRONG, API_STDIN, API_ENV, API_UNKNOWN]
-        .map(String::from)
-        .to_vec();
+    let mut secrets: Vec<String> = [
+        CS_STDIN,
+        CS_ENV,
+        CS_WRONG,
+        API_STDIN,
+        API_ENV,
+        API_UNKNOWN,
+        PASSPHRASE,
+    ]
+    .map(String::from)
+    .to_vec();
+    secrets.push(age_secret(&identity));
+    secrets.push(age_secret(&other_identity));
     let issued = a.fake.issued_tokens();
     assert!(issued.len() >= 4, "the flows ran: {issued:?}");
     secrets.extend(issued);
@@ -396,6 +456,23 @@ fn no_form_of_bcconn_pool_url_shows_its_password() {
     }
 }
 
+/// A new age identity file in `dir`: its path and its public key.
+fn age_key(dir: &Path, name: &str) -> (String, String) {
+    use secrecy::ExposeSecret;
+    let identity = age::x25519::Identity::generate();
+    let path = dir.join(name);
+    std::fs::write(&path, identity.to_string().expose_secret()).unwrap();
+    (
+        path.to_str().unwrap().to_string(),
+        identity.to_public().to_string(),
+    )
+}
+
+/// The secret key in an identity file [`age_key`] wrote.
+fn age_secret(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap().trim().to_string()
+}
+
 /// A browser that writes down its argv and environment, then does nothing.
 #[cfg(unix)]
 pub fn dumping_browser(dir: &Path, then: Option<&str>) -> String {
@@ -436,6 +513,8 @@ fn the_browser_inherits_no_secret_variables() {
     let mut env = Env::new();
     env.set("BCCONN_CLIENT_SECRET", "env-client-secret-Pq9");
     env.set("BCCONN_ACCESS_TOKEN", "env-access-token-Zr4");
+    env.set("BCCONN_PASSPHRASE", "env-passphrase-Lw8");
+    env.set("BCCONN_SECRET_KEY", "env-secret-key-Jd2");
     let out = run(
         &env,
         &[
@@ -475,6 +554,8 @@ fn the_browser_inherits_no_secret_variables() {
     assert!(dumps.contains("BCCONN_HOME="), "{dumps}");
     assert!(!dumps.contains("env-client-secret-Pq9"), "{dumps}");
     assert!(!dumps.contains("env-access-token-Zr4"), "{dumps}");
+    assert!(!dumps.contains("env-passphrase-Lw8"), "{dumps}");
+    assert!(!dumps.contains("env-secret-key-Jd2"), "{dumps}");
 }
 
 /// The sealed store (issue 18): its key (`BCCONN_SECRET_KEY`) and the

@@ -9,6 +9,9 @@
 //! * `audit` (Unix): every command, with `-v` and `-vv`, and no known secret
 //!   in any output, the records, or the browser's argv and environment;
 //! * `bench`: benchmarks of using a connection (`#[ignore]`d; `bench/use.sh`);
+//! * `bundles`: encrypted bundles: `export --with-secrets` to an age key or
+//!   a passphrase, imported into an empty home; wrong keys, generations,
+//!   verification, and the reference `age` tool (`#[ignore]`d without it);
 //! * `callback`: the callback server: odd paths, starvation, forged
 //!   callbacks, the manual paste-back;
 //! * `cli`: the command surface that works without BigCommerce, and every
@@ -74,6 +77,7 @@ mod api_output;
 #[cfg(unix)]
 mod audit;
 mod bench;
+mod bundles;
 mod callback;
 mod cli;
 mod completions;

@@ -135,9 +135,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write a man page for each command into a directory
     Man(ManArgs),
-    /// Print the records (iClients and connections, no secrets) as one JSON document
+    /// Print the records as JSON (no secrets); with --with-secrets, an encrypted bundle
     Export(ExportArgs),
-    /// Add the records of an exported document (or an old bcconn.json); connections come in pending
+    /// Add the records of an export (pending) or of an encrypted bundle (authorized)
     Import(ImportArgs),
     /// Write a consistent copy of the record database (while bcconn is in use)
     Backup(BackupArgs),

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use crate::connect::bundle;
 use crate::connect::rules::few_names;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
-use crate::store::migrate::Mode;
+use crate::store::migrate::{Mode, Report};
 use crate::store::{self, Document};
+use crate::text::outside;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -18,7 +20,9 @@ use crate::store::{self, Document};
   bcconn export | ssh other-host bcconn import -
   bcconn import records.json --replace           # a name that exists is replaced
   bcconn import --from catalyst ~/my-storefront  # its token, as connection catalyst-<hash>
-  bcconn import --from stencil --name theme-dev  # secrets.stencil.json in this directory")]
+  bcconn import --from stencil --name theme-dev  # secrets.stencil.json in this directory
+  bcconn import bcconn.age --identity key.txt    # an encrypted bundle, with its secrets
+  BCCONN_PASSPHRASE=... bcconn import bcconn.age")]
 pub struct ImportArgs {
     /// The document to read, or - for standard input; with --from, the
     /// project directory (default: the current one)
@@ -29,6 +33,12 @@ pub struct ImportArgs {
     pub replace: bool,
     #[command(flatten)]
     pub from_cli: super::from_cli::FromArgs,
+    /// The age identity file (AGE-SECRET-KEY-1...) that opens an encrypted bundle
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub identity: Option<PathBuf>,
+    /// Save a bundle's tokens without checking them against their stores
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// The largest document `import` reads (100,000 connections take ~70 MB).
@@ -60,7 +70,28 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
     } else {
         file
     };
+    if bundle::is_age(&bytes) {
+        let (doc, secrets) = bundle::open_file(ctx, &bytes, &shown, args.identity.as_deref())?;
+        let done = bundle::import(ctx, doc, secrets, args.replace, !args.no_verify, &shown)?;
+        say(ctx, &done.report);
+        super::bundle::say_imported(ctx, &done);
+        return Ok(ExitStatus::Success);
+    }
+    if args.identity.is_some() {
+        return Err(usage(format!(
+            "{} is not encrypted; --identity is for an encrypted bundle",
+            outside(&shown.display().to_string(), 300)
+        ))
+        .hint("leave out --identity")
+        .into());
+    }
     let doc: Document = store::parse(&bytes, &shown)?;
+    // Secrets travel only encrypted, and never land in the records.
+    if doc.extra.contains_key(bundle::SECRETS_FIELD) {
+        return Err(usage(format!("{} holds secrets in plain text; bcconn imports secrets only from an encrypted bundle", outside(&shown.display().to_string(), 300)))
+            .hint("encrypt it (`age -r AGE_PUBLIC_KEY -o bundle.age FILE`), import bundle.age with --identity, and delete the plain copy")
+            .into());
+    }
     let secrets_needed: Vec<String> = doc.iclients.iter().map(|i| i.name.clone()).collect();
     let report = ctx.records.import(
         doc,
@@ -70,11 +101,24 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
         &shown,
     )?;
     // The tokens of replaced connections are no longer named by a record.
-    for (kind, account) in &report.retired {
-        if ctx.secrets(*kind).and_then(|s| s.delete(account)).is_ok() {
-            let _ = ctx.records.ledger_forget(kind.as_str(), account);
-        }
+    bundle::retire(ctx, &report.retired);
+    say(ctx, &report);
+    if !report.connections_added.is_empty() || !report.connections_replaced.is_empty() {
+        ctx.ui.say(
+            "Imported connections have no token: they are pending until `bcconn authorize NAME`.",
+        );
     }
+    if !secrets_needed.is_empty() {
+        ctx.ui.say(&format!(
+            "A document holds no secrets: give {} its client secret with `bcconn iclient edit NAME --client-secret-stdin`.",
+            few_names(&secrets_needed)
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// What an import added and replaced, by kind.
+fn say(ctx: &Context, report: &Report) {
     let line = |verb: &str, kind: &str, names: &[String]| {
         if !names.is_empty() {
             ctx.ui.step(&format!(
@@ -89,20 +133,8 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<ExitStatus> {
     line("Replaced", "iClient", &report.iclients_replaced);
     line("Added", "connection", &report.connections_added);
     line("Replaced", "connection", &report.connections_replaced);
-    if report == Default::default() {
+    if *report == Default::default() {
         ctx.ui
             .say("Nothing to import: the document holds no records.");
     }
-    if !report.connections_added.is_empty() || !report.connections_replaced.is_empty() {
-        ctx.ui.say(
-            "Imported connections have no token: they are pending until `bcconn authorize NAME`.",
-        );
-    }
-    if !secrets_needed.is_empty() {
-        ctx.ui.say(&format!(
-            "A document holds no secrets: give {} its client secret with `bcconn iclient edit NAME --client-secret-stdin`.",
-            few_names(&secrets_needed)
-        ));
-    }
-    Ok(ExitStatus::Success)
 }

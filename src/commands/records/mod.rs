@@ -1,10 +1,12 @@
 //! `bcconn export`, `import`, `backup` and `restore`: the records as one
-//! document, and the database as one file.
+//! document (with their secrets: an encrypted bundle), and the database as
+//! one file.
 
+mod bundle;
+mod export;
 mod from_cli;
 mod import;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -13,19 +15,9 @@ use clap::Args;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::error::usage;
-use crate::ui;
 
+pub use export::{ExportArgs, export};
 pub use import::{ImportArgs, import};
-
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  bcconn export > records.json
-  bcconn export shop staging > two.json")]
-pub struct ExportArgs {
-    /// Connections to export (with the iClients they use); none: everything
-    #[arg(value_name = "NAME")]
-    pub names: Vec<String>,
-}
 
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  bcconn backup ~/bcconn-$(date +%F).db")]
@@ -41,34 +33,6 @@ pub struct RestoreArgs {
     /// A backup written by `bcconn backup`
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-}
-
-pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitStatus> {
-    let mut doc = ctx.records.document()?;
-    // Personal, never exported.
-    doc.default_connection = None;
-    if !args.names.is_empty() {
-        let tx = ctx.records.load()?;
-        let mut ids = HashSet::new();
-        for name in &args.names {
-            ids.insert(tx.require_connection(name)?.id.clone());
-        }
-        doc.connections.retain(|c| ids.contains(&c.id));
-        let used: HashSet<&str> = doc
-            .connections
-            .iter()
-            .filter_map(|c| c.iclient_id.as_deref())
-            .collect();
-        let keep: Vec<_> = doc
-            .iclients
-            .iter()
-            .filter(|i| used.contains(i.id.as_str()))
-            .cloned()
-            .collect();
-        doc.iclients = keep;
-    }
-    ui::out_json(&doc)?;
-    Ok(ExitStatus::Success)
 }
 
 pub fn backup(ctx: &Context, args: BackupArgs) -> Result<ExitStatus> {
