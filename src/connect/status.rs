@@ -52,6 +52,15 @@ pub fn check(
     on_start: impl FnOnce(usize),
     on_done: impl FnMut(usize),
 ) -> Result<Report> {
+    // A sealed store's key is the user's setup, not a token's state: a
+    // wrong or missing key ends the run with its own exit status, rather
+    // than calling every sealed token missing.
+    if selected
+        .iter()
+        .any(|c| c.token_store == Some(crate::secrets::StoreKind::Sealed))
+    {
+        crate::secrets::probe(ctx.secrets(crate::secrets::StoreKind::Sealed)?.as_ref())?;
+    }
     // Read the tokens first (keyring calls are blocking), then check them all at once.
     let mut rows = Vec::with_capacity(selected.len());
     // Keyed by row, which is the connection's place in `selected`.

@@ -3,7 +3,7 @@
 use super::{Failure, failure, usage};
 use crate::secrets::SecretError;
 
-const OTHER_STORES: &str = "choose another secret store: BCCONN_SECRET_STORE=keyutils (Linux kernel keyring, cleared at reboot) or BCCONN_SECRET_STORE=file (plain-text file, 0600)";
+const OTHER_STORES: &str = "choose another secret store: BCCONN_SECRET_STORE=sealed (encrypted in the records under BCCONN_SECRET_KEY; `bcconn secrets new-key` makes one), keyutils (Linux kernel keyring, cleared at reboot) or file (plain-text file, 0600)";
 
 pub(super) fn explain(e: &SecretError) -> Failure {
     let msg = e.to_string();
@@ -36,7 +36,7 @@ pub(super) fn explain(e: &SecretError) -> Failure {
             "give one or more keys, comma-separated, each ID:BASE64 or BASE64 of 32 bytes, as `bcconn secrets new-key` prints",
         ),
         SecretError::KeyFileUnreadable { .. } => {
-            usage(msg).hint("point BCCONN_SECRET_KEY_FILE at a regular file holding the key")
+            usage(msg).hint("name a regular file of your own, mode 0600, holding the key")
         }
         SecretError::KeyFileOpen { path, .. } => usage(msg).hint(format!(
             "run `chmod 600 {}`, and make a new key if others may have read it",
@@ -51,7 +51,7 @@ pub(super) fn explain(e: &SecretError) -> Failure {
             "add the key {key_id} to your key list (after your sealing key); nothing was written"
         )),
         SecretError::SealedDamaged { .. } => failure(msg).hint(
-            "authorize the connection again (or give the iClient its secret again) to seal a new copy",
+            "replace it: authorize the connection again (`bcconn authorize NAME`), or give the iClient its secret again (`bcconn iclient edit NAME --secret`)",
         ),
     }
 }

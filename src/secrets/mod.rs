@@ -151,7 +151,9 @@ pub enum SecretError {
         from: String,
     },
     /// A row that is not one this scheme wrote.
-    #[error("the sealed secret {account} is damaged (its row is not one bcconn wrote)")]
+    #[error(
+        "the sealed secret {account} is damaged, or was copied from another row: it does not open with the key that sealed the others"
+    )]
     SealedDamaged { account: String },
 }
 

@@ -251,20 +251,34 @@ pub fn read_key_file(path: &std::path::Path) -> Result<SecretString, SecretError
         path: path.to_path_buf(),
         why,
     };
-    let mut file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // A FIFO would block the open until a writer came: opened without
+    // blocking, it is refused below like any other non-regular file.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options.open(path).map_err(|e| unreadable(e.to_string()))?;
     let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
     if !meta.is_file() {
         return Err(unreadable("it is not a regular file".into()));
     }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt as _;
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
             return Err(SecretError::KeyFileOpen {
                 path: path.to_path_buf(),
                 mode,
             });
+        }
+        // Someone else's file, private to them, is theirs to change: a key
+        // read from it could be swapped under us (this matters for root).
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if meta.uid() != unsafe { libc::geteuid() } {
+            return Err(unreadable(
+                "it belongs to another user; a key file must be your own".into(),
+            ));
         }
     }
     if meta.len() > KEY_FILE_MAX {
@@ -279,6 +293,8 @@ pub fn read_key_file(path: &std::path::Path) -> Result<SecretString, SecretError
         return Err(unreadable("it is larger than a key list (4 KiB)".into()));
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| unreadable("it is not text".into()))?;
+    // Some editors start a file with a byte-order mark; it is not part of a key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     Ok(SecretString::from(text.to_string()))
 }
 
@@ -438,6 +454,39 @@ mod tests {
             .collect();
         let many = many.join(",");
         assert!(error(&many).contains("at most 16"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_is_private_regular_and_never_waited_on() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let key = new_key().unwrap();
+        let file = dir.path().join("key");
+        std::fs::write(&file, format!("\u{feff}{}\r\n", key.expose_secret())).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let read = read_key_file(&file).unwrap();
+        let keys = SealKeys::parse(&read, "f").unwrap();
+        assert_eq!(
+            keys.sealing_id(),
+            key.expose_secret().split(':').next().unwrap()
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(
+            read_key_file(&file),
+            Err(SecretError::KeyFileOpen { mode: 0o640, .. })
+        ));
+        // A FIFO is refused at once, not waited on.
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string and mode.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read_key_file(&fifo).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = read_key_file(std::path::Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 
     #[test]

@@ -196,8 +196,8 @@ pub trait BackendTx {
     fn sealed_all(&self) -> Result<Vec<(String, SealedRow)>, StoreError>;
     /// The key ids sealed secrets name, with how many each seals.
     fn sealed_keys(&self) -> Result<Vec<(String, u64)>, StoreError>;
-    /// One secret sealed by `key_id`, to check a key against.
-    fn sealed_sample(&self, key_id: &str) -> Result<Option<(String, SealedRow)>, StoreError>;
+    /// Up to `n` secrets sealed by `key_id`, to check a key against.
+    fn sealed_sample(&self, key_id: &str, n: u32) -> Result<Vec<(String, SealedRow)>, StoreError>;
     /// Problems an integrity check found (empty: none).
     fn check(&self) -> Result<Vec<String>, StoreError>;
     fn schema(&self) -> Result<i64, StoreError>;

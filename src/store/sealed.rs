@@ -16,6 +16,9 @@ use super::{Records, Tx};
 use crate::secrets::seal::{SealKeys, SealedRow};
 use crate::secrets::{PROBE_ACCOUNT, SecretError, SecretStore, StoreKind};
 
+/// How many secrets of a key are tried to tell a wrong key from a damaged row.
+const SAMPLE: u32 = 3;
+
 pub struct SealedStore {
     records: Records,
     /// `Err` when no usable key is set: reading and sealing need one,
@@ -62,11 +65,50 @@ impl SealedStore {
                 }
                 .into());
             }
-            if let Some((account, row)) = tx.sealed_sample(&key_id)? {
-                keys.open(&account, &row)?;
+            // A key is wrong when none of a few secrets it names opens. A
+            // damaged or moved row proves nothing either way, and must not
+            // block every write (its own fix included).
+            let mut refused = None;
+            for (account, row) in tx.sealed_sample(&key_id, SAMPLE)? {
+                match keys.open(&account, &row) {
+                    Ok(_) => {
+                        refused = None;
+                        break;
+                    }
+                    Err(e @ SecretError::WrongKey { .. }) => refused = refused.or(Some(e)),
+                    Err(_) => {}
+                }
+            }
+            if let Some(e) = refused {
+                return Err(e.into());
             }
         }
         Ok(())
+    }
+
+    /// What a secret that does not open is: with a key that opens other
+    /// secrets it sealed, the row was damaged or copied from another row,
+    /// and the key is not to blame.
+    fn explain(&self, keys: &SealKeys, e: SecretError) -> SecretError {
+        let SecretError::WrongKey {
+            key_id, account, ..
+        } = &e
+        else {
+            return e;
+        };
+        let opens_others = self.records.begin(false).ok().flatten().is_some_and(|tx| {
+            tx.sealed_sample(key_id, SAMPLE).is_ok_and(|rows| {
+                rows.iter()
+                    .any(|(a, row)| a != account && keys.open(a, row).is_ok())
+            })
+        });
+        if opens_others {
+            SecretError::SealedDamaged {
+                account: account.clone(),
+            }
+        } else {
+            e
+        }
     }
 
     /// The key ids in use, with how many secrets each seals, and whether
@@ -144,7 +186,10 @@ impl SecretStore for SealedStore {
             return Ok(None);
         };
         match tx.sealed_get(account)? {
-            Some(row) => Ok(Some(keys.open(account, &row)?)),
+            Some(row) => match keys.open(account, &row) {
+                Ok(secret) => Ok(Some(secret)),
+                Err(e) => Err(self.explain(keys, e).into()),
+            },
             None => Ok(None),
         }
     }

@@ -294,7 +294,7 @@ fn a_ciphertext_copied_into_another_row_does_not_open() {
     assert_eq!(code(&bad), Some(1), "{}", all_output(&bad));
     assert!(bad.stdout.is_empty());
     assert!(
-        all_output(&bad).contains("does not open the sealed secret"),
+        all_output(&bad).contains("was copied from another row"),
         "{}",
         all_output(&bad)
     );
@@ -422,10 +422,12 @@ fn rotate_key_says_what_it_did_and_what_to_do_next() {
     // Both keys, the old one first: doctor names the secrets under the other.
     env.set("BCCONN_SECRET_KEY", &format!("{key},{next}"));
     let doctor = all_output(&run(&env, &["doctor"]));
-    assert!(
-        doctor.contains(&format!("2 by {}", key_id(&next))),
-        "{doctor}"
+    let words = doctor.split_whitespace().collect::<Vec<_>>().join(" ");
+    let whose = format!(
+        "2 by {} (the token of \"one\", the token of \"two\")",
+        key_id(&next)
     );
+    assert!(words.contains(&whose), "{doctor}");
     // rotate-key with no file re-seals under the list's first key.
     let out = run(&env, &["secrets", "rotate-key"]);
     assert!(
@@ -625,4 +627,69 @@ fn a_bcconn_inside_exec_is_told_the_key_was_removed() {
         &[&["exec", "one", "--pass-bcconn-env", "--"][..], &inner].concat(),
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), TOKEN);
+}
+
+#[test]
+fn a_damaged_row_blocks_nothing_else_and_status_fails_on_a_wrong_key() {
+    let (fake, mut env, key) = two_sealed();
+    let db = rusqlite::Connection::open(env.home().join("bcconn.db")).unwrap();
+    db.execute(
+        "UPDATE sealed_secrets SET nonce = substr(nonce, 1, 10) \
+         WHERE account = (SELECT min(account) FROM sealed_secrets)",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    // Writes go on (the damaged row is no evidence against the key).
+    add_token_connection(&fake, &env, "three", HASH, "tok-sealed-third-55", &[]);
+    let (a, b) = (run(&env, &["token", "one"]), run(&env, &["token", "two"]));
+    let bad = if code(&a) == Some(0) { b } else { a };
+    assert_eq!(code(&bad), Some(1), "{}", all_output(&bad));
+    assert!(
+        all_output(&bad).contains("is damaged"),
+        "{}",
+        all_output(&bad)
+    );
+    assert!(
+        all_output(&bad).contains("bcconn authorize NAME"),
+        "{}",
+        all_output(&bad)
+    );
+    // status: a wrong key is the user's setup, said once with its own exit
+    // status, not "no token" on every row.
+    env.set("BCCONN_SECRET_KEY", &new_key(&env));
+    let out = run(&env, &["status"]);
+    assert_eq!(code(&out), Some(1), "{}", all_output(&out));
+    assert!(
+        all_output(&out).contains("does not hold"),
+        "{}",
+        all_output(&out)
+    );
+    env.set("BCCONN_SECRET_KEY", &key);
+}
+
+#[test]
+fn new_key_output_makes_its_directory_and_never_overwrites() {
+    let env = Env::new();
+    let file = env
+        .dir
+        .path()
+        .join("fresh")
+        .join("config")
+        .join("bcconn-key");
+    let out = run(
+        &env,
+        &["secrets", "new-key", "--output", file.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), Some(0), "{}", all_output(&out));
+    assert_eq!(crate::common::mode(&file) & 0o777, 0o600);
+    assert_eq!(crate::common::mode(file.parent().unwrap()) & 0o777, 0o700);
+    let key = std::fs::read_to_string(&file).unwrap();
+    assert!(!all_output(&out).contains(key.trim().split_once(':').unwrap().1));
+    let again = run(
+        &env,
+        &["secrets", "new-key", "--output", file.to_str().unwrap()],
+    );
+    assert_eq!(code(&again), Some(2), "{}", all_output(&again));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), key);
 }

@@ -37,6 +37,13 @@ pub fn new_key(ctx: &Context, args: NewKeyArgs) -> Result<ExitStatus> {
         .to_string();
     match &args.output {
         Some(path) => {
+            // A fresh machine may not have ~/.config yet.
+            if let Some(dir) = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+            {
+                crate::fsutil::ensure_private_dir(dir)?;
+            }
             crate::fsutil::write_new_private(path, format!("{}\n", key.expose_secret()).as_bytes())
                 .map_err(|e| {
                     usage(format!(
@@ -74,8 +81,13 @@ pub fn rotate_key(ctx: &Context, args: RotateKeyArgs) -> Result<ExitStatus> {
         )?,
         None => ctx.seal_keys()?,
     };
+    let held: u64 = store.usage()?.iter().map(|(_, n)| n).sum();
     let done = store.rotate(&new)?;
     let to = new.sealing_id();
+    if held == 0 {
+        ctx.ui.step("There are no sealed secrets; nothing changed");
+        return Ok(ExitStatus::Success);
+    }
     if done.total == 0 {
         ctx.ui.step(&format!(
             "Every sealed secret is already sealed by {to}; nothing changed"
@@ -93,7 +105,7 @@ pub fn rotate_key(ctx: &Context, args: RotateKeyArgs) -> Result<ExitStatus> {
             from.join(", ")
         ));
     }
-    if args.new_key_file.is_some() {
+    if args.new_key_file.is_some() && done.total > 0 {
         ctx.ui.say(&format!(
             "Next: put {to} first in BCCONN_SECRET_KEY (or its file) here and on every machine that shares these records; an old key can leave the list once no secret is sealed by it (`bcconn doctor` names any)"
         ));

@@ -51,10 +51,26 @@ pub(super) fn sealed_store(
     }
     let sealing = store.sealing_id().unwrap_or_default().to_string();
     let total: u64 = usage.iter().map(|(_, n)| n).sum();
+    // Whose secrets each other key seals, so the person knows what a key
+    // leaving the list would take with it.
+    let accounts = store.accounts().unwrap_or_default();
+    let whose = |id: &str| -> Vec<&str> {
+        accounts
+            .iter()
+            .filter(|(_, k)| k == id)
+            .filter_map(|(a, _)| named.iter().find(|(n, _)| n == a).map(|(_, w)| w.as_str()))
+            .collect()
+    };
     let others: Vec<String> = usage
         .iter()
         .filter(|(id, _)| *id != sealing)
-        .map(|(id, n)| format!("{n} by {id}"))
+        .map(|(id, n)| {
+            let id_shown = crate::text::outside(id, 40);
+            match whose(id) {
+                w if w.is_empty() => format!("{n} by {id_shown}"),
+                w => format!("{n} by {id_shown} ({})", list(&w, 3)),
+            }
+        })
         .collect();
     let detail = format!(
         "the sealed secret store ({role}) holds {total} secret{}; the sealing key is {sealing}",

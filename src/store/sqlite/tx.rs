@@ -644,16 +644,20 @@ impl BackendTx for SqliteTx {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    fn sealed_sample(&self, key_id: &str) -> Result<Option<(String, SealedRow)>, StoreError> {
-        self.conn
-            .query_row(
+    fn sealed_sample(&self, key_id: &str, n: u32) -> Result<Vec<(String, SealedRow)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
                 "SELECT key_id, nonce, ciphertext, account FROM sealed_secrets \
-                 WHERE key_id = ?1 LIMIT 1",
-                [key_id],
-                |r| Ok((r.get::<_, String>(3)?, sealed_row(r)?)),
+                 WHERE key_id = ?1 LIMIT ?2",
             )
-            .optional()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![key_id, n], |r| {
+                Ok((r.get::<_, String>(3)?, sealed_row(r)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     fn check(&self) -> Result<Vec<String>, StoreError> {
