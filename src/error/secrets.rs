@@ -3,7 +3,7 @@
 use super::{Failure, failure, usage};
 use crate::secrets::SecretError;
 
-const OTHER_STORES: &str = "choose another secret store: BCCONN_SECRET_STORE=sealed (encrypted in the records under BCCONN_SECRET_KEY; `bcconn secrets new-key` makes one), keyutils (Linux kernel keyring, cleared at reboot) or file (plain-text file, 0600)";
+const OTHER_STORES: &str = "choose another secret store: BCCONN_SECRET_STORE=sealed (encrypted in the records under BCCONN_SECRET_KEY; `bcconn secrets new-key` makes a key), BCCONN_SECRET_STORE=keyutils (Linux kernel keyring, cleared at reboot) or BCCONN_SECRET_STORE=file (plain-text file, 0600)";
 
 pub(super) fn explain(e: &SecretError) -> Failure {
     let msg = e.to_string();
