@@ -23,7 +23,8 @@ pub(super) fn explain(e: &StoreError) -> Failure {
             "a record named \"{}\" already exists",
             outside(name, crate::store::MAX_NAME + 16)
         ))
-        .hint("pick another name (names are unique ignoring case)"),
+        // Only an import meets a taken name here.
+        .hint("nothing was imported; pass --replace to replace the saved record, or rename it first (`bcconn rename`; names are unique ignoring case)"),
         StoreError::NoHome => super::fs::no_home(),
         StoreError::ReadOnlyFile { path } => failure(msg).hint(format!(
             "to let bcconn change it, make it writable (chmod u+w {})",
