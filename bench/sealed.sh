@@ -12,4 +12,4 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 cargo test --release --test testsuite -- bench::bench_token_from_the_sealed bench::bench_rotate_key \
-  --ignored --nocapture --test-threads 1 2>&1 | grep -E '^(BENCH|      )|test result'
+  --ignored --nocapture --test-threads 1 2>&1 | grep -oE 'BENCH.*|  +sealed / file.*|test result.*'

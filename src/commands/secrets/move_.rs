@@ -10,8 +10,8 @@ use crate::secrets::StoreKind;
 
 #[derive(Debug, Args)]
 pub struct MoveArgs {
-    /// The store every secret goes to: sealed, os, keyutils or file
-    #[arg(long, value_name = "STORE")]
+    /// The store every secret goes to
+    #[arg(long, value_name = "STORE", value_parser = ["sealed", "os", "keyutils", "file"])]
     pub to: String,
 }
 
