@@ -9,6 +9,7 @@
 //! The rules a change must obey, with the hints a person gets, are the
 //! connection core's (`crate::connect::rules`).
 
+pub mod audit;
 pub mod error;
 pub mod ledger;
 pub mod migrate;
@@ -29,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::secrets::seal::SealedRow;
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use document::parse;
 pub use error::StoreError;
 pub use ledger::LedgerEntry;
@@ -198,6 +200,11 @@ pub trait BackendTx {
     fn sealed_keys(&self) -> Result<Vec<(String, u64)>, StoreError>;
     /// Up to `n` secrets sealed by `key_id`, to check a key against.
     fn sealed_sample(&self, key_id: &str, n: u32) -> Result<Vec<(String, SealedRow)>, StoreError>;
+    /// Adds an entry to the audit trail (in this transaction).
+    fn audit_put(&self, e: &AuditEntry) -> Result<(), StoreError>;
+    /// Audit entries, newest first, at most `limit`.
+    fn audit_list(&self, filter: AuditFilter<'_>, limit: u32)
+    -> Result<Vec<AuditEntry>, StoreError>;
     /// Problems an integrity check found (empty: none).
     fn check(&self) -> Result<Vec<String>, StoreError>;
     fn schema(&self) -> Result<i64, StoreError>;
