@@ -109,8 +109,9 @@ impl Context {
             }
         );
         Context {
-            records: Records::with_waits(
+            records: Records::open(
                 &env.home,
+                env.store_url.clone(),
                 crate::store::sqlite::Waits {
                     clock: crate::clock::system(),
                     limit: lock_wait(&env),
@@ -135,8 +136,9 @@ impl Context {
     /// Another clock (in-process tests: a fake one). The records' waits
     /// move to it too.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Context {
-        self.records = Records::with_waits(
+        self.records = Records::open(
             &self.env.home,
+            self.env.store_url.clone(),
             crate::store::sqlite::Waits {
                 clock: clock.clone(),
                 limit: self.lock_wait(),

@@ -55,6 +55,10 @@ pub struct Env {
     /// instead of this machine's files (DESIGN.md §8). It may carry a
     /// password, so it is kept as a secret and shown only [`PoolUrl::redacted`].
     pub pool_url: Option<PoolUrl>,
+    /// `BCCONN_STORE_URL`: a PostgreSQL URL holding the records (and the
+    /// sealed secrets) a team shares, instead of the home's SQLite
+    /// database. Shown only [`SecretUrl::redacted`].
+    pub store_url: Option<StoreUrl>,
     /// `BCCONN_POOL_TTL` as given (`30s`, `1m`, or seconds); parsed by
     /// [`Env::pool_ttl`] when shared pools are used, so a typo there does
     /// not break commands that never take a slot.
@@ -159,8 +163,10 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "BCCONN_STORE_URL",
-        what: "reserved for a shared record store; `bcconn exec` removes it from CMD's \
-               environment",
+        what: "a PostgreSQL URL (postgres://user:password@host/db, sslmode=require or \
+               verify-full for TLS) holding the records a team shares instead of the local \
+               database; secrets are then sealed in it (BCCONN_SECRET_STORE unset means \
+               sealed); `bcconn exec` removes it from CMD's environment",
     },
     Variable {
         name: "BCCONN_SECRET_KEY",
@@ -239,17 +245,23 @@ pub const DEFAULT_POOL_TTL: Duration = Duration::from_secs(30);
 const MIN_POOL_TTL: Duration = Duration::from_secs(1);
 const MAX_POOL_TTL: Duration = Duration::from_secs(3600);
 
-/// `BCCONN_POOL_URL`: `redis://[user][:password@]host[:port][/db]` or
-/// `rediss://…` (TLS). Its text is a secret; `Debug` and [`redacted`]
-/// never show the password.
+/// A URL that may carry a password: `BCCONN_POOL_URL`
+/// (`redis://[user][:password@]host[:port][/db]`, `rediss://…`) and
+/// `BCCONN_STORE_URL` (`postgres://user:password@host/db?sslmode=…`). Its
+/// text is a secret; `Debug` and [`redacted`] never show the password.
 ///
-/// [`redacted`]: PoolUrl::redacted
+/// [`redacted`]: SecretUrl::redacted
 #[derive(Clone)]
-pub struct PoolUrl(SecretString);
+pub struct SecretUrl(SecretString);
 
-impl PoolUrl {
-    pub fn new(text: impl Into<String>) -> PoolUrl {
-        PoolUrl(SecretString::from(text.into()))
+/// `BCCONN_POOL_URL`.
+pub type PoolUrl = SecretUrl;
+/// `BCCONN_STORE_URL`.
+pub type StoreUrl = SecretUrl;
+
+impl SecretUrl {
+    pub fn new(text: impl Into<String>) -> SecretUrl {
+        SecretUrl(SecretString::from(text.into()))
     }
 
     /// The URL with its password, for the Redis client only.
@@ -390,12 +402,21 @@ fn credential_key(key: &str) -> bool {
             | "readonly"
             | "client_name"
             | "clientname"
+            | "sslrootcert"
+            | "application_name"
+            | "target_session_attrs"
+            | "dbname"
+            | "port"
+            | "host"
+            | "hostaddr"
+            | "keepalives"
+            | "keepalives_idle"
     )
 }
 
-impl std::fmt::Debug for PoolUrl {
+impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PoolUrl({})", self.redacted())
+        write!(f, "SecretUrl({})", self.redacted())
     }
 }
 
@@ -459,6 +480,7 @@ impl Env {
                 .filter(|&c: &usize| c > 0),
             connection: text("BCCONN_CONNECTION"),
             pool_url: text("BCCONN_POOL_URL").map(PoolUrl::new),
+            store_url: text("BCCONN_STORE_URL").map(StoreUrl::new),
             pool_ttl: text("BCCONN_POOL_TTL"),
             jq_cpu_limit: text("BCCONN_JQ_CPU_LIMIT"),
             lock_wait: text("BCCONN_LOCK_WAIT"),
@@ -562,12 +584,23 @@ impl Env {
         }
     }
 
-    /// The secret store new secrets go to.
+    /// The secret store new secrets go to. With a shared record store
+    /// (`BCCONN_STORE_URL`) secrets are sealed in it: every machine must
+    /// read the token the others wrote, and no machine's keyring can hold
+    /// the team's copy.
     pub fn secret_store_kind(&self) -> anyhow::Result<StoreKind> {
-        match &self.secret_store {
-            None => Ok(StoreKind::Os),
-            Some(name) => name.parse(),
+        let kind = match &self.secret_store {
+            None if self.store_url.is_some() => return Ok(StoreKind::Sealed),
+            None => return Ok(StoreKind::Os),
+            Some(name) => name.parse::<StoreKind>()?,
+        };
+        if self.store_url.is_some() && kind != StoreKind::Sealed {
+            return Err(SettingError::SharedNeedsSealed {
+                chosen: kind.to_string(),
+            }
+            .into());
         }
+        Ok(kind)
     }
 }
 
@@ -605,6 +638,12 @@ pub enum SettingError {
     /// An outer `bcconn exec` removed it from this environment.
     #[error("{var} was removed by `bcconn exec`; run it with --pass-bcconn-env to keep it")]
     RemovedByExec { var: String },
+    /// A shared record store keeps its secrets sealed in it.
+    #[error(
+        "BCCONN_SECRET_STORE={chosen} cannot be used with BCCONN_STORE_URL: a shared store keeps \
+         its secrets sealed in the database"
+    )]
+    SharedNeedsSealed { chosen: String },
     #[error("BCCONN_POOL_TTL={text:?} is not a time between 1s and 1h")]
     PoolTtl { text: String },
     #[error("{var}={text:?} is not a time between {range}")]

@@ -9,6 +9,9 @@ pub(super) fn explain(e: &SettingError) -> Failure {
         SettingError::RemovedByExec { var } => usage(msg).hint(format!(
             "`bcconn exec --pass-bcconn-env NAME -- CMD` passes {var} on to CMD (never the secret inputs); or set {var} inside CMD, or unset {EXEC_MARKER} to use this machine's own"
         )),
+        SettingError::SharedNeedsSealed { .. } => usage(msg).hint(
+            "unset BCCONN_SECRET_STORE (or set it to sealed) and give this machine the team's key in BCCONN_SECRET_KEY or BCCONN_SECRET_KEY_FILE",
+        ),
         SettingError::PoolTtl { .. } => {
             usage(msg).hint("set it to e.g. 30s, or unset it for the default of 30 s")
         }

@@ -32,5 +32,21 @@ pub(super) fn explain(e: &StoreError) -> Failure {
         )),
         StoreError::Nested | StoreError::ReadOnly => failure(msg),
         StoreError::Sqlite { .. } => failure(msg).hint("`bcconn doctor` checks the database"),
+        StoreError::Shared { .. } | StoreError::SharedTimeout { .. } => failure(format!(
+            "{msg}; nothing was changed"
+        ))
+        .hint("check that PostgreSQL runs and BCCONN_STORE_URL is right (`bcconn doctor` checks it); bcconn never falls back to the local database"),
+        StoreError::SharedDenied { .. } => failure(msg).hint(
+            "the role in BCCONN_STORE_URL may not do this; `bcconn store grants` prints the SQL for a writer role",
+        ),
+        StoreError::SharedOlder { .. } => usage(msg).hint(
+            "run `bcconn store migrate` once (as the writer role) to bring the shared schema up to date; machines with older bcconn keep working",
+        ),
+        StoreError::SharedNeedsVersion { needs, .. } => usage(msg).hint(format!(
+            "upgrade bcconn on this machine to {needs} or newer; the shared store was left as it is"
+        )),
+        StoreError::NotLocal { .. } => usage(msg).hint(
+            "use `bcconn export --with-secrets` for a copy of the shared records, or unset BCCONN_STORE_URL for the local database",
+        ),
     }
 }

@@ -35,5 +35,8 @@ pub enum AuditFilter<'a> {
     All,
     /// Entries about this record id, or (for records gone or renamed) whose
     /// name, folded with [`super::name_key`], is this.
-    Subject { id: Option<&'a str>, name_key: &'a str },
+    Subject {
+        id: Option<&'a str>,
+        name_key: &'a str,
+    },
 }

@@ -49,6 +49,33 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The shared store (PostgreSQL) could not be reached or answered with
+    /// an error; `url` is redacted, `detail` scrubbed of its secrets.
+    #[error("the shared store {url}: {detail}")]
+    Shared { url: String, detail: String },
+    /// The shared store did not answer within its timeout.
+    #[error("the shared store {url} did not answer within {secs} s{}", if *.connecting { " (connecting)" } else { "" })]
+    SharedTimeout {
+        url: String,
+        secs: u64,
+        connecting: bool,
+    },
+    /// The role bcconn logs in as may not do this (a read-only worker role).
+    #[error("the shared store {url} refused: {detail}")]
+    SharedDenied { url: String, detail: String },
+    /// The shared schema is older than this bcconn's: `bcconn store migrate`.
+    #[error("the shared store {url} has schema version {found}; this bcconn uses {known}")]
+    SharedOlder { url: String, found: i64, known: i64 },
+    /// The shared schema needs a newer bcconn than this one.
+    #[error("the shared store {url} needs bcconn {needs} or newer (this is {this})")]
+    SharedNeedsVersion {
+        url: String,
+        needs: String,
+        this: String,
+    },
+    /// What only the local database can do (a file backup, a restore).
+    #[error("{what} works on the local database only; the records are in the shared store {url}")]
+    NotLocal { what: &'static str, url: String },
     /// A stored record that does not parse (edited by hand, or damaged).
     #[error("a record in {} cannot be read: {detail}", path.display())]
     BadRecord { path: PathBuf, detail: String },

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod error;
 pub mod ledger;
 pub mod migrate;
+pub mod postgres;
 pub mod schema;
 pub mod sealed;
 pub mod sqlite;
@@ -133,6 +134,10 @@ pub trait Backend {
     /// Whether another process holds the write lock for longer than
     /// `wait`: `Some(holder pid when known)`, or `None` when it is free.
     fn writer(&self, wait: std::time::Duration) -> Result<Option<Option<u32>>, StoreError>;
+    /// The shared store, when this is one.
+    fn shared(&self) -> Option<&postgres::Postgres> {
+        None
+    }
 }
 
 /// One transaction's queries and writes.
@@ -203,8 +208,11 @@ pub trait BackendTx {
     /// Adds an entry to the audit trail (in this transaction).
     fn audit_put(&self, e: &AuditEntry) -> Result<(), StoreError>;
     /// Audit entries, newest first, at most `limit`.
-    fn audit_list(&self, filter: AuditFilter<'_>, limit: u32)
-    -> Result<Vec<AuditEntry>, StoreError>;
+    fn audit_list(
+        &self,
+        filter: AuditFilter<'_>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
     /// Problems an integrity check found (empty: none).
     fn check(&self) -> Result<Vec<String>, StoreError>;
     fn schema(&self) -> Result<i64, StoreError>;

@@ -13,6 +13,8 @@ use super::*;
 pub struct Records {
     dir: PathBuf,
     backend: Box<dyn Backend>,
+    /// `BCCONN_STORE_URL`: the records are in the shared store.
+    url: Option<crate::env::StoreUrl>,
     /// How a change waits on another writer (also the old file's lock).
     pub(super) waits: sqlite::Waits,
     pub(super) sink: RefCell<Rc<dyn Fn(Notice)>>,
@@ -34,9 +36,20 @@ impl Records {
 
     /// Records whose changes wait on another writer as `waits` says.
     pub fn with_waits(dir: &Path, waits: sqlite::Waits) -> Self {
+        Records::open(dir, None, waits)
+    }
+
+    /// The records in the shared store at `url` when given (personal
+    /// settings stay in `dir`), else in `dir`'s database.
+    pub fn open(dir: &Path, url: Option<crate::env::StoreUrl>, waits: sqlite::Waits) -> Self {
+        let backend: Box<dyn Backend> = match &url {
+            Some(url) => Box::new(postgres::Postgres::new(url.clone(), dir, waits.clone())),
+            None => Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone())),
+        };
         Records {
             dir: dir.to_path_buf(),
-            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone())),
+            backend,
+            url,
             waits,
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
@@ -58,7 +71,30 @@ impl Records {
         self.fail_writes.set(fail);
     }
 
-    /// The database file.
+    /// Another handle on the same records (its own connection).
+    pub fn again(&self) -> Records {
+        let records = Records::open(&self.dir, self.url.clone(), self.waits.clone());
+        *records.sink.borrow_mut() = self.sink.borrow().clone();
+        records
+    }
+
+    /// The shared store, when the records are in one.
+    pub fn shared(&self) -> Option<&postgres::Postgres> {
+        self.backend.shared()
+    }
+
+    /// Refuses what works on the local database only.
+    fn local_only(&self, what: &'static str) -> Result<(), StoreError> {
+        match &self.url {
+            Some(url) => Err(StoreError::NotLocal {
+                what,
+                url: url.redacted(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The database file (the redacted URL of a shared store).
     pub fn path(&self) -> PathBuf {
         self.backend.path().to_path_buf()
     }
@@ -89,7 +125,8 @@ impl Records {
 
     /// The old record file, imported once (see [`migrate::import_old_file`]).
     fn import_old(&self) -> Result<(), StoreError> {
-        if self.imported.replace(true) || !self.dir.is_absolute() {
+        // A shared store never takes in one machine's old file.
+        if self.imported.replace(true) || !self.dir.is_absolute() || self.url.is_some() {
             return Ok(());
         }
         migrate::import_old_file(self)
@@ -162,6 +199,7 @@ impl Records {
     /// database is restored into the file the link names.
     pub fn restore(&self, from: &Path) -> Result<Option<PathBuf>> {
         self.check_home()?;
+        self.local_only("`bcconn restore`")?;
         sqlite::check_file(from)?;
         crate::fsutil::ensure_private_dir(&self.dir)?;
         let db = crate::fsutil::write_target(&self.path())?;
@@ -374,6 +412,7 @@ impl Records {
     /// A consistent copy of the database at `to` (which must not exist),
     /// created 0600.
     pub fn backup(&self, to: &Path) -> Result<()> {
+        self.local_only("`bcconn backup`")?;
         self.import_old()?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);

@@ -36,9 +36,10 @@ pub struct Rotated {
 impl Records {
     /// The sealed store on these records' database, with `keys`.
     pub fn sealed_store(&self, keys: std::result::Result<SealKeys, SecretError>) -> SealedStore {
-        let records = Records::with_waits(self.dir(), self.waits.clone());
-        *records.sink.borrow_mut() = self.sink.borrow().clone();
-        SealedStore { records, keys }
+        SealedStore {
+            records: self.again(),
+            keys,
+        }
     }
 }
 

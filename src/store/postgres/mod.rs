@@ -1,0 +1,288 @@
+//! The shared store: the records, the ledger, the audit trail and the
+//! sealed secrets of a team in one PostgreSQL database
+//! (`BCCONN_STORE_URL`), behind the same [`Backend`] as the local SQLite
+//! database.
+//!
+//! One connection per process, opened at the first query. Every round
+//! trip is bounded by the connect timeout (5 s unless the URL's
+//! `connect_timeout` says otherwise): a server that is down, refusing or
+//! answering slowly is one clear error, never a wait for hours and never a
+//! fallback to the local database. Writes are serialized by a
+//! transaction-level advisory lock, as SQLite's `BEGIN IMMEDIATE` does
+//! locally, so a change reads what it changes under the lock. What stays
+//! personal (the global default) is kept in the home's SQLite database.
+
+mod connect;
+pub mod schema;
+mod tx;
+
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::error::StoreError;
+use super::sqlite::{Sqlite, Waits};
+use super::{Backend, BackendTx, Notice};
+use crate::env::StoreUrl;
+pub use connect::Conn;
+use schema::{SCHEMA, STEPS, THIS_VERSION};
+
+/// The advisory lock every write transaction takes (one writer at a time).
+const WRITE_LOCK: i64 = 0x6263_636f_6e6e_0001;
+/// The advisory lock creating or migrating the schema takes.
+const SCHEMA_LOCK: i64 = 0x6263_636f_6e6e_0002;
+
+pub struct Postgres {
+    url: StoreUrl,
+    /// The redacted URL, as the "path" messages name.
+    shown: PathBuf,
+    /// The home's own database: personal settings (the global default).
+    local: Rc<Sqlite>,
+    waits: Waits,
+    conn: RefCell<Option<Rc<Conn>>>,
+    /// The schema was found usable in this process.
+    checked: Cell<bool>,
+}
+
+impl Postgres {
+    pub fn new(url: StoreUrl, home: &Path, waits: Waits) -> Postgres {
+        Postgres {
+            shown: PathBuf::from(url.redacted()),
+            local: Rc::new(Sqlite::new(home.join(super::DB_NAME), waits.clone())),
+            url,
+            waits,
+            conn: RefCell::new(None),
+            checked: Cell::new(false),
+        }
+    }
+
+    /// The connection, opened at first use.
+    pub fn conn(&self) -> Result<Rc<Conn>, StoreError> {
+        if let Some(c) = self.conn.borrow().as_ref()
+            && !c.is_closed()
+        {
+            return Ok(c.clone());
+        }
+        let c = Rc::new(Conn::open(&self.url)?);
+        *self.conn.borrow_mut() = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Whether the schema is there and this build may use it; creates it
+    /// in an empty database when `create`. `false`: no schema (and not
+    /// created).
+    fn ready(&self, conn: &Conn, create: bool) -> Result<bool, StoreError> {
+        if self.checked.get() {
+            return Ok(true);
+        }
+        let found = conn.schema_state()?;
+        match found {
+            None if !create => return Ok(false),
+            None => self.create(conn)?,
+            Some((version, min)) => self.check_version(version, &min)?,
+        }
+        self.checked.set(true);
+        Ok(true)
+    }
+
+    fn check_version(&self, version: i64, min: &str) -> Result<(), StoreError> {
+        if schema::older(THIS_VERSION, min) {
+            return Err(StoreError::SharedNeedsVersion {
+                url: self.url.redacted(),
+                needs: crate::text::outside(min, 40),
+                this: THIS_VERSION.into(),
+            });
+        }
+        if version < SCHEMA {
+            return Err(StoreError::SharedOlder {
+                url: self.url.redacted(),
+                found: version,
+                known: SCHEMA,
+            });
+        }
+        Ok(())
+    }
+
+    /// The schema in an empty database, in one transaction (two machines
+    /// doing this at once: the second finds it made).
+    fn create(&self, conn: &Conn) -> Result<(), StoreError> {
+        conn.batch("BEGIN")?;
+        let made = (|| {
+            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            if conn.schema_state()?.is_none() {
+                conn.batch("CREATE SCHEMA IF NOT EXISTS bcconn")?;
+                self.apply_steps(conn, 0, "created")?;
+            }
+            conn.batch("COMMIT")
+        })();
+        if made.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        made
+    }
+
+    /// Runs the steps from schema `from` up, records the version, and
+    /// says so in the audit trail.
+    fn apply_steps(&self, conn: &Conn, from: i64, action: &str) -> Result<(), StoreError> {
+        let mut min = "0.0.0";
+        for (sql, needs) in &STEPS[from.clamp(0, SCHEMA) as usize..] {
+            conn.batch(sql)?;
+            min = needs;
+        }
+        if from > 0 {
+            // Keep the oldest version the newest step needs.
+            min = STEPS[(SCHEMA - 1) as usize].1;
+        }
+        for (key, value) in [("schema", SCHEMA.to_string()), ("min_version", min.into())] {
+            conn.execute(
+                "INSERT INTO bcconn.meta(key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&key, &value],
+            )?;
+        }
+        let entry = store_entry(action, &format!("schema {from} → {SCHEMA}"));
+        tx::put_audit(conn, &entry)
+    }
+
+    /// `bcconn store migrate`: the shared schema brought up to this
+    /// build's, in one transaction. Returns (before, after); equal when
+    /// there was nothing to do.
+    pub fn migrate(&self) -> Result<(i64, i64), StoreError> {
+        let conn = self.conn()?;
+        let Some((before, min)) = conn.schema_state()? else {
+            self.create(&conn)?;
+            return Ok((0, SCHEMA));
+        };
+        if schema::older(THIS_VERSION, &min) || before >= SCHEMA {
+            self.check_version(before.min(SCHEMA), &min)?;
+            return Ok((before, before));
+        }
+        conn.batch("BEGIN")?;
+        let done = (|| {
+            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            // Another machine may have migrated while this one waited.
+            let (now, _) = conn.schema_state()?.unwrap_or((0, String::new()));
+            if now < SCHEMA {
+                self.apply_steps(&conn, now, "migrated")?;
+            }
+            conn.batch("COMMIT")
+        })();
+        if done.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        done?;
+        self.checked.set(true);
+        Ok((before, SCHEMA))
+    }
+
+    /// The database's name, quoted for SQL (`bcconn store grants`).
+    pub fn database(&self) -> String {
+        connect::database(&self.url)
+    }
+
+    /// The URL, redacted.
+    pub fn shown(&self) -> String {
+        self.url.redacted()
+    }
+
+    /// Waits for the write lock: tries, sleeps a little, says so after a
+    /// second, gives up after the lock wait.
+    fn write_lock(&self, conn: &Conn, sink: &Rc<dyn Fn(Notice)>) -> Result<(), StoreError> {
+        let clock = &self.waits.clock;
+        let start = clock.instant();
+        let mut said = false;
+        let mut tries = 0u32;
+        loop {
+            if conn.query_bool("SELECT pg_try_advisory_xact_lock($1)", &[&WRITE_LOCK])? {
+                return Ok(());
+            }
+            let waited = clock.instant().saturating_duration_since(start);
+            if waited >= self.waits.limit {
+                return Err(StoreError::Busy {
+                    path: self.shown.clone(),
+                    waited_s: self.waits.limit.as_secs(),
+                    holder: None,
+                });
+            }
+            if waited >= Duration::from_secs(1) && !said {
+                said = true;
+                sink(Notice::Waiting {
+                    holder: None,
+                    up_to: self.waits.limit,
+                });
+            }
+            tries += 1;
+            clock.sleep(Duration::from_millis(match tries {
+                0..=3 => 2,
+                4..=10 => 10,
+                _ => 25,
+            }));
+        }
+    }
+}
+
+/// An audit entry about the shared store itself (its schema made or moved).
+fn store_entry(action: &str, what: &str) -> super::AuditEntry {
+    super::AuditEntry {
+        at: super::now(),
+        user: super::ledger::user(),
+        host: super::ledger::host(),
+        verb: "store migrate".into(),
+        kind: "store".into(),
+        subject_id: String::new(),
+        subject_name: "schema".into(),
+        action: action.into(),
+        fields: vec![what.into()],
+    }
+}
+
+impl Backend for Postgres {
+    fn shared(&self) -> Option<&Postgres> {
+        Some(self)
+    }
+
+    fn path(&self) -> &Path {
+        &self.shown
+    }
+
+    fn exists(&self) -> bool {
+        self.conn()
+            .and_then(|c| c.schema_state())
+            .is_ok_and(|s| s.is_some())
+    }
+
+    fn begin(
+        &self,
+        write: bool,
+        sink: &Rc<dyn Fn(Notice)>,
+    ) -> Result<Option<Box<dyn BackendTx>>, StoreError> {
+        let conn = self.conn()?;
+        if !self.ready(&conn, write)? {
+            return Ok(None);
+        }
+        if write {
+            conn.batch("BEGIN")?;
+            if let Err(e) = self.write_lock(&conn, sink) {
+                let _ = conn.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        Ok(Some(Box::new(tx::PgTx::new(
+            conn,
+            self.shown.clone(),
+            write,
+            self.local.clone(),
+            sink.clone(),
+        ))))
+    }
+
+    fn writer(&self, _wait: Duration) -> Result<Option<Option<u32>>, StoreError> {
+        let conn = self.conn()?;
+        // Taken and let go at once: whether another writer holds it now.
+        conn.batch("BEGIN")?;
+        let free = conn.query_bool("SELECT pg_try_advisory_xact_lock($1)", &[&WRITE_LOCK]);
+        let _ = conn.batch("ROLLBACK");
+        Ok(if free? { None } else { Some(None) })
+    }
+}
