@@ -485,6 +485,14 @@ fn flow(
     opts: &FlowOptions,
     exchanged: &AtomicBool,
 ) -> Result<Grant> {
+    // One machine at a time per app and store, through the commit (held
+    // until this run ends).
+    ctx.records.hold_authorize(
+        app.client_id,
+        store.as_str(),
+        opts.wait.then_some(opts.timeout),
+        &|line| ctx.progress.say(line),
+    )?;
     let req = Request {
         ctx,
         app,

@@ -212,18 +212,95 @@ fn effective_method(req: &Request) -> Method {
 
 /// Runs `bcconn api`. With a `sink` (and no `--paginate`), a 2xx answer's
 /// body goes there as it arrives instead of being held.
-pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Called> {
+///
+/// A 401 re-reads the connection first: when another machine (or run)
+/// re-authorized it meanwhile, its token generation moved and the request
+/// is sent once more with the new token; only when the token that failed
+/// is still the one on record is the connection marked `invalid`.
+pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Result<Called> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, call.connection.as_deref(), &file)?;
     let req = build(ctx, call, c)?;
     // A write chosen by an untrusted .bcconn asks first (the method as sent).
     super::trust::before_request(ctx, &source, &effective_method(&req))?;
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
+    let method = req.method.clone();
+    let path = store_path(&req.url, &c.store_hash);
+    let mut c = c.clone();
+    let mut outcome = send(
+        ctx,
+        call,
+        &file,
+        &c,
+        req.clone(),
+        token,
+        sink.as_deref_mut(),
+    )?;
+    let mut marked_invalid = false;
+    if unauthorized(&outcome) {
+        // Read at the point of use: what the record says now.
+        let now = ctx.records.load()?;
+        let moved = now
+            .connection_by_id(&c.id)?
+            .filter(|n| n.token_generation != c.token_generation)
+            .cloned();
+        if let Some(newer) = moved
+            && let Ok(token) = token_for(ctx, &newer)
+        {
+            tracing::debug!(
+                "401 with token generation {}; the record has {}: sent again",
+                c.token_generation,
+                newer.token_generation
+            );
+            c = newer;
+            outcome = send(ctx, call, &now, &c, req, token, sink)?;
+        }
+    }
+    if let Outcome::Answer(a) = &outcome
+        && a.status == StatusCode::UNAUTHORIZED
+    {
+        let why = a
+            .title()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| "Unauthorized".into());
+        match mark_invalid(ctx, &c, &why) {
+            Ok(marked) => marked_invalid = marked,
+            Err(e) => ctx.progress.warn(&format!(
+                "could not record that {:?} is invalid: {}",
+                c.name,
+                crate::error::message(&e)
+            )),
+        }
+    }
+    Ok(Called {
+        outcome,
+        method,
+        connection: c,
+        source,
+        marked_invalid,
+        path,
+    })
+}
+
+fn unauthorized(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED)
+}
+
+/// Sends `req` (or pages through it) with `token`, within `c`'s pool.
+fn send<'d>(
+    ctx: &Context,
+    call: &Call,
+    file: &crate::store::Tx,
+    c: &Connection,
+    req: Request,
+    token: secrecy::SecretString,
+    sink: Option<&mut (dyn Sink + 'd)>,
+) -> Result<Outcome> {
     let (tx, rx) = using::notes();
     let mut client = using::client(
         ctx,
         &using::http(),
-        &file,
+        file,
         c,
         token,
         using::pools(ctx)?,
@@ -243,9 +320,7 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
     let client = Arc::new(client);
     let paginate = call.paginate;
     let max_pages = call.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
-    let method = req.method.clone();
-    let path = store_path(&req.url, &c.store_hash);
-    let outcome = using::drive(ctx, rx, async move {
+    using::drive(ctx, rx, async move {
         if paginate {
             Ok::<_, anyhow::Error>(match client.paginate(req, max_pages, pages_max).await? {
                 Paged::Items(items) => Outcome::Items(items),
@@ -268,32 +343,7 @@ pub fn api(ctx: &Context, call: &Call, sink: Option<&mut dyn Sink>) -> Result<Ca
         } else {
             Ok(Outcome::Answer(client.send(&req).await?))
         }
-    })??;
-    let mut marked_invalid = false;
-    if let Outcome::Answer(a) = &outcome
-        && a.status == StatusCode::UNAUTHORIZED
-    {
-        let why = a
-            .title()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| "Unauthorized".into());
-        match mark_invalid(ctx, c, &why) {
-            Ok(marked) => marked_invalid = marked,
-            Err(e) => ctx.progress.warn(&format!(
-                "could not record that {:?} is invalid: {}",
-                c.name,
-                crate::error::message(&e)
-            )),
-        }
-    }
-    Ok(Called {
-        outcome,
-        method,
-        connection: c.clone(),
-        source,
-        marked_invalid,
-        path,
-    })
+    })?
 }
 
 /// The part of `url`'s path after `/stores/{hash}/`.

@@ -45,6 +45,9 @@ pub(super) fn explain(e: &StoreError) -> Failure {
         StoreError::SharedNeedsVersion { needs, .. } => usage(msg).hint(format!(
             "upgrade bcconn on this machine to {needs} or newer; the shared store was left as it is"
         )),
+        StoreError::AuthorizeHeld { .. } => failure(format!("{msg}; nothing was changed")).hint(
+            "BigCommerce keeps one token per app and store, so one machine authorizes at a time: try again when it is done, or pass --wait to wait for it",
+        ),
         StoreError::NotLocal { .. } => usage(msg).hint(
             "use `bcconn export --with-secrets` for a copy of the shared records, or unset BCCONN_STORE_URL for the local database",
         ),

@@ -73,6 +73,14 @@ pub enum StoreError {
         needs: String,
         this: String,
     },
+    /// Another machine is authorizing the same app and store.
+    #[error("{store} is being authorized with client id {client_id} by {holder}")]
+    AuthorizeHeld {
+        store: String,
+        client_id: String,
+        /// `user@host since TIME`, or words saying it is not known.
+        holder: String,
+    },
     /// What only the local database can do (a file backup, a restore).
     #[error("{what} works on the local database only; the records are in the shared store {url}")]
     NotLocal { what: &'static str, url: String },

@@ -83,6 +83,22 @@ impl Records {
         self.backend.shared()
     }
 
+    /// With a shared store, holds the lock that lets one machine at a time
+    /// authorize `client_id` on `store` (until this process ends); waits up
+    /// to `wait` for another holder when given. Nothing to hold locally.
+    pub fn hold_authorize(
+        &self,
+        client_id: &str,
+        store: &str,
+        wait: Option<std::time::Duration>,
+        say: &dyn Fn(&str),
+    ) -> Result<()> {
+        if let Some(pg) = self.shared() {
+            pg.hold_authorize(client_id, store, wait, say)?;
+        }
+        Ok(())
+    }
+
     /// Refuses what works on the local database only.
     fn local_only(&self, what: &'static str) -> Result<(), StoreError> {
         match &self.url {

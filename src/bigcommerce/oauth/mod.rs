@@ -29,6 +29,9 @@ pub struct FlowOptions {
     pub no_browser: bool,
     pub timeout: std::time::Duration,
     pub listen: Option<std::net::SocketAddr>,
+    /// Wait for another machine authorizing the same app and store (a
+    /// shared store) instead of stopping.
+    pub wait: bool,
 }
 
 impl Default for FlowOptions {
@@ -38,6 +41,7 @@ impl Default for FlowOptions {
             no_browser: false,
             timeout: std::time::Duration::from_secs(300),
             listen: None,
+            wait: false,
         }
     }
 }

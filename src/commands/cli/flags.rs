@@ -113,6 +113,10 @@ pub struct FlowFlags {
     /// Where to listen when the callback URL is not on this machine (e.g. behind an HTTPS tunnel)
     #[arg(long, value_name = "ADDR:PORT", value_parser = super::values::listen)]
     pub listen: Option<std::net::SocketAddr>,
+
+    /// With a shared store: wait (up to --timeout) while another machine authorizes the same app and store, instead of stopping
+    #[arg(long)]
+    pub wait: bool,
 }
 
 impl FlowFlags {
@@ -122,6 +126,7 @@ impl FlowFlags {
             no_browser: self.no_browser,
             timeout: self.timeout,
             listen: self.listen,
+            wait: self.wait,
         }
     }
 }

@@ -43,6 +43,23 @@ pub struct Postgres {
     conn: RefCell<Option<Rc<Conn>>>,
     /// The schema was found usable in this process.
     checked: Cell<bool>,
+    /// Authorize locks this process holds (see [`Postgres::hold_authorize`]).
+    held: RefCell<Vec<i64>>,
+}
+
+/// The advisory lock key of (client id, store hash): the first 8 bytes of
+/// their SHA-256, so every machine computes the same.
+fn authorize_key(client_id: &str, store: &str) -> i64 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"bcconn authorize\0")
+        .chain_update(client_id.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(store.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 impl Postgres {
@@ -54,6 +71,7 @@ impl Postgres {
             waits,
             conn: RefCell::new(None),
             checked: Cell::new(false),
+            held: RefCell::new(Vec::new()),
         }
     }
 
@@ -184,6 +202,97 @@ impl Postgres {
     /// The URL, redacted.
     pub fn shown(&self) -> String {
         self.url.redacted()
+    }
+
+    /// Holds the lock of (client id, store hash) for this process's life:
+    /// one machine authorizes an app on a store at a time (BigCommerce keeps
+    /// one token per app and store; two flows would end each other's). A
+    /// session advisory lock, so it needs a direct connection or session
+    /// pooling. The holder writes who it is in `bcconn.writers`, for the
+    /// others' message; the lock, not the row, is the truth. With `wait`,
+    /// tries until then; `say` is told once that it waits.
+    pub fn hold_authorize(
+        &self,
+        client_id: &str,
+        store: &str,
+        wait: Option<Duration>,
+        say: &dyn Fn(&str),
+    ) -> Result<(), StoreError> {
+        let key = authorize_key(client_id, store);
+        if self.held.borrow().contains(&key) {
+            return Ok(());
+        }
+        let conn = self.conn()?;
+        if !self.ready(&conn, true)? {
+            return Ok(());
+        }
+        let clock = &self.waits.clock;
+        let start = clock.instant();
+        let mut said = false;
+        loop {
+            if conn.query_bool("SELECT pg_try_advisory_lock($1)", &[&key])? {
+                break;
+            }
+            let holder = self.holder(&conn, key);
+            let waited = clock.instant().saturating_duration_since(start);
+            match wait {
+                Some(limit) if waited < limit => {
+                    if !said {
+                        said = true;
+                        say(&format!(
+                            "waiting: {store} is being authorized with this app by {holder}"
+                        ));
+                    }
+                    clock.sleep(Duration::from_millis(500));
+                }
+                _ => {
+                    return Err(StoreError::AuthorizeHeld {
+                        store: crate::text::outside(store, 80),
+                        client_id: crate::text::outside(client_id, 80),
+                        holder,
+                    });
+                }
+            }
+        }
+        self.held.borrow_mut().push(key);
+        // Best effort: a read-only role cannot write the row, and the lock
+        // holds without it.
+        let _ = conn.execute(
+            "INSERT INTO bcconn.writers(lock_key, client_id, store_hash, user_name, host, pid, since)              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lock_key) DO UPDATE SET              client_id = $2, store_hash = $3, user_name = $4, host = $5, pid = $6, since = $7",
+            &[
+                &key,
+                &client_id,
+                &store,
+                &super::ledger::user(),
+                &super::ledger::host(),
+                &i64::from(std::process::id()),
+                &super::now(),
+            ],
+        );
+        Ok(())
+    }
+
+    /// Who holds the authorize lock `key`, from the row its holder wrote.
+    fn holder(&self, conn: &Conn, key: i64) -> String {
+        let row = conn
+            .query_opt(
+                "SELECT user_name, host, since FROM bcconn.writers WHERE lock_key = $1",
+                &[&key],
+            )
+            .ok()
+            .flatten();
+        match row {
+            Some(r) => {
+                let (user, host, since): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+                format!(
+                    "{}@{} since {}",
+                    crate::text::outside(&user, 64),
+                    crate::text::outside(&host, 64),
+                    crate::text::outside(&since, 40)
+                )
+            }
+            None => "another bcconn (it has not said who yet)".into(),
+        }
     }
 
     /// Waits for the write lock: tries, sleeps a little, says so after a
