@@ -203,8 +203,11 @@ pub trait BackendTx {
     /// Adds an entry to the audit trail (in this transaction).
     fn audit_put(&self, e: &AuditEntry) -> Result<(), StoreError>;
     /// Audit entries, newest first, at most `limit`.
-    fn audit_list(&self, filter: AuditFilter<'_>, limit: u32)
-    -> Result<Vec<AuditEntry>, StoreError>;
+    fn audit_list(
+        &self,
+        filter: AuditFilter<'_>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
     /// Problems an integrity check found (empty: none).
     fn check(&self) -> Result<Vec<String>, StoreError>;
     fn schema(&self) -> Result<i64, StoreError>;

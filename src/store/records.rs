@@ -22,6 +22,9 @@ pub struct Records {
     imported: Cell<bool>,
     /// A change was committed in this process.
     wrote: Cell<bool>,
+    /// The command making changes, named by each audit entry (shared with
+    /// the backend, whose migrations write one too).
+    pub(super) verb: Rc<RefCell<String>>,
     /// Unit tests: make the commit fail after the change was accepted.
     #[cfg(test)]
     fail_writes: Cell<bool>,
@@ -34,9 +37,13 @@ impl Records {
 
     /// Records whose changes wait on another writer as `waits` says.
     pub fn with_waits(dir: &Path, waits: sqlite::Waits) -> Self {
+        let verb = Rc::new(RefCell::new(audit::NO_VERB.to_string()));
         Records {
             dir: dir.to_path_buf(),
-            backend: Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone())),
+            backend: Box::new(
+                sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone()).with_verb(verb.clone()),
+            ),
+            verb,
             waits,
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
@@ -45,6 +52,12 @@ impl Records {
             #[cfg(test)]
             fail_writes: Cell::new(false),
         }
+    }
+
+    /// The command whose changes follow (`authorize`, `iclient add`): every
+    /// audit entry names it.
+    pub fn set_verb(&self, verb: &str) {
+        *self.verb.borrow_mut() = verb.to_string();
     }
 
     /// Where notices go (the caller words them).
@@ -112,7 +125,7 @@ impl Records {
         }
         let result = (|| {
             let backend = self.begin(true)?;
-            let mut tx = Tx::new(backend, true);
+            let mut tx = Tx::new(backend, true).with_verb(&self.verb.borrow());
             let out = change(&mut tx)?;
             #[cfg(test)]
             if self.fail_writes.get() {
@@ -246,7 +259,7 @@ impl Records {
             let tx = self
                 .begin(true)?
                 .expect("a write transaction always has a database");
-            let report = migrate::apply(tx.as_ref(), doc, mode, source)?;
+            let report = migrate::apply(tx.as_ref(), doc, mode, source, &self.verb.borrow())?;
             tx.commit()?;
             Ok(report)
         })();

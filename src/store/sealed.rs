@@ -38,6 +38,7 @@ impl Records {
     pub fn sealed_store(&self, keys: std::result::Result<SealKeys, SecretError>) -> SealedStore {
         let records = Records::with_waits(self.dir(), self.waits.clone());
         *records.sink.borrow_mut() = self.sink.borrow().clone();
+        records.set_verb(&self.verb.borrow());
         SealedStore { records, keys }
     }
 }
