@@ -130,7 +130,7 @@ pub enum Command {
     Exec(ExecArgs),
     /// Who changed which connection or iClient, from where, and when (never a secret)
     #[command(
-        after_help = "Examples:\n  bcconn history\n  bcconn history shop                            # also from before a rename\n  bcconn history shop --json | jq -r '.[] | select(.verb == \"authorize\") | .user + \"@\" + .host'"
+        after_help = "Examples:\n  bcconn history\n  bcconn history shop       # also before a rename\n  bcconn history shop --json | jq -r '.[0].host'"
     )]
     History(HistoryArgs),
     /// Show or set the default connection (here, or globally)
