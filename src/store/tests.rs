@@ -586,6 +586,16 @@ fn iclient_changes_are_entries_too() {
             Ok(())
         })
         .unwrap();
+    // A secret replaced in place: named, though no field shows it.
+    records
+        .update(|tx| {
+            // In the same second as the last change: the record's text
+            // is as it was.
+            tx.iclient_mut("app")?.unwrap();
+            tx.note_changed("ic1", "client_secret");
+            Ok(())
+        })
+        .unwrap();
     records.set_verb("iclient remove");
     records
         .update(|tx| {
@@ -597,6 +607,7 @@ fn iclient_changes_are_entries_too() {
         trail(&records, Some("app")),
         [
             "iclient remove removed iclient app []",
+            "iclient edit changed iclient app [client_secret]",
             "iclient edit changed iclient app [client_id]",
             "iclient add created iclient app []"
         ]

@@ -37,6 +37,9 @@ pub struct Tx {
     /// handed it out to change (`None`: it is new), for the audit trail's
     /// list of changed fields. Only rows being changed are imaged.
     conns_before: HashMap<String, Option<Value>>,
+    /// Changes the records' fields do not show (a client secret replaced
+    /// in place), by record id: field names for the audit trail.
+    noted: HashMap<String, Vec<String>>,
 }
 
 impl Tx {
@@ -56,6 +59,17 @@ impl Tx {
             default_changed: false,
             verb: audit::NO_VERB.to_string(),
             conns_before: HashMap::new(),
+            noted: HashMap::new(),
+        }
+    }
+
+    /// Says that record `id` changed in a way its fields do not show (its
+    /// client secret was replaced under the same account): the audit trail
+    /// names `field`, never a value.
+    pub fn note_changed(&mut self, id: &str, field: &str) {
+        let fields = self.noted.entry(id.to_string()).or_default();
+        if !fields.iter().any(|f| f == field) {
+            fields.push(field.to_string());
         }
     }
 
@@ -551,7 +565,20 @@ impl Tx {
                      before: Option<&Value>,
                      after: Option<&Value>|
          -> Result<(), StoreError> {
-            let Some((action, fields)) = audit::diff(before, after) else {
+            let noted = self
+                .noted
+                .get(id)
+                .filter(|_| before.is_some() && after.is_some());
+            let Some((action, fields)) = (match (audit::diff(before, after), noted) {
+                (None, Some(noted)) => Some(("changed", noted.clone())),
+                (Some((action, mut fields)), Some(noted)) => {
+                    fields.extend(noted.iter().cloned());
+                    fields.sort();
+                    fields.dedup();
+                    Some((action, fields))
+                }
+                (found, None) => found,
+            }) else {
                 return Ok(());
             };
             let name = audit::name_in(after.or(before).expect("diff saw one"));
@@ -591,7 +618,7 @@ impl Tx {
             for i in list {
                 let text = serde_json::to_string(i).map_err(bad)?;
                 let was = before.get(&i.id);
-                if was != Some(&text) {
+                if was != Some(&text) || self.noted.contains_key(&i.id) {
                     b.put_iclient(i, &name_key(&i.name))?;
                     let was = was.map(image).transpose()?;
                     let after = serde_json::to_value(i).map_err(bad)?;

@@ -209,10 +209,19 @@ fn iclient_changes_are_recorded_by_name_and_id() {
             "http://127.0.0.1:9/elsewhere",
         ],
     );
+    // A new client secret: its name, never the secret.
+    let edit = env
+        .cmd(&["iclient", "edit", "app", "--client-secret-stdin"])
+        .write_stdin("cs-new-Rt63pLq9Za\n")
+        .output()
+        .unwrap();
+    assert!(edit.status.success(), "{}", all_output(&edit));
+    assert!(!audit_rows(&env).join("\n").contains("cs-new-Rt63pLq9Za"));
     let told = lines(&history(&env, &["app"]));
     assert_eq!(
         told,
         [
+            "iclient edit changed iclient app [client_secret]",
             "iclient edit changed iclient app [callback_url]",
             "iclient add created iclient app []",
         ]
