@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod edit;
 pub mod env;
 pub mod exec;
+pub mod history;
 pub mod iclient;
 pub mod list;
 pub mod man;
@@ -33,6 +34,7 @@ use crate::error::ExitStatus;
 use cli::Command;
 
 pub fn run(ctx: &Context, command: Command) -> Result<ExitStatus> {
+    ctx.records.set_verb(verb(&command));
     let progress = ctx.progress.clone();
     ctx.records
         .on_notice(move |n| crate::connect::say_notice(progress.as_ref(), n));
@@ -66,6 +68,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Api(args) => api::run(ctx, args),
         Command::Env(args) => env::run(ctx, args),
         Command::Exec(args) => exec::run(ctx, args),
+        Command::History(args) => history::run(ctx, args),
         Command::Use(args) => use_::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
@@ -75,5 +78,45 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Backup(args) => records::backup(ctx, args),
         Command::Restore(args) => records::restore(ctx, args),
         Command::Secrets(cmd) => secrets::run(ctx, cmd),
+    }
+}
+
+/// The command as the audit trail names it: every change a run makes is
+/// recorded with this verb (the commands spelled as a person types them).
+fn verb(command: &Command) -> &'static str {
+    use iclient::IclientCommand as I;
+    use secrets::SecretsCommand as S;
+    match command {
+        Command::Create(_) => "create",
+        Command::Authorize(_) => "authorize",
+        Command::List(_) => "list",
+        Command::Show(_) => "show",
+        Command::Edit(_) => "edit",
+        Command::Rename(_) => "rename",
+        Command::Delete(_) => "delete",
+        Command::Status(_) => "status",
+        Command::Token(_) => "token",
+        Command::Iclient(I::Add(_)) => "iclient add",
+        Command::Iclient(I::Edit(_)) => "iclient edit",
+        Command::Iclient(I::List(_)) => "iclient list",
+        Command::Iclient(I::Show(_)) => "iclient show",
+        Command::Iclient(I::Remove(_)) => "iclient remove",
+        Command::Scopes(_) => "scopes",
+        Command::CallbackUrl(_) => "callback-url",
+        Command::Api(_) => "api",
+        Command::Env(_) => "env",
+        Command::Exec(_) => "exec",
+        Command::History(_) => "history",
+        Command::Use(_) => "use",
+        Command::Doctor(_) => "doctor",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+        Command::Export(_) => "export",
+        Command::Import(_) => "import",
+        Command::Backup(_) => "backup",
+        Command::Restore(_) => "restore",
+        Command::Secrets(S::NewKey(_)) => "secrets new-key",
+        Command::Secrets(S::RotateKey(_)) => "secrets rotate-key",
+        Command::Secrets(S::Move(_)) => "secrets move",
     }
 }

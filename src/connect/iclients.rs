@@ -213,6 +213,11 @@ pub fn edit(ctx: &Context, current: &IClient, change: IClientEdit) -> Result<ICl
         }
         ic.updated_at = store::now();
         let ic = ic.clone();
+        if secret_store.is_some() {
+            // Replaced under the same account: the record alone would not
+            // show it, and "who changed the secret" is asked.
+            file.note_changed(&id, "client_secret");
+        }
         let twins = match &change.client_id {
             Some(_) => same_client_id(file, &ic)?,
             None => Vec::new(),

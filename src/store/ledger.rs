@@ -82,34 +82,6 @@ pub fn host() -> String {
     String::new()
 }
 
-/// The OS user this process runs as (its effective uid's name; the
-/// number when the name cannot be read). Not from the environment: `USER`
-/// is whatever the caller set.
-pub fn user() -> String {
-    #[cfg(unix)]
-    {
-        // SAFETY: getpwuid_r writes into the buffers passed with their
-        // lengths; `result` is null or points into `pwd`.
-        unsafe {
-            let uid = libc::geteuid();
-            let mut pwd: libc::passwd = std::mem::zeroed();
-            let mut buf = vec![0 as libc::c_char; 4096];
-            let mut result: *mut libc::passwd = std::ptr::null_mut();
-            if libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) == 0
-                && !result.is_null()
-                && !pwd.pw_name.is_null()
-            {
-                return std::ffi::CStr::from_ptr(pwd.pw_name)
-                    .to_string_lossy()
-                    .into_owned();
-            }
-            return uid.to_string();
-        }
-    }
-    #[allow(unreachable_code)]
-    String::new()
-}
-
 /// The start time of a process, from `/proc/PID/stat` (field 22).
 #[cfg(target_os = "linux")]
 pub fn start_time(pid: u32) -> Option<String> {

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{
-    BackendTx, Connection, Document, Filter, Notice, OLD_FILE, Records, State, StoreError, VERSION,
-    name_key,
+    AuditEntry, BackendTx, Connection, Document, Filter, Notice, OLD_FILE, Records, State,
+    StoreError, VERSION, name_key,
 };
 
 /// One step: the file as version N (the index + 1) becomes version N+1.
@@ -127,7 +127,13 @@ pub fn import_old_file(records: &Records) -> Result<(), StoreError> {
         let doc = parsed?;
         counts = (doc.iclients.len(), doc.connections.len());
         let default = doc.default_connection.clone();
-        apply(backend.as_ref(), doc, Mode::Exact, &old)?;
+        apply(
+            backend.as_ref(),
+            doc,
+            Mode::Exact,
+            &old,
+            &records.verb.borrow(),
+        )?;
         backend.set_local("default_connection", default.as_deref())?;
         backend.set_local("imported_from", Some(&mark))?;
         backend.commit()?;
@@ -220,13 +226,24 @@ pub struct Report {
 /// Takes in a document's records in the caller's transaction. Ids are
 /// kept; one that another record holds is replaced by a fresh one (and
 /// references to it follow). A name clash is refused unless replacing, and
-/// a replaced record keeps its id, so what refers to it still does.
+/// a replaced record keeps its id, so what refers to it still does. Each
+/// record taken in writes an `imported` audit entry naming `verb`.
 pub fn apply(
     b: &dyn BackendTx,
     doc: Document,
     mode: Mode,
     source: &Path,
+    verb: &str,
 ) -> Result<Report, StoreError> {
+    let imported = |kind: &str, id: &str, name: &str| {
+        b.audit_put(&AuditEntry::now(
+            verb,
+            kind,
+            (id, name),
+            "imported",
+            Vec::new(),
+        ))
+    };
     let replace = matches!(mode, Mode::Fresh { replace: true });
     let mut report = Report::default();
     let mut ids: HashMap<String, String> = HashMap::new();
@@ -293,6 +310,7 @@ pub fn apply(
         ids.insert(ic.id.clone(), new_id.clone());
         ic.id = new_id;
         b.put_iclient(&ic, &key)?;
+        imported(super::audit::ICLIENT, &ic.id, &ic.name)?;
     }
     let mut conns: Vec<Connection> = doc.connections;
     for c in &conns {
@@ -341,6 +359,7 @@ pub fn apply(
             forget_token(c);
         }
         b.put_connection(c, &name_key(&c.name))?;
+        imported(super::audit::CONNECTION, &c.id, &c.name)?;
     }
     if mode == Mode::Exact || !doc.extra.is_empty() {
         let mut extra = b.document_extra()?;

@@ -24,6 +24,9 @@ pub struct Records {
     imported: Cell<bool>,
     /// A change was committed in this process.
     wrote: Cell<bool>,
+    /// The command making changes, named by each audit entry (shared with
+    /// the backend, whose migrations write one too).
+    pub(super) verb: Rc<RefCell<String>>,
     /// Unit tests: make the commit fail after the change was accepted.
     #[cfg(test)]
     fail_writes: Cell<bool>,
@@ -42,14 +45,18 @@ impl Records {
     /// The records in the shared store at `url` when given (personal
     /// settings stay in `dir`), else in `dir`'s database.
     pub fn open(dir: &Path, url: Option<crate::env::StoreUrl>, waits: sqlite::Waits) -> Self {
+        let verb = Rc::new(RefCell::new(audit::NO_VERB.to_string()));
         let backend: Box<dyn Backend> = match &url {
             Some(url) => Box::new(postgres::Postgres::new(url.clone(), dir, waits.clone())),
-            None => Box::new(sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone())),
+            None => Box::new(
+                sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone()).with_verb(verb.clone()),
+            ),
         };
         Records {
             dir: dir.to_path_buf(),
             backend,
             url,
+            verb,
             waits,
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
@@ -58,6 +65,12 @@ impl Records {
             #[cfg(test)]
             fail_writes: Cell::new(false),
         }
+    }
+
+    /// The command whose changes follow (`authorize`, `iclient add`): every
+    /// audit entry names it.
+    pub fn set_verb(&self, verb: &str) {
+        *self.verb.borrow_mut() = verb.to_string();
     }
 
     /// Where notices go (the caller words them).
@@ -75,6 +88,7 @@ impl Records {
     pub fn again(&self) -> Records {
         let records = Records::open(&self.dir, self.url.clone(), self.waits.clone());
         *records.sink.borrow_mut() = self.sink.borrow().clone();
+        records.set_verb(&self.verb.borrow());
         records
     }
 
@@ -165,7 +179,7 @@ impl Records {
         }
         let result = (|| {
             let backend = self.begin(true)?;
-            let mut tx = Tx::new(backend, true);
+            let mut tx = Tx::new(backend, true).with_verb(&self.verb.borrow());
             let out = change(&mut tx)?;
             #[cfg(test)]
             if self.fail_writes.get() {
@@ -300,7 +314,7 @@ impl Records {
             let tx = self
                 .begin(true)?
                 .expect("a write transaction always has a database");
-            let report = migrate::apply(tx.as_ref(), doc, mode, source)?;
+            let report = migrate::apply(tx.as_ref(), doc, mode, source, &self.verb.borrow())?;
             tx.commit()?;
             Ok(report)
         })();

@@ -22,7 +22,7 @@ use super::{Backend, BackendTx, Notice};
 use tx::SqliteTx;
 
 /// The schema this build writes. Migrations only go forward.
-pub const SCHEMA: i64 = 2;
+pub const SCHEMA: i64 = 3;
 
 /// How long a change waits on another process's write before giving up,
 /// unless `BCCONN_LOCK_WAIT` says otherwise.
@@ -112,11 +112,34 @@ CREATE TABLE sealed_secrets (
 ) WITHOUT ROWID;
 CREATE INDEX sealed_secrets_key ON sealed_secrets(key_id);
 "#,
+    // The audit trail (`bcconn history`). `name_key` is the folded
+    // subject_name, so a deleted or renamed record is found by the name it
+    // had; `fields` is a JSON array of field names (never values).
+    r#"
+CREATE TABLE audit (
+    seq          INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL,
+    user         TEXT NOT NULL,
+    host         TEXT NOT NULL,
+    verb         TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    subject_id   TEXT NOT NULL,
+    subject_name TEXT NOT NULL,
+    name_key     TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    fields       TEXT NOT NULL
+);
+CREATE INDEX audit_subject ON audit(subject_id);
+CREATE INDEX audit_name ON audit(name_key);
+"#,
 ];
 
 pub struct Sqlite {
     path: PathBuf,
     waits: Waits,
+    /// The command making changes, for the entry a migration writes
+    /// (shared with the [`super::Records`] that set it).
+    verb: std::rc::Rc<std::cell::RefCell<String>>,
 }
 
 /// Where a waiting change's notice goes (the database, and the store's
@@ -203,7 +226,17 @@ pub fn note_path(db: &Path) -> PathBuf {
 
 impl Sqlite {
     pub fn new(path: PathBuf, waits: Waits) -> Sqlite {
-        Sqlite { path, waits }
+        Sqlite {
+            path,
+            waits,
+            verb: std::rc::Rc::new(std::cell::RefCell::new(super::audit::NO_VERB.into())),
+        }
+    }
+
+    /// The verb a migration's audit entry names is read from `verb`.
+    pub fn with_verb(mut self, verb: std::rc::Rc<std::cell::RefCell<String>>) -> Sqlite {
+        self.verb = verb;
+        self
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -320,6 +353,20 @@ impl Sqlite {
                 conn.execute_batch(step)?;
             }
             conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA}"))?;
+            // A database that held records says when it changed shape and
+            // who did it; a new one has no history to tell.
+            if (1..SCHEMA).contains(&version) {
+                tx::insert_audit(
+                    conn,
+                    &super::AuditEntry::now(
+                        &self.verb.borrow(),
+                        super::audit::STORE,
+                        ("", ""),
+                        "migrated",
+                        vec![format!("schema {version} to {SCHEMA}")],
+                    ),
+                )?;
+            }
             conn.execute_batch("COMMIT")
         })();
         if let Err(e) = result {

@@ -467,3 +467,149 @@ fn a_held_write_lock_is_waited_on_the_given_clock_then_refused() {
     drop(other);
     assert!(records.document().unwrap().connection("new").is_none());
 }
+
+/// The audit trail as "verb action kind name [fields]", newest first.
+fn trail(records: &Records, name: Option<&str>) -> Vec<String> {
+    records
+        .load()
+        .unwrap()
+        .history(name, u32::MAX)
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} [{}]",
+                e.verb,
+                e.action,
+                e.kind,
+                e.subject_name,
+                e.fields.join(",")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_change_writes_its_entry_in_its_own_transaction() {
+    let (_d, records) = home();
+    records.set_verb("create");
+    add(&records, conn("a", 1, None));
+    records.set_verb("edit");
+    // Only updated_at moves: no entry.
+    records
+        .update(|tx| {
+            tx.connection_mut("a")?.unwrap().updated_at = "later".into();
+            Ok(())
+        })
+        .unwrap();
+    // Read, not changed: no entry either (and no image is kept of it).
+    records
+        .update(|tx| {
+            tx.connection("a")?.unwrap();
+            Ok(())
+        })
+        .unwrap();
+    records
+        .update(|tx| {
+            let c = tx.connection_mut("a")?.unwrap();
+            c.concurrency = 4;
+            c.name = "b".into();
+            c.updated_at = "later still".into();
+            Ok(())
+        })
+        .unwrap();
+    // A change that fails leaves no entry with the change it did not make.
+    records.set_verb("delete");
+    let failed: Result<()> = records.update(|tx| {
+        tx.remove_connection("id-a")?;
+        anyhow::bail!("no")
+    });
+    assert!(failed.is_err());
+    assert_eq!(
+        trail(&records, Some("b")),
+        [
+            "edit changed connection b [concurrency,name]",
+            "create created connection a []"
+        ]
+    );
+    records.update(|tx| tx.remove_connection("id-a")).unwrap();
+    // Created and removed in one transaction: it never was.
+    records
+        .update(|tx| {
+            tx.push_connection(conn("brief", 1, None))?;
+            tx.remove_connection("id-brief")
+        })
+        .unwrap();
+    assert_eq!(
+        trail(&records, None),
+        [
+            "delete removed connection b []",
+            "edit changed connection b [concurrency,name]",
+            "create created connection a []"
+        ]
+    );
+    // Gone: found by its last name, with its life under the first.
+    assert_eq!(trail(&records, Some("b")).len(), 3);
+    assert_eq!(trail(&records, Some("a")).len(), 3);
+}
+
+#[test]
+fn iclient_changes_are_entries_too() {
+    let (_d, records) = home();
+    let ic = IClient {
+        id: "ic1".into(),
+        name: "app".into(),
+        client_id: "cid".into(),
+        callback_url: "http://localhost:8765/auth".into(),
+        secret_store: crate::secrets::StoreKind::File,
+        created_at: "t".into(),
+        updated_at: "t".into(),
+        extra: Default::default(),
+    };
+    records.set_verb("iclient add");
+    records
+        .update(|tx| {
+            tx.iclients_mut()?.push(ic);
+            Ok(())
+        })
+        .unwrap();
+    records.set_verb("iclient edit");
+    records
+        .update(|tx| {
+            tx.iclient_mut("app")?.unwrap().client_id = "other".into();
+            Ok(())
+        })
+        .unwrap();
+    records
+        .update(|tx| {
+            tx.iclient_mut("app")?.unwrap().updated_at = "u".into();
+            Ok(())
+        })
+        .unwrap();
+    // A secret replaced in place: named, though no field shows it.
+    records
+        .update(|tx| {
+            // In the same second as the last change: the record's text
+            // is as it was.
+            tx.iclient_mut("app")?.unwrap();
+            tx.note_changed("ic1", "client_secret");
+            Ok(())
+        })
+        .unwrap();
+    records.set_verb("iclient remove");
+    records
+        .update(|tx| {
+            tx.iclients_mut()?.clear();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        trail(&records, Some("app")),
+        [
+            "iclient remove removed iclient app []",
+            "iclient edit changed iclient app [client_secret]",
+            "iclient edit changed iclient app [client_id]",
+            "iclient add created iclient app []"
+        ]
+    );
+}

@@ -31,6 +31,15 @@ pub struct Tx {
     iclients_changed: bool,
     default: RefCell<Option<Option<String>>>,
     default_changed: bool,
+    /// The command making the changes, for the audit trail.
+    verb: String,
+    /// Each changed connection as it was when this transaction first
+    /// handed it out to change (`None`: it is new), for the audit trail's
+    /// list of changed fields. Only rows being changed are imaged.
+    conns_before: HashMap<String, Option<Value>>,
+    /// Changes the records' fields do not show (a client secret replaced
+    /// in place), by record id: field names for the audit trail.
+    noted: HashMap<String, Vec<String>>,
 }
 
 impl Tx {
@@ -48,7 +57,36 @@ impl Tx {
             iclients_changed: false,
             default: RefCell::new(None),
             default_changed: false,
+            verb: audit::NO_VERB.to_string(),
+            conns_before: HashMap::new(),
+            noted: HashMap::new(),
         }
+    }
+
+    /// Says that record `id` changed in a way its fields do not show (its
+    /// client secret was replaced under the same account): the audit trail
+    /// names `field`, never a value.
+    pub fn note_changed(&mut self, id: &str, field: &str) {
+        let fields = self.noted.entry(id.to_string()).or_default();
+        if !fields.iter().any(|f| f == field) {
+            fields.push(field.to_string());
+        }
+    }
+
+    /// The command whose changes this transaction writes.
+    pub(super) fn with_verb(mut self, verb: &str) -> Tx {
+        self.verb = verb.to_string();
+        self
+    }
+
+    /// Keeps connection `id`'s image before its first change here (the row
+    /// as read, or `None` when there is none yet).
+    fn image_before(&mut self, id: &str) -> Result<()> {
+        if !self.conns_before.contains_key(id) {
+            let before = self.conns.get(id).map(serde_json::to_value).transpose()?;
+            self.conns_before.insert(id.to_string(), before);
+        }
+        Ok(())
     }
 
     /// An empty view, for tests and for code given records in memory.
@@ -158,6 +196,7 @@ impl Tx {
         if self.connection_by_id(id)?.is_none() {
             return Ok(None);
         }
+        self.image_before(id)?;
         if !self.touched.iter().any(|t| t == id) {
             self.touched.push(id.to_string());
         }
@@ -235,6 +274,7 @@ impl Tx {
     pub fn push_connection(&mut self, c: Connection) -> Result<&mut Connection> {
         self.writable()?;
         let id = c.id.clone();
+        self.image_before(&id)?;
         self.removed.remove(&id);
         self.conns.as_mut().insert(id.clone(), Box::new(c));
         if !self.touched.contains(&id) {
@@ -256,6 +296,9 @@ impl Tx {
     /// Removes the connection with this id.
     pub fn remove_connection(&mut self, id: &str) -> Result<()> {
         self.writable()?;
+        // Read first (when it was not), so the trail can name it.
+        self.connection_by_id(id)?;
+        self.image_before(id)?;
         self.removed.insert(id.to_string());
         Ok(())
     }
@@ -420,6 +463,59 @@ impl Tx {
         Ok(())
     }
 
+    /// The audit trail, newest first, at most `limit` entries: all of
+    /// them, or those about the connection or iClient called `name` (by its
+    /// id, so what happened before a rename counts, and by the name an entry
+    /// recorded, so a deleted one's are found, with the rest of its life).
+    pub fn history(&self, name: Option<&str>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let Some(b) = &self.backend else {
+            return Ok(Vec::new());
+        };
+        let Some(name) = name else {
+            return Ok(b.audit_list(AuditFilter::All, limit)?);
+        };
+        let key = name_key(name);
+        let id = match self.connection(name)? {
+            Some(c) => Some(c.id.clone()),
+            None => match self.iclient(name)? {
+                Some(i) => Some(i.id.clone()),
+                // No record has the name now. When the last one that had
+                // it is gone, its whole life (under earlier names too); when
+                // it lives on under another name, what it did under this one.
+                None => b
+                    .audit_list(
+                        AuditFilter::Subject {
+                            id: None,
+                            name_key: &key,
+                        },
+                        1,
+                    )?
+                    .into_iter()
+                    .map(|e| e.subject_id)
+                    .find(|id| !id.is_empty())
+                    .map(|id| -> Result<Option<String>> {
+                        let lives = self.connection_by_id(&id)?.is_some()
+                            || self.iclient_by_id(&id)?.is_some();
+                        Ok((!lives).then_some(id))
+                    })
+                    .transpose()?
+                    .flatten(),
+            },
+        };
+        Ok(b.audit_list(
+            AuditFilter::Subject {
+                id: id.as_deref(),
+                name_key: &key,
+            },
+            limit,
+        )?)
+    }
+
+    /// Whether a connection or an iClient is called `name` now.
+    pub fn has_record(&self, name: &str) -> Result<bool> {
+        Ok(self.connection(name)?.is_some() || self.iclient(name)?.is_some())
+    }
+
     /// Top-level fields of an imported document this version does not know.
     pub fn document_extra(&self) -> Result<Map<String, Value>> {
         Ok(match &self.backend {
@@ -449,7 +545,9 @@ impl Tx {
         Ok(())
     }
 
-    /// Writes what changed and ends the transaction.
+    /// Writes what changed and ends the transaction, with an audit entry
+    /// for each record that changed (in the same transaction, so no
+    /// command can change a record and leave no trace).
     pub(super) fn commit(self) -> Result<(), StoreError> {
         let Some(b) = self.backend else {
             return Ok(());
@@ -457,9 +555,41 @@ impl Tx {
         if !self.write {
             return b.commit();
         }
+        let bad = |e: serde_json::Error| StoreError::BadRecord {
+            path: PathBuf::new(),
+            detail: e.to_string(),
+        };
+        let verb = self.verb.as_str();
+        let trail = |kind: &str,
+                     id: &str,
+                     before: Option<&Value>,
+                     after: Option<&Value>|
+         -> Result<(), StoreError> {
+            let noted = self
+                .noted
+                .get(id)
+                .filter(|_| before.is_some() && after.is_some());
+            let Some((action, fields)) = (match (audit::diff(before, after), noted) {
+                (None, Some(noted)) => Some(("changed", noted.clone())),
+                (Some((action, mut fields)), Some(noted)) => {
+                    fields.extend(noted.iter().cloned());
+                    fields.sort();
+                    fields.dedup();
+                    Some((action, fields))
+                }
+                (found, None) => found,
+            }) else {
+                return Ok(());
+            };
+            let name = audit::name_in(after.or(before).expect("diff saw one"));
+            b.audit_put(&AuditEntry::now(verb, kind, (id, name), action, fields))
+        };
         // Removals first, so a name freed in this transaction can be reused.
         for id in &self.removed {
             b.delete_connection(id)?;
+            if let Some(Some(before)) = self.conns_before.get(id) {
+                trail(audit::CONNECTION, id, Some(before), None)?;
+            }
         }
         for id in &self.touched {
             if self.removed.contains(id) {
@@ -467,25 +597,32 @@ impl Tx {
             }
             if let Some(c) = self.conns.get(id) {
                 b.put_connection(c, &name_key(&c.name))?;
+                if let Some(before) = self.conns_before.get(id) {
+                    let after = serde_json::to_value(c).map_err(bad)?;
+                    trail(audit::CONNECTION, id, before.as_ref(), Some(&after))?;
+                }
             }
         }
         if self.iclients_changed
             && let Some(list) = self.iclients.get()
         {
             let before = self.iclients_before.borrow();
+            let image = |text: &String| serde_json::from_str::<Value>(text).map_err(bad);
             let now: HashSet<&str> = list.iter().map(|i| i.id.as_str()).collect();
-            for id in before.keys() {
+            for (id, text) in before.iter() {
                 if !now.contains(id.as_str()) {
                     b.delete_iclient(id)?;
+                    trail(audit::ICLIENT, id, Some(&image(text)?), None)?;
                 }
             }
             for i in list {
-                let text = serde_json::to_string(i).map_err(|e| StoreError::BadRecord {
-                    path: PathBuf::new(),
-                    detail: e.to_string(),
-                })?;
-                if before.get(&i.id) != Some(&text) {
+                let text = serde_json::to_string(i).map_err(bad)?;
+                let was = before.get(&i.id);
+                if was != Some(&text) || self.noted.contains_key(&i.id) {
                     b.put_iclient(i, &name_key(&i.name))?;
+                    let was = was.map(image).transpose()?;
+                    let after = serde_json::to_value(i).map_err(bad)?;
+                    trail(audit::ICLIENT, &i.id, was.as_ref(), Some(&after))?;
                 }
             }
         }

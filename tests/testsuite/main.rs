@@ -29,6 +29,8 @@
 //!   own CLIs' project files, verified, the files never changed;
 //! * `help`: `bcconn help environment` and `exit-codes`, examples that
 //!   never wrap mid-command, man pages rendered by `man` with their sections;
+//! * `history`: the audit trail and `bcconn history`: who changed what,
+//!   from where, newest first, never a secret;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
 //!   the fake browser;
 //! * `inprocess`: the connection core driven through the library, with a
@@ -88,6 +90,7 @@ mod fake_bc_selftest;
 mod flow;
 mod from_cli;
 mod help;
+mod history;
 mod inprocess;
 mod layers;
 mod list;

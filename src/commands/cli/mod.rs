@@ -32,6 +32,7 @@ use super::doctor::DoctorArgs;
 use super::edit::EditArgs;
 use super::env::EnvArgs;
 use super::exec::ExecArgs;
+use super::history::HistoryArgs;
 use super::iclient::IclientCommand;
 use super::list::ListArgs;
 use super::man::ManArgs;
@@ -127,6 +128,11 @@ pub enum Command {
     Env(EnvArgs),
     /// Run a command with a connection's variables set (the token never goes on argv)
     Exec(ExecArgs),
+    /// Who changed which connection or iClient, from where, and when (never a secret)
+    #[command(
+        after_help = "Examples:\n  bcconn history\n  bcconn history shop       # also before a rename\n  bcconn history shop --json | jq -r '.[0].host'"
+    )]
+    History(HistoryArgs),
     /// Show or set the default connection (here, or globally)
     Use(UseArgs),
     /// Check the setup: secret store, files, ports, browser, endpoints, clock

@@ -263,8 +263,8 @@ impl Postgres {
                 &key,
                 &client_id,
                 &store,
-                &super::ledger::user(),
-                &super::ledger::host(),
+                &super::audit::who().0,
+                &super::audit::who().1,
                 &i64::from(std::process::id()),
                 &super::now(),
             ],
@@ -333,17 +333,13 @@ impl Postgres {
 
 /// An audit entry about the shared store itself (its schema made or moved).
 fn store_entry(action: &str, what: &str) -> super::AuditEntry {
-    super::AuditEntry {
-        at: super::now(),
-        user: super::ledger::user(),
-        host: super::ledger::host(),
-        verb: "store migrate".into(),
-        kind: "store".into(),
-        subject_id: String::new(),
-        subject_name: "schema".into(),
-        action: action.into(),
-        fields: vec![what.into()],
-    }
+    super::AuditEntry::now(
+        "store migrate",
+        super::audit::STORE,
+        ("", "schema"),
+        action,
+        vec![what.into()],
+    )
 }
 
 impl Backend for Postgres {

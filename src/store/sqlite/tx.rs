@@ -660,17 +660,54 @@ impl BackendTx for SqliteTx {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    // The audit table comes with schema 3 (issue 19).
-    fn audit_put(&self, _e: &super::super::AuditEntry) -> Result<(), StoreError> {
-        Ok(())
+    fn audit_put(&self, e: &super::super::AuditEntry) -> Result<(), StoreError> {
+        insert_audit(&self.conn, e).map_err(|err| self.err(err))
     }
 
     fn audit_list(
         &self,
-        _filter: super::super::AuditFilter<'_>,
-        _limit: u32,
+        filter: super::super::AuditFilter<'_>,
+        limit: u32,
     ) -> Result<Vec<super::super::AuditEntry>, StoreError> {
-        Ok(Vec::new())
+        const COLUMNS: &str = "SELECT at, user, host, verb, kind, subject_id, subject_name, action, fields FROM audit";
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok((
+                super::super::AuditEntry {
+                    at: r.get(0)?,
+                    user: r.get(1)?,
+                    host: r.get(2)?,
+                    verb: r.get(3)?,
+                    kind: r.get(4)?,
+                    subject_id: r.get(5)?,
+                    subject_name: r.get(6)?,
+                    action: r.get(7)?,
+                    fields: Vec::new(),
+                },
+                r.get::<_, String>(8)?,
+            ))
+        };
+        let limit = i64::from(limit);
+        let rows: Vec<(super::super::AuditEntry, String)> = match filter {
+            super::super::AuditFilter::All => self
+                .conn
+                .prepare_cached(&format!("{COLUMNS} ORDER BY seq DESC LIMIT ?1"))
+                .and_then(|mut s| s.query_map(params![limit], row)?.collect()),
+            super::super::AuditFilter::Subject { id, name_key } => self
+                .conn
+                .prepare_cached(&format!(
+                    "{COLUMNS} WHERE subject_id = ?1 OR name_key = ?2 ORDER BY seq DESC LIMIT ?3"
+                ))
+                // No id: `subject_id = NULL` matches no row.
+                .and_then(|mut s| s.query_map(params![id, name_key, limit], row)?.collect()),
+        }
+        .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(mut e, fields)| {
+                e.fields = serde_json::from_str(&fields)
+                    .map_err(|err| self.bad(format!("an audit entry's fields ({err})")))?;
+                Ok(e)
+            })
+            .collect()
     }
 
     fn check(&self) -> Result<Vec<String>, StoreError> {
@@ -723,4 +760,31 @@ fn sealed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealedRow> {
         nonce: r.get(1)?,
         ciphertext: r.get(2)?,
     })
+}
+
+/// Writes one audit entry (also used by the migration, before a
+/// transaction object exists).
+pub(super) fn insert_audit(
+    conn: &rusqlite::Connection,
+    e: &super::super::AuditEntry,
+) -> rusqlite::Result<()> {
+    let fields = serde_json::to_string(&e.fields)
+        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
+    conn.prepare_cached(
+        "INSERT INTO audit(at, user, host, verb, kind, subject_id, subject_name, name_key, \
+         action, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        e.at,
+        e.user,
+        e.host,
+        e.verb,
+        e.kind,
+        e.subject_id,
+        e.subject_name,
+        super::super::name_key(&e.subject_name),
+        e.action,
+        fields
+    ])
+    .map(drop)
 }
