@@ -26,13 +26,22 @@ pub struct DeleteArgs {
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     let file = ctx.records.load()?;
     let conn = remove::deletable(&file, &args.name)?;
+    // On a shared store the record goes for every machine of the team.
+    let everyone = ctx
+        .records
+        .shared()
+        .map(|pg| format!(" for everyone using the shared store {}", pg.shown()))
+        .unwrap_or_default();
     if !args.yes
         && !confirm(
             ctx,
             &if conn.token_store.is_some() {
-                format!("Delete connection {:?} and its stored token?", conn.name)
+                format!(
+                    "Delete connection {:?} and its stored token{everyone}?",
+                    conn.name
+                )
             } else {
-                format!("Delete connection {:?}?", conn.name)
+                format!("Delete connection {:?}{everyone}?", conn.name)
             },
         )?
     {
@@ -44,7 +53,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         was_default,
     } = remove::connection(ctx, &args.name)?;
     ctx.ui
-        .step(&format!("Deleted connection {:?}", removed.name));
+        .step(&format!("Deleted connection {:?}{everyone}", removed.name));
     if was_default {
         ctx.ui.say("It was the global default: no global default is set now (`bcconn use --global NAME` sets one).");
     }

@@ -24,6 +24,7 @@ pub mod scopes;
 pub mod secrets;
 pub mod show;
 pub mod status;
+pub mod store;
 pub mod token;
 pub mod use_;
 
@@ -78,6 +79,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Backup(args) => records::backup(ctx, args),
         Command::Restore(args) => records::restore(ctx, args),
         Command::Secrets(cmd) => secrets::run(ctx, cmd),
+        Command::Store(cmd) => store::run(ctx, cmd),
     }
 }
 
@@ -86,6 +88,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
 fn verb(command: &Command) -> &'static str {
     use iclient::IclientCommand as I;
     use secrets::SecretsCommand as S;
+    use store::StoreCommand as T;
     match command {
         Command::Create(_) => "create",
         Command::Authorize(_) => "authorize",
@@ -118,5 +121,8 @@ fn verb(command: &Command) -> &'static str {
         Command::Secrets(S::NewKey(_)) => "secrets new-key",
         Command::Secrets(S::RotateKey(_)) => "secrets rotate-key",
         Command::Secrets(S::Move(_)) => "secrets move",
+        Command::Store(T::Migrate) => "store migrate",
+        Command::Store(T::Grants) => "store grants",
+        Command::Store(T::Copy(_)) => "store copy",
     }
 }

@@ -40,6 +40,7 @@ pub mod remove;
 pub mod resolve;
 pub mod rules;
 pub mod status;
+pub mod store_copy;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tokens;

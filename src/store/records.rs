@@ -84,6 +84,11 @@ impl Records {
         self.fail_writes.set(fail);
     }
 
+    /// How a change waits on another writer.
+    pub fn waits(&self) -> &sqlite::Waits {
+        &self.waits
+    }
+
     /// Another handle on the same records (its own connection).
     pub fn again(&self) -> Records {
         let records = Records::open(&self.dir, self.url.clone(), self.waits.clone());

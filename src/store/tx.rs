@@ -545,6 +545,17 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks token generation `generation` of connection `id` as handed
+    /// out (a copy keeps its token's generation, and the destination never
+    /// hands it out again).
+    pub fn reserve_generation(&mut self, id: &str, generation: u64) -> Result<()> {
+        self.writable()?;
+        if let Some(b) = &self.backend {
+            b.next_generation(id, generation.saturating_sub(1))?;
+        }
+        Ok(())
+    }
+
     /// Writes what changed and ends the transaction, with an audit entry
     /// for each record that changed (in the same transaction, so no
     /// command can change a record and leave no trace).

@@ -42,6 +42,7 @@ use super::scopes::ScopesArgs;
 use super::secrets::SecretsCommand;
 use super::show::ShowArgs;
 use super::status::StatusArgs;
+use super::store::StoreCommand;
 use super::token::TokenArgs;
 use super::use_::UseArgs;
 
@@ -152,4 +153,7 @@ pub enum Command {
     /// The sealed secret store's keys, and moving secrets between stores
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// The record store: migrate a shared one, print its grants, copy between stores
+    #[command(subcommand)]
+    Store(StoreCommand),
 }
