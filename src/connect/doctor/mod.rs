@@ -29,6 +29,7 @@ mod network;
 mod records;
 mod sealed;
 mod secrets;
+mod shared;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -67,7 +68,7 @@ pub struct Finding {
     /// The check's id: `home`, `records`, `writer`, `permissions`,
     /// `temp_files`, `secret_store`, `orphan_secrets`, `killed_writes`,
     /// `callback_port`, `browser`, `siblings`, `last_verified`,
-    /// `login_endpoint`, `api_endpoint`, `clock`, `pool_url`.
+    /// `login_endpoint`, `api_endpoint`, `clock`, `pool_url`, `shared_store`.
     pub check: &'static str,
     /// What it is about when a check runs more than once (a secret store, an
     /// iClient, a store), or the URL probed.
@@ -159,6 +160,7 @@ impl Default for Options {
 pub fn run(ctx: &Context, opts: &Options) -> Vec<Finding> {
     let env = &ctx.env;
     let mut out = vec![files::home(env)];
+    out.extend(shared::shared_store(ctx));
     let (found, file) = files::records(ctx);
     out.push(found);
     if file.is_some() {

@@ -47,6 +47,16 @@ pub struct Postgres {
     held: RefCell<Vec<i64>>,
 }
 
+/// What [`Postgres::probe`] found.
+pub struct Probe {
+    pub connect: Duration,
+    /// The median of three.
+    pub round_trip: Duration,
+    pub server: String,
+    /// (schema version, oldest bcconn that may use it); `None`: no schema yet.
+    pub schema: Option<(i64, String)>,
+}
+
 /// The advisory lock key of (client id, store hash): the first 8 bytes of
 /// their SHA-256, so every machine computes the same.
 fn authorize_key(client_id: &str, store: &str) -> i64 {
@@ -192,6 +202,31 @@ impl Postgres {
         done?;
         self.checked.set(true);
         Ok((before, SCHEMA))
+    }
+
+    /// What `doctor` reports: how long connecting and a round trip take,
+    /// the server's version, the schema and the oldest bcconn it takes.
+    pub fn probe(&self) -> Result<Probe, StoreError> {
+        let started = std::time::Instant::now();
+        let conn = self.conn()?;
+        let connect = started.elapsed();
+        let mut round_trips = Vec::new();
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            conn.batch("SELECT 1")?;
+            round_trips.push(t.elapsed());
+        }
+        round_trips.sort();
+        let server = conn
+            .query_opt("SHOW server_version", &[])?
+            .map(|r| r.get::<_, String>(0))
+            .unwrap_or_default();
+        Ok(Probe {
+            connect,
+            round_trip: round_trips[1],
+            server: crate::text::outside(&server, 60),
+            schema: conn.schema_state()?,
+        })
     }
 
     /// The database's name, quoted for SQL (`bcconn store grants`).
