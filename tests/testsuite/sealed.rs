@@ -323,6 +323,10 @@ fn rotate_key_killed_at_random_points_loses_nothing() {
     }
     let mut seed: u64 = 0x5eed_1234;
     let mut killed = 0;
+    // Round 0 runs to its end and sets the window the others are killed
+    // in: on a slow machine a fixed window would kill every round before
+    // one finished (CI did), and prove less than the test says.
+    let mut window = Duration::from_millis(40);
     for round in 0..10 {
         let next = new_key(&env);
         let file = env.dir.path().join(format!("new-{round}.key"));
@@ -339,10 +343,16 @@ fn rotate_key_killed_at_random_points_loses_nothing() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        if round == 0 {
+            let started = std::time::Instant::now();
+            assert!(child.wait().unwrap().success(), "round 0 runs to its end");
+            window = started.elapsed().max(Duration::from_millis(5));
+        }
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        std::thread::sleep(Duration::from_millis((seed >> 33) % 40));
+        let window_ms = window.as_millis().max(1) as u64;
+        std::thread::sleep(Duration::from_millis((seed >> 33) % window_ms));
         if child.try_wait().unwrap().is_none() {
             killed += 1;
         }
@@ -375,10 +385,8 @@ fn rotate_key_killed_at_random_points_loses_nothing() {
             );
         }
     }
-    // At least one round finished and one was cut short, or the test
-    // proved less than it says.
-    assert!(killed < 10, "every rotation was killed");
-    eprintln!("rotate-key: {killed} of 10 rounds killed mid-run");
+    // Round 0 finished; the others were cut at random points of a run.
+    eprintln!("rotate-key: {killed} of 9 rounds killed mid-run (window {window:?})");
 }
 
 #[test]

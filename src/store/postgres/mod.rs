@@ -207,14 +207,15 @@ impl Postgres {
     /// What `doctor` reports: how long connecting and a round trip take,
     /// the server's version, the schema and the oldest bcconn it takes.
     pub fn probe(&self) -> Result<Probe, StoreError> {
-        let started = std::time::Instant::now();
+        let clock = &self.waits.clock;
+        let started = clock.instant();
         let conn = self.conn()?;
-        let connect = started.elapsed();
+        let connect = clock.instant().saturating_duration_since(started);
         let mut round_trips = Vec::new();
         for _ in 0..3 {
-            let t = std::time::Instant::now();
+            let t = clock.instant();
             conn.batch("SELECT 1")?;
-            round_trips.push(t.elapsed());
+            round_trips.push(clock.instant().saturating_duration_since(t));
         }
         round_trips.sort();
         let server = conn
