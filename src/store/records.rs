@@ -12,7 +12,9 @@ use super::*;
 /// The records under one home directory.
 pub struct Records {
     dir: PathBuf,
-    backend: Box<dyn Backend>,
+    /// Shared with [`Records::again`]'s handles (one connection to a
+    /// shared store per process, when no transaction holds it).
+    backend: Rc<dyn Backend>,
     /// `BCCONN_STORE_URL`: the records are in the shared store.
     url: Option<crate::env::StoreUrl>,
     /// How a change waits on another writer (also the old file's lock).
@@ -46,9 +48,9 @@ impl Records {
     /// settings stay in `dir`), else in `dir`'s database.
     pub fn open(dir: &Path, url: Option<crate::env::StoreUrl>, waits: sqlite::Waits) -> Self {
         let verb = Rc::new(RefCell::new(audit::NO_VERB.to_string()));
-        let backend: Box<dyn Backend> = match &url {
-            Some(url) => Box::new(postgres::Postgres::new(url.clone(), dir, waits.clone())),
-            None => Box::new(
+        let backend: Rc<dyn Backend> = match &url {
+            Some(url) => Rc::new(postgres::Postgres::new(url.clone(), dir, waits.clone())),
+            None => Rc::new(
                 sqlite::Sqlite::new(dir.join(DB_NAME), waits.clone()).with_verb(verb.clone()),
             ),
         };
@@ -89,12 +91,22 @@ impl Records {
         &self.waits
     }
 
-    /// Another handle on the same records (its own connection).
+    /// Another handle on the same records and engine, with transactions
+    /// of its own (the sealed store's, beside the records').
     pub fn again(&self) -> Records {
-        let records = Records::open(&self.dir, self.url.clone(), self.waits.clone());
-        *records.sink.borrow_mut() = self.sink.borrow().clone();
-        records.set_verb(&self.verb.borrow());
-        records
+        Records {
+            dir: self.dir.clone(),
+            backend: self.backend.clone(),
+            url: self.url.clone(),
+            verb: self.verb.clone(),
+            waits: self.waits.clone(),
+            sink: RefCell::new(self.sink.borrow().clone()),
+            writing: Cell::new(false),
+            imported: Cell::new(self.imported.get()),
+            wrote: Cell::new(false),
+            #[cfg(test)]
+            fail_writes: Cell::new(false),
+        }
     }
 
     /// The shared store, when the records are in one.

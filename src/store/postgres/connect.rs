@@ -35,6 +35,9 @@ pub struct Conn {
     client: Client,
     timeout: Duration,
     url: StoreUrl,
+    /// A transaction is open on it (a write, or a read snapshot): another
+    /// transaction of this process takes a connection of its own.
+    pub in_tx: std::sync::atomic::AtomicBool,
 }
 
 /// The URL's parts bcconn reads itself, and the rest for the driver.
@@ -217,6 +220,7 @@ impl Conn {
             client,
             timeout,
             url: url.clone(),
+            in_tx: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

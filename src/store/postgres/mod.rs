@@ -85,12 +85,17 @@ impl Postgres {
         }
     }
 
-    /// The connection, opened at first use.
+    /// The connection, opened at first use; while a transaction of this
+    /// process holds it (a read snapshot during a write, say), another.
     pub fn conn(&self) -> Result<Rc<Conn>, StoreError> {
+        use std::sync::atomic::Ordering;
         if let Some(c) = self.conn.borrow().as_ref()
             && !c.is_closed()
         {
-            return Ok(c.clone());
+            if !c.in_tx.load(Ordering::SeqCst) {
+                return Ok(c.clone());
+            }
+            return Ok(Rc::new(Conn::open(&self.url)?));
         }
         let c = Rc::new(Conn::open(&self.url)?);
         *self.conn.borrow_mut() = Some(c.clone());

@@ -25,6 +25,8 @@ pub(super) struct PgTx {
     write: bool,
     /// A transaction is open on the connection (a write, or a snapshot).
     open: Cell<bool>,
+    /// This transaction marked the connection as held (`Conn::in_tx`).
+    held: Cell<bool>,
     local: Rc<Sqlite>,
     sink: Rc<dyn Fn(Notice)>,
     /// Personal settings changed here: written to the home's database
@@ -40,11 +42,15 @@ impl PgTx {
         local: Rc<Sqlite>,
         sink: Rc<dyn Fn(Notice)>,
     ) -> PgTx {
+        if write {
+            conn.in_tx.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         PgTx {
             conn,
             shown,
             write,
             open: Cell::new(write),
+            held: Cell::new(write),
             local,
             sink,
             local_changes: RefCell::new(Vec::new()),
@@ -138,6 +144,12 @@ impl Drop for PgTx {
     fn drop(&mut self) {
         if self.open.get() {
             let _ = self.conn.batch("ROLLBACK");
+        }
+        // Only a transaction that held the connection lets it go.
+        if self.held.get() {
+            self.conn
+                .in_tx
+                .store(false, std::sync::atomic::Ordering::SeqCst);
         }
     }
 }
@@ -254,6 +266,10 @@ impl BackendTx for PgTx {
             self.conn
                 .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
             self.open.set(true);
+            self.held.set(true);
+            self.conn
+                .in_tx
+                .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
     }
