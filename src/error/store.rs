@@ -32,6 +32,13 @@ pub(super) fn explain(e: &StoreError) -> Failure {
         )),
         StoreError::Nested | StoreError::ReadOnly => failure(msg),
         StoreError::Sqlite { .. } => failure(msg).hint("`bcconn doctor` checks the database"),
+        StoreError::SharedUrl { .. } => usage(msg).hint(
+            "fix BCCONN_STORE_URL: postgres://USER:PASSWORD@HOST[:PORT]/DB, with sslmode=disable|prefer|require|verify-ca|verify-full, sslrootcert=FILE, connect_timeout=SECONDS",
+        ),
+        StoreError::Shared { detail, .. } if detail.contains("peer certificate") => failure(format!(
+            "{msg}; nothing was changed"
+        ))
+        .hint("bcconn does not trust the server's certificate: add sslrootcert=/path/to/ca.pem (the CA that signed it) to BCCONN_STORE_URL, or fix the certificate's name"),
         StoreError::Shared { .. } | StoreError::SharedTimeout { .. } => failure(format!(
             "{msg}; nothing was changed"
         ))

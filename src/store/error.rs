@@ -53,6 +53,10 @@ pub enum StoreError {
     /// an error; `url` is redacted, `detail` scrubbed of its secrets.
     #[error("the shared store {url}: {detail}")]
     Shared { url: String, detail: String },
+    /// `BCCONN_STORE_URL` itself cannot be used (not a postgres URL, an
+    /// unknown sslmode, an unreadable sslrootcert).
+    #[error("BCCONN_STORE_URL ({url}): {detail}")]
+    SharedUrl { url: String, detail: String },
     /// The shared store did not answer within its timeout.
     #[error("the shared store {url} did not answer within {secs} s{}", if *.connecting { " (connecting)" } else { "" })]
     SharedTimeout {

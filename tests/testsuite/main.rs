@@ -107,6 +107,7 @@ mod states;
 #[cfg(unix)]
 mod store_db;
 mod store_safety;
+mod store_tls;
 mod tables;
 mod token_verification;
 mod using;

@@ -49,16 +49,13 @@ struct Parsed {
 }
 
 fn parse(url: &StoreUrl) -> Result<Parsed, StoreError> {
-    let bad = |detail: String| StoreError::Shared {
+    let bad = |detail: String| StoreError::SharedUrl {
         url: url.redacted(),
         detail,
     };
-    let mut u = url::Url::parse(url.expose())
-        .map_err(|e| bad(format!("BCCONN_STORE_URL is not a URL ({e})")))?;
+    let mut u = url::Url::parse(url.expose()).map_err(|e| bad(format!("it is not a URL ({e})")))?;
     if !matches!(u.scheme(), "postgres" | "postgresql") {
-        return Err(bad(
-            "BCCONN_STORE_URL must start with postgres:// or postgresql://".into(),
-        ));
+        return Err(bad("it must start with postgres:// or postgresql://".into()));
     }
     let (mut tls, mut root_cert, mut timeout) = (Tls::Prefer, None, DEFAULT_TIMEOUT);
     let mut rest = Vec::new();
@@ -102,7 +99,7 @@ fn parse(url: &StoreUrl) -> Result<Parsed, StoreError> {
     }
     let mut config: Config = u.as_str().parse().map_err(|e: tokio_postgres::Error| {
         bad(format!(
-            "BCCONN_STORE_URL cannot be used: {}",
+            "the driver refused it: {}",
             url.scrub(&e.to_string())
         ))
     })?;
@@ -139,38 +136,112 @@ pub fn database(url: &StoreUrl) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// rustls trusting the system's CA store and `sslrootcert`.
+/// rustls trusting the system's CA store and `sslrootcert`. The store is
+/// read when a server first shows a certificate: with `prefer` against a
+/// server without TLS (a loopback cluster), nothing is loaded.
 fn tls_config(url: &StoreUrl, root_cert: Option<&str>) -> Result<rustls::ClientConfig, StoreError> {
-    let bad = |detail: String| StoreError::Shared {
+    let bad = |detail: String| StoreError::SharedUrl {
         url: url.redacted(),
         detail,
     };
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
+    // `sslrootcert` is read now: a bad file is a setup error whatever the
+    // server does.
+    let mut extra = Vec::new();
     if let Some(path) = root_cert {
         use rustls::pki_types::{CertificateDer, pem::PemObject};
         let shown = crate::text::outside(path, 200);
-        let certs = CertificateDer::pem_file_iter(path)
+        extra = CertificateDer::pem_file_iter(path)
             .map_err(|e| bad(format!("sslrootcert {shown} cannot be read: {e}")))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad(format!("sslrootcert {shown} is not PEM certificates: {e}")))?;
-        if certs.is_empty() {
+        if extra.is_empty() {
             return Err(bad(format!("sslrootcert {shown} holds no certificate")));
-        }
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| bad(format!("sslrootcert {shown}: {e}")))?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(LazyRoots {
+        extra,
+        provider: provider.clone(),
+        inner: std::sync::OnceLock::new(),
+    });
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| bad(e.to_string()))?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth())
+}
+
+/// rustls's own WebPKI verifier (chain, name, signatures), built on first
+/// use from the system's CA store and `sslrootcert`.
+#[derive(Debug)]
+struct LazyRoots {
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    inner: std::sync::OnceLock<Result<Arc<rustls::client::WebPkiServerVerifier>, String>>,
+}
+
+impl LazyRoots {
+    fn get(&self) -> Result<&Arc<rustls::client::WebPkiServerVerifier>, rustls::Error> {
+        self.inner
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                for cert in rustls_native_certs::load_native_certs().certs {
+                    let _ = roots.add(cert);
+                }
+                for cert in &self.extra {
+                    roots
+                        .add(cert.clone())
+                        .map_err(|e| format!("sslrootcert: {e}"))?;
+                }
+                rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    self.provider.clone(),
+                )
+                .build()
+                .map_err(|e| format!("no certificate to trust ({e}): set sslrootcert"))
+            })
+            .as_ref()
+            .map_err(|e| rustls::Error::General(e.clone()))
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.get()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 impl Conn {
@@ -404,7 +475,10 @@ mod tests {
                 "postgres://u:hunter22@h/db?connect_timeout=0",
                 "connect_timeout=0",
             ),
-            ("postgres://u:hunter22@h/db?nonsense=1", "cannot be used"),
+            (
+                "postgres://u:hunter22@h/db?nonsense=1",
+                "the driver refused it",
+            ),
         ] {
             let e = parse(&url(text)).err().expect(text).to_string();
             assert!(e.contains(says), "{text}: {e}");
