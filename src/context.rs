@@ -109,9 +109,8 @@ impl Context {
             }
         );
         Context {
-            records: Records::open(
-                &env.home,
-                env.store_url.clone(),
+            records: records(
+                &env,
                 crate::store::sqlite::Waits {
                     clock: crate::clock::system(),
                     limit: lock_wait(&env),
@@ -136,9 +135,8 @@ impl Context {
     /// Another clock (in-process tests: a fake one). The records' waits
     /// move to it too.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Context {
-        self.records = Records::open(
-            &self.env.home,
-            self.env.store_url.clone(),
+        self.records = records(
+            &self.env,
             crate::store::sqlite::Waits {
                 clock: clock.clone(),
                 limit: self.lock_wait(),
@@ -298,4 +296,15 @@ mod tests {
             Ok(true)
         ));
     }
+}
+
+/// The records `env` names: the shared store, else the home's database;
+/// inside a `bcconn exec` that removed `BCCONN_STORE_URL`, neither (the
+/// home's records are not the team's).
+fn records(env: &Env, waits: crate::store::sqlite::Waits) -> Records {
+    let records = Records::open(&env.home, env.store_url.clone(), waits);
+    if env.store_url.is_none() && env.check_not_removed("BCCONN_STORE_URL").is_err() {
+        records.refuse_local();
+    }
+    records
 }

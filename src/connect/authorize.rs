@@ -48,12 +48,26 @@ impl<'a> From<&'a IClient> for App<'a> {
 /// Checks, before anything is saved or a browser opens, that a flow with
 /// this app can run: the URLs are sane, the token's secret store opens, the
 /// callback can be received here.
-pub fn preflight(ctx: &Context, app: &App, opts: &FlowOptions) -> Result<()> {
+pub fn preflight(ctx: &Context, app: &App, store: &StoreHash, opts: &FlowOptions) -> Result<()> {
     crate::env::check_base_url("BCCONN_LOGIN_URL", &ctx.env.login_url)?;
     crate::env::check_base_url("BCCONN_API_URL", &ctx.env.api_url)?;
     ctx.default_secrets()?;
+    // Before the callback port: a machine that waits its turn must not be
+    // told the port is taken by the one authorizing.
+    hold(ctx, app, store, opts)?;
     can_receive(app, opts)?;
     Ok(())
+}
+
+/// One machine at a time per app and store, through the commit (held
+/// until this run ends; see `Records::hold_authorize`).
+fn hold(ctx: &Context, app: &App, store: &StoreHash, opts: &FlowOptions) -> Result<()> {
+    ctx.records.hold_authorize(
+        app.client_id,
+        store.as_str(),
+        opts.wait.then_some(opts.timeout),
+        &|line| ctx.progress.say(line),
+    )
 }
 
 /// Whether the callback can be received here as `opts` say (always, for
@@ -316,7 +330,7 @@ fn try_authorize(
         .map_err(|e| before(e.into()))?,
     };
     let app = App::from(iclient);
-    preflight(ctx, &app, opts).map_err(before)?;
+    preflight(ctx, &app, &conn.store_hash, opts).map_err(before)?;
     if let Some(consent) = consent {
         agree_to_changes(ctx, &file, conn, &changes, consent).map_err(before)?;
     }
@@ -485,14 +499,7 @@ fn flow(
     opts: &FlowOptions,
     exchanged: &AtomicBool,
 ) -> Result<Grant> {
-    // One machine at a time per app and store, through the commit (held
-    // until this run ends).
-    ctx.records.hold_authorize(
-        app.client_id,
-        store.as_str(),
-        opts.wait.then_some(opts.timeout),
-        &|line| ctx.progress.say(line),
-    )?;
+    hold(ctx, app, store, opts)?;
     let req = Request {
         ctx,
         app,

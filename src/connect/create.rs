@@ -63,7 +63,7 @@ fn execute_with(
     // …and, when authorizing right away, the flow must be able to run.
     let secret = if after == After::Authorize {
         let app = app_of(&file, &pick)?;
-        preflight(ctx, &app, opts)?;
+        preflight(ctx, &app, &plan.store_hash, opts)?;
         Some(secret_of(ctx, &file, &pick)?)
     } else {
         None
@@ -144,7 +144,7 @@ pub fn execute_walked(
     let mut conn = plan.connection(None, &file)?;
     let pick = plan.iclient().expect("checked above");
     let app = app_of(&file, pick)?;
-    preflight(ctx, &app, opts)?;
+    preflight(ctx, &app, &plan.store_hash, opts)?;
     let secret = secret_of(ctx, &file, pick)?;
     let flow = run_flow(ctx, &app, &secret, &plan.store_hash, plan.scopes(), opts);
     drop(file);

@@ -55,6 +55,9 @@ pub(super) fn explain(e: &StoreError) -> Failure {
         StoreError::AuthorizeHeld { .. } => failure(format!("{msg}; nothing was changed")).hint(
             "BigCommerce keeps one token per app and store, so one machine authorizes at a time: try again when it is done, or pass --wait to wait for it",
         ),
+        StoreError::StoreUrlRemoved => usage(msg).hint(
+            "`bcconn exec --pass-bcconn-env NAME -- CMD` passes BCCONN_STORE_URL on to CMD; or set it inside CMD, or unset BCCONN_EXEC_REMOVED to use this machine's own records",
+        ),
         StoreError::NotLocal { .. } => usage(msg).hint(
             "use `bcconn export --with-secrets` for a copy of the shared records, or unset BCCONN_STORE_URL for the local database",
         ),

@@ -85,6 +85,12 @@ pub enum StoreError {
         /// `user@host since TIME`, or words saying it is not known.
         holder: String,
     },
+    /// Inside `bcconn exec`, which removed `BCCONN_STORE_URL`: the local
+    /// database is not the team's, so it is not used instead.
+    #[error(
+        "BCCONN_STORE_URL was removed by `bcconn exec`; run it with --pass-bcconn-env to keep it"
+    )]
+    StoreUrlRemoved,
     /// What only the local database can do (a file backup, a restore).
     #[error("{what} works on the local database only; the records are in the shared store {url}")]
     NotLocal { what: &'static str, url: String },

@@ -26,6 +26,8 @@ pub struct Records {
     imported: Cell<bool>,
     /// A change was committed in this process.
     wrote: Cell<bool>,
+    /// See [`Records::refuse_local`].
+    refused: Cell<bool>,
     /// The command making changes, named by each audit entry (shared with
     /// the backend, whose migrations write one too).
     pub(super) verb: Rc<RefCell<String>>,
@@ -63,6 +65,7 @@ impl Records {
             sink: RefCell::new(Rc::new(|_| {})),
             writing: Cell::new(false),
             imported: Cell::new(false),
+            refused: Cell::new(false),
             wrote: Cell::new(false),
             #[cfg(test)]
             fail_writes: Cell::new(false),
@@ -91,6 +94,13 @@ impl Records {
         &self.waits
     }
 
+    /// Refuses every transaction: an outer `bcconn exec` removed
+    /// `BCCONN_STORE_URL`, and this machine's own records are not the ones
+    /// the team uses.
+    pub fn refuse_local(&self) {
+        self.refused.set(true);
+    }
+
     /// Another handle on the same records and engine, with transactions
     /// of its own (the sealed store's, beside the records').
     pub fn again(&self) -> Records {
@@ -103,6 +113,7 @@ impl Records {
             sink: RefCell::new(self.sink.borrow().clone()),
             writing: Cell::new(false),
             imported: Cell::new(self.imported.get()),
+            refused: Cell::new(self.refused.get()),
             wrote: Cell::new(false),
             #[cfg(test)]
             fail_writes: Cell::new(false),
@@ -141,6 +152,11 @@ impl Records {
         }
     }
 
+    /// Whether there is a database (for a shared store: its schema) yet.
+    pub fn exists(&self) -> bool {
+        self.backend.exists()
+    }
+
     /// The database file (the redacted URL of a shared store).
     pub fn path(&self) -> PathBuf {
         self.backend.path().to_path_buf()
@@ -151,6 +167,9 @@ impl Records {
     }
 
     fn check_home(&self) -> Result<(), StoreError> {
+        if self.refused.get() {
+            return Err(StoreError::StoreUrlRemoved);
+        }
         if self.dir.is_absolute() {
             Ok(())
         } else {
@@ -173,7 +192,11 @@ impl Records {
     /// The old record file, imported once (see [`migrate::import_old_file`]).
     fn import_old(&self) -> Result<(), StoreError> {
         // A shared store never takes in one machine's old file.
-        if self.imported.replace(true) || !self.dir.is_absolute() || self.url.is_some() {
+        if self.imported.replace(true)
+            || !self.dir.is_absolute()
+            || self.url.is_some()
+            || self.refused.get()
+        {
             return Ok(());
         }
         migrate::import_old_file(self)

@@ -203,7 +203,7 @@ impl SecretStore for SealedStore {
     }
 
     fn delete(&self, account: &str) -> Result<()> {
-        if !self.records.path().exists() {
+        if !self.records.exists() {
             return Ok(());
         }
         self.records.update(|tx| {

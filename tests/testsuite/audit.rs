@@ -661,3 +661,231 @@ fn the_sealing_key_and_sealed_secrets_are_never_shown() {
         }
     }
 }
+
+/// Issue 19: `BCCONN_STORE_URL` in every form (user info, percent-encoded,
+/// `?password=`, a bad port, a bad parameter, not PostgreSQL at all, no
+/// user) never shows its password: not in errors about a server that
+/// refuses, not with `-v` or `-vv`, not in `doctor`. Nothing listens on the
+/// port, so no PostgreSQL is needed.
+#[test]
+fn no_form_of_bcconn_store_url_shows_its_password() {
+    let (fake, mut env) = crate::api::setup("1");
+    // `doctor` probes the endpoints' roots.
+    fake.expect_unexpected();
+    let key = String::from_utf8(env.cmd(&["secrets", "new-key"]).output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    env.unset("BCCONN_SECRET_STORE");
+    env.set("BCCONN_SECRET_KEY", &key);
+    let port = child_port();
+    let forms = [
+        (
+            format!("postgres://team:PWstoreUser01@127.0.0.1:{port}/bcconn"),
+            "PWstoreUser01",
+        ),
+        (
+            format!("postgresql://team:PW%40pct02@127.0.0.1:{port}/bcconn"),
+            "PW@pct02",
+        ),
+        (
+            format!("postgres://team@127.0.0.1:{port}/bcconn?password=PWquery03"),
+            "PWquery03",
+        ),
+        (
+            "postgres://team:PWbadPort04@127.0.0.1:99999/bcconn".to_string(),
+            "PWbadPort04",
+        ),
+        (
+            format!("postgres://team:PWtimeout05@127.0.0.1:{port}/bcconn?connect_timeout=zero"),
+            "PWtimeout05",
+        ),
+        (
+            format!("mysql://team:PWnotPg06@127.0.0.1:{port}/bcconn"),
+            "PWnotPg06",
+        ),
+        (
+            format!("postgres://:PWnoUser07@127.0.0.1:{port}/bcconn"),
+            "PWnoUser07",
+        ),
+        (
+            format!("postgres://team:PWsslmode08@127.0.0.1:{port}/bcconn?sslmode=require"),
+            "PWsslmode08",
+        ),
+    ];
+    for (url, secret) in &forms {
+        env.set("BCCONN_STORE_URL", url);
+        for args in [
+            &["list"][..],
+            &["-v", "token", "shop"],
+            &["-vv", "api", "v2/time"],
+            &[
+                "-vv",
+                "iclient",
+                "add",
+                "app",
+                "--client-id",
+                CLIENT_ID,
+                "--client-secret-stdin",
+            ],
+            &["-vv", "doctor"],
+        ] {
+            let out = env
+                .cmd(args)
+                .current_dir(env.dir.path())
+                .write_stdin(format!("{CS_STDIN}\n"))
+                .timeout(std::time::Duration::from_secs(30))
+                .output()
+                .unwrap();
+            let all = all_output(&out);
+            if args[args.len() - 1] != "doctor" {
+                assert!(!out.status.success(), "{url} {args:?}: {all}");
+            }
+            for part in [*secret, &secret[2..]] {
+                assert!(
+                    !all.contains(part),
+                    "BCCONN_STORE_URL={url}: `bcconn {}` printed {part}:\n{all}",
+                    args.join(" ")
+                );
+            }
+        }
+    }
+}
+
+/// Issue 19: with a working shared store whose URL holds a distinctive
+/// password, no command shows it (at `-v` and `-vv`, on success and when
+/// the login is refused), and `exec`'s child never gets
+/// `BCCONN_STORE_URL` (it is removed and the child marked, so a bcconn
+/// inside refuses rather than fall back to the local records) unless
+/// `--pass-bcconn-env` asks for it.
+#[test]
+#[ignore = "needs PostgreSQL: .ci/run starts one (BCCONN_TEST_POSTGRES_URL)"]
+fn the_shared_store_password_is_never_shown_nor_given_to_exec() {
+    use crate::common::postgres::{Roles, TestDb, execute, unique_name};
+    const DB_PW: &str = "pg-pw-Rv58tLkW2e";
+    const DB_PW_WRONG: &str = "pg-wrong-Jm36cXnH9s";
+    let role = unique_name("bcconn_audit_");
+    // The role belongs to the cluster: dropped after the database.
+    let _roles = Roles::new(&[&role]);
+    let db = TestDb::new();
+    execute(
+        db.admin(),
+        &format!(
+            "CREATE ROLE {role} LOGIN PASSWORD '{DB_PW}'; ALTER DATABASE {} OWNER TO {role}",
+            db.name
+        ),
+    );
+    let fake = FakeBc::start();
+    fake.expect_unexpected(); // doctor's endpoint checks
+    fake.add_store("abc123", "Acme", "acme.example.com");
+    fake.add_token(API_STDIN, "abc123", &["store_v2_orders"]);
+    let mut env = Env::with_fake(&fake);
+    let key = String::from_utf8(env.cmd(&["secrets", "new-key"]).output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    env.unset("BCCONN_SECRET_STORE");
+    env.set("BCCONN_SECRET_KEY", &key);
+    env.set("BCCONN_STORE_URL", &db.url_as(&role, DB_PW));
+    let mut a = Audit {
+        fake,
+        env,
+        runs: Vec::new(),
+    };
+    let api_in = format!("{API_STDIN}\n");
+    let secret_in = format!("{CS_STDIN}\n");
+    for v in ["-v", "-vv"] {
+        let tok = format!("tok{v}");
+        let app = format!("app{v}");
+        a.ok(
+            &[
+                v,
+                "create",
+                &tok,
+                "--auth-type",
+                "token",
+                "--store-hash",
+                "abc123",
+                "--access-token-stdin",
+            ],
+            Some(&api_in),
+        );
+        a.ok(
+            &[
+                v,
+                "iclient",
+                "add",
+                &app,
+                "--client-id",
+                CLIENT_ID,
+                "--client-secret-stdin",
+            ],
+            Some(&secret_in),
+        );
+        a.ok(&[v, "list"], None);
+        a.ok(&[v, "show", &tok], None);
+        a.ok(&[v, "api", "v2/time", "-c", &tok], None);
+        a.ok(&[v, "status", &tok], None);
+        a.ok(&[v, "env", &tok], None);
+        // The env lines hold the token by design.
+        a.runs.last_mut().unwrap().1.stdout.clear();
+        a.run(&[v, "doctor"], None);
+        a.ok(&[v, "export"], None);
+        // Token is the one place a token belongs; the password never.
+        a.ok(&[v, "token", &tok], None);
+        assert_eq!(
+            String::from_utf8_lossy(&a.runs.last().unwrap().1.stdout),
+            format!("{API_STDIN}\n")
+        );
+        a.runs.last_mut().unwrap().1.stdout.clear();
+        a.ok(&[v, "exec", &tok, "--", "env"], None);
+        let child = String::from_utf8_lossy(&a.runs.last().unwrap().1.stdout).into_owned();
+        assert!(
+            !child.contains("BCCONN_STORE_URL=") && !child.contains(DB_PW),
+            "the store URL reached CMD: {child}"
+        );
+        assert!(
+            child
+                .lines()
+                .any(|l| l.starts_with("BCCONN_EXEC_REMOVED=") && l.contains("BCCONN_STORE_URL")),
+            "{child}"
+        );
+        a.runs.last_mut().unwrap().1.stdout.clear();
+    }
+    // --pass-bcconn-env passes the setting on, as asked; bcconn itself
+    // still prints nothing of it.
+    let out = a.run(&["exec", "tok-v", "--pass-bcconn-env", "--", "env"], None);
+    assert!(out.status.success(), "{}", all_output(out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BCCONN_STORE_URL="));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(DB_PW));
+    a.runs.last_mut().unwrap().1.stdout.clear();
+    // A login the server refuses: the wrong password is not shown either.
+    a.env
+        .set("BCCONN_STORE_URL", &db.url_as(&role, DB_PW_WRONG));
+    for args in [&["-vv", "list"][..], &["-vv", "token", "tok-v"]] {
+        a.fails(args, None);
+    }
+    a.run(&["-vv", "doctor"], None);
+    for (args, out) in &a.runs {
+        for s in [DB_PW, DB_PW_WRONG, API_STDIN, CS_STDIN] {
+            assert!(
+                !all_output(out).contains(s),
+                "`bcconn {args}` printed {s}:\n{}",
+                all_output(out)
+            );
+        }
+    }
+    // Last, as it fails today: a bcconn inside CMD refuses, naming the way
+    // out, never the local records instead (today it lists the empty local
+    // database: the silent fallback issue 19 forbids).
+    let bin = crate::common::BIN;
+    a.env.set("BCCONN_STORE_URL", &db.url_as(&role, DB_PW));
+    let out = a.run(&["exec", "tok-v", "--", bin, "list"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("BCCONN_STORE_URL was removed by `bcconn exec`"),
+        "{}",
+        all_output(out)
+    );
+}

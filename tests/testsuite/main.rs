@@ -29,6 +29,11 @@
 //!   own CLIs' project files, verified, the files never changed;
 //! * `help`: `bcconn help environment` and `exit-codes`, examples that
 //!   never wrap mid-command, man pages rendered by `man` with their sections;
+//! * `fleet` (Unix): a shared record store in PostgreSQL used by two
+//!   "machines" (`#[ignore]`d unless `BCCONN_TEST_POSTGRES_URL` is given;
+//!   `.ci/run` starts a cluster): sharing, following re-authorizations,
+//!   401s, one authorize at a time, concurrent writers, a server that stops
+//!   or hangs, history, moving records in and out;
 //! * `history`: the audit trail and `bcconn history`: who changed what,
 //!   from where, newest first, never a secret;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
@@ -87,6 +92,8 @@ mod crash;
 mod doctor;
 mod dotfile_trust;
 mod fake_bc_selftest;
+#[cfg(unix)]
+mod fleet;
 mod flow;
 mod from_cli;
 mod help;

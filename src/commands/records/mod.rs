@@ -71,6 +71,14 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> Result<ExitStatus> {
 pub fn restore(ctx: &Context, args: RestoreArgs) -> Result<ExitStatus> {
     let kept =
         ctx.records.restore(&args.file).map_err(|e| {
+            // A shared store is refused as it is (a usage error, exit 2):
+            // no file would do.
+            if matches!(
+                e.downcast_ref::<crate::store::error::StoreError>(),
+                Some(crate::store::error::StoreError::NotLocal { .. })
+            ) {
+                return e;
+            }
             // About the file given: the current records were not touched.
             let (_, message, _) = crate::error::report(&e).into_parts();
             anyhow::Error::from(crate::error::failure(message).hint(

@@ -504,9 +504,9 @@ impl BackendTx for PgTx {
     fn next_generation(&self, id: &str, at_least: u64) -> Result<u64, StoreError> {
         let at_least = i64::try_from(at_least).unwrap_or(i64::MAX - 1);
         let rows = self.conn.query(
-            "INSERT INTO bcconn.token_generations(connection_id, last) VALUES ($1, $2 + 1) \
+            "INSERT INTO bcconn.token_generations(connection_id, last) VALUES ($1, $2::bigint + 1) \
              ON CONFLICT (connection_id) DO UPDATE SET \
-             last = greatest(bcconn.token_generations.last, $2) + 1 RETURNING last",
+             last = greatest(bcconn.token_generations.last, $2::bigint) + 1 RETURNING last",
             &[&id, &at_least],
         )?;
         Ok(rows[0].get::<_, i64>(0).max(1) as u64)

@@ -4,6 +4,7 @@
 pub mod fake_bc;
 pub mod fake_browser;
 pub mod oauth;
+pub mod postgres;
 pub mod redis_server;
 
 use std::path::PathBuf;
@@ -53,6 +54,13 @@ impl Env {
     pub fn set(&mut self, key: &str, value: &str) -> &mut Env {
         self.vars.retain(|(k, _)| k != key);
         self.vars.push((key.into(), value.into()));
+        self
+    }
+
+    /// Removes a variable `new` set (e.g. `BCCONN_SECRET_STORE`, for its
+    /// default).
+    pub fn unset(&mut self, key: &str) -> &mut Env {
+        self.vars.retain(|(k, _)| k != key);
         self
     }
 
