@@ -273,6 +273,17 @@ fn lock_wait(env: &Env) -> std::time::Duration {
     env.lock_wait().unwrap_or(crate::fsutil::LOCK_WAIT)
 }
 
+/// The records `env` names: the shared store, else the home's database;
+/// inside a `bcconn exec` that removed `BCCONN_STORE_URL`, neither (the
+/// home's records are not the team's).
+fn records(env: &Env, waits: crate::store::sqlite::Waits) -> Records {
+    let records = Records::open(&env.home, env.store_url.clone(), waits);
+    if env.store_url.is_none() && env.check_not_removed("BCCONN_STORE_URL").is_err() {
+        records.refuse_local();
+    }
+    records
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,15 +307,4 @@ mod tests {
             Ok(true)
         ));
     }
-}
-
-/// The records `env` names: the shared store, else the home's database;
-/// inside a `bcconn exec` that removed `BCCONN_STORE_URL`, neither (the
-/// home's records are not the team's).
-fn records(env: &Env, waits: crate::store::sqlite::Waits) -> Records {
-    let records = Records::open(&env.home, env.store_url.clone(), waits);
-    if env.store_url.is_none() && env.check_not_removed("BCCONN_STORE_URL").is_err() {
-        records.refuse_local();
-    }
-    records
 }
