@@ -9,6 +9,7 @@ mod keyring;
 #[cfg(any(test, feature = "test-support"))]
 mod memory;
 pub mod seal;
+pub mod url;
 
 use std::fmt;
 use std::str::FromStr;

@@ -16,7 +16,7 @@ pub struct Records {
     /// shared store per process, when no transaction holds it).
     backend: Rc<dyn Backend>,
     /// `BCCONN_STORE_URL`: the records are in the shared store.
-    url: Option<crate::env::StoreUrl>,
+    url: Option<crate::secrets::url::SecretUrl>,
     /// How a change waits on another writer (also the old file's lock).
     pub(super) waits: sqlite::Waits,
     pub(super) sink: RefCell<Rc<dyn Fn(Notice)>>,
@@ -48,7 +48,11 @@ impl Records {
 
     /// The records in the shared store at `url` when given (personal
     /// settings stay in `dir`), else in `dir`'s database.
-    pub fn open(dir: &Path, url: Option<crate::env::StoreUrl>, waits: sqlite::Waits) -> Self {
+    pub fn open(
+        dir: &Path,
+        url: Option<crate::secrets::url::SecretUrl>,
+        waits: sqlite::Waits,
+    ) -> Self {
         let verb = Rc::new(RefCell::new(audit::NO_VERB.to_string()));
         let backend: Rc<dyn Backend> = match &url {
             Some(url) => Rc::new(postgres::Postgres::new(url.clone(), dir, waits.clone())),

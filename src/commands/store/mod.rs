@@ -21,7 +21,7 @@ pub enum StoreCommand {
     Grants,
     /// Copy every record and secret into another store, in one transaction there
     #[command(
-        after_help = "Examples:\n  bcconn store copy --to postgres://app@db/bcconn     # this home into the team's store\n  BCCONN_STORE_URL=postgres://app@db/bcconn \\\n    bcconn store copy --to ~/bcconn-home             # and back"
+        after_help = "Examples:\n  bcconn store copy --to postgres://app@db/bcconn\n  BCCONN_STORE_URL=postgres://app@db/bcconn \\\n    bcconn store copy --to ~/bcconn-home"
     )]
     Copy(CopyArgs),
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
-use crate::env::StoreUrl;
+use crate::secrets::url::SecretUrl as StoreUrl;
 use crate::store::error::StoreError;
 
 /// How long connecting and each round trip may take, unless the URL's

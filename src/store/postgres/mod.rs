@@ -24,7 +24,7 @@ use std::time::Duration;
 use super::error::StoreError;
 use super::sqlite::{Sqlite, Waits};
 use super::{Backend, BackendTx, Notice};
-use crate::env::StoreUrl;
+use crate::secrets::url::SecretUrl as StoreUrl;
 pub use connect::Conn;
 use schema::{SCHEMA, STEPS, THIS_VERSION};
 
