@@ -11,6 +11,7 @@
 # PostgreSQL: BCCONN_TEST_POSTGRES_URL (a superuser URL; a database is made
 # for the run and dropped), else a private cluster from .ci/postgres.sh.
 set -euo pipefail
+[[ -n ${TRACE:-} ]] && set -x
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=${RUNS:-30}
 for tool in hyperfine psql python3; do
@@ -75,16 +76,16 @@ for store in sqlite postgres; do
   if [[ $store == postgres ]]; then export BCCONN_STORE_URL=$url; else unset BCCONN_STORE_URL; fi
   printf 'tok-%s-bench\n' "$store" | "$bin" create tok --auth-type token --store-hash abc123 \
     --access-token-stdin >/dev/null 2>&1
-  "$bin" create pend --store-hash abc123 --iclient app --no-authorize >/dev/null 2>&1 ||
+  "$bin" create pend --store-hash abc123 --iclient app --scopes store_v2_products --no-authorize >/dev/null 2>&1 ||
     { BCCONN_CLIENT_SECRET=s "$bin" iclient add app --client-id cid >/dev/null 2>&1
-      "$bin" create pend --store-hash abc123 --iclient app --no-authorize >/dev/null 2>&1; }
+      "$bin" create pend --store-hash abc123 --iclient app --scopes store_v2_products --no-authorize >/dev/null 2>&1; }
   echo "== $store"
   hyperfine -N --warmup 3 --runs "$runs" --style none --export-json "$work/$store-read.json" \
     -n token "$bin token tok" -n show "$bin show pend" >/dev/null
   # Each timed create is undone first, so every run sees the same records.
   hyperfine -N --warmup 3 --runs "$runs" --style none --export-json "$work/$store-create.json" \
     --prepare "sh -c '$bin delete made --yes >/dev/null 2>&1; true'" \
-    -n create "$bin create made --store-hash abc123 --iclient app --no-authorize" >/dev/null
+    -n create "$bin create made --store-hash abc123 --iclient app --scopes store_v2_products --no-authorize" >/dev/null
   python3 - "$store" "$work/$store-read.json" "$work/$store-create.json" <<'PY'
 import json, sys
 for f in sys.argv[2:]:

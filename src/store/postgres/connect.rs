@@ -336,26 +336,45 @@ impl Conn {
         row.try_get(0).map_err(|e| fail(&self.url, Failed::Db(e)))
     }
 
+    /// The first column of the first row of `sql`, by the simple query
+    /// protocol: one round trip (a prepared statement costs two). For SQL
+    /// without parameters only.
+    pub fn simple_value(&self, sql: &str) -> Result<Option<String>, StoreError> {
+        let messages = self.run(self.client.simple_query(sql))?;
+        Ok(messages
+            .into_iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(str::to_string)),
+                _ => None,
+            })
+            .flatten())
+    }
+
+    /// Whether `sql` (a `SELECT` of one boolean, without parameters) is true.
+    pub fn simple_bool(&self, sql: &str) -> Result<bool, StoreError> {
+        Ok(self.simple_value(sql)?.as_deref() == Some("t"))
+    }
+
     /// The schema's version and the oldest bcconn that may use it; `None`
-    /// in a database without bcconn's schema.
+    /// in a database without bcconn's schema. One round trip, and never an
+    /// error inside a transaction (which would abort it): the catalog is
+    /// asked whether the table is there in the same statement.
     pub fn schema_state(&self) -> Result<Option<(i64, String)>, StoreError> {
-        // Asked first, so that a query never fails inside a transaction
-        // (which would abort it).
-        if !self.query_bool("SELECT to_regclass('bcconn.meta') IS NOT NULL", &[])? {
-            return Ok(None);
-        }
-        let rows = self.query(
-            "SELECT key, value FROM bcconn.meta WHERE key IN ('schema', 'min_version')",
-            &[],
+        let text = self.simple_value(
+            "SELECT CASE WHEN to_regclass('bcconn.meta') IS NULL THEN NULL ELSE \
+             (xpath('/row/v/text()', query_to_xml('SELECT string_agg(key || ''='' || value, '';'') AS v \
+             FROM bcconn.meta', false, true, '')))[1]::text END",
         )?;
+        let Some(text) = text else {
+            return Ok(None);
+        };
         let mut version = None;
         let mut min = "0.0.0".to_string();
-        for r in rows {
-            let key: String = r.get(0);
-            let value: String = r.get(1);
-            match key.as_str() {
-                "schema" => version = value.parse::<i64>().ok(),
-                _ => min = value,
+        for pair in text.split(';') {
+            match pair.split_once('=') {
+                Some(("schema", v)) => version = v.parse::<i64>().ok(),
+                Some(("min_version", v)) => min = v.to_string(),
+                _ => {}
             }
         }
         Ok(version.map(|v| (v, min)))

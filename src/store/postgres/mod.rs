@@ -271,7 +271,7 @@ impl Postgres {
         let start = clock.instant();
         let mut said = false;
         loop {
-            if conn.query_bool("SELECT pg_try_advisory_lock($1)", &[&key])? {
+            if conn.simple_bool(&format!("SELECT pg_try_advisory_lock({key})"))? {
                 break;
             }
             let holder = self.holder(&conn, key);
@@ -344,7 +344,7 @@ impl Postgres {
         let mut said = false;
         let mut tries = 0u32;
         loop {
-            if conn.query_bool("SELECT pg_try_advisory_xact_lock($1)", &[&WRITE_LOCK])? {
+            if conn.simple_bool(&format!("SELECT pg_try_advisory_xact_lock({WRITE_LOCK})"))? {
                 return Ok(());
             }
             let waited = clock.instant().saturating_duration_since(start);
@@ -427,7 +427,7 @@ impl Backend for Postgres {
         let conn = self.conn()?;
         // Taken and let go at once: whether another writer holds it now.
         conn.batch("BEGIN")?;
-        let free = conn.query_bool("SELECT pg_try_advisory_xact_lock($1)", &[&WRITE_LOCK]);
+        let free = conn.simple_bool(&format!("SELECT pg_try_advisory_xact_lock({WRITE_LOCK})"));
         let _ = conn.batch("ROLLBACK");
         Ok(if free? { None } else { Some(None) })
     }
