@@ -443,3 +443,57 @@ fn lost_leases_are_said_and_taken_again_before_others_get_them() {
         fake.max_in_flight(HASH)
     );
 }
+
+/// Figures for the note (printed, not asserted): the same 2 machines x 4
+/// processes of `api --paginate` at level 5 (200 ms per request at the
+/// fake) with the pools in Redis and the records, token included, in
+/// PostgreSQL, against the ideal the level allows.
+#[test]
+#[ignore = "needs a redis-server and PostgreSQL (.ci/run starts both)"]
+fn bench_shared_pools_with_records_in_postgresql() {
+    const HASH: &str = "pgbench1";
+    let redis = RedisServer::start();
+    redis.forget_store(HASH);
+    let db = crate::common::postgres::TestDb::new();
+    let fake = FakeBc::start();
+    fake.add_store(HASH, "Shared Shop", "shared.example.com");
+    fake.add_products(HASH, 20);
+    fake.set_rate_window(100_000, Duration::from_secs(30));
+    let key = {
+        let out = Env::new().cmd(&["secrets", "new-key"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let machine = || {
+        let mut env = Env::with_fake(&fake);
+        env.set("BCCONN_CONNECTION", "shop");
+        env.set("BCCONN_POOL_URL", &redis.url);
+        env.set("BCCONN_STORE_URL", &db.url);
+        env.set("BCCONN_SECRET_STORE", "sealed");
+        env.set("BCCONN_SECRET_KEY", &key);
+        env
+    };
+    let (a, b) = (machine(), machine());
+    // Saved once, on A: B reads the same record and token.
+    add_token_connection(&fake, &a, "shop", HASH, TOKEN, &["--concurrency", "5"]);
+    let latency = Duration::from_millis(200);
+    fake.set_latency(latency);
+    let args = ["api", "v3/catalog/products?limit=2", "--paginate"];
+    let before = fake.requests().len();
+    let start = Instant::now();
+    let envs = [&a, &a, &a, &a, &b, &b, &b, &b];
+    let children: Vec<Child> = envs.iter().map(|e| spawn(e, &args)).collect();
+    for c in children {
+        assert_eq!(items(&finish(c)), 20);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let requests = fake.requests().len() - before;
+    let ideal = requests.div_ceil(5) as f64 * latency.as_secs_f64();
+    println!(
+        "BENCH 2 machines x 4 processes, pools in Redis, records in PostgreSQL: {requests} requests at level 5, 200 ms each: {wall:.2} s, ideal {ideal:.2} s ({:.2}x)",
+        wall / ideal
+    );
+    assert!(
+        fake.max_in_flight(HASH) <= 5,
+        "the level held across both machines"
+    );
+}
