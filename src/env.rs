@@ -251,6 +251,13 @@ pub type PoolUrl = SecretUrl;
 /// `BCCONN_STORE_URL`.
 pub type StoreUrl = SecretUrl;
 
+/// A variable the person named on the command line (`store copy
+/// --to-env VAR`): read here, where the environment is read.
+#[allow(clippy::disallowed_methods)]
+pub fn named(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.is_empty())
+}
+
 /// The working directory: read here, the one home of what the process
 /// was started with (`.bcconn` lookup and paths shown relative to it).
 #[allow(clippy::disallowed_methods)]

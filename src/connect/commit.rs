@@ -223,6 +223,8 @@ pub enum Target {
 /// removed once the record names the new one. Returns the connection as
 /// saved.
 pub fn save_token(ctx: &Context, target: Target, grant: Grant) -> Result<Connection> {
+    // One writer per app and store, to the end.
+    ctx.records.confirm_authorize()?;
     let store = ctx.default_secrets()?;
     let kind = store.kind();
     let id = match &target {

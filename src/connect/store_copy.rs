@@ -23,10 +23,21 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// A `postgres://` URL, or a directory (made absolute).
+    /// A `postgres://` URL without a password (one on the command line
+    /// is visible to every user in `ps`: use `--to-env`), or a directory
+    /// (made absolute).
     pub fn parse(text: &str) -> Result<Destination> {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Ok(Destination::Shared(StoreUrl::new(text)));
+            let url = StoreUrl::new(text);
+            if url.password().is_some() || text.contains("password=") {
+                return Err(usage(format!(
+                    "--to {}: a password on the command line is visible to every user of this machine",
+                    url.redacted()
+                ))
+                .hint("put the URL in a variable and name it: --to-env VAR (e.g. TEAM_STORE_URL)")
+                .into());
+            }
+            return Ok(Destination::Shared(url));
         }
         if text.contains("://") {
             return Err(
@@ -38,6 +49,20 @@ impl Destination {
         Ok(Destination::Home(
             std::path::absolute(text).unwrap_or_else(|_| PathBuf::from(text)),
         ))
+    }
+
+    /// The URL in variable `var` (`--to-env`).
+    pub fn from_env(var: &str) -> Result<Destination> {
+        match crate::env::named(var) {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Destination::Shared(StoreUrl::new(url)))
+            }
+            Some(_) => Err(usage(format!(
+                "--to-env {var}: it does not hold a postgres:// URL"
+            ))
+            .into()),
+            None => Err(usage(format!("--to-env {var}: the variable is not set")).into()),
+        }
     }
 
     pub fn shown(&self) -> String {

@@ -43,11 +43,14 @@ pub(super) fn explain(e: &StoreError) -> Failure {
             "{msg}; nothing was changed"
         ))
         .hint("check that PostgreSQL runs and BCCONN_STORE_URL is right (`bcconn doctor` checks it); bcconn never falls back to the local database"),
+        StoreError::CommitUnknown { .. } => failure(msg).hint(
+            "look before trying again: `bcconn list` or `bcconn history` shows whether it was saved",
+        ),
         StoreError::SharedDenied { .. } => failure(msg).hint(
             "the role in BCCONN_STORE_URL may not do this; `bcconn store grants` prints the SQL for a writer role",
         ),
         StoreError::SharedOlder { .. } => usage(msg).hint(
-            "run `bcconn store migrate` once (as the writer role) to bring the shared schema up to date; machines with older bcconn keep working",
+            "run `bcconn store migrate` once, as the role that owns the bcconn schema, to bring it up to date; machines with older bcconn keep working",
         ),
         StoreError::SharedNeedsVersion { needs, .. } => usage(msg).hint(format!(
             "upgrade bcconn on this machine to {needs} or newer; the shared store was left as it is"

@@ -10,11 +10,15 @@
 use std::process::{Command, Stdio};
 
 /// Variables that hold secrets for bcconn; no child process gets them.
-pub const SECRET_VARS: [&str; 4] = [
+pub const SECRET_VARS: [&str; 7] = [
     "BCCONN_CLIENT_SECRET",
     "BCCONN_ACCESS_TOKEN",
     "BCCONN_PASSPHRASE",
     "BCCONN_SECRET_KEY",
+    "BCCONN_SECRET_KEY_FILE",
+    // URLs that may carry a password (the team's database, Redis).
+    "BCCONN_STORE_URL",
+    "BCCONN_POOL_URL",
 ];
 
 /// The machine's browser: `BCCONN_BROWSER`/`BROWSER` when set, else the

@@ -64,6 +64,11 @@ pub enum StoreError {
         secs: u64,
         connecting: bool,
     },
+    /// The commit was sent and not confirmed: whether it is in is unknown.
+    #[error(
+        "the shared store {url} did not confirm the change ({detail}); it may or may not have been saved"
+    )]
+    CommitUnknown { url: String, detail: String },
     /// The role bcconn logs in as may not do this (a read-only worker role).
     #[error("the shared store {url} refused: {detail}")]
     SharedDenied { url: String, detail: String },

@@ -145,6 +145,15 @@ impl Records {
         Ok(())
     }
 
+    /// Before a token is saved: the authorize locks this run took are still
+    /// its own (see `Postgres::confirm_authorize`).
+    pub fn confirm_authorize(&self) -> Result<()> {
+        if let Some(pg) = self.shared() {
+            pg.confirm_authorize()?;
+        }
+        Ok(())
+    }
+
     /// Refuses what works on the local database only.
     fn local_only(&self, what: &'static str) -> Result<(), StoreError> {
         match &self.url {

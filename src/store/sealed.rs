@@ -166,7 +166,17 @@ impl SealedStore {
                     None => by_key.push((row.key_id.clone(), 1)),
                 }
             }
-            let total = by_key.iter().map(|(_, n)| n).sum();
+            let total: u64 = by_key.iter().map(|(_, n)| n).sum();
+            if total > 0 {
+                // A change to the team's secrets: in the trail, as a count.
+                b.audit_put(&super::AuditEntry::now(
+                    "secrets rotate-key",
+                    super::audit::STORE,
+                    ("", "secrets"),
+                    "changed",
+                    vec![format!("{total} re-sealed under key {}", new.sealing_id())],
+                ))?;
+            }
             Ok(Rotated { by_key, total })
         })
     }
@@ -203,7 +213,9 @@ impl SecretStore for SealedStore {
     }
 
     fn delete(&self, account: &str) -> Result<()> {
-        if !self.records.exists() {
+        // Locally, no database is no secret; a shared store is asked (an
+        // unreachable one is an error, never "nothing to delete").
+        if self.records.shared().is_none() && !self.records.exists() {
             return Ok(());
         }
         self.records.update(|tx| {

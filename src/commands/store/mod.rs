@@ -21,16 +21,21 @@ pub enum StoreCommand {
     Grants,
     /// Copy every record and secret into another store, in one transaction there
     #[command(
-        after_help = "Examples:\n  bcconn store copy --to postgres://app@db/bcconn\n  BCCONN_STORE_URL=postgres://app@db/bcconn \\\n    bcconn store copy --to ~/bcconn-home"
+        after_help = "Examples:\n  TEAM=postgres://app:PW@db/bcconn \\\n    bcconn store copy --to-env TEAM\n  BCCONN_STORE_URL=postgres://app:PW@db/bcconn \\\n    bcconn store copy --to ~/bcconn-home"
     )]
     Copy(CopyArgs),
 }
 
 #[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
 pub struct CopyArgs {
-    /// A postgres:// URL, or a directory (a bcconn home) for its local database; it must be empty
-    #[arg(long, value_name = "URL|DIR")]
-    pub to: String,
+    /// A directory (a bcconn home) for its local database, or a postgres:// URL without a password; it must be empty
+    #[arg(long, value_name = "DIR|URL")]
+    pub to: Option<String>,
+
+    /// The name of a variable holding the destination's postgres:// URL (so its password stays off the command line)
+    #[arg(long, value_name = "VAR")]
+    pub to_env: Option<String>,
 }
 
 pub fn run(ctx: &Context, cmd: StoreCommand) -> Result<ExitStatus> {
@@ -74,7 +79,11 @@ fn migrate(ctx: &Context) -> Result<ExitStatus> {
 }
 
 fn copy(ctx: &Context, args: CopyArgs) -> Result<ExitStatus> {
-    let to = Destination::parse(&args.to)?;
+    let to = match (&args.to, &args.to_env) {
+        (_, Some(var)) => Destination::from_env(var)?,
+        (Some(to), None) => Destination::parse(to)?,
+        (None, None) => unreachable!("clap requires one"),
+    };
     let done = store_copy::copy(ctx, &to)?;
     ctx.ui.step(&format!(
         "Copied {} iClient{}, {} connection{} and {} secret{} (sealed) to {}",

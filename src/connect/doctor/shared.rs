@@ -50,7 +50,7 @@ pub(super) fn shared_store(ctx: &Context) -> Option<Finding> {
                 schema::SCHEMA
             ),
         )
-        .fix("run `bcconn store migrate` once, as the writer role"),
+        .fix("run `bcconn store migrate` once, as the role that owns the bcconn schema"),
         Some((v, min)) => Finding::ok(
             CHECK,
             format!(

@@ -38,6 +38,10 @@ pub struct Conn {
     /// A transaction is open on it (a write, or a read snapshot): another
     /// transaction of this process takes a connection of its own.
     pub in_tx: std::sync::atomic::AtomicBool,
+    /// A round trip timed out: the server is not answering, and every
+    /// later call fails at once rather than wait another timeout (the
+    /// server rolls back an open transaction when the connection goes).
+    broken: std::sync::atomic::AtomicBool,
 }
 
 /// The URL's parts bcconn reads itself, and the rest for the driver.
@@ -57,12 +61,12 @@ fn parse(url: &StoreUrl) -> Result<Parsed, StoreError> {
     if !matches!(u.scheme(), "postgres" | "postgresql") {
         return Err(bad("it must start with postgres:// or postgresql://".into()));
     }
-    let (mut tls, mut root_cert, mut timeout) = (Tls::Prefer, None, DEFAULT_TIMEOUT);
+    let (mut tls, mut root_cert, mut timeout) = (None, None, DEFAULT_TIMEOUT);
     let mut rest = Vec::new();
     for (k, v) in u.query_pairs() {
         match &*k {
             "sslmode" => {
-                tls = match &*v {
+                tls = Some(match &*v {
                     "disable" => Tls::Off,
                     "allow" | "prefer" => Tls::Prefer,
                     "require" | "verify-ca" | "verify-full" => Tls::Require,
@@ -72,7 +76,7 @@ fn parse(url: &StoreUrl) -> Result<Parsed, StoreError> {
                             crate::text::outside(other, 40)
                         )));
                     }
-                }
+                })
             }
             "sslrootcert" => root_cert = Some(v.into_owned()),
             "connect_timeout" => {
@@ -103,6 +107,23 @@ fn parse(url: &StoreUrl) -> Result<Parsed, StoreError> {
             url.scrub(&e.to_string())
         ))
     })?;
+    // Unset: TLS is required off this machine (a server that cannot do it
+    // is an error, never a password sent in clear text), and used when
+    // offered on loopback.
+    let tls = tls.unwrap_or_else(|| {
+        let local = config.get_hosts().iter().all(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => {
+                name == "localhost"
+                    || name
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(_) => true,
+        });
+        if local { Tls::Prefer } else { Tls::Require }
+    });
     if config.get_application_name().is_none() {
         config.application_name("bcconn");
     }
@@ -292,6 +313,7 @@ impl Conn {
             timeout,
             url: url.clone(),
             in_tx: std::sync::atomic::AtomicBool::new(false),
+            broken: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -303,7 +325,25 @@ impl Conn {
         &self,
         work: impl Future<Output = Result<T, tokio_postgres::Error>> + Send,
     ) -> Result<T, StoreError> {
-        block(&self.rt, timed(self.timeout, false, work)).map_err(|e| fail(&self.url, e))
+        use std::sync::atomic::Ordering;
+        let timed_out = || Failed::Timeout {
+            connecting: false,
+            after: self.timeout,
+        };
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(fail(&self.url, timed_out()));
+        }
+        block(&self.rt, timed(self.timeout, false, work)).map_err(|e| {
+            if matches!(e, Failed::Timeout { .. }) {
+                self.broken.store(true, Ordering::SeqCst);
+            }
+            fail(&self.url, e)
+        })
+    }
+
+    /// A round trip timed out on it (see `broken`).
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Statements without parameters, in one round trip.
@@ -477,8 +517,20 @@ mod tests {
         assert_eq!(p.config.get_user(), Some("app"));
         assert_eq!(p.config.get_ports(), &[6543]);
         assert_eq!(p.config.get_application_name(), Some("bcconn"));
+        // Unset: required off this machine, used when offered on loopback.
         let p = parse(&url("postgresql://h/db")).unwrap();
-        assert_eq!((p.tls, p.timeout), (Tls::Prefer, DEFAULT_TIMEOUT));
+        assert_eq!((p.tls, p.timeout), (Tls::Require, DEFAULT_TIMEOUT));
+        for local in [
+            "postgres://127.0.0.1/db",
+            "postgres://localhost:5/db",
+            "postgres://[::1]/db",
+        ] {
+            assert_eq!(parse(&url(local)).unwrap().tls, Tls::Prefer, "{local}");
+        }
+        assert_eq!(
+            parse(&url("postgres://h/db?sslmode=prefer")).unwrap().tls,
+            Tls::Prefer
+        );
         assert_eq!(
             parse(&url("postgres://h/db?sslmode=disable")).unwrap().tls,
             Tls::Off

@@ -44,7 +44,9 @@ pub struct Postgres {
     /// The schema was found usable in this process.
     checked: Cell<bool>,
     /// Authorize locks this process holds (see [`Postgres::hold_authorize`]).
-    held: RefCell<Vec<i64>>,
+    /// Each with the connection that holds it: a session lock lives and
+    /// dies with its connection.
+    held: RefCell<Vec<(i64, Rc<Conn>)>>,
 }
 
 /// What [`Postgres::probe`] found.
@@ -260,8 +262,20 @@ impl Postgres {
         say: &dyn Fn(&str),
     ) -> Result<(), StoreError> {
         let key = authorize_key(client_id, store);
-        if self.held.borrow().contains(&key) {
-            return Ok(());
+        let pinned = self
+            .held
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, c)| c.clone());
+        if let Some(c) = pinned {
+            // Still ours while its connection lives; a connection that
+            // dropped (a restart, a failover) took the lock with it.
+            if !c.is_closed() && !c.is_broken() && c.simple_bool("SELECT true").unwrap_or(false) {
+                return Ok(());
+            }
+            self.held.borrow_mut().retain(|(k, _)| *k != key);
+            tracing::debug!("the authorize lock's connection was lost; taking the lock again");
         }
         let conn = self.conn()?;
         if !self.ready(&conn, true)? {
@@ -295,7 +309,7 @@ impl Postgres {
                 }
             }
         }
-        self.held.borrow_mut().push(key);
+        self.held.borrow_mut().push((key, conn.clone()));
         // Best effort: a read-only role cannot write the row, and the lock
         // holds without it.
         let _ = conn.execute(
@@ -310,6 +324,32 @@ impl Postgres {
                 &super::now(),
             ],
         );
+        Ok(())
+    }
+
+    /// Before a token is saved: every authorize lock this process took is
+    /// still held (taken again if its connection dropped and nobody else
+    /// took it meanwhile), or the save stops naming who holds it now.
+    pub fn confirm_authorize(&self) -> Result<(), StoreError> {
+        let held: Vec<(i64, Rc<Conn>)> = self.held.borrow().clone();
+        for (key, c) in held {
+            if !c.is_closed() && !c.is_broken() && c.simple_bool("SELECT true").unwrap_or(false) {
+                continue;
+            }
+            self.held.borrow_mut().retain(|(k, _)| *k != key);
+            let conn = self.conn()?;
+            if !conn.simple_bool(&format!("SELECT pg_try_advisory_lock({key})"))? {
+                return Err(StoreError::AuthorizeHeld {
+                    store: "the store".into(),
+                    client_id: "this app".into(),
+                    holder: format!(
+                        "{} (the connection holding this run's lock dropped during the flow)",
+                        self.holder(&conn, key)
+                    ),
+                });
+            }
+            self.held.borrow_mut().push((key, conn));
+        }
         Ok(())
     }
 

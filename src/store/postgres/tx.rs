@@ -142,7 +142,7 @@ impl PgTx {
 
 impl Drop for PgTx {
     fn drop(&mut self) {
-        if self.open.get() {
+        if self.open.get() && !self.conn.is_broken() {
             let _ = self.conn.batch("ROLLBACK");
         }
         // Only a transaction that held the connection lets it go.
@@ -594,7 +594,7 @@ impl BackendTx for PgTx {
                     "SELECT {cols} FROM bcconn.audit WHERE subject_id = $1 OR name_key = $2 \
                      ORDER BY seq DESC LIMIT $3"
                 ),
-                &[&id.unwrap_or("\u{0}none"), &name_key, &limit],
+                &[&id, &name_key, &limit],
             )?,
         };
         Ok(rows
@@ -632,9 +632,20 @@ impl BackendTx for PgTx {
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.open.get() {
-            let end = if self.write { "COMMIT" } else { "ROLLBACK" };
             self.open.set(false);
-            self.conn.batch(end)?;
+            if self.write {
+                // Sent, but no answer: the change may or may not be in.
+                self.conn.batch("COMMIT").map_err(|e| match e {
+                    StoreError::Shared { url, detail } => StoreError::CommitUnknown { url, detail },
+                    StoreError::SharedTimeout { url, secs, .. } => StoreError::CommitUnknown {
+                        url,
+                        detail: format!("no answer within {secs} s"),
+                    },
+                    e => e,
+                })?;
+            } else {
+                self.conn.batch("ROLLBACK")?;
+            }
         }
         // Personal settings follow the shared change they belong to.
         let changes = self.local_changes.take();
