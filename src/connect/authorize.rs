@@ -499,7 +499,6 @@ fn flow(
     opts: &FlowOptions,
     exchanged: &AtomicBool,
 ) -> Result<Grant> {
-    hold(ctx, app, store, opts)?;
     let req = Request {
         ctx,
         app,

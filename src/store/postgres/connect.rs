@@ -145,13 +145,14 @@ fn parse(url: &StoreUrl) -> Result<Parsed, StoreError> {
 
 /// The database's name as SQL (`bcconn store grants`).
 pub fn database(url: &StoreUrl) -> String {
+    // As PostgreSQL does: no database named means the user's own.
     let name = parse(url)
         .ok()
-        .and_then(|p| p.config.get_dbname().map(str::to_string))
-        .or_else(|| {
-            parse(url)
-                .ok()
-                .and_then(|p| p.config.get_user().map(str::to_string))
+        .and_then(|p| {
+            p.config
+                .get_dbname()
+                .or_else(|| p.config.get_user())
+                .map(str::to_string)
         })
         .unwrap_or_else(|| "postgres".into());
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -276,34 +277,15 @@ impl Conn {
                 detail: format!("cannot start its runtime: {e}"),
             })?;
         let timeout = parsed.timeout;
+        let config = parsed.config;
         let client = match parsed.tls {
-            Tls::Off => {
-                let config = parsed.config;
-                let (client, connection) = block(
-                    &rt,
-                    timed(timeout, true, async move { config.connect(NoTls).await }),
-                )
-                .map_err(|e| fail(url, e))?;
-                rt.spawn(async move {
-                    let _ = connection.await;
-                });
-                client
-            }
+            Tls::Off => connect(&rt, timeout, url, config, NoTls)?,
             Tls::Prefer | Tls::Require => {
                 let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(
                     url,
                     parsed.root_cert.as_deref(),
                 )?);
-                let config = parsed.config;
-                let (client, connection) = block(
-                    &rt,
-                    timed(timeout, true, async move { config.connect(tls).await }),
-                )
-                .map_err(|e| fail(url, e))?;
-                rt.spawn(async move {
-                    let _ = connection.await;
-                });
-                client
+                connect(&rt, timeout, url, config, tls)?
             }
         };
         tracing::debug!("connected to the shared store {}", url.redacted());
@@ -341,6 +323,11 @@ impl Conn {
         })
     }
 
+    /// Open, answering, and never timed out: what a session lock needs.
+    pub fn alive(&self) -> bool {
+        !self.is_closed() && !self.is_broken() && self.simple_bool("SELECT true").unwrap_or(false)
+    }
+
     /// A round trip timed out on it (see `broken`).
     pub fn is_broken(&self) -> bool {
         self.broken.load(std::sync::atomic::Ordering::SeqCst)
@@ -365,15 +352,6 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, StoreError> {
         self.run(self.client.query_opt(sql, params))
-    }
-
-    pub fn query_bool(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<bool, StoreError> {
-        let row = self.run(self.client.query_one(sql, params))?;
-        row.try_get(0).map_err(|e| fail(&self.url, Failed::Db(e)))
     }
 
     /// The first column of the first row of `sql`, by the simple query
@@ -419,6 +397,32 @@ impl Conn {
         }
         Ok(version.map(|v| (v, min)))
     }
+}
+
+/// Connects within `timeout` and leaves the connection's task on `rt`
+/// (it runs whenever a query is awaited there).
+fn connect<T>(
+    rt: &tokio::runtime::Runtime,
+    timeout: Duration,
+    url: &StoreUrl,
+    config: Config,
+    tls: T,
+) -> Result<Client, StoreError>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Send + 'static,
+    T::TlsConnect: Send,
+    T::Stream: Send + 'static,
+    <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+{
+    let (client, connection) = block(
+        rt,
+        timed(timeout, true, async move { config.connect(tls).await }),
+    )
+    .map_err(|e| fail(url, e))?;
+    rt.spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
 }
 
 /// Why a round trip failed.

@@ -46,7 +46,16 @@ pub struct Postgres {
     /// Authorize locks this process holds (see [`Postgres::hold_authorize`]).
     /// Each with the connection that holds it: a session lock lives and
     /// dies with its connection.
-    held: RefCell<Vec<(i64, Rc<Conn>)>>,
+    held: RefCell<Vec<Held>>,
+}
+
+/// An authorize lock this process holds, on the connection that holds it.
+#[derive(Clone)]
+struct Held {
+    key: i64,
+    conn: Rc<Conn>,
+    client_id: String,
+    store: String,
 }
 
 /// What [`Postgres::probe`] found.
@@ -262,20 +271,10 @@ impl Postgres {
         say: &dyn Fn(&str),
     ) -> Result<(), StoreError> {
         let key = authorize_key(client_id, store);
-        let pinned = self
-            .held
-            .borrow()
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, c)| c.clone());
-        if let Some(c) = pinned {
-            // Still ours while its connection lives; a connection that
-            // dropped (a restart, a failover) took the lock with it.
-            if !c.is_closed() && !c.is_broken() && c.simple_bool("SELECT true").unwrap_or(false) {
-                return Ok(());
-            }
-            self.held.borrow_mut().retain(|(k, _)| *k != key);
-            tracing::debug!("the authorize lock's connection was lost; taking the lock again");
+        // Taken before (a walk-through that went back): still ours, or
+        // taken again, or who holds it now.
+        if self.held.borrow().iter().any(|h| h.key == key) {
+            return self.confirm_authorize();
         }
         let conn = self.conn()?;
         if !self.ready(&conn, true)? {
@@ -309,11 +308,18 @@ impl Postgres {
                 }
             }
         }
-        self.held.borrow_mut().push((key, conn.clone()));
+        self.held.borrow_mut().push(Held {
+            key,
+            conn: conn.clone(),
+            client_id: client_id.to_string(),
+            store: store.to_string(),
+        });
         // Best effort: a read-only role cannot write the row, and the lock
         // holds without it.
         let _ = conn.execute(
-            "INSERT INTO bcconn.writers(lock_key, client_id, store_hash, user_name, host, pid, since)              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lock_key) DO UPDATE SET              client_id = $2, store_hash = $3, user_name = $4, host = $5, pid = $6, since = $7",
+            "INSERT INTO bcconn.writers(lock_key, client_id, store_hash, user_name, host, pid, since) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lock_key) DO UPDATE SET \
+             client_id = $2, store_hash = $3, user_name = $4, host = $5, pid = $6, since = $7",
             &[
                 &key,
                 &client_id,
@@ -331,24 +337,27 @@ impl Postgres {
     /// still held (taken again if its connection dropped and nobody else
     /// took it meanwhile), or the save stops naming who holds it now.
     pub fn confirm_authorize(&self) -> Result<(), StoreError> {
-        let held: Vec<(i64, Rc<Conn>)> = self.held.borrow().clone();
-        for (key, c) in held {
-            if !c.is_closed() && !c.is_broken() && c.simple_bool("SELECT true").unwrap_or(false) {
+        let held: Vec<Held> = self.held.borrow().clone();
+        for h in held {
+            // Still ours while its connection lives; a connection that
+            // dropped (a restart, a failover) took the lock with it.
+            if h.conn.alive() {
                 continue;
             }
-            self.held.borrow_mut().retain(|(k, _)| *k != key);
+            tracing::debug!("the authorize lock's connection was lost; taking the lock again");
+            self.held.borrow_mut().retain(|x| x.key != h.key);
             let conn = self.conn()?;
-            if !conn.simple_bool(&format!("SELECT pg_try_advisory_lock({key})"))? {
+            if !conn.simple_bool(&format!("SELECT pg_try_advisory_lock({})", h.key))? {
                 return Err(StoreError::AuthorizeHeld {
-                    store: "the store".into(),
-                    client_id: "this app".into(),
+                    store: crate::text::outside(&h.store, 80),
+                    client_id: crate::text::outside(&h.client_id, 80),
                     holder: format!(
-                        "{} (the connection holding this run's lock dropped during the flow)",
-                        self.holder(&conn, key)
+                        "{} (this run's connection to the shared store dropped during the flow)",
+                        self.holder(&conn, h.key)
                     ),
                 });
             }
-            self.held.borrow_mut().push((key, conn));
+            self.held.borrow_mut().push(Held { conn, ..h });
         }
         Ok(())
     }
