@@ -584,6 +584,39 @@ fn one_machine_at_a_time_authorizes_an_app_and_store() {
 
 #[test]
 #[ignore = "needs PostgreSQL: .ci/run starts one (BCCONN_TEST_POSTGRES_URL)"]
+fn machines_whose_first_write_makes_the_schema_at_once_all_succeed() {
+    // A CI run once saw "relation meta already exists": a machine that
+    // began its transaction before another's CREATE committed made the
+    // schema again. Several empty databases, 8 first writers on each.
+    for round in 0..4 {
+        let f = Fleet::new();
+        let machines: Vec<Env> = (0..8).map(|_| f.machine(&f.db.url)).collect();
+        let children: Vec<(String, Child)> = machines
+            .iter()
+            .enumerate()
+            .map(|(i, env)| {
+                let name = format!("first-{round}-{i}");
+                let token = format!("tokSCHEMA{round}{i}x0123456789abc");
+                f.fake.add_token(&token, STORE_HASH, &["store_v2_orders"]);
+                let child = spawn(env, &token_create(&name), Some(&format!("{token}\n")));
+                (name, child)
+            })
+            .collect();
+        for (name, child) in children {
+            let out = child.wait_with_output().unwrap();
+            f.clean(&out);
+            assert_eq!(out.status.code(), Some(0), "{name}: {}", all_output(&out));
+        }
+        assert_eq!(f.a.list().len(), 8, "round {round}: every first write kept");
+        let made = f.db.query_strings(
+            "SELECT count(*)::text FROM bcconn.audit WHERE action = 'created' AND kind = 'store'",
+        );
+        assert_eq!(made, ["1"], "round {round}: the schema was made once");
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: .ci/run starts one (BCCONN_TEST_POSTGRES_URL)"]
 fn twenty_writers_on_each_machine_at_once_lose_nothing() {
     let f = Fleet::new();
     // 15 names of its own on each machine, and 5 both want (in another

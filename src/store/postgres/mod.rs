@@ -151,19 +151,43 @@ impl Postgres {
     /// The schema in an empty database, in one transaction (two machines
     /// doing this at once: the second finds it made).
     fn create(&self, conn: &Conn) -> Result<(), StoreError> {
-        conn.batch("BEGIN")?;
-        let made = (|| {
-            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-            if conn.schema_state()?.is_none() {
+        self.schema_locked(conn, |state| {
+            if state.is_none() {
                 conn.batch("CREATE SCHEMA IF NOT EXISTS bcconn")?;
                 self.apply_steps(conn, 0, "created")?;
             }
-            conn.batch("COMMIT")
+            Ok(())
+        })
+    }
+
+    /// Runs `change` in one transaction while holding the schema lock,
+    /// with the schema's state as read after the lock was granted.
+    ///
+    /// The lock is a session lock taken before `BEGIN`, not a transaction
+    /// lock taken after it: PostgreSQL refreshes its catalog caches when a
+    /// transaction starts, so a transaction that began before another
+    /// machine's `CREATE` committed could still see no table there, and
+    /// create it again ("relation already exists").
+    fn schema_locked(
+        &self,
+        conn: &Conn,
+        change: impl FnOnce(Option<(i64, String)>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        conn.simple_value(&format!("SELECT pg_advisory_lock({SCHEMA_LOCK})"))?;
+        let done = (|| {
+            conn.batch("BEGIN")?;
+            let made = conn.schema_state().and_then(change);
+            match made {
+                Ok(()) => conn.batch("COMMIT"),
+                Err(e) => {
+                    let _ = conn.batch("ROLLBACK");
+                    Err(e)
+                }
+            }
         })();
-        if made.is_err() {
-            let _ = conn.batch("ROLLBACK");
-        }
-        made
+        // A connection that died has released the lock with its session.
+        let _ = conn.simple_value(&format!("SELECT pg_advisory_unlock({SCHEMA_LOCK})"));
+        done
     }
 
     /// Runs the steps from schema `from` up, records the version, and
@@ -202,20 +226,14 @@ impl Postgres {
             self.check_version(before.min(SCHEMA), &min)?;
             return Ok((before, before));
         }
-        conn.batch("BEGIN")?;
-        let done = (|| {
-            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+        self.schema_locked(&conn, |state| {
             // Another machine may have migrated while this one waited.
-            let (now, _) = conn.schema_state()?.unwrap_or((0, String::new()));
+            let (now, _) = state.unwrap_or((0, String::new()));
             if now < SCHEMA {
                 self.apply_steps(&conn, now, "migrated")?;
             }
-            conn.batch("COMMIT")
-        })();
-        if done.is_err() {
-            let _ = conn.batch("ROLLBACK");
-        }
-        done?;
+            Ok(())
+        })?;
         self.checked.set(true);
         Ok((before, SCHEMA))
     }
