@@ -5,11 +5,11 @@
 use anyhow::Result;
 use clap::Args;
 
-use crate::connect::vars::{self, Format, Set, Shell, Vars};
+use super::cli::ToolFlag;
+use crate::connect::vars::{self, Format, Shell};
 use crate::connect::{default, trust};
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure};
-use crate::store::Connection;
 use crate::text::shell_word;
 use crate::ui;
 
@@ -39,13 +39,6 @@ pub enum FormatKind {
     Json,
 }
 
-/// Whose variable names (`--for`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Tool {
-    /// Catalyst, BigCommerce's Next.js storefront, and its CLI
-    Catalyst,
-}
-
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     eval \"$(bcconn env shop)\"\n  \
@@ -69,9 +62,8 @@ pub struct EnvArgs {
     /// The shell to write for (the same as --format for the shells)
     #[arg(long, value_enum)]
     pub shell: Option<ShellKind>,
-    /// Which variables: the names TOOL reads instead of bcconn's own
-    #[arg(long = "for", value_enum, value_name = "TOOL")]
-    pub tool: Option<Tool>,
+    #[command(flatten)]
+    pub tool: ToolFlag,
 }
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
@@ -94,33 +86,9 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
         (Some(FormatKind::Json), _) => Format::Json,
     };
     let all = vars::variables(ctx, &file, c)?;
-    let chosen = for_tool(ctx, c, args.tool, all);
+    let chosen = vars::for_set(ctx, c, args.tool.set(), all);
     let text = vars::render(format, &chosen)
         .map_err(|e| Failure::new(ExitStatus::Failure, format!("{e}; use --format json")))?;
     ui::out(&text)?;
     Ok(ExitStatus::Success)
-}
-
-/// The variables `tool` reads (all of bcconn's without one), with a
-/// warning when Catalyst would miss its storefront token.
-pub fn for_tool(ctx: &Context, c: &Connection, tool: Option<Tool>, all: Vars) -> Vars {
-    let Some(Tool::Catalyst) = tool else {
-        return all;
-    };
-    let chosen = vars::select(Set::Catalyst, all);
-    if !chosen
-        .iter()
-        .any(|(n, _)| *n == "BIGCOMMERCE_STOREFRONT_TOKEN")
-    {
-        let name = shell_word(&c.name);
-        ctx.ui.warn(&format!(
-            "{} has no saved storefront token, so BIGCOMMERCE_STOREFRONT_TOKEN and \
-             BIGCOMMERCE_CHANNEL_ID are not set; Catalyst's storefront needs them: \
-             bcconn storefront-token create -c {name} --for server --scopes \
-             Unauthenticated,Customer --channel ID --expires 90d --save catalyst \
-             (`bcconn channels -c {name}` lists the channel ids)",
-            crate::text::outside(&c.name, 80)
-        ));
-    }
-    chosen
 }

@@ -15,7 +15,7 @@ use anyhow::Result;
 use clap::Args;
 use secrecy::ExposeSecret;
 
-use super::env::{Tool, for_tool};
+use super::cli::ToolFlag;
 use crate::connect::{default, trust, vars};
 use crate::context::Context;
 use crate::env::{EXEC_MARKER, EXEC_REMOVES_ALWAYS, EXEC_REMOVES_SETTINGS};
@@ -43,9 +43,8 @@ pub struct ExecArgs {
     /// Keep BCCONN_POOL_URL (and the store URL and sealing key) for a CMD that runs bcconn
     #[arg(long)]
     pub pass_bcconn_env: bool,
-    /// Which variables: the names TOOL reads instead of bcconn's own
-    #[arg(long = "for", value_enum, value_name = "TOOL")]
-    pub tool: Option<Tool>,
+    #[command(flatten)]
+    pub tool: ToolFlag,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -65,7 +64,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
         "run the command",
         &format!("bcconn exec {} -- CMD", shell_word(&c.name)),
     )?;
-    let vars = for_tool(ctx, c, args.tool, vars::variables(ctx, &file, c)?);
+    let vars = vars::for_set(ctx, c, args.tool.set(), vars::variables(ctx, &file, c)?);
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
     for name in EXEC_REMOVES_ALWAYS {

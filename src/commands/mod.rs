@@ -27,6 +27,7 @@ pub mod status;
 pub mod store;
 pub mod token;
 pub mod use_;
+pub mod version;
 
 use anyhow::Result;
 
@@ -80,6 +81,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Restore(args) => records::restore(ctx, args),
         Command::Secrets(cmd) => secrets::run(ctx, cmd),
         Command::Store(cmd) => store::run(ctx, cmd),
+        Command::Version(args) => version::run(ctx, args),
     }
 }
 
@@ -124,5 +126,6 @@ fn verb(command: &Command) -> &'static str {
         Command::Store(T::Migrate) => "store migrate",
         Command::Store(T::Grants) => "store grants",
         Command::Store(T::Copy(_)) => "store copy",
+        Command::Version(_) => "version",
     }
 }

@@ -71,6 +71,27 @@ pub fn select(set: Set, vars: Vars) -> Vars {
     }
 }
 
+/// The variables of `set` for connection `c`, with a warning when
+/// Catalyst would miss its storefront token.
+pub fn for_set(ctx: &Context, c: &Connection, set: Set, all: Vars) -> Vars {
+    let chosen = select(set, all);
+    let missing = !chosen
+        .iter()
+        .any(|(n, _)| *n == "BIGCOMMERCE_STOREFRONT_TOKEN");
+    if set == Set::Catalyst && missing {
+        let name = crate::text::shell_word(&c.name);
+        ctx.progress.warn(&format!(
+            "{} has no saved storefront token, so BIGCOMMERCE_STOREFRONT_TOKEN and \
+             BIGCOMMERCE_CHANNEL_ID are not set; Catalyst's storefront needs them: \
+             bcconn storefront-token create -c {name} --for server --scopes \
+             Unauthenticated,Customer --channel ID --expires 90d --save catalyst \
+             (`bcconn channels -c {name}` lists the channel ids)",
+            crate::text::outside(&c.name, 80)
+        ));
+    }
+    chosen
+}
+
 /// `vars` written in `format`. Fails (naming the variable, never its
 /// value) only for a dotenv value no quoting carries intact to every
 /// reader.

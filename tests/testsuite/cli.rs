@@ -1588,16 +1588,6 @@ fn help_names_the_commands_and_flags() {
 }
 
 #[test]
-fn version_prints_the_package_version() {
-    let env = Env::new();
-    let out = bc(&env, &["--version"]).ok();
-    assert_eq!(
-        out.stdout,
-        format!("bcconn {}\n", env!("CARGO_PKG_VERSION"))
-    );
-}
-
-#[test]
 fn a_wrong_flag_is_a_usage_error() {
     let env = Env::new();
     bc(&env, &["list", "--bogus"])
@@ -1822,4 +1812,45 @@ fn store_hash_takes_the_control_panel_label_and_the_cdn_segment() {
         .says(&[WHERE_HASH])
         .snapshot("store_hash_takes_the_control_panel_label_and_the_cdn_segment_1");
     assert_eq!(env.record_bytes(), records);
+}
+
+/// `bcconn --version` and `bcconn version --json` name the commit this
+/// build came from when it came from a git checkout (this one, when git is
+/// here), and the target and parts for a bug report.
+#[test]
+fn version_names_the_commit_and_target() {
+    let env = Env::new();
+    let out = env.cmd(&["--version"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    let version = env!("CARGO_PKG_VERSION");
+    let out = env.cmd(&["version", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], version);
+    assert_eq!(v["name"], "bcconn");
+    let target = v["target"].as_str().unwrap();
+    assert!(target.contains(std::env::consts::ARCH), "{target}");
+    assert_eq!(v["parts"]["secret_stores"]["sealed"], true);
+    assert_eq!(v["parts"]["record_stores"][1], "postgresql");
+    let plain = env.cmd(&["version"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), line);
+    let head = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%H %cs"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    match head {
+        Ok(h) if h.status.success() => {
+            let text = String::from_utf8_lossy(&h.stdout);
+            let (hash, date) = text.trim().split_once(' ').unwrap();
+            assert_eq!(line, format!("bcconn {version} ({} {date})\n", &hash[..7]));
+            assert_eq!(v["commit"], hash);
+            assert_eq!(v["commit_date"], date);
+        }
+        // Not a git checkout (an unpacked crate): the version alone.
+        _ => {
+            assert_eq!(line, format!("bcconn {version}\n"));
+            assert_eq!(v["commit"], Value::Null);
+        }
+    }
 }

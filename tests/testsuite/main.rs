@@ -42,6 +42,7 @@
 //!   the fake browser;
 //! * `inprocess`: the connection core driven through the library, with a
 //!   progress recorder and a secret store that can be told to fail;
+//! * `install_script` (Unix): install.sh against a local release directory;
 //! * `layers`: the code runs one way (the modules' dependencies);
 //! * `list`: `bcconn list`, its table's width and its JSON;
 //! * `pagination`: `--paginate` against lists that never end, lie or change;
@@ -102,6 +103,8 @@ mod from_cli;
 mod help;
 mod history;
 mod inprocess;
+#[cfg(unix)]
+mod install_script;
 mod layers;
 mod list;
 mod pagination;

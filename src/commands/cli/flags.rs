@@ -148,3 +148,27 @@ fn timeout(text: &str) -> Result<std::time::Duration, String> {
         _ => Err("give seconds or a time between 1s and 24h, e.g. 300 or 5m".into()),
     }
 }
+
+/// Whose variable names `env` and `exec` give (`--for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ToolArg {
+    /// Catalyst, BigCommerce's Next.js storefront, and its CLI
+    Catalyst,
+}
+
+/// `--for TOOL`, shared by `env` and `exec`.
+#[derive(Debug, Args, Clone)]
+pub struct ToolFlag {
+    /// Which variables: the names TOOL reads instead of bcconn's own
+    #[arg(long = "for", value_enum, value_name = "TOOL")]
+    pub tool: Option<ToolArg>,
+}
+
+impl ToolFlag {
+    pub fn set(&self) -> crate::connect::vars::Set {
+        match self.tool {
+            None => crate::connect::vars::Set::Bcconn,
+            Some(ToolArg::Catalyst) => crate::connect::vars::Set::Catalyst,
+        }
+    }
+}

@@ -18,7 +18,7 @@ mod words;
 
 use clap::{Parser, Subcommand};
 
-pub use flags::{AuthTypeArg, ConnectionFlags, FlowArg, FlowFlags, StoreFlag};
+pub use flags::{AuthTypeArg, ConnectionFlags, FlowArg, FlowFlags, StoreFlag, ToolArg, ToolFlag};
 pub use line::{Line, Refusal, command, read};
 pub use topics::{TOPICS, Topic, exit_statuses};
 
@@ -45,11 +45,12 @@ use super::status::StatusArgs;
 use super::store::StoreCommand;
 use super::token::TokenArgs;
 use super::use_::UseArgs;
+use super::version::VersionArgs;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "bcconn",
-    version,
+    version = super::version::TEXT,
     about = "Manage OAuth 2.0 connections to BigCommerce stores",
     long_about = "Manage OAuth 2.0 connections to BigCommerce stores.\n\n\
         Create a connection (`bcconn create`), authorize it in the browser, and use its \
@@ -156,4 +157,6 @@ pub enum Command {
     /// The record store: migrate a shared one, print its grants, copy between stores
     #[command(subcommand)]
     Store(StoreCommand),
+    /// The version, the commit it was built from and the target (--json for a bug report)
+    Version(VersionArgs),
 }
