@@ -33,6 +33,7 @@ use super::edit::EditArgs;
 use super::env::EnvArgs;
 use super::exec::ExecArgs;
 use super::history::HistoryArgs;
+use super::hooks::HooksCommand;
 use super::iclient::IclientCommand;
 use super::list::ListArgs;
 use super::man::ManArgs;
@@ -156,4 +157,7 @@ pub enum Command {
     /// The record store: migrate a shared one, print its grants, copy between stores
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Webhooks of a connection's token: list, create, enable, disable, delete
+    #[command(subcommand)]
+    Hooks(HooksCommand),
 }
