@@ -32,6 +32,10 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         .shared()
         .map(|pg| format!(" for everyone using the shared store {}", pg.shown()))
         .unwrap_or_default();
+    // Said before asking: the token's webhooks outlive what bcconn can do.
+    if let Some(note) = crate::connect::hooks::before_forgetting(ctx, &file, &conn) {
+        ctx.ui.warn(&note);
+    }
     if !args.yes
         && !confirm(
             ctx,

@@ -15,6 +15,7 @@ pub mod edit;
 pub mod env;
 pub mod exec;
 pub mod history;
+pub mod hooks;
 pub mod iclient;
 pub mod list;
 pub mod man;
@@ -81,6 +82,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Restore(args) => records::restore(ctx, args),
         Command::Secrets(cmd) => secrets::run(ctx, cmd),
         Command::Store(cmd) => store::run(ctx, cmd),
+        Command::Hooks(cmd) => hooks::run(ctx, cmd),
         Command::Version(args) => version::run(ctx, args),
     }
 }
@@ -88,6 +90,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
 /// The command as the audit trail names it: every change a run makes is
 /// recorded with this verb (the commands spelled as a person types them).
 fn verb(command: &Command) -> &'static str {
+    use hooks::HooksCommand as H;
     use iclient::IclientCommand as I;
     use secrets::SecretsCommand as S;
     use store::StoreCommand as T;
@@ -126,6 +129,11 @@ fn verb(command: &Command) -> &'static str {
         Command::Store(T::Migrate) => "store migrate",
         Command::Store(T::Grants) => "store grants",
         Command::Store(T::Copy(_)) => "store copy",
+        Command::Hooks(H::List(_)) => "hooks list",
+        Command::Hooks(H::Create(_)) => "hooks create",
+        Command::Hooks(H::Enable(_)) => "hooks enable",
+        Command::Hooks(H::Disable(_)) => "hooks disable",
+        Command::Hooks(H::Delete(_)) => "hooks delete",
         Command::Version(_) => "version",
     }
 }

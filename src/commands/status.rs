@@ -97,6 +97,15 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
         }
         ui::out(&t.render())?;
     }
+    // Webhooks BigCommerce turned off, for the connections that answered:
+    // a warning each, the exit status unchanged.
+    let answered: Vec<_> = selected
+        .iter()
+        .zip(&report.rows)
+        .filter(|(_, r)| r.status == "ok")
+        .map(|(c, _)| *c)
+        .collect();
+    crate::connect::hooks::warn_inactive(ctx, &file, &answered);
     let ok = report.all_ok();
     report.record(ctx);
     Ok(if ok {

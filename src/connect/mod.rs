@@ -17,6 +17,7 @@
 //! - [`resolve`]: which saved connection `authorize --store-hash` updates
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
 //! - [`status`]: checking saved tokens, and keeping what the checks taught
+//! - [`hooks`]: the webhooks a connection's token owns, and what other commands say of them
 //!
 //! It reports through `ctx.progress` and asks through `ctx.ask()`; it
 //! never touches the terminal or the command line's types.
@@ -30,6 +31,7 @@ pub mod create;
 pub mod default;
 pub mod doctor;
 pub mod from_cli;
+pub mod hooks;
 pub mod iclient_intake;
 pub mod iclients;
 pub mod intake;

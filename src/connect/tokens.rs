@@ -436,6 +436,9 @@ fn try_replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -
     ctx.default_secrets()?;
     let token = read_token(ctx, source)?;
     let store = verify(ctx, &conn.store_hash, &token)?;
+    // Another token is another API account: the old one's webhooks stay
+    // with it (a hook is visible only to the token that created it).
+    let left = super::hooks::left_with_old_token(ctx, conn, &token);
     let target = Target::Saved {
         conn: conn.clone(),
         changes: Changes::default(),
@@ -447,6 +450,9 @@ fn try_replace(ctx: &Context, conn: &Connection, source: Option<&TokenSource>) -
         saved.name,
         saved.token_store.expect("just saved").describe()
     ));
+    if let Some(hooks) = left {
+        super::hooks::say_left_behind(ctx, &saved.name, &hooks);
+    }
     Ok(())
 }
 

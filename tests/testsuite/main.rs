@@ -36,6 +36,9 @@
 //!   `.ci/run` starts a cluster): sharing, following re-authorizations,
 //!   401s, one authorize at a time, concurrent writers, a server that stops
 //!   or hangs, history, moving records in and out;
+//! * `hooks`: `bcconn hooks` against the fake's `/v3/hooks`: a token's
+//!   webhooks, seen by no other token; https on port 443; header values
+//!   never shown; what `status`, `delete` and `authorize` say about them;
 //! * `history`: the audit trail and `bcconn history`: who changed what,
 //!   from where, newest first, never a secret;
 //! * `flow`: "Save & authorize" end to end against the fake BigCommerce and
@@ -102,6 +105,7 @@ mod flow;
 mod from_cli;
 mod help;
 mod history;
+mod hooks;
 mod inprocess;
 #[cfg(unix)]
 mod install_script;

@@ -33,6 +33,7 @@ use super::edit::EditArgs;
 use super::env::EnvArgs;
 use super::exec::ExecArgs;
 use super::history::HistoryArgs;
+use super::hooks::HooksCommand;
 use super::iclient::IclientCommand;
 use super::list::ListArgs;
 use super::man::ManArgs;
@@ -157,6 +158,9 @@ pub enum Command {
     /// The record store: migrate a shared one, print its grants, copy between stores
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Webhooks of a connection's token: list, create, enable, disable, delete
+    #[command(subcommand)]
+    Hooks(HooksCommand),
     /// The version, the commit it was built from and the target (--json for a bug report)
     Version(VersionArgs),
 }

@@ -54,6 +54,8 @@
 //!   `weight` and `price` (numbers); otherwise `422` with `errors` naming the
 //!   fields. PUT checks the types of the fields it is given the same way.
 //!   Writes need `store_v2_products`; reads also take `_read_only`.
+//! * `/stores/{hash}/v3/hooks` and `/v3/hooks/{id}`: webhooks, per store and
+//!   token owner (see `fake_hooks.rs`).
 //! * Anything else → 404 (JSON under `/stores/`, HTML elsewhere), UNEXPECTED.
 //!
 //! # `/oauth2/token`
@@ -160,6 +162,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
+
+#[path = "fake_hooks.rs"]
+mod hooks;
 
 /// The Developer Portal account UUID sent as `account_uuid` in callbacks and
 /// token responses (the app owner's, not the merchant's).
@@ -328,6 +333,7 @@ struct Inner {
     next_id: u64,
     /// Hostile mode: routes that answer as a test says (see [`FakeBc::hostile`]).
     hostile: Vec<HostileRoute>,
+    hooks: hooks::Hooks,
 }
 
 /// What a hostile route answers: given the request and how many times the
@@ -1296,6 +1302,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
                 }
             }
         }
+        (_, ["v3", "hooks", ..]) => Endpoint::Hooks,
         _ => {
             inner.flag(idx, "api: no such endpoint in the fake (404)");
             return with_limits(api_error(StatusCode::NOT_FOUND, TITLE_404));
@@ -1326,6 +1333,8 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         Endpoint::CreateProduct | Endpoint::UpdateProduct(_) | Endpoint::DeleteProduct(_) => {
             has(&["store_v2_products"])
         }
+        // Each hook's own scope is checked with it.
+        Endpoint::Hooks => true,
     };
     if !allowed {
         return with_limits(api_error(StatusCode::FORBIDDEN, TITLE_403));
@@ -1340,6 +1349,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         }
         Endpoint::Store => store_response(inner, hash),
         Endpoint::Orders => orders_page(inner, rec, hash),
+        Endpoint::Hooks => hooks::handle(inner, idx, rec, hash, rest, token),
         Endpoint::Products => products_page(inner, rec, hash),
         Endpoint::Product(id) => match find_product(inner, hash, id) {
             Some(p) => json_response(StatusCode::OK, &json!({ "data": p, "meta": {} })),
@@ -1374,6 +1384,7 @@ enum Endpoint {
     CreateProduct,
     UpdateProduct(u64),
     DeleteProduct(u64),
+    Hooks,
 }
 
 /// `page` and `limit` (defaults 1 and 50; limit at most 250).
