@@ -58,6 +58,12 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         ctx.ui.say("It was the global default: no global default is set now (`bcconn use --global NAME` sets one).");
     }
     stale_dotfiles(ctx, &removed.name);
+    if !removed.storefront_tokens.is_empty() {
+        ctx.ui.say(&format!(
+            "Its saved storefront tokens ({}) were forgotten too; BigCommerce honours them until they expire (`bcconn storefront-token revoke --token-stdin` revokes one you still hold).",
+            crate::connect::storefront::saved::names(&removed)
+        ));
+    }
     // Nothing to revoke for a connection that never had a token, or whose
     // token BigCommerce already ended.
     if removed.state != State::Authorized {

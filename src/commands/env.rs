@@ -35,6 +35,9 @@ pub struct EnvArgs {
     /// The shell to write for
     #[arg(long, value_enum, default_value_t = ShellKind::Sh)]
     pub shell: ShellKind,
+    /// The saved storefront token to export (default: the most recently saved)
+    #[arg(long, value_name = "TOKEN_NAME")]
+    pub storefront: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
@@ -52,7 +55,7 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
         ShellKind::Fish => Shell::Fish,
         ShellKind::Powershell => Shell::PowerShell,
     };
-    let text: String = vars::variables(ctx, &file, c)?
+    let text: String = vars::variables(ctx, &file, c, args.storefront.as_deref())?
         .iter()
         .map(|(name, value)| vars::export_line(shell, name, value))
         .collect();

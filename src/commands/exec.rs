@@ -40,6 +40,9 @@ pub struct ExecArgs {
     /// Keep BCCONN_POOL_URL (and the store URL and sealing key) for a CMD that runs bcconn
     #[arg(long)]
     pub pass_bcconn_env: bool,
+    /// The saved storefront token to set (default: the most recently saved)
+    #[arg(long, value_name = "TOKEN_NAME")]
+    pub storefront: Option<String>,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -59,10 +62,10 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
         "run the command",
         &format!("bcconn exec {} -- CMD", shell_word(&c.name)),
     )?;
-    let vars = vars::variables(ctx, &file, c)?;
+    let vars = vars::variables(ctx, &file, c, args.storefront.as_deref())?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
-    for name in EXEC_REMOVES_ALWAYS {
+    for name in EXEC_REMOVES_ALWAYS.iter().chain(&vars::STOREFRONT_VARS) {
         cmd.env_remove(name);
     }
     if !args.pass_bcconn_env {

@@ -17,6 +17,7 @@
 //! - [`resolve`]: which saved connection `authorize --store-hash` updates
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
 //! - [`status`]: checking saved tokens, and keeping what the checks taught
+//! - [`storefront`]: storefront channels, and storefront tokens minted and kept
 //!
 //! It reports through `ctx.progress` and asks through `ctx.ask()`; it
 //! never touches the terminal or the command line's types.
@@ -29,6 +30,7 @@ pub mod commit;
 pub mod create;
 pub mod default;
 pub mod doctor;
+pub mod forbidden;
 pub mod from_cli;
 pub mod iclient_intake;
 pub mod iclients;
@@ -41,6 +43,7 @@ pub mod resolve;
 pub mod rules;
 pub mod status;
 pub mod store_copy;
+pub mod storefront;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tokens;

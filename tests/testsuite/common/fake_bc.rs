@@ -54,6 +54,7 @@
 //!   `weight` and `price` (numbers); otherwise `422` with `errors` naming the
 //!   fields. PUT checks the types of the fields it is given the same way.
 //!   Writes need `store_v2_products`; reads also take `_read_only`.
+//! * Channels, sites and storefront tokens: see `fake_storefront.rs`.
 //! * Anything else → 404 (JSON under `/stores/`, HTML elsewhere), UNEXPECTED.
 //!
 //! # `/oauth2/token`
@@ -153,6 +154,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "fake_storefront.rs"]
+pub mod storefront;
 
 use axum::Router;
 use axum::body::Body;
@@ -328,6 +332,8 @@ struct Inner {
     next_id: u64,
     /// Hostile mode: routes that answer as a test says (see [`FakeBc::hostile`]).
     hostile: Vec<HostileRoute>,
+    /// Channels, sites and storefront tokens (`fake_storefront.rs`).
+    storefront: storefront::Storefront,
 }
 
 /// What a hostile route answers: given the request and how many times the
@@ -1279,6 +1285,9 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         return with_limits(resp);
     }
 
+    if let Some(resp) = storefront::api(inner, idx, rec, hash, rest) {
+        return with_limits(resp);
+    }
     let endpoint = match (rec.method.as_str(), rest) {
         ("GET", ["v2", "time"]) => Endpoint::Time,
         ("GET", ["v2", "store"]) => Endpoint::Store,
