@@ -32,16 +32,21 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         .shared()
         .map(|pg| format!(" for everyone using the shared store {}", pg.shown()))
         .unwrap_or_default();
+    let storefront = match conn.storefront_tokens.len() {
+        0 => String::new(),
+        1 => " and its saved storefront token".into(),
+        n => format!(" and its {n} saved storefront tokens"),
+    };
     if !args.yes
         && !confirm(
             ctx,
             &if conn.token_store.is_some() {
                 format!(
-                    "Delete connection {:?} and its stored token{everyone}?",
+                    "Delete connection {:?} and its stored token{storefront}{everyone}?",
                     conn.name
                 )
             } else {
-                format!("Delete connection {:?}{everyone}?", conn.name)
+                format!("Delete connection {:?}{storefront}{everyone}?", conn.name)
             },
         )?
     {
@@ -60,7 +65,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     stale_dotfiles(ctx, &removed.name);
     if !removed.storefront_tokens.is_empty() {
         ctx.ui.say(&format!(
-            "Its saved storefront tokens ({}) were forgotten too; BigCommerce honours them until they expire (`bcconn storefront-token revoke --token-stdin` revokes one you still hold).",
+            "Its saved storefront tokens ({}) were forgotten too; BigCommerce honours them until they expire (to end one sooner, revoke it before deleting: `bcconn storefront-token revoke -c NAME --saved TOKEN_NAME`).",
             crate::connect::storefront::saved::names(&removed)
         ));
     }

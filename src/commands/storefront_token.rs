@@ -157,14 +157,21 @@ fn draft(ctx: &Context, args: &CreateArgs) -> Result<Draft> {
         Some(text) => Some(mint::expiry(text, ctx.clock.now()).map_err(usage)?),
         None => None,
     };
+    // Origins without --for mean a browser token, scopes a server one.
+    let for_ = match (for_, origins.is_empty(), scopes.is_some()) {
+        (Some(f), _, _) => Some(f),
+        (None, false, true) => {
+            return Err(usage("--cors-origin and --scopes are for different tokens")
+                .hint("--cors-origin is for --for browser, --scopes for --for server")
+                .into());
+        }
+        (None, false, false) => Some(For::Browser),
+        (None, true, true) => Some(For::Server),
+        (None, true, false) => None,
+    };
     Ok(Draft {
         channels,
-        // Origins given without --for: a browser token is meant.
-        for_: for_.or(if origins.is_empty() {
-            None
-        } else {
-            Some(For::Browser)
-        }),
+        for_,
         origins,
         scopes,
         expires_at,
@@ -233,10 +240,11 @@ fn create(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
     };
     let c = &target.conn;
     ctx.ui.step(&format!(
-        "Saved storefront token {:?} of {:?} ({}, channel {}, expires {}) in {}",
+        "Saved storefront token {:?} of {:?} ({}, channel{} {}, expires {}) in {}",
         name,
         c.name,
         kept.token.kind.as_str(),
+        if spec.channels.len() == 1 { "" } else { "s" },
         spec.channels
             .iter()
             .map(u64::to_string)
@@ -247,7 +255,10 @@ fn create(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
     ));
     if kept.replaced.is_some() {
         ctx.ui.say(&format!(
-            "It replaced the token saved as {name:?}, which still works at BigCommerce until it expires or is revoked (`bcconn storefront-token revoke --token-stdin` revokes one you hold)."
+            "It replaced the token saved as {name:?}, which still works at BigCommerce until it expires ({}) or is revoked; next time, `bcconn storefront-token revoke -c {} --saved {}` first revokes the one being replaced.",
+            kept.replaced.as_ref().map(|t| mint::shown_time(t.expires_at)).unwrap_or_default(),
+            shell_word(&c.name),
+            shell_word(&name)
         ));
     }
     ctx.ui.say(&format!(

@@ -612,20 +612,22 @@ fn a_taken_name_needs_replace_and_the_old_secret_goes() {
 
 #[test]
 fn status_warns_within_seven_days_and_for_expired_tokens_exit_0() {
-    let (_fake, env) = setup(&ALL);
+    let (fake, env) = setup(&ALL);
+    // --scopes alone means a server token.
     create(
         &env,
         &[
             "--channel",
             "1",
-            "--for",
-            "browser",
+            "--scopes",
+            "b2b",
             "--expires",
             "3d",
             "--save",
             "soon",
         ],
     );
+    assert_eq!(fake.storefront_tokens()[0].kind, "server");
     create(
         &env,
         &[
@@ -733,10 +735,19 @@ fn revoke_a_saved_token_then_one_from_stdin() {
 }
 
 #[test]
-fn delete_removes_the_saved_tokens_secrets() {
+fn rename_moves_nothing_and_delete_removes_the_saved_tokens_secrets() {
     let (fake, env) = setup(&ALL);
     let (web, server) = two_saved(&env, &fake);
     assert!(env.secrets_text().contains(&web));
+    // Keyed by the connection's id: a rename leaves every secret in place.
+    let before = env.secrets_text();
+    assert_exit(&run(&env, &["rename", "shop", "acme"]), 0);
+    assert_eq!(env.secrets_text(), before);
+    assert_eq!(
+        exec_vars(&env, &["acme", "--storefront", "web"]),
+        format!("{web}|2")
+    );
+    assert_exit(&run(&env, &["rename", "acme", "shop"]), 0);
     let out = run(&env, &["delete", "shop", "--yes"]);
     assert_exit(&out, 0);
     assert!(
@@ -941,8 +952,8 @@ fn the_walk_through_picks_a_channel_from_the_list() {
 }
 
 /// The sealed store's accounts of saved storefront tokens.
-fn sealed_storefront_rows(env: &Env) -> Vec<String> {
-    let db = rusqlite::Connection::open(env.record_path()).unwrap();
+fn sealed_storefront_rows(db: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(db).unwrap();
     db.prepare(
         "SELECT account FROM sealed_secrets WHERE account LIKE '%/storefront/%' ORDER BY account",
     )
@@ -979,7 +990,7 @@ fn in_the_sealed_store_a_saved_token_is_a_sealed_row_rotated_and_deleted_with_th
         ],
     );
     let web = fake.storefront_tokens()[0].token.clone();
-    let rows = sealed_storefront_rows(&env);
+    let rows = sealed_storefront_rows(&env.record_path());
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].contains("/storefront/web/"), "{rows:?}");
     let db = std::fs::read(env.record_path()).unwrap();
@@ -1011,5 +1022,29 @@ fn in_the_sealed_store_a_saved_token_is_a_sealed_row_rotated_and_deleted_with_th
     assert_eq!(exec_vars(&env, &[]), format!("{web}|2"));
     // Deleted with its connection, in the same database.
     assert_exit(&run(&env, &["delete", "shop", "--yes"]), 0);
-    assert!(sealed_storefront_rows(&env).is_empty());
+    assert!(sealed_storefront_rows(&env.record_path()).is_empty());
+}
+
+#[test]
+fn store_copy_seals_saved_tokens_into_the_new_home() {
+    let (fake, mut env) = setup(&ALL);
+    let (web, server) = two_saved(&env, &fake);
+    let key = stdout(&run(&env, &["secrets", "new-key"]))
+        .trim()
+        .to_string();
+    env.set("BCCONN_SECRET_KEY", &key);
+    let dir = env.dir.path().join("copy");
+    let out = run(&env, &["store", "copy", "--to", dir.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("and 3 secrets"), "{}", stderr(&out));
+    let mut b = Env::with_fake(&fake);
+    b.set("BCCONN_HOME", dir.to_str().unwrap());
+    b.set("BCCONN_SECRET_STORE", "sealed");
+    b.set("BCCONN_SECRET_KEY", &key);
+    assert_eq!(exec_vars(&b, &["shop"]), format!("{server}|1"));
+    assert_eq!(
+        exec_vars(&b, &["shop", "--storefront", "web"]),
+        format!("{web}|2")
+    );
+    assert_eq!(sealed_storefront_rows(&dir.join("bcconn.db")).len(), 2);
 }

@@ -138,14 +138,11 @@ fn sites(ctx: &Context, t: &mut Target, ids: &[u64]) -> Result<SiteUrls> {
             .collect::<Result<Vec<_>, _>>()?,
         Sent::Answer(a) if a.status.is_success() => data_of(&a.body)?,
         Sent::Answer(a) if a.status == reqwest::StatusCode::FORBIDDEN => {
-            let mut lines = vec![
-                "site URLs are left out: the store refused to list sites (403), which needs scope store_sites_read_only".to_string(),
-            ];
-            lines.extend(super::super::forbidden::forbidden(
-                &t.conn,
-                &Method::GET,
-                SITES,
-            ));
+            // The api's 403 words: which scope is missing, how to add it.
+            let mut lines = super::super::forbidden::forbidden(&t.conn, &Method::GET, SITES);
+            if let Some(first) = lines.first_mut() {
+                *first = format!("site URLs are left out (403): {first}");
+            }
             return Ok(Err(lines));
         }
         Sent::Answer(a) => return Err(refused(&t.conn, &a, &Method::GET, SITES).into()),

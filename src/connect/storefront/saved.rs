@@ -113,7 +113,10 @@ pub fn check_new(c: &Connection, name: &str, replace: bool) -> Result<()> {
             "{:?} already has a storefront token named {name:?}",
             c.name
         ))
-        .hint("pass --replace to replace it (the old token still works at BigCommerce until it expires or is revoked), or choose another name")
+        .hint(format!(
+            "pass --replace to replace it, or choose another name; the old token still works at BigCommerce until it expires or is revoked (`bcconn storefront-token revoke -c {} --saved {name}` revokes it first)",
+            shell_word(&c.name)
+        ))
         .into());
     }
     Ok(())
