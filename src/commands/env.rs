@@ -1,17 +1,19 @@
-//! `bcconn env [NAME]`: shell lines that export a connection's variables,
-//! for `eval "$(bcconn env shop)"`.
+//! `bcconn env [NAME]`: a connection's variables as shell lines for
+//! `eval "$(bcconn env shop)"`, or as a dotenv file or JSON for tools that
+//! read those (`--format`); `--for catalyst` picks the names Catalyst reads.
 
 use anyhow::Result;
 use clap::Args;
 
-use crate::connect::vars::{self, Shell};
+use crate::connect::vars::{self, Format, Set, Shell, Vars};
 use crate::connect::{default, trust};
 use crate::context::Context;
-use crate::error::ExitStatus;
+use crate::error::{ExitStatus, Failure};
+use crate::store::Connection;
 use crate::text::shell_word;
 use crate::ui;
 
-/// Which shell `bcconn env` writes for.
+/// Which shell `bcconn env` writes for (`--shell`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShellKind {
     /// POSIX sh, and what bash and zsh read the same way.
@@ -21,20 +23,55 @@ pub enum ShellKind {
     Powershell,
 }
 
+/// The syntax `bcconn env` writes (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatKind {
+    /// `export NAME='value'`, for sh, bash and zsh
+    #[value(alias = "bash", alias = "zsh")]
+    Sh,
+    /// `set -gx NAME 'value'`
+    Fish,
+    /// `$env:NAME = 'value'`
+    Powershell,
+    /// `NAME='value'` lines, for a .env file
+    Dotenv,
+    /// one JSON object
+    Json,
+}
+
+/// Whose variable names (`--for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tool {
+    /// Catalyst, BigCommerce's Next.js storefront, and its CLI
+    Catalyst,
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     eval \"$(bcconn env shop)\"\n  \
     bcconn env shop --shell fish | source\n  \
-    bcconn env --shell powershell | Invoke-Expression\n\n\
+    bcconn env --shell powershell | Invoke-Expression\n  \
+    bcconn env shop --for catalyst --format dotenv \\\n    \
+    > .env.local\n  \
+    bcconn env shop --format json\n\n\
     Prints BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL (ending \
-    /stores/HASH) and, for OAuth connections, BIGCOMMERCE_CLIENT_ID. The output holds the \
-    token: evaluate it, do not save it. `bcconn exec` sets them without printing anything.")]
+    /stores/HASH) and, for OAuth connections, BIGCOMMERCE_CLIENT_ID. With --for catalyst: \
+    BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_CHANNEL_ID, BIGCOMMERCE_STOREFRONT_TOKEN (a saved \
+    storefront token and its first channel), BIGCOMMERCE_ACCESS_TOKEN, CATALYST_STORE_HASH and \
+    CATALYST_ACCESS_TOKEN. The output holds the token: evaluate it, or keep the file out of \
+    version control. `bcconn exec` sets them without printing anything.")]
 pub struct EnvArgs {
     /// The connection (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
     pub name: Option<String>,
-    /// The shell to write for
-    #[arg(long, value_enum, default_value_t = ShellKind::Sh)]
-    pub shell: ShellKind,
+    /// The syntax to write: a shell's, a dotenv file's, or JSON [default: sh]
+    #[arg(long, value_enum, conflicts_with = "shell")]
+    pub format: Option<FormatKind>,
+    /// The shell to write for (the same as --format for the shells)
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellKind>,
+    /// Which variables: the names TOOL reads instead of bcconn's own
+    #[arg(long = "for", value_enum, value_name = "TOOL")]
+    pub tool: Option<Tool>,
     /// The saved storefront token to export (default: the most recently saved)
     #[arg(long, value_name = "TOKEN_NAME")]
     pub storefront: Option<String>,
@@ -50,15 +87,43 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
         "print its variables",
         &format!("bcconn env {}", shell_word(&c.name)),
     )?;
-    let shell = match args.shell {
-        ShellKind::Sh => Shell::Sh,
-        ShellKind::Fish => Shell::Fish,
-        ShellKind::Powershell => Shell::PowerShell,
+    let format = match (args.format, args.shell) {
+        (Some(FormatKind::Sh), _) | (None, Some(ShellKind::Sh) | None) => Format::Shell(Shell::Sh),
+        (Some(FormatKind::Fish), _) | (None, Some(ShellKind::Fish)) => Format::Shell(Shell::Fish),
+        (Some(FormatKind::Powershell), _) | (None, Some(ShellKind::Powershell)) => {
+            Format::Shell(Shell::PowerShell)
+        }
+        (Some(FormatKind::Dotenv), _) => Format::Dotenv,
+        (Some(FormatKind::Json), _) => Format::Json,
     };
-    let text: String = vars::variables(ctx, &file, c, args.storefront.as_deref())?
-        .iter()
-        .map(|(name, value)| vars::export_line(shell, name, value))
-        .collect();
+    let all = vars::variables(ctx, &file, c, args.storefront.as_deref())?;
+    let chosen = for_tool(ctx, c, args.tool, all);
+    let text = vars::render(format, &chosen)
+        .map_err(|e| Failure::new(ExitStatus::Failure, format!("{e}; use --format json")))?;
     ui::out(&text)?;
     Ok(ExitStatus::Success)
+}
+
+/// The variables `tool` reads (all of bcconn's without one), with a
+/// warning when Catalyst would miss its storefront token.
+pub fn for_tool(ctx: &Context, c: &Connection, tool: Option<Tool>, all: Vars) -> Vars {
+    let Some(Tool::Catalyst) = tool else {
+        return all;
+    };
+    let chosen = vars::select(Set::Catalyst, all);
+    if !chosen
+        .iter()
+        .any(|(n, _)| *n == "BIGCOMMERCE_STOREFRONT_TOKEN")
+    {
+        let name = shell_word(&c.name);
+        ctx.ui.warn(&format!(
+            "{} has no saved storefront token, so BIGCOMMERCE_STOREFRONT_TOKEN and \
+             BIGCOMMERCE_CHANNEL_ID are not set; Catalyst's storefront needs them: \
+             bcconn storefront-token create -c {name} --for server --scopes \
+             Unauthenticated,Customer --channel ID --expires 90d --save catalyst \
+             (`bcconn channels -c {name}` lists the channel ids)",
+            crate::text::outside(&c.name, 80)
+        ));
+    }
+    chosen
 }

@@ -15,6 +15,7 @@ use anyhow::Result;
 use clap::Args;
 use secrecy::ExposeSecret;
 
+use super::env::{Tool, for_tool};
 use crate::connect::{default, trust, vars};
 use crate::context::Context;
 use crate::env::{EXEC_MARKER, EXEC_REMOVES_ALWAYS, EXEC_REMOVES_SETTINGS};
@@ -26,9 +27,11 @@ use crate::text::shell_word;
 #[command(after_help = "Examples:\n  \
     bcconn exec shop -- python3 sync.py   # reads BIGCOMMERCE_ACCESS_TOKEN from its environment\n  \
     bcconn exec -- ./deploy.sh            # the default connection\n  \
-    bcconn exec shop -- npm run sync      # any command, any language\n\n\
+    bcconn exec shop -- npm run sync      # any command, any language\n  \
+    bcconn exec shop --for catalyst -- pnpm dev\n\n\
     CMD gets BIGCOMMERCE_STORE_HASH, BIGCOMMERCE_ACCESS_TOKEN, BIGCOMMERCE_API_URL and, for \
-    OAuth connections, BIGCOMMERCE_CLIENT_ID. bcconn exits with CMD's exit code; on Unix \
+    OAuth connections, BIGCOMMERCE_CLIENT_ID; with --for catalyst, the names Catalyst reads \
+    (see `bcconn env --help`). bcconn exits with CMD's exit code; on Unix \
     bcconn becomes CMD (exec), so a death by a signal is CMD's own (a shell shows 128+N).\n\n\
     CMD never gets BCCONN_CLIENT_SECRET, BCCONN_ACCESS_TOKEN or BCCONN_PASSPHRASE. \
     BCCONN_POOL_URL, BCCONN_STORE_URL, BCCONN_SECRET_KEY and BCCONN_SECRET_KEY_FILE are removed \
@@ -43,6 +46,9 @@ pub struct ExecArgs {
     /// The saved storefront token to set (default: the most recently saved)
     #[arg(long, value_name = "TOKEN_NAME")]
     pub storefront: Option<String>,
+    /// Which variables: the names TOOL reads instead of bcconn's own
+    #[arg(long = "for", value_enum, value_name = "TOOL")]
+    pub tool: Option<Tool>,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -62,7 +68,12 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
         "run the command",
         &format!("bcconn exec {} -- CMD", shell_word(&c.name)),
     )?;
-    let vars = vars::variables(ctx, &file, c, args.storefront.as_deref())?;
+    let vars = for_tool(
+        ctx,
+        c,
+        args.tool,
+        vars::variables(ctx, &file, c, args.storefront.as_deref())?,
+    );
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
     for name in EXEC_REMOVES_ALWAYS.iter().chain(&vars::STOREFRONT_VARS) {

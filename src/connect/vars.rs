@@ -1,5 +1,6 @@
 //! A connection's variables for other programs (`bcconn env`, `bcconn
-//! exec`), and quoting them for a shell.
+//! exec`), which of them a tool reads (`--for catalyst`), and writing them
+//! in a syntax (`--format`): a shell's, a dotenv file's or JSON.
 
 use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
@@ -15,6 +16,120 @@ pub enum Shell {
     Sh,
     Fish,
     PowerShell,
+}
+
+/// The syntax `bcconn env` writes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Shell(Shell),
+    /// `NAME='value'` lines that dotenvy, python-dotenv and Node's dotenv
+    /// all read back exactly.
+    Dotenv,
+    /// One JSON object, name to value.
+    Json,
+}
+
+/// Which variables: bcconn's own set, or the names a tool reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    Bcconn,
+    /// What Catalyst (BigCommerce's Next.js storefront) and its CLI read.
+    Catalyst,
+}
+
+pub type Vars = Vec<(&'static str, SecretString)>;
+
+/// The variables of `set`, from bcconn's own (see [`variables`]). For
+/// Catalyst: the store hash, the channel and storefront token (when one is
+/// saved), the access token, and the `CATALYST_*` names its newer CLI reads.
+pub fn select(set: Set, vars: Vars) -> Vars {
+    match set {
+        Set::Bcconn => vars,
+        Set::Catalyst => {
+            let get = |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let mut out = Vec::new();
+            for (name, from) in [
+                ("BIGCOMMERCE_STORE_HASH", "BIGCOMMERCE_STORE_HASH"),
+                ("BIGCOMMERCE_CHANNEL_ID", "BIGCOMMERCE_CHANNEL_ID"),
+                (
+                    "BIGCOMMERCE_STOREFRONT_TOKEN",
+                    "BIGCOMMERCE_STOREFRONT_TOKEN",
+                ),
+                ("BIGCOMMERCE_ACCESS_TOKEN", "BIGCOMMERCE_ACCESS_TOKEN"),
+                ("CATALYST_STORE_HASH", "BIGCOMMERCE_STORE_HASH"),
+                ("CATALYST_ACCESS_TOKEN", "BIGCOMMERCE_ACCESS_TOKEN"),
+            ] {
+                if let Some(v) = get(from) {
+                    out.push((name, v));
+                }
+            }
+            out
+        }
+    }
+}
+
+/// `vars` written in `format`. Fails (naming the variable, never its
+/// value) only for a dotenv value no quoting carries intact to every
+/// reader.
+pub fn render(format: Format, vars: &Vars) -> Result<String, String> {
+    match format {
+        Format::Shell(shell) => Ok(vars
+            .iter()
+            .map(|(name, value)| export_line(shell, name, value))
+            .collect()),
+        Format::Dotenv => vars
+            .iter()
+            .map(|(name, value)| {
+                dotenv_quote(value.expose_secret())
+                    .map(|q| format!("{name}={q}\n"))
+                    .ok_or_else(|| {
+                        format!(
+                            "the value of {name} holds characters a dotenv file cannot carry the \
+                             same way to every reader"
+                        )
+                    })
+            })
+            .collect(),
+        Format::Json => {
+            // By hand, to keep the order of the lines the other formats
+            // print (a serde_json map sorts its keys).
+            let quote = |s: &str| serde_json::Value::from(s).to_string();
+            let lines: Vec<String> = vars
+                .iter()
+                .map(|(name, value)| format!("  {}: {}", quote(name), quote(value.expose_secret())))
+                .collect();
+            Ok(match lines.is_empty() {
+                true => "{}\n".into(),
+                false => format!("{{\n{}\n}}\n", lines.join(",\n")),
+            })
+        }
+    }
+}
+
+/// A dotenv value that dotenvy (Rust), python-dotenv and Node's dotenv
+/// read back as `s`. Their quoting rules differ: single quotes are literal
+/// in dotenvy and Node, but python-dotenv turns the pairs backslash-
+/// backslash and backslash-quote in them into one character; double
+/// quotes expand `$` (dotenvy, python-dotenv) and backslash escapes. So
+/// single quotes when `s` has no `'`, no two backslashes in a row and no
+/// backslash at its end; double quotes when it has no `"`, backslash or
+/// `$`; otherwise no quoting works everywhere. Nor for line breaks and
+/// other control characters.
+pub fn dotenv_quote(s: &str) -> Option<String> {
+    if s.chars().any(char::is_control) {
+        return None;
+    }
+    if !s.contains('\'') && !s.contains("\\\\") && !s.ends_with('\\') {
+        return Some(format!("'{s}'"));
+    }
+    if !s.contains(['"', '\\', '$']) {
+        return Some(format!("\"{s}\""));
+    }
+    None
 }
 
 /// The variables of a saved storefront token: `exec` takes them out of
@@ -33,7 +148,7 @@ pub fn variables(
     file: &Tx,
     c: &Connection,
     storefront: Option<&str>,
-) -> Result<Vec<(&'static str, SecretString)>> {
+) -> Result<Vars> {
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, file))?;
     let hash = c.store_hash.as_str();
     let mut vars = vec![
@@ -123,6 +238,109 @@ mod tests {
         assert_eq!(export_line(Shell::Sh, "A", &v), "export A='x'\\''y'\n");
         assert_eq!(export_line(Shell::Fish, "A", &v), "set -gx A 'x\\'y'\n");
         assert_eq!(export_line(Shell::PowerShell, "A", &v), "$env:A = 'x''y'\n");
+    }
+
+    /// Values that stress each reader's quoting rules.
+    const AWKWARD: &[&str] = &[
+        "plain",
+        "eyJhbGciOiJFUzI1NiJ9.eyJjaWQiOjF9.sig-_",
+        "it's",
+        "say \"hi\"",
+        "$HOME and ${HOME}",
+        "back\\slash",
+        "a # not a comment",
+        " padded ",
+        "`tick`",
+        "trailing\\",
+        "it's `tick`",
+        "",
+        "it's $HOME",
+    ];
+
+    #[test]
+    fn dotenv_values_are_read_back_exactly_by_dotenvy() {
+        let vars: Vars = AWKWARD
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| dotenv_quote(v).is_some())
+            .map(|(i, v)| {
+                let name: &'static str = Box::leak(format!("V{i}").into_boxed_str());
+                (name, SecretString::from(v.to_string()))
+            })
+            .collect();
+        // Only the two with both quote kinds' hazards are refused.
+        assert_eq!(vars.len(), AWKWARD.len() - 2);
+        let text = render(Format::Dotenv, &vars).unwrap();
+        let read: Vec<(String, String)> = dotenvy::from_read_iter(text.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want: Vec<(String, String)> = vars
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.expose_secret().to_string()))
+            .collect();
+        assert_eq!(read, want, "{text}");
+    }
+
+    #[test]
+    fn dotenv_refuses_what_no_quoting_carries_everywhere() {
+        assert_eq!(dotenv_quote("it's"), Some("\"it's\"".into()));
+        assert_eq!(dotenv_quote("$X"), Some("'$X'".into()));
+        assert_eq!(dotenv_quote("a\\b"), Some("'a\\b'".into()));
+        for bad in [
+            "a\nb",
+            "tab\there",
+            "it's \\ both",
+            "it's $HOME",
+            "it's \"q\"",
+        ] {
+            assert_eq!(dotenv_quote(bad), None, "{bad:?}");
+        }
+        let vars: Vars = vec![("SECRET_NAME", SecretString::from("x'$y".to_string()))];
+        let err = render(Format::Dotenv, &vars).unwrap_err();
+        assert!(
+            err.contains("SECRET_NAME") && !err.contains("x'$y"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_is_one_object_in_order() {
+        let vars: Vars = vec![
+            ("B", SecretString::from("2".to_string())),
+            ("A", SecretString::from("it's \"1\"\n".to_string())),
+        ];
+        let text = render(Format::Json, &vars).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v, serde_json::json!({"B": "2", "A": "it's \"1\"\n"}));
+        assert!(text.find("\"B\"") < text.find("\"A\""), "{text}");
+    }
+
+    #[test]
+    fn catalyst_reads_its_own_names_and_not_the_rest() {
+        let s = |v: &str| SecretString::from(v.to_string());
+        let all: Vars = vec![
+            ("BIGCOMMERCE_STORE_HASH", s("abc123")),
+            ("BIGCOMMERCE_ACCESS_TOKEN", s("tok")),
+            ("BIGCOMMERCE_API_URL", s("https://api/stores/abc123")),
+            ("BIGCOMMERCE_CLIENT_ID", s("cid")),
+            ("BIGCOMMERCE_STOREFRONT_TOKEN", s("sf")),
+            ("BIGCOMMERCE_CHANNEL_ID", s("1")),
+        ];
+        let names: Vec<(&str, String)> = select(Set::Catalyst, all)
+            .into_iter()
+            .map(|(n, v)| (n, v.expose_secret().to_string()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("BIGCOMMERCE_STORE_HASH", "abc123".to_string()),
+                ("BIGCOMMERCE_CHANNEL_ID", "1".into()),
+                ("BIGCOMMERCE_STOREFRONT_TOKEN", "sf".into()),
+                ("BIGCOMMERCE_ACCESS_TOKEN", "tok".into()),
+                ("CATALYST_STORE_HASH", "abc123".into()),
+                ("CATALYST_ACCESS_TOKEN", "tok".into()),
+            ]
+        );
     }
 
     #[test]

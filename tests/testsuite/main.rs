@@ -23,6 +23,8 @@
 //! * `doctor`: `bcconn doctor` on healthy and broken homes;
 //! * `dotfile_trust`: a repository's `.bcconn`, read safely and trusted only
 //!   when confirmed;
+//! * `env_formats`: `env --format` and `--for catalyst`, read back by a
+//!   real dotenv reader;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
 //!   browser;
 //! * `from_cli`: `import --from catalyst|stencil`: tokens from BigCommerce's
@@ -93,6 +95,7 @@ mod completions;
 mod crash;
 mod doctor;
 mod dotfile_trust;
+mod env_formats;
 mod fake_bc_selftest;
 #[cfg(unix)]
 mod fleet;
