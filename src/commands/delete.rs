@@ -36,16 +36,21 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     if let Some(note) = crate::connect::hooks::before_forgetting(ctx, &file, &conn) {
         ctx.ui.warn(&note);
     }
+    let storefront = match conn.storefront_tokens.len() {
+        0 => String::new(),
+        1 => " and its saved storefront token".into(),
+        n => format!(" and its {n} saved storefront tokens"),
+    };
     if !args.yes
         && !confirm(
             ctx,
             &if conn.token_store.is_some() {
                 format!(
-                    "Delete connection {:?} and its stored token{everyone}?",
+                    "Delete connection {:?} and its stored token{storefront}{everyone}?",
                     conn.name
                 )
             } else {
-                format!("Delete connection {:?}{everyone}?", conn.name)
+                format!("Delete connection {:?}{storefront}{everyone}?", conn.name)
             },
         )?
     {
@@ -62,6 +67,12 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
         ctx.ui.say("It was the global default: no global default is set now (`bcconn use --global NAME` sets one).");
     }
     stale_dotfiles(ctx, &removed.name);
+    if !removed.storefront_tokens.is_empty() {
+        ctx.ui.say(&format!(
+            "Its saved storefront tokens ({}) were forgotten too; BigCommerce honours them until they expire (to end one sooner, revoke it before deleting: `bcconn storefront-token revoke -c NAME --saved TOKEN_NAME`).",
+            crate::connect::storefront::saved::names(&removed)
+        ));
+    }
     // Nothing to revoke for a connection that never had a token, or whose
     // token BigCommerce already ended.
     if removed.state != State::Authorized {

@@ -64,6 +64,9 @@ pub struct EnvArgs {
     pub shell: Option<ShellKind>,
     #[command(flatten)]
     pub tool: ToolFlag,
+    /// The saved storefront token to export (default: the most recently saved)
+    #[arg(long, value_name = "TOKEN_NAME")]
+    pub storefront: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
@@ -85,7 +88,7 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
         (Some(FormatKind::Dotenv), _) => Format::Dotenv,
         (Some(FormatKind::Json), _) => Format::Json,
     };
-    let all = vars::variables(ctx, &file, c)?;
+    let all = vars::variables(ctx, &file, c, args.storefront.as_deref())?;
     let chosen = vars::for_set(ctx, c, args.tool.set(), all);
     let text = vars::render(format, &chosen)
         .map_err(|e| Failure::new(ExitStatus::Failure, format!("{e}; use --format json")))?;

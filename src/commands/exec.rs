@@ -45,6 +45,9 @@ pub struct ExecArgs {
     pub pass_bcconn_env: bool,
     #[command(flatten)]
     pub tool: ToolFlag,
+    /// The saved storefront token to set (default: the most recently saved)
+    #[arg(long, value_name = "TOKEN_NAME")]
+    pub storefront: Option<String>,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -64,10 +67,15 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
         "run the command",
         &format!("bcconn exec {} -- CMD", shell_word(&c.name)),
     )?;
-    let vars = vars::for_set(ctx, c, args.tool.set(), vars::variables(ctx, &file, c)?);
+    let vars = vars::for_set(
+        ctx,
+        c,
+        args.tool.set(),
+        vars::variables(ctx, &file, c, args.storefront.as_deref())?,
+    );
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
-    for name in EXEC_REMOVES_ALWAYS {
+    for name in EXEC_REMOVES_ALWAYS.iter().chain(&vars::STOREFRONT_VARS) {
         cmd.env_remove(name);
     }
     if !args.pass_bcconn_env {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod authorize;
 pub mod callback_url;
+pub mod channels;
 pub mod cli;
 pub mod completions;
 pub mod create;
@@ -26,6 +27,7 @@ pub mod secrets;
 pub mod show;
 pub mod status;
 pub mod store;
+pub mod storefront_token;
 pub mod token;
 pub mod use_;
 pub mod version;
@@ -69,6 +71,8 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Scopes(args) => scopes::run(ctx, args),
         Command::CallbackUrl(args) => callback_url::run(ctx, args),
         Command::Api(args) => api::run(ctx, args),
+        Command::StorefrontToken(cmd) => storefront_token::run(ctx, cmd),
+        Command::Channels(args) => channels::run(ctx, args),
         Command::Env(args) => env::run(ctx, args),
         Command::Exec(args) => exec::run(ctx, args),
         Command::History(args) => history::run(ctx, args),
@@ -94,6 +98,7 @@ fn verb(command: &Command) -> &'static str {
     use iclient::IclientCommand as I;
     use secrets::SecretsCommand as S;
     use store::StoreCommand as T;
+    use storefront_token::StorefrontTokenCommand as F;
     match command {
         Command::Create(_) => "create",
         Command::Authorize(_) => "authorize",
@@ -112,6 +117,9 @@ fn verb(command: &Command) -> &'static str {
         Command::Scopes(_) => "scopes",
         Command::CallbackUrl(_) => "callback-url",
         Command::Api(_) => "api",
+        Command::StorefrontToken(F::Create(_)) => "storefront-token create",
+        Command::StorefrontToken(F::Revoke(_)) => "storefront-token revoke",
+        Command::Channels(_) => "channels",
         Command::Env(_) => "env",
         Command::Exec(_) => "exec",
         Command::History(_) => "history",

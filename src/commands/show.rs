@@ -77,6 +77,21 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitStatus> {
             None => e.to_string(),
         }),
     );
+    for t in &v.storefront_tokens {
+        let channels: Vec<String> = t.channels.iter().map(u64::to_string).collect();
+        rows.push(vec![
+            "storefront token".into(),
+            format!(
+                "{} ({}; channel{} {}; expires {}; ******** in {})",
+                t.name,
+                t.kind,
+                if channels.len() == 1 { "" } else { "s" },
+                channels.join(", "),
+                t.expires_at,
+                t.secret_store
+            ),
+        ]);
+    }
     let concurrency = match v.borrow_concurrency_from {
         Some(lender) => format!("{} (borrowed from {lender})", v.effective_concurrency),
         None => v.concurrency.to_string(),

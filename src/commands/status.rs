@@ -106,6 +106,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitStatus> {
         .map(|(c, _)| *c)
         .collect();
     crate::connect::hooks::warn_inactive(ctx, &file, &answered);
+    // Saved storefront tokens about to end: a warning, the status stays.
+    for w in crate::connect::storefront::saved::warnings_for(&file, &args.names, ctx.clock.now())? {
+        ctx.ui.warn(&w);
+    }
     let ok = report.all_ok();
     report.record(ctx);
     Ok(if ok {

@@ -4,8 +4,10 @@
 //! authorization (which would end the first machine's token).
 //!
 //! The plaintext is the export document with one more top-level field,
-//! `secrets`: `{"iclients": {ID: SECRET}, "connections": {ID: TOKEN}}`,
-//! keyed by the document's record ids. It exists only in memory: it is
+//! `secrets`: `{"iclients": {ID: SECRET}, "connections": {ID: TOKEN},
+//! "storefront": {ID: {NAME: TOKEN}}}`, keyed by the document's record ids
+//! (and a saved storefront token's name; the field is left out when no
+//! connection has one). It exists only in memory: it is
 //! encrypted before any byte is written, and opened into memory.
 
 use std::collections::{BTreeMap, HashMap};
@@ -115,6 +117,8 @@ pub fn identities(bytes: &[u8], shown: &str) -> Result<Vec<age::x25519::Identity
 pub struct Secrets {
     pub iclients: BTreeMap<String, SecretString>,
     pub tokens: BTreeMap<String, SecretString>,
+    /// Saved storefront tokens, by connection id and name.
+    pub storefront: BTreeMap<String, BTreeMap<String, SecretString>>,
 }
 
 /// What [`gather`] left out, by name.
@@ -122,6 +126,8 @@ pub struct Secrets {
 pub struct Missing {
     pub iclients: Vec<String>,
     pub tokens: Vec<String>,
+    /// Saved storefront tokens whose secret is gone ("whose").
+    pub storefront: Vec<String>,
 }
 
 /// Reads the secrets of `doc`'s records from whichever store each record
@@ -150,6 +156,26 @@ pub fn gather(ctx: &Context, doc: &Document) -> Result<(Secrets, Missing)> {
             None => missing.tokens.push(c.name.clone()),
         }
     }
+    // Saved storefront tokens, whatever the access token's state: each is
+    // a credential of its own.
+    for c in &doc.connections {
+        for t in &c.storefront_tokens {
+            match ctx.secrets(t.secret_store)?.get(&t.account(&c.id))? {
+                Some(s) => {
+                    secrets
+                        .storefront
+                        .entry(c.id.clone())
+                        .or_default()
+                        .insert(t.name.clone(), s);
+                }
+                None => missing.storefront.push(format!(
+                    "{:?} of {:?}",
+                    outside(&t.name, 64),
+                    outside(&c.name, 64)
+                )),
+            }
+        }
+    }
     Ok((secrets, missing))
 }
 
@@ -173,6 +199,8 @@ pub fn seal<'a>(
     struct Carried<'a> {
         iclients: BTreeMap<&'a str, &'a str>,
         connections: BTreeMap<&'a str, &'a str>,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        storefront: BTreeMap<&'a str, BTreeMap<&'a str, &'a str>>,
     }
     let exposed = |m: &'a BTreeMap<String, SecretString>| {
         m.iter()
@@ -184,6 +212,11 @@ pub fn seal<'a>(
         secrets: Carried {
             iclients: exposed(&secrets.iclients),
             connections: exposed(&secrets.tokens),
+            storefront: secrets
+                .storefront
+                .iter()
+                .map(|(id, m)| (id.as_str(), exposed(m)))
+                .collect(),
         },
     };
     let mut text = Zeroizing::new(serde_json::to_vec_pretty(&plain)?);
@@ -319,6 +352,29 @@ pub fn unpack(plain: &[u8], shown: &Path) -> Result<(Document, Secrets)> {
     }
     take("iclients", &mut secrets.iclients)?;
     take("connections", &mut secrets.tokens)?;
+    match carried.get("storefront") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(by_connection)) => {
+            for (id, names) in by_connection {
+                let Value::Object(names) = names else {
+                    return Err(refuse(
+                        "secrets.storefront holds a value that is not an object",
+                    ));
+                };
+                let mut tokens = BTreeMap::new();
+                for (name, v) in names {
+                    let Value::String(t) = v else {
+                        return Err(refuse(
+                            "secrets.storefront holds a token that is not a string",
+                        ));
+                    };
+                    tokens.insert(name.clone(), SecretString::from(t.clone()));
+                }
+                secrets.storefront.insert(id.clone(), tokens);
+            }
+        }
+        Some(_) => return Err(refuse("secrets.storefront is not an object")),
+    }
     wipe(carried);
     for id in secrets.iclients.keys() {
         if doc.iclient_by_id(id).is_none() {
@@ -333,6 +389,24 @@ pub fn unpack(plain: &[u8], shown: &Path) -> Result<(Document, Secrets)> {
             return Err(refuse(&format!(
                 "it holds a token for a connection it does not have (id {:?})",
                 outside(id, 40)
+            )));
+        }
+    }
+    for (id, names) in &secrets.storefront {
+        let Some(c) = doc.connection_by_id(id) else {
+            return Err(refuse(&format!(
+                "it holds a storefront token for a connection it does not have (id {:?})",
+                outside(id, 40)
+            )));
+        };
+        if let Some(name) = names.keys().find(|n| {
+            store::storefront::check_name(n).is_err()
+                || !c.storefront_tokens.iter().any(|t| &t.name == *n)
+        }) {
+            return Err(refuse(&format!(
+                "it holds a storefront token {:?} that connection {:?} does not record",
+                outside(name, 40),
+                outside(&c.name, 64)
             )));
         }
     }
@@ -428,6 +502,8 @@ pub struct Imported {
     /// Connections and iClients of the bundle that came without a secret.
     pub without_token: Vec<String>,
     pub without_secret: Vec<String>,
+    /// Saved storefront tokens imported ("NAME of CONNECTION").
+    pub storefront: Vec<String>,
     pub store: Option<StoreKind>,
 }
 
@@ -462,7 +538,8 @@ pub fn import(
         }
     }
     // The store must answer before anything is written or checked.
-    if !secrets.iclients.is_empty() || !secrets.tokens.is_empty() {
+    if !secrets.iclients.is_empty() || !secrets.tokens.is_empty() || !secrets.storefront.is_empty()
+    {
         super::ready::secret_store(ctx)?;
     }
     let store = ctx.default_secrets()?;
@@ -532,6 +609,39 @@ pub fn import(
         done.tokens.push(c.name.clone());
         if !verify {
             done.unverified.push(c.name.clone());
+        }
+    }
+    // Saved storefront tokens, each with its record (the import took the
+    // connections in without them: no secret came with a plain import).
+    for c in &doc.connections {
+        let Some(tokens) = secrets.storefront.get(&c.id) else {
+            continue;
+        };
+        let local = ctx
+            .records
+            .load()?
+            .connection(&c.name)?
+            .map(|l| l.id.clone())
+            .ok_or_else(|| {
+                failure(format!(
+                    "the connection {:?} was removed while it was being imported",
+                    c.name
+                ))
+            })?;
+        for t in &c.storefront_tokens {
+            let Some(token) = tokens.get(&t.name) else {
+                continue;
+            };
+            let record = store::StorefrontToken {
+                serial: store::new_id(),
+                ..t.clone()
+            };
+            super::storefront::saved::keep(ctx, &local, record, token, true).map_err(unfinished)?;
+            done.storefront.push(format!(
+                "{:?} of {:?}",
+                outside(&t.name, 64),
+                outside(&c.name, 64)
+            ));
         }
     }
     done.without_token = doc

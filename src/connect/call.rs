@@ -287,7 +287,7 @@ fn unauthorized(outcome: &Outcome) -> bool {
 }
 
 /// Sends `req` (or pages through it) with `token`, within `c`'s pool.
-fn send<'d>(
+pub(super) fn send<'d>(
     ctx: &Context,
     call: &Call,
     file: &crate::store::Tx,

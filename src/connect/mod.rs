@@ -18,6 +18,7 @@
 //! - [`doctor`]: the checks of `bcconn doctor`, each with a verdict and a fix
 //! - [`status`]: checking saved tokens, and keeping what the checks taught
 //! - [`hooks`]: the webhooks a connection's token owns, and what other commands say of them
+//! - [`storefront`]: storefront channels, and storefront tokens minted and kept
 //!
 //! It reports through `ctx.progress` and asks through `ctx.ask()`; it
 //! never touches the terminal or the command line's types.
@@ -30,6 +31,7 @@ pub mod commit;
 pub mod create;
 pub mod default;
 pub mod doctor;
+pub mod forbidden;
 pub mod from_cli;
 pub mod hooks;
 pub mod iclient_intake;
@@ -43,6 +45,7 @@ pub mod resolve;
 pub mod rules;
 pub mod status;
 pub mod store_copy;
+pub mod storefront;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tokens;

@@ -49,6 +49,8 @@ struct Item {
 enum Record {
     IClient(String),
     Connection(String, u64),
+    /// A saved storefront token: its connection's id and its serial.
+    Storefront(String, String),
 }
 
 /// Moves every secret whose record names another store into `to`. The
@@ -77,7 +79,18 @@ pub fn move_all(ctx: &Context, to: StoreKind) -> Result<Moved> {
             record: Record::Connection(c.id.clone(), c.token_generation),
         })
     });
-    let items: Vec<Item> = iclients.chain(tokens).collect();
+    let storefront = doc.connections.iter().flat_map(|c| {
+        c.storefront_tokens
+            .iter()
+            .filter(|t| t.secret_store != to)
+            .map(|t| Item {
+                account: t.account(&c.id),
+                from: t.secret_store,
+                whose: format!("the storefront token {:?} of {:?}", t.name, c.name),
+                record: Record::Storefront(c.id.clone(), t.serial.clone()),
+            })
+    });
+    let items: Vec<Item> = iclients.chain(tokens).chain(storefront).collect();
     drop(doc);
     let mut moved = Moved::default();
     for item in items {
@@ -145,6 +158,16 @@ fn point_at(tx: &mut Tx, record: &Record, from: StoreKind, to: StoreKind) -> Res
                 .filter(|c| c.token_store == Some(from) && c.token_generation == *generation)
                 .ok_or(Changed)?;
             c.token_store = Some(to);
+            c.updated_at = store::now();
+        }
+        Record::Storefront(id, serial) => {
+            let c = tx.connection_by_id_mut(id)?.ok_or(Changed)?;
+            let t = c
+                .storefront_tokens
+                .iter_mut()
+                .find(|t| t.serial == *serial && t.secret_store == from)
+                .ok_or(Changed)?;
+            t.secret_store = to;
             c.updated_at = store::now();
         }
     }

@@ -34,13 +34,17 @@ pub struct Removed {
     pub was_default: bool,
 }
 
-/// Deletes the connection `name` and its token; returns it as it was.
+/// Deletes the connection `name`, its token and its saved storefront
+/// tokens; returns it as it was.
 pub fn connection(ctx: &Context, name: &str) -> Result<Removed> {
     let (removed, was_default) = ctx.records.update(|file| {
         let conn = deletable(file, name)?;
         file.remove_connection(&conn.id)?;
         if let Some(kind) = conn.token_store {
             file.secret_retire(kind.as_str(), &conn.token_account())?;
+        }
+        for s in super::storefront::saved::storefront_secrets(&conn) {
+            file.secret_retire(s.store.as_str(), &s.account)?;
         }
         let was_default = file.default_connection()?.as_deref() == Some(conn.id.as_str());
         if was_default {
@@ -56,6 +60,9 @@ pub fn connection(ctx: &Context, name: &str) -> Result<Removed> {
             kind.describe(),
             crate::error::message(&e)
         ));
+    }
+    for s in super::storefront::saved::storefront_secrets(&removed) {
+        super::storefront::saved::forget_secret(ctx, s.store, &s.account);
     }
     Ok(Removed {
         conn: removed,

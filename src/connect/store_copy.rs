@@ -81,6 +81,8 @@ pub struct Copied {
     pub secrets: usize,
     /// Authorized connections whose token was missing: copied as pending.
     pub without_token: Vec<String>,
+    /// Saved storefront tokens whose secret was missing: left out.
+    pub without_storefront: Vec<String>,
 }
 
 pub fn copy(ctx: &Context, to: &Destination) -> Result<Copied> {
@@ -150,6 +152,26 @@ pub fn copy(ctx: &Context, to: &Destination) -> Result<Copied> {
                 }
                 None => c.token_store = None,
             }
+            let saved = secrets.storefront.get(&c.id);
+            let mut kept = Vec::new();
+            for mut t in std::mem::take(&mut c.storefront_tokens) {
+                match saved.and_then(|m| m.get(&t.name)) {
+                    Some(token) => {
+                        // The same account: the same serial, sealed here.
+                        let account = t.account(&c.id);
+                        tx.sealed_put(&account, &keys.seal(&account, token)?)?;
+                        t.secret_store = StoreKind::Sealed;
+                        copied.secrets += 1;
+                        kept.push(t);
+                    }
+                    None => copied.without_storefront.push(format!(
+                        "{:?} of {:?}",
+                        outside(&t.name, 64),
+                        outside(&c.name, 64)
+                    )),
+                }
+            }
+            c.storefront_tokens = kept;
             tx.push_connection(c)?;
             copied.connections += 1;
         }

@@ -5,6 +5,7 @@
 use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::storefront::saved;
 use super::tokens::token_for;
 use crate::context::Context;
 use crate::store::{Connection, Tx};
@@ -152,10 +153,23 @@ pub fn dotenv_quote(s: &str) -> Option<String> {
     None
 }
 
+/// The variables of a saved storefront token: `exec` takes them out of
+/// CMD's environment when the connection has none to give.
+pub const STOREFRONT_VARS: [&str; 2] = [saved::TOKEN_VAR, saved::CHANNEL_VAR];
+
 /// `BIGCOMMERCE_STORE_HASH`, `BIGCOMMERCE_ACCESS_TOKEN`, `BIGCOMMERCE_API_URL`
-/// (the store's base, ending `/stores/H`) and, for OAuth connections,
-/// `BIGCOMMERCE_CLIENT_ID`.
-pub fn variables(ctx: &Context, file: &Tx, c: &Connection) -> Result<Vars> {
+/// (the store's base, ending `/stores/H`), for OAuth connections
+/// `BIGCOMMERCE_CLIENT_ID`, and with a saved storefront token (the one
+/// `storefront` names, else the most recently saved)
+/// `BIGCOMMERCE_STOREFRONT_TOKEN` and its first channel as
+/// `BIGCOMMERCE_CHANNEL_ID`. A `storefront` name the connection has not
+/// saved is an error listing the ones it has.
+pub fn variables(
+    ctx: &Context,
+    file: &Tx,
+    c: &Connection,
+    storefront: Option<&str>,
+) -> Result<Vars> {
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, file))?;
     let hash = c.store_hash.as_str();
     let mut vars = vec![
@@ -171,6 +185,26 @@ pub fn variables(ctx: &Context, file: &Tx, c: &Connection) -> Result<Vars> {
     ];
     if let Some(id) = file.client_id_of(c)? {
         vars.push(("BIGCOMMERCE_CLIENT_ID", SecretString::from(id.to_string())));
+    }
+    // Named, it must be had; the default one missing is only a warning
+    // (the access token is what most commands need).
+    let found = match saved::for_env(ctx, c, storefront) {
+        Ok(found) => found,
+        Err(e) if storefront.is_none() => {
+            ctx.progress.warn(&format!(
+                "{} not set: {}",
+                saved::TOKEN_VAR,
+                crate::error::message(&e)
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some((token, channel)) = found {
+        vars.push((saved::TOKEN_VAR, token));
+        if let Some(channel) = channel {
+            vars.push((saved::CHANNEL_VAR, SecretString::from(channel.to_string())));
+        }
     }
     Ok(vars)
 }

@@ -204,6 +204,13 @@ pub fn token_account(id: &str, generation: u64) -> String {
     }
 }
 
+/// The account name of a storefront token saved with connection `id`
+/// under `name`: `connection/<id>/storefront/<name>/<serial>` (a serial per
+/// save, so a replacement never overwrites the token in use).
+pub fn storefront_account(id: &str, name: &str, serial: &str) -> String {
+    format!("connection/{id}/storefront/{name}/{serial}")
+}
+
 /// What `account` holds in `store` now, if the record says its secret lives
 /// there (`recorded`): kept so that a failed record write can put it back.
 pub fn snapshot(

@@ -334,6 +334,12 @@ pub fn apply(
                 b.ledger_put(&super::LedgerEntry::mine(kind.as_str(), &account))?;
                 report.retired.push((kind, account));
             }
+            // And so do its saved storefront tokens.
+            for t in &e.storefront_tokens {
+                let account = t.account(&e.id);
+                b.ledger_put(&super::LedgerEntry::mine(t.secret_store.as_str(), &account))?;
+                report.retired.push((t.secret_store, account));
+            }
         } else {
             if !b.connections(Filter::Id(&c.id))?.is_empty() {
                 replaced_ids.insert(c.id.clone(), super::new_id());
@@ -382,6 +388,8 @@ fn forget_token(c: &mut Connection) {
     c.last_error = None;
     c.last_error_at = None;
     c.token_generation = 0;
+    // Their tokens did not come along either.
+    c.storefront_tokens.clear();
 }
 
 #[cfg(test)]

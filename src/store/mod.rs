@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod schema;
 pub mod sealed;
 pub mod sqlite;
+pub mod storefront;
 pub mod view;
 
 mod document;
@@ -37,6 +38,7 @@ pub use error::StoreError;
 pub use ledger::LedgerEntry;
 pub use records::{Reader, Records};
 pub use schema::*;
+pub use storefront::{StorefrontKind, StorefrontToken};
 pub use tx::Tx;
 
 /// The database's file name under the home.

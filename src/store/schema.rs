@@ -159,6 +159,10 @@ pub struct Connection {
     /// one in use. 0: the key of versions before generations.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub token_generation: u64,
+    /// Storefront tokens kept with it (`storefront-token create --save`),
+    /// each naming where its token is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storefront_tokens: Vec<super::StorefrontToken>,
     /// Fields this version does not know, kept as they are.
     #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
@@ -194,6 +198,7 @@ impl Connection {
             last_error_at: None,
             superseded_by: None,
             token_generation: 0,
+            storefront_tokens: Vec::new(),
             extra: Map::new(),
         }
     }

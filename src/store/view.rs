@@ -38,8 +38,39 @@ pub struct ConnView<'a> {
     pub last_error_at: Option<&'a str>,
     /// The sibling whose newer token ended this one's (state `superseded`).
     pub superseded_by: Option<String>,
+    /// Saved storefront tokens: what each is for, never the token.
+    pub storefront_tokens: Vec<StorefrontView<'a>>,
     pub created_at: &'a str,
     pub updated_at: &'a str,
+}
+
+/// A saved storefront token as printed (no secret: the record holds none).
+#[derive(Serialize)]
+pub struct StorefrontView<'a> {
+    pub name: &'a str,
+    pub kind: &'static str,
+    pub channels: &'a [u64],
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    pub created_at: &'a str,
+    pub secret_store: &'static str,
+    pub scopes: &'a [String],
+    pub cors_origins: &'a [String],
+}
+
+impl<'a> StorefrontView<'a> {
+    pub fn of(t: &'a super::StorefrontToken) -> StorefrontView<'a> {
+        StorefrontView {
+            name: &t.name,
+            kind: t.kind.as_str(),
+            channels: &t.channels,
+            expires_at: super::storefront::rfc3339(t.expires_at),
+            created_at: &t.created_at,
+            secret_store: t.secret_store.as_str(),
+            scopes: &t.scopes,
+            cors_origins: &t.cors_origins,
+        }
+    }
 }
 
 /// One connection's view, with the few lookups it needs made through the
@@ -112,6 +143,7 @@ pub fn view_with<'a>(
         last_error: c.last_error.as_deref(),
         last_error_at: c.last_error_at.as_deref(),
         superseded_by,
+        storefront_tokens: c.storefront_tokens.iter().map(StorefrontView::of).collect(),
         created_at: &c.created_at,
         updated_at: &c.updated_at,
     }

@@ -16,6 +16,7 @@
 
 pub mod edit;
 mod iclient;
+pub mod storefront;
 mod view;
 
 use iclient::{ask_iclient, callback_url_of, settle_callback, show_callback_url, warn_siblings};

@@ -76,8 +76,18 @@ fn no_secret_reaches_output_records_or_children() {
     let callback = format!("http://127.0.0.1:{}/auth", child_port());
     fake.register_app(CLIENT_ID, CS_STDIN, &callback, &["store_v2_orders"]);
     fake.add_store("abc123", "Acme", "acme.example.com");
-    fake.add_token(API_STDIN, "abc123", &["store_v2_orders"]);
+    fake.add_token(
+        API_STDIN,
+        "abc123",
+        &[
+            "store_v2_orders",
+            "store_channel_settings_read_only",
+            "store_sites_read_only",
+            "store_storefront_api",
+        ],
+    );
     fake.add_token(API_ENV, "abc123", &["store_v2_orders"]);
+    fake.add_storefront_channels("abc123");
     let mut env = Env::with_fake(&fake);
     env.set("BCCONN_CLIENT_SECRET", CS_ENV);
     env.set("BCCONN_ACCESS_TOKEN", API_ENV);
@@ -180,6 +190,45 @@ fn no_secret_reaches_output_records_or_children() {
             Some(&unknown_in),
         );
 
+        // Storefront tokens: saved, printed (stdout only), refused, revoked.
+        let sf = ["storefront-token", "create", "-c", &tok, "--channel", "1"];
+        let saved = ["--for", "browser", "--expires", "1d", "--save", "web"];
+        a.ok(&[&[v][..], &sf, &saved].concat(), None);
+        let printed = ["--for", "server", "--scopes", "B2B", "--expires", "1d"];
+        a.ok(&[&[v][..], &sf, &printed].concat(), None);
+        let out = &a.runs.last().unwrap().1;
+        let made = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(made, a.fake.storefront_tokens().last().unwrap().token);
+        a.runs.last_mut().unwrap().1.stdout.clear();
+        a.fails(
+            &[
+                v,
+                "storefront-token",
+                "create",
+                "-c",
+                &tok,
+                "--channel",
+                "9",
+                "--for",
+                "server",
+                "--scopes",
+                "B2B",
+                "--expires",
+                "1d",
+            ],
+            None,
+        );
+        a.ok(
+            &[v, "storefront-token", "revoke", "-c", &tok, "--token-stdin"],
+            Some(&made),
+        );
+        a.fails(
+            &[v, "storefront-token", "revoke", "-c", &tok, "--token-stdin"],
+            Some(&made),
+        );
+        a.ok(&[v, "channels", "-c", &tok], None);
+        a.ok(&[v, "channels", "-c", &tok, "--json"], None);
+
         // Reading and changing.
         a.ok(&[v, "list"], None);
         a.ok(&[v, "list", "--json"], None);
@@ -274,6 +323,17 @@ fn no_secret_reaches_output_records_or_children() {
     let issued = a.fake.issued_tokens();
     assert!(issued.len() >= 4, "the flows ran: {issued:?}");
     secrets.extend(issued);
+    let storefront: Vec<String> = a
+        .fake
+        .storefront_tokens()
+        .into_iter()
+        .map(|t| t.token)
+        .collect();
+    assert!(
+        storefront.len() >= 4,
+        "storefront tokens were made: {storefront:?}"
+    );
+    secrets.extend(storefront);
     let records = String::from_utf8(a.env.record_bytes()).unwrap();
     let dumps = browser_dumps(a.env.dir.path());
     assert!(

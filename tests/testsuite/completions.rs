@@ -409,6 +409,13 @@ const NOT_SAVED_NAMES: &[(&str, &str)] = &[
     ("iclient add", "name"),    // the new iClient's name
     ("iclient edit", "rename"), // the iClient's new name
     ("api", "headers"),         // `-H NAME: VALUE`
+    // A storefront token's name (new, or one saved with the connection),
+    // and a private token's scopes (BigCommerce's three, not OAuth scopes).
+    ("storefront-token create", "save"),
+    ("storefront-token create", "token_scopes"),
+    ("storefront-token revoke", "saved"),
+    ("env", "storefront"),
+    ("exec", "storefront"),
 ];
 
 fn named_args(

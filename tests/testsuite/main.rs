@@ -64,6 +64,8 @@
 //! * `store_db`: the record database: migration of old record files,
 //!   export and import, damaged and newer databases, concurrency, backup and
 //!   restore;
+//! * `storefront`: `channels` and `storefront-token create|revoke` against
+//!   the fake, and saved storefront tokens wherever a connection's secrets go;
 //! * `store_safety`: the records and secrets under damage and attack (crash
 //!   leftovers, locks, links, special, read-only and newer files);
 //! * `tables`: every table at 60 and 80 columns: what gives way first,
@@ -125,6 +127,7 @@ mod states;
 mod store_db;
 mod store_safety;
 mod store_tls;
+mod storefront;
 mod tables;
 mod token_verification;
 mod using;

@@ -393,6 +393,8 @@ fn expected_view(doc: &Value, c: &Value, api: &str) -> Value {
         "last_verified_at": c["last_verified_at"], "token_store": c["token_store"],
         "last_error": c["last_error"], "last_error_at": c["last_error_at"],
         "superseded_by": name_of(&c["superseded_by"]),
+        // No old file saved storefront tokens.
+        "storefront_tokens": [],
         "created_at": c["created_at"], "updated_at": c["updated_at"],
     })
 }

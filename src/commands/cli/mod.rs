@@ -25,6 +25,7 @@ pub use topics::{TOPICS, Topic, exit_statuses};
 use super::api::ApiArgs;
 use super::authorize::AuthorizeArgs;
 use super::callback_url::CallbackUrlArgs;
+use super::channels::ChannelsArgs;
 use super::completions::CompletionsArgs;
 use super::create::CreateArgs;
 use super::delete::DeleteArgs;
@@ -44,6 +45,7 @@ use super::secrets::SecretsCommand;
 use super::show::ShowArgs;
 use super::status::StatusArgs;
 use super::store::StoreCommand;
+use super::storefront_token::StorefrontTokenCommand;
 use super::token::TokenArgs;
 use super::use_::UseArgs;
 use super::version::VersionArgs;
@@ -127,6 +129,11 @@ pub enum Command {
     CallbackUrl(CallbackUrlArgs),
     /// Call the store's API with a connection's token (in the spirit of `gh api`)
     Api(ApiArgs),
+    /// Make storefront tokens for a store's channels (printed, or kept with the connection), and revoke them
+    #[command(subcommand)]
+    StorefrontToken(StorefrontTokenCommand),
+    /// List the store's storefront channels: id, name, platform, status, site URL
+    Channels(ChannelsArgs),
     /// Print shell lines that export a connection's variables
     Env(EnvArgs),
     /// Run a command with a connection's variables set (the token never goes on argv)

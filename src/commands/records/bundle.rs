@@ -81,6 +81,12 @@ pub fn export(
             few_names(&missing.tokens)
         ));
     }
+    if !missing.storefront.is_empty() {
+        ctx.progress.warn(&format!(
+            "the saved storefront tokens {} are missing from their stores: exported without them",
+            missing.storefront.join(", ")
+        ));
+    }
     let bytes = bundle::seal(doc, &secrets, lock, args.armor)?;
     match &args.output {
         Some(path) => write_new(path, &bytes)?,
@@ -109,6 +115,14 @@ pub fn say_imported(ctx: &Context, done: &bundle::Imported) {
     let mut parts = Vec::new();
     if !done.tokens.is_empty() {
         parts.push(named(done.tokens.len(), "token", &done.tokens));
+    }
+    if !done.storefront.is_empty() {
+        parts.push(format!(
+            "{} storefront token{} ({})",
+            done.storefront.len(),
+            s(done.storefront.len()),
+            done.storefront.join(", ")
+        ));
     }
     if !done.client_secrets.is_empty() {
         parts.push(named(

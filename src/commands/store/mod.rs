@@ -101,6 +101,12 @@ fn copy(ctx: &Context, args: CopyArgs) -> Result<ExitStatus> {
             done.without_token.join(", ")
         ));
     }
+    if !done.without_storefront.is_empty() {
+        ctx.progress.warn(&format!(
+            "the saved storefront tokens {} are missing from their stores: left out",
+            done.without_storefront.join(", ")
+        ));
+    }
     if let Destination::Shared(_) = to {
         ctx.ui.say("Use it with BCCONN_STORE_URL set to that URL and the same BCCONN_SECRET_KEY on every machine.");
     }

@@ -41,7 +41,16 @@ fn named_in(file: &Document, kind: StoreKind) -> Vec<Named> {
             account: c.token_account(),
             whose: format!("the token of {:?}", outside(&c.name, 64)),
         });
-    iclients.chain(connections).collect()
+    let storefront = file
+        .connections
+        .iter()
+        .flat_map(crate::connect::storefront::saved::storefront_secrets)
+        .filter(|n| n.store == kind)
+        .map(|n| Named {
+            account: n.account,
+            whose: n.whose,
+        });
+    iclients.chain(connections).chain(storefront).collect()
 }
 
 pub(super) fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Finding> {
@@ -66,7 +75,12 @@ pub(super) fn secret_stores(ctx: &Context, file: Option<&Document>) -> Vec<Findi
             .iclients
             .iter()
             .map(|ic| ic.secret_store)
-            .chain(file.connections.iter().filter_map(|c| c.token_store));
+            .chain(file.connections.iter().filter_map(|c| c.token_store))
+            .chain(
+                file.connections
+                    .iter()
+                    .flat_map(|c| c.storefront_tokens.iter().map(|t| t.secret_store)),
+            );
         for kind in used {
             if !kinds.contains(&kind) {
                 kinds.push(kind);

@@ -56,6 +56,7 @@
 //!   Writes need `store_v2_products`; reads also take `_read_only`.
 //! * `/stores/{hash}/v3/hooks` and `/v3/hooks/{id}`: webhooks, per store and
 //!   token owner (see `fake_hooks.rs`).
+//! * Channels, sites and storefront tokens: see `fake_storefront.rs`.
 //! * Anything else → 404 (JSON under `/stores/`, HTML elsewhere), UNEXPECTED.
 //!
 //! # `/oauth2/token`
@@ -155,6 +156,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "fake_storefront.rs"]
+pub mod storefront;
 
 use axum::Router;
 use axum::body::Body;
@@ -334,6 +338,8 @@ struct Inner {
     /// Hostile mode: routes that answer as a test says (see [`FakeBc::hostile`]).
     hostile: Vec<HostileRoute>,
     hooks: hooks::Hooks,
+    /// Channels, sites and storefront tokens (`fake_storefront.rs`).
+    storefront: storefront::Storefront,
 }
 
 /// What a hostile route answers: given the request and how many times the
@@ -1285,6 +1291,9 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         return with_limits(resp);
     }
 
+    if let Some(resp) = storefront::api(inner, idx, rec, hash, rest) {
+        return with_limits(resp);
+    }
     let endpoint = match (rec.method.as_str(), rest) {
         ("GET", ["v2", "time"]) => Endpoint::Time,
         ("GET", ["v2", "store"]) => Endpoint::Store,
