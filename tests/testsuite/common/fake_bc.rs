@@ -54,6 +54,7 @@
 //!   `weight` and `price` (numbers); otherwise `422` with `errors` naming the
 //!   fields. PUT checks the types of the fields it is given the same way.
 //!   Writes need `store_v2_products`; reads also take `_read_only`.
+//! * `POST /stores/{hash}/graphql` → the GraphQL Admin API (`fake_graphql.rs`).
 //! * Anything else → 404 (JSON under `/stores/`, HTML elsewhere), UNEXPECTED.
 //!
 //! # `/oauth2/token`
@@ -160,6 +161,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
+
+#[path = "fake_graphql.rs"]
+pub mod graphql;
 
 /// The Developer Portal account UUID sent as `account_uuid` in callbacks and
 /// token responses (the app owner's, not the merchant's).
@@ -328,6 +332,7 @@ struct Inner {
     next_id: u64,
     /// Hostile mode: routes that answer as a test says (see [`FakeBc::hostile`]).
     hostile: Vec<HostileRoute>,
+    graphql: graphql::State,
 }
 
 /// What a hostile route answers: given the request and how many times the
@@ -1285,6 +1290,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         ("GET", ["v2", "orders"]) => Endpoint::Orders,
         ("GET", ["v3", "catalog", "products"]) => Endpoint::Products,
         ("POST", ["v3", "catalog", "products"]) => Endpoint::CreateProduct,
+        ("POST", ["graphql"]) => Endpoint::Graphql,
         (m @ ("GET" | "PUT" | "DELETE"), ["v3", "catalog", "products", id]) => {
             match id.parse::<u64>() {
                 Ok(id) if m == "GET" => Endpoint::Product(id),
@@ -1317,7 +1323,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
     }
     let has = |scopes: &[&str]| tok.scopes.iter().any(|s| scopes.contains(&s.as_str()));
     let allowed = match endpoint {
-        Endpoint::Time => true,
+        Endpoint::Time | Endpoint::Graphql => true,
         Endpoint::Store => has(&["store_v2_information", "store_v2_information_read_only"]),
         Endpoint::Orders => has(&["store_v2_orders", "store_v2_orders_read_only"]),
         Endpoint::Products | Endpoint::Product(_) => {
@@ -1339,6 +1345,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
             json_response(StatusCode::OK, &json!({ "time": secs }))
         }
         Endpoint::Store => store_response(inner, hash),
+        Endpoint::Graphql => graphql::answer(inner, idx, rec, hash),
         Endpoint::Orders => orders_page(inner, rec, hash),
         Endpoint::Products => products_page(inner, rec, hash),
         Endpoint::Product(id) => match find_product(inner, hash, id) {
@@ -1374,6 +1381,7 @@ enum Endpoint {
     CreateProduct,
     UpdateProduct(u64),
     DeleteProduct(u64),
+    Graphql,
 }
 
 /// `page` and `limit` (defaults 1 and 50; limit at most 250).
