@@ -16,7 +16,10 @@
 //! drains onto stderr), so it can run on any task.
 
 mod body;
+mod graphql;
 mod pages;
+
+pub use graphql::{GraphqlPaged, GraphqlPages};
 
 use body::{hold_or_spill, read_body, stream_body};
 

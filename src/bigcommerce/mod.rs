@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod client;
+pub mod graphql;
 pub mod hooks;
 pub mod oauth;
 pub mod paginate;

@@ -1,6 +1,9 @@
 //! `bcconn api`'s core: build the request from what was given, send it (or
 //! page through the list) within the connection's pool and the store's rate
-//! limit, and record a 401 (the connection becomes `invalid`).
+//! limit, and record a 401 (the connection becomes `invalid`). GraphQL
+//! (`bcconn api graphql`) is built in [`graphql`].
+
+mod graphql;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +16,7 @@ use super::default::{self, Source};
 use super::tokens::{mark_invalid, token_for};
 use super::using;
 use crate::bigcommerce::client::{
-    ANSWER_MAX, Answer, DEFAULT_MAX_PAGES, PAGES_MAX, Paged, Request, Sink,
+    ANSWER_MAX, Answer, DEFAULT_MAX_PAGES, GraphqlPaged, PAGES_MAX, Paged, Request, Sink,
 };
 use crate::bigcommerce::paginate;
 use crate::bigcommerce::request;
@@ -72,6 +75,11 @@ pub struct Called {
     /// The path called, under the store's base (`v3/catalog/products`), no
     /// query: what a 403 is explained by.
     pub path: String,
+    /// A GraphQL call: its 2xx answer may still hold `errors`.
+    pub graphql: bool,
+    /// The request may change the store (not GET or HEAD, and not a
+    /// GraphQL document of queries only).
+    pub write: bool,
 }
 
 /// Reads `path` (`-` is stdin), bounded by [`INPUT_MAX`]; a file only when
@@ -105,12 +113,18 @@ fn read_input(stdin: &crate::context::Stdin, path: &Path, what: &str) -> Result<
     }
 }
 
-/// The request `call` describes, for connection `c`.
-pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
+/// The request `call` describes, for connection `c`, and what a GraphQL
+/// one holds.
+pub fn build(
+    ctx: &Context,
+    call: &Call,
+    c: &Connection,
+) -> Result<(Request, Option<graphql::Graphql>)> {
     let mut url = request::resolve(&ctx.env.api_url, &c.store_hash, &call.path).map_err(|e| {
         usage(e)
             .hint("give a path such as v3/catalog/products, or a URL on this connection's store")
     })?;
+    let is_graphql = graphql::is_graphql(&url, &c.store_hash);
     let mut fields: Vec<(String, Value)> = Vec::new();
     for arg in &call.raw_fields {
         let (k, v) = request::split_field(arg).map_err(|e| usage(format!("-f {e}")))?;
@@ -127,7 +141,7 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         };
         fields.push((k, value));
     }
-    let input = match &call.input {
+    let mut input = match &call.input {
         Some(p) => Some(read_input(&ctx.stdin, p, "--input")?),
         None => None,
     };
@@ -135,6 +149,7 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
     // query string already in PATH, fields look like more query parameters
     // just as much, so bcconn asks instead of guessing a write.
     if call.method.is_none()
+        && !is_graphql
         && !call.paginate
         && input.is_none()
         && !fields.is_empty()
@@ -146,14 +161,25 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         .hint("add `-X GET` to send them as query parameters, or `-X POST` to send them as a JSON body")
         .into());
     }
+    let gql = if is_graphql {
+        Some(graphql::body(
+            call.method.as_deref(),
+            std::mem::take(&mut fields),
+            input.take(),
+            call.paginate,
+        )?)
+    } else {
+        None
+    };
     let method = match &call.method {
+        _ if gql.is_some() => Method::POST,
         Some(m) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
             .map_err(|_| usage(format!("-X {m:?} is not an HTTP method")))?,
         None if call.paginate => Method::GET,
         None if input.is_some() || !fields.is_empty() => Method::POST,
         None => Method::GET,
     };
-    if call.paginate && method != Method::GET {
+    if call.paginate && method != Method::GET && gql.is_none() {
         return Err(usage(format!(
             "--paginate pages through a list: it needs GET, not {method}"
         ))
@@ -172,7 +198,14 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         })?);
     }
     let fields_in_query = method == Method::GET || method == Method::HEAD || input.is_some();
-    let body = if fields_in_query {
+    // A GraphQL body is made whole by `graphql::body`.
+    let (graphql_body, gql) = match gql {
+        Some((body, g)) => (Some(body), Some(g)),
+        None => (None, None),
+    };
+    let body = if graphql_body.is_some() {
+        graphql_body
+    } else if fields_in_query {
         if !fields.is_empty() {
             let mut q = url.query_pairs_mut();
             for (k, v) in &fields {
@@ -186,12 +219,15 @@ pub fn build(ctx: &Context, call: &Call, c: &Connection) -> Result<Request> {
         let body = request::json_body(&fields).map_err(usage)?;
         Some(serde_json::to_vec(&body)?)
     };
-    Ok(Request {
-        method,
-        url,
-        headers,
-        body,
-    })
+    Ok((
+        Request {
+            method,
+            url,
+            headers,
+            body,
+        },
+        gql,
+    ))
 }
 
 /// The method a server may act on: an `X-HTTP-Method-Override` (or its
@@ -220,9 +256,20 @@ fn effective_method(req: &Request) -> Method {
 pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Result<Called> {
     let file = ctx.records.load()?;
     let (c, source) = default::resolve(ctx, call.connection.as_deref(), &file)?;
-    let req = build(ctx, call, c)?;
-    // A write chosen by an untrusted .bcconn asks first (the method as sent).
-    super::trust::before_request(ctx, &source, &effective_method(&req))?;
+    let (req, gql) = build(ctx, call, c)?;
+    // A write chosen by an untrusted .bcconn asks first (the method as sent;
+    // a GraphQL document of queries only reads, though POSTed).
+    let mut method = effective_method(&req);
+    if method == Method::POST && gql.is_some_and(|g| g.reads_only) {
+        method = Method::GET;
+    }
+    super::trust::before_request(ctx, &source, &method)?;
+    let write = method != Method::GET && method != Method::HEAD;
+    // A GraphQL answer is held whole: its `errors` are read after it.
+    if gql.is_some() {
+        sink = None;
+    }
+    let graphql = gql.is_some();
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
     let method = req.method.clone();
     let path = store_path(&req.url, &c.store_hash);
@@ -230,6 +277,7 @@ pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Resul
     let mut outcome = send(
         ctx,
         call,
+        graphql,
         &file,
         &c,
         req.clone(),
@@ -253,7 +301,7 @@ pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Resul
                 newer.token_generation
             );
             c = newer;
-            outcome = send(ctx, call, &now, &c, req, token, sink)?;
+            outcome = send(ctx, call, graphql, &now, &c, req, token, sink)?;
         }
     }
     if let Outcome::Answer(a) = &outcome
@@ -279,6 +327,8 @@ pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Resul
         source,
         marked_invalid,
         path,
+        graphql,
+        write,
     })
 }
 
@@ -286,10 +336,13 @@ fn unauthorized(outcome: &Outcome) -> bool {
     matches!(outcome, Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED)
 }
 
-/// Sends `req` (or pages through it) with `token`, within `c`'s pool.
+/// Sends `req` (or pages through it) with `token`, within `c`'s pool. A
+/// GraphQL answer's complexity past BigCommerce's warning line is said.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn send<'d>(
     ctx: &Context,
     call: &Call,
+    graphql: bool,
     file: &crate::store::Tx,
     c: &Connection,
     req: Request,
@@ -320,30 +373,55 @@ pub(super) fn send<'d>(
     let client = Arc::new(client);
     let paginate = call.paginate;
     let max_pages = call.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
-    using::drive(ctx, rx, async move {
-        if paginate {
-            Ok::<_, anyhow::Error>(match client.paginate(req, max_pages, pages_max).await? {
+    let (outcome, complexity) = using::drive(ctx, rx, async move {
+        if paginate && graphql {
+            let pages = client.paginate_graphql(req, max_pages, pages_max).await?;
+            let answer = match pages.outcome {
+                GraphqlPaged::Whole(a) | GraphqlPaged::Failed(a) => a,
+            };
+            return Ok::<_, anyhow::Error>((Outcome::Answer(answer), pages.complexity));
+        }
+        let outcome = if paginate {
+            match client.paginate(req, max_pages, pages_max).await? {
                 Paged::Items(items) => Outcome::Items(items),
                 Paged::Single(a) | Paged::Failed(a) => Outcome::Answer(a),
-            })
+            }
         } else if let Some(sink) = sink {
             if held {
-                return Ok(Outcome::Answer(if read {
+                Outcome::Answer(if read {
                     client.send(&req).await?
                 } else {
                     client.send_or_spill(&req, sink).await?
-                }));
-            }
-            let a = client.send_to(&req, sink).await?;
-            Ok(if a.status.is_success() {
-                Outcome::Streamed
+                })
             } else {
-                Outcome::Answer(a)
-            })
+                let a = client.send_to(&req, sink).await?;
+                if a.status.is_success() {
+                    Outcome::Streamed
+                } else {
+                    Outcome::Answer(a)
+                }
+            }
         } else {
-            Ok(Outcome::Answer(client.send(&req).await?))
+            Outcome::Answer(client.send(&req).await?)
+        };
+        Ok((outcome, None))
+    })??;
+    let complexity = complexity.or_else(|| match &outcome {
+        Outcome::Answer(a) if graphql => {
+            crate::bigcommerce::graphql::complexity(&a.headers).map(|c| (c, 1))
         }
-    })?
+        _ => None,
+    });
+    if let Some((value, page)) = complexity
+        && let Some(warning) = crate::bigcommerce::graphql::complexity_warning(value)
+    {
+        ctx.progress.warn(&if page > 1 {
+            format!("page {page}: {warning}")
+        } else {
+            warning
+        });
+    }
+    Ok(outcome)
 }
 
 /// The part of `url`'s path after `/stores/{hash}/`.

@@ -27,6 +27,8 @@
 //!   real dotenv reader;
 //! * `fake_bc_selftest`: self-tests of the fake BigCommerce and the fake
 //!   browser;
+//! * `graphql`: `bcconn api graphql`: variables, errors in a 200,
+//!   `--paginate` through `$endCursor`, complexity, trust, 401;
 //! * `from_cli`: `import --from catalyst|stencil`: tokens from BigCommerce's
 //!   own CLIs' project files, verified, the files never changed;
 //! * `help`: `bcconn help environment` and `exit-codes`, examples that
@@ -105,6 +107,7 @@ mod fake_bc_selftest;
 mod fleet;
 mod flow;
 mod from_cli;
+mod graphql;
 mod help;
 mod history;
 mod hooks;

@@ -14,7 +14,10 @@ use clap::Args;
     bcconn api v3/catalog/products/42 -X DELETE\n  \
     bcconn api v3/catalog/products --input product.json\n  \
     bcconn api 'v3/catalog/products?limit=5' -X GET -f include=variants\n  \
-    bcconn -v api v2/orders --paginate          # a line per request on stderr\n\n\
+    bcconn -v api v2/orders --paginate          # a line per request on stderr\n  \
+    bcconn api graphql -f query='{ site { settings { storeName } } }'\n  \
+    bcconn api graphql -F query=@product.graphql -F id=42\n  \
+    bcconn api graphql --paginate -F query=@products.graphql\n\n\
     The connection is -c NAME, else BCCONN_CONNECTION, else the nearest .bcconn, else the \
     global default (`bcconn use`). Requests keep to the connection's concurrency pool and \
     the store's rate limit (a 429 is waited out and retried), shared by every machine when \
@@ -24,7 +27,12 @@ use clap::Args;
     for that path. -v prints a line per request on stderr: method, URL, status, time and \
     rate-limit headers. Exit codes: 0 a 2xx answer; \
     1 any other answer (its body on stdout, its status and title on stderr) or no answer; \
-    2 bad input.")]
+    2 bad input. \
+    PATH graphql is the GraphQL Admin API (as gh api graphql): the query field is the \
+    document, every other field a variable; a 200 answer with errors exits 1, its first \
+    message on stderr. With --paginate the query declares $endCursor and asks for one \
+    pageInfo { hasNextPage endCursor }: bcconn sets $endCursor page after page and prints \
+    one document, the connection's edges and nodes holding every page's items.")]
 pub struct ApiArgs {
     /// A path under the store's API base (v3/catalog/products, /v2/orders?limit=5), or a full URL on the connection's store
     #[arg(value_name = "PATH")]
@@ -58,7 +66,7 @@ pub struct ApiArgs {
     #[arg(short = 'i', long)]
     pub include: bool,
 
-    /// Fetch every page of a list (v3 in parallel up to the pool's level, v2 until a 204, cursor lists in turn) and print one JSON array
+    /// Fetch every page of a list (v3 in parallel up to the pool's level, v2 until a 204, cursor lists in turn) and print one JSON array; for graphql, follow $endCursor and print one document
     #[arg(long, conflicts_with = "include")]
     pub paginate: bool,
 

@@ -4,7 +4,9 @@
 //! [`sink::PRETTY_MAX`], keys in the store's order) and control characters
 //! are escaped, while piped output is byte for byte what the store sent, and
 //! a newline after text that lacks one. A non-2xx answer also gets one line
-//! on stderr (a 403's hints name the missing scope) and exit 1.
+//! on stderr (a 403's hints name the missing scope) and exit 1. So does a
+//! GraphQL answer (`bcconn api graphql`) whose 200 holds `errors`: its
+//! body is printed as any other, and its first error said.
 
 mod args;
 mod failed;
@@ -15,7 +17,6 @@ mod sink;
 use std::io::IsTerminal;
 
 use anyhow::Result;
-use reqwest::Method;
 
 use crate::bigcommerce::client::{Answer, Sink};
 use crate::connect::call::{self, Call, Outcome};
@@ -67,7 +68,7 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         (!args.paginate).then_some(&mut sink as &mut dyn Sink),
     )?;
     let jq = args.jq.as_deref().map(|expr| Jq { expr, cpu });
-    let write = called.method != Method::GET && called.method != Method::HEAD;
+    let write = called.write;
     match called.outcome {
         Outcome::Streamed => Ok(ExitStatus::Success),
         Outcome::Items(items) => {
@@ -81,6 +82,12 @@ pub fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             if a.status.is_success() {
                 if !a.body.is_empty() {
                     print_body(&a.body, jq, write, terminal, text_body(&a))?;
+                }
+                // GraphQL says what went wrong in a 200: printed, and a failure.
+                if called.graphql
+                    && let Some(error) = crate::bigcommerce::graphql::first_error(&a.body)
+                {
+                    return Err(failure(format!("GraphQL error: {error}")).into());
                 }
                 return Ok(ExitStatus::Success);
             }

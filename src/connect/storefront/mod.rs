@@ -89,7 +89,7 @@ pub(crate) fn send(
     let once = |c: &Connection| -> Result<Outcome> {
         let file = ctx.records.load()?;
         let token = token_for(ctx, c).map_err(|e| e.into_error(c, &file))?;
-        call::send(ctx, &call, &file, c, req.clone(), token, None)
+        call::send(ctx, &call, false, &file, c, req.clone(), token, None)
     };
     let mut outcome = once(&t.conn)?;
     if unauthorized(&outcome) {

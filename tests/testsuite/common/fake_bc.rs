@@ -57,6 +57,7 @@
 //! * `/stores/{hash}/v3/hooks` and `/v3/hooks/{id}`: webhooks, per store and
 //!   token owner (see `fake_hooks.rs`).
 //! * Channels, sites and storefront tokens: see `fake_storefront.rs`.
+//! * `POST /stores/{hash}/graphql` → the GraphQL Admin API (`fake_graphql.rs`).
 //! * Anything else → 404 (JSON under `/stores/`, HTML elsewhere), UNEXPECTED.
 //!
 //! # `/oauth2/token`
@@ -167,6 +168,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+#[path = "fake_graphql.rs"]
+pub mod graphql;
 #[path = "fake_hooks.rs"]
 mod hooks;
 
@@ -340,6 +343,7 @@ struct Inner {
     hooks: hooks::Hooks,
     /// Channels, sites and storefront tokens (`fake_storefront.rs`).
     storefront: storefront::Storefront,
+    graphql: graphql::State,
 }
 
 /// What a hostile route answers: given the request and how many times the
@@ -1300,6 +1304,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
         ("GET", ["v2", "orders"]) => Endpoint::Orders,
         ("GET", ["v3", "catalog", "products"]) => Endpoint::Products,
         ("POST", ["v3", "catalog", "products"]) => Endpoint::CreateProduct,
+        ("POST", ["graphql"]) => Endpoint::Graphql,
         (m @ ("GET" | "PUT" | "DELETE"), ["v3", "catalog", "products", id]) => {
             match id.parse::<u64>() {
                 Ok(id) if m == "GET" => Endpoint::Product(id),
@@ -1333,7 +1338,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
     }
     let has = |scopes: &[&str]| tok.scopes.iter().any(|s| scopes.contains(&s.as_str()));
     let allowed = match endpoint {
-        Endpoint::Time => true,
+        Endpoint::Time | Endpoint::Graphql => true,
         Endpoint::Store => has(&["store_v2_information", "store_v2_information_read_only"]),
         Endpoint::Orders => has(&["store_v2_orders", "store_v2_orders_read_only"]),
         Endpoint::Products | Endpoint::Product(_) => {
@@ -1357,6 +1362,7 @@ fn api(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, rest: &[&str])
             json_response(StatusCode::OK, &json!({ "time": secs }))
         }
         Endpoint::Store => store_response(inner, hash),
+        Endpoint::Graphql => graphql::answer(inner, idx, rec, hash),
         Endpoint::Orders => orders_page(inner, rec, hash),
         Endpoint::Hooks => hooks::handle(inner, idx, rec, hash, rest, token),
         Endpoint::Products => products_page(inner, rec, hash),
@@ -1394,6 +1400,7 @@ enum Endpoint {
     UpdateProduct(u64),
     DeleteProduct(u64),
     Hooks,
+    Graphql,
 }
 
 /// `page` and `limit` (defaults 1 and 50; limit at most 250).
