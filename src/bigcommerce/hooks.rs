@@ -250,10 +250,13 @@ pub fn likely_scope(event: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// What an error answer says, as one line: the title, then each of
-/// `errors`' messages (`destination: …`), escaped and bounded. `None`
-/// when the body says nothing readable.
-pub fn error_text(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+/// `errors`' messages (`destination: …`), escaped and bounded, with each of
+/// `secrets` (header values BigCommerce may echo) blanked out first, so a
+/// cut never leaves part of one. `None` when the body says nothing
+/// readable.
+pub fn error_text(body: &[u8], secrets: &[&str]) -> Option<String> {
+    let mut v: Value = serde_json::from_slice(body).ok()?;
+    redact_strings(&mut v, secrets, 0);
     let mut parts = Vec::new();
     if let Some(t) = v.get("title").and_then(Value::as_str)
         && !t.trim().is_empty()
@@ -305,7 +308,9 @@ pub fn error_text(body: &[u8]) -> Option<String> {
 /// replaced by `***`: an error that echoes a value must not print it.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
+    // A value of a few characters ("1", "yes") would blank out every
+    // match of it in a message and hide nothing worth hiding.
+    for s in secrets.iter().filter(|s| s.chars().count() >= 4) {
         out = out.replace(s, "***");
         // An echo may have been escaped on its way (`outside`).
         let escaped = crate::text::outside(s, usize::MAX);
@@ -314,6 +319,27 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         }
     }
     out
+}
+
+/// [`redact`] on every string (keys too) of `v`, to a bounded depth.
+fn redact_strings(v: &mut Value, secrets: &[&str], depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    match v {
+        Value::String(s) => *s = redact(s, secrets),
+        Value::Array(a) => a
+            .iter_mut()
+            .for_each(|e| redact_strings(e, secrets, depth + 1)),
+        Value::Object(m) => {
+            let old = std::mem::take(m);
+            for (k, mut e) in old {
+                redact_strings(&mut e, secrets, depth + 1);
+                m.insert(redact(&k, secrets), e);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -399,16 +425,31 @@ mod tests {
     fn error_text_reads_title_and_errors() {
         let body = br#"{"status":422,"title":"JSON data is missing or invalid","type":"t","errors":{"destination":"error.path.missing."}}"#;
         assert_eq!(
-            error_text(body).unwrap(),
+            error_text(body, &[]).unwrap(),
             "JSON data is missing or invalid (destination: error.path.missing.)"
         );
-        assert_eq!(error_text(b"not json"), None);
+        assert_eq!(error_text(b"not json", &[]), None);
         let body = br#"{"title":"a\u001b[31mb"}"#;
-        assert_eq!(error_text(body).unwrap(), "a\\u{1b}[31mb");
+        assert_eq!(error_text(body, &[]).unwrap(), "a\\u{1b}[31mb");
         assert_eq!(
             redact("value s3cret echoed", &["s3cret"]),
             "value *** echoed"
         );
+        // Too short to be worth hiding: not every "1" blanked out.
+        assert_eq!(redact("1 of 10", &["1"]), "1 of 10");
+    }
+
+    #[test]
+    fn a_long_echoed_value_is_blanked_before_the_message_is_cut() {
+        let secret = format!("Bearer {}", "A1b2C3d4".repeat(40));
+        let body = json!({
+            "title": format!("bad header value {secret} here"),
+            "errors": {"headers": format!("{secret} is not allowed"), secret.clone(): "x"},
+        })
+        .to_string();
+        let text = error_text(body.as_bytes(), &[&secret]).unwrap();
+        assert!(!text.contains("A1b2C3d4"), "{text}");
+        assert!(text.contains("***"), "{text}");
     }
 
     #[test]

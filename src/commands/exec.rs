@@ -75,7 +75,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
     );
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);
-    for name in EXEC_REMOVES_ALWAYS.iter().chain(&vars::STOREFRONT_VARS) {
+    for name in EXEC_REMOVES_ALWAYS.iter().chain(&vars::ALL_VARS) {
         cmd.env_remove(name);
     }
     if !args.pass_bcconn_env {

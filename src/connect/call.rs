@@ -125,6 +125,22 @@ pub fn build(
             .hint("give a path such as v3/catalog/products, or a URL on this connection's store")
     })?;
     let is_graphql = graphql::is_graphql(&url, &c.store_hash);
+    if is_graphql {
+        // The document goes in the body only: a query string beside it
+        // (`graphql?query=mutation…`) is what some servers read first, and
+        // the trust check reads the body.
+        if url.query().is_some() {
+            return Err(usage(
+                "a GraphQL call takes no query string: its document and variables go in the body",
+            )
+            .hint(
+                "leave the ?… out of the path and give -f query=… (other fields become variables)",
+            )
+            .into());
+        }
+        let trimmed = url.path().trim_end_matches('/').to_string();
+        url.set_path(&trimmed);
+    }
     let mut fields: Vec<(String, Value)> = Vec::new();
     for arg in &call.raw_fields {
         let (k, v) = request::split_field(arg).map_err(|e| usage(format!("-f {e}")))?;
@@ -263,7 +279,11 @@ pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Resul
     if method == Method::POST && gql.is_some_and(|g| g.reads_only) {
         method = Method::GET;
     }
-    super::trust::before_request(ctx, &source, &method)?;
+    if gql.is_some() && method != Method::GET {
+        super::trust::before_graphql_write(ctx, &source)?;
+    } else {
+        super::trust::before_request(ctx, &source, &method)?;
+    }
     let write = method != Method::GET && method != Method::HEAD;
     // A GraphQL answer is held whole: its `errors` are read after it.
     if gql.is_some() {

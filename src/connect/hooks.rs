@@ -222,14 +222,13 @@ impl Hooks {
     /// what to do.
     fn refused(&self, ctx: &Context, a: &Answer, doing: Doing, secrets: &[&str]) -> Failure {
         let name = shell_word(&self.conn.name);
-        let said = hooks::error_text(&a.body)
-            .map(|t| hooks::redact(&t, secrets))
-            .unwrap_or_else(|| a.status.to_string());
+        let said = hooks::error_text(&a.body, secrets).unwrap_or_else(|| a.status.to_string());
         match (a.status, &doing) {
             (StatusCode::UNAUTHORIZED, _) => {
                 let why = a
                     .title()
                     .filter(|t| !t.trim().is_empty())
+                    .map(|t| hooks::redact(&t, secrets))
                     .unwrap_or_else(|| "Unauthorized".into());
                 let marked = match mark_invalid(ctx, &self.conn, &why) {
                     Ok(marked) => marked,
@@ -448,6 +447,15 @@ pub fn headers(
     for arg in given {
         if arg.contains(':') {
             let (name, value) = hooks::header(arg, "--header").map_err(usage)?;
+            // Said, not refused: a header may be no secret at all, but a
+            // value on argv is visible to every user of this machine.
+            ctx.progress.warn(&format!(
+                "the value of header {} was on the command line, where other users of this \
+                 machine can see it; --header-file FILE (or -) or --header {} alone (asked \
+                 hidden) keep it off",
+                crate::text::outside(&name, 60),
+                crate::text::shell_word(&name)
+            ));
             add(name, SecretString::from(value))?;
             continue;
         }

@@ -165,6 +165,20 @@ pub fn before_request(ctx: &Context, source: &Source, method: &Method) -> Result
     )
 }
 
+/// Before a GraphQL document that is not only queries (a mutation, or one
+/// bcconn cannot read) is sent: as a write, said as what it is.
+pub fn before_graphql_write(ctx: &Context, source: &Source) -> Result<()> {
+    let Source::File(d) = source else {
+        return Ok(());
+    };
+    ask(
+        ctx,
+        d,
+        "send a GraphQL mutation",
+        &format!("-c {}", shell_word(&d.name)),
+    )
+}
+
 /// Before the connection's token leaves bcconn: `exec` (CMD can do
 /// anything), `env` (its lines are `eval`ed) and `token` (printed for a
 /// script). Each is as much as any write, so a connection an untrusted

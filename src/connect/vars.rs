@@ -134,14 +134,15 @@ pub fn render(format: Format, vars: &Vars) -> Result<String, String> {
 /// A dotenv value that dotenvy (Rust), python-dotenv and Node's dotenv
 /// read back as `s`. Their quoting rules differ: single quotes are literal
 /// in dotenvy and Node, but python-dotenv turns the pairs backslash-
-/// backslash and backslash-quote in them into one character; double
-/// quotes expand `$` (dotenvy, python-dotenv) and backslash escapes. So
-/// single quotes when `s` has no `'`, no two backslashes in a row and no
-/// backslash at its end; double quotes when it has no `"`, backslash or
-/// `$`; otherwise no quoting works everywhere. Nor for line breaks and
-/// other control characters.
+/// backslash and backslash-quote in them into one character and expands
+/// `${NAME}` even there (so does Next.js, which loads Catalyst's
+/// `.env.local`); double quotes expand `$` and backslash escapes. So no
+/// value with `$` is written; single quotes when `s` has no `'`, no two
+/// backslashes in a row and no backslash at its end; double quotes when it
+/// has no `"` or backslash; otherwise no quoting works everywhere. Nor for
+/// line breaks and other control characters.
 pub fn dotenv_quote(s: &str) -> Option<String> {
-    if s.chars().any(char::is_control) {
+    if s.chars().any(char::is_control) || s.contains('$') {
         return None;
     }
     if !s.contains('\'') && !s.contains("\\\\") && !s.ends_with('\\') {
@@ -153,9 +154,19 @@ pub fn dotenv_quote(s: &str) -> Option<String> {
     None
 }
 
-/// The variables of a saved storefront token: `exec` takes them out of
-/// CMD's environment when the connection has none to give.
-pub const STOREFRONT_VARS: [&str; 2] = [saved::TOKEN_VAR, saved::CHANNEL_VAR];
+/// Every name either set gives: `exec` takes them all out of CMD's
+/// environment before setting the chosen ones, so an inherited value (of
+/// another store, another connection) never sits beside this one's.
+pub const ALL_VARS: [&str; 8] = [
+    "BIGCOMMERCE_STORE_HASH",
+    "BIGCOMMERCE_ACCESS_TOKEN",
+    "BIGCOMMERCE_API_URL",
+    "BIGCOMMERCE_CLIENT_ID",
+    saved::TOKEN_VAR,
+    saved::CHANNEL_VAR,
+    "CATALYST_STORE_HASH",
+    "CATALYST_ACCESS_TOKEN",
+];
 
 /// `BIGCOMMERCE_STORE_HASH`, `BIGCOMMERCE_ACCESS_TOKEN`, `BIGCOMMERCE_API_URL`
 /// (the store's base, ending `/stores/H`), for OAuth connections
@@ -289,8 +300,9 @@ mod tests {
                 (name, SecretString::from(v.to_string()))
             })
             .collect();
-        // Only the two with both quote kinds' hazards are refused.
-        assert_eq!(vars.len(), AWKWARD.len() - 2);
+        // Refused: a `$` (expanded by python-dotenv and Next.js in any
+        // quotes), and the two with both quote kinds' hazards.
+        assert_eq!(vars.len(), AWKWARD.len() - 3);
         let text = render(Format::Dotenv, &vars).unwrap();
         let read: Vec<(String, String)> = dotenvy::from_read_iter(text.as_bytes())
             .collect::<Result<_, _>>()
@@ -305,7 +317,8 @@ mod tests {
     #[test]
     fn dotenv_refuses_what_no_quoting_carries_everywhere() {
         assert_eq!(dotenv_quote("it's"), Some("\"it's\"".into()));
-        assert_eq!(dotenv_quote("$X"), Some("'$X'".into()));
+        assert_eq!(dotenv_quote("$X"), None);
+        assert_eq!(dotenv_quote("a${HOME}b"), None);
         assert_eq!(dotenv_quote("a\\b"), Some("'a\\b'".into()));
         for bad in [
             "a\nb",

@@ -118,9 +118,9 @@ fn for_catalyst_gives_catalysts_names_and_says_what_is_missing() {
 #[test]
 fn exec_for_catalyst_sets_catalysts_names_only() {
     let (_fake, env) = one();
-    let out = ok(
-        &env,
-        &[
+    // Inherited values of another store are not passed on beside these.
+    let out = env
+        .cmd(&[
             "exec",
             "shop",
             "--for",
@@ -130,8 +130,12 @@ fn exec_for_catalyst_sets_catalysts_names_only() {
             "-c",
             "printf '%s|%s|%s|%s' \"$CATALYST_STORE_HASH\" \"$CATALYST_ACCESS_TOKEN\" \
              \"$BIGCOMMERCE_ACCESS_TOKEN\" \"${BIGCOMMERCE_API_URL-unset}\"",
-        ],
-    );
+        ])
+        .env("BIGCOMMERCE_API_URL", "https://api.example/stores/other")
+        .env("CATALYST_STORE_HASH", "other")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert_eq!(stdout(&out), format!("{HASH}|{TOKEN}|{TOKEN}|unset"));
 }
 

@@ -535,8 +535,35 @@ fn a_mutation_through_an_untrusted_dotfile_is_refused_and_a_query_is_not() {
         assert_exit(&out, 2);
         let err = stderr(&out);
         assert!(err.contains("not trusted") && err.contains("-c a"), "{err}");
+        assert!(
+            err.contains("GraphQL mutation"),
+            "said as what it is: {err}"
+        );
     }
-    assert_eq!(graphql_requests(&fake).len(), sent, "no write was sent");
+    // A document in a query string beside a harmless body: refused, as is
+    // a body with two "query" keys sent as given (it is sent as read).
+    let out = run_in(
+        &env,
+        &proj,
+        &["api", "graphql?query=mutation%7Bx%7D", "-f", "query={ a }"],
+    );
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("no query string"), "{}", stderr(&out));
+    let twice = proj.join("twice.json");
+    std::fs::write(
+        &twice,
+        r#"{"query": "mutation { deleteAll }", "query": "{ site { settings { storeName } } }"}"#,
+    )
+    .unwrap();
+    let out = run_in(
+        &env,
+        &proj,
+        &["api", "graphql", "--input", twice.to_str().unwrap()],
+    );
+    assert_exit(&out, 0);
+    let last = graphql_requests(&fake).pop().unwrap();
+    assert!(!last.body.contains("mutation"), "{}", last.body);
+    let sent = graphql_requests(&fake).len();
     assert_eq!(fake.graphql_mutations(), 0);
     // Named on the command line, it goes.
     let out = run_in(

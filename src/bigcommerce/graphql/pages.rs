@@ -57,10 +57,17 @@ impl<'de> serde::Deserialize<'de> for Entries {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
                 let mut out: Vec<(String, Box<RawValue>)> = Vec::new();
+                // Where each key is, so a hostile object of many keys costs
+                // its length, not its length squared.
+                let mut at: std::collections::HashMap<String, usize> =
+                    std::collections::HashMap::new();
                 while let Some((k, v)) = map.next_entry::<String, Box<RawValue>>()? {
-                    match out.iter_mut().find(|(seen, _)| *seen == k) {
-                        Some(entry) => entry.1 = v,
-                        None => out.push((k, v)),
+                    match at.get(&k) {
+                        Some(&i) => out[i].1 = v,
+                        None => {
+                            at.insert(k.clone(), out.len());
+                            out.push((k, v));
+                        }
                     }
                 }
                 Ok(Entries(out))
@@ -550,5 +557,30 @@ mod tests {
         let odd = format!(r#"{{"data":{{"\u001b[2J":{info},"b":{info}}}}}"#);
         let e = page(odd.as_bytes()).unwrap_err().to_string();
         assert!(!e.contains('\u{1b}'), "{e}");
+    }
+
+    #[test]
+    fn a_wide_object_is_read_in_one_pass_and_a_repeated_key_keeps_its_last_value() {
+        // 200,000 keys: read key by key against a map (was each against
+        // every earlier one: hours for a page of this size).
+        let info = r#""p":{"pageInfo":{"hasNextPage":false}}"#;
+        let keys: Vec<String> = (0..200_000).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let body = format!(r#"{{"data":{{{},"k7":"last",{info}}}}}"#, keys.join(","));
+        let tree = read(body.as_bytes()).unwrap();
+        let data = tree.get("data").unwrap();
+        assert_eq!(
+            data.raw().map(RawValue::get),
+            None,
+            "opened, not kept as text"
+        );
+        assert_eq!(
+            data.get("k7").and_then(Tree::raw).map(RawValue::get),
+            Some(r#""last""#)
+        );
+        assert_eq!(
+            data.get("k199999").and_then(Tree::raw).map(RawValue::get),
+            Some("199999")
+        );
+        assert_eq!(page(body.as_bytes()).unwrap().path, ["data", "p"]);
     }
 }

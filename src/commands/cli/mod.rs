@@ -134,7 +134,10 @@ pub enum Command {
     StorefrontToken(StorefrontTokenCommand),
     /// List the store's storefront channels: id, name, platform, status, site URL
     Channels(ChannelsArgs),
-    /// Print shell lines that export a connection's variables
+    /// Webhooks of a connection's token: list, create, enable, disable, delete
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+    /// Print a connection's variables: shell lines, a dotenv file or JSON
     Env(EnvArgs),
     /// Run a command with a connection's variables set (the token never goes on argv)
     Exec(ExecArgs),
@@ -165,9 +168,6 @@ pub enum Command {
     /// The record store: migrate a shared one, print its grants, copy between stores
     #[command(subcommand)]
     Store(StoreCommand),
-    /// Webhooks of a connection's token: list, create, enable, disable, delete
-    #[command(subcommand)]
-    Hooks(HooksCommand),
     /// The version, the commit it was built from and the target (--json for a bug report)
     Version(VersionArgs),
 }

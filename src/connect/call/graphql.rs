@@ -54,8 +54,9 @@ pub(super) fn body(
                 .hint("put the variables in the --input file's \"variables\", or leave --input out and give -f query=… with the fields")
                 .into());
             }
-            let query = serde_json::from_slice::<Map<String, Value>>(&bytes)
-                .ok()
+            let parsed = serde_json::from_slice::<Map<String, Value>>(&bytes).ok();
+            let query = parsed
+                .as_ref()
                 .and_then(|m| match m.get("query") {
                     Some(Value::String(q)) => Some(q.clone()),
                     _ => None,
@@ -64,7 +65,10 @@ pub(super) fn body(
                     usage("--input: a GraphQL body is a JSON object with a \"query\" string")
                         .hint("e.g. {\"query\": \"{ site { settings { storeName } } }\", \"variables\": {}}")
                 })?;
-            (bytes, query)
+            // What was read is what is sent: with a key given twice, the
+            // bytes as given could mean another document to the server
+            // than the one the trust check read.
+            (serde_json::to_vec(&parsed)?, query)
         }
         None => from_fields(fields)?,
     };
@@ -251,7 +255,17 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(sent, br#"{"query": "mutation { x }"}"#, "sent as it is");
+        assert_eq!(sent, br#"{"query":"mutation { x }"}"#, "sent as read");
         assert!(!g.reads_only);
+        // A key given twice: the document checked is the document sent.
+        let (sent, g) = body(
+            None,
+            vec![],
+            Some(br#"{"query": "mutation { deleteAll }", "query": "{ a }"}"#.to_vec()),
+            false,
+        )
+        .unwrap();
+        assert_eq!(sent, br#"{"query":"{ a }"}"#);
+        assert!(g.reads_only);
     }
 }
