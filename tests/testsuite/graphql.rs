@@ -563,7 +563,11 @@ fn a_mutation_through_an_untrusted_dotfile_is_refused_and_a_query_is_not() {
     assert_exit(&out, 0);
     let last = graphql_requests(&fake).pop().unwrap();
     assert!(!last.body.contains("mutation"), "{}", last.body);
-    let sent = graphql_requests(&fake).len();
+    assert_eq!(
+        graphql_requests(&fake).len(),
+        sent + 1,
+        "no write was sent, only the read"
+    );
     assert_eq!(fake.graphql_mutations(), 0);
     // Named on the command line, it goes.
     let out = run_in(
