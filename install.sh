@@ -14,7 +14,7 @@ set -eu
 
 repo=bcconn/bcconn
 version=latest
-prefix=${HOME:-}/.local
+prefix=${HOME:+$HOME/.local}
 from=
 target=
 
@@ -104,11 +104,17 @@ trap 'exit 130' INT TERM
 fetch() {
   case $from in
     http://* | https://*)
+      # HTTPS all the way (redirects too), unless --from named http://.
+      case $from in
+        https://*) proto='=https' only=--https-only ;;
+        *) proto='=http,https' only= ;;
+      esac
       if command -v curl >/dev/null 2>&1; then
-        curl --proto '=https,http' -fsSL --retry 2 -o "$tmp/$1" "$from/$1" ||
+        curl --proto "$proto" --proto-redir "$proto" -fsSL --retry 2 -o "$tmp/$1" "$from/$1" ||
           die "could not download $from/$1"
       elif command -v wget >/dev/null 2>&1; then
-        wget -q -O "$tmp/$1" "$from/$1" || die "could not download $from/$1"
+        # shellcheck disable=SC2086 # empty or one word
+        wget -q $only -O "$tmp/$1" "$from/$1" || die "could not download $from/$1"
       else
         die "neither curl nor wget is installed" "install one, or give --from DIR"
       fi
@@ -155,6 +161,15 @@ tar -xzf "$tmp/$archive" -C "$tmp/x" || die "could not unpack $archive; nothing 
 dir=$tmp/x/${archive%.tar.gz}
 [ -f "$dir/bcconn" ] || die "$archive holds no ${archive%.tar.gz}/bcconn; nothing was installed"
 
+# The new binary runs here before it replaces anything (an archive for
+# another machine, or a broken one, stops now).
+ran=$("$dir/bcconn" --version 2>/dev/null || true)
+case $ran in
+  "bcconn "*) ;;
+  *) die "the bcconn in $archive does not run on this machine; nothing was installed" \
+    "is --target right for this machine ($(uname -s) $(uname -m))?" ;;
+esac
+
 bindir=$prefix/bin
 mkdir -p "$bindir" || die "cannot create $bindir" "give a --prefix you can write to"
 # Beside the old one, then renamed over it: a running bcconn keeps its file.
@@ -169,7 +184,7 @@ if [ -d "$dir/man" ]; then
   fi
 fi
 
-say "installed $("$bindir/bcconn" --version 2>/dev/null || echo bcconn) to $bindir/bcconn"
+say "installed $ran to $bindir/bcconn"
 case :${PATH:-}: in
   *:"$bindir":*) ;;
   *) say "$bindir is not on your PATH; add it, e.g.: export PATH=\"$bindir:\$PATH\"" ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs one release archive: bcconn-VERSION-TARGET/ holding the binary, the
-# man pages and completions (from scripts/dist-assets.sh), README, LICENSE
-# and CHANGELOG, as OUT/bcconn-VERSION-TARGET.tar.gz (.zip for Windows).
+# man pages and completions (from scripts/dist-assets.sh; not for Windows),
+# README, LICENSE and CHANGELOG, as OUT/bcconn-VERSION-TARGET.tar.gz (.zip
+# for Windows).
 # Usage: scripts/dist-archive.sh VERSION TARGET BIN ASSETS OUT
 set -euo pipefail
 version=${1:?usage: scripts/dist-archive.sh VERSION TARGET BIN ASSETS OUT}
@@ -22,7 +23,13 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/$name"
 cp "$bin" "$stage/$name/"
-cp -R "$assets/man" "$assets/completions" "$stage/$name/"
+# The Windows binary has no completion engine or man command (clap_complete
+# and clap_mangen are built on Unix only): its archive leaves both out
+# rather than ship completions that would call a bcconn that cannot answer.
+case $target in
+  *windows*) ;;
+  *) cp -R "$assets/man" "$assets/completions" "$stage/$name/" ;;
+esac
 cp "$root/README.md" "$root/LICENSE" "$root/CHANGELOG.md" "$stage/$name/"
 case $target in
   *windows*)

@@ -185,6 +185,33 @@ fn what_the_release_lacks_is_named_and_nothing_is_installed() {
         "{}",
         all_output(&out)
     );
+    // Another machine's archive (here: not a binary at all) is run before
+    // it replaces anything, and refused.
+    let other = if host_target().starts_with("x86_64") {
+        "aarch64-unknown-linux-musl"
+    } else {
+        "x86_64-unknown-linux-musl"
+    };
+    let out = r.install(&prefix, &["--target", other]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("does not run on this machine; nothing was installed"),
+        "{}",
+        all_output(&out)
+    );
+    assert!(!prefix.join("bin/bcconn").exists());
+    // No HOME and no --prefix: said, never /.local.
+    let out = run(Command::new("sh")
+        .arg(root().join("install.sh"))
+        .arg("--from")
+        .arg(&r.dir)
+        .env_remove("HOME"));
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("HOME is not set"),
+        "{}",
+        all_output(&out)
+    );
     // The archive listed but missing from the directory.
     std::fs::remove_file(r.archive()).unwrap();
     let out = r.install(&prefix, &[]);
