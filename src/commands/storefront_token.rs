@@ -215,6 +215,17 @@ fn create(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
         ui::out(&format!("{}\n", token.expose_secret()))?;
         return Ok(ExitStatus::Success);
     };
+    // The token being replaced, read before it is forgotten: revoked once
+    // the new one is kept, so that no token lives that nobody holds.
+    let old_secret = match args.replace {
+        true => target
+            .conn
+            .storefront_tokens
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| saved::secret(ctx, &target.conn, t).ok()),
+        false => None,
+    };
     let kept = match saved::save(ctx, &target.conn, &name, &spec, &token, args.replace) {
         Ok(kept) => kept,
         Err(e) => {
@@ -238,7 +249,7 @@ fn create(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
             return Err(f.into());
         }
     };
-    let c = &target.conn;
+    let c = &target.conn.clone();
     ctx.ui.step(&format!(
         "Saved storefront token {:?} of {:?} ({}, channel{} {}, expires {}) in {}",
         name,
@@ -253,13 +264,24 @@ fn create(ctx: &Context, args: CreateArgs) -> Result<ExitStatus> {
         mint::shown_time(spec.expires_at),
         kept.token.secret_store.describe()
     ));
-    if kept.replaced.is_some() {
-        ctx.ui.say(&format!(
-            "It replaced the token saved as {name:?}, which still works at BigCommerce until it expires ({}) or is revoked; next time, `bcconn storefront-token revoke -c {} --saved {}` first revokes the one being replaced.",
-            kept.replaced.as_ref().map(|t| mint::shown_time(t.expires_at)).unwrap_or_default(),
-            shell_word(&c.name),
-            shell_word(&name)
-        ));
+    if let Some(old) = &kept.replaced {
+        let until = mint::shown_time(old.expires_at);
+        let revoked = old_secret.map(|secret| mint::revoke(ctx, &mut target, &secret));
+        match revoked {
+            Some(Ok(Revoked::Done)) => ctx.ui.say(&format!(
+                "It replaced the token saved as {name:?}, which was revoked at BigCommerce."
+            )),
+            Some(Ok(Revoked::Unknown(_))) => ctx.ui.say(&format!(
+                "It replaced the token saved as {name:?}, which BigCommerce no longer knew (expired or revoked already)."
+            )),
+            Some(Err(e)) => ctx.ui.warn(&format!(
+                "it replaced the token saved as {name:?}, which could not be revoked ({}): it works at BigCommerce until it expires ({until})",
+                crate::error::message(&e)
+            )),
+            None => ctx.ui.warn(&format!(
+                "it replaced the token saved as {name:?}, whose secret was gone, so it was not revoked: it works at BigCommerce until it expires ({until})"
+            )),
+        }
     }
     ctx.ui.say(&format!(
         "`bcconn env {0}` and `bcconn exec {0} -- CMD` export it as BIGCOMMERCE_STOREFRONT_TOKEN{1}.",
@@ -281,7 +303,35 @@ fn revoke(ctx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
     let (token, saved_as) = match &args.saved {
         Some(name) => {
             let t = saved::require(&target.conn, name)?.clone();
-            (saved::secret(ctx, &target.conn, &t)?, Some(t))
+            match saved::secret(ctx, &target.conn, &t) {
+                Ok(secret) => (secret, Some(t)),
+                // Nothing to revoke with: forgetting is all that is left.
+                Err(_) if args.forget => {
+                    let c = target.conn.clone();
+                    saved::forget(ctx, &c, &t.name)?;
+                    ctx.ui.step(&format!(
+                        "The storefront token {:?} of {:?} had no secret left to revoke with: forgotten (it works at BigCommerce until it expires, {})",
+                        t.name,
+                        c.name,
+                        mint::shown_time(t.expires_at)
+                    ));
+                    return Ok(ExitStatus::Success);
+                }
+                Err(e) => {
+                    let (status, message, hints) = crate::error::report(&e).into_parts();
+                    let mut f = crate::error::Failure::new(status, message);
+                    if let Some(h) = hints {
+                        f = f.hint(h);
+                    }
+                    return Err(f
+                        .also(format!(
+                            "to forget it without revoking, add --forget: `bcconn storefront-token revoke -c {} --saved {} --forget`",
+                            shell_word(&target.conn.name),
+                            shell_word(&t.name)
+                        ))
+                        .into());
+                }
+            }
         }
         None => (read_token(ctx)?, None),
     };

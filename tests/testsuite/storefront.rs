@@ -595,11 +595,16 @@ fn a_taken_name_needs_replace_and_the_old_secret_goes() {
     );
     let out = run(&env, &[&again[..], &["--replace"]].concat());
     assert_exit(&out, 0);
+    // The replaced token is revoked at BigCommerce, not left working.
     assert!(
-        stderr(&out).contains("still works at BigCommerce"),
+        stderr(&out).contains("which was revoked at BigCommerce"),
         "{}",
         stderr(&out)
     );
+    let issued = fake.storefront_tokens();
+    let old = issued.iter().find(|t| t.token == web).unwrap();
+    assert!(old.revoked, "the replaced token was revoked");
+    assert!(!issued[2].revoked, "the new one works");
     let new = fake.storefront_tokens()[2].token.clone();
     let secrets = env.secrets_text();
     assert!(
@@ -1047,4 +1052,27 @@ fn store_copy_seals_saved_tokens_into_the_new_home() {
         format!("{web}|2")
     );
     assert_eq!(sealed_storefront_rows(&dir.join("bcconn.db")).len(), 2);
+}
+
+#[test]
+fn a_saved_token_whose_secret_is_gone_can_still_be_forgotten() {
+    let (fake, env) = setup(&ALL);
+    let (_web, _server) = two_saved(&env, &fake);
+    // The secret of "web" lost (a keyring reset, a hand edit).
+    let path = env.home().join("secrets.json");
+    let mut doc: Value = serde_json::from_str(&env.secrets_text()).unwrap();
+    let map = doc["secrets"].as_object_mut().unwrap();
+    let before = map.len();
+    map.retain(|k, _| !k.contains("/storefront/web/"));
+    assert_eq!(map.len(), before - 1, "{doc}");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let revoke = ["storefront-token", "revoke", "--saved", "web"];
+    let out = run(&env, &revoke);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(stderr(&out).contains("--forget"), "{}", stderr(&out));
+    assert_eq!(saved_names(&env), ["web", "server"]);
+    let out = run(&env, &[&revoke[..], &["--forget"]].concat());
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("forgotten"), "{}", stderr(&out));
+    assert_eq!(saved_names(&env), ["server"]);
 }
