@@ -13,6 +13,7 @@ use crate::connect::rules::shown;
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::store::{AuthType, State};
+use crate::text::shell_word;
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
@@ -35,6 +36,18 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     // Said before asking: the token's webhooks outlive what bcconn can do.
     if let Some(note) = crate::connect::hooks::before_forgetting(ctx, &file, &conn) {
         ctx.ui.warn(&note);
+    }
+    // Also said before asking (and with --yes): a saved storefront token
+    // keeps working at BigCommerce once forgotten, so revoking comes first.
+    if !conn.storefront_tokens.is_empty() {
+        let first = &conn.storefront_tokens[0];
+        ctx.ui.warn(&format!(
+            "{:?} has saved storefront tokens ({}); deleting forgets them but BigCommerce honours them until they expire; to end one first: `bcconn storefront-token revoke -c {} --saved {}`",
+            conn.name,
+            crate::connect::storefront::saved::names(&conn),
+            shell_word(&conn.name),
+            shell_word(&first.name)
+        ));
     }
     let storefront = match conn.storefront_tokens.len() {
         0 => String::new(),
@@ -69,7 +82,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<ExitStatus> {
     stale_dotfiles(ctx, &removed.name);
     if !removed.storefront_tokens.is_empty() {
         ctx.ui.say(&format!(
-            "Its saved storefront tokens ({}) were forgotten too; BigCommerce honours them until they expire (to end one sooner, revoke it before deleting: `bcconn storefront-token revoke -c NAME --saved TOKEN_NAME`).",
+            "Its saved storefront tokens ({}) were forgotten too; BigCommerce honours them until they expire.",
             crate::connect::storefront::saved::names(&removed)
         ));
     }

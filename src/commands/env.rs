@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitStatus> {
         (Some(FormatKind::Dotenv), _) => Format::Dotenv,
         (Some(FormatKind::Json), _) => Format::Json,
     };
-    let all = vars::variables(ctx, &file, c, args.storefront.as_deref())?;
+    let all = vars::variables(ctx, &file, c, args.storefront.as_deref(), args.tool.set())?;
     let chosen = vars::for_set(ctx, c, args.tool.set(), all);
     let text = vars::render(format, &chosen)
         .map_err(|e| Failure::new(ExitStatus::Failure, format!("{e}; use --format json")))?;

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitStatus> {
         ctx,
         c,
         args.tool.set(),
-        vars::variables(ctx, &file, c, args.storefront.as_deref())?,
+        vars::variables(ctx, &file, c, args.storefront.as_deref(), args.tool.set())?,
     );
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);

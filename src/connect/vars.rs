@@ -180,6 +180,7 @@ pub fn variables(
     file: &Tx,
     c: &Connection,
     storefront: Option<&str>,
+    set: Set,
 ) -> Result<Vars> {
     let token = token_for(ctx, c).map_err(|e| e.into_error(c, file))?;
     let hash = c.store_hash.as_str();
@@ -199,7 +200,9 @@ pub fn variables(
     }
     // Named, it must be had; the default one missing is only a warning
     // (the access token is what most commands need).
-    let found = match saved::for_env(ctx, c, storefront) {
+    // Catalyst's server side calls the Storefront API with this token:
+    // a private (server) token first.
+    let found = match saved::for_env(ctx, c, storefront, set == Set::Catalyst) {
         Ok(found) => found,
         Err(e) if storefront.is_none() => {
             ctx.progress.warn(&format!(

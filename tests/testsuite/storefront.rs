@@ -755,11 +755,13 @@ fn rename_moves_nothing_and_delete_removes_the_saved_tokens_secrets() {
     assert_exit(&run(&env, &["rename", "acme", "shop"]), 0);
     let out = run(&env, &["delete", "shop", "--yes"]);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("\"web\", \"server\""),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("\"web\", \"server\""), "{err}");
+    // Said before the delete, with a command that works as typed.
+    let warned = err
+        .find("bcconn storefront-token revoke -c shop --saved web")
+        .expect("the revoke command, with the real names");
+    assert!(warned < err.find("Deleted connection").unwrap(), "{err}");
     let secrets = env.secrets_text();
     assert!(
         !secrets.contains(&web) && !secrets.contains(&server),
@@ -1075,4 +1077,54 @@ fn a_saved_token_whose_secret_is_gone_can_still_be_forgotten() {
     assert_exit(&out, 0);
     assert!(stderr(&out).contains("forgotten"), "{}", stderr(&out));
     assert_eq!(saved_names(&env), ["server"]);
+}
+
+#[test]
+fn catalyst_gets_the_newest_private_token_and_a_warning_for_a_browser_one() {
+    let (fake, env) = setup(&ALL);
+    let (_web, server) = two_saved(&env, &fake);
+    // A browser token saved after the private one: the newest.
+    create(
+        &env,
+        &[
+            "--channel",
+            "2",
+            "--for",
+            "browser",
+            "--expires",
+            "30d",
+            "--save",
+            "web2",
+        ],
+    );
+    let web2 = fake.storefront_tokens()[2].token.clone();
+    let plain = stdout(&run(&env, &["env"]));
+    assert!(
+        plain.contains(&format!("BIGCOMMERCE_STOREFRONT_TOKEN='{web2}'")),
+        "{plain}"
+    );
+    let out = run(&env, &["env", "--for", "catalyst", "--format", "json"]);
+    assert_exit(&out, 0);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        v["BIGCOMMERCE_STOREFRONT_TOKEN"],
+        server.as_str(),
+        "the private one"
+    );
+    assert_eq!(v["BIGCOMMERCE_CHANNEL_ID"], "1");
+    assert_eq!(v["CATALYST_STORE_HASH"], v["BIGCOMMERCE_STORE_HASH"]);
+    assert!(!stderr(&out).contains("browser token"), "{}", stderr(&out));
+    // Only browser tokens left: given, with a warning naming --for server.
+    let out = run(&env, &["storefront-token", "revoke", "--saved", "server"]);
+    assert_exit(&out, 0);
+    let out = run(&env, &["env", "--for", "catalyst", "--format", "json"]);
+    assert_exit(&out, 0);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["BIGCOMMERCE_STOREFRONT_TOKEN"], web2.as_str());
+    let err = stderr(&out);
+    assert!(
+        err.contains("is a browser token") && err.contains("--for server"),
+        "{err}"
+    );
+    assert!(!err.contains(&web2), "{err}");
 }

@@ -22,6 +22,7 @@ use crate::connect::commit::{Slot, secret_then_record};
 use crate::context::Context;
 use crate::error::{failure, usage};
 use crate::secrets::StoreKind;
+use crate::store::StorefrontKind;
 use crate::store::{self, Connection, StorefrontToken, Tx};
 use crate::text::shell_word;
 
@@ -282,21 +283,36 @@ pub const CHANNEL_VAR: &str = "BIGCOMMERCE_CHANNEL_ID";
 /// recently saved one; `None` when none is saved. A name `c` has not saved
 /// is an error listing the ones it has. An expired token is exported all
 /// the same, with a warning (BigCommerce refuses it: make a new one).
+///
+/// `for_server` (Catalyst's set): the most recent private token first,
+/// and a warning when only a browser token is there to give.
 pub fn for_env(
     ctx: &Context,
     c: &Connection,
     name: Option<&str>,
+    for_server: bool,
 ) -> Result<Option<(SecretString, Option<u64>)>> {
+    let newest = |server_only: bool| {
+        c.storefront_tokens
+            .iter()
+            .filter(|t| !server_only || t.kind == StorefrontKind::Server)
+            .max_by(|a, b| a.created_at.cmp(&b.created_at))
+    };
     let chosen = match name {
         Some(n) => Some(require(c, n)?),
-        None => c
-            .storefront_tokens
-            .iter()
-            .max_by(|a, b| a.created_at.cmp(&b.created_at)),
+        None if for_server => newest(true).or_else(|| newest(false)),
+        None => newest(false),
     };
     let Some(t) = chosen else {
         return Ok(None);
     };
+    if for_server && t.kind == StorefrontKind::Browser {
+        ctx.progress.warn(&format!(
+            "{} is a browser token; Catalyst's server side uses BIGCOMMERCE_STOREFRONT_TOKEN, and BigCommerce refuses browser tokens made after 2026-06-30 from servers: make a private one with `bcconn storefront-token create -c {} --for server --scopes Unauthenticated,Customer --channel ID --expires 90d --save server`",
+            whose(c, &t.name),
+            shell_word(&c.name)
+        ));
+    }
     if t.expires_at <= unix(ctx.clock.now()) {
         ctx.progress.warn(&format!(
             "{} expired at {}; BigCommerce refuses it (make a new one with `bcconn storefront-token create -c {} --save {} --replace ...`)",
