@@ -16,7 +16,7 @@ use crate::ui;
     bcconn channels -c shop --json | jq '.[].id'\n\n\
     Lists the channels BigCommerce says are storefronts available for use (GET \
     /v3/channels?available=true&type=storefront, every page), with the primary URL of \
-    each one's site (GET /v3/sites, one request). Needs scope \
+    each one's site (GET /v3/sites, one request per 100 channels). Needs scope \
     store_channel_settings_read_only; without store_sites_read_only the URLs are left out, \
     with a note. Exit codes: 0 listed; 1 the store refused or did not answer; 2 bad input.")]
 pub struct ChannelsArgs {

@@ -97,17 +97,13 @@ pub struct CreateArgs {
     anyway. Any other failure (no answer, a missing scope) keeps it whatever --forget says: \
     the token may still work. Exit codes: 0 revoked (or, with --forget, forgotten); 1 not \
     revoked; 2 bad input.")]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["saved", "token_stdin"]))]
 pub struct RevokeArgs {
     /// The connection to use (default: BCCONN_CONNECTION, then .bcconn, then `bcconn use --global`)
     #[arg(short = 'c', long = "connection", value_name = "NAME")]
     pub connection: Option<String>,
     /// Revoke the token saved under this name, then forget it
-    #[arg(
-        long,
-        value_name = "TOKEN_NAME",
-        required_unless_present = "token_stdin",
-        conflicts_with = "token_stdin"
-    )]
+    #[arg(long, value_name = "TOKEN_NAME")]
     pub saved: Option<String>,
     /// Read the token to revoke from stdin (one line)
     #[arg(long)]

@@ -1128,3 +1128,39 @@ fn catalyst_gets_the_newest_private_token_and_a_warning_for_a_browser_one() {
     );
     assert!(!err.contains(&web2), "{err}");
 }
+
+#[test]
+fn a_revoke_answer_that_echoes_the_token_never_shows_it() {
+    use axum::response::IntoResponse;
+    let (fake, env) = setup(&ALL);
+    for (status, title) in [(422u16, "Token"), (500, "Upstream refused token")] {
+        fake.hostile(
+            "DELETE",
+            "v3/storefront/api-token",
+            move |r: crate::common::fake_bc::Recorded, _n| async move {
+                let echoed = r.header("sf-api-token").unwrap_or_default().to_string();
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    axum::Json(json!({
+                        "status": status,
+                        "title": format!("{title} {echoed} is not valid"),
+                        "errors": {"token": echoed},
+                    })),
+                )
+                    .into_response()
+            },
+        );
+        let secret = "eyJhbGciOiJFUzI1NiJ9.ECHOEDsecretPART.sig";
+        let out = run_in(
+            &env,
+            &["storefront-token", "revoke", "--token-stdin"],
+            &format!("{secret}\n"),
+        );
+        assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+        assert!(
+            !all_output(&out).contains("ECHOEDsecretPART"),
+            "{}",
+            all_output(&out)
+        );
+    }
+}

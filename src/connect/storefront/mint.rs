@@ -310,7 +310,7 @@ pub fn expiry(text: &str, now: SystemTime) -> Result<i64, String> {
     }
     if at_s > now_s + MAX_AHEAD.as_secs() as i64 {
         return Err(format!(
-            "--expires {shown:?} is more than 10 years ahead; rotate tokens instead (bcconn storefront-token create --replace)"
+            "--expires {shown:?} is more than 10 years ahead; give a shorter time (1y, 2030-01-01) and make a new token before it ends (`--save NAME --replace` keeps the name)"
         ));
     }
     Ok(at_s)
@@ -455,12 +455,17 @@ pub fn revoke(ctx: &Context, t: &mut Target, token: &SecretString) -> Result<Rev
     let mut req = request(ctx, t, Method::DELETE, API_TOKEN)?;
     req.headers
         .push(("Sf-Api-Token".into(), token.expose_secret().to_string()));
-    let a = match send(ctx, t, req, None)? {
+    let mut a = match send(ctx, t, req, None)? {
         Sent::Answer(a) => a,
         Sent::Items(_) => return Err(failure("the revoke endpoint answered with a list").into()),
     };
     if a.status.is_success() {
         return Ok(Revoked::Done);
+    }
+    // An error body may echo the token it was given: never shown.
+    let echoed = String::from_utf8_lossy(&a.body).into_owned();
+    if echoed.contains(token.expose_secret()) {
+        a.body = echoed.replace(token.expose_secret(), "***").into_bytes();
     }
     if matches!(
         a.status,
