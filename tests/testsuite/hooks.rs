@@ -784,3 +784,31 @@ fn on_a_terminal_a_header_value_is_asked_hidden_and_a_delete_is_asked_first() {
     assert_eq!(t.finish(), 0, "{}", t.seen);
     assert!(fake.hooks(HASH).is_empty());
 }
+
+#[test]
+fn a_header_value_on_the_command_line_is_taken_with_a_warning() {
+    let (fake, env) = setup("1");
+    let header = format!("X-Key: {SECRET}");
+    let out = ok(
+        &env,
+        &[
+            "hooks",
+            "create",
+            "-c",
+            "shop",
+            "--scope",
+            "store/order/created",
+            "--destination",
+            DEST,
+            "--header",
+            &header,
+        ],
+    );
+    let err = crate::common::stderr(&out);
+    assert!(
+        err.contains("warning:") && err.contains("command line") && err.contains("--header-file"),
+        "{err}"
+    );
+    assert!(!all_output(&out).contains(SECRET), "{}", all_output(&out));
+    assert_eq!(fake.hooks(HASH)[0]["headers"]["X-Key"], SECRET);
+}
