@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use super::default::{self, Source};
-use super::tokens::{mark_invalid, token_for};
+use super::tokens::{reauthorized, record_401, token_for};
 use super::using;
 use crate::bigcommerce::client::{
     ANSWER_MAX, Answer, DEFAULT_MAX_PAGES, GraphqlPaged, PAGES_MAX, Paged, Request, Sink,
@@ -62,6 +62,13 @@ pub enum Outcome {
     Streamed,
     /// `--paginate`: every item, in order, as the store wrote it.
     Items(Vec<paginate::Item>),
+}
+
+impl Outcome {
+    /// A 401: the token was refused.
+    pub fn unauthorized(&self) -> bool {
+        matches!(self, Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED)
+    }
 }
 
 pub struct Called {
@@ -304,42 +311,25 @@ pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Resul
         token,
         sink.as_deref_mut(),
     )?;
-    let mut marked_invalid = false;
-    if unauthorized(&outcome) {
-        // Read at the point of use: what the record says now.
-        let now = ctx.records.load()?;
-        let moved = now
-            .connection_by_id(&c.id)?
-            .filter(|n| n.token_generation != c.token_generation)
-            .cloned();
-        if let Some(newer) = moved
-            && let Ok(token) = token_for(ctx, &newer)
-        {
-            tracing::debug!(
-                "401 with token generation {}; the record has {}: sent again",
-                c.token_generation,
-                newer.token_generation
-            );
-            c = newer;
-            outcome = send(ctx, call, graphql, &now, &c, req, token, sink)?;
-        }
-    }
-    if let Outcome::Answer(a) = &outcome
-        && a.status == StatusCode::UNAUTHORIZED
+    if outcome.unauthorized()
+        && let Some((now, newer)) = reauthorized(ctx, &c)?
+        && let Ok(token) = token_for(ctx, &newer)
     {
-        let why = a
-            .title()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| "Unauthorized".into());
-        match mark_invalid(ctx, &c, &why) {
-            Ok(marked) => marked_invalid = marked,
-            Err(e) => ctx.progress.warn(&format!(
-                "could not record that {:?} is invalid: {}",
-                c.name,
-                crate::error::message(&e)
-            )),
-        }
+        // Read at the point of use: another run re-authorized meanwhile.
+        tracing::debug!(
+            "401 with token generation {}; the record has {}: sent again",
+            c.token_generation,
+            newer.token_generation
+        );
+        c = newer;
+        outcome = send(ctx, call, graphql, &now, &c, req, token, sink)?;
     }
+    let marked_invalid = match &outcome {
+        Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED => {
+            record_401(ctx, &c, a.title()).0
+        }
+        _ => false,
+    };
     Ok(Called {
         outcome,
         method,
@@ -350,10 +340,6 @@ pub fn api(ctx: &Context, call: &Call, mut sink: Option<&mut dyn Sink>) -> Resul
         graphql,
         write,
     })
-}
-
-fn unauthorized(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED)
 }
 
 /// Sends `req` (or pages through it) with `token`, within `c`'s pool. A

@@ -30,7 +30,7 @@ use url::Url;
 
 use super::default::{self, Source};
 use super::intake::stopped;
-use super::tokens::{mark_invalid, token_for};
+use super::tokens::{reauthorized, record_401, token_for};
 use super::using;
 use crate::bigcommerce::client::{Answer, Client, DEFAULT_MAX_PAGES, PAGES_MAX, Paged, Request};
 use crate::bigcommerce::hooks::{self, Hook};
@@ -201,12 +201,7 @@ impl Hooks {
             return Ok(reply);
         }
         // Read at the point of use: what the record says now.
-        let now = ctx.records.load()?;
-        let moved = now
-            .connection_by_id(&self.conn.id)?
-            .filter(|n| n.token_generation != self.conn.token_generation)
-            .cloned();
-        if let Some(newer) = moved
+        if let Some((now, newer)) = reauthorized(ctx, &self.conn)?
             && let Ok(token) = token_for(ctx, &newer)
         {
             tracing::debug!("401 with an older token generation: sent again with the new token");
@@ -225,22 +220,8 @@ impl Hooks {
         let said = hooks::error_text(&a.body, secrets).unwrap_or_else(|| a.status.to_string());
         match (a.status, &doing) {
             (StatusCode::UNAUTHORIZED, _) => {
-                let why = a
-                    .title()
-                    .filter(|t| !t.trim().is_empty())
-                    .map(|t| hooks::redact(&t, secrets))
-                    .unwrap_or_else(|| "Unauthorized".into());
-                let marked = match mark_invalid(ctx, &self.conn, &why) {
-                    Ok(marked) => marked,
-                    Err(e) => {
-                        ctx.progress.warn(&format!(
-                            "could not record that {:?} is invalid: {}",
-                            self.conn.name,
-                            crate::error::message(&e)
-                        ));
-                        false
-                    }
-                };
+                let title = a.title().map(|t| hooks::redact(&t, secrets));
+                let (marked, why) = record_401(ctx, &self.conn, title);
                 failure(format!(
                     "BigCommerce refused the token of {:?} (401: {})",
                     self.conn.name,

@@ -390,6 +390,40 @@ pub fn mark_invalid(ctx: &Context, seen: &Connection, why: &str) -> Result<bool>
     ctx.records.update(|file| mark_invalid_in(file, seen, why))
 }
 
+/// After a 401 for `c`'s token: the records as they are now and the
+/// connection in them, when another run (or machine) has given it a new
+/// token since (its generation moved): the request is worth sending once
+/// more with that one. `None`: the refused token is still the one on record.
+pub fn reauthorized(ctx: &Context, c: &Connection) -> Result<Option<(Tx, Connection)>> {
+    let now = ctx.records.load()?;
+    let moved = now
+        .connection_by_id(&c.id)?
+        .filter(|n| n.token_generation != c.token_generation)
+        .cloned();
+    Ok(moved.map(|newer| (now, newer)))
+}
+
+/// [`mark_invalid`] for a 401 whose answer's title is `title` (none or
+/// blank: "Unauthorized"): whether it was recorded; failing to record is a
+/// warning, never the error the caller reports. Returns the reason too.
+pub fn record_401(ctx: &Context, c: &Connection, title: Option<String>) -> (bool, String) {
+    let why = title
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "Unauthorized".into());
+    let marked = match mark_invalid(ctx, c, &why) {
+        Ok(marked) => marked,
+        Err(e) => {
+            ctx.progress.warn(&format!(
+                "could not record that {:?} is invalid: {}",
+                c.name,
+                crate::error::message(&e)
+            ));
+            false
+        }
+    };
+    (marked, why)
+}
+
 /// [`mark_invalid`] within a transaction that may hold more changes.
 pub fn mark_invalid_in(file: &mut Tx, seen: &Connection, why: &str) -> Result<bool> {
     let why = crate::text::outside(why, 200);

@@ -23,7 +23,7 @@ use secrecy::SecretString;
 
 use super::call::{self, Call, Outcome};
 use super::default::{self, Source};
-use super::tokens::{mark_invalid, token_for};
+use super::tokens::{reauthorized, record_401, token_for};
 use crate::bigcommerce::client::{Answer, Request};
 use crate::bigcommerce::paginate::Item;
 use crate::context::Context;
@@ -92,35 +92,16 @@ pub(crate) fn send(
         call::send(ctx, &call, false, &file, c, req.clone(), token, None)
     };
     let mut outcome = once(&t.conn)?;
-    if unauthorized(&outcome) {
-        let now = ctx.records.load()?;
-        let moved = now
-            .connection_by_id(&t.conn.id)?
-            .filter(|n| n.token_generation != t.conn.token_generation)
-            .cloned();
-        if let Some(newer) = moved {
-            t.conn = newer;
-            outcome = once(&t.conn)?;
-        }
+    if outcome.unauthorized()
+        && let Some((_, newer)) = reauthorized(ctx, &t.conn)?
+    {
+        t.conn = newer;
+        outcome = once(&t.conn)?;
     }
     match outcome {
         Outcome::Items(items) => Ok(Sent::Items(items)),
         Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED => {
-            let why = a
-                .title()
-                .filter(|t| !t.trim().is_empty())
-                .unwrap_or_else(|| "Unauthorized".into());
-            let marked = match mark_invalid(ctx, &t.conn, &why) {
-                Ok(marked) => marked,
-                Err(e) => {
-                    ctx.progress.warn(&format!(
-                        "could not record that {:?} is invalid: {}",
-                        t.conn.name,
-                        crate::error::message(&e)
-                    ));
-                    false
-                }
-            };
+            let (marked, _) = record_401(ctx, &t.conn, a.title());
             Err(failure(a.headline())
                 .hint(format!(
                     "BigCommerce refused the token{}; authorize it again with `bcconn authorize {}`",
@@ -137,10 +118,6 @@ pub(crate) fn send(
         // No sink was given: nothing streams.
         Outcome::Streamed => Err(failure("the answer was streamed where it was to be held").into()),
     }
-}
-
-fn unauthorized(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Answer(a) if a.status == StatusCode::UNAUTHORIZED)
 }
 
 /// The error for a non-2xx answer to `method` on `path` (under the store's

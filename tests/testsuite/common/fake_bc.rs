@@ -1445,6 +1445,13 @@ fn products_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
         return bad_page_params();
     };
     let all = inner.products.get(hash).cloned().unwrap_or_default();
+    v3_page(all, page, limit, "")
+}
+
+/// Page `page` of `all` as a v3 list answers it: `data` and
+/// `meta.pagination` with relative links, each starting with `base` (the
+/// request's other query parameters, when the list keeps them).
+pub(super) fn v3_page(all: Vec<Value>, page: usize, limit: usize, base: &str) -> Response {
     let total = all.len();
     let total_pages = total.div_ceil(limit);
     let items: Vec<Value> = all
@@ -1452,7 +1459,10 @@ fn products_page(inner: &Inner, rec: &Recorded, hash: &str) -> Response {
         .skip((page - 1) * limit)
         .take(limit)
         .collect();
-    let link = |p: usize| format!("?page={p}&limit={limit}");
+    let link = |p: usize| match base {
+        "" => format!("?page={p}&limit={limit}"),
+        _ => format!("?{base}&page={p}&limit={limit}"),
+    };
     let mut links = serde_json::Map::new();
     if page > 1 {
         links.insert("previous".into(), json!(link(page - 1)));

@@ -501,45 +501,13 @@ fn list(inner: &mut Inner, idx: usize, rec: &Recorded, hash: &str, owner: &str) 
         .filter(|h| destination.as_ref().is_none_or(|d| &h.destination == d))
         .map(Stored::json)
         .collect();
-    let total = all.len();
-    let total_pages = total.div_ceil(limit);
-    let items: Vec<Value> = all
-        .into_iter()
-        .skip((page - 1) * limit)
-        .take(limit)
-        .collect();
     let mut base = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(rec.query.as_bytes()) {
         if k != "page" && k != "limit" {
             base.append_pair(&k, &v);
         }
     }
-    let base = base.finish();
-    let link = |p: usize| {
-        if base.is_empty() {
-            format!("?page={p}&limit={limit}")
-        } else {
-            format!("?{base}&page={p}&limit={limit}")
-        }
-    };
-    let mut links = Map::new();
-    if page > 1 {
-        links.insert("previous".into(), json!(link(page - 1)));
-    }
-    links.insert("current".into(), json!(link(page)));
-    if page < total_pages {
-        links.insert("next".into(), json!(link(page + 1)));
-    }
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "data": items,
-            "meta": { "pagination": {
-                "total": total, "count": items.len(), "per_page": limit,
-                "current_page": page, "total_pages": total_pages, "links": links,
-            }},
-        }),
-    )
+    super::v3_page(all, page, limit, &base.finish())
 }
 
 impl FakeBc {
